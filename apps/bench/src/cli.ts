@@ -1,0 +1,88 @@
+/**
+ * nl-bench (`pnpm bench`): runs benchmark suites, prints one table per suite (rates with units,
+ * ratios to the suite's reference implementation) and writes every row to
+ * results/bench-<timestamp>.json with the machine's description.
+ *
+ *   pnpm bench                 all suites
+ *   pnpm bench --suite gemm    one suite
+ *   pnpm bench --quick         smaller sizes, shorter sampling (smoke run)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { info } from '@nl/native';
+import type { Row } from './harness.js';
+import { formatTable } from './table.js';
+import { gemmSuite } from './suites/gemm.js';
+
+interface Suite {
+  name: string;
+  description: string;
+  ratioLabel: string;
+  run(quick: boolean): Promise<Row[]>;
+}
+
+const suites: Suite[] = [
+  {
+    name: 'gemm',
+    description: 'f32 matrix multiply, square sizes: @nl/native vs onnxruntime-node MatMul vs plain JS',
+    ratioLabel: 'vs ORT',
+    run: (quick) =>
+      gemmSuite(
+        quick
+          ? { sizes: [128, 256], jsMaxSize: 256, timeMs: 100 }
+          : { sizes: [256, 512, 1024, 2048], jsMaxSize: 1024, timeMs: 1000 },
+      ),
+  },
+];
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('nl-bench')
+    .description('Benchmarks of the @nl kernels against onnxruntime-node and plain JS')
+    .option('-s, --suite <names...>', `suites to run (${suites.map((s) => s.name).join(', ')})`)
+    .option('-q, --quick', 'small sizes and short sampling', false)
+    .option('-o, --out <dir>', 'folder for the JSON results', 'results')
+    .parse();
+  const opts = program.opts<{ suite?: string[]; quick: boolean; out: string }>();
+  const unknown = (opts.suite ?? []).filter((s) => !suites.some((x) => x.name === s));
+  if (unknown.length > 0) {
+    console.error(
+      `nl-bench: unknown suite(s) ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ')}`,
+    );
+    process.exit(2);
+  }
+  const chosen = opts.suite ? suites.filter((s) => opts.suite!.includes(s.name)) : suites;
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    native: info(),
+  };
+  console.log(
+    `nl-bench on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, @nl/native ${machine.native.version} simd=${machine.native.simd} threads=${machine.native.threads} cuda=${machine.native.cuda.devices.length > 0 ? machine.native.cuda.devices.map((d) => d.name).join(', ') : 'none'}`,
+  );
+
+  const all: Row[] = [];
+  for (const suite of chosen) {
+    console.log(`\n== ${suite.name}: ${suite.description}`);
+    const rows = await suite.run(opts.quick);
+    console.log(formatTable(rows, suite.ratioLabel));
+    all.push(...rows);
+  }
+  const dir = resolve(opts.out);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), machine, quick: opts.quick, rows: all }, null, 2),
+  );
+  console.log(`\nwrote ${file}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

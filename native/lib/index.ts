@@ -1,0 +1,169 @@
+/**
+ * @nl/native — loader and typed surface of the C++/CUDA addon.
+ *
+ * The addon is built by `pnpm build` (cmake-js, `build:native` turbo task) into
+ * `build/Release/nl_native.node`. CUDA kernels are compiled in when nvcc was found at build time;
+ * calling one where no GPU is usable throws a JS Error naming the reason, never crashes.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export type FloatArray = Float32Array | Float64Array;
+export type NumericArray = Float32Array | Float64Array | Int32Array;
+
+export interface CudaDeviceInfo {
+  index: number;
+  name: string;
+  computeCapability: string;
+  totalMemory: number;
+  multiprocessors: number;
+}
+
+export interface NativeInfo {
+  /** Version of @nl/native the binary was built from. */
+  version: string;
+  /** SIMD level compiled in: 'avx512' | 'avx2' | 'avx' | 'sse4.2' | 'sse2' | 'neon' | 'scalar'. */
+  simd: string;
+  /** Threads CPU kernels use (the calling thread included). */
+  threads: number;
+  hardwareThreads: number;
+  cuda: {
+    /** CUDA kernels were compiled into this binary. */
+    compiled: boolean;
+    runtimeVersion: number;
+    driverVersion: number;
+    devices: CudaDeviceInfo[];
+    /** Why no CUDA device is usable, or null when at least one is. */
+    error: string | null;
+  };
+}
+
+/** The raw N-API entry points. Positional arguments; see native/src/binding/*.cc. */
+export interface NativeBinding {
+  info(): NativeInfo;
+  numThreads(): number;
+  setNumThreads(n: number): number;
+  axpy(a: number, x: FloatArray, y: FloatArray): void;
+  cudaAxpy(a: number, x: Float32Array, y: Float32Array, device?: number): void;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    aOffset: number,
+    lda: number,
+    strideA: number,
+    b: FloatArray,
+    bOffset: number,
+    ldb: number,
+    strideB: number,
+    beta: number,
+    c: FloatArray,
+    cOffset: number,
+    ldc: number,
+    strideC: number,
+    batch: number,
+  ): void;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the built addon is expected. */
+export const addonPath = join(packageRoot, 'build', 'Release', 'nl_native.node');
+
+function load(): NativeBinding {
+  if (!existsSync(addonPath)) {
+    throw new Error(
+      `@nl/native: the addon is not built (${addonPath} is missing). ` +
+        'Run `pnpm build` at the repository root (needs cmake and a C++17 compiler).',
+    );
+  }
+  const require = createRequire(import.meta.url);
+  return require(addonPath) as NativeBinding;
+}
+
+/** The loaded addon (loaded once, on import). */
+export const native: NativeBinding = load();
+
+/** Version, SIMD level, threads in use, and what CUDA support was compiled in and found. */
+export function info(): NativeInfo {
+  return native.info();
+}
+
+/** True when CUDA kernels are compiled in and at least one device is usable. */
+export function isCudaAvailable(): boolean {
+  const c = native.info().cuda;
+  return c.compiled && c.devices.length > 0;
+}
+
+/** Threads used by CPU kernels. */
+export function numThreads(): number {
+  return native.numThreads();
+}
+
+/** Resize the CPU thread pool; 0 restores the default (NL_NUM_THREADS or all hardware threads). */
+export function setNumThreads(n: number): number {
+  return native.setNumThreads(n);
+}
+
+/** y <- a*x + y on the CPU (threaded, vectorised). x and y: same dtype and length. */
+export function axpy(a: number, x: FloatArray, y: FloatArray): void {
+  native.axpy(a, x, y);
+}
+
+/** y <- a*x + y on CUDA device `device` (host arrays are copied in and out). */
+export function cudaAxpy(a: number, x: Float32Array, y: Float32Array, device = 0): void {
+  native.cudaAxpy(a, x, y, device);
+}
+
+export interface GemmOptions {
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+  /** Number of matrices in the batch (default 1). */
+  batch?: number;
+}
+
+/**
+ * Dense contiguous product C = alpha * op(A) op(B) + beta * C, batched over a leading dim.
+ * a: [batch, m, k] (or [batch, k, m] with transA), b: [batch, k, n] (or [batch, n, k]),
+ * c: [batch, m, n]. For strided or broadcast operands use `native.gemm` directly.
+ */
+export function gemm(
+  a: FloatArray,
+  b: FloatArray,
+  c: FloatArray,
+  m: number,
+  n: number,
+  k: number,
+  opts: GemmOptions = {},
+): void {
+  const { transA = false, transB = false, alpha = 1, beta = 0, batch = 1 } = opts;
+  native.gemm(
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    alpha,
+    a,
+    0,
+    transA ? m : k,
+    m * k,
+    b,
+    0,
+    transB ? k : n,
+    k * n,
+    beta,
+    c,
+    0,
+    n,
+    m * n,
+    batch,
+  );
+}

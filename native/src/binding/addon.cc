@@ -1,0 +1,15 @@
+// Module entry: collects the entry points of every binding file.
+#include <napi.h>
+
+#include "binding/register.h"
+
+namespace {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  nl::binding::register_info(env, exports);
+  nl::binding::register_axpy(env, exports);
+  nl::binding::register_gemm(env, exports);
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(nl_native, Init)

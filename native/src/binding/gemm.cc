@@ -1,0 +1,88 @@
+// gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, strideA, b, bOffset, ldb, strideB,
+//      beta, c, cOffset, ldc, strideC, batch)
+// C_b = alpha * op(A_b) op(B_b) + beta * C_b for b < batch, operands row-major with leading
+// dimensions, offsets and batch strides in elements (stride 0 broadcasts). Every index the kernel
+// can touch is checked against the arrays' lengths before it runs.
+#include <napi.h>
+
+#include "binding/args.h"
+#include "binding/register.h"
+#include "cpu/gemm.h"
+
+namespace nl::binding {
+namespace {
+
+const char* kOp = "gemm";
+
+// Checks that a rows x cols row-major matrix with leading dim ld, at offset + b*stride for all
+// b < batch, fits in an array of `length` elements.
+void check_operand(Napi::Env env, const char* name, int64_t rows, int64_t cols, int64_t offset, int64_t ld,
+                   int64_t stride, int64_t batch, int64_t length) {
+  if (rows > 0 && cols > 0 && ld < cols) {
+    throw_range(env, kOp, std::string(name) + ": leading dimension " + std::to_string(ld) + " is smaller than its " +
+                              std::to_string(cols) + " columns");
+  }
+  if (rows == 0 || cols == 0 || batch == 0) return;
+  const int64_t last = offset + (batch - 1) * stride + (rows - 1) * ld + (cols - 1);
+  if (last >= length) {
+    throw_range(env, kOp, std::string(name) + " is too small: a [" + std::to_string(rows) + ", " +
+                              std::to_string(cols) + "] operand (ld " + std::to_string(ld) + ", batch " +
+                              std::to_string(batch) + ", stride " + std::to_string(stride) + ", offset " +
+                              std::to_string(offset) + ") reaches element " + std::to_string(last) +
+                              " but the array has " + std::to_string(length));
+  }
+}
+
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, kOp, 20);
+  GemmArgs g;
+  g.trans_a = boolean(info, 0, kOp, "transA");
+  g.trans_b = boolean(info, 1, kOp, "transB");
+  g.m = count(info, 2, kOp, "m");
+  g.n = count(info, 3, kOp, "n");
+  g.k = count(info, 4, kOp, "k");
+  const double alpha = number(info, 5, kOp, "alpha");
+  ArrayView a = typed_array(info, 6, kOp, "a");
+  const int64_t a_off = count(info, 7, kOp, "aOffset");
+  g.lda = count(info, 8, kOp, "lda");
+  g.stride_a = count(info, 9, kOp, "strideA");
+  ArrayView b = typed_array(info, 10, kOp, "b");
+  const int64_t b_off = count(info, 11, kOp, "bOffset");
+  g.ldb = count(info, 12, kOp, "ldb");
+  g.stride_b = count(info, 13, kOp, "strideB");
+  const double beta = number(info, 14, kOp, "beta");
+  ArrayView c = typed_array(info, 15, kOp, "c");
+  const int64_t c_off = count(info, 16, kOp, "cOffset");
+  g.ldc = count(info, 17, kOp, "ldc");
+  g.stride_c = count(info, 18, kOp, "strideC");
+  g.batch = count(info, 19, kOp, "batch");
+
+  if (a.dtype != b.dtype || a.dtype != c.dtype) {
+    throw_type(env, kOp, std::string("a, b and c must share a dtype, got ") + dtype_name(a.dtype) + ", " +
+                             dtype_name(b.dtype) + " and " + dtype_name(c.dtype));
+  }
+  check_operand(env, "a", g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, a_off, g.lda, g.stride_a, g.batch, a.length);
+  check_operand(env, "b", g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, b_off, g.ldb, g.stride_b, g.batch, b.length);
+  check_operand(env, "c", g.m, g.n, c_off, g.ldc, g.stride_c, g.batch, c.length);
+  if (g.batch > 1 && g.stride_c < g.m * g.ldc && g.m > 0 && g.n > 0) {
+    throw_range(env, kOp, "strideC " + std::to_string(g.stride_c) + " makes batch outputs overlap (needs >= m*ldc = " +
+                              std::to_string(g.m * g.ldc) + ")");
+  }
+
+  if (a.dtype == DType::F32) {
+    gemm_f32(g, static_cast<float>(alpha), a.as<float>() + a_off, b.as<float>() + b_off, static_cast<float>(beta),
+             c.as<float>() + c_off);
+  } else if (a.dtype == DType::F64) {
+    gemm_f64(g, alpha, a.as<double>() + a_off, b.as<double>() + b_off, beta, c.as<double>() + c_off);
+  } else {
+    throw_type(env, kOp, "a, b and c must be Float32Array or Float64Array, got Int32Array");
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_gemm(Napi::Env env, Napi::Object exports) { exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm")); }
+
+}  // namespace nl::binding

@@ -1,0 +1,9 @@
+// Each binding file registers its entry points on the module's exports object.
+#pragma once
+#include <napi.h>
+
+namespace nl::binding {
+void register_info(Napi::Env env, Napi::Object exports);
+void register_axpy(Napi::Env env, Napi::Object exports);
+void register_gemm(Napi::Env env, Napi::Object exports);
+}  // namespace nl::binding

@@ -1,0 +1,14 @@
+// CPU-only build: the CUDA entry points exist and report that CUDA was not compiled in.
+#include "cuda/cuda_api.h"
+
+namespace nl::cuda {
+
+RuntimeInfo query() {
+  RuntimeInfo info;
+  info.error = "CUDA support was not compiled into @nl/native (nvcc was not found at build time, or NL_CUDA=OFF)";
+  return info;
+}
+
+std::string axpy_f32(int, int64_t, float, const float*, float*) { return query().error; }
+
+}  // namespace nl::cuda

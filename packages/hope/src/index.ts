@@ -1,0 +1,2 @@
+/** @nl/hope — see README.md. (Being built.) */
+export const packageName = '@nl/hope';

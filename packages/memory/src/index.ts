@@ -1,0 +1,2 @@
+/** @nl/memory — see README.md. (Being built.) */
+export const packageName = '@nl/memory';

@@ -1,0 +1,2 @@
+/** @nl/optim — see README.md. (Being built.) */
+export const packageName = '@nl/optim';
