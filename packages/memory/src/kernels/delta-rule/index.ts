@@ -1,0 +1,4 @@
+/** Gated delta rule (exact tiling): token-by-token reference, its backward, and the fused native kernel. */
+export * from './types.js';
+export { deltaRuleReference, deltaRuleStep } from './ref.js';
+export { deltaRuleBackwardReference } from './ref-backward.js';

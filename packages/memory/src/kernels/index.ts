@@ -1,0 +1,8 @@
+/**
+ * @nl/memory kernels: fused chunk kernels and their token-by-token references, on plain typed
+ * arrays with layout [B, T, H, D]. Two chunk semantics:
+ *   - exact tiling (gated delta rule): output does not depend on the chunk size;
+ *   - mini-batch (Titans): inner gradients at the chunk-start state; chunk size is a hyperparameter.
+ */
+export * from './shape.js';
+export * from './delta-rule/index.js';
