@@ -281,3 +281,38 @@ describe('safetensors files', () => {
     expect(() => loadFile(join(dir, 'missing.safetensors'))).toThrow(/cannot read .*missing\.safetensors/);
   });
 });
+
+describe('safetensors files written from PyTorch tensors (tools/fixtures/gen_tensor_fixtures.py)', () => {
+  const fixtures = join(import.meta.dirname, 'fixtures');
+  interface Expected {
+    dtype: string;
+    shape: number[];
+    values: number[];
+  }
+
+  it('decodes every dtype to the values torch holds', () => {
+    const { tensors, metadata } = loadFile(join(fixtures, 'dtypes.safetensors'));
+    const expected = JSON.parse(readFileSync(join(fixtures, 'dtypes.json'), 'utf8')) as Record<
+      string,
+      Expected
+    >;
+    expect(metadata.generator).toBe('tools/fixtures/gen_tensor_fixtures.py');
+    expect(Object.keys(tensors).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, e] of Object.entries(expected)) {
+      const r = tensors[name];
+      expect(r.dtype, name).toBe(e.dtype);
+      expect(r.shape, name).toEqual(e.shape);
+      const got =
+        r.dtype === 'F16' || r.dtype === 'BF16'
+          ? Array.from(halfToFloat32(r.data as Uint16Array, r.dtype))
+          : Array.from(r.data as ArrayLike<number | bigint>, Number);
+      expect(got, name).toEqual(e.values);
+    }
+  });
+
+  it.each(['dtypes', 'mlp', 'attention'])('re-encodes %s.safetensors byte for byte', (name) => {
+    const bytes = readFileSync(join(fixtures, `${name}.safetensors`));
+    const { tensors, metadata } = decodeSafetensors(bytes);
+    expect(Buffer.from(encodeSafetensors(tensors, metadata)).equals(bytes)).toBe(true);
+  });
+});
