@@ -69,6 +69,69 @@ export interface NativeBinding {
     strideC: number,
     batch: number,
   ): void;
+  /** The plain reference GEMM loop (same arguments as `gemm`), for tests and benches. */
+  gemmRef(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    aOffset: number,
+    lda: number,
+    strideA: number,
+    b: FloatArray,
+    bOffset: number,
+    ldb: number,
+    strideB: number,
+    beta: number,
+    c: FloatArray,
+    cOffset: number,
+    ldc: number,
+    strideC: number,
+    batch: number,
+  ): void;
+  /** Gated delta rule forward (@nl/memory kernels; native/src/binding/memory_delta_rule.cc). */
+  deltaRuleForward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    s0: FloatArray | null,
+    o: FloatArray,
+    stateOut: FloatArray,
+    batch: number,
+    seqLen: number,
+    heads: number,
+    dk: number,
+    dv: number,
+    chunkSize: number,
+  ): void;
+  /** Gated delta rule backward: writes dq, dk, dv, dAlpha, dBeta, dS0. */
+  deltaRuleBackward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    alpha: FloatArray,
+    beta: FloatArray,
+    s0: FloatArray | null,
+    dO: FloatArray,
+    dState: FloatArray | null,
+    dq: FloatArray,
+    dk: FloatArray,
+    dv: FloatArray,
+    dAlpha: FloatArray,
+    dBeta: FloatArray,
+    dS0: FloatArray,
+    batch: number,
+    seqLen: number,
+    heads: number,
+    dkSize: number,
+    dvSize: number,
+    chunkSize: number,
+  ): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,5 +1,6 @@
 // gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, strideA, b, bOffset, ldb, strideB,
 //      beta, c, cOffset, ldc, strideC, batch)
+// gemmRef(...same arguments...): the plain reference loop (cpu/gemm_ref.cc), for tests and benches.
 // C_b = alpha * op(A_b) op(B_b) + beta * C_b for b < batch, operands row-major with leading
 // dimensions, offsets and batch strides in elements (stride 0 broadcasts). Every index the kernel
 // can touch is checked against the arrays' lengths before it runs.
@@ -12,11 +13,9 @@
 namespace nl::binding {
 namespace {
 
-const char* kOp = "gemm";
-
 // Checks that a rows x cols row-major matrix with leading dim ld, at offset + b*stride for all
 // b < batch, fits in an array of `length` elements.
-void check_operand(Napi::Env env, const char* name, int64_t rows, int64_t cols, int64_t offset, int64_t ld,
+void check_operand(Napi::Env env, const char* kOp, const char* name, int64_t rows, int64_t cols, int64_t offset, int64_t ld,
                    int64_t stride, int64_t batch, int64_t length) {
   if (rows > 0 && cols > 0 && ld < cols) {
     throw_range(env, kOp, std::string(name) + ": leading dimension " + std::to_string(ld) + " is smaller than its " +
@@ -33,7 +32,10 @@ void check_operand(Napi::Env env, const char* name, int64_t rows, int64_t cols, 
   }
 }
 
-Napi::Value Gemm(const Napi::CallbackInfo& info) {
+using GemmF32 = void (*)(const GemmArgs&, float, const float*, const float*, float, float*);
+using GemmF64 = void (*)(const GemmArgs&, double, const double*, const double*, double, double*);
+
+Napi::Value RunGemm(const Napi::CallbackInfo& info, const char* kOp, GemmF32 f32, GemmF64 f64) {
   Napi::Env env = info.Env();
   expect_args(info, kOp, 20);
   GemmArgs g;
@@ -62,27 +64,33 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     throw_type(env, kOp, std::string("a, b and c must share a dtype, got ") + dtype_name(a.dtype) + ", " +
                              dtype_name(b.dtype) + " and " + dtype_name(c.dtype));
   }
-  check_operand(env, "a", g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, a_off, g.lda, g.stride_a, g.batch, a.length);
-  check_operand(env, "b", g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, b_off, g.ldb, g.stride_b, g.batch, b.length);
-  check_operand(env, "c", g.m, g.n, c_off, g.ldc, g.stride_c, g.batch, c.length);
+  check_operand(env, kOp, "a", g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, a_off, g.lda, g.stride_a, g.batch, a.length);
+  check_operand(env, kOp, "b", g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, b_off, g.ldb, g.stride_b, g.batch, b.length);
+  check_operand(env, kOp, "c", g.m, g.n, c_off, g.ldc, g.stride_c, g.batch, c.length);
   if (g.batch > 1 && g.stride_c < g.m * g.ldc && g.m > 0 && g.n > 0) {
     throw_range(env, kOp, "strideC " + std::to_string(g.stride_c) + " makes batch outputs overlap (needs >= m*ldc = " +
                               std::to_string(g.m * g.ldc) + ")");
   }
 
   if (a.dtype == DType::F32) {
-    gemm_f32(g, static_cast<float>(alpha), a.as<float>() + a_off, b.as<float>() + b_off, static_cast<float>(beta),
+    f32(g, static_cast<float>(alpha), a.as<float>() + a_off, b.as<float>() + b_off, static_cast<float>(beta),
              c.as<float>() + c_off);
   } else if (a.dtype == DType::F64) {
-    gemm_f64(g, alpha, a.as<double>() + a_off, b.as<double>() + b_off, beta, c.as<double>() + c_off);
+    f64(g, alpha, a.as<double>() + a_off, b.as<double>() + b_off, beta, c.as<double>() + c_off);
   } else {
     throw_type(env, kOp, "a, b and c must be Float32Array or Float64Array, got Int32Array");
   }
   return env.Undefined();
 }
 
+Napi::Value Gemm(const Napi::CallbackInfo& info) { return RunGemm(info, "gemm", gemm_f32, gemm_f64); }
+Napi::Value GemmRef(const Napi::CallbackInfo& info) { return RunGemm(info, "gemmRef", gemm_ref_f32, gemm_ref_f64); }
+
 }  // namespace
 
-void register_gemm(Napi::Env env, Napi::Object exports) { exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm")); }
+void register_gemm(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("gemmRef", Napi::Function::New(env, GemmRef, "gemmRef"));
+}
 
 }  // namespace nl::binding

@@ -1,41 +1,202 @@
-// GEMM, version 1: threaded over rows of C, i-k-j loop order so the inner loop streams a row
-// of B and a row of C (vectorised by the compiler). Correct for every layout; not yet blocked
-// or packed (see the tensor issue for the register-tiled micro-kernel that replaces it).
-#include "cpu/gemm.h"
-
+// GEMM, version 2: BLIS-style blocked and packed, with a register-tiled SIMD micro-kernel.
+//
+//   for jc in n step NC:                 columns of C/B
+//     for pc in k step KC:               depth; the first block applies beta, later ones add
+//       pack op(B)[pc.., jc..] -> Bp     (shared by all threads, packed in parallel)
+//       for ic in m step MC:             rows of C/A, split over the thread pool
+//         pack op(A)[ic.., pc..] -> Ap   (per thread)
+//         for jr in nc step NR, ir in mc step MR: micro_kernel (gemm_kernel.h)
+//
+// Transposes are absorbed by packing (gemm_pack.h): no operand is copied whole. Batches of small
+// products are split over the pool by product (each thread runs the serial blocked loop); large
+// products are split inside. Tile and block sizes: GemmTile<T> in gemm_kernel.h. Version 1, the
+// plain loop, lives on as the reference in gemm_ref.cc.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
+#include "cpu/gemm.h"
+#include "cpu/gemm_kernel.h"
+#include "cpu/gemm_pack.h"
 #include "cpu/thread_pool.h"
 
 namespace nl {
 namespace {
+using namespace gemm_detail;
 
+// A per-thread, 64-byte-aligned scratch buffer that only grows.
 template <typename T>
-void gemm(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c) {
-  const int64_t rows = g.batch * g.m;
-  const int64_t grain = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, g.n * g.k));
-  parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t bi = r / g.m, i = r % g.m;
-      const T* A = a + bi * g.stride_a;
-      const T* B = b + bi * g.stride_b;
-      T* C = c + bi * g.stride_c + i * g.ldc;
-      if (beta == T(0)) {
-        for (int64_t j = 0; j < g.n; ++j) C[j] = T(0);
-      } else if (beta != T(1)) {
-        for (int64_t j = 0; j < g.n; ++j) C[j] *= beta;
+struct Scratch {
+  T* ptr = nullptr;
+  size_t cap = 0;
+  ~Scratch() { std::free(ptr); }
+  T* get(size_t n) {
+    if (n > cap) {
+      std::free(ptr);
+      const size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
+      ptr = static_cast<T*>(std::aligned_alloc(64, bytes));
+      cap = ptr ? n : 0;
+      if (!ptr) std::abort();  // out of memory for a few MiB of scratch: nothing sane to do
+    }
+    return ptr;
+  }
+};
+template <typename T>
+T* scratch_a(size_t n) {
+  thread_local Scratch<T> s;
+  return s.get(n);
+}
+template <typename T>
+T* scratch_b(size_t n) {
+  thread_local Scratch<T> s;
+  return s.get(n);
+}
+
+inline int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// C[m x n] <- beta * C (beta == 0 writes zeros without reading).
+template <typename T>
+void scale_c(int64_t m, int64_t n, T* c, int64_t ldc, T beta) {
+  for (int64_t i = 0; i < m; ++i) {
+    T* row = c + i * ldc;
+    if (beta == T(0)) {
+      std::fill(row, row + n, T(0));
+    } else if (beta != T(1)) {
+      for (int64_t j = 0; j < n; ++j) row[j] *= beta;
+    }
+  }
+}
+
+// The two inner loops over one packed A block (mc x kc) and NR-panels [jr0, jr1) of a packed
+// B block whose valid width is nc. c points at the block's top-left element of C.
+template <typename T>
+void macro_kernel(int64_t mc, int64_t nc, int64_t jr0, int64_t jr1, int64_t kc, const T* ap, const T* bp, T* c,
+                  int64_t ldc, T alpha, T beta) {
+  constexpr int MR = GemmTile<T>::MR, NR = GemmTile<T>::NR;
+  for (int64_t jr = jr0; jr < jr1; jr += NR) {
+    const int64_t nr = std::min<int64_t>(NR, nc - jr);
+    const T* b = bp + jr * kc;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t mr = std::min<int64_t>(MR, mc - ir);
+      T* cij = c + ir * ldc + jr;
+      if (mr == MR && nr == NR) {
+        micro_kernel<T>(kc, ap + ir * kc, b, cij, ldc, alpha, beta);
+        continue;
       }
-      for (int64_t p = 0; p < g.k; ++p) {
-        const T av = alpha * (g.trans_a ? A[p * g.lda + i] : A[i * g.lda + p]);
-        if (!g.trans_b) {
-          const T* Brow = B + p * g.ldb;
-          for (int64_t j = 0; j < g.n; ++j) C[j] += av * Brow[j];
+      alignas(64) T tile[MR * NR];
+      micro_kernel<T>(kc, ap + ir * kc, b, tile, NR, alpha, T(0));
+      for (int64_t i = 0; i < mr; ++i) {
+        T* row = cij + i * ldc;
+        const T* t = tile + i * NR;
+        if (beta == T(0)) {
+          for (int64_t j = 0; j < nr; ++j) row[j] = t[j];
         } else {
-          for (int64_t j = 0; j < g.n; ++j) C[j] += av * B[j * g.ldb + p];
+          for (int64_t j = 0; j < nr; ++j) row[j] = t[j] + beta * row[j];
         }
       }
     }
-  });
+  }
+}
+
+
+// One product, on the calling thread only.
+template <typename T>
+void gemm_serial(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c) {
+  using Tile = GemmTile<T>;
+  const int64_t m = g.m, n = g.n, k = g.k;
+  T* bp = scratch_b<T>(round_up(std::min(n, Tile::NC), Tile::NR) * std::min(k, Tile::KC));
+  T* ap = scratch_a<T>(round_up(std::min(m, Tile::MC), Tile::MR) * std::min(k, Tile::KC));
+  for (int64_t jc = 0; jc < n; jc += Tile::NC) {
+    const int64_t nc = std::min(Tile::NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += Tile::KC) {
+      const int64_t kc = std::min(Tile::KC, k - pc);
+      const T beta_pc = pc == 0 ? beta : T(1);
+      pack_b(bp, b, g.ldb, g.trans_b, pc, kc, jc, nc);
+      for (int64_t ic = 0; ic < m; ic += Tile::MC) {
+        const int64_t mc = std::min(Tile::MC, m - ic);
+        pack_a(ap, a, g.lda, g.trans_a, ic, mc, pc, kc);
+        macro_kernel(mc, nc, 0, nc, kc, ap, bp, c + ic * g.ldc + jc, g.ldc, alpha, beta_pc);
+      }
+    }
+  }
+}
+
+// One product, split over the pool: B blocks are packed cooperatively, then each thread packs its
+// own A blocks and covers a share of (row block, column range) tasks.
+template <typename T>
+void gemm_parallel(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c, int threads) {
+  using Tile = GemmTile<T>;
+  constexpr int64_t MR = Tile::MR, NR = Tile::NR;
+  const int64_t m = g.m, n = g.n, k = g.k;
+  // Row blocks: about MC rows each, a multiple of the thread count when there are few.
+  int64_t mblocks = (m + Tile::MC - 1) / Tile::MC;
+  if (mblocks < 4 * threads) mblocks = round_up(mblocks, threads);
+  int64_t mc_blk = round_up((m + mblocks - 1) / mblocks, MR);
+  mblocks = (m + mc_blk - 1) / mc_blk;
+  T* bp = scratch_b<T>(round_up(std::min(n, Tile::NC), NR) * std::min(k, Tile::KC));
+  for (int64_t jc = 0; jc < n; jc += Tile::NC) {
+    const int64_t nc = std::min(Tile::NC, n - jc);
+    const int64_t npanels = (nc + NR - 1) / NR;
+    // Column ranges per row block, so that there are at least `threads` tasks.
+    const int64_t nsplit = std::min(npanels, std::max<int64_t>(1, (threads + mblocks - 1) / mblocks));
+    const int64_t tasks = mblocks * nsplit;
+    for (int64_t pc = 0; pc < k; pc += Tile::KC) {
+      const int64_t kc = std::min(Tile::KC, k - pc);
+      const T beta_pc = pc == 0 ? beta : T(1);
+      parallel_for(npanels, 1, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+          const int nr = static_cast<int>(std::min<int64_t>(NR, nc - p * NR));
+          pack_b_panel(bp + p * NR * kc, b, g.ldb, g.trans_b, pc, kc, jc + p * NR, nr);
+        }
+      });
+      parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+        T* ap = scratch_a<T>(mc_blk * kc);
+        int64_t packed = -1;
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t mb = t / nsplit, ns = t % nsplit;
+          const int64_t ic = mb * mc_blk, mc = std::min(mc_blk, m - ic);
+          if (packed != mb) {
+            pack_a(ap, a, g.lda, g.trans_a, ic, mc, pc, kc);
+            packed = mb;
+          }
+          const int64_t jr0 = npanels * ns / nsplit * NR, jr1 = std::min(nc, npanels * (ns + 1) / nsplit * NR);
+          macro_kernel(mc, nc, jr0, jr1, kc, ap, bp, c + ic * g.ldc + jc, g.ldc, alpha, beta_pc);
+        }
+      });
+    }
+  }
+}
+
+template <typename T>
+void gemm(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c) {
+  if (g.m == 0 || g.n == 0 || g.batch == 0) return;
+  if (g.k == 0 || alpha == T(0)) {
+    for (int64_t bi = 0; bi < g.batch; ++bi) scale_c(g.m, g.n, c + bi * g.stride_c, g.ldc, beta);
+    return;
+  }
+  const int threads = num_threads();
+  const int64_t work = g.m * g.n * g.k;  // multiply-adds per product
+  const bool tiny = work < (int64_t(1) << 18);
+  const bool small = work < (int64_t(1) << 22);
+  auto one = [&](int64_t bi, bool parallel) {
+    const T* A = a + bi * g.stride_a;
+    const T* B = b + bi * g.stride_b;
+    T* C = c + bi * g.stride_c;
+    if (parallel) {
+      gemm_parallel(g, alpha, A, B, beta, C, threads);
+    } else {
+      gemm_serial(g, alpha, A, B, beta, C);
+    }
+  };
+  const bool by_product =
+      g.batch > 1 && threads > 1 && (g.batch % threads == 0 || g.batch >= 4 * threads || small);
+  if (by_product) {
+    parallel_for(g.batch, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t bi = b0; bi < b1; ++bi) one(bi, false);
+    });
+    return;
+  }
+  for (int64_t bi = 0; bi < g.batch; ++bi) one(bi, threads > 1 && !tiny);
 }
 
 }  // namespace

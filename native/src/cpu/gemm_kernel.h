@@ -1,0 +1,157 @@
+// GEMM micro-kernels: C[MR x NR] (+)= alpha * sum_p Apanel[p] (x) Bpanel[p] over packed panels.
+//
+// Apanel holds kc columns of MR values (one per row of the tile), Bpanel kc rows of NR values;
+// both are zero-padded by the packing code, so the kernel always computes a full tile. The tile
+// lives in MR x NV vector registers (NR = NV * lanes) for the whole k loop, and touches C once.
+//
+// Versions, chosen at compile time from the target's SIMD macros:
+//   AVX-512F    f32: 6 x 64 (24 zmm accumulators)   f64: 6 x 32
+//   AVX2 + FMA  f32: 6 x 16 (12 ymm accumulators)   f64: 6 x 8
+//   portable    f32/f64: 4 x 4 scalar (the compiler may vectorise it)
+// GemmTile<T> names the tile and cache-block sizes the driver in gemm.cc uses.
+#pragma once
+#include <cstdint>
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace nl::gemm_detail {
+
+// ---- vector traits: one register type per (ISA, dtype) -------------------------------------
+template <typename T>
+struct Vec;
+
+#if defined(__AVX512F__)
+template <>
+struct Vec<float> {
+  using V = __m512;
+  static constexpr int W = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+};
+template <>
+struct Vec<double> {
+  using V = __m512d;
+  static constexpr int W = 8;
+  static V zero() { return _mm512_setzero_pd(); }
+  static V set1(double x) { return _mm512_set1_pd(x); }
+  static V load(const double* p) { return _mm512_loadu_pd(p); }
+  static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+};
+constexpr int kNvF32 = 4, kNvF64 = 4, kMr = 6;
+#elif defined(__AVX2__) && defined(__FMA__)
+template <>
+struct Vec<float> {
+  using V = __m256;
+  static constexpr int W = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+};
+template <>
+struct Vec<double> {
+  using V = __m256d;
+  static constexpr int W = 4;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V set1(double x) { return _mm256_set1_pd(x); }
+  static V load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+};
+constexpr int kNvF32 = 2, kNvF64 = 2, kMr = 6;
+#else
+template <typename T>
+struct Vec {
+  using V = T;
+  static constexpr int W = 1;
+  static V zero() { return T(0); }
+  static V set1(T x) { return x; }
+  static V load(const T* p) { return *p; }
+  static void store(T* p, V v) { *p = v; }
+  static V fma(V a, V b, V c) { return a * b + c; }
+  static V mul(V a, V b) { return a * b; }
+};
+constexpr int kNvF32 = 4, kNvF64 = 4, kMr = 4;
+#endif
+
+// ---- tile and cache-block sizes -------------------------------------------------------------
+// KC: depth of one packed block (the B micro-panel KC x NR should sit in L1/L2);
+// MC: rows of A packed per block (MC x KC in L2); NC: columns of B packed per block (L3).
+template <typename T>
+struct GemmTile;
+template <>
+struct GemmTile<float> {
+  static constexpr int MR = kMr, NV = kNvF32, NR = NV * Vec<float>::W;
+  static constexpr int64_t KC = 256, MC = 144, NC = 4096;
+};
+template <>
+struct GemmTile<double> {
+  static constexpr int MR = kMr, NV = kNvF64, NR = NV * Vec<double>::W;
+  static constexpr int64_t KC = 256, MC = 72, NC = 2048;
+};
+
+// ---- the micro-kernel ----------------------------------------------------------------------
+// c (leading dim ldc) <- alpha * A*B + beta * c; beta == 0 does not read c.
+template <typename T>
+inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc,
+                         T alpha, T beta) {
+  using VT = Vec<T>;
+  using V = typename VT::V;
+  constexpr int MR = GemmTile<T>::MR, NV = GemmTile<T>::NV, W = VT::W, NR = GemmTile<T>::NR;
+  V acc[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j] = VT::zero();
+
+  for (int64_t p = 0; p < kc; ++p) {
+    V bv[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) bv[j] = VT::load(b + j * W);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const V av = VT::set1(a[i]);
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = VT::fma(av, bv[j], acc[i][j]);
+    }
+    a += MR;
+    b += NR;
+  }
+
+  const V va = VT::set1(alpha);
+  if (beta == T(0)) {
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) VT::store(c + i * ldc + j * W, VT::mul(va, acc[i][j]));
+  } else if (beta == T(1)) {
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        T* cp = c + i * ldc + j * W;
+        VT::store(cp, VT::fma(va, acc[i][j], VT::load(cp)));
+      }
+  } else {
+    const V vb = VT::set1(beta);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        T* cp = c + i * ldc + j * W;
+        VT::store(cp, VT::fma(va, acc[i][j], VT::mul(vb, VT::load(cp))));
+      }
+  }
+}
+
+}  // namespace nl::gemm_detail
