@@ -6,4 +6,5 @@ namespace nl::binding {
 void register_info(Napi::Env env, Napi::Object exports);
 void register_axpy(Napi::Env env, Napi::Object exports);
 void register_gemm(Napi::Env env, Napi::Object exports);
+void register_memory_delta_rule(Napi::Env env, Napi::Object exports);
 }  // namespace nl::binding

@@ -6,3 +6,4 @@
  */
 export * from './shape.js';
 export * from './delta-rule/index.js';
+export * from './alloc.js';

@@ -2,3 +2,4 @@
 export * from './types.js';
 export { deltaRuleReference, deltaRuleStep } from './ref.js';
 export { deltaRuleBackwardReference } from './ref-backward.js';
+export { deltaRuleForward, deltaRuleBackward, type DeltaRuleKernelOptions } from './native.js';
