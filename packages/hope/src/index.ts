@@ -1,2 +1,3 @@
-/** @nl/hope — see README.md. (Being built.) */
-export const packageName = '@nl/hope';
+/** @nl/hope — Hope LM and baselines, byte tokenizer, data, checkpoints. See README.md. */
+export * from './data/index.js';
+export * from './checkpoint/index.js';
