@@ -7,3 +7,4 @@
 export * from './shape.js';
 export * from './delta-rule/index.js';
 export * from './alloc.js';
+export * from './titans-linear/index.js';
