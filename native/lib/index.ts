@@ -132,6 +132,56 @@ export interface NativeBinding {
     dvSize: number,
     chunkSize: number,
   ): void;
+  /** Titans linear memory forward, mini-batch chunks (native/src/binding/memory_titans.cc). */
+  titansLinearForward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    theta: FloatArray,
+    eta: FloatArray,
+    alpha: FloatArray,
+    m0: FloatArray | null,
+    s0: FloatArray | null,
+    o: FloatArray,
+    mOut: FloatArray,
+    sOut: FloatArray,
+    batch: number,
+    seqLen: number,
+    heads: number,
+    dk: number,
+    dv: number,
+    chunkSize: number,
+    readAfterWrite: boolean,
+  ): void;
+  /** Titans linear memory backward: writes dq, dk, dv, dTheta, dEta, dAlpha, dM0, dS0. */
+  titansLinearBackward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    theta: FloatArray,
+    eta: FloatArray,
+    alpha: FloatArray,
+    m0: FloatArray | null,
+    s0: FloatArray | null,
+    dO: FloatArray,
+    dM: FloatArray | null,
+    dS: FloatArray | null,
+    dq: FloatArray,
+    dk: FloatArray,
+    dv: FloatArray,
+    dTheta: FloatArray,
+    dEta: FloatArray,
+    dAlpha: FloatArray,
+    dM0: FloatArray,
+    dS0: FloatArray,
+    batch: number,
+    seqLen: number,
+    heads: number,
+    dkSize: number,
+    dvSize: number,
+    chunkSize: number,
+    readAfterWrite: boolean,
+  ): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -2,3 +2,4 @@
 export * from './types.js';
 export { titansLinearReference, titansLinearStep, readMemory } from './ref.js';
 export { titansLinearBackwardReference } from './ref-backward.js';
+export { titansLinearForward, titansLinearBackward } from './native.js';
