@@ -1,19 +1,7 @@
 /**
- * nl-train (`pnpm train`): train, evaluate and sample Hope and its baselines.
- * The training loop lands with the @nl/hope issue; until then this prints what exists.
+ * nl-train (`pnpm train`): the executable. All behaviour is in main.ts; this only wires the
+ * process (argv, streams, Ctrl-C) and sets the exit code.
  */
-import { Command } from 'commander';
-import { info } from '@nl/native';
+import { main } from './main.js';
 
-const program = new Command()
-  .name('nl-train')
-  .description('Train, evaluate and sample Hope (Nested Learning) models on CPU or CUDA')
-  .action(() => {
-    const i = info();
-    console.error(
-      `nl-train: the trainer is not implemented yet (tracked by the @nl/hope issue).\n` +
-        `@nl/native ${i.version} is built (simd=${i.simd}, threads=${i.threads}); run \`pnpm bench\` to measure it.`,
-    );
-    process.exitCode = 1;
-  });
-program.parse();
+process.exitCode = await main(process.argv, { handleSigint: true });

@@ -1,0 +1,210 @@
+/**
+ * nl-train's command line: `train` (the default), `eval` and `sample`, built with commander 14.
+ * Every config key (config.ts) is a kebab-case flag whose help shows its default; `--config
+ * <file.json>` reads overrides from a JSON file; flags win over the file. The effective config is
+ * printed before any work. `main()` returns the exit code instead of exiting, so tests drive it
+ * in-process: 0 done, 1 runtime error (missing model, corrupt checkpoint, bad corpus), 2 usage
+ * error (unknown option or config key, bad value, existing checkpoint without --resume),
+ * 130 interrupted by Ctrl-C after saving a checkpoint.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import {
+  CONFIG_FIELDS,
+  ConfigError,
+  DEFAULT_CONFIG,
+  formatConfig,
+  parseFlagValues,
+  readConfigFile,
+  resolveConfig,
+  toFlag,
+  type Command as CommandName,
+  type ConfigKey,
+  type TrainConfig,
+} from './config.js';
+import { evaluateBpb } from './evaluate.js';
+import { prepareData } from './data.js';
+import type { ModelRegistry, TrainableLM } from './model-api.js';
+import { MODELS, getModelFactory } from './models.js';
+import { createReporter, type Reporter } from './progress.js';
+import { loadRun, type LoadedRun } from './run-state.js';
+import { sampleText } from './sample.js';
+import { TrainSetupError, runTrain } from './train.js';
+import { Rng } from '@nl/hope';
+
+/** Injected I/O and models (the real CLI passes process streams and {@link MODELS}). */
+export interface MainDeps {
+  registry?: ModelRegistry;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream;
+  /** Aborting it acts like Ctrl-C. */
+  signal?: AbortSignal;
+  /** Install a SIGINT handler that aborts training (the real CLI). */
+  handleSigint?: boolean;
+  /** Override the reporter (tests). */
+  reporter?: Reporter;
+}
+
+const KEYS = Object.keys(CONFIG_FIELDS) as ConfigKey[];
+
+function addConfigOptions(cmd: Command, name: CommandName, fromCheckpoint: boolean): Command {
+  cmd.option(
+    '--config <file>',
+    'JSON file of config overrides (keys as below, camelCase); flags win over it',
+  );
+  for (const k of KEYS) {
+    const f = CONFIG_FIELDS[k];
+    if (!(f.commands as readonly CommandName[]).includes(name)) continue;
+    const def =
+      fromCheckpoint && k !== 'checkpointDir'
+        ? `from the checkpoint's run, else ${JSON.stringify(f.default)}`
+        : JSON.stringify(f.default);
+    cmd.addOption(new Option(`--${toFlag(k)} <value>`, `${f.help} (default: ${def})`));
+  }
+  return cmd;
+}
+
+/** Overrides from `--config` then flags (each validated; unknown keys rejected). */
+function overridesFrom(opts: Record<string, unknown>): Partial<TrainConfig>[] {
+  const { config: file, resume: _resume, ...flags } = opts;
+  return [file ? readConfigFile(String(file)) : {}, parseFlagValues(flags)];
+}
+
+/** Resolve the config of a command that reads an existing checkpoint: its saved run config is the base. */
+function configFromCheckpoint(layers: Partial<TrainConfig>[]): { config: TrainConfig; run: LoadedRun } {
+  const dir = resolveConfig({}, ...layers).checkpointDir;
+  const run = loadRun(dir);
+  const config = resolveConfig(run.trainerConfig, ...layers);
+  if (config.model !== run.trainerConfig.model) {
+    throw new ConfigError(
+      `--model ${config.model} does not match the checkpoint's model "${String(run.trainerConfig.model)}"`,
+    );
+  }
+  return { config: { ...config, checkpointDir: dir }, run };
+}
+
+async function loadModel(config: TrainConfig, run: LoadedRun, registry: ModelRegistry): Promise<TrainableLM> {
+  const model = await getModelFactory(
+    config.model,
+    registry,
+  )({ config, vocabSize: 256, savedModelConfig: run.modelConfig });
+  await model.load({ weights: run.weights, optimizer: run.optimizer, extra: run.extra });
+  return model;
+}
+
+/**
+ * Run nl-train with `argv` (as process.argv: node, script, args...).
+ * @returns the process exit code
+ */
+export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  const registry = deps.registry ?? MODELS;
+  const print = (s: string) => void stdout.write(s + '\n');
+  let code = 0;
+
+  const program = new Command()
+    .name('nl-train')
+    .description('Train, evaluate and sample Nested Learning models (Hope and baselines) on byte-level text.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) })
+    .showHelpAfterError('(run nl-train <command> --help for every option and its default)')
+    .addHelpText(
+      'after',
+      '\nConfig precedence: defaults (apps/trainer/src/config.ts; with --resume, eval and sample: the\n' +
+        "checkpoint's saved run config) < --config file.json < flags. Exit codes: 0 done, 1 error,\n" +
+        '2 bad usage or config, 130 interrupted by Ctrl-C (a checkpoint was saved).',
+    );
+
+  const train = program
+    .command('train', { isDefault: true })
+    .description('train a model (the default command); resumable, Ctrl-C saves a checkpoint')
+    .option(
+      '--resume',
+      'continue the run in --checkpoint-dir (its saved config is the base; flags such as --steps override)',
+    );
+  addConfigOptions(train, 'train', false).action(async (opts: Record<string, unknown>) => {
+    const layers = overridesFrom(opts);
+    let config: TrainConfig;
+    let run: LoadedRun | undefined;
+    if (opts.resume) ({ config, run } = configFromCheckpoint(layers));
+    else config = resolveConfig({ ...DEFAULT_CONFIG }, ...layers);
+    print(`nl-train train${run ? ' --resume' : ''}: effective config\n${formatConfig(config, 'train')}`);
+    const controller = new AbortController();
+    deps.signal?.addEventListener('abort', () => controller.abort());
+    const onSigint = () => {
+      stderr.write(
+        '\nnl-train: Ctrl-C — finishing this step and saving a checkpoint (press again to abort without saving)\n',
+      );
+      controller.abort();
+    };
+    if (deps.handleSigint) process.once('SIGINT', onSigint);
+    try {
+      const reporter = deps.reporter ?? createReporter(stdout, config.logInterval);
+      const result = await runTrain(config, run, { registry, print, reporter, signal: controller.signal });
+      code = result.status === 'interrupted' ? 130 : 0;
+    } finally {
+      if (deps.handleSigint) process.removeListener('SIGINT', onSigint);
+    }
+  });
+
+  const evalCmd = program
+    .command('eval')
+    .description('validation bits per byte of a checkpoint (use --corpus to score another corpus)');
+  addConfigOptions(evalCmd, 'eval', true).action(async (opts: Record<string, unknown>) => {
+    const { config, run } = configFromCheckpoint(overridesFrom(opts));
+    print(`nl-train eval: effective config\n${formatConfig(config, 'eval')}`);
+    const { split, summary } = prepareData(config);
+    print(summary);
+    const model = await loadModel(config, run, registry);
+    try {
+      const r = await evaluateBpb(model, split.val, config.batchSize, config.seqLen, config.evalBatches);
+      print(
+        `eval: ${config.model} at step ${run.state.step} on ${config.corpus}: ${r.bpb.toFixed(4)} bits per byte over ${r.bytes} bytes`,
+      );
+    } finally {
+      model.dispose?.();
+    }
+  });
+
+  const sampleCmd = program.command('sample').description('generate text from a checkpoint');
+  addConfigOptions(sampleCmd, 'sample', true).action(async (opts: Record<string, unknown>) => {
+    const { config, run } = configFromCheckpoint(overridesFrom(opts));
+    print(`nl-train sample: effective config\n${formatConfig(config, 'sample')}`);
+    const model = await loadModel(config, run, registry);
+    try {
+      for (let i = 0; i < Math.max(1, config.numSamples); i++) {
+        stdout.write(`--- sample ${i + 1} ---\n${config.prompt}`);
+        await sampleText(
+          model,
+          config.prompt,
+          {
+            length: config.sampleLength,
+            temperature: config.temperature,
+            topK: config.topK,
+            rng: Rng.fromSeed(config.seed + 1 + i),
+          },
+          (s) => void stdout.write(s),
+        );
+        stdout.write('\n');
+      }
+    } finally {
+      model.dispose?.();
+    }
+  });
+
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.help' ||
+        e.code === 'commander.version'
+        ? 0
+        : 2;
+    }
+    const err = e as Error;
+    stderr.write(`nl-train: error: ${err.message}\n`);
+    return err instanceof ConfigError || err instanceof TrainSetupError ? 2 : 1;
+  }
+}
