@@ -9,6 +9,7 @@
 //   S_L     = e_L S0 + sum_j G_Lj k_j d_j^T
 // Cost per chunk ~ 2L^2 Dk (KK^T, QK^T) + 6 L Dk Dv (K S0, Q S0, update) + 2 L^2 Dv (solve, O).
 #include "cpu/delta_rule.h"
+#include "cpu/delta_rule_vec.h"
 
 #include <algorithm>
 #include <vector>
@@ -60,14 +61,8 @@ void forward_one(const DeltaRuleDims& d, int64_t b, int64_t h, const F* q, const
     // Gram matrices
     for (int64_t i = 0; i < L; ++i) {
       for (int64_t j = 0; j <= i; ++j) {
-        F sk = 0, sq = 0;
-        const F* ki = K + i * dk;
-        const F* kj = K + j * dk;
-        const F* qi = Q + i * dk;
-        for (int64_t p = 0; p < dk; ++p) sk += ki[p] * kj[p];
-        if (o) for (int64_t p = 0; p < dk; ++p) sq += qi[p] * kj[p];
-        KK[i * C + j] = sk;
-        QK[i * C + j] = sq;
+        KK[i * C + j] = memvec::dot(K + i * dk, K + j * dk, dk);
+        if (o) QK[i * C + j] = memvec::dot(Q + i * dk, K + j * dk, dk);
       }
     }
     // K S0 and Q S0

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu/delta_rule.h"
+#include "cpu/delta_rule_vec.h"
 #include "cpu/thread_pool.h"
 
 namespace nl {
@@ -67,15 +68,8 @@ void backward_one(const DeltaRuleDims& d, int64_t b, int64_t h, const F* q, cons
       const F al = alpha[row], be = beta[row];
       // o = S_t^T q
       for (int64_t p = 0; p < dk; ++p) {
-        F* gp = G + p * dv;
-        const F* sp = Sc + p * dv;
-        const F qp = qt[p];
-        F s = 0;
-        for (int64_t j = 0; j < dv; ++j) {
-          gp[j] += qp * dot[j];
-          s += sp[j] * dot[j];
-        }
-        dq[row * dk + p] = s;
+        memvec::axpy(dv, qt[p], dot, G + p * dv);
+        dq[row * dk + p] = memvec::dot(Sc + p * dv, dot, dv);
       }
       // recompute a and d
       std::fill(a_vec, a_vec + dv, F(0));
@@ -86,20 +80,12 @@ void backward_one(const DeltaRuleDims& d, int64_t b, int64_t h, const F* q, cons
       }
       for (int64_t j = 0; j < dv; ++j) d_vec[j] = be * (vt[j] - al * a_vec[j]);
       // S_t = a S_{t-1} + k d^T
-      F dal = 0;
+      F dal = memvec::dot(Sp, G, n);
       std::fill(dd, dd + dv, F(0));
       for (int64_t p = 0; p < dk; ++p) {
         const F* gp = G + p * dv;
-        const F* sp = Sp + p * dv;
-        const F kp = kt[p];
-        F s = 0, sa = 0;
-        for (int64_t j = 0; j < dv; ++j) {
-          sa += sp[j] * gp[j];
-          s += gp[j] * d_vec[j];
-          dd[j] += gp[j] * kp;
-        }
-        dal += sa;
-        dkk[row * dk + p] = s;
+        memvec::axpy(dv, kt[p], gp, dd);
+        dkk[row * dk + p] = memvec::dot(gp, d_vec, dv);
       }
       // d = b (v - a a_vec)
       F dbe = 0;
@@ -113,15 +99,8 @@ void backward_one(const DeltaRuleDims& d, int64_t b, int64_t h, const F* q, cons
       dbeta[row] = dbe;
       // a_vec = S_{t-1}^T k;  G <- a G + k da^T
       for (int64_t p = 0; p < dk; ++p) {
-        F* gp = G + p * dv;
-        const F* sp = Sp + p * dv;
-        const F kp = kt[p];
-        F s = 0;
-        for (int64_t j = 0; j < dv; ++j) {
-          s += sp[j] * da[j];
-          gp[j] = al * gp[j] + kp * da[j];
-        }
-        dkk[row * dk + p] += s;
+        dkk[row * dk + p] += memvec::dot(Sp + p * dv, da, dv);
+        memvec::axpby(dv, kt[p], da, al, G + p * dv);
       }
     }
   }

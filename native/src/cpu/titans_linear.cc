@@ -9,6 +9,7 @@
 // All coefficients come from recurrences (no divisions), so gates of exactly 0 or 1 are fine.
 // Cost per chunk ~ 2 L Dk Dv (E) + 4 L Dk Dv (M0 Q, S0 Q) + L^2 (Dk + Dv) + 4 L Dk Dv (state).
 #include "cpu/titans_linear.h"
+#include "cpu/delta_rule_vec.h"
 
 #include <algorithm>
 #include <vector>
@@ -51,31 +52,14 @@ void forward_one(const TitansLinearDims& d, int64_t b, int64_t h, const F* q, co
       // e_i = M0 k_i - v_i
       F* ei = E + i * dv;
       const F* ki = K + i * dk;
-      for (int64_t r = 0; r < dv; ++r) {
-        const F* mr = M + r * dk;
-        F s = 0;
-        for (int64_t p = 0; p < dk; ++p) s += mr[p] * ki[p];
-        ei[r] = s - v[row * dv + r];
-      }
+      for (int64_t r = 0; r < dv; ++r) ei[r] = memvec::dot(M + r * dk, ki, dk) - v[row * dv + r];
       if (o) {
         const F* qi = Q + i * dk;
         for (int64_t r = 0; r < dv; ++r) {
-          const F* mr = M + r * dk;
-          const F* sr = S + r * dk;
-          F sm = 0, ss = 0;
-          for (int64_t p = 0; p < dk; ++p) {
-            sm += mr[p] * qi[p];
-            ss += sr[p] * qi[p];
-          }
-          QM[i * dv + r] = sm;
-          QS[i * dv + r] = ss;
+          QM[i * dv + r] = memvec::dot(M + r * dk, qi, dk);
+          QS[i * dv + r] = memvec::dot(S + r * dk, qi, dk);
         }
-        for (int64_t j = 0; j <= i; ++j) {
-          const F* kj = K + j * dk;
-          F s = 0;
-          for (int64_t p = 0; p < dk; ++p) s += qi[p] * kj[p];
-          QK[i * C + j] = s;
-        }
+        for (int64_t j = 0; j <= i; ++j) QK[i * C + j] = memvec::dot(qi, K + j * dk, dk);
       }
     }
     // scalar coefficients

@@ -14,6 +14,7 @@
 
 #include "cpu/thread_pool.h"
 #include "cpu/titans_linear.h"
+#include "cpu/delta_rule_vec.h"
 
 namespace nl {
 namespace {
@@ -26,12 +27,7 @@ struct Work {
 // e = snap k - v  (snap [Dv, Dk])
 template <typename F>
 inline void residual(int64_t dk, int64_t dv, const F* snap, const F* kt, const F* vt, F* e) {
-  for (int64_t r = 0; r < dv; ++r) {
-    const F* sr = snap + r * dk;
-    F s = 0;
-    for (int64_t p = 0; p < dk; ++p) s += sr[p] * kt[p];
-    e[r] = s - vt[r];
-  }
+  for (int64_t r = 0; r < dv; ++r) e[r] = memvec::dot(snap + r * dk, kt, dk) - vt[r];
 }
 
 template <typename F>
@@ -94,22 +90,16 @@ void backward_one(const TitansLinearDims& d, int64_t b, int64_t h, const F* q, c
           for (int64_t p = 0; p < dk; ++p) dM[r * dk + p] += dot[r] * qt[p];
       }
       residual(dk, dv, snap, kt, v + row * dv, e);
-      F dal = 0, det = 0, dth = 0;
-      for (int64_t p = 0; p < n; ++p) {
-        dS[p] = dSn[p] + dM[p];
-        dal -= Mprev[p] * dM[p];
-        det += Sprev[p] * dS[p];
-      }
+      for (int64_t p = 0; p < n; ++p) dS[p] = dSn[p] + dM[p];
+      const F dal = -memvec::dot(Mprev, dM, n);
+      const F det = memvec::dot(Sprev, dS, n);
+      F dth = 0;
       std::fill(tmp, tmp + dk, F(0));
       for (int64_t r = 0; r < dv; ++r) {
         const F* sr = dS + r * dk;
-        const F er = e[r];
-        F s = 0;
-        for (int64_t p = 0; p < dk; ++p) {
-          s += sr[p] * kt[p];
-          tmp[p] += sr[p] * er;
-        }
-        dth -= er * s;
+        const F s = memvec::dot(sr, kt, dk);
+        memvec::axpy(dk, e[r], sr, tmp);
+        dth -= e[r] * s;
         de[r] = -th * s;
       }
       for (int64_t p = 0; p < dk; ++p) tmp[p] *= -th;
