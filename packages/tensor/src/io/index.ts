@@ -1,0 +1,141 @@
+/**
+ * @nl/tensor's `io`: safetensors save/load for Tensors (byte-compatible with the Python
+ * `safetensors` library and Hugging Face files).
+ *
+ * Dtype mapping: float32 <-> F32, float64 <-> F64, int32 <-> I32. Loading also accepts
+ * F16/BF16 (widened to float32) and I64/U32/U64/I16/U16/I8/U8/BOOL (to int32, with a range
+ * check naming the tensor). The byte-level format on plain records is in ./safetensors.ts.
+ */
+import { fromTypedArray, type Tensor } from '../nn/core.js';
+import { halfToFloat32, type SafetensorsDtype } from './dtypes.js';
+import { writeFileAtomic } from './file.js';
+import { readFileSync } from 'node:fs';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsRecord } from './safetensors.js';
+
+export { encodeSafetensors, decodeSafetensors, parseSafetensorsHeader } from './safetensors.js';
+export type { SafetensorsRecord, SafetensorsEntry, SafetensorsHeader } from './safetensors.js';
+export { saveFile, loadFile, writeFileAtomic } from './file.js';
+export { halfToFloat32, type SafetensorsDtype, type SafetensorsData } from './dtypes.js';
+
+const TAG = { float32: 'F32', float64: 'F64', int32: 'I32' } as const;
+
+function toRecord(name: string, t: Tensor): SafetensorsRecord {
+  if (t === null || typeof t !== 'object' || typeof (t as Tensor).dataSync !== 'function') {
+    throw new TypeError(`io.save: '${name}' is not a Tensor`);
+  }
+  t.assertLive(`io.save '${name}'`);
+  const dtype = TAG[t.dtype as keyof typeof TAG];
+  if (dtype === undefined)
+    throw new TypeError(`io.save: '${name}' has dtype ${t.dtype}, which safetensors I/O does not map`);
+  return { dtype, shape: [...t.shape], data: t.dataSync() } as SafetensorsRecord;
+}
+
+/** Encodes tensors to safetensors bytes. */
+function encode(
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array {
+  if (tensors === null || typeof tensors !== 'object')
+    throw new TypeError('io.save: tensors must be an object of name -> Tensor');
+  const records: Record<string, SafetensorsRecord> = {};
+  for (const [name, t] of Object.entries(tensors)) records[name] = toRecord(name, t);
+  return encodeSafetensors(records, metadata);
+}
+
+/**
+ * Saves tensors in safetensors format: to a file (written to a temp file and renamed, so a
+ * failed save never destroys an existing file) or, with no path, to bytes.
+ * @param path - destination file, or null/undefined to get the bytes back
+ * @param tensors - name -> Tensor (float32, float64 or int32; any layout)
+ * @param metadata - optional string map stored as `__metadata__`
+ * @example
+ * io.save('model.safetensors', model.stateDict(), { step: '100' });
+ * const bytes = io.save(null, { w });
+ */
+export function save(
+  path: string,
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata?: Readonly<Record<string, string>>,
+): void;
+export function save(
+  path: null | undefined,
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array;
+export function save(
+  path: string | null | undefined,
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array | void {
+  const bytes = encode(tensors, metadata);
+  if (path === null || path === undefined) return bytes;
+  if (typeof path !== 'string') throw new TypeError(`io.save: path must be a string, got ${typeof path}`);
+  writeFileAtomic(path, bytes);
+}
+
+function toInt32(name: string, r: SafetensorsRecord): Int32Array {
+  const out = new Int32Array(r.data.length);
+  for (let i = 0; i < r.data.length; i++) {
+    const v = Number(r.data[i]);
+    if (v < -2147483648 || v > 2147483647) {
+      throw new RangeError(
+        `io.load: '${name}' (${r.dtype}) holds ${r.data[i]} at element ${i}, outside int32`,
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function tensorData(name: string, r: SafetensorsRecord): Float32Array | Float64Array | Int32Array {
+  const tag: SafetensorsDtype = r.dtype;
+  if (tag === 'F32' || tag === 'F64' || tag === 'I32')
+    return r.data as Float32Array | Float64Array | Int32Array;
+  if (tag === 'F16' || tag === 'BF16') return halfToFloat32(r.data as Uint16Array, tag);
+  return toInt32(name, r);
+}
+
+/**
+ * Loads every tensor of a safetensors file (or bytes), with the file's metadata.
+ * @param source - a file path or the file's bytes
+ * @returns `tensors` by name and `metadata` (`{}` when the file has none)
+ */
+export function loadWithMetadata(source: string | Uint8Array): {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+} {
+  let bytes: Uint8Array;
+  if (typeof source === 'string') {
+    try {
+      bytes = readFileSync(source);
+    } catch (err) {
+      throw new Error(`io.load: cannot read '${source}': ${(err as Error).message}`, { cause: err });
+    }
+  } else if (source instanceof Uint8Array) bytes = source;
+  else throw new TypeError(`io.load: expected a path or a Uint8Array, got ${typeof source}`);
+  let decoded: ReturnType<typeof decodeSafetensors>;
+  try {
+    decoded = decodeSafetensors(bytes);
+  } catch (err) {
+    if (typeof source !== 'string') throw err;
+    const msg = (err as Error).message.replace(/^safetensors: /, '');
+    throw new Error(`safetensors: '${source}': ${msg}`, { cause: err });
+  }
+  // Convert everything first so a bad tensor throws before any Tensor is allocated.
+  const arrays = Object.entries(decoded.tensors).map(
+    ([name, r]) => [name, tensorData(name, r), r.shape] as const,
+  );
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, data, shape] of arrays) tensors[name] = fromTypedArray(data, shape);
+  return { tensors, metadata: decoded.metadata };
+}
+
+/**
+ * Loads every tensor of a safetensors file (or bytes) by name.
+ * @param source - a file path or the file's bytes
+ * @example
+ * model.loadStateDict(io.load('model.safetensors'));
+ */
+export function load(source: string | Uint8Array): Record<string, Tensor> {
+  return loadWithMetadata(source).tensors;
+}

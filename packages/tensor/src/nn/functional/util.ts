@@ -1,0 +1,88 @@
+/**
+ * Shared plumbing of the fused NN ops: input checks with clear messages, flat data access,
+ * wrapping result arrays as tensors, and lazy op registration (each op registers with the
+ * custom-op table on first use, so importing nn/ has no side effects).
+ */
+import { defineOp, fromTypedArray, type CustomOp, type OpDefinition, type Tensor } from '../core.js';
+import type { FloatArray } from './kernels/cross-entropy.js';
+
+export type { FloatArray };
+
+const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** Throws unless `t` is a live float32/float64 CPU tensor; `what` names it in the message. */
+export function checkFloat(op: string, what: string, t: Tensor): void {
+  if (t === null || typeof t !== 'object' || !('dtype' in t)) {
+    throw new TypeError(`${op}: ${what} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  }
+  t.assertLive(`${op} (${what})`);
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') {
+    throw new TypeError(`${op}: ${what} must be float32 or float64, got ${t.dtype} ${fmt(t.shape)}`);
+  }
+  if (t.device !== 'cpu') throw new Error(`${op}: ${what} is on ${t.device}; this op runs on the CPU only`);
+}
+
+/** Throws unless `t` is a live int32 CPU tensor. */
+export function checkInt(op: string, what: string, t: Tensor): void {
+  if (t === null || typeof t !== 'object' || !('dtype' in t)) {
+    throw new TypeError(`${op}: ${what} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  }
+  t.assertLive(`${op} (${what})`);
+  if (t.dtype !== 'int32')
+    throw new TypeError(`${op}: ${what} must be int32, got ${t.dtype} ${fmt(t.shape)}`);
+  if (t.device !== 'cpu') throw new Error(`${op}: ${what} is on ${t.device}; this op runs on the CPU only`);
+}
+
+/** Throws unless `a` and `b` have the same dtype. */
+export function checkSameDtype(op: string, a: [string, Tensor], b: [string, Tensor]): void {
+  if (a[1].dtype !== b[1].dtype) {
+    throw new TypeError(
+      `${op}: ${a[0]} is ${a[1].dtype} but ${b[0]} is ${b[1].dtype}; convert one with .to()`,
+    );
+  }
+}
+
+/** Throws unless `t` is 1-D of length `n`. */
+export function checkVector(op: string, what: string, t: Tensor, n: number, ofWhat: string): void {
+  if (t.shape.length !== 1 || t.shape[0] !== n) {
+    throw new RangeError(`${op}: ${what} must have shape [${n}] (${ofWhat}), got ${fmt(t.shape)}`);
+  }
+}
+
+/** A contiguous copy of a float tensor's elements. */
+export function floats(t: Tensor): FloatArray {
+  return t.dataSync() as FloatArray;
+}
+
+/** A contiguous copy of an int32 tensor's elements. */
+export function ints(t: Tensor): Int32Array {
+  return t.dataSync() as Int32Array;
+}
+
+/** A fresh array of the same float type as `like`. */
+export function alloc(like: { dtype: string }, n: number): FloatArray {
+  return like.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** Wraps an array as a tensor (zero-copy). */
+export function wrap(data: FloatArray | Int32Array, shape: readonly number[]): Tensor {
+  return fromTypedArray(data, shape);
+}
+
+/** A float array of `like`'s dtype holding a copy of `values` (e.g. float64 weight grads). */
+export function castArray(values: Float64Array, like: { dtype: string }): FloatArray {
+  return like.dtype === 'float64' ? values : Float32Array.from(values);
+}
+
+/** Registers `spec` with `defineOp` on first call and applies it. */
+export function lazyOp(
+  spec: OpDefinition<Record<string, any>>,
+): (inputs: Tensor[], attrs: Record<string, unknown>) => Tensor {
+  let op: CustomOp<Record<string, any>> | null = null;
+  return (inputs, attrs) => {
+    op ??= defineOp(spec);
+    return op(inputs, attrs) as Tensor;
+  };
+}
+
+export { fmt };

@@ -1,0 +1,104 @@
+// Composite check against PyTorch: a 2-layer MLP with cross-entropy and a single-head causal
+// attention block, built from nn modules, loaded with the parameters in the fixtures
+// (tools/fixtures/gen_tensor_fixtures.py, float64), must reproduce torch's loss and every
+// parameter and input gradient.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tensor, testing, type Tensor } from '../src/index.js';
+import * as nn from '../src/nn/index.js';
+import * as io from '../src/io/index.js';
+
+const { assertClose } = testing;
+const fixtures = join(import.meta.dirname, 'fixtures');
+const tol = { rtol: 1e-10, atol: 1e-12 };
+
+describe('MLP: Linear -> GELU -> Linear -> cross-entropy (ignoreIndex -100) vs PyTorch', () => {
+  const { tensors: fx, metadata } = io.loadWithMetadata(join(fixtures, 'mlp.safetensors'));
+  const cfg = JSON.parse(metadata.config) as { D: number; H: number; C: number };
+
+  it.each([['erf', 'gelu'] as const, ['tanh', 'geluTanh'] as const])(
+    'GELU (%s): loss and gradients of x, fc1, fc2',
+    (form, activation) => {
+      const mlp = new nn.MLP(cfg.D, cfg.H, { outFeatures: cfg.C, activation, dtype: 'float64' });
+      mlp.loadStateDict({ 'fc1.weight': fx.w1, 'fc1.bias': fx.b1, 'fc2.weight': fx.w2, 'fc2.bias': fx.b2 });
+      const x = fx.x.detach();
+      x.requiresGrad = true;
+      const logits = mlp.forward(x);
+      assertClose(`${form} logits`, fx[`${form}.logits`], logits, tol);
+      const loss = nn.functional.crossEntropy(logits, fx.targets, { ignoreIndex: -100 });
+      assertClose(`${form} loss`, fx[`${form}.loss`], loss, tol);
+      loss.backward();
+      assertClose(`${form} grad x`, fx[`${form}.grad.x`], x.grad!, tol);
+      assertClose(`${form} grad w1`, fx[`${form}.grad.w1`], mlp.fc1.weight.grad!, tol);
+      assertClose(`${form} grad b1`, fx[`${form}.grad.b1`], mlp.fc1.bias!.grad!, tol);
+      assertClose(`${form} grad w2`, fx[`${form}.grad.w2`], mlp.fc2.weight.grad!, tol);
+      assertClose(`${form} grad b2`, fx[`${form}.grad.b2`], mlp.fc2.bias!.grad!, tol);
+      // the ignored row contributes nothing to the input gradient
+      expect((x.grad!.toArray() as number[][])[2].every((v) => v === 0)).toBe(true);
+    },
+  );
+});
+
+/** RMSNorm -> single-head causal attention -> output projection, plus the residual. */
+class CausalAttention extends nn.Module {
+  readonly norm: nn.RMSNorm;
+  readonly wq: nn.Linear;
+  readonly wk: nn.Linear;
+  readonly wv: nn.Linear;
+  readonly wo: nn.Linear;
+
+  constructor(readonly dim: number) {
+    super();
+    const o = { bias: false, dtype: 'float64' as const };
+    this.norm = this.registerModule('norm', new nn.RMSNorm(dim, { eps: 1e-6, dtype: 'float64' }));
+    this.wq = this.registerModule('wq', new nn.Linear(dim, dim, o));
+    this.wk = this.registerModule('wk', new nn.Linear(dim, dim, o));
+    this.wv = this.registerModule('wv', new nn.Linear(dim, dim, o));
+    this.wo = this.registerModule('wo', new nn.Linear(dim, dim, o));
+  }
+
+  /** x [B, T, D] -> [B, T, D] */
+  forward(x: Tensor): Tensor {
+    const t = x.shape[1];
+    const h = this.norm.forward(x); // [B, T, D]
+    const [q, k, v] = [this.wq.forward(h), this.wk.forward(h), this.wv.forward(h)];
+    const mask = tensor(
+      Array.from({ length: t * t }, (_, i) => (i % t > Math.floor(i / t) ? -Infinity : 0)),
+      { shape: [t, t], dtype: 'float64' },
+    ); // [T, T]: -inf above the diagonal
+    const scores = q
+      .matmul(k.transpose(1, 2))
+      .mul(1 / Math.sqrt(this.dim))
+      .add(mask); // [B, T, T]
+    const att = scores.softmax(-1);
+    return this.wo.forward(att.matmul(v)).add(x);
+  }
+}
+
+describe('causal attention block vs PyTorch', () => {
+  const { tensors: fx, metadata } = io.loadWithMetadata(join(fixtures, 'attention.safetensors'));
+  const cfg = JSON.parse(metadata.config) as { D: number };
+
+  it('output, loss and gradients of x, norm, q, k, v, o', () => {
+    const block = new CausalAttention(cfg.D);
+    block.loadStateDict({
+      'norm.weight': fx['norm.weight'],
+      'wq.weight': fx.wq,
+      'wk.weight': fx.wk,
+      'wv.weight': fx.wv,
+      'wo.weight': fx.wo,
+    });
+    const x = fx.x.detach();
+    x.requiresGrad = true;
+    const out = block.forward(x);
+    assertClose('out', fx.out, out, tol);
+    const loss = out.mul(fx.probe).sum();
+    assertClose('loss', fx.loss, loss, tol);
+    loss.backward();
+    assertClose('grad x', fx['grad.x'], x.grad!, tol);
+    assertClose('grad norm.weight', fx['grad.norm.weight'], block.norm.weight!.grad!, tol);
+    for (const name of ['wq', 'wk', 'wv', 'wo'] as const) {
+      assertClose(`grad ${name}`, fx[`grad.${name}`], block[name].weight.grad!, tol);
+    }
+  });
+});

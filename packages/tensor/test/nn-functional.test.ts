@@ -1,0 +1,303 @@
+// The fused NN ops through the public API: float64 gradcheck of every differentiable input,
+// forward against plain float64 JS references, float32 paths, and bad-input errors.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { manualSeed, randn, tensor, testing, type Tensor } from '../src/index.js';
+import * as nn from '../src/nn/index.js';
+
+const F = nn.functional;
+const { assertClose, gradcheck } = testing;
+
+/** float64 leaf with gradients, N(0, 1) * scale + shift. */
+function leaf(shape: number[], scale = 1, shift = 0): Tensor {
+  const t = tensor(
+    Array.from(randn(shape, { dtype: 'float64' }).dataSync(), (v) => v * scale + shift),
+    {
+      shape,
+      dtype: 'float64',
+    },
+  );
+  t.requiresGrad = true;
+  return t;
+}
+const ids = (values: number[], shape = [values.length]): Tensor => tensor(values, { shape, dtype: 'int32' });
+const arr = (t: Tensor): number[] => Array.from(t.dataSync());
+
+beforeEach(() => manualSeed(7));
+
+describe('crossEntropy', () => {
+  /** -log softmax(row)[t], plain JS. */
+  function refLosses(logits: number[][], targets: number[], ignore: number): number[] {
+    return logits.map((row, i) => {
+      if (targets[i] === ignore) return 0;
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      return lse - row[targets[i]];
+    });
+  }
+
+  it.each(['mean', 'sum', 'none'] as const)('forward matches a JS reference (%s)', (reduction) => {
+    const logits = leaf([5, 4], 2);
+    const targets = [3, -100, 0, 1, 3];
+    const got = F.crossEntropy(logits, ids(targets), { reduction });
+    const rows = logits.toArray() as number[][];
+    const per = refLosses(rows, targets, -100);
+    const sum = per.reduce((a, b) => a + b, 0);
+    const want = reduction === 'none' ? per : [reduction === 'sum' ? sum : sum / 4];
+    expect(got.shape).toEqual(reduction === 'none' ? [5] : []);
+    assertClose(
+      `crossEntropy ${reduction}`,
+      tensor(want, { shape: got.shape as number[], dtype: 'float64' }),
+      got,
+      {
+        rtol: 1e-12,
+        atol: 1e-12,
+      },
+    );
+  });
+
+  it.each(['mean', 'sum', 'none'] as const)('gradcheck (%s, custom ignoreIndex)', (reduction) => {
+    const logits = leaf([4, 6]);
+    const targets = ids([5, 2, 7, 0]);
+    const probe = tensor([0.3, -1.2, 2, 0.7], { dtype: 'float64' });
+    gradcheck(
+      (l: Tensor) => {
+        const out = F.crossEntropy(l, targets, { reduction, ignoreIndex: 7 });
+        return reduction === 'none' ? out.mul(probe).sum() : out;
+      },
+      [logits],
+    );
+  });
+
+  it('runs in float32 close to float64', () => {
+    const l64 = leaf([3, 5]);
+    const l32 = l64.detach().to('float32');
+    const t = ids([1, 4, 0]);
+    const a = F.crossEntropy(l64, t);
+    const b = F.crossEntropy(l32, t);
+    expect(b.dtype).toBe('float32');
+    expect(b.item()).toBeCloseTo(a.item(), 5);
+  });
+
+  it('names bad inputs', () => {
+    const l = leaf([2, 3]);
+    expect(() => F.crossEntropy(l, ids([0, 3]))).toThrow(/target 3 at row 1 is out of range \[0, 3\)/);
+    expect(() => F.crossEntropy(l, ids([0]))).toThrow(
+      /targets must have shape \[2\] to match logits \[2, 3\], got \[1\]/,
+    );
+    expect(() => F.crossEntropy(leaf([2, 3, 1]), ids([0, 0]))).toThrow(
+      /logits must be 2-D \[N, C\], got \[2, 3, 1\]/,
+    );
+    expect(() => F.crossEntropy(l, tensor([0, 1], { dtype: 'float32' }))).toThrow(
+      /targets must be int32, got float32/,
+    );
+    expect(() => F.crossEntropy(l, ids([0, 1]), { reduction: 'avg' as never })).toThrow(/reduction must be/);
+  });
+});
+
+describe('rmsNorm and layerNorm', () => {
+  it('rmsNorm forward matches x / sqrt(mean(x^2) + eps) * w', () => {
+    const x = leaf([2, 3, 4]);
+    const w = leaf([4], 0.2, 1);
+    const y = F.rmsNorm(x, w, 1e-5);
+    const xs = arr(x);
+    const ws = arr(w);
+    const want: number[] = [];
+    for (let r = 0; r < 6; r++) {
+      const row = xs.slice(r * 4, r * 4 + 4);
+      const rms = Math.sqrt(row.reduce((s, v) => s + v * v, 0) / 4 + 1e-5);
+      row.forEach((v, j) => want.push((v / rms) * ws[j]));
+    }
+    assertClose('rmsNorm', tensor(want, { shape: [2, 3, 4], dtype: 'float64' }), y, {
+      rtol: 1e-12,
+      atol: 1e-12,
+    });
+  });
+
+  it('layerNorm forward matches (x - mean) / sqrt(var + eps) * w + b', () => {
+    const x = leaf([3, 5], 2, 1);
+    const w = leaf([5], 0.2, 1);
+    const b = leaf([5]);
+    const y = F.layerNorm(x, w, b, 1e-5);
+    const xs = arr(x);
+    const [ws, bs] = [arr(w), arr(b)];
+    const want: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const row = xs.slice(r * 5, r * 5 + 5);
+      const mu = row.reduce((s, v) => s + v, 0) / 5;
+      const sd = Math.sqrt(row.reduce((s, v) => s + (v - mu) ** 2, 0) / 5 + 1e-5);
+      row.forEach((v, j) => want.push(((v - mu) / sd) * ws[j] + bs[j]));
+    }
+    assertClose('layerNorm', tensor(want, { shape: [3, 5], dtype: 'float64' }), y, {
+      rtol: 1e-12,
+      atol: 1e-12,
+    });
+  });
+
+  it('gradcheck rmsNorm with and without weight', () => {
+    const x = leaf([2, 3, 4]);
+    const w = leaf([4], 0.3, 1);
+    const probe = leaf([2, 3, 4]).detach();
+    gradcheck((a: Tensor, b: Tensor) => F.rmsNorm(a, b, 1e-6).mul(probe).sum(), [x, w]);
+    gradcheck((a: Tensor) => F.rmsNorm(a, null).mul(probe).sum(), [x]);
+  });
+
+  it('gradcheck layerNorm with weight and bias, weight only, neither', () => {
+    const x = leaf([4, 3], 1.5, 0.5);
+    const w = leaf([3], 0.3, 1);
+    const b = leaf([3]);
+    const probe = leaf([4, 3]).detach();
+    gradcheck((a: Tensor, c: Tensor, d: Tensor) => F.layerNorm(a, c, d).mul(probe).sum(), [x, w, b]);
+    gradcheck((a: Tensor, c: Tensor) => F.layerNorm(a, c, null).mul(probe).sum(), [x, w]);
+    gradcheck((a: Tensor) => F.layerNorm(a).mul(probe).sum(), [x]);
+  });
+
+  it('gradcheck through a non-contiguous input', () => {
+    const x = leaf([4, 3]);
+    const probe = leaf([3, 4]).detach();
+    gradcheck((a: Tensor) => F.rmsNorm(a.transpose(0, 1), null).mul(probe).sum(), [x]);
+  });
+
+  it('names bad inputs', () => {
+    const x = leaf([2, 4]);
+    expect(() => F.rmsNorm(x, leaf([3]))).toThrow(
+      /weight must have shape \[4\] \(the last dim of x \[2, 4\]\), got \[3\]/,
+    );
+    expect(() => F.layerNorm(x, null, leaf([4]).to('float32'))).toThrow(/x is float64 but bias is float32/);
+    expect(() => F.rmsNorm(ids([1, 2]))).toThrow(/x must be float32 or float64, got int32/);
+    expect(() => F.layerNorm(x, null, null, -1)).toThrow(/eps must be >= 0/);
+  });
+});
+
+describe('embedding', () => {
+  it('forward gathers rows; backward scatter-adds repeated ids', () => {
+    const w = leaf([5, 3]);
+    const i = ids([4, 0, 4, 2], [2, 2]);
+    const y = F.embedding(i, w);
+    expect(y.shape).toEqual([2, 2, 3]);
+    const rows = w.toArray() as number[][];
+    assertClose(
+      'embedding',
+      tensor([rows[4], rows[0], rows[4], rows[2]], { dtype: 'float64' }).reshape([2, 2, 3]),
+      y,
+    );
+    y.sum().backward();
+    expect(w.grad!.toArray()).toEqual([
+      [1, 1, 1],
+      [0, 0, 0],
+      [1, 1, 1],
+      [0, 0, 0],
+      [2, 2, 2],
+    ]);
+  });
+
+  it('gradcheck', () => {
+    const w = leaf([4, 2]);
+    const probe = leaf([3, 2]).detach();
+    gradcheck(
+      (a: Tensor) =>
+        F.embedding(ids([3, 3, 1]), a)
+          .mul(probe)
+          .sum(),
+      [w],
+    );
+  });
+
+  it('names out-of-range ids', () => {
+    expect(() => F.embedding(ids([0, 5]), leaf([5, 2]))).toThrow(
+      /index 5 at position 1 is out of range \[0, 5\)/,
+    );
+    expect(() => F.embedding(ids([-1]), leaf([5, 2]))).toThrow(/index -1 at position 0/);
+    expect(() => F.embedding(ids([0]), leaf([5]))).toThrow(/weight must be 2-D \[V, D\], got \[5\]/);
+  });
+});
+
+describe('causalConv1d', () => {
+  it('forward matches a per-channel causal sum', () => {
+    const [B, T, C, K] = [2, 6, 3, 4];
+    const x = leaf([B, T, C]);
+    const w = leaf([C, K]);
+    const b = leaf([C]);
+    const y = F.causalConv1d(x, w, b);
+    const xs = x.toArray() as number[][][];
+    const ws = w.toArray() as number[][];
+    const bs = arr(b);
+    const want = xs.map((seq) =>
+      seq.map((_, t) =>
+        bs.map((bias, c) => {
+          let s = bias;
+          for (let j = 0; j < K; j++) if (t - (K - 1) + j >= 0) s += ws[c][j] * seq[t - (K - 1) + j][c];
+          return s;
+        }),
+      ),
+    );
+    assertClose('causalConv1d', tensor(want, { dtype: 'float64' }), y, { rtol: 1e-12, atol: 1e-12 });
+  });
+
+  it('output t does not depend on inputs after t', () => {
+    const x = leaf([1, 5, 2]).detach();
+    const w = leaf([2, 3]).detach();
+    const y1 = arr(F.causalConv1d(x, w));
+    const x2 = x.toArray() as number[][][];
+    x2[0][4] = [100, -100];
+    const y2 = arr(F.causalConv1d(tensor(x2, { dtype: 'float64' }), w));
+    expect(y2.slice(0, 8)).toEqual(y1.slice(0, 8));
+    expect(y2.slice(8)).not.toEqual(y1.slice(8));
+  });
+
+  it('gradcheck with and without bias, K larger than T', () => {
+    const x = leaf([2, 3, 2]);
+    const w = leaf([2, 5]);
+    const b = leaf([2]);
+    const probe = leaf([2, 3, 2]).detach();
+    gradcheck((a: Tensor, c: Tensor, d: Tensor) => F.causalConv1d(a, c, d).mul(probe).sum(), [x, w, b]);
+    gradcheck((a: Tensor, c: Tensor) => F.causalConv1d(a, c).mul(probe).sum(), [x, w]);
+  });
+
+  it('names bad shapes', () => {
+    expect(() => F.causalConv1d(leaf([2, 3]), leaf([3, 2]))).toThrow(
+      /x must be 3-D \[B, T, C\], got \[2, 3\]/,
+    );
+    expect(() => F.causalConv1d(leaf([1, 3, 2]), leaf([3, 2]))).toThrow(
+      /weight must be \[C, K\] with C = 2 \(from x \[1, 3, 2\]\) and K >= 1, got \[3, 2\]/,
+    );
+    expect(() => F.causalConv1d(leaf([1, 3, 2]), leaf([2, 2]), leaf([3]))).toThrow(
+      /bias must have shape \[2\]/,
+    );
+  });
+});
+
+describe('dropout', () => {
+  it('same seed, same mask; backward uses the mask; eval is identity', () => {
+    const x = leaf([40, 50], 0, 1); // all ones
+    const a = F.dropout(x, { p: 0.3, seed: 11 });
+    const b = F.dropout(x, { p: 0.3, seed: 11 });
+    expect(arr(a)).toEqual(arr(b));
+    const values = new Set(arr(a));
+    expect([...values].sort()).toEqual([0, 1 / 0.7]);
+    const kept = arr(a).filter((v) => v !== 0).length;
+    expect(Math.abs(kept - 1400)).toBeLessThan(6 * Math.sqrt(2000 * 0.21)); // 6 sd of Binomial(2000, 0.7)
+    a.sum().backward();
+    expect(arr(x.grad!)).toEqual(arr(a)); // d(sum(x * m))/dx = m, and x = 1 so y = m
+    expect(F.dropout(x, { p: 0.3, training: false })).toBe(x);
+  });
+
+  it('draws its seed from the global generator (manualSeed repeats it)', () => {
+    const x = leaf([100], 0, 1).detach();
+    manualSeed(3);
+    const a = arr(F.dropout(x, { p: 0.5 }));
+    manualSeed(3);
+    const b = arr(F.dropout(x, { p: 0.5 }));
+    const c = arr(F.dropout(x, { p: 0.5 }));
+    expect(b).toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+
+  it('gradcheck with a fixed seed', () => {
+    const x = leaf([3, 4]);
+    gradcheck((a: Tensor) => F.dropout(a, { p: 0.4, seed: 5 }).mul(a).sum(), [x]);
+  });
+
+  it('rejects p outside [0, 1)', () => {
+    expect(() => F.dropout(leaf([2]), { p: 1 })).toThrow(/p must be in \[0, 1\), got 1/);
+  });
+});
