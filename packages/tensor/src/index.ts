@@ -1,5 +1,62 @@
 /**
- * @nl/tensor — tensors, reverse-mode autograd, nn modules and safetensors I/O.
- * (Being built: see the package README for what exists today.)
+ * @nl/tensor — tensors, reverse-mode autograd, memory scopes, custom ops and testing helpers on
+ * the @nl/native CPU backend (CUDA: same API, backend to come). See the package README.
  */
+import './tensor-methods.js';
+import * as testing from './testing/index.js';
+
 export { info as backendInfo } from '@nl/native';
+export { Tensor, type ParamLike, type NestedArray } from './tensor.js';
+export type { DType, FloatDType, TypedArray, FloatTypedArray } from './dtype.js';
+export { DTYPES, isFloat, promote } from './dtype.js';
+export { type Device, type Backend, backendFor, cpuBackend, isDeviceString } from './device.js';
+export { broadcastShapes, contiguousStrides, numelOf } from './shape.js';
+export { Generator, manualSeed, defaultGenerator } from './random.js';
+export { tidy, keep, memory, untracked } from './memory.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { defineGrad, gradOps, hasGradRule } from './autograd/grad-table.js';
+export { record, runBackward as backward, type BackwardOptions } from './autograd/tape.js';
+export type { GradCtx, GradRule } from './autograd/node.js';
+export {
+  defineOp,
+  type OpDefinition,
+  type OpSpec,
+  type ForwardCtx,
+  type BackwardCtx,
+  type CustomOp,
+} from './autograd/custom-op.js';
+export * from './ops/creation.js';
+export * from './ops/binary.js';
+export * from './ops/unary.js';
+export {
+  sum,
+  mean,
+  prod,
+  max,
+  min,
+  argmax,
+  argmin,
+  logsumexp,
+  variance,
+  sumToShape,
+  type Dims,
+  type VarOptions,
+} from './ops/reduce.js';
+export {
+  view,
+  reshape,
+  permute,
+  transpose,
+  expand,
+  squeeze,
+  unsqueeze,
+  flatten,
+  contiguous,
+  clone,
+  detach,
+} from './ops/shape-ops.js';
+export { matmul } from './ops/matmul.js';
+export { where, cast } from './ops/where.js';
+export type { TensorOrNumber } from './ops/helpers.js';
+export { testing };
+export { assertClose, gradcheck } from './testing/index.js';

@@ -1,0 +1,87 @@
+/**
+ * Custom ops: other packages register a fused forward (e.g. a native kernel) with its own backward.
+ *
+ *   const op = defineOp({
+ *     name: 'memory.deltaRule',
+ *     forward(ctx, [q, k, v], attrs) { ...; ctx.save(state); return [o, state]; },
+ *     backward(ctx, [gO, gState]) { const [state] = ctx.saved; ...; return [gQ, gK, gV]; },
+ *   });
+ *   const [o, s] = op([q, k, v], { chunkSize: 64 }) as Tensor[];
+ *
+ * forward runs with grad mode off inside a tidy scope (temporaries it does not return are freed;
+ * saved tensors stay readable); the op is recorded when any input requires grad. backward runs with
+ * grad mode off and returns one gradient (or null) per input, each of that input's shape.
+ */
+import { Tensor } from '../tensor.js';
+import { tidy } from '../memory.js';
+import { noGrad } from './grad-mode.js';
+import { defineGrad } from './grad-table.js';
+import { record } from './tape.js';
+import type { GradCtx } from './node.js';
+import { checkOperands, makeView } from '../ops/helpers.js';
+
+/** What forward sees. */
+export interface ForwardCtx<A> {
+  /** Keeps tensors for backward (readable there as `ctx.saved`, in order). */
+  save(...tensors: Tensor[]): void;
+  /** The attrs passed to the op (forward may add fields for backward). */
+  attrs: A;
+  /** Which inputs require grad. */
+  readonly needsInputGrad: readonly boolean[];
+}
+
+/** What backward sees. */
+export interface BackwardCtx<A> extends Omit<GradCtx, 'attrs'> {
+  readonly attrs: A;
+}
+
+/** A custom op definition. */
+export interface OpDefinition<A extends Record<string, any>> {
+  /** Unique name (the key of its rule in the grad table); defining it twice throws. */
+  name: string;
+  forward(ctx: ForwardCtx<A>, inputs: Tensor[], attrs: A): Tensor | Tensor[];
+  backward(ctx: BackwardCtx<A>, gradOutputs: (Tensor | null)[]): (Tensor | null)[];
+}
+
+/** Alias of `OpDefinition`. */
+export type OpSpec<A extends Record<string, any> = Record<string, any>> = OpDefinition<A>;
+
+/** The callable returned by `defineOp`: a Tensor when forward returns one, else an array. */
+export type CustomOp<A> = (inputs: Tensor[], attrs?: A) => Tensor | Tensor[];
+
+/** Registers a custom op with its backward; returns the function that applies it. */
+export function defineOp<A extends Record<string, any> = Record<string, any>>(
+  def: OpDefinition<A>,
+): CustomOp<A> {
+  if (typeof def.name !== 'string' || def.name.length === 0)
+    throw new TypeError('defineOp: name must be a non-empty string');
+  if (typeof def.forward !== 'function' || typeof def.backward !== 'function') {
+    throw new TypeError(`defineOp('${def.name}'): forward and backward must be functions`);
+  }
+  defineGrad(def.name, (ctx, grads) => def.backward(ctx as BackwardCtx<A>, grads));
+  return (inputs: Tensor[], attrs?: A) => {
+    if (!Array.isArray(inputs)) throw new TypeError(`${def.name}: inputs must be an array of tensors`);
+    if (inputs.length > 0) checkOperands(def.name, ...inputs);
+    const saved: Tensor[] = [];
+    const a = { ...(attrs ?? {}) } as A;
+    const ctx: ForwardCtx<A> = {
+      save: (...ts: Tensor[]) => {
+        for (const t of ts) {
+          if (!(t instanceof Tensor)) throw new TypeError(`${def.name}: ctx.save expects tensors`);
+          saved.push(t.alias());
+        }
+      },
+      attrs: a,
+      needsInputGrad: inputs.map((t) => t.requiresGrad),
+    };
+    const result = noGrad(() => tidy(() => def.forward(ctx, inputs, a)));
+    const single = !Array.isArray(result);
+    const outs = (single ? [result] : result).map((o, i) => {
+      if (!(o instanceof Tensor)) throw new TypeError(`${def.name}: forward output ${i} is not a Tensor`);
+      // an output that is an input (or a leaf with grad) must not be overwritten with this node
+      return inputs.includes(o) || o.node !== null ? makeView(o, o.shape, o.strides, o.offset) : o;
+    });
+    record(def.name, inputs, outs, a, saved);
+    return single ? outs[0] : outs;
+  };
+}

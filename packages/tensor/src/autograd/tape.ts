@@ -1,0 +1,190 @@
+/**
+ * The autograd tape: `record` links op outputs to a Node when grad mode is on and an input
+ * requires grad; `runBackward` walks the nodes reachable from a root in reverse creation order,
+ * calls each op's rule from the grad table, sums gradients per tensor, and accumulates into the
+ * `grad` of leaves (in place when a gradient already exists, so live `gradView`s stay valid).
+ * Backward runs with grad mode off, inside a tidy scope that frees every temporary gradient.
+ */
+import type { Tensor } from '../tensor.js';
+import { isFloat } from '../dtype.js';
+import { fmtShape, sameShape } from '../shape.js';
+import { tidy, untracked } from '../memory.js';
+import { isGradEnabled, noGrad } from './grad-mode.js';
+import { gradRule } from './grad-table.js';
+import type { Node } from './node.js';
+import { addInto, cloneContiguous, castTo, onesLike } from './tape-helpers.js';
+
+let seq = 0;
+
+/**
+ * Records an op application on the tape when grad mode is on and any input requires grad.
+ * @param saved - extra tensors the rule needs (aliased; the caller may dispose the originals)
+ */
+export function record(
+  op: string,
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  attrs: Record<string, any> = {},
+  saved: readonly Tensor[] = [],
+): void {
+  if (!isGradEnabled()) return;
+  let any = false;
+  const needs = new Array<boolean>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    needs[i] = inputs[i].requiresGrad;
+    any ||= needs[i];
+  }
+  if (!any) return;
+  const node: Node = {
+    op,
+    sources: inputs.slice(),
+    inputShapes: inputs.map((t) => t.shape),
+    inputDtypes: inputs.map((t) => t.dtype),
+    outputShapes: outputs.map((t) => t.shape),
+    outputDtypes: outputs.map((t) => t.dtype),
+    ctx: {
+      op,
+      inputs: inputs.map((t) => t.alias()),
+      outputs: outputs.map((t) => t.alias()),
+      saved: saved.map((t) => t.alias()),
+      attrs,
+      needsInputGrad: needs,
+    },
+    seq: seq++,
+    released: false,
+  };
+  for (let i = 0; i < outputs.length; i++) {
+    if (!isFloat(outputs[i].dtype)) continue;
+    outputs[i].node = node;
+    outputs[i].outputIndex = i;
+  }
+}
+
+/** Options of `backward`. */
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again (default false). */
+  retainGraph?: boolean;
+}
+
+function collectNodes(root: Node): Node[] {
+  const seen = new Set<Node>([root]);
+  const stack = [root];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.released) {
+      throw new Error(
+        `backward: the graph through op '${n.op}' was already freed by an earlier backward; ` +
+          'pass { retainGraph: true } to the first backward to run it twice',
+      );
+    }
+    for (const s of n.sources) {
+      if (s.node !== null && !seen.has(s.node)) {
+        seen.add(s.node);
+        stack.push(s.node);
+      }
+    }
+  }
+  return [...seen].sort((a, b) => b.seq - a.seq);
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+  if (leaf.grad !== null && !leaf.grad.isDisposed && sameShape(leaf.grad.shape, leaf.shape)) {
+    addInto(leaf.grad, g);
+  } else {
+    leaf.grad = untracked(() => cloneContiguous(g, leaf.dtype));
+  }
+}
+
+/**
+ * Reverse-mode differentiation from `root`: accumulates d(root)/d(leaf) (times `grad`) into
+ * every leaf that requires grad.
+ * @param grad - gradient of the root; may be omitted only for single-element roots
+ */
+export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
+  root.assertLive('backward');
+  if (!isFloat(root.dtype)) {
+    throw new TypeError(
+      `backward: cannot backpropagate through an ${root.dtype} tensor (only float tensors have gradients)`,
+    );
+  }
+  if (!root.requiresGrad) {
+    throw new Error(
+      'backward: tensor does not require grad (no input had requiresGrad, or it was computed under noGrad)',
+    );
+  }
+  if (grad === undefined && root.numel !== 1) {
+    throw new Error(
+      `backward: grad can be omitted only for single-element outputs, got shape ${fmtShape(root.shape)}; pass a gradient of that shape`,
+    );
+  }
+  if (grad !== undefined) {
+    grad.assertLive('backward(grad)');
+    if (!sameShape(grad.shape, root.shape)) {
+      throw new RangeError(
+        `backward: gradient shape ${fmtShape(grad.shape)} does not match output shape ${fmtShape(root.shape)}`,
+      );
+    }
+  }
+  noGrad(() =>
+    tidy(() => {
+      const seed = grad === undefined ? onesLike(root) : castTo(grad, root.dtype);
+      if (root.node === null) {
+        accumulateLeaf(root, seed);
+        return;
+      }
+      const nodes = collectNodes(root.node);
+      const grads = new Map<Node, (Tensor | null)[]>();
+      const init = new Array<Tensor | null>(root.node.outputShapes.length).fill(null);
+      init[root.outputIndex] = seed;
+      grads.set(root.node, init);
+      for (const node of nodes) {
+        const gOut = grads.get(node);
+        grads.delete(node);
+        if (gOut === undefined || gOut.every((g) => g === null)) continue;
+        const gIn = gradRule(node.op)(node.ctx, gOut);
+        if (gIn.length !== node.sources.length) {
+          throw new Error(
+            `backward of '${node.op}' returned ${gIn.length} gradients for ${node.sources.length} inputs`,
+          );
+        }
+        for (let i = 0; i < node.sources.length; i++) {
+          const src = node.sources[i];
+          let g = gIn[i];
+          if (g === null || g === undefined || !node.ctx.needsInputGrad[i]) continue;
+          if (!sameShape(g.shape, node.inputShapes[i])) {
+            throw new Error(
+              `backward of '${node.op}': gradient for input ${i} has shape ${fmtShape(g.shape)}, expected ${fmtShape(node.inputShapes[i])}`,
+            );
+          }
+          if (g.dtype !== node.inputDtypes[i]) g = castTo(g, src.dtype);
+          if (src.node === null) {
+            accumulateLeaf(src, g);
+          } else {
+            let slot = grads.get(src.node);
+            if (slot === undefined) {
+              slot = new Array<Tensor | null>(src.node.outputShapes.length).fill(null);
+              grads.set(src.node, slot);
+            }
+            const prev = slot[src.outputIndex];
+            slot[src.outputIndex] = prev === null ? g : addSame(prev, g);
+          }
+        }
+        if (!opts.retainGraph) {
+          node.released = true;
+          node.sources = [];
+          node.ctx = { ...node.ctx, inputs: [], outputs: [], saved: [] };
+        }
+      }
+    }),
+  );
+}
+
+function addSame(a: Tensor, b: Tensor): Tensor {
+  return cloneContiguousSum(a, b);
+}
+
+function cloneContiguousSum(a: Tensor, b: Tensor): Tensor {
+  const out = cloneContiguous(a, a.dtype);
+  addInto(out, b);
+  return out;
+}

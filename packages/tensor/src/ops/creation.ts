@@ -1,0 +1,223 @@
+/**
+ * Creation functions: tensor (from numbers, nested arrays or typed arrays), fromTypedArray
+ * (zero-copy), zeros ones full empty (+ *Like), arange, linspace, eye, rand randn randint.
+ * Options: { dtype (default float32, or the typed array's dtype), device ('cpu'), requiresGrad }.
+ */
+import type { DType, TypedArray } from '../dtype.js';
+import { allocArray, assertDType, dtypeOfArray, isFloat } from '../dtype.js';
+import type { Device } from '../device.js';
+import { backendFor } from '../device.js';
+import { Storage } from '../storage.js';
+import { Tensor, type NestedArray } from '../tensor.js';
+import { checkShape, contiguousStrides, fmtShape, numelOf } from '../shape.js';
+import { defaultGenerator, type Generator } from '../random.js';
+
+/** Options shared by creation functions. */
+export interface CreateOptions {
+  dtype?: DType;
+  device?: Device;
+  requiresGrad?: boolean;
+}
+/** Options of the random creation functions. */
+export interface RandomOptions extends CreateOptions {
+  generator?: Generator;
+}
+
+function finish(
+  data: TypedArray,
+  shape: readonly number[],
+  dtype: DType,
+  opts: CreateOptions,
+  where: string,
+): Tensor {
+  const device = opts.device ?? 'cpu';
+  backendFor(device, where);
+  const t = new Tensor(new Storage(data, dtype, device), shape.slice(), contiguousStrides(shape), 0);
+  if (opts.requiresGrad) {
+    if (!isFloat(dtype)) {
+      t.dispose();
+      throw new TypeError(`${where}: only float tensors can require gradients, got ${dtype}`);
+    }
+    t.requiresGrad = true;
+  }
+  return t;
+}
+
+function dtypeOf(opts: CreateOptions, where: string, fallback: DType = 'float32'): DType {
+  const d = opts.dtype ?? fallback;
+  assertDType(d, where);
+  return d;
+}
+
+function inferNested(data: NestedArray, where: string): { shape: number[]; flat: number[] } {
+  const shape: number[] = [];
+  let cur: NestedArray = data;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    cur = cur[0];
+    if (cur === undefined) break;
+  }
+  const flat: number[] = [];
+  const walk = (x: NestedArray, depth: number, path: string) => {
+    if (depth === shape.length) {
+      if (typeof x !== 'number')
+        throw new TypeError(`${where}: element at ${path || 'root'} is ${typeof x}, expected a number`);
+      flat.push(x);
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[depth]) {
+      throw new RangeError(
+        `${where}: ragged nested array at ${path || 'root'} (expected length ${shape[depth]} for shape ${fmtShape(shape)})`,
+      );
+    }
+    for (let i = 0; i < x.length; i++) walk(x[i], depth + 1, `${path}[${i}]`);
+  };
+  walk(data, 0, '');
+  return { shape, flat };
+}
+
+/**
+ * A tensor from a number, nested arrays, or a typed array (copied; see `fromTypedArray` for
+ * zero-copy). `shape` reshapes flat data; dtype defaults to the typed array's, else float32.
+ */
+export function tensor(
+  data: NestedArray | TypedArray | readonly number[],
+  opts: CreateOptions & { shape?: readonly number[] } = {},
+): Tensor {
+  if (ArrayBuffer.isView(data)) {
+    const src = data as TypedArray;
+    const dtype = dtypeOf(opts, 'tensor', dtypeOfArray(src, 'tensor'));
+    const shape = opts.shape ? checkShape(opts.shape, 'tensor') : [src.length];
+    if (numelOf(shape) !== src.length)
+      throw new RangeError(`tensor: ${src.length} values do not fill shape ${fmtShape(shape)}`);
+    const arr = allocArray(dtype, src.length);
+    arr.set(src);
+    return finish(arr, shape, dtype, opts, 'tensor');
+  }
+  const { shape: inferred, flat } = inferNested(data as NestedArray, 'tensor');
+  const dtype = dtypeOf(opts, 'tensor');
+  const shape = opts.shape ? checkShape(opts.shape, 'tensor') : inferred;
+  if (numelOf(shape) !== flat.length)
+    throw new RangeError(`tensor: ${flat.length} values do not fill shape ${fmtShape(shape)}`);
+  const arr = allocArray(dtype, flat.length);
+  for (let i = 0; i < flat.length; i++) arr[i] = flat[i];
+  return finish(arr, shape, dtype, opts, 'tensor');
+}
+
+/** Wraps a typed array without copying (writes to either side are shared). Default shape [length]. */
+export function fromTypedArray(
+  arr: TypedArray,
+  shape?: readonly number[],
+  opts: Omit<CreateOptions, 'dtype'> = {},
+): Tensor {
+  const dtype = dtypeOfArray(arr, 'fromTypedArray');
+  const s = shape ? checkShape(shape, 'fromTypedArray') : [arr.length];
+  if (numelOf(s) !== arr.length)
+    throw new RangeError(`fromTypedArray: ${arr.length} elements do not fill shape ${fmtShape(s)}`);
+  return finish(arr, s, dtype, opts, 'fromTypedArray');
+}
+
+/** Uninitialised (zero-filled on the CPU) tensor of `shape`. */
+export function empty(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+/** Zeros of `shape`. */
+export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+/** Ones of `shape`. */
+export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+/** `shape` filled with `value`. */
+export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
+  const s = checkShape(shape, 'full');
+  const dtype = dtypeOf(opts, 'full');
+  const arr = allocArray(dtype, numelOf(s));
+  if (value !== 0) arr.fill(value);
+  return finish(arr, s, dtype, opts, 'full');
+}
+/** Zeros with the shape, dtype and device of `t`. */
+export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
+}
+/** Ones with the shape, dtype and device of `t`. */
+export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
+}
+/** `value` with the shape, dtype and device of `t`. */
+export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
+}
+
+/** [start, end) by `step`: arange(n), arange(start, end), arange(start, end, step). */
+export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  const [s, e] = end === undefined ? [0, start] : [start, end];
+  if (step === 0 || !Number.isFinite(step))
+    throw new RangeError(`arange: step must be a non-zero finite number, got ${step}`);
+  const n = Math.max(0, Math.ceil((e - s) / step));
+  const allInt = Number.isInteger(s) && Number.isInteger(step);
+  const dtype = dtypeOf(opts, 'arange', opts.dtype ?? (allInt ? 'int32' : 'float32'));
+  const arr = allocArray(dtype, n);
+  for (let i = 0; i < n; i++) arr[i] = s + i * step;
+  return finish(arr, [n], dtype, opts, 'arange');
+}
+
+/** `steps` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const dtype = dtypeOf(opts, 'linspace');
+  const arr = allocArray(dtype, steps);
+  for (let i = 0; i < steps; i++) arr[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
+  return finish(arr, [steps], dtype, opts, 'linspace');
+}
+
+/** Identity matrix [n, m] (m defaults to n). */
+export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
+  const s = checkShape([n, m], 'eye');
+  const dtype = dtypeOf(opts, 'eye');
+  const arr = allocArray(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
+  return finish(arr, s, dtype, opts, 'eye');
+}
+
+/** Uniform [0, 1) samples of `shape`. */
+export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const s = checkShape(shape, 'rand');
+  const dtype = dtypeOf(opts, 'rand');
+  if (!isFloat(dtype)) throw new TypeError(`rand: dtype must be float32 or float64, got ${dtype}`);
+  const g = opts.generator ?? defaultGenerator;
+  const arr = allocArray(dtype, numelOf(s));
+  for (let i = 0; i < arr.length; i++) arr[i] = g.random();
+  return finish(arr, s, dtype, opts, 'rand');
+}
+
+/** Standard normal samples of `shape`. */
+export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const s = checkShape(shape, 'randn');
+  const dtype = dtypeOf(opts, 'randn');
+  if (!isFloat(dtype)) throw new TypeError(`randn: dtype must be float32 or float64, got ${dtype}`);
+  const g = opts.generator ?? defaultGenerator;
+  const arr = allocArray(dtype, numelOf(s));
+  for (let i = 0; i < arr.length; i++) arr[i] = g.normal();
+  return finish(arr, s, dtype, opts, 'randn');
+}
+
+/** Uniform integers in [low, high) of `shape` (int32 by default). */
+export function randint(
+  low: number,
+  high: number,
+  shape: readonly number[],
+  opts: RandomOptions = {},
+): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new RangeError(`randint: need integers low < high, got ${low} and ${high}`);
+  }
+  const s = checkShape(shape, 'randint');
+  const dtype = dtypeOf(opts, 'randint', 'int32');
+  const g = opts.generator ?? defaultGenerator;
+  const arr = allocArray(dtype, numelOf(s));
+  for (let i = 0; i < arr.length; i++) arr[i] = g.int(low, high);
+  return finish(arr, s, dtype, opts, 'randint');
+}
