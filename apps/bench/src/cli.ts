@@ -15,6 +15,7 @@ import { info } from '@nl/native';
 import type { Row } from './harness.js';
 import { formatTable } from './table.js';
 import { gemmSuite } from './suites/gemm.js';
+import { memorySuite } from './suites/memory.js';
 
 interface Suite {
   name: string;
@@ -33,6 +34,18 @@ const suites: Suite[] = [
         quick
           ? { sizes: [128, 256], jsMaxSize: 256, timeMs: 100 }
           : { sizes: [256, 512, 1024, 2048], jsMaxSize: 1024, timeMs: 1000 },
+      ),
+  },
+  {
+    name: 'memory',
+    description:
+      '@nl/memory fused chunk kernels (gated delta rule, Titans linear) vs their TS token-by-token references, f32, B=1 H=4 D=64',
+    ratioLabel: 'vs TS ref',
+    run: (quick) =>
+      memorySuite(
+        quick
+          ? { seqLens: [512], refMaxT: 512, timeMs: 100, chunkSize: 64 }
+          : { seqLens: [512, 2048, 8192], refMaxT: 2048, timeMs: 1000, chunkSize: 64 },
       ),
   },
 ];

@@ -1,2 +1,3 @@
 /** @nl/memory — see README.md. (Being built.) */
 export const packageName = '@nl/memory';
+export * from './kernels/index.js';
