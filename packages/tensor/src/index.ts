@@ -60,3 +60,6 @@ export { where, cast } from './ops/where.js';
 export type { TensorOrNumber } from './ops/helpers.js';
 export { testing };
 export { assertClose, gradcheck } from './testing/index.js';
+export * as nn from './nn/index.js';
+export * as io from './io/index.js';
+export { crossEntropy, rmsNorm, layerNorm, embedding, causalConv1d, dropout } from './nn/functional/index.js';

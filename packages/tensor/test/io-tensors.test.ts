@@ -4,9 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { manualSeed, tensor } from '../src/index.js';
-import * as nn from '../src/nn/index.js';
-import * as io from '../src/io/index.js';
+import { io, manualSeed, nn, tensor } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nl-io-tensors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

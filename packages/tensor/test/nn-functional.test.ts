@@ -1,8 +1,7 @@
 // The fused NN ops through the public API: float64 gradcheck of every differentiable input,
 // forward against plain float64 JS references, float32 paths, and bad-input errors.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { manualSeed, randn, tensor, testing, type Tensor } from '../src/index.js';
-import * as nn from '../src/nn/index.js';
+import { manualSeed, nn, randn, type Tensor, tensor, testing } from '../src/index.js';
 
 const F = nn.functional;
 const { assertClose, gradcheck } = testing;
@@ -299,5 +298,23 @@ describe('dropout', () => {
 
   it('rejects p outside [0, 1)', () => {
     expect(() => F.dropout(leaf([2]), { p: 1 })).toThrow(/p must be in \[0, 1\), got 1/);
+  });
+});
+
+describe('package surface', () => {
+  it('exports the fused ops at the top level and under nn.functional', async () => {
+    const pkg = await import('../src/index.js');
+    for (const name of [
+      'crossEntropy',
+      'rmsNorm',
+      'layerNorm',
+      'embedding',
+      'causalConv1d',
+      'dropout',
+    ] as const) {
+      expect(pkg[name], name).toBe(nn.functional[name]);
+    }
+    expect(typeof pkg.io.save).toBe('function');
+    expect(typeof pkg.nn.Module).toBe('function');
   });
 });

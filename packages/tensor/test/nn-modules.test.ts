@@ -1,8 +1,7 @@
 // nn.Module bookkeeping (names, modes, state dicts, dtype moves) and every layer's forward
 // against a plain JS float64 reference; initialisers' ranges, statistics and reproducibility.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { manualSeed, memory, noGrad, tensor, testing, tidy, type Tensor } from '../src/index.js';
-import * as nn from '../src/nn/index.js';
+import { manualSeed, memory, nn, noGrad, type Tensor, tensor, testing, tidy } from '../src/index.js';
 
 const { assertClose } = testing;
 const f64 = { dtype: 'float64' as const };
