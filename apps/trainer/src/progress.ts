@@ -66,8 +66,9 @@ export class LineReporter implements Reporter {
 export class BarReporter implements Reporter {
   private readonly multi: cliProgress.MultiBar;
   private bar: cliProgress.SingleBar | undefined;
+  private stopped = false;
 
-  constructor(stream: NodeJS.WritableStream) {
+  constructor(private readonly stream: NodeJS.WritableStream) {
     this.multi = new cliProgress.MultiBar(
       {
         format: 'step {value}/{total} {bar} loss {loss} | {tps} tok/s | lr {lr} | ETA {etaText}',
@@ -92,10 +93,12 @@ export class BarReporter implements Reporter {
     });
   }
   log(line: string): void {
-    this.multi.log(line + '\n');
+    if (this.stopped) this.stream.write(line + '\n');
+    else this.multi.log(line + '\n');
   }
   stop(): void {
-    this.multi.stop();
+    if (!this.stopped) this.multi.stop();
+    this.stopped = true;
   }
 }
 

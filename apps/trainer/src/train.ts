@@ -115,6 +115,9 @@ export async function runTrain(
     reporter.start(config.steps, state.step);
     try {
       while (state.step < config.steps) {
+        // Yield to the event loop once per step: a synchronous model would otherwise starve it,
+        // so neither Ctrl-C (a signal event) nor the progress bar's redraw timer could run.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted) {
           interrupted = true;
           break;
