@@ -8,3 +8,4 @@ export * from './shape.js';
 export * from './delta-rule/index.js';
 export * from './alloc.js';
 export * from './titans-linear/index.js';
+export * from './dgd-linear/index.js';
