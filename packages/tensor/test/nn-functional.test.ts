@@ -67,6 +67,28 @@ describe('crossEntropy', () => {
     );
   });
 
+  it('flattens [B, T, C] logits with [B, T] targets; none keeps [B, T]', () => {
+    const logits = leaf([2, 3, 4]);
+    const t = ids([0, 1, 2, 3, -100, 1], [2, 3]);
+    const flat = F.crossEntropy(logits.reshape([6, 4]), t.reshape([6]), { reduction: 'none' });
+    const none = F.crossEntropy(logits, t, { reduction: 'none' });
+    expect(none.shape).toEqual([2, 3]);
+    expect(arr(none)).toEqual(arr(flat));
+    expect(F.crossEntropy(logits, t).item()).toBeCloseTo(arr(flat).reduce((a, b) => a + b) / 5, 14);
+    gradcheck((l: Tensor) => F.crossEntropy(l, t), [logits]);
+  });
+
+  it('handles N = 0 (sum 0, mean NaN like PyTorch) and all-ignored rows', () => {
+    const empty = leaf([0, 3]);
+    expect(F.crossEntropy(empty, ids([]), { reduction: 'sum' }).item()).toBe(0);
+    expect(F.crossEntropy(empty, ids([])).item()).toBeNaN();
+    const l = leaf([2, 3]);
+    const loss = F.crossEntropy(l, ids([-100, -100]), { reduction: 'sum' });
+    expect(loss.item()).toBe(0);
+    loss.backward();
+    expect(arr(l.grad!)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
   it('runs in float32 close to float64', () => {
     const l64 = leaf([3, 5]);
     const l32 = l64.detach().to('float32');
@@ -84,7 +106,10 @@ describe('crossEntropy', () => {
       /targets must have shape \[2\] to match logits \[2, 3\], got \[1\]/,
     );
     expect(() => F.crossEntropy(leaf([2, 3, 1]), ids([0, 0]))).toThrow(
-      /logits must be 2-D \[N, C\], got \[2, 3, 1\]/,
+      /targets must have shape \[2, 3\] to match logits \[2, 3, 1\], got \[2\]/,
+    );
+    expect(() => F.crossEntropy(leaf([3]), ids([0]))).toThrow(
+      /logits must be \[N, C\] or \[..., C\], got \[3\]/,
     );
     expect(() => F.crossEntropy(l, tensor([0, 1], { dtype: 'float32' }))).toThrow(
       /targets must be int32, got float32/,
@@ -316,5 +341,93 @@ describe('package surface', () => {
     }
     expect(typeof pkg.io.save).toBe('function');
     expect(typeof pkg.nn.Module).toBe('function');
+  });
+});
+
+describe('edge shapes and float32', () => {
+  it('size-0 dims pass through forward and backward', () => {
+    const cases: [string, () => [Tensor, Tensor[]]][] = [
+      [
+        'rmsNorm rows',
+        () => {
+          const x = leaf([0, 4]);
+          const w = leaf([4]);
+          return [F.rmsNorm(x, w), [x, w]];
+        },
+      ],
+      [
+        'layerNorm rows',
+        () => {
+          const x = leaf([2, 0, 3]);
+          const w = leaf([3]);
+          const b = leaf([3]);
+          return [F.layerNorm(x, w, b), [x, w, b]];
+        },
+      ],
+      [
+        'embedding ids',
+        () => {
+          const w = leaf([3, 2]);
+          return [F.embedding(ids([]), w), [w]];
+        },
+      ],
+      [
+        'conv1d time',
+        () => {
+          const x = leaf([2, 0, 3]);
+          const w = leaf([3, 2]);
+          return [F.causalConv1d(x, w), [x, w]];
+        },
+      ],
+    ];
+    for (const [name, make] of cases) {
+      const [y, inputs] = make();
+      expect(y.numel, name).toBe(0);
+      y.sum().backward();
+      for (const t of inputs) {
+        expect(t.grad!.shape, name).toEqual(t.shape);
+        expect(
+          arr(t.grad!).every((v) => v === 0),
+          name,
+        ).toBe(true);
+      }
+    }
+  });
+
+  it('float32 inputs give float32 outputs close to float64', () => {
+    const x = leaf([3, 4, 5]);
+    const w = leaf([5], 0.1, 1);
+    const b = leaf([5]);
+    const k = leaf([5, 3]);
+    const to32 = (t: Tensor): Tensor => t.detach().to('float32');
+    const pairs: [string, Tensor, Tensor][] = [
+      ['rmsNorm', F.rmsNorm(x, w), F.rmsNorm(to32(x), to32(w))],
+      ['layerNorm', F.layerNorm(x, w, b), F.layerNorm(to32(x), to32(w), to32(b))],
+      ['causalConv1d', F.causalConv1d(x, k, b), F.causalConv1d(to32(x), to32(k), to32(b))],
+      [
+        'embedding',
+        F.embedding(ids([2, 0]), w.reshape([5, 1])),
+        F.embedding(ids([2, 0]), to32(w).reshape([5, 1])),
+      ],
+    ];
+    for (const [name, want, got] of pairs) {
+      expect(got.dtype, name).toBe('float32');
+      assertClose(name, arr(want), got, { rtol: 1e-5, atol: 1e-5 });
+    }
+  });
+
+  it('float32 gradients agree with float64 ones', () => {
+    const x = leaf([4, 6]);
+    const w = leaf([6], 0.1, 1);
+    const x32 = x.detach().to('float32');
+    const w32 = w.detach().to('float32');
+    x32.requiresGrad = true;
+    w32.requiresGrad = true;
+    const probe = leaf([4, 6]).detach();
+    F.layerNorm(x, w).mul(probe).sum().backward();
+    F.layerNorm(x32, w32).mul(probe.to('float32')).sum().backward();
+    expect(x32.grad!.dtype).toBe('float32');
+    assertClose('dx', arr(x.grad!), x32.grad!, { rtol: 1e-4, atol: 1e-5 });
+    assertClose('dw', arr(w.grad!), w32.grad!, { rtol: 1e-4, atol: 1e-5 });
   });
 });

@@ -60,10 +60,11 @@ const apply = lazyOp({
 
 /**
  * Cross-entropy between unnormalised logits and class indices.
- * @param logits - [N, C] float32/float64
- * @param targets - [N] int32, each in [0, C) or equal to `ignoreIndex`
+ * @param logits - [N, C] (or [..., C], flattened to rows) float32/float64
+ * @param targets - int32 [N] (or [...] matching the leading dims of logits), each in [0, C) or
+ *   equal to `ignoreIndex`
  * @param options - `ignoreIndex` (default -100), `reduction` (default 'mean')
- * @returns a scalar (mean or sum), or [N] per-row losses for reduction 'none'
+ * @returns a scalar (mean or sum), or per-row losses shaped like `targets` for reduction 'none'
  * @example
  * const loss = crossEntropy(logits, tensor([2, 0], { dtype: 'int32' }));
  */
@@ -71,20 +72,32 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const op = 'crossEntropy';
   checkFloat(op, 'logits', logits);
   checkInt(op, 'targets', targets);
-  if (logits.shape.length !== 2) {
-    throw new RangeError(`${op}: logits must be 2-D [N, C], got ${fmt(logits.shape)}`);
+  const lead = logits.shape.slice(0, -1);
+  if (logits.shape.length < 2) {
+    throw new RangeError(`${op}: logits must be [N, C] or [..., C], got ${fmt(logits.shape)}`);
   }
-  if (targets.shape.length !== 1 || targets.shape[0] !== logits.shape[0]) {
+  if (targets.shape.length !== lead.length || targets.shape.some((d, i) => d !== lead[i])) {
     throw new RangeError(
-      `${op}: targets must have shape [${logits.shape[0]}] to match logits ${fmt(logits.shape)}, got ${fmt(targets.shape)}`,
+      `${op}: targets must have shape ${fmt(lead)} to match logits ${fmt(logits.shape)}, got ${fmt(targets.shape)}`,
     );
   }
   const ignoreIndex = options.ignoreIndex ?? -100;
   const reduction = options.reduction ?? 'mean';
-  if (!Number.isInteger(ignoreIndex))
-    throw new TypeError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new TypeError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
   }
-  return apply([logits, targets], { ignoreIndex, reduction });
+  if (logits.shape.length === 2) return apply([logits, targets], { ignoreIndex, reduction });
+  const c = logits.shape[logits.shape.length - 1];
+  const n = targets.numel;
+  // Flatten to rows; the graph keeps what backward needs, so the temporary views can go now.
+  const rows = logits.reshape([n, c]);
+  const flat = targets.reshape([n]);
+  const out = apply([rows, flat], { ignoreIndex, reduction });
+  rows.dispose();
+  flat.dispose();
+  if (reduction !== 'none') return out;
+  const shaped = out.reshape(lead);
+  out.dispose();
+  return shaped;
 }
