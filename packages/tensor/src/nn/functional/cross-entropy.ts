@@ -83,7 +83,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   }
   const ignoreIndex = options.ignoreIndex ?? -100;
   const reduction = options.reduction ?? 'mean';
-  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!Number.isInteger(ignoreIndex))
+    throw new TypeError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new TypeError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
   }
