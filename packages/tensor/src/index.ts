@@ -57,6 +57,11 @@ export {
 } from './ops/shape-ops.js';
 export { matmul } from './ops/matmul.js';
 export { where, cast } from './ops/where.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { slice, narrow, select, split, chunk } from './ops/slice.js';
+export { cat, stack, pad } from './ops/join.js';
+export { indexSelect, indexAdd, gather, scatterAdd } from './ops/index-ops.js';
+export { tril, triu, cumsum, cumprod } from './ops/scan.js';
 export type { TensorOrNumber } from './ops/helpers.js';
 export { testing };
 export { assertClose, gradcheck } from './testing/index.js';

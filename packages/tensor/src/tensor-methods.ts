@@ -14,6 +14,11 @@ import * as S from './ops/shape-ops.js';
 import { matmul } from './ops/matmul.js';
 import { cast, where } from './ops/where.js';
 import { dataSync, item, toArray } from './tensor-data.js';
+import { softmax, logSoftmax } from './ops/softmax.js';
+import * as SL from './ops/slice.js';
+import { pad } from './ops/join.js';
+import * as IX from './ops/index-ops.js';
+import * as SC from './ops/scan.js';
 import { runBackward, type BackwardOptions } from './autograd/tape.js';
 
 declare module './tensor.js' {
@@ -79,6 +84,22 @@ declare module './tensor.js' {
     contiguous(): Tensor;
     clone(): Tensor;
     detach(): Tensor;
+    softmax(dim?: number): Tensor;
+    logSoftmax(dim?: number): Tensor;
+    slice(dim: number, start?: number, end?: number, step?: number): Tensor;
+    narrow(dim: number, start: number, length: number): Tensor;
+    select(dim: number, index: number): Tensor;
+    split(sizeOrSections: number | readonly number[], dim?: number): Tensor[];
+    chunk(chunks: number, dim?: number): Tensor[];
+    pad(pads: readonly number[], value?: number): Tensor;
+    indexSelect(dim: number, index: Tensor): Tensor;
+    indexAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+    gather(dim: number, index: Tensor): Tensor;
+    scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+    tril(k?: number): Tensor;
+    triu(k?: number): Tensor;
+    cumsum(dim: number): Tensor;
+    cumprod(dim: number): Tensor;
     /** Converts dtype, or moves to a device; returns `this` when nothing changes. */
     to(target: DType | Device): Tensor;
     dataSync(): TypedArray;
@@ -214,6 +235,54 @@ const methods: Record<string, Method> = {
       throw new Error(`to: moving tensors to ${target} is not implemented`);
     }
     return cast(this, target as DType);
+  },
+  softmax(d) {
+    return softmax(this, d);
+  },
+  logSoftmax(d) {
+    return logSoftmax(this, d);
+  },
+  slice(d, a, b, st) {
+    return SL.slice(this, d, a, b, st);
+  },
+  narrow(d, a, n) {
+    return SL.narrow(this, d, a, n);
+  },
+  select(d, i) {
+    return SL.select(this, d, i);
+  },
+  split(s, d) {
+    return SL.split(this, s, d);
+  },
+  chunk(n, d) {
+    return SL.chunk(this, n, d);
+  },
+  pad(p, v) {
+    return pad(this, p, v);
+  },
+  indexSelect(d, i) {
+    return IX.indexSelect(this, d, i);
+  },
+  indexAdd(d, i, s) {
+    return IX.indexAdd(this, d, i, s);
+  },
+  gather(d, i) {
+    return IX.gather(this, d, i);
+  },
+  scatterAdd(d, i, s) {
+    return IX.scatterAdd(this, d, i, s);
+  },
+  tril(k) {
+    return SC.tril(this, k);
+  },
+  triu(k) {
+    return SC.triu(this, k);
+  },
+  cumsum(d) {
+    return SC.cumsum(this, d);
+  },
+  cumprod(d) {
+    return SC.cumprod(this, d);
   },
   dataSync() {
     return dataSync(this);
