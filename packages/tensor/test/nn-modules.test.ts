@@ -281,3 +281,31 @@ describe('training steps', () => {
     expect(last).toBeLessThan(first);
   });
 });
+
+describe('containers', () => {
+  it('Sequential applies modules in order and names parameters by index', () => {
+    const seq = new nn.Sequential(new nn.Linear(3, 4, f64), new nn.RMSNorm(4, f64), new nn.Linear(4, 2, f64));
+    expect(seq.namedParameters().map(([n]) => n)).toEqual([
+      '0.weight',
+      '0.bias',
+      '1.weight',
+      '2.weight',
+      '2.bias',
+    ]);
+    const x = tensor([[1, 2, 3]], f64);
+    const want = seq.at(2).forward(seq.at(1).forward(seq.at(0).forward(x)));
+    expect(arr(seq.forward(x))).toEqual(arr(want));
+    expect(seq.at(-1)).toBe(seq.at(2));
+    expect(() => seq.at(3)).toThrow(/index 3 out of range for 3 modules/);
+  });
+
+  it('ModuleList holds blocks for a manual loop', () => {
+    const blocks = new nn.ModuleList([new Block(), new Block()]);
+    expect(blocks.length).toBe(2);
+    expect(blocks.namedParameters()[0][0]).toBe('0.norm.weight');
+    let h = tensor([[0.1, 0.2, 0.3, 0.4]], f64);
+    for (const b of blocks) h = b.forward(h);
+    expect(h.shape).toEqual([1, 4]);
+    expect(() => blocks.forward()).toThrow(/iterate over it/);
+  });
+});

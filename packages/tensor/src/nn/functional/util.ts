@@ -49,14 +49,17 @@ export function checkVector(op: string, what: string, t: Tensor, n: number, ofWh
   }
 }
 
-/** A contiguous copy of a float tensor's elements. */
+/**
+ * A float tensor's elements in row-major order, READ-ONLY: the live storage when the tensor is
+ * contiguous (no copy), else a contiguous copy. Kernels never write into it.
+ */
 export function floats(t: Tensor): FloatArray {
-  return t.dataSync() as FloatArray;
+  return (t.isContiguous ? t.rawView() : t.dataSync()) as FloatArray;
 }
 
-/** A contiguous copy of an int32 tensor's elements. */
+/** An int32 tensor's elements in row-major order, read-only (live when contiguous). */
 export function ints(t: Tensor): Int32Array {
-  return t.dataSync() as Int32Array;
+  return (t.isContiguous ? t.rawView() : t.dataSync()) as Int32Array;
 }
 
 /** A fresh array of the same float type as `like`. */
