@@ -28,6 +28,7 @@ import { MODELS, getModelFactory } from './models.js';
 import { createReporter, type Reporter } from './progress.js';
 import { loadRun, type LoadedRun } from './run-state.js';
 import { sampleText } from './sample.js';
+import { applyThreads } from './threads.js';
 import { TrainSetupError, runTrain } from './train.js';
 import { Rng } from '@nl/hope';
 
@@ -83,6 +84,7 @@ function configFromCheckpoint(layers: Partial<TrainConfig>[]): { config: TrainCo
 }
 
 async function loadModel(config: TrainConfig, run: LoadedRun, registry: ModelRegistry): Promise<TrainableLM> {
+  await applyThreads(config.threads);
   const model = await getModelFactory(
     config.model,
     registry,

@@ -25,6 +25,7 @@ import { formatDuration, type Reporter } from './progress.js';
 import { checkpointExists, saveRun, type LoadedRun, type RunState } from './run-state.js';
 import { sampleText } from './sample.js';
 import { learningRate } from './schedule.js';
+import { applyThreads } from './threads.js';
 
 /** What runTrain needs from its caller. */
 export interface TrainDeps {
@@ -72,6 +73,8 @@ export async function runTrain(
   }
   const { split, summary } = prepareData(config);
   print(summary);
+  const threads = await applyThreads(config.threads);
+  if (threads !== undefined) print(`native CPU threads: ${threads}`);
   const model = await factory({ config, vocabSize: 256, savedModelConfig: resume?.modelConfig });
   try {
     const state: RunState = resume

@@ -78,6 +78,22 @@ describe('nl-train train (bigram model)', () => {
     expect(r.out).toContain(`at step 12 on ${corpus}: ${last.toFixed(4)} bits per byte`);
   });
 
+  it('eval --corpus scores another domain with the same model', async () => {
+    const args = [
+      'eval',
+      '--checkpoint-dir',
+      join(dir, 'ckpt'),
+      '--corpus',
+      'moby-dick',
+      '--eval-batches',
+      '2',
+    ];
+    const r = await run(args, { registry });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/corpus moby-dick: 139 documents/);
+    expect(r.out).toMatch(/on moby-dick: \d\.\d{4} bits per byte over 128 bytes/);
+  });
+
   it('sample is deterministic for a seed and changes with it', async () => {
     const args = [
       'sample',
@@ -144,11 +160,23 @@ describe('interrupt and resume', () => {
   it('resume can extend a finished run with --steps', async () => {
     const dir = join(root, 'extend');
     expect((await run(tinyFlags(dir, corpus), { registry })).code).toBe(0);
-    const r = await run(['train', '--resume', '--checkpoint-dir', join(dir, 'ckpt'), '--steps', '15'], {
-      registry,
-    });
+    const args = [
+      'train',
+      '--resume',
+      '--checkpoint-dir',
+      join(dir, 'ckpt'),
+      '--steps',
+      '15',
+      '--threads',
+      '2',
+    ];
+    const r = await run(args, { registry });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/steps\s+= 15/);
+    expect(r.out).toMatch(/native CPU threads: 2\n/);
     expect(readCheckpoint(join(dir, 'ckpt')).state.step).toBe(15);
+    const native = await import('@nl/native');
+    expect(native.numThreads()).toBe(2);
+    native.setNumThreads(0);
   });
 });
