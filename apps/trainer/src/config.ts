@@ -290,8 +290,10 @@ export function parseFlagValues(values: Record<string, unknown>): Partial<TrainC
  */
 export function resolveConfig(base: Record<string, unknown>, ...layers: Partial<TrainConfig>[]): TrainConfig {
   const out: Record<string, string | number> = {};
-  for (const k of KEYS) out[k] = parseValue(k, k in base ? base[k] : DEFAULT_CONFIG[k], 'base config');
-  for (const k of Object.keys(base)) if (!(k in CONFIG_FIELDS)) parseValue(k, base[k], 'base config');
+  for (const k of Object.keys(base))
+    if (!(k in CONFIG_FIELDS)) parseValue(k, base[k], 'the saved run config');
+  for (const k of KEYS)
+    out[k] = parseValue(k, k in base ? base[k] : DEFAULT_CONFIG[k], 'the saved run config');
   for (const layer of layers) Object.assign(out, layer);
   return out as TrainConfig;
 }

@@ -74,6 +74,13 @@ function overridesFrom(opts: Record<string, unknown>): Partial<TrainConfig>[] {
 function configFromCheckpoint(layers: Partial<TrainConfig>[]): { config: TrainConfig; run: LoadedRun } {
   const dir = resolveConfig({}, ...layers).checkpointDir;
   const run = loadRun(dir);
+  try {
+    resolveConfig(run.trainerConfig); // the saved config alone must be valid: else the checkpoint is at fault
+  } catch (e) {
+    throw new Error(
+      `checkpoint ${run.path}/config.json holds an invalid run config: ${(e as Error).message}`,
+    );
+  }
   const config = resolveConfig(run.trainerConfig, ...layers);
   if (config.model !== run.trainerConfig.model) {
     throw new ConfigError(

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRegistry } from '../src/model-api.js';
-import { bigramFactory } from './bigram-model.js';
+import { BigramLM, bigramFactory } from './bigram-model.js';
 import { run, tinyFlags, writeCorpus } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nl-trainer-err-'));
@@ -146,6 +146,40 @@ describe('nl-train errors', () => {
       const r = await run(['eval', '--checkpoint-dir', join(root, 'corpus')], { registry });
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/manifest\.json is missing/);
+    });
+
+    it('a checkpoint whose state or run config is damaged (but hashes match) → exit 1 naming it', async () => {
+      const copy = join(root, 'damaged');
+      const { readCheckpoint, writeCheckpoint } = await import('@nl/hope');
+      const c = readCheckpoint(ckpt);
+      writeCheckpoint(copy, { ...c, state: { step: 3, rng: null } });
+      const r = await run(['eval', '--checkpoint-dir', copy], { registry });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/state\.json lacks rng\.batches, tokensSeen or history/);
+      writeCheckpoint(copy, {
+        ...c,
+        config: { ...c.config, trainer: { ...(c.config.trainer as object), seqLen: -4, speed: 1 } },
+      });
+      const r2 = await run(['sample', '--checkpoint-dir', copy], { registry });
+      expect(r2.code).toBe(1);
+      expect(r2.err).toMatch(/damaged\/config\.json holds an invalid run config: unknown config key "speed"/);
+    });
+
+    it('a non-finite loss stops the run with exit 1 and keeps the last good checkpoint', async () => {
+      const dir2 = join(root, 'nan');
+      const diverging: ModelRegistry = {
+        bigram: async (ctx) => {
+          const m = (await bigramFactory()(ctx)) as BigramLM;
+          const step = m.trainStep.bind(m);
+          m.trainStep = (batch, lr) => (m.trainCalls >= 6 ? NaN : step(batch, lr));
+          return m;
+        },
+      };
+      const r = await run(tinyFlags(dir2, corpus), { registry: diverging });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/training diverged: loss is NaN at step 7/);
+      const { readCheckpoint } = await import('@nl/hope');
+      expect(readCheckpoint(join(dir2, 'ckpt')).state.step).toBe(5);
     });
 
     it('resuming with another --model → exit 2', async () => {
