@@ -1,5 +1,6 @@
 /**
- * nl-train's command line: `train` (the default), `eval` and `sample`, built with commander 14.
+ * nl-train's command line: `train` (the default), `eval`, `sample` and `compare`, built with
+ * commander 14.
  * Every config key (config.ts) is a kebab-case flag whose help shows its default; `--config
  * <file.json>` reads overrides from a JSON file; flags win over the file. The effective config is
  * printed before any work. `main()` returns the exit code instead of exiting, so tests drive it
@@ -25,6 +26,7 @@ import { evaluateBpb } from './evaluate.js';
 import { prepareData } from './data.js';
 import type { ModelRegistry, TrainableLM } from './model-api.js';
 import { MODELS, getModelFactory } from './models.js';
+import { runCompare } from './compare.js';
 import { createReporter, type Reporter } from './progress.js';
 import { loadRun, type LoadedRun } from './run-state.js';
 import { sampleText } from './sample.js';
@@ -47,14 +49,22 @@ export interface MainDeps {
 
 const KEYS = Object.keys(CONFIG_FIELDS) as ConfigKey[];
 
-function addConfigOptions(cmd: Command, name: CommandName, fromCheckpoint: boolean): Command {
+/** Models `compare` trains by default: Hope and the baselines of the paper's comparison. */
+const COMPARE_MODELS = 'hope-tiny,transformer-tiny,titans-tiny,deltanet-tiny';
+
+function addConfigOptions(
+  cmd: Command,
+  name: CommandName,
+  fromCheckpoint: boolean,
+  exclude: readonly ConfigKey[] = [],
+): Command {
   cmd.option(
     '--config <file>',
     'JSON file of config overrides (keys as below, camelCase); flags win over it',
   );
   for (const k of KEYS) {
     const f = CONFIG_FIELDS[k];
-    if (!(f.commands as readonly CommandName[]).includes(name)) continue;
+    if (!(f.commands as readonly CommandName[]).includes(name) || exclude.includes(k)) continue;
     const def =
       fromCheckpoint && k !== 'checkpointDir'
         ? `from the checkpoint's run, else ${JSON.stringify(f.default)}`
@@ -66,7 +76,7 @@ function addConfigOptions(cmd: Command, name: CommandName, fromCheckpoint: boole
 
 /** Overrides from `--config` then flags (each validated; unknown keys rejected). */
 function overridesFrom(opts: Record<string, unknown>): Partial<TrainConfig>[] {
-  const { config: file, resume: _resume, ...flags } = opts;
+  const { config: file, resume: _resume, models: _models, out: _out, ...flags } = opts;
   return [file ? readConfigFile(String(file)) : {}, parseFlagValues(flags)];
 }
 
@@ -111,6 +121,24 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const print = (s: string) => void stdout.write(s + '\n');
   let code = 0;
 
+  /** Run `fn` with an abort signal fired by deps.signal or (real CLI) the first Ctrl-C. */
+  const withInterrupt = async (fn: (signal: AbortSignal) => Promise<void>): Promise<void> => {
+    const controller = new AbortController();
+    deps.signal?.addEventListener('abort', () => controller.abort());
+    const onSigint = () => {
+      stderr.write(
+        '\nnl-train: Ctrl-C — finishing this step and saving a checkpoint (press again to abort without saving)\n',
+      );
+      controller.abort();
+    };
+    if (deps.handleSigint) process.once('SIGINT', onSigint);
+    try {
+      await fn(controller.signal);
+    } finally {
+      if (deps.handleSigint) process.removeListener('SIGINT', onSigint);
+    }
+  };
+
   const program = new Command()
     .name('nl-train')
     .description('Train, evaluate and sample Nested Learning models (Hope and baselines) on byte-level text.')
@@ -138,23 +166,41 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     if (opts.resume) ({ config, run } = configFromCheckpoint(layers));
     else config = resolveConfig({ ...DEFAULT_CONFIG }, ...layers);
     print(`nl-train train${run ? ' --resume' : ''}: effective config\n${formatConfig(config, 'train')}`);
-    const controller = new AbortController();
-    deps.signal?.addEventListener('abort', () => controller.abort());
-    const onSigint = () => {
-      stderr.write(
-        '\nnl-train: Ctrl-C — finishing this step and saving a checkpoint (press again to abort without saving)\n',
-      );
-      controller.abort();
-    };
-    if (deps.handleSigint) process.once('SIGINT', onSigint);
-    try {
+    await withInterrupt(async (signal) => {
       const reporter = deps.reporter ?? createReporter(stdout, config.logInterval);
-      const result = await runTrain(config, run, { registry, print, reporter, signal: controller.signal });
+      const result = await runTrain(config, run, { registry, print, reporter, signal });
       code = result.status === 'interrupted' ? 130 : 0;
-    } finally {
-      if (deps.handleSigint) process.removeListener('SIGINT', onSigint);
-    }
+    });
   });
+
+  const compare = program
+    .command('compare')
+    .description('train several models on the same data, steps and seed; print and save a table')
+    .option('--models <list>', 'comma-separated model names (default: "' + COMPARE_MODELS + '")')
+    .option('--out <dir>', 'folder for each model\'s run and compare.md/json (default: "runs/compare")');
+  addConfigOptions(compare, 'train', false, ['model', 'checkpointDir', 'plotDir', 'numSamples']).action(
+    async (opts: Record<string, unknown>) => {
+      const config = resolveConfig({ ...DEFAULT_CONFIG, numSamples: 0 }, ...overridesFrom(opts));
+      const models = String(opts.models ?? COMPARE_MODELS)
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean);
+      if (models.length === 0 || new Set(models).size !== models.length) {
+        throw new ConfigError(`--models must list distinct model names, got ${JSON.stringify(opts.models)}`);
+      }
+      print(`nl-train compare ${models.join(', ')}: effective config\n${formatConfig(config, 'train')}`);
+      await withInterrupt(async (signal) => {
+        const reporter = () => deps.reporter ?? createReporter(stdout, config.logInterval);
+        const rows = await runCompare(config, models, String(opts.out ?? 'runs/compare'), {
+          registry,
+          print,
+          reporter,
+          signal,
+        });
+        code = rows ? 0 : 130;
+      });
+    },
+  );
 
   const evalCmd = program
     .command('eval')

@@ -42,6 +42,10 @@ export interface TrainResult {
   status: 'done' | 'interrupted';
   step: number;
   valBpb: number | undefined;
+  /** Trainable parameters of the model. */
+  parameters: number;
+  /** Training throughput: tokens per second spent in trainStep (evaluation and I/O excluded). */
+  tokensPerSec: number;
   plots?: { svg: string; png: string };
 }
 
@@ -126,7 +130,10 @@ export async function runTrain(
           break;
         }
         const lr = learningRate(state.step, config);
-        const loss = await model.trainStep(batches.next(), lr);
+        const batch = batches.next();
+        const tStep = performance.now();
+        const loss = await model.trainStep(batch, lr);
+        state.trainSeconds += (performance.now() - tStep) / 1000;
         if (!Number.isFinite(loss)) {
           throw new Error(
             `training diverged: loss is ${loss} at step ${state.step + 1} (lr ${lr}); no checkpoint was written, the last good one is kept`,
@@ -153,8 +160,9 @@ export async function runTrain(
     } finally {
       reporter.stop();
     }
-    state.trainSeconds += secondsThisRun();
 
+    const parameters = model.numParameters();
+    const tps = state.tokensSeen / Math.max(state.trainSeconds, 1e-9);
     let valBpb: number | undefined;
     if (interrupted) {
       await checkpoint('interrupted');
@@ -179,7 +187,14 @@ export async function runTrain(
       print(
         `interrupted at step ${state.step}/${config.steps}; checkpoint saved to ${config.checkpointDir}; continue with: nl-train train --resume --checkpoint-dir ${config.checkpointDir}`,
       );
-      return { status: 'interrupted', step: state.step, valBpb: history.val.at(-1)?.bpb, plots };
+      return {
+        status: 'interrupted',
+        step: state.step,
+        valBpb: history.val.at(-1)?.bpb,
+        parameters,
+        tokensPerSec: tps,
+        plots,
+      };
     }
     if (history.val.length > 1)
       print(
@@ -202,14 +217,13 @@ export async function runTrain(
       print(`--- sample ${i + 1} ---\n${config.prompt}${text}`);
     }
     const lastLoss = history.train.at(-1)?.loss ?? NaN;
-    const tps = state.tokensSeen / Math.max(state.trainSeconds, 1e-9);
     print(
       `done: step ${state.step}/${config.steps} | train loss ${lastLoss.toFixed(4)} nats (${(lastLoss / Math.LN2).toFixed(3)} bpb) | ` +
-        `val ${valBpb!.toFixed(4)} bpb | ${model.numParameters().toLocaleString('en-US')} params | ${state.tokensSeen.toLocaleString('en-US')} tokens in ` +
-        `${formatDuration(state.trainSeconds)} (${Math.round(tps)} tok/s) | checkpoint ${config.checkpointDir}` +
+        `val ${valBpb!.toFixed(4)} bpb | ${parameters.toLocaleString('en-US')} params | ${state.tokensSeen.toLocaleString('en-US')} tokens in ` +
+        `${formatDuration(state.trainSeconds)} of train steps (${Math.round(tps)} tok/s) | checkpoint ${config.checkpointDir}` +
         (plots ? ` | curves ${plots.png}` : ''),
     );
-    return { status: 'done', step: state.step, valBpb, plots };
+    return { status: 'done', step: state.step, valBpb, parameters, tokensPerSec: tps, plots };
   } finally {
     model.dispose?.();
   }

@@ -146,11 +146,11 @@ export class BigramLM implements TrainableLM {
 }
 
 /** Factory as registered in a test registry; `created` collects instances for inspection. */
-export function bigramFactory(created: BigramLM[] = []): ModelFactory {
+export function bigramFactory(created: BigramLM[] = [], momentum = 0.9): ModelFactory {
   return ({ config, savedModelConfig }) => {
     if (config.optimizer !== 'sgd')
       throw new Error(`bigram: only the sgd optimizer is implemented, got ${config.optimizer}`);
-    const m = new BigramLM(savedModelConfig ? Number(savedModelConfig.momentum) : 0.9);
+    const m = new BigramLM(savedModelConfig ? Number(savedModelConfig.momentum) : momentum);
     created.push(m);
     return m;
   };
