@@ -182,6 +182,89 @@ export interface NativeBinding {
     chunkSize: number,
     readAfterWrite: boolean,
   ): void;
+  /** Fused NN kernels for @nl/tensor nn.functional (native/src/binding/nn.cc); null = none. */
+  rmsNormForward(
+    x: FloatArray,
+    w: FloatArray | null,
+    rows: number,
+    d: number,
+    eps: number,
+    y: FloatArray,
+    rstd: Float64Array,
+  ): void;
+  rmsNormBackward(
+    g: FloatArray,
+    x: FloatArray,
+    w: FloatArray | null,
+    rstd: Float64Array,
+    rows: number,
+    d: number,
+    dx: FloatArray,
+    dw: Float64Array | null,
+  ): void;
+  layerNormForward(
+    x: FloatArray,
+    w: FloatArray | null,
+    b: FloatArray | null,
+    rows: number,
+    d: number,
+    eps: number,
+    y: FloatArray,
+    mean: Float64Array,
+    rstd: Float64Array,
+  ): void;
+  layerNormBackward(
+    g: FloatArray,
+    x: FloatArray,
+    w: FloatArray | null,
+    mean: Float64Array,
+    rstd: Float64Array,
+    rows: number,
+    d: number,
+    dx: FloatArray,
+    dw: Float64Array | null,
+    db: Float64Array | null,
+  ): void;
+  crossEntropyForward(
+    logits: FloatArray,
+    targets: Int32Array,
+    n: number,
+    c: number,
+    ignoreIndex: number,
+    losses: Float64Array,
+    probs: FloatArray,
+  ): void;
+  crossEntropyBackward(
+    probs: FloatArray,
+    targets: Int32Array,
+    n: number,
+    c: number,
+    ignoreIndex: number,
+    rowScale: Float64Array,
+    grad: FloatArray,
+  ): void;
+  causalConv1dForward(
+    x: FloatArray,
+    w: FloatArray,
+    bias: FloatArray | null,
+    b: number,
+    t: number,
+    c: number,
+    k: number,
+    y: FloatArray,
+  ): void;
+  causalConv1dBackward(
+    g: FloatArray,
+    x: FloatArray,
+    w: FloatArray,
+    b: number,
+    t: number,
+    c: number,
+    k: number,
+    dx: FloatArray,
+    dw: Float64Array | null,
+    db: Float64Array | null,
+  ): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -8,4 +8,5 @@ void register_axpy(Napi::Env env, Napi::Object exports);
 void register_gemm(Napi::Env env, Napi::Object exports);
 void register_memory_delta_rule(Napi::Env env, Napi::Object exports);
 void register_memory_titans(Napi::Env env, Napi::Object exports);
+void register_nn(Napi::Env env, Napi::Object exports);
 }  // namespace nl::binding

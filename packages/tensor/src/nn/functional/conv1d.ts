@@ -3,7 +3,7 @@
  * (see kernels/conv1d.ts): y[b, t, c] = bias[c] + sum_j w[c, j] x[b, t - K + 1 + j, c].
  */
 import type { Tensor } from '../core.js';
-import { causalConv1dBackward, causalConv1dForward } from './kernels/conv1d.js';
+import { causalConv1dBackward, causalConv1dForward } from './kernels/native.js';
 import {
   alloc,
   castArray,
@@ -11,6 +11,7 @@ import {
   checkSameDtype,
   checkVector,
   floats,
+  floatsAs,
   fmt,
   lazyOp,
   wrap,
@@ -33,7 +34,7 @@ const apply = lazyOp({
     const dx = alloc(x, x.numel);
     const dw = new Float64Array(c * k);
     const db = bias ? new Float64Array(c) : null;
-    causalConv1dBackward(floats(g), floats(x), floats(w), b, t, c, k, dx, dw, db);
+    causalConv1dBackward(floatsAs(g, x), floats(x), floats(w), b, t, c, k, dx, dw, db);
     const out: (Tensor | null)[] = [wrap(dx, x.shape), wrap(castArray(dw, x), w.shape)];
     if (bias) out.push(wrap(castArray(db!, x), [c]));
     return out;

@@ -5,7 +5,8 @@
  * Matches torch.nn.functional.cross_entropy (no label smoothing, no class weights).
  */
 import type { Tensor } from '../core.js';
-import { checkTargets, crossEntropyBackward, crossEntropyForward } from './kernels/cross-entropy.js';
+import { checkTargets } from './kernels/cross-entropy.js';
+import { crossEntropyBackward, crossEntropyForward } from './kernels/native.js';
 import { alloc, checkFloat, checkInt, floats, fmt, ints, lazyOp, wrap } from './util.js';
 
 /** Options of `crossEntropy`. */
@@ -45,8 +46,8 @@ const apply = lazyOp({
     const { ignoreIndex, reduction } = ctx.attrs as Required<CrossEntropyOptions>;
     const t = ints(targets);
     const gv = floats(g);
-    let scale: ArrayLike<number>;
-    if (reduction === 'none') scale = gv;
+    let scale: Float64Array;
+    if (reduction === 'none') scale = Float64Array.from(gv);
     else {
       let count = 0;
       for (let i = 0; i < n; i++) if (t[i] !== ignoreIndex) count++;

@@ -4,7 +4,7 @@
  * Per-row statistics are kept in float64 whatever the input dtype.
  */
 import type { Tensor } from '../core.js';
-import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './kernels/norm.js';
+import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './kernels/native.js';
 import {
   alloc,
   castArray,
@@ -12,6 +12,7 @@ import {
   checkSameDtype,
   checkVector,
   floats,
+  floatsAs,
   fmt,
   lazyOp,
   wrap,
@@ -48,7 +49,7 @@ const rms = lazyOp({
     const dx = alloc(x, x.numel);
     const dw = w ? new Float64Array(d) : null;
     rmsNormBackward(
-      floats(g),
+      floatsAs(g, x),
       floats(x),
       w ? floats(w) : null,
       floats(ctx.saved[0]) as Float64Array,
@@ -89,7 +90,7 @@ const ln = lazyOp({
     const dw = hasWeight ? new Float64Array(d) : null;
     const db = hasBias ? new Float64Array(d) : null;
     const [mean, rstd] = ctx.saved.map((t) => floats(t) as Float64Array);
-    layerNormBackward(floats(g), floats(x), w ? floats(w) : null, mean, rstd, rows, d, dx, dw, db);
+    layerNormBackward(floatsAs(g, x), floats(x), w ? floats(w) : null, mean, rstd, rows, d, dx, dw, db);
     const out: (Tensor | null)[] = [wrap(dx, x.shape)];
     if (dw) out.push(wrap(castArray(dw, x), [d]));
     if (db) out.push(wrap(castArray(db, x), [d]));

@@ -57,6 +57,16 @@ export function floats(t: Tensor): FloatArray {
   return (t.isContiguous ? t.rawView() : t.dataSync()) as FloatArray;
 }
 
+/**
+ * Like `floats`, but converted to `like`'s float dtype when they differ (native kernels need
+ * every float array of a call in one dtype; e.g. an upstream gradient of another dtype).
+ */
+export function floatsAs(t: Tensor, like: { dtype: string }): FloatArray {
+  const v = floats(t);
+  if (like.dtype === 'float64') return v instanceof Float64Array ? v : Float64Array.from(v);
+  return v instanceof Float32Array ? v : Float32Array.from(v);
+}
+
 /** An int32 tensor's elements in row-major order, read-only (live when contiguous). */
 export function ints(t: Tensor): Int32Array {
   return (t.isContiguous ? t.rawView() : t.dataSync()) as Int32Array;
