@@ -16,3 +16,10 @@ export { loadMobyDick, loadSotu } from './builtin.js';
 export { loadTextPath, readTextFile } from './files.js';
 export { splitCorpus, type CorpusSplit, type SplitOptions } from './split.js';
 export { RandomBatches, sequentialBatches, sequentialWindowCount, type TokenBatch } from './batches.js';
+export {
+  associativeRecall,
+  needleInHaystack,
+  type NeedleOptions,
+  type RecallOptions,
+  type SyntheticExample,
+} from './synthetic.js';
