@@ -106,6 +106,13 @@ describe('checkpoint folders', () => {
     expect(readCheckpoint(dir).state.step).toBe(5);
   });
 
+  it('a parent path that is a file gives a CheckpointError', () => {
+    writeFileSync(join(root, 'afile'), 'x');
+    expect(() => writeCheckpoint(join(root, 'afile', 'ckpt'), contents(1))).toThrow(
+      /cannot prepare the parent folder/,
+    );
+  });
+
   it('refuses to replace a folder that is not a checkpoint', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'precious.txt'), 'keep me');

@@ -55,6 +55,7 @@ describe('user text', () => {
     writeFileSync(join(dir, 'b', 'empty.txt'), '');
     writeFileSync(join(dir, '.hidden'), 'secret');
     symlinkSync(join(dir, 'z.txt'), join(dir, 'link.txt'));
+    symlinkSync(dir, join(dir, 'b', 'loop')); // a cycle back to the root is read once
     const c = loadCorpus(dir);
     expect(c.documents.map((d) => d.name)).toEqual(['a.md', 'b/deep/c.txt', 'link.txt', 'z.txt']);
     expect(c.documents.map((d) => d.text).join('')).toBe('aaaccczzzzzz');

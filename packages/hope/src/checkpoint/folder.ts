@@ -158,8 +158,14 @@ export function writeCheckpoint(dir: string, contents: CheckpointContents): void
       );
     }
   }
-  mkdirSync(dirname(dir), { recursive: true });
-  removeStaleTemps(dir);
+  try {
+    mkdirSync(dirname(dir), { recursive: true });
+    removeStaleTemps(dir);
+  } catch (e) {
+    throw new CheckpointError(
+      `checkpoint: cannot prepare the parent folder of ${dir}: ${(e as Error).message}`,
+    );
+  }
   const tmp = `${dir}.tmp-${process.pid}-${tmpCounter++}`;
   const old = `${dir}.old`;
   let movedOld = false;

@@ -2,10 +2,10 @@
  * User text as a corpus: a UTF-8 file (one document) or a folder read recursively (one document
  * per file, files in sorted order of their path relative to the folder, compared by UTF-16 code
  * units so the order is the same everywhere). Hidden entries (names starting with `.`) are
- * skipped. A file that looks binary — it contains a NUL byte or is not valid UTF-8 — is an
+ * skipped; symbolic links are followed (each folder read once). A file that looks binary — it contains a NUL byte or is not valid UTF-8 — is an
  * error naming the file, as is a missing path or a corpus with no text at all.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { CorpusError, type CorpusDocument } from './types.js';
 
@@ -13,7 +13,11 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
 function listFiles(root: string): string[] {
   const out: string[] = [];
+  const seen = new Set<string>(); // real paths of folders entered, so symlink cycles end
   const walk = (dir: string): void => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
