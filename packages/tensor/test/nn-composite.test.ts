@@ -102,3 +102,31 @@ describe('causal attention block vs PyTorch', () => {
     }
   });
 });
+
+describe('each fused op vs PyTorch (fixtures/ops.safetensors): output and every input gradient', () => {
+  const fx = io.load(join(fixtures, 'ops.safetensors'));
+  const F = nn.functional;
+  const leaf = (t: Tensor): Tensor => {
+    const l = t.detach();
+    l.requiresGrad = true;
+    return l;
+  };
+  const cases: [string, string[], (...xs: Tensor[]) => Tensor][] = [
+    ['layerNorm', ['x', 'w', 'b'], (x, w, b) => F.layerNorm(x, w, b, 1e-5)],
+    ['rmsNorm', ['x'], (x) => F.rmsNorm(x, null, 1e-6)],
+    ['embedding', ['w'], (w) => F.embedding(fx['embedding.ids'], w)],
+    ['conv', ['x', 'w', 'b'], (x, w, b) => F.causalConv1d(x, w, b)],
+    [
+      'crossEntropy',
+      ['logits'],
+      (l) => F.crossEntropy(l, fx['crossEntropy.targets'], { ignoreIndex: 1, reduction: 'sum' }),
+    ],
+  ];
+  it.each(cases)('%s', (name, inputs, op) => {
+    const xs = inputs.map((k) => leaf(fx[`${name}.${k}`]));
+    const y = op(...xs);
+    assertClose(`${name} out`, fx[`${name}.out`], y, tol);
+    y.mul(fx[`${name}.probe`]).sum().backward();
+    inputs.forEach((k, i) => assertClose(`${name} grad ${k}`, fx[`${name}.grad.${k}`], xs[i].grad!, tol));
+  });
+});
