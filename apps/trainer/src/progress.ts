@@ -77,6 +77,7 @@ export class BarReporter implements Reporter {
         clearOnComplete: false,
         barsize: 24,
         fps: 5,
+        gracefulExit: false, // Ctrl-C belongs to the trainer, which saves a checkpoint first
       },
       cliProgress.Presets.shades_classic,
     );
@@ -94,7 +95,10 @@ export class BarReporter implements Reporter {
   }
   log(line: string): void {
     if (this.stopped) this.stream.write(line + '\n');
-    else this.multi.log(line + '\n');
+    else {
+      this.multi.log(line + '\n');
+      this.multi.update(); // draw now: a line logged just before stop() would otherwise be lost
+    }
   }
   stop(): void {
     if (!this.stopped) this.multi.stop();

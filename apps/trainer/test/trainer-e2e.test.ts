@@ -31,6 +31,7 @@ describe('nl-train train (bigram model)', () => {
     expect(result.out).toMatch(/^step 10\/12 \| loss \d+\.\d{4} \| lr /m);
     expect(result.out).toMatch(/step 4: validation \d\.\d{4} bits per byte/);
     expect(result.out).toMatch(/--- sample 1 ---\n/);
+    expect(result.out.includes('\u001b')).toBe(false); // not a TTY: plain lines, no escape codes
     expect(result.out).toMatch(/^done: step 12\/12 \| .* val \d\.\d{4} bpb \| 65,536 params/m);
   });
 
@@ -113,6 +114,19 @@ describe('nl-train train (bigram model)', () => {
     expect(Buffer.byteLength(text(a).trimEnd())).toBeGreaterThan(30);
     expect(text(a)).toBe(text(b));
     expect(text(a)).not.toBe(text(c));
+  });
+});
+
+describe('default corpus', () => {
+  it('trains on SOTU with the documented split', async () => {
+    const r = await run(tinyFlags(join(root, 'sotu'), 'sotu', ['--steps', '3', '--eval-batches', '2']), {
+      registry,
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /corpus sotu: 233 documents, train \d+ bytes, validation \d+ bytes \(split by document: 23 validation documents\)/,
+    );
+    expect(r.out).toMatch(/^done: step 3\/3/m);
   });
 });
 
