@@ -106,10 +106,31 @@ describe('Module', () => {
     );
     expect(arr(net.block.ff.fc1.weight)).toEqual(before);
     expect(arr(net.block.ff.fc1.bias!)).not.toContain(3);
+    expect(() => net.loadStateDict({ ...net.stateDict(), scale: [1, 2, 3, 4] as never })).toThrow(
+      /'scale' is not a Tensor/,
+    );
     const res = net.loadStateDict({ scale: tensor([2, 2, 2, 2], { dtype: 'float32' }) }, { strict: false });
     expect(res.unexpectedKeys).toEqual([]);
     expect(res.missingKeys).toHaveLength(6);
     expect(arr(net.scale)).toEqual([2, 2, 2, 2]); // converted from float32
+  });
+
+  it('buffers are saved, loaded and converted but not trained', () => {
+    class WithBuffer extends nn.Module {
+      readonly lin = this.registerModule('lin', new nn.Linear(2, 2));
+      stats = this.registerBuffer('stats', tensor([0, 0], { dtype: 'float32' }));
+      forward(): void {}
+    }
+    const m = new WithBuffer();
+    expect(Object.keys(m.stateDict())).toEqual(['lin.weight', 'lin.bias', 'stats']);
+    expect(m.parameters()).toHaveLength(2);
+    expect(m.stats.requiresGrad).toBe(false);
+    m.loadStateDict({ ...m.stateDict(), stats: tensor([3, 4], f64) });
+    expect(arr(m.stats)).toEqual([3, 4]);
+    m.to('float64');
+    expect(m.stats.dtype).toBe('float64');
+    expect(m.stats.requiresGrad).toBe(false);
+    expect(m.namedBuffers()[0][1]).toBe(m.stats);
   });
 
   it('to(dtype) converts every parameter, keeps fields and tying in sync', () => {

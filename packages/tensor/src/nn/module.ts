@@ -6,7 +6,7 @@
  *
  * Names in a state dict are dotted paths: `fc1.weight`, `blocks.0.norm.weight`.
  */
-import { isGradEnabled, noGrad, type Tensor } from './core.js';
+import { isGradEnabled, noGrad, Tensor } from './core.js';
 import type { DType } from '../dtype.js';
 import type { Device } from '../device.js';
 
@@ -206,6 +206,7 @@ export abstract class Module {
     for (const [key, dst] of Object.entries(own)) {
       const src = state[key];
       if (src === undefined) continue;
+      if (!(src instanceof Tensor)) throw new TypeError(`loadStateDict: '${key}' is not a Tensor`);
       src.assertLive(`loadStateDict '${key}'`);
       const same = src.shape.length === dst.shape.length && src.shape.every((d, i) => d === dst.shape[i]);
       if (!same) {
