@@ -99,3 +99,19 @@ describe('io.save / io.load', () => {
     expect(() => io.save(null, { d: disposed })).toThrow(/dispose/);
   });
 });
+
+describe('io async', () => {
+  it('saveAsync / loadAsync round-trip and keep the old file on failure', async () => {
+    const path = join(dir, 'async.safetensors');
+    await io.saveAsync(path, { w: tensor([1, 2, 3], { dtype: 'float64' }) }, { k: 'v' });
+    const { tensors, metadata } = await io.loadWithMetadataAsync(path);
+    expect(metadata).toEqual({ k: 'v' });
+    expect(Array.from(tensors.w.dataSync())).toEqual([1, 2, 3]);
+    const before = readFileSync(path);
+    await expect(io.saveAsync(path, { w: 'nope' as never })).rejects.toThrow(/'w' is not a Tensor/);
+    await expect(io.saveAsync(join(dir, 'no-dir', 'x.safetensors'), {})).rejects.toThrow(/cannot save/);
+    expect(readFileSync(path)).toEqual(before);
+    expect((await io.loadAsync(path)).w.shape).toEqual([3]);
+    await expect(io.loadAsync(join(dir, 'missing.safetensors'))).rejects.toThrow(/cannot read/);
+  });
+});

@@ -9,12 +9,14 @@
 import { fromTypedArray, type Tensor } from '../nn/core.js';
 import { halfToFloat32, type SafetensorsDtype } from './dtypes.js';
 import { writeFileAtomic } from './file.js';
+import { readFileBytes, writeFileAtomicAsync } from './async.js';
 import { readFileSync } from 'node:fs';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsRecord } from './safetensors.js';
 
 export { encodeSafetensors, decodeSafetensors, parseSafetensorsHeader } from './safetensors.js';
 export type { SafetensorsRecord, SafetensorsEntry, SafetensorsHeader } from './safetensors.js';
 export { saveFile, loadFile, writeFileAtomic } from './file.js';
+export { writeFileAtomicAsync } from './async.js';
 export { halfToFloat32, type SafetensorsDtype, type SafetensorsData } from './dtypes.js';
 
 const TAG = { float32: 'F32', float64: 'F64', int32: 'I32' } as const;
@@ -95,31 +97,18 @@ function tensorData(name: string, r: SafetensorsRecord): Float32Array | Float64A
   return toInt32(name, r);
 }
 
-/**
- * Loads every tensor of a safetensors file (or bytes), with the file's metadata.
- * @param source - a file path or the file's bytes
- * @returns `tensors` by name and `metadata` (`{}` when the file has none)
- */
-export function loadWithMetadata(source: string | Uint8Array): {
-  tensors: Record<string, Tensor>;
-  metadata: Record<string, string>;
-} {
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try {
-      bytes = readFileSync(source);
-    } catch (err) {
-      throw new Error(`io.load: cannot read '${source}': ${(err as Error).message}`, { cause: err });
-    }
-  } else if (source instanceof Uint8Array) bytes = source;
-  else throw new TypeError(`io.load: expected a path or a Uint8Array, got ${typeof source}`);
+/** Decodes file bytes into tensors; `path` (when the bytes came from a file) prefixes errors. */
+function fromBytes(
+  bytes: Uint8Array,
+  path: string | null,
+): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   let decoded: ReturnType<typeof decodeSafetensors>;
   try {
     decoded = decodeSafetensors(bytes);
   } catch (err) {
-    if (typeof source !== 'string') throw err;
+    if (path === null) throw err;
     const msg = (err as Error).message.replace(/^safetensors: /, '');
-    throw new Error(`safetensors: '${source}': ${msg}`, { cause: err });
+    throw new Error(`safetensors: '${path}': ${msg}`, { cause: err });
   }
   // Convert everything first so a bad tensor throws before any Tensor is allocated.
   const arrays = Object.entries(decoded.tensors).map(
@@ -131,6 +120,27 @@ export function loadWithMetadata(source: string | Uint8Array): {
 }
 
 /**
+ * Loads every tensor of a safetensors file (or bytes), with the file's metadata.
+ * @param source - a file path or the file's bytes
+ * @returns `tensors` by name and `metadata` (`{}` when the file has none)
+ */
+export function loadWithMetadata(source: string | Uint8Array): {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+} {
+  if (source instanceof Uint8Array) return fromBytes(source, null);
+  if (typeof source !== 'string')
+    throw new TypeError(`io.load: expected a path or a Uint8Array, got ${typeof source}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(source);
+  } catch (err) {
+    throw new Error(`io.load: cannot read '${source}': ${(err as Error).message}`, { cause: err });
+  }
+  return fromBytes(bytes, source);
+}
+
+/**
  * Loads every tensor of a safetensors file (or bytes) by name.
  * @param source - a file path or the file's bytes
  * @example
@@ -138,4 +148,32 @@ export function loadWithMetadata(source: string | Uint8Array): {
  */
 export function load(source: string | Uint8Array): Record<string, Tensor> {
   return loadWithMetadata(source).tensors;
+}
+
+/**
+ * `save` to a file without blocking the event loop on the disk write (same atomic
+ * temp-file-and-rename; the tensors are read synchronously, before the promise).
+ */
+export async function saveAsync(
+  path: string,
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata?: Readonly<Record<string, string>>,
+): Promise<void> {
+  if (typeof path !== 'string')
+    throw new TypeError(`io.saveAsync: path must be a string, got ${typeof path}`);
+  await writeFileAtomicAsync(path, encode(tensors, metadata));
+}
+
+/** `loadWithMetadata` from a file, reading it without blocking the event loop. */
+export async function loadWithMetadataAsync(
+  path: string,
+): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
+  if (typeof path !== 'string')
+    throw new TypeError(`io.loadAsync: path must be a string, got ${typeof path}`);
+  return fromBytes(await readFileBytes(path), path);
+}
+
+/** `load` from a file, reading it without blocking the event loop. */
+export async function loadAsync(path: string): Promise<Record<string, Tensor>> {
+  return (await loadWithMetadataAsync(path)).tensors;
 }
