@@ -72,6 +72,16 @@ describe('Module', () => {
     }
     expect(() => new Bad('a.b', false)).toThrow(/parameter name "a.b" must be non-empty and contain no '.'/);
     expect(() => new Bad('a', true)).toThrow(/'a' is already registered/);
+    class NonLeaf extends nn.Module {
+      constructor() {
+        super();
+        const w = tensor([1, 2], f64);
+        w.requiresGrad = true;
+        this.registerParameter('w', w.mul(2));
+      }
+      forward(): void {}
+    }
+    expect(() => new NonLeaf()).toThrow(/parameter 'w' must be a leaf tensor; pass t.detach\(\)/);
   });
 
   it('stateDict round trip into a fresh module reproduces the output', () => {

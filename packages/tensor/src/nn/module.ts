@@ -47,6 +47,11 @@ export abstract class Module {
   protected registerParameter(name: string, t: Tensor): Tensor {
     checkName('parameter', name);
     this.checkFree(name);
+    if (!(t instanceof Tensor))
+      throw new TypeError(`${this.constructor.name}: parameter '${name}' is not a Tensor`);
+    if (!t.isLeaf) {
+      throw new Error(`${this.constructor.name}: parameter '${name}' must be a leaf tensor; pass t.detach()`);
+    }
     t.requiresGrad = true;
     this._parameters.set(name, t);
     return t;
