@@ -16,6 +16,7 @@ import type { Row } from './harness.js';
 import { formatTable } from './table.js';
 import { gemmSuite } from './suites/gemm.js';
 import { memorySuite } from './suites/memory.js';
+import { tensorSuite } from './suites/tensor.js';
 
 interface Suite {
   name: string;
@@ -46,6 +47,17 @@ const suites: Suite[] = [
         quick
           ? { seqLens: [512], refMaxT: 512, timeMs: 100, chunkSize: 64 }
           : { seqLens: [512, 2048, 8192], refMaxT: 2048, timeMs: 1000, chunkSize: 64 },
+      ),
+  },
+  {
+    name: 'tensor',
+    description: '@nl/tensor CPU: elementwise/reduction GB/s vs a copy kernel, tiny-op overhead (µs), 2-layer MLP train steps/s',
+    ratioLabel: 'vs ref',
+    run: (quick) =>
+      tensorSuite(
+        quick
+          ? { n: 1 << 20, timeMs: 100, mlp: { batch: 32, inDim: 64, hidden: 128, out: 10 }, leakSteps: 200 }
+          : { n: 1 << 23, timeMs: 500, mlp: { batch: 64, inDim: 256, hidden: 512, out: 10 }, leakSteps: 1000 },
       ),
   },
 ];

@@ -6,6 +6,7 @@ namespace nl::binding {
 void register_info(Napi::Env env, Napi::Object exports);
 void register_axpy(Napi::Env env, Napi::Object exports);
 void register_gemm(Napi::Env env, Napi::Object exports);
+void register_tensor_ops(Napi::Env env, Napi::Object exports);
 void register_memory_delta_rule(Napi::Env env, Napi::Object exports);
 void register_memory_titans(Napi::Env env, Napi::Object exports);
 void register_nn(Napi::Env env, Napi::Object exports);

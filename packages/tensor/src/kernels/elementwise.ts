@@ -9,6 +9,7 @@
 import type { TypedArray } from '../dtype.js';
 import { collapseDims, numelOf } from '../shape.js';
 import { H } from './math.js';
+import { nativeBinary, nativeUnary } from './native-ops.js';
 
 /** A strided read-only operand. */
 export interface StridedView {
@@ -117,6 +118,21 @@ export function binaryKernel(
     cache2.set(k, fn);
   }
   const c = collapseDims(shape, [a.strides, b.strides]);
+  if (
+    nativeBinary(
+      key,
+      out,
+      numelOf(shape),
+      a.data,
+      a.offset,
+      b.data,
+      b.offset,
+      c.shape,
+      c.strides[0],
+      c.strides[1],
+    )
+  )
+    return;
   fn(out, a.data, a.offset, b.data, b.offset, c.shape, c.strides[0], c.strides[1]);
 }
 
@@ -138,6 +154,7 @@ export function unaryKernel(
     cache1.set(k, fn);
   }
   const c = collapseDims(shape, [a.strides]);
+  if (nativeUnary(key, out, numelOf(shape), a.data, a.offset, c.shape, c.strides[0], p0, p1)) return;
   fn(out, a.data, a.offset, c.shape, c.strides[0], p0, p1);
 }
 

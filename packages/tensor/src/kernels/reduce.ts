@@ -9,6 +9,7 @@
 import type { TypedArray } from '../dtype.js';
 import { collapseDims, contiguousStrides, numelOf } from '../shape.js';
 import { copyKernel } from './elementwise.js';
+import { nativeReduceCols, nativeReduceRows } from './native-ops.js';
 
 export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp' | 'var' | 'prod';
 
@@ -91,7 +92,16 @@ export function reduceKernel(
   // Fast path: sum/mean over leading dims of a contiguous tensor (add rows).
   const contiguous = collapseDims(shape, [strides]);
   const isContig = contiguous.shape.length === 1 && contiguous.strides[0][0] === 1;
+  // Trailing dims of a contiguous tensor: contiguous rows, reduced natively.
+  if (
+    isContig &&
+    dims.every((d, i) => d === shape.length - dims.length + i) &&
+    nativeReduceRows(op, out, data, offset, nOut, inner)
+  ) {
+    return;
+  }
   if ((op === 'sum' || op === 'mean') && isContig && dims.every((d, i) => d === i) && inner > 0) {
+    if (nativeReduceCols(op, out, data, offset, inner, nOut)) return;
     const acc = new Float64Array(nOut);
     for (let r = 0; r < inner; r++) {
       const base = offset + r * nOut;

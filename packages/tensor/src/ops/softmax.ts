@@ -7,6 +7,7 @@ import { normDim } from '../shape.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { aroundDim } from '../kernels/strided-write.js';
+import { nativeSoftmaxRows } from '../kernels/native-ops.js';
 import { checkOperands, empty_ } from './helpers.js';
 import { contiguousRaw } from './shape-ops.js';
 import { mul, sub } from './binary.js';
@@ -20,6 +21,10 @@ function softmaxRaw(x: Tensor, dim: number, log: boolean): Tensor {
   const base = src.offset;
   const o = out.storage.data;
   const { outer, n, inner } = aroundDim(x.shape, dim);
+  if (inner === 1 && n > 0 && nativeSoftmaxRows(log, o, a, base, outer, n)) {
+    if (src !== x) src.dispose();
+    return out;
+  }
   for (let p = 0; p < outer; p++) {
     for (let q = 0; q < inner; q++) {
       const s = p * n * inner + q;

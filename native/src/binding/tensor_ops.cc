@@ -1,0 +1,201 @@
+// @nl/tensor CPU kernels: elementwise binary/unary over strided views and contiguous row reductions.
+//   tensorBinary(op, out, a, aOffset, b, bOffset, shape, stridesA, stridesB)
+//   tensorUnary(op, out, a, aOffset, shape, stridesA, p0, p1)
+//   tensorReduceRows(op, out, a, aOffset, rows, n)
+//   tensorReduceCols(op, out, a, aOffset, rows, n)
+//   tensorSoftmaxRows(log, out, a, aOffset, rows, n)
+// out is contiguous with prod(shape) elements; shape/strides are JS arrays of at most 8
+// non-negative integers (stride 0 broadcasts). Every reachable index is checked before running.
+#include <napi.h>
+
+#include <string>
+
+#include "binding/args.h"
+#include "binding/register.h"
+#include "cpu/tensor_ops.h"
+
+namespace nl::binding {
+namespace {
+
+StridedShape read_shape(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (!info[i].IsArray()) throw_type(info.Env(), op, "shape must be an array");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  StridedShape s;
+  s.nd = static_cast<int>(arr.Length());
+  if (s.nd < 1 || s.nd > kTensorMaxDims) {
+    throw_range(info.Env(), op, "shape must have 1 to " + std::to_string(kTensorMaxDims) + " dims, got " + std::to_string(s.nd));
+  }
+  for (int d = 0; d < s.nd; ++d) {
+    Napi::Value v = arr.Get(static_cast<uint32_t>(d));
+    double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(x >= 0) || x != static_cast<double>(static_cast<int64_t>(x))) throw_range(info.Env(), op, "shape entries must be non-negative integers");
+    s.shape[d] = static_cast<int64_t>(x);
+  }
+  return s;
+}
+
+void read_strides(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int nd, int64_t* out) {
+  if (!info[i].IsArray() || static_cast<int>(info[i].As<Napi::Array>().Length()) != nd) {
+    throw_type(info.Env(), op, std::string(name) + " must be an array with one stride per dim");
+  }
+  Napi::Array arr = info[i].As<Napi::Array>();
+  for (int d = 0; d < nd; ++d) {
+    Napi::Value v = arr.Get(static_cast<uint32_t>(d));
+    double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(x >= 0) || x != static_cast<double>(static_cast<int64_t>(x))) throw_range(info.Env(), op, std::string(name) + " entries must be non-negative integers");
+    out[d] = static_cast<int64_t>(x);
+  }
+}
+
+int64_t numel(const StridedShape& s) {
+  int64_t n = 1;
+  for (int d = 0; d < s.nd; ++d) n *= s.shape[d];
+  return n;
+}
+
+void check_reach(const Napi::CallbackInfo& info, const char* op, const char* name, const StridedShape& s,
+                 const int64_t* st, int64_t offset, int64_t length) {
+  if (numel(s) == 0) return;
+  int64_t last = offset;
+  for (int d = 0; d < s.nd; ++d) last += (s.shape[d] - 1) * st[d];
+  if (last >= length) {
+    throw_range(info.Env(), op, std::string(name) + " is too small: the view reaches element " + std::to_string(last) +
+                                    " but the array has " + std::to_string(length));
+  }
+}
+
+DType same_float(const Napi::CallbackInfo& info, const char* op, std::initializer_list<ArrayView> arrays) {
+  DType d = arrays.begin()->dtype;
+  for (const ArrayView& a : arrays) {
+    if (a.dtype != d) throw_type(info.Env(), op, "arrays must share a dtype");
+  }
+  if (d != DType::F32 && d != DType::F64) throw_type(info.Env(), op, "arrays must be Float32Array or Float64Array");
+  return d;
+}
+
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const char* op = "tensorBinary";
+  expect_args(info, op, 9);
+  const int64_t code = count(info, 0, op, "op");
+  if (code > 5) throw_range(info.Env(), op, "unknown op code " + std::to_string(code));
+  ArrayView out = typed_array(info, 1, op, "out");
+  ArrayView a = typed_array(info, 2, op, "a");
+  const int64_t ao = count(info, 3, op, "aOffset");
+  ArrayView b = typed_array(info, 4, op, "b");
+  const int64_t bo = count(info, 5, op, "bOffset");
+  StridedShape s = read_shape(info, 6, op);
+  int64_t sa[kTensorMaxDims], sb[kTensorMaxDims];
+  read_strides(info, 7, op, "stridesA", s.nd, sa);
+  read_strides(info, 8, op, "stridesB", s.nd, sb);
+  DType d = same_float(info, op, {out, a, b});
+  if (out.length < numel(s)) throw_range(info.Env(), op, "out is smaller than the shape");
+  check_reach(info, op, "a", s, sa, ao, a.length);
+  check_reach(info, op, "b", s, sb, bo, b.length);
+  if (d == DType::F32) {
+    tensor_binary<float>(static_cast<BinaryOp>(code), s, out.as<float>(), a.as<float>() + ao, sa, b.as<float>() + bo, sb);
+  } else {
+    tensor_binary<double>(static_cast<BinaryOp>(code), s, out.as<double>(), a.as<double>() + ao, sa, b.as<double>() + bo, sb);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const char* op = "tensorUnary";
+  expect_args(info, op, 8);
+  const int64_t code = count(info, 0, op, "op");
+  if (code > 16) throw_range(info.Env(), op, "unknown op code " + std::to_string(code));
+  ArrayView out = typed_array(info, 1, op, "out");
+  ArrayView a = typed_array(info, 2, op, "a");
+  const int64_t ao = count(info, 3, op, "aOffset");
+  StridedShape s = read_shape(info, 4, op);
+  int64_t sa[kTensorMaxDims];
+  read_strides(info, 5, op, "stridesA", s.nd, sa);
+  const double p0 = number(info, 6, op, "p0");
+  const double p1 = number(info, 7, op, "p1");
+  DType d = same_float(info, op, {out, a});
+  if (out.length < numel(s)) throw_range(info.Env(), op, "out is smaller than the shape");
+  check_reach(info, op, "a", s, sa, ao, a.length);
+  if (d == DType::F32) {
+    tensor_unary<float>(static_cast<UnaryOp>(code), s, out.as<float>(), a.as<float>() + ao, sa, p0, p1);
+  } else {
+    tensor_unary<double>(static_cast<UnaryOp>(code), s, out.as<double>(), a.as<double>() + ao, sa, p0, p1);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value ReduceRows(const Napi::CallbackInfo& info) {
+  const char* op = "tensorReduceRows";
+  expect_args(info, op, 6);
+  const int64_t code = count(info, 0, op, "op");
+  if (code > 3) throw_range(info.Env(), op, "unknown op code " + std::to_string(code));
+  ArrayView out = typed_array(info, 1, op, "out");
+  ArrayView a = typed_array(info, 2, op, "a");
+  const int64_t ao = count(info, 3, op, "aOffset");
+  const int64_t rows = count(info, 4, op, "rows");
+  const int64_t n = count(info, 5, op, "n");
+  DType d = same_float(info, op, {out, a});
+  if (n == 0 && rows > 0) throw_range(info.Env(), op, "cannot reduce empty rows");
+  if (out.length < rows) throw_range(info.Env(), op, "out is smaller than rows");
+  if (rows > 0 && ao + rows * n > a.length) throw_range(info.Env(), op, "a is smaller than rows * n");
+  if (d == DType::F32) {
+    tensor_reduce_rows<float>(static_cast<RowReduceOp>(code), rows, n, out.as<float>(), a.as<float>() + ao);
+  } else {
+    tensor_reduce_rows<double>(static_cast<RowReduceOp>(code), rows, n, out.as<double>(), a.as<double>() + ao);
+  }
+  return info.Env().Undefined();
+}
+
+// tensorReduceCols(op, out, a, aOffset, rows, n): sum/mean over the leading dim of [rows, n].
+Napi::Value ReduceCols(const Napi::CallbackInfo& info) {
+  const char* op = "tensorReduceCols";
+  expect_args(info, op, 6);
+  const int64_t code = count(info, 0, op, "op");
+  if (code > 1) throw_range(info.Env(), op, "only sum (0) and mean (1) reduce columns, got op code " + std::to_string(code));
+  ArrayView out = typed_array(info, 1, op, "out");
+  ArrayView a = typed_array(info, 2, op, "a");
+  const int64_t ao = count(info, 3, op, "aOffset");
+  const int64_t rows = count(info, 4, op, "rows");
+  const int64_t n = count(info, 5, op, "n");
+  DType d = same_float(info, op, {out, a});
+  if (out.length < n) throw_range(info.Env(), op, "out is smaller than n");
+  if (rows > 0 && ao + rows * n > a.length) throw_range(info.Env(), op, "a is smaller than rows * n");
+  if (d == DType::F32) {
+    tensor_reduce_cols<float>(static_cast<RowReduceOp>(code), rows, n, out.as<float>(), a.as<float>() + ao);
+  } else {
+    tensor_reduce_cols<double>(static_cast<RowReduceOp>(code), rows, n, out.as<double>(), a.as<double>() + ao);
+  }
+  return info.Env().Undefined();
+}
+
+// tensorSoftmaxRows(log, out, a, aOffset, rows, n): (log-)softmax of each row of a contiguous [rows, n].
+Napi::Value SoftmaxRows(const Napi::CallbackInfo& info) {
+  const char* op = "tensorSoftmaxRows";
+  expect_args(info, op, 6);
+  const bool log = boolean(info, 0, op, "log");
+  ArrayView out = typed_array(info, 1, op, "out");
+  ArrayView a = typed_array(info, 2, op, "a");
+  const int64_t ao = count(info, 3, op, "aOffset");
+  const int64_t rows = count(info, 4, op, "rows");
+  const int64_t n = count(info, 5, op, "n");
+  DType d = same_float(info, op, {out, a});
+  if (out.length < rows * n) throw_range(info.Env(), op, "out is smaller than rows * n");
+  if (rows > 0 && ao + rows * n > a.length) throw_range(info.Env(), op, "a is smaller than rows * n");
+  if (d == DType::F32) {
+    tensor_softmax_rows<float>(log, rows, n, out.as<float>(), a.as<float>() + ao);
+  } else {
+    tensor_softmax_rows<double>(log, rows, n, out.as<double>(), a.as<double>() + ao);
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_tensor_ops(Napi::Env env, Napi::Object exports) {
+  exports.Set("tensorBinary", Napi::Function::New(env, Binary, "tensorBinary"));
+  exports.Set("tensorUnary", Napi::Function::New(env, Unary, "tensorUnary"));
+  exports.Set("tensorReduceRows", Napi::Function::New(env, ReduceRows, "tensorReduceRows"));
+  exports.Set("tensorReduceCols", Napi::Function::New(env, ReduceCols, "tensorReduceCols"));
+  exports.Set("tensorSoftmaxRows", Napi::Function::New(env, SoftmaxRows, "tensorSoftmaxRows"));
+}
+
+}  // namespace nl::binding

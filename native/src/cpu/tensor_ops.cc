@@ -1,0 +1,239 @@
+// Elementwise and row-reduction kernels for @nl/tensor (see tensor_ops.h). Plain loops the
+// compiler vectorises; threads split the output into row ranges of the innermost dim.
+#include "cpu/tensor_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "cpu/thread_pool.h"
+
+namespace nl {
+namespace {
+
+constexpr int64_t kGrain = 1 << 15;
+
+// Calls body(outOffset, aOffset, bOffset, innerCount) for every innermost run in [begin, end) rows.
+template <typename Body>
+void for_rows(const StridedShape& s, const int64_t* sa, const int64_t* sb, const Body& body) {
+  const int nd = s.nd;
+  const int64_t inner = s.shape[nd - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < nd - 1; ++d) rows *= s.shape[d];
+  if (rows == 0 || inner == 0) return;
+  const int64_t grain_rows = std::max<int64_t>(1, kGrain / std::max<int64_t>(inner, 1));
+  auto run = [&](int64_t r0, int64_t r1) {
+    int64_t idx[kTensorMaxDims] = {0};
+    int64_t rem = r0;
+    int64_t oa = 0, ob = 0;
+    for (int d = nd - 2; d >= 0; --d) {
+      idx[d] = rem % s.shape[d];
+      rem /= s.shape[d];
+      oa += idx[d] * sa[d];
+      if (sb) ob += idx[d] * sb[d];
+    }
+    for (int64_t r = r0; r < r1; ++r) {
+      body(r * inner, oa, ob, inner);
+      for (int d = nd - 2; d >= 0; --d) {
+        ++idx[d];
+        oa += sa[d];
+        if (sb) ob += sb[d];
+        if (idx[d] < s.shape[d]) break;
+        oa -= sa[d] * s.shape[d];
+        if (sb) ob -= sb[d] * s.shape[d];
+        idx[d] = 0;
+      }
+    }
+  };
+  if (rows == 1 && inner >= 2 * kGrain) {
+    // one long run: split it across threads
+    parallel_for(inner, kGrain, [&](int64_t i0, int64_t i1) {
+      body(i0, i0 * sa[nd - 1], sb ? i0 * sb[nd - 1] : 0, i1 - i0);
+    });
+    return;
+  }
+  parallel_for(rows, grain_rows, run);
+}
+
+template <typename T, typename F>
+void binary_loop(const StridedShape& s, T* out, const T* a, const int64_t* sa, const T* b, const int64_t* sb, F f) {
+  const int64_t ia = sa[s.nd - 1], ib = sb[s.nd - 1];
+  for_rows(s, sa, sb, [&](int64_t o, int64_t pa, int64_t pb, int64_t n) {
+    T* __restrict po = out + o;
+    const T* __restrict xa = a + pa;
+    const T* __restrict xb = b + pb;
+    if (ia == 1 && ib == 1) {
+      for (int64_t i = 0; i < n; ++i) po[i] = f(xa[i], xb[i]);
+    } else if (ia == 1 && ib == 0) {
+      const T y = xb[0];
+      for (int64_t i = 0; i < n; ++i) po[i] = f(xa[i], y);
+    } else if (ia == 0 && ib == 1) {
+      const T x = xa[0];
+      for (int64_t i = 0; i < n; ++i) po[i] = f(x, xb[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) po[i] = f(xa[i * ia], xb[i * ib]);
+    }
+  });
+}
+
+template <typename T, typename F>
+void unary_loop(const StridedShape& s, T* out, const T* a, const int64_t* sa, F f) {
+  const int64_t ia = sa[s.nd - 1];
+  for_rows(s, sa, nullptr, [&](int64_t o, int64_t pa, int64_t, int64_t n) {
+    T* __restrict po = out + o;
+    const T* __restrict xa = a + pa;
+    if (ia == 1) {
+      for (int64_t i = 0; i < n; ++i) po[i] = f(xa[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) po[i] = f(xa[i * ia]);
+    }
+  });
+}
+
+}  // namespace
+
+template <typename T>
+void tensor_binary(BinaryOp op, const StridedShape& s, T* out, const T* a, const int64_t* sa, const T* b,
+                   const int64_t* sb) {
+  switch (op) {
+    case BinaryOp::Add: return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return x + y; });
+    case BinaryOp::Sub: return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return x - y; });
+    case BinaryOp::Mul: return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return x * y; });
+    case BinaryOp::Div: return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return x / y; });
+    case BinaryOp::Max:
+      return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return (x > y || x != x) ? x : y; });
+    case BinaryOp::Min:
+      return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return (x < y || x != x) ? x : y; });
+  }
+}
+
+template <typename T>
+void tensor_unary(UnaryOp op, const StridedShape& s, T* out, const T* a, const int64_t* sa, double p0, double p1) {
+  const T lo = static_cast<T>(p0), hi = static_cast<T>(p1);
+  switch (op) {
+    case UnaryOp::Neg: return unary_loop(s, out, a, sa, [](T x) { return -x; });
+    case UnaryOp::Abs: return unary_loop(s, out, a, sa, [](T x) { return std::abs(x); });
+    case UnaryOp::Exp: return unary_loop(s, out, a, sa, [](T x) { return std::exp(x); });
+    case UnaryOp::Log: return unary_loop(s, out, a, sa, [](T x) { return std::log(x); });
+    case UnaryOp::Sqrt: return unary_loop(s, out, a, sa, [](T x) { return std::sqrt(x); });
+    case UnaryOp::Rsqrt: return unary_loop(s, out, a, sa, [](T x) { return T(1) / std::sqrt(x); });
+    case UnaryOp::Tanh: return unary_loop(s, out, a, sa, [](T x) { return std::tanh(x); });
+    case UnaryOp::Sigmoid: return unary_loop(s, out, a, sa, [](T x) { return T(1) / (T(1) + std::exp(-x)); });
+    case UnaryOp::Relu: return unary_loop(s, out, a, sa, [](T x) { return x < T(0) ? T(0) : x; });
+    case UnaryOp::Silu: return unary_loop(s, out, a, sa, [](T x) { return x / (T(1) + std::exp(-x)); });
+    case UnaryOp::Gelu:
+      return unary_loop(s, out, a, sa, [](T x) {
+        return static_cast<T>(0.5 * double(x) * (1.0 + std::erf(double(x) * 0.7071067811865476)));
+      });
+    case UnaryOp::Softplus:
+      return unary_loop(s, out, a, sa, [](T x) { return x > T(20) ? x : std::log1p(std::exp(x)); });
+    case UnaryOp::Square: return unary_loop(s, out, a, sa, [](T x) { return x * x; });
+    case UnaryOp::Clamp:
+      return unary_loop(s, out, a, sa, [lo, hi](T x) { return x < lo ? lo : (x > hi ? hi : x); });
+    case UnaryOp::Sin: return unary_loop(s, out, a, sa, [](T x) { return std::sin(x); });
+    case UnaryOp::Cos: return unary_loop(s, out, a, sa, [](T x) { return std::cos(x); });
+    case UnaryOp::Copy: return unary_loop(s, out, a, sa, [](T x) { return x; });
+  }
+}
+
+template <typename T>
+void tensor_reduce_rows(RowReduceOp op, int64_t rows, int64_t n, T* out, const T* a) {
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1));
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* __restrict x = a + r * n;
+      if (op == RowReduceOp::Sum || op == RowReduceOp::Mean) {
+        // 8 independent double accumulators: vectorisable without fast-math, accurate for f32
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+          for (int k = 0; k < 8; ++k) acc[k] += static_cast<double>(x[i + k]);
+        double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; i < n; ++i) sum += static_cast<double>(x[i]);
+        out[r] = static_cast<T>(op == RowReduceOp::Mean ? sum / static_cast<double>(n) : sum);
+      } else {
+        const bool is_max = op == RowReduceOp::Max;
+        T best = x[0];
+        bool nan = best != best;
+        for (int64_t i = 1; i < n && !nan; ++i) {
+          const T v = x[i];
+          if (v != v) {
+            best = v;
+            nan = true;
+          } else if (is_max ? v > best : v < best) {
+            best = v;
+          }
+        }
+        out[r] = best;
+      }
+    }
+  });
+}
+
+template <typename T>
+void tensor_reduce_cols(RowReduceOp op, int64_t rows, int64_t n, T* out, const T* a) {
+  const int64_t grain = std::max<int64_t>(64, kGrain / std::max<int64_t>(rows, 1));
+  parallel_for(n, grain, [&](int64_t j0, int64_t j1) {
+    std::vector<double> acc(static_cast<size_t>(j1 - j0), 0.0);
+    double* __restrict pa = acc.data();
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* __restrict x = a + r * n + j0;
+      for (int64_t j = 0; j < j1 - j0; ++j) pa[j] += static_cast<double>(x[j]);
+    }
+    const double scale = op == RowReduceOp::Mean ? 1.0 / static_cast<double>(rows) : 1.0;
+    for (int64_t j = 0; j < j1 - j0; ++j) out[j0 + j] = static_cast<T>(pa[j] * scale);
+  });
+}
+
+template <typename T>
+void tensor_softmax_rows(bool log, int64_t rows, int64_t n, T* out, const T* a) {
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1));
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* __restrict x = a + r * n;
+      T* __restrict y = out + r * n;
+      T m = -std::numeric_limits<T>::infinity();
+      bool nan = false;
+      for (int64_t i = 0; i < n; ++i) {
+        if (x[i] != x[i]) nan = true;
+        m = x[i] > m ? x[i] : m;
+      }
+      if (nan) {
+        for (int64_t i = 0; i < n; ++i) y[i] = std::numeric_limits<T>::quiet_NaN();
+        continue;
+      }
+      if (m == -std::numeric_limits<T>::infinity()) m = T(0);
+      double z = 0;
+      if (log) {
+        for (int64_t i = 0; i < n; ++i) z += static_cast<double>(std::exp(x[i] - m));
+        const T lz = static_cast<T>(static_cast<double>(m) + std::log(z));
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i] - lz;
+      } else {
+        for (int64_t i = 0; i < n; ++i) {
+          y[i] = std::exp(x[i] - m);
+          z += static_cast<double>(y[i]);
+        }
+        const T inv = static_cast<T>(1.0 / z);
+        for (int64_t i = 0; i < n; ++i) y[i] *= inv;
+      }
+    }
+  });
+}
+
+template void tensor_reduce_cols<float>(RowReduceOp, int64_t, int64_t, float*, const float*);
+template void tensor_reduce_cols<double>(RowReduceOp, int64_t, int64_t, double*, const double*);
+template void tensor_softmax_rows<float>(bool, int64_t, int64_t, float*, const float*);
+template void tensor_softmax_rows<double>(bool, int64_t, int64_t, double*, const double*);
+
+template void tensor_binary<float>(BinaryOp, const StridedShape&, float*, const float*, const int64_t*, const float*,
+                                   const int64_t*);
+template void tensor_binary<double>(BinaryOp, const StridedShape&, double*, const double*, const int64_t*,
+                                    const double*, const int64_t*);
+template void tensor_unary<float>(UnaryOp, const StridedShape&, float*, const float*, const int64_t*, double, double);
+template void tensor_unary<double>(UnaryOp, const StridedShape&, double*, const double*, const int64_t*, double,
+                                   double);
+template void tensor_reduce_rows<float>(RowReduceOp, int64_t, int64_t, float*, const float*);
+template void tensor_reduce_rows<double>(RowReduceOp, int64_t, int64_t, double*, const double*);
+
+}  // namespace nl
