@@ -45,7 +45,10 @@ class CausalAttention extends nn.Module {
   readonly wv: nn.Linear;
   readonly wo: nn.Linear;
 
-  constructor(readonly dim: number) {
+  constructor(
+    readonly dim: number,
+    readonly composedSoftmax: boolean,
+  ) {
     super();
     const o = { bias: false, dtype: 'float64' as const };
     this.norm = this.registerModule('norm', new nn.RMSNorm(dim, { eps: 1e-6, dtype: 'float64' }));
@@ -68,9 +71,14 @@ class CausalAttention extends nn.Module {
       .matmul(k.transpose(1, 2))
       .mul(1 / Math.sqrt(this.dim))
       .add(mask); // [B, T, T]
-    // softmax over the last dim, composed from core ops (max-shifted; exp(-inf) = 0)
-    const e = scores.sub(scores.max(-1, true).detach()).exp();
-    const att = e.div(e.sum(-1, true)); // [B, T, T]
+    let att: Tensor; // [B, T, T]
+    if (this.composedSoftmax) {
+      // softmax over the last dim from elementwise ops (max-shifted; exp(-inf) = 0)
+      const e = scores.sub(scores.max(-1, true).detach()).exp();
+      att = e.div(e.sum(-1, true));
+    } else {
+      att = scores.softmax(-1);
+    }
     return this.wo.forward(att.matmul(v)).add(x);
   }
 }
@@ -79,8 +87,11 @@ describe('causal attention block vs PyTorch', () => {
   const { tensors: fx, metadata } = io.loadWithMetadata(join(fixtures, 'attention.safetensors'));
   const cfg = JSON.parse(metadata.config) as { D: number };
 
-  it('output, loss and gradients of x, norm, q, k, v, o', () => {
-    const block = new CausalAttention(cfg.D);
+  it.each([
+    ['core softmax', false],
+    ['softmax composed from exp/sum', true],
+  ])('output, loss and gradients of x, norm, q, k, v, o (%s)', (_name, composed) => {
+    const block = new CausalAttention(cfg.D, composed);
     block.loadStateDict({
       'norm.weight': fx['norm.weight'],
       'wq.weight': fx.wq,
