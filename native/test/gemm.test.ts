@@ -9,7 +9,7 @@
  * (+ the beta term), with u the unit roundoff of the dtype — no test can pass by a wrong sum.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { gemm, native, setNumThreads, type FloatArray } from '@nl/native';
+import { gemm, info, native, setNumThreads, type FloatArray } from '@nl/native';
 
 /** Deterministic pseudo-random numbers in [-1, 1) (mulberry32), independent of the addon. */
 function rng(seed: number): () => number {
@@ -329,6 +329,55 @@ for (const threads of [1, 2, 3]) {
     }
   });
 }
+
+describe('gemm: thread count and repetition', () => {
+  afterAll(() => {
+    setNumThreads(0);
+  });
+
+  // Every element is summed in the same order whatever the split, and edge tiles round like
+  // full ones, so SIMD builds give bit-identical results for any thread count.
+  it.skipIf(!['avx512', 'avx2'].includes(info().simd))(
+    'results are bit-identical for 1, 2 and 3 threads',
+    () => {
+      const r = rng(77);
+      for (const C of [Float32Array, Float64Array]) {
+        for (const cs of [
+          { m: 131, n: 200, k: 300, beta: 0.5, alpha: 1.5 },
+          { m: 5, n: 700, k: 90, beta: 1, tB: true },
+          { m: 40, n: 66, k: 30, beta: -2, batch: 7, broadcast: 'b' as const },
+        ]) {
+          const x = makeCall(C, cs, r);
+          const outs = [1, 2, 3].map((t) => {
+            setNumThreads(t);
+            const c = x.c.slice();
+            invoke(native.gemm, x, c);
+            return c;
+          });
+          expect(outs[1]).toEqual(outs[0]);
+          expect(outs[2]).toEqual(outs[0]);
+        }
+      }
+    },
+  );
+
+  it('thousands of back-to-back parallel products stay correct (no lost or repeated work)', () => {
+    setNumThreads(2);
+    const r = rng(78);
+    const big = makeCall(Float64Array, { m: 40, n: 130, k: 60, beta: 1 }, r);
+    const batched = makeCall(Float64Array, { m: 16, n: 20, k: 24, batch: 6, beta: 1 }, r);
+    for (const x of [big, batched]) {
+      // Accumulate 1000 times into C (beta = 1, float64): a lost or doubled task shows in the sum.
+      const cFast = x.c.slice();
+      const cRef = Float64Array.from(x.c);
+      const once = reference({ ...x, c: new Float64Array(x.c.length) } as Call).want;
+      for (let it = 0; it < 1000; it++) invoke(native.gemm, x, cFast);
+      for (let i = 0; i < cRef.length; i++) cRef[i] += 1000 * once[i];
+      const tol = cRef.map((_, i) => 1e-9 * (1 + Math.abs(cRef[i]) + 1000 * Math.abs(once[i])));
+      expectClose('1000 accumulations', cFast, cRef, tol);
+    }
+  });
+});
 
 describe('gemm: the contiguous JS helper', () => {
   it('matches the reference for a batched transposed product', () => {

@@ -12,6 +12,7 @@
 // products are split inside. Tile and block sizes: GemmTile<T> in gemm_kernel.h. Version 1, the
 // plain loop, lives on as the reference in gemm_ref.cc.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -83,15 +84,19 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t jr0, int64_t jr1, int64_t kc, 
         micro_kernel<T>(kc, ap + ir * kc, b, cij, ldc, alpha, beta);
         continue;
       }
+      // Edge tile: the raw sums go to a scratch tile, then into C with the same roundings as the
+      // kernel's own store, so no result depends on whether its tile was an edge one.
       alignas(64) T tile[MR * NR];
-      micro_kernel<T>(kc, ap + ir * kc, b, tile, NR, alpha, T(0));
+      micro_kernel<T>(kc, ap + ir * kc, b, tile, NR, T(1), T(0));
       for (int64_t i = 0; i < mr; ++i) {
         T* row = cij + i * ldc;
         const T* t = tile + i * NR;
         if (beta == T(0)) {
-          for (int64_t j = 0; j < nr; ++j) row[j] = t[j];
+          for (int64_t j = 0; j < nr; ++j) row[j] = alpha * t[j];
+        } else if (beta == T(1)) {
+          for (int64_t j = 0; j < nr; ++j) row[j] = std::fma(alpha, t[j], row[j]);
         } else {
-          for (int64_t j = 0; j < nr; ++j) row[j] = t[j] + beta * row[j];
+          for (int64_t j = 0; j < nr; ++j) row[j] = std::fma(alpha, t[j], beta * row[j]);
         }
       }
     }
@@ -121,24 +126,25 @@ void gemm_serial(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* 
   }
 }
 
-// One product, split over the pool: B blocks are packed cooperatively, then each thread packs its
-// own A blocks and covers a share of (row block, column range) tasks.
+// One product, split over the pool: B blocks are packed cooperatively, then the threads claim
+// (row block, column range) tasks one at a time, packing the A block of each task they take.
+// There are a few tasks per thread, so a thread slowed down by a busy core takes fewer of them.
 template <typename T>
 void gemm_parallel(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c, int threads) {
   using Tile = GemmTile<T>;
   constexpr int64_t MR = Tile::MR, NR = Tile::NR;
   const int64_t m = g.m, n = g.n, k = g.k;
-  // Row blocks: about MC rows each, a multiple of the thread count when there are few.
-  int64_t mblocks = (m + Tile::MC - 1) / Tile::MC;
-  if (mblocks < 4 * threads) mblocks = round_up(mblocks, threads);
-  int64_t mc_blk = round_up((m + mblocks - 1) / mblocks, MR);
+  // Row blocks of at most MC rows, and at least 4 per thread while rows last.
+  int64_t mblocks = std::min((m + MR - 1) / MR, std::max((m + Tile::MC - 1) / Tile::MC, int64_t(4) * threads));
+  const int64_t mc_blk = round_up((m + mblocks - 1) / mblocks, MR);
   mblocks = (m + mc_blk - 1) / mc_blk;
   T* bp = scratch_b<T>(round_up(std::min(n, Tile::NC), NR) * std::min(k, Tile::KC));
   for (int64_t jc = 0; jc < n; jc += Tile::NC) {
     const int64_t nc = std::min(Tile::NC, n - jc);
     const int64_t npanels = (nc + NR - 1) / NR;
-    // Column ranges per row block, so that there are at least `threads` tasks.
-    const int64_t nsplit = std::min(npanels, std::max<int64_t>(1, (threads + mblocks - 1) / mblocks));
+    // Few row blocks (small m): also split the columns, into ranges of whole NR panels.
+    const int64_t nsplit =
+        mblocks >= 2 * threads ? 1 : std::min(npanels, (4 * threads + mblocks - 1) / mblocks);
     const int64_t tasks = mblocks * nsplit;
     for (int64_t pc = 0; pc < k; pc += Tile::KC) {
       const int64_t kc = std::min(Tile::KC, k - pc);
@@ -149,16 +155,12 @@ void gemm_parallel(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T
           pack_b_panel(bp + p * NR * kc, b, g.ldb, g.trans_b, pc, kc, jc + p * NR, nr);
         }
       });
-      parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+      parallel_for_dynamic(tasks, 1, [&](int64_t t0, int64_t t1) {
         T* ap = scratch_a<T>(mc_blk * kc);
-        int64_t packed = -1;
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t mb = t / nsplit, ns = t % nsplit;
           const int64_t ic = mb * mc_blk, mc = std::min(mc_blk, m - ic);
-          if (packed != mb) {
-            pack_a(ap, a, g.lda, g.trans_a, ic, mc, pc, kc);
-            packed = mb;
-          }
+          pack_a(ap, a, g.lda, g.trans_a, ic, mc, pc, kc);
           const int64_t jr0 = npanels * ns / nsplit * NR, jr1 = std::min(nc, npanels * (ns + 1) / nsplit * NR);
           macro_kernel(mc, nc, jr0, jr1, kc, ap, bp, c + ic * g.ldc + jc, g.ldc, alpha, beta_pc);
         }
@@ -191,7 +193,7 @@ void gemm(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c) {
   const bool by_product =
       g.batch > 1 && threads > 1 && (g.batch % threads == 0 || g.batch >= 4 * threads || small);
   if (by_product) {
-    parallel_for(g.batch, 1, [&](int64_t b0, int64_t b1) {
+    parallel_for_dynamic(g.batch, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t bi = b0; bi < b1; ++bi) one(bi, false);
     });
     return;

@@ -87,17 +87,36 @@ constexpr int kNvF32 = 4, kNvF64 = 4, kMr = 4;
 // ---- tile and cache-block sizes -------------------------------------------------------------
 // KC: depth of one packed block (the B micro-panel KC x NR should sit in L1/L2);
 // MC: rows of A packed per block (MC x KC in L2); NC: columns of B packed per block (L3).
+// The NL_GEMM_* macros exist for tuning runs (-D on the compiler line); the defaults were measured.
+#ifndef NL_GEMM_KC_F32
+#define NL_GEMM_KC_F32 256
+#endif
+#ifndef NL_GEMM_MC_F32
+#define NL_GEMM_MC_F32 144
+#endif
+#ifndef NL_GEMM_NC_F32
+#define NL_GEMM_NC_F32 4096
+#endif
+#ifndef NL_GEMM_KC_F64
+#define NL_GEMM_KC_F64 256
+#endif
+#ifndef NL_GEMM_MC_F64
+#define NL_GEMM_MC_F64 72
+#endif
+#ifndef NL_GEMM_NC_F64
+#define NL_GEMM_NC_F64 2048
+#endif
 template <typename T>
 struct GemmTile;
 template <>
 struct GemmTile<float> {
   static constexpr int MR = kMr, NV = kNvF32, NR = NV * Vec<float>::W;
-  static constexpr int64_t KC = 256, MC = 144, NC = 4096;
+  static constexpr int64_t KC = NL_GEMM_KC_F32, MC = NL_GEMM_MC_F32, NC = NL_GEMM_NC_F32;
 };
 template <>
 struct GemmTile<double> {
   static constexpr int MR = kMr, NV = kNvF64, NR = NV * Vec<double>::W;
-  static constexpr int64_t KC = 256, MC = 72, NC = 2048;
+  static constexpr int64_t KC = NL_GEMM_KC_F64, MC = NL_GEMM_MC_F64, NC = NL_GEMM_NC_F64;
 };
 
 // ---- the micro-kernel ----------------------------------------------------------------------
@@ -113,6 +132,14 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict 
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) acc[i][j] = VT::zero();
+#if defined(__AVX512F__) || defined(__AVX2__)
+  // Ask for the C tile now: it is only touched after the k loop, by which time it has arrived.
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NR; j += 64 / static_cast<int>(sizeof(T)))
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + j), _MM_HINT_T0);
+#endif
 
   for (int64_t p = 0; p < kc; ++p) {
     V bv[NV];

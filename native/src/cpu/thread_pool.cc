@@ -43,28 +43,27 @@ class Pool {
     for (int i = 1; i < n; ++i) workers_.emplace_back([this] { worker_loop(); });
   }
 
-  void run(int64_t n, int64_t grain, const RangeFn& fn) {
+  // Runs fn over `parts` near-equal ranges of [0, n), claimed by the threads as they get free.
+  void run(int64_t n, int64_t parts64, const RangeFn& fn) {
     if (n <= 0) return;
-    grain = std::max<int64_t>(1, grain);
-    int64_t max_parts = (n + grain - 1) / grain;
-    int parts = static_cast<int>(std::min<int64_t>(size(), max_parts));
-    if (parts <= 1 || tls_in_pool) {
+    const int parts = static_cast<int>(std::clamp<int64_t>(parts64, 1, std::min<int64_t>(n, 1 << 30)));
+    if (parts <= 1 || size() <= 1 || tls_in_pool) {
       fn(0, n);
       return;
     }
     std::lock_guard<std::mutex> call_lock(call_mu_);
+    Job job{&fn, n, parts, 0};
     {
       std::lock_guard<std::mutex> lock(mu_);
-      job_ = &fn;
-      job_n_ = n;
-      job_parts_ = parts;
-      next_part_.store(0, std::memory_order_relaxed);
+      job.id = ++job_id_;
+      job_ = job;
+      // remaining_ is set before the first part can be claimed (the release store of ticket_).
       remaining_.store(parts, std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
+      ticket_.store(uint64_t(job.id) << 32, std::memory_order_release);
     }
     cv_.notify_all();
     tls_in_pool = true;
-    work_on_parts();
+    work_on_parts(job);
     tls_in_pool = false;
     // Wait for the workers' parts: spin briefly, then sleep.
     for (int spin = 0; remaining_.load(std::memory_order_acquire) != 0; ++spin) {
@@ -75,46 +74,66 @@ class Pool {
         done_cv_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
       }
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    job_ = nullptr;
   }
 
  private:
-  void work_on_parts() {
+  struct Job {
+    const RangeFn* fn;
+    int64_t n;
+    int parts;
+    uint32_t id;  // wraps; only ever compared with the current job's
+  };
+
+  // Claims and runs parts of `job` until none is left. A claim is a compare-and-swap on ticket_
+  // (job id in the high 32 bits, next part in the low 32), so a thread still holding a finished
+  // job can never take a part of the next one.
+  void work_on_parts(const Job& job) {
+    const uint64_t tag = uint64_t(job.id) << 32;
+    uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
-      int p = next_part_.fetch_add(1, std::memory_order_relaxed);
-      if (p >= job_parts_) return;
-      int64_t begin = job_n_ * p / job_parts_;
-      int64_t end = job_n_ * (p + 1) / job_parts_;
-      (*job_)(begin, end);
+      if ((t & ~uint64_t(0xffffffff)) != tag) return;
+      const int64_t p = static_cast<int64_t>(t & 0xffffffff);
+      if (p >= job.parts) return;
+      if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      // Near-equal ranges without overflow: the first n % parts ranges get one extra item.
+      const int64_t q = job.n / job.parts, r = job.n % job.parts;
+      const int64_t begin = p * q + std::min<int64_t>(p, r);
+      const int64_t end = begin + q + (p < r ? 1 : 0);
+      (*job.fn)(begin, end);
       if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mu_);
         done_cv_.notify_all();
       }
+      t = ticket_.load(std::memory_order_acquire);
     }
   }
 
   void worker_loop() {
     tls_in_pool = true;
-    uint64_t seen = generation_.load(std::memory_order_acquire);
+    uint32_t seen = job_id_seen();
     for (;;) {
       // Spin a little for low latency between back-to-back kernels, then sleep.
       bool got = false;
       for (int spin = 0; spin < 4000; ++spin) {
-        if (generation_.load(std::memory_order_acquire) != seen || stop_flag_.load()) {
+        if (static_cast<uint32_t>(ticket_.load(std::memory_order_acquire) >> 32) != seen || stop_flag_.load()) {
           got = true;
           break;
         }
         NL_PAUSE();
       }
       std::unique_lock<std::mutex> lock(mu_);
-      if (!got) cv_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
+      if (!got) cv_.wait(lock, [&] { return stop_ || job_id_ != seen; });
       if (stop_) return;
-      seen = generation_.load(std::memory_order_acquire);
-      if (job_ == nullptr) continue;
+      seen = job_id_;
+      const Job job = job_;
       lock.unlock();
-      work_on_parts();
+      work_on_parts(job);
     }
+  }
+
+  uint32_t job_id_seen() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return job_id_;
   }
 
   void stop_workers() {
@@ -133,12 +152,10 @@ class Pool {
   std::mutex call_mu_;  // one parallel_for at a time (JS thread and async workers may both call)
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
-  const RangeFn* job_ = nullptr;
-  int64_t job_n_ = 0;
-  int job_parts_ = 0;
-  std::atomic<int> next_part_{0};
+  Job job_{nullptr, 0, 0, 0};  // the current job, read under mu_
+  uint32_t job_id_ = 0;        // id of the last job handed out (under mu_)
+  std::atomic<uint64_t> ticket_{0};
   std::atomic<int> remaining_{0};
-  std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_flag_{false};
   bool stop_ = false;
 };
@@ -156,6 +173,15 @@ int hardware_threads() {
 }
 int num_threads() { return pool().size(); }
 void set_num_threads(int n) { pool().resize(n > 0 ? n : Pool::default_threads()); }
-void parallel_for(int64_t n, int64_t grain, const RangeFn& fn) { pool().run(n, grain, fn); }
+void parallel_for(int64_t n, int64_t grain, const RangeFn& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  pool().run(n, std::min<int64_t>(num_threads(), (n + grain - 1) / grain), fn);
+}
+void parallel_for_dynamic(int64_t n, int64_t chunk, const RangeFn& fn) {
+  if (n <= 0) return;
+  chunk = std::max<int64_t>(1, chunk);
+  pool().run(n, (n + chunk - 1) / chunk, fn);
+}
 
 }  // namespace nl

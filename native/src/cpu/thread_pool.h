@@ -4,6 +4,8 @@
 // least `grain` items and runs fn(begin, end) on them; the calling thread takes part. Workers
 // stay alive between calls (briefly spinning, then sleeping), so a batch of small kernels does not
 // pay thread start-up per call. A parallel_for issued from inside a worker runs inline.
+// parallel_for_dynamic(n, chunk, fn) cuts [0, n) into ceil(n / chunk) ranges that threads claim
+// one at a time as they become free: for uneven work, or cores shared with other processes.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -20,5 +22,6 @@ void set_num_threads(int n);
 // Hardware threads reported by the OS.
 int hardware_threads();
 void parallel_for(int64_t n, int64_t grain, const RangeFn& fn);
+void parallel_for_dynamic(int64_t n, int64_t chunk, const RangeFn& fn);
 
 }  // namespace nl
