@@ -133,11 +133,39 @@ describe('each fused op vs PyTorch (fixtures/ops.safetensors): output and every 
       (l) => F.crossEntropy(l, fx['crossEntropy.targets'], { ignoreIndex: 1, reduction: 'sum' }),
     ],
   ];
+  cases.push(
+    ['sdpaCausal', ['q', 'k', 'v'], (q, k, v) => F.scaledDotProductAttention(q, k, v, { causal: true })],
+    ['sdpa', ['q', 'k', 'v'], (q, k, v) => F.scaledDotProductAttention(q, k, v)],
+  );
   it.each(cases)('%s', (name, inputs, op) => {
     const xs = inputs.map((k) => leaf(fx[`${name}.${k}`]));
     const y = op(...xs);
     assertClose(`${name} out`, fx[`${name}.out`], y, tol);
     y.mul(fx[`${name}.probe`]).sum().backward();
     inputs.forEach((k, i) => assertClose(`${name} grad ${k}`, fx[`${name}.grad.${k}`], xs[i].grad!, tol));
+  });
+});
+
+describe('CausalSelfAttention (2 heads) vs PyTorch', () => {
+  it('output and gradients of x and every projection', () => {
+    const fx = io.load(join(fixtures, 'ops.safetensors'));
+    const attn = new nn.CausalSelfAttention(8, 2, { dtype: 'float64' });
+    attn.loadStateDict({
+      'q.weight': fx['mha.wq'],
+      'k.weight': fx['mha.wk'],
+      'v.weight': fx['mha.wv'],
+      'o.weight': fx['mha.wo'],
+    });
+    const x = fx['mha.x'].detach();
+    x.requiresGrad = true;
+    const y = attn.forward(x);
+    assertClose('mha out', fx['mha.out'], y, tol);
+    y.mul(fx['mha.probe']).sum().backward();
+    assertClose('mha grad x', fx['mha.grad.x'], x.grad!, tol);
+    for (const p of ['q', 'k', 'v', 'o'] as const) {
+      assertClose(`mha grad w${p}`, fx[`mha.grad.w${p}`], attn[p].weight.grad!, tol);
+    }
+    expect(() => new nn.CausalSelfAttention(8, 3)).toThrow(/numHeads 3 must divide dim 8/);
+    expect(() => attn.forward(x.reshape([10, 8]))).toThrow(/x must be \[B, T, 8\], got \[10, 8\]/);
   });
 });

@@ -1,7 +1,7 @@
 // The fused NN ops through the public API: float64 gradcheck of every differentiable input,
 // forward against plain float64 JS references, float32 paths, and bad-input errors.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { manualSeed, nn, randn, type Tensor, tensor, testing } from '../src/index.js';
+import { manualSeed, memory, nn, randn, type Tensor, tensor, testing } from '../src/index.js';
 
 const F = nn.functional;
 const { assertClose, gradcheck } = testing;
@@ -429,5 +429,52 @@ describe('edge shapes and float32', () => {
     expect(x32.grad!.dtype).toBe('float32');
     assertClose('dx', arr(x.grad!), x32.grad!, { rtol: 1e-4, atol: 1e-5 });
     assertClose('dw', arr(w.grad!), w32.grad!, { rtol: 1e-4, atol: 1e-5 });
+  });
+});
+
+describe('scaledDotProductAttention', () => {
+  it('gradcheck, causal with more keys than queries', () => {
+    const [q, k, v] = [leaf([2, 3, 4]), leaf([2, 5, 4]), leaf([2, 5, 3])];
+    gradcheck(
+      (a: Tensor, b: Tensor, c: Tensor) => F.scaledDotProductAttention(a, b, c, { causal: true }),
+      [q, k, v],
+    );
+  });
+
+  it('first causal query attends only to the keys up to it', () => {
+    const q = leaf([1, 2, 2]).detach();
+    const k = leaf([1, 2, 2]).detach();
+    const v = tensor(
+      [
+        [
+          [1, 0],
+          [0, 1],
+        ],
+      ],
+      { dtype: 'float64' },
+    );
+    const o = F.scaledDotProductAttention(q, k, v, { causal: true }).toArray() as number[][][];
+    expect(o[0][0]).toEqual([1, 0]);
+  });
+
+  it('keeps only its output alive', () => {
+    const [q, k, v] = [leaf([2, 4, 3]), leaf([2, 4, 3]), leaf([2, 4, 3])];
+    const before = memory().numTensors;
+    const o = F.scaledDotProductAttention(q, k, v, { causal: true });
+    expect(memory().numTensors).toBe(before + 1);
+    o.sum().backward();
+    expect(q.grad!.shape).toEqual([2, 4, 3]);
+  });
+
+  it('names bad shapes', () => {
+    expect(() => F.scaledDotProductAttention(leaf([2, 3]), leaf([2, 4]), leaf([2, 3]))).toThrow(
+      /q \[2, 3\] and k \[2, 4\] differ in the last dim/,
+    );
+    expect(() => F.scaledDotProductAttention(leaf([2, 3]), leaf([4, 3]), leaf([3, 3]))).toThrow(
+      /v \[3, 3\] must have S = 4 rows/,
+    );
+    expect(() =>
+      F.scaledDotProductAttention(leaf([3, 2]), leaf([2, 2]), leaf([2, 2]), { causal: true }),
+    ).toThrow(/needs at least as many keys \(2\) as queries \(3\)/);
   });
 });

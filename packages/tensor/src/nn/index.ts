@@ -13,6 +13,7 @@ export { MLP, SwiGLU, type Activation, type MLPOptions } from './layers/mlp.js';
 export { CausalConv1d } from './layers/conv.js';
 export { Dropout } from './layers/dropout.js';
 export { ModuleList, Sequential } from './layers/containers.js';
+export { CausalSelfAttention } from './layers/attention.js';
 export type { ParamOptions } from './layers/options.js';
 export * as init from './init.js';
 export * as functional from './functional/index.js';

@@ -6,3 +6,4 @@ export { rmsNorm, layerNorm } from './norm.js';
 export { embedding } from './embedding.js';
 export { causalConv1d } from './conv1d.js';
 export { dropout, type DropoutOptions } from './dropout.js';
+export { scaledDotProductAttention, type AttentionOptions } from './attention.js';
