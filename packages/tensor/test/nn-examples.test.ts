@@ -1,5 +1,5 @@
-// The "## nn" and "## io" examples of packages/tensor/README.md, run as written (only the
-// import path differs), with checks that they do what the README says.
+// The "## nn" and "## io" examples of packages/tensor/README.md, run as written (the import
+// path and the checkpoint's folder differ), with checks that they do what the README says.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,12 +44,11 @@ it('README nn example: a small classifier trains with manual SGD', () => {
 });
 
 it('README io example: checkpoint a module and load it back', () => {
-  const path = join(dir, 'model.safetensors');
   const model = new nn.MLP(8, 32);
-  io.save(path, model.stateDict(), { step: '100' });
+  io.save(join(dir, 'model.safetensors'), model.stateDict(), { step: '100' });
 
   const restored = new nn.MLP(8, 32);
-  const { tensors, metadata } = io.loadWithMetadata(path);
+  const { tensors, metadata } = io.loadWithMetadata(join(dir, 'model.safetensors'));
   restored.loadStateDict(tensors); // strict: names a missing/unexpected key or a shape mismatch
   const bytes = io.save(null, { w: model.fc1.weight }); // no path: returns the file's bytes
 
