@@ -153,18 +153,22 @@ void tensor_reduce_rows(RowReduceOp op, int64_t rows, int64_t n, T* out, const T
         for (; i < n; ++i) sum += static_cast<double>(x[i]);
         out[r] = static_cast<T>(op == RowReduceOp::Mean ? sum / static_cast<double>(n) : sum);
       } else {
+        // branchless so it vectorises; NaN anywhere in the row wins
         const bool is_max = op == RowReduceOp::Max;
         T best = x[0];
-        bool nan = best != best;
-        for (int64_t i = 1; i < n && !nan; ++i) {
-          const T v = x[i];
-          if (v != v) {
-            best = v;
-            nan = true;
-          } else if (is_max ? v > best : v < best) {
-            best = v;
+        bool nan = false;
+        if (is_max) {
+          for (int64_t i = 0; i < n; ++i) {
+            best = x[i] > best ? x[i] : best;
+            nan |= x[i] != x[i];
+          }
+        } else {
+          for (int64_t i = 0; i < n; ++i) {
+            best = x[i] < best ? x[i] : best;
+            nan |= x[i] != x[i];
           }
         }
+        if (nan) best = std::numeric_limits<T>::quiet_NaN();
         out[r] = best;
       }
     }

@@ -3,7 +3,8 @@
  * except the ones returned (which move to the enclosing scope) or passed to `keep`. `memory()`
  * reports live tracked tensors and their bytes. A FinalizationRegistry warns (once per process,
  * with a count) about tensors garbage-collected without `dispose()`; set
- * NL_TENSOR_LEAK_WARNINGS=0 to silence it. It never frees anything itself.
+ * NL_TENSOR_LEAK_WARNINGS=0 to silence it. It never frees anything itself. Tensors under 4 KiB
+ * are sampled (1 in 64) because each registration costs garbage-collector time.
  */
 import { stats } from './memory-stats.js';
 
@@ -114,9 +115,17 @@ const registry =
         }
       });
 
-/** Watches `target` for garbage collection without dispose (warning only). */
-export function watchLeak(target: object, token: LeakToken): void {
-  registry?.register(target, token);
+let sampleCounter = 0;
+/** Storages at least this large are always watched; smaller ones are sampled (1 in 64). */
+const WATCH_ALWAYS_BYTES = 4096;
+
+/**
+ * Watches `target` for garbage collection without dispose (warning only). Registering costs
+ * garbage-collector time, so tiny tensors are sampled: every tensor of >= 4 KiB, 1 in 64 below.
+ */
+export function watchLeak(target: object, token: LeakToken, bytes: number): void {
+  if (registry === null) return;
+  if (bytes >= WATCH_ALWAYS_BYTES || (sampleCounter++ & 63) === 0) registry.register(target, token);
 }
 
 /** Tensors collected without dispose so far. */

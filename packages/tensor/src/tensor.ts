@@ -57,7 +57,7 @@ export class Tensor implements ParamLike {
       stats.numTensors++;
       storage.retain();
       this.token = { disposed: false };
-      watchLeak(this, this.token);
+      watchLeak(this, this.token, storage.bytes);
       trackInScope(this);
     } else {
       this.token = null;

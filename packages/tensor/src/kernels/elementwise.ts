@@ -39,8 +39,9 @@ type Kernel1 = (
   p1: number,
 ) => void;
 
-const cache2 = new Map<string, Kernel2>();
-const cache1 = new Map<string, Kernel1>();
+/** Kernels per op, indexed by the dtype codes of (out, a[, b]). */
+const cache2 = new Map<string, (Kernel2 | undefined)[]>();
+const cache1 = new Map<string, (Kernel1 | undefined)[]>();
 
 const ODOMETER = `
   const idx = new Array(nd).fill(0);
@@ -94,8 +95,8 @@ return function(out, a, ao, shape, sa, p0, p1) {
   return new Function('H', src)(H) as Kernel1;
 }
 
-function arrKey(a: TypedArray): string {
-  return a.constructor.name;
+function code(a: TypedArray): number {
+  return a instanceof Float32Array ? 0 : a instanceof Float64Array ? 1 : 2;
 }
 
 /**
@@ -111,11 +112,16 @@ export function binaryKernel(
   b: StridedView,
 ): void {
   if (numelOf(shape) === 0) return;
-  const k = `${key}|${arrKey(out)}|${arrKey(a.data)}|${arrKey(b.data)}`;
-  let fn = cache2.get(k);
+  let fns = cache2.get(key);
+  if (fns === undefined) {
+    fns = [];
+    cache2.set(key, fns);
+  }
+  const k = code(out) * 9 + code(a.data) * 3 + code(b.data);
+  let fn = fns[k];
   if (fn === undefined) {
     fn = build2(expr);
-    cache2.set(k, fn);
+    fns[k] = fn;
   }
   const c = collapseDims(shape, [a.strides, b.strides]);
   if (
@@ -147,11 +153,16 @@ export function unaryKernel(
   p1 = 0,
 ): void {
   if (numelOf(shape) === 0) return;
-  const k = `${key}|${arrKey(out)}|${arrKey(a.data)}`;
-  let fn = cache1.get(k);
+  let fns = cache1.get(key);
+  if (fns === undefined) {
+    fns = [];
+    cache1.set(key, fns);
+  }
+  const k = code(out) * 3 + code(a.data);
+  let fn = fns[k];
   if (fn === undefined) {
     fn = build1(expr);
-    cache1.set(k, fn);
+    fns[k] = fn;
   }
   const c = collapseDims(shape, [a.strides]);
   if (nativeUnary(key, out, numelOf(shape), a.data, a.offset, c.shape, c.strides[0], p0, p1)) return;
