@@ -76,6 +76,12 @@ export const CONFIG_FIELDS = {
     help: 'total optimizer steps (a resumed run continues up to this)',
     commands: TRAIN,
   },
+  timeLimit: {
+    default: 0,
+    kind: { type: 'number', min: 0 },
+    help: 'stop after this many minutes of training and finish as at the last step (0 = no limit)',
+    commands: TRAIN,
+  },
   lr: {
     default: 3e-3,
     kind: { type: 'number', min: 0, exclusiveMin: true },

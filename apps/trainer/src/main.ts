@@ -45,6 +45,8 @@ export interface MainDeps {
   handleSigint?: boolean;
   /** Override the reporter (tests). */
   reporter?: Reporter;
+  /** Override the clock in milliseconds (tests of `timeLimit`). */
+  now?: () => number;
 }
 
 const KEYS = Object.keys(CONFIG_FIELDS) as ConfigKey[];
@@ -168,7 +170,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     print(`nl-train train${run ? ' --resume' : ''}: effective config\n${formatConfig(config, 'train')}`);
     await withInterrupt(async (signal) => {
       const reporter = deps.reporter ?? createReporter(stdout, config.logInterval);
-      const result = await runTrain(config, run, { registry, print, reporter, signal });
+      const result = await runTrain(config, run, { registry, print, reporter, signal, now: deps.now });
       code = result.status === 'interrupted' ? 130 : 0;
     });
   });

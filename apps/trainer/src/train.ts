@@ -5,7 +5,8 @@
  *     every evalInterval steps: validation bits per byte
  *     every checkpointInterval steps: atomic checkpoint (weights, optimizer, config, RNG, history)
  *     on abort (Ctrl-C): checkpoint and return 'interrupted'
- *   at the end: validation, checkpoint, curves.svg/png + metrics.jsonl, samples, summary line
+ *   at the end (or when `timeLimit` minutes have passed): validation, checkpoint, curves.svg/png +
+ *   metrics.jsonl, samples, summary line (the schedule still spans `steps`; resume continues it)
  *
  * `--resume` restores weights, optimizer, step, batch RNG and history, so the resumed run takes
  * exactly the same steps as an uninterrupted one. A non-finite loss stops the run without
@@ -35,6 +36,8 @@ export interface TrainDeps {
   reporter: Reporter;
   /** Aborting it (SIGINT) saves a checkpoint and stops. */
   signal?: AbortSignal;
+  /** Clock in milliseconds for throughput, ETA and `timeLimit` (default `performance.now`). */
+  now?: () => number;
 }
 
 /** Outcome of a run. */
@@ -116,8 +119,9 @@ export async function runTrain(
     };
 
     const firstStep = state.step;
-    const t0 = performance.now();
-    const secondsThisRun = () => (performance.now() - t0) / 1000;
+    const now = deps.now ?? (() => performance.now());
+    const t0 = now();
+    const secondsThisRun = () => (now() - t0) / 1000;
     let interrupted = false;
     reporter.start(config.steps, state.step);
     try {
@@ -151,10 +155,15 @@ export async function runTrain(
           tokensPerSec: (done * tokensPerStep) / Math.max(sec, 1e-9),
           etaSec: ((config.steps - state.step) * sec) / done,
         });
-        const last = state.step === config.steps;
+        const outOfTime = config.timeLimit > 0 && sec >= config.timeLimit * 60;
+        const last = state.step === config.steps || outOfTime;
         if (!last && config.evalInterval > 0 && state.step % config.evalInterval === 0) await evaluate();
         if (!last && config.checkpointInterval > 0 && state.step % config.checkpointInterval === 0)
           await checkpoint('interval');
+        if (outOfTime && state.step < config.steps) {
+          reporter.log(`time limit of ${config.timeLimit} min reached at step ${state.step}/${config.steps}`);
+          break;
+        }
       }
       if (signal?.aborted && state.step < config.steps) interrupted = true;
     } finally {

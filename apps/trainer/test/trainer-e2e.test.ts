@@ -117,6 +117,40 @@ describe('nl-train train (bigram model)', () => {
   });
 });
 
+describe('time limit', () => {
+  it('stops after timeLimit minutes and finishes like a last step; resume continues', async () => {
+    let clock = 0; // ms; each training step "takes" 20 s
+    const timed: ModelRegistry = {
+      bigram: async (ctx) => {
+        const m = (await bigramFactory()(ctx)) as BigramLM;
+        const step = m.trainStep.bind(m);
+        m.trainStep = (batch, lr) => {
+          clock += 20_000;
+          return step(batch, lr);
+        };
+        return m;
+      },
+    };
+    const dir = join(root, 'timed');
+    const r = await run(tinyFlags(dir, corpus, ['--time-limit', '1']), { registry: timed, now: () => clock });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/time limit of 1 min reached at step 3\/12/);
+    expect(r.out).toMatch(/^done: step 3\/12/m);
+    const c = readCheckpoint(join(dir, 'ckpt'));
+    expect(c.state.step).toBe(3);
+    expect((c.state.history as { val: { step: number }[] }).val.map((v) => v.step)).toEqual([3]);
+    expect(existsSync(join(dir, 'plots', 'curves.png'))).toBe(true);
+    const more = await run(
+      ['train', '--resume', '--checkpoint-dir', join(dir, 'ckpt'), '--time-limit', '0'],
+      {
+        registry,
+      },
+    );
+    expect(more.code).toBe(0);
+    expect(readCheckpoint(join(dir, 'ckpt')).state.step).toBe(12);
+  });
+});
+
 describe('default corpus', () => {
   it('trains on SOTU with the documented split', async () => {
     const r = await run(tinyFlags(join(root, 'sotu'), 'sotu', ['--steps', '3', '--eval-batches', '2']), {
