@@ -15,6 +15,7 @@ import { info } from '@nl/native';
 import type { Row } from './harness.js';
 import { formatTable } from './table.js';
 import { gemmSuite } from './suites/gemm.js';
+import { BATCHED_SHAPES, gemmShapesSuite } from './suites/gemm-shapes.js';
 import { memorySuite } from './suites/memory.js';
 import { tensorSuite } from './suites/tensor.js';
 
@@ -38,6 +39,18 @@ const suites: Suite[] = [
       ),
   },
   {
+    name: 'gemm-shapes',
+    description:
+      'f32 GEMM, transposed operands and batched small products (one call each): @nl/native, and ORT for comparison',
+    ratioLabel: 'vs native A·B',
+    run: (quick) =>
+      gemmShapesSuite(
+        quick
+          ? { size: 256, batched: BATCHED_SHAPES.map((s) => ({ ...s, batch: 4 })), timeMs: 100 }
+          : { size: 1024, batched: BATCHED_SHAPES, timeMs: 1000 },
+      ),
+  },
+  {
     name: 'memory',
     description:
       '@nl/memory fused chunk kernels (gated delta rule, Titans linear) vs their TS token-by-token references, f32, B=1 H=4 D=64',
@@ -51,13 +64,19 @@ const suites: Suite[] = [
   },
   {
     name: 'tensor',
-    description: '@nl/tensor CPU: elementwise/reduction GB/s vs a copy kernel, tiny-op overhead (µs), 2-layer MLP train steps/s',
+    description:
+      '@nl/tensor CPU: elementwise/reduction GB/s vs a copy kernel, tiny-op overhead (µs), 2-layer MLP train steps/s',
     ratioLabel: 'vs ref',
     run: (quick) =>
       tensorSuite(
         quick
           ? { n: 1 << 20, timeMs: 100, mlp: { batch: 32, inDim: 64, hidden: 128, out: 10 }, leakSteps: 200 }
-          : { n: 1 << 23, timeMs: 500, mlp: { batch: 64, inDim: 256, hidden: 512, out: 10 }, leakSteps: 1000 },
+          : {
+              n: 1 << 23,
+              timeMs: 500,
+              mlp: { batch: 64, inDim: 256, hidden: 512, out: 10 },
+              leakSteps: 1000,
+            },
       ),
   },
 ];

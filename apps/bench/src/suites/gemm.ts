@@ -7,7 +7,8 @@ import { gemm, numThreads } from '@nl/native';
 import { measure, type Row } from '../harness.js';
 import { ortMatmul } from './onnx-matmul.js';
 
-function randomF32(n: number, seed: number): Float32Array {
+/** Deterministic f32 values in [-0.5, 0.5) from an LCG seeded with `seed`. */
+export function randomF32(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0;
   for (let i = 0; i < n; i++) {
@@ -37,7 +38,8 @@ export function jsMatmul(
   }
 }
 
-function maxRelDiff(x: Float32Array, y: Float32Array): number {
+/** max |x - y| / max |y|: the relative difference of two results, for the bench's sanity checks. */
+export function maxRelDiff(x: Float32Array, y: Float32Array): number {
   let num = 0,
     den = 0;
   for (let i = 0; i < x.length; i++) {
