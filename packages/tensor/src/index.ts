@@ -63,6 +63,8 @@ export { slice, narrow, select, split, chunk } from './ops/slice.js';
 export { cat, stack, pad } from './ops/join.js';
 export { indexSelect, indexAdd, gather, scatterAdd } from './ops/index-ops.js';
 export { tril, triu, cumsum, cumprod } from './ops/scan.js';
+export { fill_, zero_, copy_ } from './ops/inplace.js';
+export { std, norm } from './ops/composite.js';
 export type { TensorOrNumber } from './ops/helpers.js';
 export { testing };
 export { assertClose, gradcheck } from './testing/index.js';

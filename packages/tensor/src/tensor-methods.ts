@@ -19,6 +19,8 @@ import * as SL from './ops/slice.js';
 import { pad } from './ops/join.js';
 import * as IX from './ops/index-ops.js';
 import * as SC from './ops/scan.js';
+import { fill_, zero_, copy_ } from './ops/inplace.js';
+import { std, norm } from './ops/composite.js';
 import { runBackward, type BackwardOptions } from './autograd/tape.js';
 
 declare module './tensor.js' {
@@ -100,6 +102,13 @@ declare module './tensor.js' {
     triu(k?: number): Tensor;
     cumsum(dim: number): Tensor;
     cumprod(dim: number): Tensor;
+    std(dim?: R.Dims, opts?: R.VarOptions): Tensor;
+    norm(p?: number, dim?: R.Dims, keepDim?: boolean): Tensor;
+    /** In place: every element = value (not recorded; refuses tensors requiring grad outside noGrad). */
+    fill_(value: number): Tensor;
+    zero_(): Tensor;
+    /** In place: copy (broadcast, converting dtype) from src. */
+    copy_(src: Tensor): Tensor;
     /** Converts dtype, or moves to a device; returns `this` when nothing changes. */
     to(target: DType | Device): Tensor;
     dataSync(): TypedArray;
@@ -283,6 +292,21 @@ const methods: Record<string, Method> = {
   },
   cumprod(d) {
     return SC.cumprod(this, d);
+  },
+  std(d, o) {
+    return std(this, d, o);
+  },
+  norm(p, d, k) {
+    return norm(this, p, d, k);
+  },
+  fill_(v) {
+    return fill_(this, v);
+  },
+  zero_() {
+    return zero_(this);
+  },
+  copy_(s) {
+    return copy_(this, s);
   },
   dataSync() {
     return dataSync(this);
