@@ -3,7 +3,7 @@
 //   for jc in n step NC:                 columns of C/B
 //     for pc in k step KC:               depth; the first block applies beta, later ones add
 //       pack op(B)[pc.., jc..] -> Bp     (shared by all threads, packed in parallel)
-//       for ic in m step MC:             rows of C/A, split over the thread pool
+//       for ic in m step MC:             rows of C/A: tasks claimed by the pool's threads
 //         pack op(A)[ic.., pc..] -> Ap   (per thread)
 //         for jr in nc step NR, ir in mc step MR: micro_kernel (gemm_kernel.h)
 //
@@ -177,9 +177,10 @@ void gemm(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c) {
     return;
   }
   const int threads = num_threads();
-  const int64_t work = g.m * g.n * g.k;  // multiply-adds per product
-  const bool tiny = work < (int64_t(1) << 18);
-  const bool small = work < (int64_t(1) << 22);
+  // Multiply-adds per product (as a double: m*n*k of huge operands could overflow int64).
+  const double work = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  const bool tiny = work < 64.0 * 64 * 64;      // one thread: a fork-join would cost more than it saves
+  const bool small = work < 128.0 * 128 * 256;  // in a batch, better one product per thread
   auto one = [&](int64_t bi, bool parallel) {
     const T* A = a + bi * g.stride_a;
     const T* B = b + bi * g.stride_b;
