@@ -21,8 +21,8 @@ namespace delta_rule_detail {
 
 int64_t scratch_size(const DeltaRuleDims& d) {
   const int64_t C = d.chunk, dk = d.dk, dv = d.dv;
-  // K, Q [C, Dk]; V, KS, QS, D [C, Dv]; e [C]; Gam, KK, QK [C, C]
-  return 2 * C * dk + 4 * C * dv + C + 3 * C * C;
+  // K, Q [C, Dk]; Kt [Dk, C]; V, KS, QS, D [C, Dv]; e [C]; Gam, KK, QK [C, C]
+  return 3 * C * dk + 4 * C * dv + C + 3 * C * C;
 }
 
 template <typename F>
@@ -31,14 +31,15 @@ void forward_one(const DeltaRuleDims& d, int64_t b, int64_t h, const F* q, const
   const int64_t T = d.seq, H = d.heads, dk = d.dk, dv = d.dv, C = d.chunk;
   F* K = scratch;          // [C, Dk]
   F* Q = K + C * dk;       // [C, Dk]
-  F* V = Q + C * dk;       // [C, Dv]
+  F* Kt = Q + C * dk;      // [Dk, C]  K^T, later (G_Lj k_j) columns
+  F* V = Kt + C * dk;      // [C, Dv]
   F* KS = V + C * dv;      // [C, Dv]
   F* QS = KS + C * dv;     // [C, Dv]
   F* D = QS + C * dv;      // [C, Dv] the new values d_i
   F* e = D + C * dv;       // [C]
   F* Gam = e + C;          // [C, C]
   F* KK = Gam + C * C;     // [C, C]
-  F* QK = KK + C * C;      // [C, C]
+  F* QK = KK + C * C;      // [C, C]; becomes the masked, decayed (G . QK^T) for the outputs
   for (int64_t t0 = 0, n = 0; t0 < T; t0 += C, ++n) {
     const int64_t L = std::min(C, T - t0);
     if (boundary) std::copy(S, S + dk * dv, boundary + n * dk * dv);
@@ -49,37 +50,21 @@ void forward_one(const DeltaRuleDims& d, int64_t b, int64_t h, const F* q, const
       if (o) std::copy(q + row * dk, q + row * dk + dk, Q + i * dk);
       std::copy(v + row * dv, v + row * dv + dv, V + i * dv);
     }
+    memvec::transpose<F>(L, dk, K, dk, Kt, C);
     // decays
     F run = 1;
     for (int64_t i = 0; i < L; ++i) {
-      const F ai = alpha[(b * T + t0 + i) * H + h];
-      run *= ai;
+      run *= alpha[(b * T + t0 + i) * H + h];
       e[i] = run;
       Gam[i * C + i] = 1;
       for (int64_t j = i - 1; j >= 0; --j) Gam[i * C + j] = Gam[i * C + j + 1] * alpha[(b * T + t0 + j + 1) * H + h];
     }
-    // Gram matrices
-    for (int64_t i = 0; i < L; ++i) {
-      for (int64_t j = 0; j <= i; ++j) {
-        KK[i * C + j] = memvec::dot(K + i * dk, K + j * dk, dk);
-        if (o) QK[i * C + j] = memvec::dot(Q + i * dk, K + j * dk, dk);
-      }
-    }
-    // K S0 and Q S0
-    std::fill(KS, KS + L * dv, F(0));
-    if (o) std::fill(QS, QS + L * dv, F(0));
-    for (int64_t i = 0; i < L; ++i) {
-      F* ks = KS + i * dv;
-      F* qs = QS + i * dv;
-      for (int64_t p = 0; p < dk; ++p) {
-        const F* sp = S + p * dv;
-        const F kp = K[i * dk + p];
-        for (int64_t j = 0; j < dv; ++j) ks[j] += kp * sp[j];
-        if (o) {
-          const F qp = Q[i * dk + p];
-          for (int64_t j = 0; j < dv; ++j) qs[j] += qp * sp[j];
-        }
-      }
+    // Gram matrices K K^T, Q K^T and the products K S0, Q S0
+    memvec::matmul<F>(L, L, dk, K, dk, Kt, C, KK, C, false);
+    memvec::matmul<F>(L, dv, dk, K, dk, S, dv, KS, dv, false);
+    if (o) {
+      memvec::matmul<F>(L, L, dk, Q, dk, Kt, C, QK, C, false);
+      memvec::matmul<F>(L, dv, dk, Q, dk, S, dv, QS, dv, false);
     }
     // forward substitution for the new values
     for (int64_t i = 0; i < L; ++i) {
@@ -87,37 +72,23 @@ void forward_one(const DeltaRuleDims& d, int64_t b, int64_t h, const F* q, const
       F* di = D + i * dv;
       const F ei = e[i];
       for (int64_t j = 0; j < dv; ++j) di[j] = bi * (V[i * dv + j] - ei * KS[i * dv + j]);
-      for (int64_t m = 0; m < i; ++m) {
-        const F c = bi * Gam[i * C + m] * KK[i * C + m];
-        const F* dm = D + m * dv;
-        for (int64_t j = 0; j < dv; ++j) di[j] -= c * dm[j];
-      }
+      for (int64_t m = 0; m < i; ++m) memvec::axpy(dv, -bi * Gam[i * C + m] * KK[i * C + m], D + m * dv, di);
     }
-    // outputs
+    // outputs: o_i = e_i (Q S0)_i + sum_{m<=i} G_im (q_i.k_m) d_m
     if (o) {
       for (int64_t i = 0; i < L; ++i) {
+        for (int64_t m = 0; m <= i; ++m) QK[i * C + m] *= Gam[i * C + m];
+        for (int64_t m = i + 1; m < L; ++m) QK[i * C + m] = 0;
         F* oi = o + ((b * T + t0 + i) * H + h) * dv;
-        const F ei = e[i];
-        for (int64_t j = 0; j < dv; ++j) oi[j] = ei * QS[i * dv + j];
-        for (int64_t m = 0; m <= i; ++m) {
-          const F c = Gam[i * C + m] * QK[i * C + m];
-          const F* dm = D + m * dv;
-          for (int64_t j = 0; j < dv; ++j) oi[j] += c * dm[j];
-        }
+        for (int64_t j = 0; j < dv; ++j) oi[j] = e[i] * QS[i * dv + j];
       }
+      memvec::matmul<F>(L, dv, L, QK, C, D, dv, o + ((b * T + t0) * H + h) * dv, H * dv, true);
     }
-    // state update
+    // state update: S <- e_L S + sum_m G_Lm k_m d_m^T = e_L S + (K^T diag(G_L.)) D
     const F eL = e[L - 1];
     for (int64_t p = 0; p < dk * dv; ++p) S[p] *= eL;
-    for (int64_t m = 0; m < L; ++m) {
-      const F c = Gam[(L - 1) * C + m];
-      const F* dm = D + m * dv;
-      for (int64_t p = 0; p < dk; ++p) {
-        const F w = c * K[m * dk + p];
-        F* sp = S + p * dv;
-        for (int64_t j = 0; j < dv; ++j) sp[j] += w * dm[j];
-      }
-    }
+    memvec::transpose<F>(L, dk, K, dk, Kt, C, Gam + (L - 1) * C);
+    memvec::matmul<F>(dk, dv, L, Kt, C, D, dv, S, dv, true);
   }
 }
 
