@@ -265,6 +265,10 @@ export interface NativeBinding {
     dw: Float64Array | null,
     db: Float64Array | null,
   ): void;
+  /** Inverted dropout: writes mask (0 or 1/(1-p), from a hash of seed and index) and y = x * mask. */
+  dropoutForward(x: FloatArray, seed: number, p: number, mask: FloatArray, y: FloatArray): void;
+  /** dx = g * mask. */
+  dropoutBackward(g: FloatArray, mask: FloatArray, dx: FloatArray): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -179,6 +179,30 @@ Napi::Value CausalConv1dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value DropoutForward(const Napi::CallbackInfo& info) {
+  expect_args(info, "dropoutForward", 5);
+  Checker k{info, "dropoutForward"};
+  ArrayView x = typed_array(info, 0, k.op, "x");
+  const int64_t n = x.length;
+  x = k.floats(0, "x", n);
+  const double seed = number(info, 1, k.op, "seed"), p = number(info, 2, k.op, "p");
+  if (seed != static_cast<double>(static_cast<int64_t>(seed))) throw_range(info.Env(), k.op, "seed must be an integer");
+  if (!(p >= 0 && p < 1)) throw_range(info.Env(), k.op, "p must be in [0, 1), got " + std::to_string(p));
+  ArrayView mask = k.floats(3, "mask", n), y = k.floats(4, "y", n);
+  const uint32_t s = static_cast<uint32_t>(static_cast<int64_t>(seed));
+  NL_DISPATCH(k, dropout_forward<T>(cp<T>(x), n, s, p, mp<T>(mask), mp<T>(y)));
+  return info.Env().Undefined();
+}
+
+Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
+  expect_args(info, "dropoutBackward", 3);
+  Checker k{info, "dropoutBackward"};
+  const int64_t n = typed_array(info, 0, k.op, "g").length;
+  ArrayView g = k.floats(0, "g", n), mask = k.floats(1, "mask", n), dx = k.floats(2, "dx", n);
+  NL_DISPATCH(k, dropout_backward<T>(cp<T>(g), cp<T>(mask), n, mp<T>(dx)));
+  return info.Env().Undefined();
+}
+
 #undef NL_DISPATCH
 
 }  // namespace
@@ -192,6 +216,8 @@ void register_nn(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
   exports.Set("causalConv1dForward", Napi::Function::New(env, CausalConv1dForward, "causalConv1dForward"));
   exports.Set("causalConv1dBackward", Napi::Function::New(env, CausalConv1dBackward, "causalConv1dBackward"));
+  exports.Set("dropoutForward", Napi::Function::New(env, DropoutForward, "dropoutForward"));
+  exports.Set("dropoutBackward", Napi::Function::New(env, DropoutBackward, "dropoutBackward"));
 }
 
 }  // namespace nl::binding

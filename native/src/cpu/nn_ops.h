@@ -8,6 +8,7 @@
 //   layer_norm:   y = (x - mu) r w + b,  r = 1/sqrt(var + eps)             mean, rstd [R]
 //   cross_entropy: loss_i = logsumexp(l_i) - l_i[t_i]; probs = softmax(l)  logits [N, C]
 //   causal_conv1d: y[b,t,c] = bias[c] + sum_j w[c,j] x[b, t-K+1+j, c]      x [B, T, C]; w [C, K]
+//   dropout:      mask = keep ? 1/(1-p) : 0 from a hash of (seed, index); y = x * mask  (nn_dropout.cc)
 // Null weight/bias pointers mean "none" (w = 1, b = 0, no gradient).
 #pragma once
 #include <cstdint>
@@ -36,5 +37,9 @@ void causal_conv1d_forward(const T* x, const T* w, const T* bias, int64_t b, int
 template <typename T>
 void causal_conv1d_backward(const T* g, const T* x, const T* w, int64_t b, int64_t t, int64_t c, int64_t k, T* dx,
                             double* dw, double* db);
+template <typename T>
+void dropout_forward(const T* x, int64_t n, uint32_t seed, double p, T* mask, T* y);
+template <typename T>
+void dropout_backward(const T* g, const T* mask, int64_t n, T* dx);
 
 }  // namespace nl

@@ -6,6 +6,7 @@ import { native, numThreads, setNumThreads } from '@nl/native';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ref from '../src/nn/functional/kernels/conv1d.js';
 import * as refCe from '../src/nn/functional/kernels/cross-entropy.js';
+import { dropoutMask } from '../src/nn/functional/kernels/dropout-mask.js';
 import * as nat from '../src/nn/functional/kernels/native.js';
 import * as refNorm from '../src/nn/functional/kernels/norm.js';
 
@@ -132,6 +133,27 @@ describe.each(cases)('native cross-entropy and conv1d vs reference ($name)', ({ 
   });
 });
 
+describe.each(cases)('native dropout vs reference ($name)', ({ C }) => {
+  it.each([0, 1, -1, 2 ** 31, 2 ** 40 + 7])(
+    'masks are bit-identical (seed %d), y = x * mask, dx = g * mask',
+    (seed) => {
+      const n = 70_001;
+      const x = rand(n, 17, C);
+      const g = rand(n, 18, C);
+      for (const p of [0.1, 0.5, 0.9]) {
+        const want = new C(n);
+        dropoutMask(seed, p, want);
+        const [mask, y, dx] = [new C(n), new C(n), new C(n)];
+        nat.dropoutForward(x, seed, p, mask, y);
+        expect(mask).toEqual(want);
+        expect(y).toEqual(C.from(x, (v, i) => v * want[i]));
+        nat.dropoutBackward(g, mask, dx);
+        expect(dx).toEqual(C.from(g, (v, i) => v * want[i]));
+      }
+    },
+  );
+});
+
 describe('native nn kernels: threads and errors', () => {
   it('weight gradients are bit-identical with 1 thread and with many', () => {
     const [rows, d] = [5000, 9];
@@ -189,5 +211,10 @@ describe('native nn kernels: threads and errors', () => {
         new Float64Array(2),
       ),
     ).toThrow(/x must be a Float32Array or Float64Array/);
+    expect(() => native.dropoutForward(f, 1, 1, f, f)).toThrow(/nl.dropoutForward: p must be in \[0, 1\)/);
+    expect(() => native.dropoutForward(f, 0.5, 0.1, f, f)).toThrow(/seed must be an integer/);
+    expect(() => native.dropoutBackward(f, new Float32Array(5), f)).toThrow(
+      /mask must have 6 elements, got 5/,
+    );
   });
 });

@@ -2,11 +2,12 @@
  * Inverted dropout as a fused op: y = x * mask, mask in {0, 1/(1-p)}. The mask comes from
  * `seed` when given (same seed, same mask; see kernels/dropout-mask.ts) or else from a seed
  * drawn from the core's global generator (so `manualSeed(n)` makes runs repeatable).
- * Backward multiplies the upstream gradient by the same mask.
+ * Backward multiplies the upstream gradient by the same mask. Both run natively
+ * (native/src/cpu/nn_dropout.cc), bit-identical to the TypeScript mask reference.
  */
 import { randint, type Tensor } from '../core.js';
-import { dropoutMask } from './kernels/dropout-mask.js';
-import { alloc, checkFloat, floats, lazyOp, wrap } from './util.js';
+import { dropoutBackward, dropoutForward } from './kernels/native.js';
+import { alloc, checkFloat, floats, floatsAs, lazyOp, wrap } from './util.js';
 
 /** Options of `dropout`. */
 export interface DropoutOptions {
@@ -18,21 +19,12 @@ export interface DropoutOptions {
   seed?: number;
 }
 
-function mul(
-  a: ArrayLike<number>,
-  mask: ArrayLike<number>,
-  out: { [i: number]: number; length: number },
-): void {
-  for (let i = 0; i < out.length; i++) out[i] = a[i] * mask[i];
-}
-
 const apply = lazyOp({
   name: 'nn.dropout',
   forward(ctx, [x], attrs) {
     const mask = alloc(x, x.numel);
-    dropoutMask(attrs.seed as number, attrs.p as number, mask);
     const y = alloc(x, x.numel);
-    mul(floats(x), mask, y);
+    dropoutForward(floats(x), attrs.seed as number, attrs.p as number, mask, y);
     ctx.save(wrap(mask, x.shape));
     return wrap(y, x.shape);
   },
@@ -40,7 +32,7 @@ const apply = lazyOp({
     if (g === null) return [null];
     const mask = ctx.saved[0];
     const dx = alloc(mask, mask.numel);
-    mul(floats(g), floats(mask), dx);
+    dropoutBackward(floatsAs(g, mask), floats(mask), dx);
     return [wrap(dx, mask.shape)];
   },
 });
@@ -60,7 +52,7 @@ export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
     const s = randint(0, 2 ** 31 - 1, [1]);
     seed = s.item();
     s.dispose();
-  } else if (!Number.isInteger(seed)) {
+  } else if (!Number.isSafeInteger(seed)) {
     throw new TypeError(`dropout: seed must be an integer, got ${seed}`);
   }
   return apply([x], { p, seed });

@@ -119,3 +119,19 @@ export function causalConv1dBackward(
 ): void {
   native.causalConv1dBackward(g, x, w, b, t, c, k, dx, dw, db);
 }
+
+/** Native dropout forward: same masks as dropout-mask.ts `dropoutMask`; writes mask and y = x * mask. */
+export function dropoutForward(
+  x: FloatArray,
+  seed: number,
+  p: number,
+  mask: FloatArray,
+  y: FloatArray,
+): void {
+  native.dropoutForward(x, seed, p, mask, y);
+}
+
+/** Native dropout backward: dx = g * mask. */
+export function dropoutBackward(g: FloatArray, mask: FloatArray, dx: FloatArray): void {
+  native.dropoutBackward(g, mask, dx);
+}
