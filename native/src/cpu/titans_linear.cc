@@ -21,8 +21,9 @@ namespace titans_detail {
 
 int64_t scratch_size(const TitansLinearDims& d) {
   const int64_t C = d.chunk, dk = d.dk, dv = d.dv;
-  // K, Q [C, Dk]; E, QM, QS [C, Dv]; G, QK [C, C]; nvec, mc, bc, fc [C]
-  return 2 * C * dk + 3 * C * dv + 2 * C * C + 4 * C;
+  // K, Q [C, Dk]; Kt [Dk, C]; Mt, St [Dk, Dv]; E, QM, QS [C, Dv]; Et [Dv, C]; G, QK [C, C];
+  // nvec, mc, bc, fc [C]
+  return 2 * C * dk + C * dk + 2 * dk * dv + 3 * C * dv + dv * C + 2 * C * C + 4 * C;
 }
 
 template <typename F>
@@ -30,17 +31,21 @@ void forward_one(const TitansLinearDims& d, int64_t b, int64_t h, const F* q, co
                  const F* theta, const F* eta, const F* alpha, F* M, F* S, F* o, F* m_bound, F* s_bound,
                  F* scratch) {
   const int64_t T = d.seq, H = d.heads, dk = d.dk, dv = d.dv, C = d.chunk, n = dk * dv;
-  F* K = scratch;       // [C, Dk]
-  F* Q = K + C * dk;    // [C, Dk]
-  F* E = Q + C * dk;    // [C, Dv]
-  F* QM = E + C * dv;   // [C, Dv]
-  F* QS = QM + C * dv;  // [C, Dv]
-  F* G = QS + C * dv;   // [C, C]
-  F* QK = G + C * C;    // [C, C]
-  F* nvec = QK + C * C; // [C] n_{j,t} for the current t
-  F* mc = nvec + C;     // [C]
-  F* bc = mc + C;       // [C]
-  F* fc = bc + C;       // [C]
+  F* K = scratch;        // [C, Dk]
+  F* Q = K + C * dk;     // [C, Dk]
+  F* Kt = Q + C * dk;    // [Dk, C]
+  F* Mt = Kt + C * dk;   // [Dk, Dv]  M0^T
+  F* St = Mt + n;        // [Dk, Dv]  S0^T
+  F* E = St + n;         // [C, Dv]   e_j = M0 k_j - v_j
+  F* QM = E + C * dv;    // [C, Dv]
+  F* QS = QM + C * dv;   // [C, Dv]
+  F* Et = QS + C * dv;   // [Dv, C]   scaled E^T for the state updates
+  F* G = Et + dv * C;    // [C, C]
+  F* QK = G + C * C;     // [C, C]; becomes -(G . QK^T), masked
+  F* nvec = QK + C * C;  // [C] n_{j,t} for the current t
+  F* mc = nvec + C;      // [C]
+  F* bc = mc + C;        // [C]
+  F* fc = bc + C;        // [C]
   for (int64_t t0 = 0, c = 0; t0 < T; t0 += C, ++c) {
     const int64_t L = std::min(C, T - t0);
     if (m_bound) std::copy(M, M + n, m_bound + c * n);
@@ -49,18 +54,20 @@ void forward_one(const TitansLinearDims& d, int64_t b, int64_t h, const F* q, co
       const int64_t row = (b * T + t0 + i) * H + h;
       std::copy(k + row * dk, k + row * dk + dk, K + i * dk);
       if (o) std::copy(q + row * dk, q + row * dk + dk, Q + i * dk);
-      // e_i = M0 k_i - v_i
-      F* ei = E + i * dv;
-      const F* ki = K + i * dk;
-      for (int64_t r = 0; r < dv; ++r) ei[r] = memvec::dot(M + r * dk, ki, dk) - v[row * dv + r];
-      if (o) {
-        const F* qi = Q + i * dk;
-        for (int64_t r = 0; r < dv; ++r) {
-          QM[i * dv + r] = memvec::dot(M + r * dk, qi, dk);
-          QS[i * dv + r] = memvec::dot(S + r * dk, qi, dk);
-        }
-        for (int64_t j = 0; j <= i; ++j) QK[i * C + j] = memvec::dot(qi, K + j * dk, dk);
-      }
+    }
+    // E = K M0^T - V
+    memvec::transpose<F>(dv, dk, M, dk, Mt, dv);
+    memvec::matmul<F>(L, dv, dk, K, dk, Mt, dv, E, dv, false);
+    for (int64_t i = 0; i < L; ++i) {
+      const F* vi = v + ((b * T + t0 + i) * H + h) * dv;
+      for (int64_t r = 0; r < dv; ++r) E[i * dv + r] -= vi[r];
+    }
+    if (o) {
+      memvec::transpose<F>(dv, dk, S, dk, St, dv);
+      memvec::transpose<F>(L, dk, K, dk, Kt, C);
+      memvec::matmul<F>(L, dv, dk, Q, dk, Mt, dv, QM, dv, false);
+      memvec::matmul<F>(L, dv, dk, Q, dk, St, dv, QS, dv, false);
+      memvec::matmul<F>(L, L, dk, Q, dk, Kt, C, QK, C, false);
     }
     // scalar coefficients
     F m_run = 1, b_run = 1, f_run = 0;
@@ -80,39 +87,29 @@ void forward_one(const TitansLinearDims& d, int64_t b, int64_t h, const F* q, co
       nvec[t] = th;
       G[t * C + t] = th;
     }
-    // outputs
+    // outputs: o_t = cb M0 q_t + cf S0 q_t - sum_{j<=tc} G_{tc,j} (k_j.q_t) e_j, tc = t (read after) or t-1
     if (o) {
       for (int64_t t = 0; t < L; ++t) {
-        F* ot = o + ((b * T + t0 + t) * H + h) * dv;
         const int64_t tc = d.read_after ? t : t - 1;  // coefficient row
         const F cb = tc >= 0 ? bc[tc] : F(1);
         const F cf = tc >= 0 ? fc[tc] : F(0);
+        F* ot = o + ((b * T + t0 + t) * H + h) * dv;
         for (int64_t r = 0; r < dv; ++r) ot[r] = cb * QM[t * dv + r] + cf * QS[t * dv + r];
-        for (int64_t j = 0; j <= tc; ++j) {
-          const F w = G[tc * C + j] * QK[t * C + j];
-          const F* ej = E + j * dv;
-          for (int64_t r = 0; r < dv; ++r) ot[r] -= w * ej[r];
-        }
+        for (int64_t j = 0; j <= tc; ++j) QK[t * C + j] *= -G[tc * C + j];
+        for (int64_t j = tc + 1; j < L; ++j) QK[t * C + j] = 0;
       }
+      memvec::matmul<F>(L, dv, L, QK, C, E, dv, o + ((b * T + t0) * H + h) * dv, H * dv, true);
     }
-    // chunk-end states: M first (it reads the old S)
+    // chunk-end states: M first (it reads the old S); then the rank-L updates -E^T diag(w) K
     const F bL = bc[L - 1], fL = fc[L - 1], mL = mc[L - 1];
     for (int64_t p = 0; p < n; ++p) M[p] = bL * M[p] + fL * S[p];
     for (int64_t p = 0; p < n; ++p) S[p] *= mL;
-    for (int64_t j = 0; j < L; ++j) {
-      const F gM = G[(L - 1) * C + j], gS = nvec[j];
-      const F* ej = E + j * dv;
-      const F* kj = K + j * dk;
-      for (int64_t r = 0; r < dv; ++r) {
-        const F wm = gM * ej[r], ws = gS * ej[r];
-        F* mr = M + r * dk;
-        F* sr = S + r * dk;
-        for (int64_t p = 0; p < dk; ++p) {
-          mr[p] -= wm * kj[p];
-          sr[p] -= ws * kj[p];
-        }
-      }
-    }
+    for (int64_t j = 0; j < L; ++j) nvec[j] = -nvec[j];
+    for (int64_t j = 0; j < L; ++j) mc[j] = -G[(L - 1) * C + j];  // mc reused as the M weights
+    memvec::transpose<F>(L, dv, E, dv, Et, C, mc);
+    memvec::matmul<F>(dv, dk, L, Et, C, K, dk, M, dk, true);
+    memvec::transpose<F>(L, dv, E, dv, Et, C, nvec);
+    memvec::matmul<F>(dv, dk, L, Et, C, K, dk, S, dk, true);
   }
 }
 
