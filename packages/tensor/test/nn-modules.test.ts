@@ -313,6 +313,39 @@ describe('training steps', () => {
   });
 });
 
+describe('memory', () => {
+  it('layers keep only their output alive, with or without a tidy scope', () => {
+    const layers: [string, nn.Module, Tensor][] = [
+      ['Linear', new nn.Linear(3, 4, f64), tensor([[1, 2, 3]], f64)],
+      ['MLP', new nn.MLP(3, 5, f64), tensor([[1, 2, 3]], f64)],
+      ['SwiGLU', new nn.SwiGLU(3, 5, f64), tensor([[1, 2, 3]], f64)],
+      [
+        'CausalSelfAttention',
+        new nn.CausalSelfAttention(4, 2, f64),
+        tensor(
+          [
+            [
+              [1, 2, 3, 4],
+              [0, 1, 0, 1],
+            ],
+          ],
+          f64,
+        ),
+      ],
+    ];
+    for (const [name, layer, x] of layers) {
+      const before = memory().numTensors;
+      const y = layer.forward(x);
+      expect(memory().numTensors, name).toBe(before + 1);
+      y.sum().backward(); // the graph still works after the intermediates were disposed
+      expect(
+        layer.parameters().every((p) => p.grad !== null),
+        name,
+      ).toBe(true);
+    }
+  });
+});
+
 describe('containers', () => {
   it('Sequential applies modules in order and names parameters by index', () => {
     const seq = new nn.Sequential(new nn.Linear(3, 4, f64), new nn.RMSNorm(4, f64), new nn.Linear(4, 2, f64));

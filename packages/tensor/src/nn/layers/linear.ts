@@ -45,7 +45,14 @@ export class Linear extends Module {
    * @returns [..., out]
    */
   forward(x: Tensor): Tensor {
-    const y = x.matmul(this.weight.transpose(0, 1));
-    return this.bias ? y.add(this.bias) : y;
+    // Intermediates are disposed at once (the autograd graph keeps what backward needs), so
+    // only the result stays alive, inside or outside a tidy scope.
+    const wt = this.weight.transpose(0, 1); // [in, out] view, no copy
+    const y = x.matmul(wt);
+    wt.dispose();
+    if (!this.bias) return y;
+    const out = y.add(this.bias);
+    y.dispose();
+    return out;
   }
 }

@@ -64,7 +64,12 @@ export class MLP extends Module {
 
   /** x [..., D] -> [..., out] */
   forward(x: Tensor): Tensor {
-    return this.fc2.forward(activate(this.fc1.forward(x), this.activation));
+    const h = this.fc1.forward(x);
+    const a = activate(h, this.activation);
+    h.dispose();
+    const y = this.fc2.forward(a);
+    a.dispose();
+    return y;
   }
 }
 
@@ -91,6 +96,13 @@ export class SwiGLU extends Module {
 
   /** x [..., D] -> [..., D] */
   forward(x: Tensor): Tensor {
-    return this.down.forward(this.gate.forward(x).silu().mul(this.up.forward(x)));
+    const g = this.gate.forward(x);
+    const u = this.up.forward(x);
+    const s = g.silu();
+    const h = s.mul(u);
+    for (const t of [g, u, s]) t.dispose();
+    const y = this.down.forward(h);
+    h.dispose();
+    return y;
   }
 }
