@@ -7,8 +7,7 @@ import { Module } from '../module.js';
 import { Linear } from './linear.js';
 import { checkDims, type ParamOptions } from './options.js';
 
-/** Activations `MLP` accepts. */
-/** 'gelu' is exact (erf), 'geluTanh' the tanh approximation (PyTorch approximate='tanh'). */
+/** Activations `MLP` accepts: 'gelu' is exact (erf), 'geluTanh' the tanh approximation. */
 export type Activation = 'gelu' | 'geluTanh' | 'relu' | 'silu' | 'tanh';
 const ACTIVATIONS: readonly string[] = ['gelu', 'geluTanh', 'relu', 'silu', 'tanh'];
 
