@@ -68,11 +68,45 @@ void scale_c(int64_t m, int64_t n, T* c, int64_t ldc, T beta) {
   }
 }
 
-// The two inner loops over one packed A block (mc x kc) and NR-panels [jr0, jr1) of a packed
-// B block whose valid width is nc. c points at the block's top-left element of C.
+// One block of op(A), rows [ic, ic+mc) x depth [pc, pc+kc), as the micro-kernel reads it: either
+// packed, or read in place (raw, with row/depth strides) with only a partial last panel packed.
 template <typename T>
-void macro_kernel(int64_t mc, int64_t nc, int64_t jr0, int64_t jr1, int64_t kc, const T* ap, const T* bp, T* c,
-                  int64_t ldc, T alpha, T beta) {
+struct ABlock {
+  const T* packed = nullptr;
+  const T* raw = nullptr;
+  int64_t rs = 0, cs = 0;
+  const T* edge = nullptr;
+};
+
+// A panel of A is read once per NR-panel of B; packing pays for itself when it is read more often
+// than this, and reading A in place is cheaper below it.
+constexpr int64_t kPackAMinPanels = 3;
+
+template <typename T>
+ABlock<T> prepare_a(bool pack, T* buf, const GemmArgs& g, const T* a, int64_t ic, int64_t mc, int64_t pc,
+                    int64_t kc) {
+  constexpr int64_t MR = GemmTile<T>::MR;
+  ABlock<T> blk;
+  if (pack) {
+    pack_a(buf, a, g.lda, g.trans_a, ic, mc, pc, kc);
+    blk.packed = buf;
+    return blk;
+  }
+  blk.raw = g.trans_a ? a + pc * g.lda + ic : a + ic * g.lda + pc;
+  blk.rs = g.trans_a ? 1 : g.lda;
+  blk.cs = g.trans_a ? g.lda : 1;
+  if (mc % MR != 0) {
+    pack_a_panel(buf, a, g.lda, g.trans_a, ic + mc / MR * MR, static_cast<int>(mc % MR), pc, kc);
+    blk.edge = buf;
+  }
+  return blk;
+}
+
+// The two inner loops over one A block (mc x kc) and NR-panels [jr0, jr1) of a packed B block
+// whose valid width is nc. c points at the block's top-left element of C.
+template <typename T>
+void macro_kernel(int64_t mc, int64_t nc, int64_t jr0, int64_t jr1, int64_t kc, const ABlock<T>& A, const T* bp,
+                  T* c, int64_t ldc, T alpha, T beta) {
   constexpr int MR = GemmTile<T>::MR, NR = GemmTile<T>::NR;
   for (int64_t jr = jr0; jr < jr1; jr += NR) {
     const int64_t nr = std::min<int64_t>(NR, nc - jr);
@@ -80,14 +114,21 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t jr0, int64_t jr1, int64_t kc, 
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t mr = std::min<int64_t>(MR, mc - ir);
       T* cij = c + ir * ldc + jr;
+      auto kernel = [&](T* dst, int64_t ldd, T al, T be) {
+        if (A.raw && mr == MR) {
+          micro_kernel<T, false>(kc, A.raw + ir * A.rs, A.rs, A.cs, b, dst, ldd, al, be);
+        } else {
+          micro_kernel<T>(kc, A.raw ? A.edge : A.packed + ir * kc, b, dst, ldd, al, be);
+        }
+      };
       if (mr == MR && nr == NR) {
-        micro_kernel<T>(kc, ap + ir * kc, b, cij, ldc, alpha, beta);
+        kernel(cij, ldc, alpha, beta);
         continue;
       }
       // Edge tile: the raw sums go to a scratch tile, then into C with the same roundings as the
       // kernel's own store, so no result depends on whether its tile was an edge one.
       alignas(64) T tile[MR * NR];
-      micro_kernel<T>(kc, ap + ir * kc, b, tile, NR, T(1), T(0));
+      kernel(tile, NR, T(1), T(0));
       for (int64_t i = 0; i < mr; ++i) {
         T* row = cij + i * ldc;
         const T* t = tile + i * NR;
@@ -103,7 +144,6 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t jr0, int64_t jr1, int64_t kc, 
   }
 }
 
-
 // One product, on the calling thread only.
 template <typename T>
 void gemm_serial(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c) {
@@ -117,10 +157,11 @@ void gemm_serial(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* 
       const int64_t kc = std::min(Tile::KC, k - pc);
       const T beta_pc = pc == 0 ? beta : T(1);
       pack_b(bp, b, g.ldb, g.trans_b, pc, kc, jc, nc);
+      const bool pack = (nc + Tile::NR - 1) / Tile::NR >= kPackAMinPanels;
       for (int64_t ic = 0; ic < m; ic += Tile::MC) {
         const int64_t mc = std::min(Tile::MC, m - ic);
-        pack_a(ap, a, g.lda, g.trans_a, ic, mc, pc, kc);
-        macro_kernel(mc, nc, 0, nc, kc, ap, bp, c + ic * g.ldc + jc, g.ldc, alpha, beta_pc);
+        const ABlock<T> blk = prepare_a(pack, ap, g, a, ic, mc, pc, kc);
+        macro_kernel(mc, nc, 0, nc, kc, blk, bp, c + ic * g.ldc + jc, g.ldc, alpha, beta_pc);
       }
     }
   }
@@ -160,9 +201,10 @@ void gemm_parallel(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t mb = t / nsplit, ns = t % nsplit;
           const int64_t ic = mb * mc_blk, mc = std::min(mc_blk, m - ic);
-          pack_a(ap, a, g.lda, g.trans_a, ic, mc, pc, kc);
-          const int64_t jr0 = npanels * ns / nsplit * NR, jr1 = std::min(nc, npanels * (ns + 1) / nsplit * NR);
-          macro_kernel(mc, nc, jr0, jr1, kc, ap, bp, c + ic * g.ldc + jc, g.ldc, alpha, beta_pc);
+          const int64_t jp0 = npanels * ns / nsplit, jp1 = npanels * (ns + 1) / nsplit;
+          const ABlock<T> blk = prepare_a(jp1 - jp0 >= kPackAMinPanels, ap, g, a, ic, mc, pc, kc);
+          macro_kernel(mc, nc, jp0 * NR, std::min(nc, jp1 * NR), kc, blk, bp, c + ic * g.ldc + jc, g.ldc, alpha,
+                       beta_pc);
         }
       });
     }

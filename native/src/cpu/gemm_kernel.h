@@ -121,9 +121,12 @@ struct GemmTile<double> {
 
 // ---- the micro-kernel ----------------------------------------------------------------------
 // c (leading dim ldc) <- alpha * A*B + beta * c; beta == 0 does not read c.
-template <typename T>
-inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc,
-                         T alpha, T beta) {
+// Packed = true: a is a packed panel (element (i, p) at a[p*MR + i]). Packed = false: a points into
+// the caller's op(A), element (i, p) at a[i*rs_a + p*cs_a] (used when packing would cost more than
+// it saves: small products whose A panel is read only once or twice).
+template <typename T, bool Packed = true>
+inline void micro_kernel(int64_t kc, const T* __restrict a, int64_t rs_a, int64_t cs_a, const T* __restrict b,
+                         T* __restrict c, int64_t ldc, T alpha, T beta) {
   using VT = Vec<T>;
   using V = typename VT::V;
   constexpr int MR = GemmTile<T>::MR, NV = GemmTile<T>::NV, W = VT::W, NR = GemmTile<T>::NR;
@@ -147,11 +150,11 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict 
     for (int j = 0; j < NV; ++j) bv[j] = VT::load(b + j * W);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      const V av = VT::set1(a[i]);
+      const V av = VT::set1(Packed ? a[i] : a[i * rs_a]);
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) acc[i][j] = VT::fma(av, bv[j], acc[i][j]);
     }
-    a += MR;
+    a += Packed ? MR : cs_a;
     b += NR;
   }
 
@@ -179,6 +182,12 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict 
         VT::store(cp, VT::fma(va, acc[i][j], VT::mul(vb, VT::load(cp))));
       }
   }
+}
+
+// The packed-A kernel.
+template <typename T>
+inline void micro_kernel(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T alpha, T beta) {
+  micro_kernel<T, true>(kc, a, 0, 0, b, c, ldc, alpha, beta);
 }
 
 }  // namespace nl::gemm_detail
