@@ -478,3 +478,26 @@ describe('scaledDotProductAttention', () => {
     ).toThrow(/needs at least as many keys \(2\) as queries \(3\)/);
   });
 });
+
+describe('linear', () => {
+  it('matches x W^T + b, gradchecks, and names bad shapes', () => {
+    const x = leaf([2, 3, 4]);
+    const w = leaf([5, 4]);
+    const b = leaf([5]);
+    const xs = x.toArray() as number[][][];
+    const ws = w.toArray() as number[][];
+    const bs = arr(b);
+    const want = xs.map((m) =>
+      m.map((row) => ws.map((wr, o) => wr.reduce((s, v, i) => s + v * row[i], bs[o]))),
+    );
+    assertClose('linear', tensor(want, { dtype: 'float64' }), F.linear(x, w, b), {
+      rtol: 1e-12,
+      atol: 1e-12,
+    });
+    gradcheck((a: Tensor, c: Tensor, d: Tensor) => F.linear(a, c, d), [x, w, b]);
+    expect(() => F.linear(x, leaf([5, 3]))).toThrow(
+      /weight must be \[out, 4\] for x \[2, 3, 4\], got \[5, 3\]/,
+    );
+    expect(() => F.linear(x, w, leaf([4]))).toThrow(/bias must be \[5\], got \[4\]/);
+  });
+});

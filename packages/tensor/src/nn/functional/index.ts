@@ -7,3 +7,4 @@ export { embedding } from './embedding.js';
 export { causalConv1d } from './conv1d.js';
 export { dropout, type DropoutOptions } from './dropout.js';
 export { scaledDotProductAttention, type AttentionOptions } from './attention.js';
+export { linear } from './linear.js';

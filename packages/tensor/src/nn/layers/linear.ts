@@ -3,6 +3,7 @@
  * Initialised like torch.nn.Linear: W and b ~ U(-1/sqrt(in), 1/sqrt(in)).
  */
 import { empty, type Tensor } from '../core.js';
+import { linear } from '../functional/linear.js';
 import { kaimingUniform_, uniform_ } from '../init.js';
 import { Module } from '../module.js';
 import { checkDims, type ParamOptions } from './options.js';
@@ -45,14 +46,6 @@ export class Linear extends Module {
    * @returns [..., out]
    */
   forward(x: Tensor): Tensor {
-    // Intermediates are disposed at once (the autograd graph keeps what backward needs), so
-    // only the result stays alive, inside or outside a tidy scope.
-    const wt = this.weight.transpose(0, 1); // [in, out] view, no copy
-    const y = x.matmul(wt);
-    wt.dispose();
-    if (!this.bias) return y;
-    const out = y.add(this.bias);
-    y.dispose();
-    return out;
+    return linear(x, this.weight, this.bias);
   }
 }
