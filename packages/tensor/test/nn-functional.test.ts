@@ -501,3 +501,44 @@ describe('linear', () => {
     expect(() => F.linear(x, w, leaf([4]))).toThrow(/bias must be \[5\], got \[4\]/);
   });
 });
+
+describe('gradcheck over random shapes (size-1 dims, non-contiguous inputs)', () => {
+  /** Seeded small integer in [lo, hi]. */
+  let s = 12345;
+  const int = (lo: number, hi: number): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + (s % (hi - lo + 1));
+  };
+  /** A leaf of `shape` read through a transpose of its last two dims (non-contiguous). */
+  const strided = (shape: number[]): [Tensor, (t: Tensor) => Tensor] => {
+    const sw = [...shape];
+    [sw[sw.length - 1], sw[sw.length - 2]] = [sw[sw.length - 2], sw[sw.length - 1]];
+    const base = leaf(sw);
+    return [base, (t) => t.transpose(-1, -2)];
+  };
+
+  it.each([0, 1, 2, 3, 4, 5])('trial %i', () => {
+    const rows = int(1, 3);
+    const d = int(1, 4);
+    const [xb, xv] = strided([rows, d]);
+    const w = leaf([d], 0.3, 1);
+    const b = leaf([d]);
+    gradcheck((x: Tensor, a: Tensor) => F.rmsNorm(xv(x), a), [xb, w]);
+    gradcheck((x: Tensor, a: Tensor, c: Tensor) => F.layerNorm(xv(x), a, c), [xb, w, b]);
+
+    const c = int(1, 4);
+    const [lb, lv] = strided([rows, c]);
+    const targets = ids(Array.from({ length: rows }, () => int(0, c - 1)));
+    gradcheck((l: Tensor) => F.crossEntropy(lv(l), targets, { reduction: 'sum' }), [lb]);
+
+    const [bsz, t, ch, k] = [int(1, 2), int(1, 4), int(1, 3), int(1, 3)];
+    const cx = leaf([bsz, ch, t]); // read as [B, T, C] through a transpose
+    const cw = leaf([ch, k]);
+    gradcheck((x: Tensor, ww: Tensor) => F.causalConv1d(x.transpose(1, 2), ww), [cx, cw]);
+
+    const v = int(1, 4);
+    const table = leaf([d, v]); // read as [V, D] through a transpose
+    const lookup = ids(Array.from({ length: int(1, 5) }, () => int(0, v - 1)));
+    gradcheck((wt: Tensor) => F.embedding(lookup, wt.transpose(0, 1)), [table]);
+  });
+});
