@@ -8,16 +8,25 @@ import type { DType, TypedArray } from './dtype.js';
 import { itemSize } from './dtype.js';
 import type { Device } from './device.js';
 import { stats } from './memory-stats.js';
+import { giveBuffer } from './pool.js';
 
 export class Storage {
   /** Tracked tensors using this storage. */
   private refs = 0;
+  /** Autograd aliases holding the data for a backward. */
+  private aliasRefs = 0;
+  private recycled = false;
   readonly bytes: number;
 
+  /**
+   * @param poolable - the array was allocated by an op (not handed in by a user) and may be
+   *   recycled once no tracked tensor and no autograd alias uses it
+   */
   constructor(
     readonly data: TypedArray,
     readonly dtype: DType,
     readonly device: Device,
+    readonly poolable = false,
   ) {
     this.bytes = data.length * itemSize(dtype);
   }
@@ -29,6 +38,26 @@ export class Storage {
 
   /** A tracked tensor stopped using this storage. */
   release(): void {
-    if (this.refs > 0 && --this.refs === 0) stats.bytes -= this.bytes;
+    if (this.refs > 0 && --this.refs === 0) {
+      stats.bytes -= this.bytes;
+      this.maybeRecycle();
+    }
+  }
+
+  /** An autograd alias starts holding the data. */
+  retainAlias(): void {
+    this.aliasRefs++;
+  }
+
+  /** An autograd alias was released (its node ran backward). */
+  releaseAlias(): void {
+    if (this.aliasRefs > 0 && --this.aliasRefs === 0) this.maybeRecycle();
+  }
+
+  private maybeRecycle(): void {
+    if (this.poolable && !this.recycled && this.refs === 0 && this.aliasRefs === 0) {
+      this.recycled = true;
+      giveBuffer(this.data, this.dtype);
+    }
   }
 }

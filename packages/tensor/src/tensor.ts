@@ -174,7 +174,16 @@ export class Tensor implements ParamLike {
 
   /** An untracked alias over the same storage (used by the autograd graph to keep values). */
   alias(): Tensor {
+    this.storage.retainAlias();
     return new Tensor(this.storage, this.shape, this.strides, this.offset, false);
+  }
+
+  /** Releases an alias made by `alias()` (once; the storage may then be recycled). */
+  releaseAlias(): void {
+    if (!this.tracked && !this._disposed) {
+      this._disposed = true;
+      this.storage.releaseAlias();
+    }
   }
 
   toString(): string {

@@ -15,7 +15,7 @@ export function addInto(dst: Tensor, src: Tensor): void {
 
 /** A contiguous tracked copy of `t` as `dtype`. */
 export function cloneContiguous(t: Tensor, dtype: DType): Tensor {
-  const out = empty_(t.shape, dtype, t.device);
+  const out = empty_(t.shape, dtype, t.device, false);
   copyKernel(out.storage.data, t.shape, viewOf(t));
   return out;
 }
@@ -27,7 +27,7 @@ export function castTo(t: Tensor, dtype: DType): Tensor {
 
 /** A tensor of ones shaped like `t`. */
 export function onesLike(t: Tensor): Tensor {
-  const out = empty_(t.shape, t.dtype, t.device);
+  const out = empty_(t.shape, t.dtype, t.device, false);
   out.storage.data.fill(1);
   return out;
 }

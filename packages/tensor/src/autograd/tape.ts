@@ -172,6 +172,8 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
         if (!opts.retainGraph) {
           node.released = true;
           node.sources = [];
+          for (const list of [node.ctx.inputs, node.ctx.outputs, node.ctx.saved])
+            for (const t of list) t.releaseAlias();
           node.ctx = { ...node.ctx, inputs: [], outputs: [], saved: [] };
         }
       }

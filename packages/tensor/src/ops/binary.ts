@@ -38,7 +38,7 @@ export function binaryRaw(op: string, a: Tensor, b: Tensor, outDtype?: DType): T
   const dtype =
     outDtype ??
     (op === 'div' && a.dtype === 'int32' && b.dtype === 'int32' ? 'float32' : promote(a.dtype, b.dtype));
-  const out = empty_(shape, dtype, a.device);
+  const out = empty_(shape, dtype, a.device, false);
   binaryKernel(op, EXPR[op], out.storage.data, shape, viewOf(a, shape), viewOf(b, shape));
   return out;
 }

@@ -10,14 +10,24 @@ import { Storage } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import { broadcastStrides, contiguousStrides, numelOf } from '../shape.js';
 import type { StridedView } from '../kernels/elementwise.js';
+import { POOL_MIN_ELEMENTS, takeBuffer } from '../pool.js';
 
 /** A tensor operand or a JS number. */
 export type TensorOrNumber = Tensor | number;
 
-/** A fresh zero-filled contiguous tracked tensor. */
-export function empty_(shape: readonly number[], dtype: DType, device: Device = 'cpu'): Tensor {
-  const data = backendFor(device).allocate(dtype, numelOf(shape));
-  return new Tensor(new Storage(data, dtype, device), shape.slice(), contiguousStrides(shape), 0);
+/**
+ * A fresh contiguous tracked tensor, zero-filled unless `zero` is false (callers that overwrite
+ * every element pass false and may get a recycled buffer with stale contents).
+ */
+export function empty_(shape: readonly number[], dtype: DType, device: Device = 'cpu', zero = true): Tensor {
+  const n = numelOf(shape);
+  const data = device === 'cpu' ? takeBuffer(dtype, n, zero) : backendFor(device).allocate(dtype, n);
+  return new Tensor(
+    new Storage(data, dtype, device, n >= POOL_MIN_ELEMENTS),
+    shape.slice(),
+    contiguousStrides(shape),
+    0,
+  );
 }
 
 /** An untracked 0-d tensor holding `value` (kernel operand for scalars). */

@@ -38,7 +38,7 @@ export function reduceRaw(
   let dtype: DType = x.dtype;
   if (op === 'argmax' || op === 'argmin') dtype = 'int32';
   else if (x.dtype === 'int32' && (op === 'mean' || op === 'logsumexp' || op === 'var')) dtype = 'float32';
-  const out = empty_(outShapeOf(x.shape, dims, keepDim), dtype, x.device);
+  const out = empty_(outShapeOf(x.shape, dims, keepDim), dtype, x.device, false);
   reduceKernel(op, out.storage.data, x.storage.data, x.offset, x.shape, x.strides, dims, correction);
   return out;
 }

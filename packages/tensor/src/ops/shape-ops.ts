@@ -47,7 +47,7 @@ export function inferShape(
 
 /** Contiguous copy of `x` without recording. */
 export function contiguousRaw(x: Tensor): Tensor {
-  const out = empty_(x.shape, x.dtype, x.device);
+  const out = empty_(x.shape, x.dtype, x.device, false);
   copyKernel(out.storage.data, x.shape, viewOf(x));
   return out;
 }

@@ -16,7 +16,7 @@ import { reduceRaw } from './reduce.js';
 
 function softmaxRaw(x: Tensor, dim: number, log: boolean): Tensor {
   const src = x.isContiguous ? x : contiguousRaw(x);
-  const out = empty_(x.shape, x.dtype === 'int32' ? 'float32' : x.dtype, x.device);
+  const out = empty_(x.shape, x.dtype === 'int32' ? 'float32' : x.dtype, x.device, false);
   const a = src.storage.data;
   const base = src.offset;
   const o = out.storage.data;

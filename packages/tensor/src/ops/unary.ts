@@ -49,7 +49,7 @@ const KEEP_INT = new Set(['neg', 'abs', 'relu', 'clamp', 'square', 'sign', 'floo
 /** Runs a unary kernel without recording. */
 export function unaryRaw(op: string, x: Tensor, p0 = 0, p1 = 0, outDtype?: DType): Tensor {
   const dtype = outDtype ?? (x.dtype === 'int32' && !KEEP_INT.has(op) ? 'float32' : x.dtype);
-  const out = empty_(x.shape, dtype, x.device);
+  const out = empty_(x.shape, dtype, x.device, false);
   unaryKernel(op, EXPR[op], out.storage.data, x.shape, viewOf(x), p0, p1);
   return out;
 }

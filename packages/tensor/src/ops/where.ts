@@ -21,7 +21,7 @@ export function where(cond: Tensor, a: TensorOrNumber, b: TensorOrNumber): Tenso
   const B = typeof b === 'number' ? scalarOperand(b, scalarDType(b, dt), cond.device) : b;
   checkOperands('where', cond, A, B);
   const shape = broadcastShapes(broadcastShapes(cond.shape, A.shape, 'where'), B.shape, 'where');
-  const out = empty_(shape, promote(A.dtype, B.dtype), cond.device);
+  const out = empty_(shape, promote(A.dtype, B.dtype), cond.device, false);
   const sc = broadcastStrides(cond.shape, cond.strides, shape);
   const sa = broadcastStrides(A.shape, A.strides, shape);
   const sb = broadcastStrides(B.shape, B.strides, shape);
@@ -72,7 +72,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   checkOperands('to', x);
   assertDType(dtype, 'to');
   if (x.dtype === dtype) return x;
-  const out = empty_(x.shape, dtype, x.device);
+  const out = empty_(x.shape, dtype, x.device, false);
   copyKernel(out.storage.data, x.shape, viewOf(x));
   if (isFloat(dtype) && isFloat(x.dtype)) record('cast', [x], [out], { from: x.dtype });
   return out;

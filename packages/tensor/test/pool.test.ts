@@ -1,0 +1,54 @@
+// The buffer pool: recycled outputs never leak stale values into ops that need zeros, and data
+// an autograd graph saved stays intact until its backward has run, even after tidy disposed the
+// tensors and many same-size buffers were reused in between.
+import { describe, expect, it } from 'vitest';
+import * as T from '../src/index.js';
+import { assertClose } from '../src/index.js';
+import { poolStats, POOL_MIN_ELEMENTS } from '../src/pool.js';
+
+const N = POOL_MIN_ELEMENTS * 2;
+
+describe('buffer pool', () => {
+  it('reuses buffers of disposed op outputs; zero-needing ops get zeros', () => {
+    const x = T.full([N], 3);
+    const before = poolStats().hits;
+    for (let i = 0; i < 5; i++) x.exp().dispose();
+    expect(poolStats().hits).toBeGreaterThan(before);
+    // a recycled buffer full of e^3 must not show through pad's zero border
+    const junk = x.exp();
+    junk.dispose();
+    const p = x.narrow(0, 0, N - 2).pad([1, 1]);
+    const pd = p.dataSync();
+    expect(pd[0]).toBe(0);
+    expect(pd[N - 1]).toBe(0);
+    expect(pd[1]).toBe(3);
+    x.dispose();
+    p.dispose();
+  });
+  it('user arrays (fromTypedArray) are never recycled', () => {
+    const arr = new Float32Array(N).fill(2);
+    const t = T.fromTypedArray(arr);
+    t.dispose();
+    const others = Array.from({ length: 3 }, () => T.full([N], 5).mul(3));
+    expect(arr.every((v) => v === 2)).toBe(true);
+    others.forEach((o) => o.dispose());
+  });
+  it('graph-saved values survive tidy + heavy reuse until backward, then are recycled', () => {
+    T.manualSeed(3);
+    const w = T.randn([N], { dtype: 'float64' });
+    w.requiresGrad = true;
+    const c = T.randn([N], { dtype: 'float64' });
+    // reference gradient of sum(exp(w * c) * c)
+    const wd = w.dataSync();
+    const cd = c.dataSync();
+    const ref = Float64Array.from(wd, (v, i) => Math.exp(v * cd[i]) * cd[i] * cd[i]);
+    const loss = T.tidy(() => w.mul(c).exp().mul(c).sum());
+    // churn: many same-size buffers taken and returned, filled with other values
+    for (let i = 0; i < 10; i++) T.tidy(() => c.add(i).mul(1e6).exp());
+    const pooledBefore = poolStats().pooledBytes;
+    loss.backward();
+    assertClose('grad', ref, w.grad!, { rtol: 1e-12 });
+    expect(poolStats().pooledBytes).toBeGreaterThan(pooledBefore);
+    loss.dispose();
+  });
+});
