@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -13,6 +14,32 @@ namespace nl {
 namespace {
 
 constexpr int64_t kGrain = 1 << 15;
+
+// exp for float that the compiler can vectorise (Cephes expf: range reduction by ln 2 and a
+// degree-6 polynomial, ~1 ulp). Overflow gives +inf, underflow 0, NaN stays NaN.
+inline float pow2i(int32_t n) {  // 2^n for -126 <= n <= 127
+  const int32_t bits = (n + 127) << 23;
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+inline float vexp(float x) {
+  const float xc = x < -103.9720840454f ? -103.9720840454f : (x > 88.7228317261f ? 88.7228317261f : x);
+  float fx = std::floor(xc * 1.44269504088896341f + 0.5f);
+  const float r = xc - fx * 0.693359375f + fx * 2.12194440e-4f;
+  const float z = r * r;
+  float y = ((((1.9875691500E-4f * r + 1.3981999507E-3f) * r + 8.3334519073E-3f) * r + 4.1665795894E-2f) * r +
+             1.6666665459E-1f) * r + 5.0000001201E-1f;
+  y = y * z + r + 1.0f;
+  // scale by 2^n in two halves so n in [-150, 128] stays representable (denormals, near-overflow)
+  const int32_t n = static_cast<int32_t>(fx);
+  const int32_t h = n / 2;
+  y = y * pow2i(h) * pow2i(n - h);
+  y = x > 88.7228317261f ? std::numeric_limits<float>::infinity() : y;
+  y = x < -103.9720840454f ? 0.0f : y;
+  return x != x ? x : y;
+}
+inline double vexp(double x) { return std::exp(x); }
 
 // Calls body(outOffset, aOffset, bOffset, innerCount) for every innermost run in [begin, end) rows.
 template <typename Body>
@@ -114,14 +141,14 @@ void tensor_unary(UnaryOp op, const StridedShape& s, T* out, const T* a, const i
   switch (op) {
     case UnaryOp::Neg: return unary_loop(s, out, a, sa, [](T x) { return -x; });
     case UnaryOp::Abs: return unary_loop(s, out, a, sa, [](T x) { return std::abs(x); });
-    case UnaryOp::Exp: return unary_loop(s, out, a, sa, [](T x) { return std::exp(x); });
+    case UnaryOp::Exp: return unary_loop(s, out, a, sa, [](T x) { return vexp(x); });
     case UnaryOp::Log: return unary_loop(s, out, a, sa, [](T x) { return std::log(x); });
     case UnaryOp::Sqrt: return unary_loop(s, out, a, sa, [](T x) { return std::sqrt(x); });
     case UnaryOp::Rsqrt: return unary_loop(s, out, a, sa, [](T x) { return T(1) / std::sqrt(x); });
     case UnaryOp::Tanh: return unary_loop(s, out, a, sa, [](T x) { return std::tanh(x); });
-    case UnaryOp::Sigmoid: return unary_loop(s, out, a, sa, [](T x) { return T(1) / (T(1) + std::exp(-x)); });
+    case UnaryOp::Sigmoid: return unary_loop(s, out, a, sa, [](T x) { return T(1) / (T(1) + vexp(-x)); });
     case UnaryOp::Relu: return unary_loop(s, out, a, sa, [](T x) { return x < T(0) ? T(0) : x; });
-    case UnaryOp::Silu: return unary_loop(s, out, a, sa, [](T x) { return x / (T(1) + std::exp(-x)); });
+    case UnaryOp::Silu: return unary_loop(s, out, a, sa, [](T x) { return x / (T(1) + vexp(-x)); });
     case UnaryOp::Gelu:
       return unary_loop(s, out, a, sa, [](T x) {
         return static_cast<T>(0.5 * double(x) * (1.0 + std::erf(double(x) * 0.7071067811865476)));
@@ -157,17 +184,40 @@ void tensor_reduce_rows(RowReduceOp op, int64_t rows, int64_t n, T* out, const T
         const bool is_max = op == RowReduceOp::Max;
         T best = x[0];
         bool nan = false;
+        // 16 independent lanes so the compiler vectorises the max/min and the NaN check
+        T lane[16];
+        bool lnan[16];
+        for (int k = 0; k < 16; ++k) {
+          lane[k] = best;
+          lnan[k] = false;
+        }
+        int64_t i = 0;
         if (is_max) {
-          for (int64_t i = 0; i < n; ++i) {
+          for (; i + 16 <= n; i += 16)
+            for (int k = 0; k < 16; ++k) {
+              const T v = x[i + k];
+              lane[k] = v > lane[k] ? v : lane[k];
+              lnan[k] |= v != v;
+            }
+          for (; i < n; ++i) {
             best = x[i] > best ? x[i] : best;
             nan |= x[i] != x[i];
           }
+          for (int k = 0; k < 16; ++k) best = lane[k] > best ? lane[k] : best;
         } else {
-          for (int64_t i = 0; i < n; ++i) {
+          for (; i + 16 <= n; i += 16)
+            for (int k = 0; k < 16; ++k) {
+              const T v = x[i + k];
+              lane[k] = v < lane[k] ? v : lane[k];
+              lnan[k] |= v != v;
+            }
+          for (; i < n; ++i) {
             best = x[i] < best ? x[i] : best;
             nan |= x[i] != x[i];
           }
+          for (int k = 0; k < 16; ++k) best = lane[k] < best ? lane[k] : best;
         }
+        for (int k = 0; k < 16; ++k) nan |= lnan[k];
         if (nan) best = std::numeric_limits<T>::quiet_NaN();
         out[r] = best;
       }
@@ -210,12 +260,12 @@ void tensor_softmax_rows(bool log, int64_t rows, int64_t n, T* out, const T* a) 
       if (m == -std::numeric_limits<T>::infinity()) m = T(0);
       double z = 0;
       if (log) {
-        for (int64_t i = 0; i < n; ++i) z += static_cast<double>(std::exp(x[i] - m));
+        for (int64_t i = 0; i < n; ++i) z += static_cast<double>(vexp(x[i] - m));
         const T lz = static_cast<T>(static_cast<double>(m) + std::log(z));
         for (int64_t i = 0; i < n; ++i) y[i] = x[i] - lz;
       } else {
         for (int64_t i = 0; i < n; ++i) {
-          y[i] = std::exp(x[i] - m);
+          y[i] = vexp(x[i] - m);
           z += static_cast<double>(y[i]);
         }
         const T inv = static_cast<T>(1.0 / z);

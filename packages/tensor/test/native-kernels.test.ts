@@ -119,6 +119,34 @@ describe('native elementwise kernels (large tensors)', () => {
   }
 });
 
+describe('native float32 exp (vectorised polynomial)', () => {
+  it('is within 2 ulp over [-87, 88] and handles overflow, underflow, infinities and NaN', () => {
+    const n = 100_000;
+    const x = T.linspace(-87, 88, n);
+    const xs = x.dataSync();
+    const got = x.exp().dataSync();
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = Math.exp(xs[i]);
+      const ulp = Math.abs(Math.fround(ref) - Math.fround(ref * (1 + 2 ** -23))) || 1e-45;
+      worst = Math.max(worst, Math.abs(got[i] - ref) / ulp);
+    }
+    expect(worst).toBeLessThan(2.5);
+    const edge = new Float32Array(1024).fill(0);
+    edge.set([89, 1000, Infinity, -Infinity, -104, -200, NaN, 0, -87.5, 88.7]);
+    const e = T.fromTypedArray(edge).exp().dataSync();
+    expect(Array.from(e.subarray(0, 4))).toEqual([Infinity, Infinity, Infinity, 0]);
+    expect(e[4]).toBe(0);
+    expect(e[5]).toBe(0);
+    expect(Number.isNaN(e[6])).toBe(true);
+    expect(e[7]).toBe(1);
+    assertClose('near underflow', [Math.exp(-87.5), Math.exp(88.7)], [e[8], e[9]], {
+      rtol: 1e-5,
+      atol: 1e-44,
+    });
+  });
+});
+
 describe('native column sums and softmax rows', () => {
   for (const dtype of ['float32', 'float64'] as const) {
     const t = dtype === 'float32' ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 1e-12, atol: 1e-14 };
