@@ -180,45 +180,23 @@ void tensor_reduce_rows(RowReduceOp op, int64_t rows, int64_t n, T* out, const T
         for (; i < n; ++i) sum += static_cast<double>(x[i]);
         out[r] = static_cast<T>(op == RowReduceOp::Mean ? sum / static_cast<double>(n) : sum);
       } else {
-        // branchless so it vectorises; NaN anywhere in the row wins
+        // 16 independent lanes so the compiler vectorises; a NaN sticks in its lane and wins
         const bool is_max = op == RowReduceOp::Max;
-        T best = x[0];
-        bool nan = false;
-        // 16 independent lanes so the compiler vectorises the max/min and the NaN check
         T lane[16];
-        bool lnan[16];
-        for (int k = 0; k < 16; ++k) {
-          lane[k] = best;
-          lnan[k] = false;
-        }
+        for (int k = 0; k < 16; ++k) lane[k] = x[0];
         int64_t i = 0;
         if (is_max) {
           for (; i + 16 <= n; i += 16)
-            for (int k = 0; k < 16; ++k) {
-              const T v = x[i + k];
-              lane[k] = v > lane[k] ? v : lane[k];
-              lnan[k] |= v != v;
-            }
-          for (; i < n; ++i) {
-            best = x[i] > best ? x[i] : best;
-            nan |= x[i] != x[i];
-          }
-          for (int k = 0; k < 16; ++k) best = lane[k] > best ? lane[k] : best;
+            for (int k = 0; k < 16; ++k) lane[k] = (x[i + k] > lane[k] || x[i + k] != x[i + k]) ? x[i + k] : lane[k];
+          for (; i < n; ++i) lane[0] = (x[i] > lane[0] || x[i] != x[i]) ? x[i] : lane[0];
+          for (int k = 1; k < 16; ++k) lane[0] = (lane[k] > lane[0] || lane[k] != lane[k]) ? lane[k] : lane[0];
         } else {
           for (; i + 16 <= n; i += 16)
-            for (int k = 0; k < 16; ++k) {
-              const T v = x[i + k];
-              lane[k] = v < lane[k] ? v : lane[k];
-              lnan[k] |= v != v;
-            }
-          for (; i < n; ++i) {
-            best = x[i] < best ? x[i] : best;
-            nan |= x[i] != x[i];
-          }
-          for (int k = 0; k < 16; ++k) best = lane[k] < best ? lane[k] : best;
+            for (int k = 0; k < 16; ++k) lane[k] = (x[i + k] < lane[k] || x[i + k] != x[i + k]) ? x[i + k] : lane[k];
+          for (; i < n; ++i) lane[0] = (x[i] < lane[0] || x[i] != x[i]) ? x[i] : lane[0];
+          for (int k = 1; k < 16; ++k) lane[0] = (lane[k] < lane[0] || lane[k] != lane[k]) ? lane[k] : lane[0];
         }
-        for (int k = 0; k < 16; ++k) nan |= lnan[k];
-        if (nan) best = std::numeric_limits<T>::quiet_NaN();
+        const T best = lane[0];
         out[r] = best;
       }
     }
@@ -247,29 +225,40 @@ void tensor_softmax_rows(bool log, int64_t rows, int64_t n, T* out, const T* a) 
     for (int64_t r = r0; r < r1; ++r) {
       const T* __restrict x = a + r * n;
       T* __restrict y = out + r * n;
-      T m = -std::numeric_limits<T>::infinity();
-      bool nan = false;
-      for (int64_t i = 0; i < n; ++i) {
-        if (x[i] != x[i]) nan = true;
-        m = x[i] > m ? x[i] : m;
-      }
-      if (nan) {
-        for (int64_t i = 0; i < n; ++i) y[i] = std::numeric_limits<T>::quiet_NaN();
+      // max with 16 NaN-sticky lanes (vectorises), then exp and a sum in 8 double lanes
+      T lane[16];
+      for (int k = 0; k < 16; ++k) lane[k] = -std::numeric_limits<T>::infinity();
+      int64_t i = 0;
+      for (; i + 16 <= n; i += 16)
+        for (int k = 0; k < 16; ++k) lane[k] = (x[i + k] > lane[k] || x[i + k] != x[i + k]) ? x[i + k] : lane[k];
+      for (; i < n; ++i) lane[0] = (x[i] > lane[0] || x[i] != x[i]) ? x[i] : lane[0];
+      T m = lane[0];
+      for (int k = 1; k < 16; ++k) m = (lane[k] > m || lane[k] != lane[k]) ? lane[k] : m;
+      if (m != m) {
+        for (int64_t j = 0; j < n; ++j) y[j] = std::numeric_limits<T>::quiet_NaN();
         continue;
       }
       if (m == -std::numeric_limits<T>::infinity()) m = T(0);
-      double z = 0;
-      if (log) {
-        for (int64_t i = 0; i < n; ++i) z += static_cast<double>(vexp(x[i] - m));
-        const T lz = static_cast<T>(static_cast<double>(m) + std::log(z));
-        for (int64_t i = 0; i < n; ++i) y[i] = x[i] - lz;
-      } else {
-        for (int64_t i = 0; i < n; ++i) {
-          y[i] = vexp(x[i] - m);
-          z += static_cast<double>(y[i]);
+      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      i = 0;
+      for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; ++k) {
+          const T e = vexp(x[i + k] - m);
+          if (!log) y[i + k] = e;
+          acc[k] += static_cast<double>(e);
         }
+      double z = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+      for (; i < n; ++i) {
+        const T e = vexp(x[i] - m);
+        if (!log) y[i] = e;
+        z += static_cast<double>(e);
+      }
+      if (log) {
+        const T lz = static_cast<T>(static_cast<double>(m) + std::log(z));
+        for (int64_t j = 0; j < n; ++j) y[j] = x[j] - lz;
+      } else {
         const T inv = static_cast<T>(1.0 / z);
-        for (int64_t i = 0; i < n; ++i) y[i] *= inv;
+        for (int64_t j = 0; j < n; ++j) y[j] *= inv;
       }
     }
   });
