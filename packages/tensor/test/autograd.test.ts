@@ -135,3 +135,29 @@ describe('autograd engine', () => {
     expect(T.tensor([1.7, -1.7]).to('int32').toArray()).toEqual([1, -1]);
   });
 });
+
+describe('backward frees gradients as it goes', () => {
+  it('live tensors during a 300-op chain backward stay near the frontier, not the chain length', () => {
+    let during = -1;
+    const probe = T.defineOp({
+      name: 'test.memoryProbe',
+      forward: (_c, [x]) => x.mul(1),
+      backward: (_c, [g]) => {
+        during = T.memory().numTensors;
+        return [g];
+      },
+    });
+    const x = T.ones([64], { requiresGrad: true, dtype: 'float64' });
+    const before = T.memory().numTensors;
+    const loss = T.tidy(() => {
+      let y = probe([x]) as T.Tensor;
+      for (let i = 0; i < 300; i++) y = y.mul(1.001).add(0.5);
+      return y.sum();
+    });
+    loss.backward();
+    expect(during).toBeGreaterThan(0);
+    expect(during - before).toBeLessThan(30);
+    assertClose('grad', new Float64Array(64).fill(1.001 ** 300), x.grad!, { rtol: 1e-12 });
+    loss.dispose();
+  });
+});

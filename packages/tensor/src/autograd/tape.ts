@@ -134,19 +134,35 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
       }
       const nodes = collectNodes(root.node);
       const grads = new Map<Node, (Tensor | null)[]>();
+      // Gradients are freed as soon as no pending slot holds them (only tensors this backward
+      // created: ids >= firstId), so peak memory tracks the live frontier, not the whole graph.
+      const firstId = seed.id;
+      const held = new Map<Tensor, number>();
+      const hold = (t: Tensor) => held.set(t, (held.get(t) ?? 0) + 1);
+      const unhold = (t: Tensor) => {
+        const c = (held.get(t) ?? 1) - 1;
+        if (c > 0) held.set(t, c);
+        else {
+          held.delete(t);
+          if (t.id >= firstId) t.dispose();
+        }
+      };
       const init = new Array<Tensor | null>(root.node.outputShapes.length).fill(null);
       init[root.outputIndex] = seed;
+      hold(seed);
       grads.set(root.node, init);
       for (const node of nodes) {
         const gOut = grads.get(node);
         grads.delete(node);
         if (gOut === undefined || gOut.every((g) => g === null)) continue;
-        const gIn = gradRule(node.op)(node.ctx, gOut);
+        // the rule's temporaries are freed right away; its results move to this scope
+        const gIn = tidy(() => gradRule(node.op)(node.ctx, gOut));
         if (gIn.length !== node.sources.length) {
           throw new Error(
             `backward of '${node.op}' returned ${gIn.length} gradients for ${node.sources.length} inputs`,
           );
         }
+        const used: Tensor[] = [];
         for (let i = 0; i < node.sources.length; i++) {
           const src = node.sources[i];
           let g = gIn[i];
@@ -156,7 +172,11 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
               `backward of '${node.op}': gradient for input ${i} has shape ${fmtShape(g.shape)}, expected ${fmtShape(node.inputShapes[i])}`,
             );
           }
-          if (g.dtype !== node.inputDtypes[i]) g = castTo(g, src.dtype);
+          if (g.dtype !== node.inputDtypes[i]) {
+            used.push(g);
+            g = castTo(g, src.dtype);
+          }
+          used.push(g);
           if (src.node === null) {
             accumulateLeaf(src, g);
           } else {
@@ -166,8 +186,16 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
               grads.set(src.node, slot);
             }
             const prev = slot[src.outputIndex];
-            slot[src.outputIndex] = prev === null ? g : addSame(prev, g);
+            const next = prev === null ? g : addSame(prev, g);
+            slot[src.outputIndex] = next;
+            hold(next);
+            if (prev !== null) unhold(prev);
           }
+        }
+        for (const g of gOut) if (g !== null) unhold(g);
+        // results that went only into leaves (accumulated by copy) or nowhere are done too
+        for (const g of [...used, ...gIn]) {
+          if (g !== null && g !== undefined && !held.has(g) && g.id >= firstId) g.dispose();
         }
         if (!opts.retainGraph) {
           node.released = true;
