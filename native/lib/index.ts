@@ -108,6 +108,7 @@ export interface NativeBinding {
     dk: number,
     dv: number,
     chunkSize: number,
+    snapshot?: boolean,
   ): void;
   /** Gated delta rule backward: writes dq, dk, dv, dAlpha, dBeta, dS0. */
   deltaRuleBackward(
@@ -131,6 +132,7 @@ export interface NativeBinding {
     dkSize: number,
     dvSize: number,
     chunkSize: number,
+    snapshot?: boolean,
   ): void;
   /** Titans linear memory forward, mini-batch chunks (native/src/binding/memory_titans.cc). */
   titansLinearForward(

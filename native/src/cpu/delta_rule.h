@@ -1,6 +1,7 @@
 // Gated delta rule (exact tiling), fused chunked CPU kernels.
 //
 //   S_t = a_t (I - b_t k_t k_t^T) S_{t-1} + b_t k_t v_t^T,   o_t = S_t^T q_t     (fla convention)
+//   (with d.snapshot: v_t - a_t S_xi^T k_t in place of v_t, S_xi = state at the chunk start)
 // Layouts (row-major): q, k [B, T, H, Dk]; v, o [B, T, H, Dv]; alpha, beta [B, T, H];
 // states [B, H, Dk, Dv]. Gates are the decay a and write strength b themselves (not log a).
 //
@@ -16,6 +17,10 @@ namespace nl {
 
 struct DeltaRuleDims {
   int64_t batch = 0, seq = 0, heads = 0, dk = 0, dv = 0, chunk = 64;
+  // Snapshot correction (Hope's l2 rule at the chunk-start state, nested-learning.md §4.3): each
+  // value becomes v_t - a_t S_xi^T k_t with S_xi the state at the start of t's chunk. The result
+  // then depends on `chunk` (mini-batch semantics) instead of being an exact tiling.
+  bool snapshot = false;
 };
 
 // s0 may be null (zeros). o: [B, T, H, Dv], state_out: [B, H, Dk, Dv].

@@ -15,6 +15,7 @@
 //   dK += dKS S0^T;  dS0 = e_L dS + Q^T diag(e) dO + K^T dKS
 // and the gates from de and dG without divisions (so a = 0 is exact):
 //   da_s = sum_{i>=s} G_is ( de_i e_{s-1} + sum_{m<s} dG_im G_{s-1,m} )
+// With the snapshot correction c_i = e_i + a_i and da_i gains -b_i dR_i.KS_i directly.
 // Memory: N boundary states plus O(C^2 + C D + D^2) scratch per thread.
 #include <algorithm>
 #include <vector>
@@ -38,12 +39,12 @@ struct Work {
     for (auto* v : {&V, &KS, &QS, &D, &dO, &dD, &dR, &dX}) v->resize(C * dv);
     Dt.resize(dv * C);
     for (auto* v : {&Gam, &KK, &QK, &dG, &M1, &M2}) v->resize(C * C);
-    for (auto* v : {&e, &de, &al, &be, &dbe}) v->resize(C);
+    for (auto* v : {&e, &de, &al, &be, &dbe, &dal_direct}) v->resize(C);
     for (auto* v : {&S, &S0t, &dSt, &dSacc}) v->resize(dk * dv);
   }
   std::vector<F> boundary, fwd_scratch;
   std::vector<F> K, Q, dKc, dQc, DdSt, Kt, Qt, V, KS, QS, D, dO, dD, dR, dX, Dt, Gam, KK, QK, dG, M1, M2;
-  std::vector<F> e, de, al, be, dbe, S, S0t, dSt, dSacc;
+  std::vector<F> e, de, al, be, dbe, dal_direct, S, S0t, dSt, dSacc;
 };
 
 // One chunk [t0, t0+L) of one (b, h). S0: state at the chunk start; dS: dL/dS_L in, dL/dS0 out.
@@ -60,6 +61,7 @@ void chunk_backward(const DeltaRuleDims& d, int64_t b, int64_t h, int64_t t0, in
   F *dR = w.dR.data(), *dX = w.dX.data(), *Dt = w.Dt.data(), *Gam = w.Gam.data(), *KK = w.KK.data();
   F *QK = w.QK.data(), *dG = w.dG.data(), *M1 = w.M1.data(), *M2 = w.M2.data(), *e = w.e.data();
   F *de = w.de.data(), *al = w.al.data(), *be = w.be.data(), *dbe = w.dbe.data(), *S0t = w.S0t.data();
+  F* dal_direct = w.dal_direct.data();
   F *dSt = w.dSt.data(), *dSacc = w.dSacc.data(), *dKc = w.dKc.data(), *dQc = w.dQc.data(), *DdSt = w.DdSt.data();
   // ---- recompute the chunk's forward quantities
   for (int64_t i = 0; i < L; ++i) {
@@ -88,7 +90,8 @@ void chunk_backward(const DeltaRuleDims& d, int64_t b, int64_t h, int64_t t0, in
   matmul<F>(L, dv, dk, Q, dk, S0, dv, QS, dv, false);
   for (int64_t i = 0; i < L; ++i) {
     F* di = D + i * dv;
-    for (int64_t j = 0; j < dv; ++j) di[j] = be[i] * (V[i * dv + j] - e[i] * KS[i * dv + j]);
+    const F ci = d.snapshot ? e[i] + al[i] : e[i];
+    for (int64_t j = 0; j < dv; ++j) di[j] = be[i] * (V[i * dv + j] - ci * KS[i * dv + j]);
     for (int64_t m = 0; m < i; ++m) memvec::axpy(dv, -be[i] * Gam[i * C + m] * KK[i * C + m], D + m * dv, di);
   }
   transpose<F>(L, dv, D, dv, Dt, C);
@@ -149,21 +152,23 @@ void chunk_backward(const DeltaRuleDims& d, int64_t b, int64_t h, int64_t t0, in
     }
   }
   matmul<F>(L, dk, L, M2, C, K, dk, dKc, dk, true);  // dK += (dKK + dKK^T) K
-  // ---- R_i = b_i (v_i - e_i KS_i)
+  // ---- R_i = b_i (v_i - c_i KS_i), c_i = e_i (+ a_i with the snapshot correction)
   for (int64_t i = 0; i < L; ++i) {
     const F* ri = dR + i * dv;
     const F* ksi = KS + i * dv;
+    const F ci = d.snapshot ? e[i] + al[i] : e[i];
     F sv = 0, sks = 0;
     for (int64_t j = 0; j < dv; ++j) {
-      sv += ri[j] * (V[i * dv + j] - e[i] * ksi[j]);
+      sv += ri[j] * (V[i * dv + j] - ci * ksi[j]);
       sks += ri[j] * ksi[j];
     }
     dbe[i] += sv;
     de[i] -= be[i] * sks;
+    dal_direct[i] = d.snapshot ? -be[i] * sks : F(0);
     F* dvi = dv_out + ((b * T + t0 + i) * H + h) * dv;
     for (int64_t j = 0; j < dv; ++j) {
       dvi[j] = be[i] * ri[j];
-      dX[i * dv + j] = -be[i] * e[i] * ri[j];  // dKS
+      dX[i * dv + j] = -be[i] * ci * ri[j];  // dKS
     }
   }
   matmul<F>(L, dk, dv, dX, dv, S0t, dk, dKc, dk, true);  // dK += dKS S0^T
@@ -182,7 +187,7 @@ void chunk_backward(const DeltaRuleDims& d, int64_t b, int64_t h, int64_t t0, in
       acc += Gam[i * C + s] * inner;
     }
     const int64_t row = (b * T + t0 + s) * H + h;
-    dalpha[row] = acc;
+    dalpha[row] = acc + dal_direct[s];
     dbeta[row] = dbe[s];
     std::copy(dQc + s * dk, dQc + (s + 1) * dk, dq_out + row * dk);
     std::copy(dKc + s * dk, dKc + (s + 1) * dk, dk_out + row * dk);

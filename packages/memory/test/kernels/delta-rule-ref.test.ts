@@ -122,3 +122,57 @@ describe('deltaRuleBackwardReference', () => {
     assertClose('dS0', g.dS0, finiteDiff(loss, x.s0!), tol);
   });
 });
+
+describe('deltaRule reference with the snapshot correction', () => {
+  it('C = 1 equals the plain rule with v − α S_{t−1}ᵀ k written literally', () => {
+    const x = makeInputs(31, 1, 6, 2, 3, 4);
+    const got = deltaRuleReference(x, { snapshot: true, chunkSize: 1 });
+    // literal: with the snapshot at every token, δ = β(v − α a − α a) = β(v − 2α a)
+    const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
+    const S = Float64Array.from(x.s0!.subarray(0, dk * dv));
+    const o: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const row = t * H; // head 0
+      const a = new Float64Array(dv);
+      for (let i = 0; i < dk; i++) for (let j = 0; j < dv; j++) a[j] += S[i * dv + j] * x.k[row * dk + i];
+      for (let i = 0; i < dk; i++)
+        for (let j = 0; j < dv; j++) {
+          const d = x.beta[row] * (x.v[row * dv + j] - 2 * x.alpha[row] * a[j]);
+          S[i * dv + j] = x.alpha[row] * S[i * dv + j] + x.k[row * dk + i] * d;
+        }
+      for (let j = 0; j < dv; j++) {
+        let s = 0;
+        for (let i = 0; i < dk; i++) s += S[i * dv + j] * x.q[row * dk + i];
+        o.push(s);
+      }
+    }
+    const got0: number[] = [];
+    for (let t = 0; t < T; t++) for (let j = 0; j < dv; j++) got0.push(got.o[t * H * dv + j]);
+    assertClose('o head 0', got0, o, { atol: 1e-13, ratio: 0 });
+    expect(B).toBe(1);
+  });
+
+  it.each([
+    ['C3-T7', 3, 7],
+    ['C1-T4', 1, 4],
+    ['C8-T5', 8, 5],
+  ])('backward matches central finite differences (%s)', (_id, C, T) => {
+    const x = makeInputs(40 + T, 2, T, 2, 3, 4);
+    const opts = { snapshot: true, chunkSize: C };
+    const r = rng(98);
+    const wO = randArray(x.v.length, r);
+    const wS = randArray(x.s0!.length, r);
+    const loss = () => {
+      const y = deltaRuleReference(x, opts);
+      return dot(wO, y.o) + dot(wS, y.state);
+    };
+    const g = deltaRuleBackwardReference(x, { dO: wO, dState: wS }, opts);
+    const tol = { atol: 1e-7, ratio: 1e-8 };
+    assertClose('dq', g.dq, finiteDiff(loss, x.q), tol);
+    assertClose('dk', g.dk, finiteDiff(loss, x.k), tol);
+    assertClose('dv', g.dv, finiteDiff(loss, x.v), tol);
+    assertClose('dAlpha', g.dAlpha, finiteDiff(loss, x.alpha), tol);
+    assertClose('dBeta', g.dBeta, finiteDiff(loss, x.beta), tol);
+    assertClose('dS0', g.dS0, finiteDiff(loss, x.s0!), tol);
+  });
+});

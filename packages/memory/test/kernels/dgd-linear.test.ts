@@ -71,3 +71,48 @@ describe('dgdLinear', () => {
     expect(() => dgdLinearForward(x)).toThrow(/nl\.dgdLinearForward: alpha must be non-zero/);
   });
 });
+
+describe('dgdLinear with the gradient at the chunk-start memory (Hope, §4.3)', () => {
+  it.each([1, 4, 16])('fused (snapshot period %i) equals the literal recurrence', (C) => {
+    const x = makeInputs(50 + C, 2, 37, 2, 6, 5);
+    const opts = { gradientAt: 'snapshot' as const, chunkSize: C };
+    const want = dgdLinearReference(x, opts);
+    const got = dgdLinearForward(x, opts);
+    assertClose('o', got.o, want.o, { atol: 1e-11, ratio: 1e-12 });
+    assertClose('w', got.w, want.w, { atol: 1e-11, ratio: 1e-12 });
+  });
+
+  it('C = 1 snapshot is the current-state rule', () => {
+    const x = makeInputs(61, 1, 12, 2, 4, 3);
+    const a = dgdLinearReference(x, { gradientAt: 'snapshot', chunkSize: 1 });
+    const b = dgdLinearReference(x);
+    assertClose('o', a.o, b.o, { atol: 1e-13, ratio: 0 });
+  });
+
+  it('gradients match central finite differences of the literal recurrence', () => {
+    const x = makeInputs(7, 1, 10, 2, 3, 4);
+    const opts = { gradientAt: 'snapshot' as const, chunkSize: 4 };
+    const r = rng(8);
+    const wO = randArray(x.v.length, r);
+    const wW = randArray(x.w0!.length, r);
+    const loss = () => {
+      const y = dgdLinearReference(x, opts);
+      return dot(wO, y.o) + dot(wW, y.w);
+    };
+    const g = dgdLinearBackward(x, { dO: wO, dW: wW }, opts);
+    const tol = { atol: 1e-7, ratio: 1e-8 };
+    assertClose('dq', g.dq, finiteDiff(loss, x.q), tol);
+    assertClose('dk', g.dk, finiteDiff(loss, x.k), tol);
+    assertClose('dv', g.dv, finiteDiff(loss, x.v), tol);
+    assertClose('dAlpha', g.dAlpha, finiteDiff(loss, x.alpha), tol);
+    assertClose('dEta', g.dEta, finiteDiff(loss, x.eta), tol);
+    assertClose('dW0', g.dW0, finiteDiff(loss, x.w0!), tol);
+  });
+
+  it('rejects an unknown gradientAt', () => {
+    const x = makeInputs(9, 1, 3, 1, 2, 2);
+    expect(() => dgdLinearForward(x, { gradientAt: 'later' as never })).toThrow(
+      /gradientAt must be 'current' or 'snapshot'/,
+    );
+  });
+});

@@ -1,25 +1,24 @@
 /**
  * Gated delta rule — the fused native kernels (WY/UT chunked forward; backward with chunk-boundary
  * recompute), typed over Float32Array or Float64Array. Exact tiling: results do not depend on
- * `chunkSize` beyond rounding. The maths and gate conventions are in types.ts.
+ * `chunkSize` beyond rounding — unless `snapshot` is set (mini-batch semantics, see types.ts).
  */
 import { native } from '@nl/native';
 import { allocLike } from '../alloc.js';
-import { checkChunkSize, checkSameDtype, type FloatArray } from '../shape.js';
+import { checkSameDtype, type FloatArray } from '../shape.js';
 import {
   checkDeltaRuleGradOutputs,
   checkDeltaRuleInputs,
+  deltaRuleOptions,
+  type DeltaRuleOptions,
   type DeltaRuleGradOutputs,
   type DeltaRuleGrads,
   type DeltaRuleInputs,
   type DeltaRuleOutputs,
 } from './types.js';
 
-/** Options of the fused delta-rule kernels. */
-export interface DeltaRuleKernelOptions {
-  /** Tokens per chunk of the WY/UT form (default 64). Does not change the result. */
-  chunkSize?: number;
-}
+/** Options of the fused delta-rule kernels (same as the reference's). */
+export type DeltaRuleKernelOptions = DeltaRuleOptions;
 
 /**
  * Fused gated-delta-rule forward on the CPU (threaded over batch × heads).
@@ -35,14 +34,29 @@ export function deltaRuleForward<A extends FloatArray>(
   opts: DeltaRuleKernelOptions = {},
 ): DeltaRuleOutputs<A> {
   const op = 'deltaRuleForward';
-  const chunkSize = opts.chunkSize ?? 64;
-  checkChunkSize(op, chunkSize);
+  const { chunkSize, snapshot } = deltaRuleOptions(op, opts);
   checkDeltaRuleInputs(op, x);
   checkSameDtype(op, { q: x.q, k: x.k, v: x.v, alpha: x.alpha, beta: x.beta, s0: x.s0 });
   const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
   const o = allocLike(x.q, B * T * H * dv);
   const state = allocLike(x.q, B * H * dk * dv);
-  native.deltaRuleForward(x.q, x.k, x.v, x.alpha, x.beta, x.s0 ?? null, o, state, B, T, H, dk, dv, chunkSize);
+  native.deltaRuleForward(
+    x.q,
+    x.k,
+    x.v,
+    x.alpha,
+    x.beta,
+    x.s0 ?? null,
+    o,
+    state,
+    B,
+    T,
+    H,
+    dk,
+    dv,
+    chunkSize,
+    snapshot,
+  );
   return { o, state };
 }
 
@@ -60,8 +74,7 @@ export function deltaRuleBackward<A extends FloatArray>(
   opts: DeltaRuleKernelOptions = {},
 ): DeltaRuleGrads<A> {
   const op = 'deltaRuleBackward';
-  const chunkSize = opts.chunkSize ?? 64;
-  checkChunkSize(op, chunkSize);
+  const { chunkSize, snapshot } = deltaRuleOptions(op, opts);
   checkDeltaRuleInputs(op, x);
   checkDeltaRuleGradOutputs(op, x.shape, g);
   checkSameDtype(op, {
@@ -104,6 +117,7 @@ export function deltaRuleBackward<A extends FloatArray>(
     dk,
     dv,
     chunkSize,
+    snapshot,
   );
   return out;
 }

@@ -7,12 +7,16 @@
  *   dα  = ⟨S_{t−1}, G⟩ − β ⟨dδ, a⟩  dk = G δ + S_{t−1} da        dδ = Gᵀ k
  *   dβ  = ⟨dδ, v − α a⟩             dv = β dδ                     da = −α β dδ
  *   dL/dS_{t−1} = α G + k daᵀ
+ * With the snapshot correction the written value is v − α S_ξᵀ k (S_ξ = chunk-start state), so
+ * also dα −= ⟨dv, S_ξᵀ k⟩, dk −= α S_ξ dv, and dL/dS_ξ −= α k dvᵀ joins G at the chunk start.
  * States are recomputed forward and kept for one (batch, head) at a time: (T+1)·Dk·Dv floats.
  */
-import { deltaRuleStep } from './ref.js';
+import { deltaRuleStep, effectiveValue } from './ref.js';
 import {
   checkDeltaRuleGradOutputs,
   checkDeltaRuleInputs,
+  deltaRuleOptions,
+  type DeltaRuleOptions,
   type DeltaRuleGradOutputs,
   type DeltaRuleGrads,
   type DeltaRuleInputs,
@@ -23,13 +27,16 @@ import {
  *
  * @param x the forward inputs (see {@link DeltaRuleInputs})
  * @param g dO [B, T, H, Dv] and optional dState [B, H, Dk, Dv]
+ * @param opts the forward's snapshot and chunkSize
  * @returns dq, dk [B, T, H, Dk]; dv [B, T, H, Dv]; dAlpha, dBeta [B, T, H]; dS0 [B, H, Dk, Dv]
  */
 export function deltaRuleBackwardReference(
   x: DeltaRuleInputs,
   g: DeltaRuleGradOutputs,
+  opts: DeltaRuleOptions = {},
 ): DeltaRuleGrads<Float64Array> {
   const op = 'deltaRuleBackward';
+  const { chunkSize: C, snapshot } = deltaRuleOptions(op, opts);
   checkDeltaRuleInputs(op, x);
   checkDeltaRuleGradOutputs(op, x.shape, g);
   const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
@@ -50,6 +57,9 @@ export function deltaRuleBackwardReference(
   const dDelta = new Float64Array(dv);
   const da = new Float64Array(dv);
   const G = new Float64Array(n); // dL/dS_t
+  const vEff = new Float64Array(dv);
+  const u = new Float64Array(dv); // S_ξᵀ k
+  const dSnap = new Float64Array(n); // dL/dS_ξ of the current chunk
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const sOff = (b * H + h) * n;
@@ -61,16 +71,21 @@ export function deltaRuleBackwardReference(
         const row = (b * T + t) * H + h;
         const next = states.subarray((t + 1) * n, (t + 2) * n);
         next.set(states.subarray(t * n, (t + 1) * n));
-        deltaRuleStep(next, k, row * dk, v, row * dv, alpha[row], beta[row], dk, dv, a, delta);
+        const snap = snapshot ? states.subarray((t - (t % C)) * n, (t - (t % C) + 1) * n) : null;
+        const [vv, vo] = effectiveValue(v, row * dv, snap, k, row * dk, alpha[row], dk, dv, vEff);
+        deltaRuleStep(next, k, row * dk, vv, vo, alpha[row], beta[row], dk, dv, a, delta);
       }
       // Reverse.
       if (g.dState) for (let i = 0; i < n; i++) G[i] = g.dState[sOff + i];
       else G.fill(0);
+      dSnap.fill(0);
       for (let t = T - 1; t >= 0; t--) {
         const row = (b * T + t) * H + h;
         const qo = row * dk,
-          ko = row * dk,
-          vo = row * dv;
+          ko = row * dk;
+        const t0 = t - (t % C);
+        const snap = snapshot ? states.subarray(t0 * n, (t0 + 1) * n) : null;
+        const [vv, vo] = effectiveValue(v, row * dv, snap, k, ko, alpha[row], dk, dv, vEff);
         const Sprev = states.subarray(t * n, (t + 1) * n);
         const Scur = states.subarray((t + 1) * n, (t + 2) * n);
         const al = alpha[row],
@@ -79,15 +94,15 @@ export function deltaRuleBackwardReference(
         for (let i = 0; i < dk; i++) {
           let s = 0;
           for (let j = 0; j < dv; j++) {
-            G[i * dv + j] += q[qo + i] * dO[vo + j];
-            s += Scur[i * dv + j] * dO[vo + j];
+            G[i * dv + j] += q[qo + i] * dO[row * dv + j];
+            s += Scur[i * dv + j] * dO[row * dv + j];
           }
           out.dq[qo + i] = s;
         }
         // recompute a, δ
         a.fill(0);
         for (let i = 0; i < dk; i++) for (let j = 0; j < dv; j++) a[j] += Sprev[i * dv + j] * k[ko + i];
-        for (let j = 0; j < dv; j++) delta[j] = be * (v[vo + j] - al * a[j]);
+        for (let j = 0; j < dv; j++) delta[j] = be * (vv[vo + j] - al * a[j]);
         // S_t = α S_{t−1} + k δᵀ
         let dAl = 0;
         dDelta.fill(0);
@@ -104,10 +119,24 @@ export function deltaRuleBackwardReference(
         // δ = β (v − α a)
         let dBe = 0;
         for (let j = 0; j < dv; j++) {
-          dBe += dDelta[j] * (v[vo + j] - al * a[j]);
+          dBe += dDelta[j] * (vv[vo + j] - al * a[j]);
           dAl -= be * dDelta[j] * a[j];
-          out.dv[vo + j] = be * dDelta[j];
+          out.dv[row * dv + j] = be * dDelta[j];
           da[j] = -al * be * dDelta[j];
+        }
+        if (snap) {
+          // written value v − α u with u = S_ξᵀ k; its gradient is out.dv (= β dδ)
+          u.fill(0);
+          for (let i = 0; i < dk; i++) for (let j = 0; j < dv; j++) u[j] += snap[i * dv + j] * k[ko + i];
+          for (let j = 0; j < dv; j++) dAl -= out.dv[row * dv + j] * u[j];
+          for (let i = 0; i < dk; i++) {
+            let s = 0;
+            for (let j = 0; j < dv; j++) {
+              s += snap[i * dv + j] * out.dv[row * dv + j];
+              dSnap[i * dv + j] -= al * k[ko + i] * out.dv[row * dv + j];
+            }
+            out.dk[ko + i] -= al * s;
+          }
         }
         out.dAlpha[row] = dAl;
         out.dBeta[row] = dBe;
@@ -119,6 +148,10 @@ export function deltaRuleBackwardReference(
             G[i * dv + j] = al * G[i * dv + j] + k[ko + i] * da[j];
           }
           out.dk[ko + i] += s;
+        }
+        if (snap && t === t0) {
+          for (let i = 0; i < n; i++) G[i] += dSnap[i];
+          dSnap.fill(0);
         }
       }
       out.dS0.set(G, sOff);

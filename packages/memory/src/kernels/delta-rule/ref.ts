@@ -6,7 +6,37 @@
  * Plain float64 loops, one (batch, head) at a time. Readable first; speed is the native kernel's job.
  */
 import type { FloatArray } from '../shape.js';
-import { checkDeltaRuleInputs, type DeltaRuleInputs, type DeltaRuleOutputs } from './types.js';
+import {
+  checkDeltaRuleInputs,
+  deltaRuleOptions,
+  type DeltaRuleInputs,
+  type DeltaRuleOptions,
+  type DeltaRuleOutputs,
+} from './types.js';
+
+/**
+ * The value a token writes: v_t, or with the snapshot correction v_t − α S_ξᵀ k_t (into `out`).
+ * Returns the array and offset to read it from.
+ */
+export function effectiveValue(
+  v: FloatArray,
+  vOff: number,
+  snap: Float64Array | null, // S_ξ [Dk, Dv] or null
+  k: FloatArray,
+  kOff: number,
+  alpha: number,
+  dk: number,
+  dv: number,
+  out: Float64Array, // [Dv]
+): [FloatArray, number] {
+  if (snap === null) return [v, vOff];
+  for (let j = 0; j < dv; j++) {
+    let s = 0;
+    for (let i = 0; i < dk; i++) s += snap[i * dv + j] * k[kOff + i];
+    out[j] = v[vOff + j] - alpha * s;
+  }
+  return [out, 0];
+}
 
 /**
  * One token step on a single state S [Dk, Dv] (in place). Returns nothing; `a` and `delta`
@@ -41,11 +71,16 @@ export function deltaRuleStep(
  * Gated delta rule forward, token by token, in float64.
  *
  * @param x q, k [B, T, H, Dk]; v [B, T, H, Dv]; alpha, beta [B, T, H]; optional s0 [B, H, Dk, Dv]
+ * @param opts snapshot (default false) and the chunkSize it uses (default 64); see types.ts
  * @returns o [B, T, H, Dv] and the final state [B, H, Dk, Dv], as Float64Arrays
  * @example
  *   const { o, state } = deltaRuleReference({ q, k, v, alpha, beta, shape: { batch: 1, seqLen: 8, heads: 2, dk: 4, dv: 4 } });
  */
-export function deltaRuleReference(x: DeltaRuleInputs): DeltaRuleOutputs<Float64Array> {
+export function deltaRuleReference(
+  x: DeltaRuleInputs,
+  opts: DeltaRuleOptions = {},
+): DeltaRuleOutputs<Float64Array> {
+  const { chunkSize: C, snapshot } = deltaRuleOptions('deltaRule', opts);
   checkDeltaRuleInputs('deltaRule', x);
   const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
   const o = new Float64Array(B * T * H * dv); // [B, T, H, Dv]
@@ -53,6 +88,8 @@ export function deltaRuleReference(x: DeltaRuleInputs): DeltaRuleOutputs<Float64
   const S = new Float64Array(dk * dv);
   const a = new Float64Array(dv);
   const delta = new Float64Array(dv);
+  const snap = snapshot ? new Float64Array(dk * dv) : null;
+  const vEff = new Float64Array(dv);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const sOff = (b * H + h) * dk * dv;
@@ -60,7 +97,9 @@ export function deltaRuleReference(x: DeltaRuleInputs): DeltaRuleOutputs<Float64
       else S.fill(0);
       for (let t = 0; t < T; t++) {
         const row = (b * T + t) * H + h; // index into [B, T, H]
-        deltaRuleStep(S, x.k, row * dk, x.v, row * dv, x.alpha[row], x.beta[row], dk, dv, a, delta);
+        if (snap && t % C === 0) snap.set(S);
+        const [vv, vo] = effectiveValue(x.v, row * dv, snap, x.k, row * dk, x.alpha[row], dk, dv, vEff);
+        deltaRuleStep(S, x.k, row * dk, vv, vo, x.alpha[row], x.beta[row], dk, dv, a, delta);
         for (let j = 0; j < dv; j++) {
           let s = 0;
           for (let i = 0; i < dk; i++) s += S[i * dv + j] * x.q[row * dk + i];

@@ -6,8 +6,20 @@
  *   o_t = S_tᵀ q_t                                           (read after write)
  * Gates are given directly (not in log space): α_t is the decay (1 = keep, 0 = forget all),
  * β_t the write strength. Callers holding a log-decay g pass α = exp(g) (then dg = α·dα).
+ *
+ * Snapshot correction (option `snapshot`, Hope's ℓ2 rule at the chunk-start state,
+ * nested-learning.md §4.3): v_t is replaced by v_t − α_t S_ξᵀ k_t, S_ξ = the state at the start of
+ * t's chunk of `chunkSize` tokens. The kernel then has mini-batch semantics: the result depends on
+ * the chunk size, and the reference must be run with the same one.
  */
-import { checkArray, checkFinite, checkShape, type FloatArray, type SeqShape } from '../shape.js';
+import {
+  checkArray,
+  checkChunkSize,
+  checkFinite,
+  checkShape,
+  type FloatArray,
+  type SeqShape,
+} from '../shape.js';
 
 /** Inputs of one gated-delta-rule call. */
 export interface DeltaRuleInputs<A extends FloatArray = FloatArray> {
@@ -52,6 +64,21 @@ export interface DeltaRuleGrads<A extends FloatArray = FloatArray> {
   dBeta: A;
   /** dL/dS0 [B, H, Dk, Dv]. */
   dS0: A;
+}
+
+/** Options shared by the reference and the native kernel. */
+export interface DeltaRuleOptions {
+  /** Tokens per chunk (default 64). Exact tiling: no effect on the result unless `snapshot`. */
+  chunkSize?: number;
+  /** Subtract α_t S_ξᵀ k_t from each value (S_ξ = chunk-start state). Default false. */
+  snapshot?: boolean;
+}
+
+/** Resolved options (defaults applied, chunk size checked). */
+export function deltaRuleOptions(op: string, opts: DeltaRuleOptions): Required<DeltaRuleOptions> {
+  const chunkSize = opts.chunkSize ?? 64;
+  checkChunkSize(op, chunkSize);
+  return { chunkSize, snapshot: opts.snapshot ?? false };
 }
 
 /** Checks every input of a delta-rule call; throws an error naming the first problem. */

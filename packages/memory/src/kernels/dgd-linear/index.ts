@@ -1,3 +1,10 @@
 /** Linear DGD (exact per-token Delta Gradient Descent) — literal reference and the fused path through the gated delta rule. */
-export { dgdLinearReference, checkDgdInputs, type DgdLinearInputs, type DgdLinearOutputs } from './ref.js';
+export {
+  dgdLinearReference,
+  checkDgdInputs,
+  dgdOptions,
+  type DgdLinearInputs,
+  type DgdLinearOptions,
+  type DgdLinearOutputs,
+} from './ref.js';
 export { dgdLinearForward, dgdLinearBackward, type DgdLinearGrads } from './native.js';
