@@ -9,3 +9,4 @@ export * from './delta-rule/index.js';
 export * from './alloc.js';
 export * from './titans-linear/index.js';
 export * from './dgd-linear/index.js';
+export * from './titans-mlp/index.js';
