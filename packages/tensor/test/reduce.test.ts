@@ -169,3 +169,20 @@ describe('softmax / logSoftmax', () => {
     assertClose('softmax', [1 / (1 + Math.E), Math.E / (1 + Math.E), 0], y);
   });
 });
+
+describe('sumToShape', () => {
+  it('sums broadcast dims away and is differentiable', () => {
+    const g = rt([2, 3, 4], 3);
+    const s = T.sumToShape(g, [3, 1]);
+    expect(s.shape).toEqual([3, 1]);
+    const gd = g.toArray() as number[][][];
+    assertClose(
+      'sumToShape',
+      [0, 1, 2].map((j) => gd.reduce((a, m) => a + m[j].reduce((p, q) => p + q, 0), 0)),
+      s,
+    );
+    expect(T.sumToShape(g, [2, 3, 4])).toBe(g);
+    expect(() => T.sumToShape(g, [5, 1])).toThrow(/cannot reduce \[2, 3, 4\] to \[5, 1\]/);
+    gradcheck((t) => T.sumToShape(t, [1, 4]), [rt([2, 3, 4], 4)]);
+  });
+});

@@ -30,6 +30,7 @@ export async function tensorSuite(opts: TensorSuiteOptions): Promise<Row[]> {
   const b = T.rand([n]);
   const rowsN = 1024;
   const m2 = a.reshape([rowsN, n / rowsN]);
+  const row = b.narrow(0, 0, n / rowsN);
 
   // reference: a plain copy kernel (memcpy through TypedArray.set), read n*4 + write n*4
   const src = new Float32Array(n).fill(1);
@@ -61,7 +62,7 @@ export async function tensorSuite(opts: TensorSuiteOptions): Promise<Row[]> {
   const bw: [string, () => T.Tensor, number][] = [
     ['add', () => a.add(b), 3],
     ['mul', () => a.mul(b), 3],
-    ['add (broadcast row)', () => m2.add(b.narrow(0, 0, n / rowsN)), 2],
+    ['add (broadcast row)', () => m2.add(row), 2],
     ['exp', () => a.exp(), 2],
     ['sum (all)', () => a.sum(), 1],
     ['sum (last dim)', () => m2.sum(-1), 1],
@@ -138,14 +139,14 @@ export async function tensorSuite(opts: TensorSuiteOptions): Promise<Row[]> {
 
   // 2-layer MLP training step
   const { batch, inDim, hidden, out } = opts.mlp;
-  const w1 = T.randn([inDim, hidden]).mul(1 / Math.sqrt(inDim));
+  const w1 = T.tidy(() => T.randn([inDim, hidden]).mul(1 / Math.sqrt(inDim)));
   const b1 = T.zeros([hidden]);
-  const w2 = T.randn([hidden, out]).mul(1 / Math.sqrt(hidden));
+  const w2 = T.tidy(() => T.randn([hidden, out]).mul(1 / Math.sqrt(hidden)));
   const params = [w1, b1, w2];
   for (const p of params) p.requiresGrad = true;
   const input = T.randn([batch, inDim]);
   const target = T.randint(0, out, [batch]);
-  const onehot = T.zeros([batch, out]).scatterAdd(1, target.unsqueeze(1), T.ones([batch, 1]));
+  const onehot = T.tidy(() => T.zeros([batch, out]).scatterAdd(1, target.unsqueeze(1), T.ones([batch, 1])));
   const step = (): number =>
     T.tidy(() => {
       const h = input.matmul(w1).add(b1).relu();
@@ -177,5 +178,6 @@ export async function tensorSuite(opts: TensorSuiteOptions): Promise<Row[]> {
     ratio: null,
     note: `numTensors ${before} -> ${after} over ${opts.leakSteps} steps; loss ${first.toFixed(3)} -> ${last.toFixed(3)}`,
   });
+  for (const t of [a, b, m2, row, x, y, w, wg, ...params, input, target, onehot]) t.dispose();
   return rows;
 }

@@ -79,12 +79,22 @@ export function min(x: Tensor, dim?: Dims, keepDim = false): Tensor {
 }
 /** Index (int32) of the first maximum along `dim` (over the flattened tensor when omitted). */
 export function argmax(x: Tensor, dim?: number, keepDim = false): Tensor {
-  if (dim === undefined) return reduce('argmax', reshape(x, [-1]), 0, false);
+  if (dim === undefined) {
+    const flat = reshape(x, [-1]);
+    const out = reduce('argmax', flat, 0, false);
+    flat.dispose();
+    return out;
+  }
   return reduce('argmax', x, dim, keepDim);
 }
 /** Index (int32) of the first minimum along `dim` (over the flattened tensor when omitted). */
 export function argmin(x: Tensor, dim?: number, keepDim = false): Tensor {
-  if (dim === undefined) return reduce('argmin', reshape(x, [-1]), 0, false);
+  if (dim === undefined) {
+    const flat = reshape(x, [-1]);
+    const out = reduce('argmin', flat, 0, false);
+    flat.dispose();
+    return out;
+  }
   return reduce('argmin', x, dim, keepDim);
 }
 /** log(sum(exp(x))) over `dim`, computed stably. */
@@ -118,8 +128,10 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
     else if (shape[d - lead] !== g.shape[d])
       throw new RangeError(`sumToShape: cannot reduce ${fmtShape(g.shape)} to ${fmtShape(shape)}`);
   }
-  const s = reduceRaw('sum', g, dims, true);
-  return reshape(s, shape);
+  const s = sum(g, dims, true); // recorded, so sumToShape is differentiable outside backward
+  const out = reshape(s, shape);
+  s.dispose(); // out is a view: the storage lives on
+  return out;
 }
 
 // ---- backward rules ------------------------------------------------------------------------
