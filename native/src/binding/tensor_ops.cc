@@ -103,7 +103,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const char* op = "tensorUnary";
   expect_args(info, op, 8);
   const int64_t code = count(info, 0, op, "op");
-  if (code > 16) throw_range(info.Env(), op, "unknown op code " + std::to_string(code));
+  if (code > 24) throw_range(info.Env(), op, "unknown op code " + std::to_string(code));
   ArrayView out = typed_array(info, 1, op, "out");
   ArrayView a = typed_array(info, 2, op, "a");
   const int64_t ao = count(info, 3, op, "aOffset");

@@ -161,6 +161,24 @@ void tensor_unary(UnaryOp op, const StridedShape& s, T* out, const T* a, const i
     case UnaryOp::Sin: return unary_loop(s, out, a, sa, [](T x) { return std::sin(x); });
     case UnaryOp::Cos: return unary_loop(s, out, a, sa, [](T x) { return std::cos(x); });
     case UnaryOp::Copy: return unary_loop(s, out, a, sa, [](T x) { return x; });
+    case UnaryOp::ReluMask: return unary_loop(s, out, a, sa, [](T x) { return x > T(0) ? T(1) : T(0); });
+    case UnaryOp::SiluDeriv:
+      return unary_loop(s, out, a, sa, [](T x) {
+        const T sg = T(1) / (T(1) + vexp(-x));
+        return sg * (T(1) + x * (T(1) - sg));
+      });
+    case UnaryOp::GeluDeriv:
+      return unary_loop(s, out, a, sa, [](T x) {
+        const double d = static_cast<double>(x);
+        return static_cast<T>(0.5 * (1.0 + std::erf(d * 0.7071067811865476)) +
+                              d * 0.3989422804014327 * std::exp(-0.5 * d * d));
+      });
+    case UnaryOp::ClampMask:
+      return unary_loop(s, out, a, sa, [lo, hi](T x) { return (x >= lo && x <= hi) ? T(1) : T(0); });
+    case UnaryOp::Sign: return unary_loop(s, out, a, sa, [](T x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)); });
+    case UnaryOp::Reciprocal: return unary_loop(s, out, a, sa, [](T x) { return T(1) / x; });
+    case UnaryOp::Log1p: return unary_loop(s, out, a, sa, [](T x) { return std::log1p(x); });
+    case UnaryOp::Expm1: return unary_loop(s, out, a, sa, [](T x) { return std::expm1(x); });
   }
 }
 

@@ -27,6 +27,10 @@ const un: Record<string, [(x: number) => number, number, number]> = {
   silu: [(x) => x / (1 + Math.exp(-x)), -4, 4],
   softplus: [(x) => Math.log1p(Math.exp(x)), -4, 4],
   square: [(x) => x * x, -2, 2],
+  sign: [Math.sign, -2, 2],
+  reciprocal: [(x) => 1 / x, 0.2, 3],
+  log1p: [Math.log1p, -0.5, 3],
+  expm1: [Math.expm1, -2, 2],
   sin: [Math.sin, -3, 3],
   cos: [Math.cos, -3, 3],
 };
@@ -115,6 +119,41 @@ describe('native elementwise kernels (large tensors)', () => {
       const withNaN = x.clone();
       withNaN.rawView()[705] = NaN;
       expect(Number.isNaN(withNaN.max(-1).dataSync()[1])).toBe(true);
+    });
+  }
+});
+
+describe('native derivative kernels (backward of relu, silu, gelu, clamp on large tensors)', () => {
+  const erf = (x: number) => {
+    let sum = 0;
+    let term = x;
+    for (let n = 0; n < 200; n++) {
+      sum += term / (2 * n + 1);
+      term *= (-x * x) / (n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  };
+  const derivs: Record<string, [(t: T.Tensor) => T.Tensor, (x: number) => number]> = {
+    relu: [(t) => t.relu(), (x) => (x > 0 ? 1 : 0)],
+    silu: [
+      (t) => t.silu(),
+      (x) => {
+        const s = 1 / (1 + Math.exp(-x));
+        return s * (1 + x * (1 - s));
+      },
+    ],
+    gelu: [
+      (t) => t.gelu(),
+      (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
+    ],
+    clamp: [(t) => t.clamp(-0.5, 0.7), (x) => (x >= -0.5 && x <= 0.7 ? 1 : 0)],
+  };
+  for (const [name, [f, d]] of Object.entries(derivs)) {
+    it(name, () => {
+      const x = rt([3000], 30, { lo: -4, hi: 4 });
+      x.requiresGrad = true;
+      f(x).sum().backward();
+      assertClose(`d ${name}`, Array.from(x.dataSync(), d), x.grad!, { rtol: 1e-9, atol: 1e-12 });
     });
   }
 });

@@ -68,6 +68,14 @@ export const UNARY_CODES: Record<string, number> = {
   sin: 14,
   cos: 15,
   copy: 16,
+  reluMask: 17,
+  siluDeriv: 18,
+  geluDeriv: 19,
+  clampMask: 20,
+  sign: 21,
+  reciprocal: 22,
+  log1p: 23,
+  expm1: 24,
 };
 export const ROW_REDUCE_CODES: Record<string, number> = { sum: 0, mean: 1, max: 2, min: 3 };
 
