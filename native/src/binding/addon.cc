@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_tensor_ops(env, exports);
   nl::binding::register_memory_delta_rule(env, exports);
   nl::binding::register_memory_titans(env, exports);
+  nl::binding::register_memory_titans_mlp(env, exports);
   nl::binding::register_nn(env, exports);
   return exports;
 }

@@ -1,4 +1,4 @@
-/** Titans MLP memory (2-layer residual, mini-batch chunks): token-level reference and its backward (no fused kernel yet). */
+/** Titans MLP memory (2-layer residual, mini-batch chunks): token-level reference, its backward, and the native kernel (v1). */
 export {
   titansMlpReference,
   checkTitansMlp,
@@ -14,3 +14,9 @@ export {
   type TitansMlpGradOutputs,
   type TitansMlpGrads,
 } from './ref-backward.js';
+export {
+  titansMlpForward,
+  titansMlpBackward,
+  type TitansMlpResult,
+  type TitansMlpNativeGrads,
+} from './native.js';

@@ -1,6 +1,6 @@
 /**
  * Titans MLP memory (2-layer residual, mini-batch chunks) — token-by-token reference, float64.
- * No fused kernel yet: this is the spec a future one must match (shared/docs/kernels.md §5.2).
+ * The native kernel (native.ts) must match it (shared/docs/kernels.md §5.2).
  *
  * Memory per (batch, head): M(x) = x + W1 σ(W2 x), σ = SiLU, W2 ∈ R^{Dh×D}, W1 ∈ R^{D×Dh}
  * (D = Dk = Dv, residual). Inner loss ½‖M(k) − v‖², gradients at the chunk-start weights W' (t'):
