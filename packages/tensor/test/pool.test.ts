@@ -25,6 +25,16 @@ describe('buffer pool', () => {
     x.dispose();
     p.dispose();
   });
+  it('creation functions reuse buffers and still give exact contents', () => {
+    T.full([N], 9).dispose();
+    const z = T.zeros([N]);
+    expect(z.sum().item()).toBe(0);
+    z.dispose();
+    T.full([N, 1], 9).dispose();
+    const e = T.eye(N / 128, 128);
+    expect(e.sum().item()).toBe(128);
+    e.dispose();
+  });
   it('user arrays (fromTypedArray) are never recycled', () => {
     const arr = new Float32Array(N).fill(2);
     const t = T.fromTypedArray(arr);

@@ -4,7 +4,8 @@
  * Options: { dtype (default float32, or the typed array's dtype), device ('cpu'), requiresGrad }.
  */
 import type { DType, TypedArray } from '../dtype.js';
-import { allocArray, assertDType, dtypeOfArray, isFloat } from '../dtype.js';
+import { assertDType, dtypeOfArray, isFloat } from '../dtype.js';
+import { POOL_MIN_ELEMENTS, takeBuffer } from '../pool.js';
 import type { Device } from '../device.js';
 import { backendFor } from '../device.js';
 import { Storage } from '../storage.js';
@@ -23,16 +24,23 @@ export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
 
+/** Wraps `data`; `pooled` marks arrays this module allocated (recyclable after dispose). */
 function finish(
   data: TypedArray,
   shape: readonly number[],
   dtype: DType,
   opts: CreateOptions,
   where: string,
+  pooled = true,
 ): Tensor {
   const device = opts.device ?? 'cpu';
   backendFor(device, where);
-  const t = new Tensor(new Storage(data, dtype, device), shape.slice(), contiguousStrides(shape), 0);
+  const t = new Tensor(
+    new Storage(data, dtype, device, pooled && data.length >= POOL_MIN_ELEMENTS),
+    shape.slice(),
+    contiguousStrides(shape),
+    0,
+  );
   if (opts.requiresGrad) {
     if (!isFloat(dtype)) {
       t.dispose();
@@ -90,7 +98,7 @@ export function tensor(
     const shape = opts.shape ? checkShape(opts.shape, 'tensor') : [src.length];
     if (numelOf(shape) !== src.length)
       throw new RangeError(`tensor: ${src.length} values do not fill shape ${fmtShape(shape)}`);
-    const arr = allocArray(dtype, src.length);
+    const arr = takeBuffer(dtype, src.length, false);
     arr.set(src);
     return finish(arr, shape, dtype, opts, 'tensor');
   }
@@ -99,7 +107,7 @@ export function tensor(
   const shape = opts.shape ? checkShape(opts.shape, 'tensor') : inferred;
   if (numelOf(shape) !== flat.length)
     throw new RangeError(`tensor: ${flat.length} values do not fill shape ${fmtShape(shape)}`);
-  const arr = allocArray(dtype, flat.length);
+  const arr = takeBuffer(dtype, flat.length, false);
   for (let i = 0; i < flat.length; i++) arr[i] = flat[i];
   return finish(arr, shape, dtype, opts, 'tensor');
 }
@@ -114,7 +122,7 @@ export function fromTypedArray(
   const s = shape ? checkShape(shape, 'fromTypedArray') : [arr.length];
   if (numelOf(s) !== arr.length)
     throw new RangeError(`fromTypedArray: ${arr.length} elements do not fill shape ${fmtShape(s)}`);
-  return finish(arr, s, dtype, opts, 'fromTypedArray');
+  return finish(arr, s, dtype, opts, 'fromTypedArray', false);
 }
 
 /** Uninitialised (zero-filled on the CPU) tensor of `shape`. */
@@ -133,8 +141,8 @@ export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
   const s = checkShape(shape, 'full');
   const dtype = dtypeOf(opts, 'full');
-  const arr = allocArray(dtype, numelOf(s));
-  if (value !== 0) arr.fill(value);
+  const arr = takeBuffer(dtype, numelOf(s), false);
+  arr.fill(value);
   return finish(arr, s, dtype, opts, 'full');
 }
 /** Zeros with the shape, dtype and device of `t`. */
@@ -158,7 +166,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   const n = Math.max(0, Math.ceil((e - s) / step));
   const allInt = Number.isInteger(s) && Number.isInteger(step);
   const dtype = dtypeOf(opts, 'arange', opts.dtype ?? (allInt ? 'int32' : 'float32'));
-  const arr = allocArray(dtype, n);
+  const arr = takeBuffer(dtype, n, false);
   for (let i = 0; i < n; i++) arr[i] = s + i * step;
   return finish(arr, [n], dtype, opts, 'arange');
 }
@@ -168,7 +176,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
   if (!Number.isInteger(steps) || steps < 0)
     throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = dtypeOf(opts, 'linspace');
-  const arr = allocArray(dtype, steps);
+  const arr = takeBuffer(dtype, steps, false);
   for (let i = 0; i < steps; i++) arr[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
   return finish(arr, [steps], dtype, opts, 'linspace');
 }
@@ -177,7 +185,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
   const s = checkShape([n, m], 'eye');
   const dtype = dtypeOf(opts, 'eye');
-  const arr = allocArray(dtype, n * m);
+  const arr = takeBuffer(dtype, n * m, true);
   for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
   return finish(arr, s, dtype, opts, 'eye');
 }
@@ -188,7 +196,7 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
   const dtype = dtypeOf(opts, 'rand');
   if (!isFloat(dtype)) throw new TypeError(`rand: dtype must be float32 or float64, got ${dtype}`);
   const g = opts.generator ?? defaultGenerator;
-  const arr = allocArray(dtype, numelOf(s));
+  const arr = takeBuffer(dtype, numelOf(s), false);
   for (let i = 0; i < arr.length; i++) arr[i] = g.random();
   return finish(arr, s, dtype, opts, 'rand');
 }
@@ -199,7 +207,7 @@ export function randn(shape: readonly number[], opts: RandomOptions = {}): Tenso
   const dtype = dtypeOf(opts, 'randn');
   if (!isFloat(dtype)) throw new TypeError(`randn: dtype must be float32 or float64, got ${dtype}`);
   const g = opts.generator ?? defaultGenerator;
-  const arr = allocArray(dtype, numelOf(s));
+  const arr = takeBuffer(dtype, numelOf(s), false);
   for (let i = 0; i < arr.length; i++) arr[i] = g.normal();
   return finish(arr, s, dtype, opts, 'randn');
 }
@@ -217,7 +225,7 @@ export function randint(
   const s = checkShape(shape, 'randint');
   const dtype = dtypeOf(opts, 'randint', 'int32');
   const g = opts.generator ?? defaultGenerator;
-  const arr = allocArray(dtype, numelOf(s));
+  const arr = takeBuffer(dtype, numelOf(s), false);
   for (let i = 0; i < arr.length; i++) arr[i] = g.int(low, high);
   return finish(arr, s, dtype, opts, 'randint');
 }
