@@ -17,6 +17,13 @@ describe('creation', () => {
       [3, 4],
     ]);
     expect(() => T.tensor([[1, 2], [3]])).toThrow(/ragged nested array at \[1\]/);
+    expect(T.tensor([new Float32Array([1, 2]), new Float32Array([3, 4])]).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(() => T.tensor([new Float32Array([1, 2]), new Float32Array([3])])).toThrow(
+      /ragged nested array at \[1\]/,
+    );
     expect(() => T.tensor([1, 2, 3], { shape: [2, 2] })).toThrow(/3 values do not fill shape \[2, 2\]/);
     expect(() => T.tensor([1], { dtype: 'int64' as never })).toThrow(/unsupported dtype "int64"/);
   });

@@ -57,23 +57,30 @@ function dtypeOf(opts: CreateOptions, where: string, fallback: DType = 'float32'
   return d;
 }
 
-function inferNested(data: NestedArray, where: string): { shape: number[]; flat: number[] } {
+/** Nested input: numbers, arrays of them, or typed arrays as the innermost rows. */
+export type NestedInput = number | TypedArray | readonly NestedInput[];
+
+type Seq = ArrayLike<NestedInput>;
+const isSeq = (x: unknown): x is Seq =>
+  Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
+
+function inferNested(data: NestedInput, where: string): { shape: number[]; flat: number[] } {
   const shape: number[] = [];
-  let cur: NestedArray = data;
-  while (Array.isArray(cur)) {
+  let cur: NestedInput | undefined = data;
+  while (isSeq(cur)) {
     shape.push(cur.length);
     cur = cur[0];
     if (cur === undefined) break;
   }
   const flat: number[] = [];
-  const walk = (x: NestedArray, depth: number, path: string) => {
+  const walk = (x: NestedInput, depth: number, path: string) => {
     if (depth === shape.length) {
       if (typeof x !== 'number')
         throw new TypeError(`${where}: element at ${path || 'root'} is ${typeof x}, expected a number`);
       flat.push(x);
       return;
     }
-    if (!Array.isArray(x) || x.length !== shape[depth]) {
+    if (!isSeq(x) || x.length !== shape[depth]) {
       throw new RangeError(
         `${where}: ragged nested array at ${path || 'root'} (expected length ${shape[depth]} for shape ${fmtShape(shape)})`,
       );
@@ -89,7 +96,7 @@ function inferNested(data: NestedArray, where: string): { shape: number[]; flat:
  * zero-copy). `shape` reshapes flat data; dtype defaults to the typed array's, else float32.
  */
 export function tensor(
-  data: NestedArray | TypedArray | readonly number[],
+  data: NestedArray | NestedInput,
   opts: CreateOptions & { shape?: readonly number[] } = {},
 ): Tensor {
   if (ArrayBuffer.isView(data)) {
@@ -102,7 +109,7 @@ export function tensor(
     arr.set(src);
     return finish(arr, shape, dtype, opts, 'tensor');
   }
-  const { shape: inferred, flat } = inferNested(data as NestedArray, 'tensor');
+  const { shape: inferred, flat } = inferNested(data as NestedInput, 'tensor');
   const dtype = dtypeOf(opts, 'tensor');
   const shape = opts.shape ? checkShape(opts.shape, 'tensor') : inferred;
   if (numelOf(shape) !== flat.length)
