@@ -53,7 +53,7 @@ const suites: Suite[] = [
   {
     name: 'memory',
     description:
-      '@nl/memory fused chunk kernels (gated delta rule, Titans linear) vs their TS token-by-token references, f32, B=1 H=4 D=64',
+      '@nl/memory fused chunk kernels (gated delta rule, Titans linear, Titans MLP) vs their TS token-by-token references, f32, B=1 H=4 D=64',
     ratioLabel: 'vs TS ref',
     run: (quick) =>
       memorySuite(

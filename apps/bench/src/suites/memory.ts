@@ -1,12 +1,13 @@
 /**
  * Suite `memory`: the fused chunk kernels of @nl/memory (gated delta rule, exact tiling; Titans
- * linear memory, mini-batch chunks) against their TypeScript token-by-token references, float32
+ * linear and MLP memories, mini-batch chunks) against their TypeScript token-by-token references, float32
  * inputs, B = 1, H = 4, Dk = Dv = 64, T = 512/2048/8192: tokens/s of forward and forward+backward,
  * the ratio to the reference, and effective GFLOP/s.
  *
  * Flop counts are those of the token recurrence, per token and head (the chunked kernels do a bit
  * more arithmetic; both implementations are credited the same count, so the GFLOP/s ratio equals the
- * speed ratio):  deltaRule fwd 7·Dk·Dv, bwd 22·Dk·Dv;  titansLinear fwd 9·Dk·Dv, bwd 28·Dk·Dv.
+ * speed ratio):  deltaRule fwd 7·Dk·Dv, bwd 22·Dk·Dv;  titansLinear fwd 9·Dk·Dv, bwd 28·Dk·Dv;
+ * titansMlp (hidden Dh = D) fwd 20·D·Dh, bwd 60·D·Dh (approximate).
  * The reference runs only up to `refMaxT` tokens (it is slow); above that its rows say "skipped".
  * Each native result is checked against the reference where both ran (relative RMS in the note).
  */
@@ -20,6 +21,10 @@ import {
   titansLinearBackwardReference,
   titansLinearForward,
   titansLinearReference,
+  titansMlpBackward,
+  titansMlpBackwardReference,
+  titansMlpForward,
+  titansMlpReference,
   type SeqShape,
 } from '@nl/memory';
 import { measure, type Row } from '../harness.js';
@@ -108,6 +113,8 @@ function kernels(T: number, chunkSize: number): KernelCase[] {
     shape,
   };
   const opts = { chunkSize };
+  const w = (seed: number) => random(H * D * D, seed, (u) => 0.2 * u);
+  const mlp = { ...ti, w1: w(10), w2: w(11), hidden: D };
   return [
     {
       name: 'deltaRule',
@@ -126,6 +133,17 @@ function kernels(T: number, chunkSize: number): KernelCase[] {
       refFwdBwd: () => ({
         ...titansLinearReference(ti, opts),
         ...titansLinearBackwardReference(ti, { dO }, opts),
+      }),
+    },
+    {
+      name: 'titansMlp',
+      flops: [20 * D * D, 60 * D * D],
+      fwd: () => titansMlpForward(mlp, opts),
+      fwdBwd: () => ({ ...titansMlpForward(mlp, opts), ...titansMlpBackward(mlp, { dO }, opts) }),
+      refFwd: () => titansMlpReference(mlp, opts),
+      refFwdBwd: () => ({
+        ...titansMlpReference(mlp, opts),
+        ...titansMlpBackwardReference(mlp, { dO }, opts),
       }),
     },
   ];
