@@ -4,28 +4,85 @@
  * before a CUDA backend exists (or where none is usable) throws
  * "CUDA backend not available: <reason>" with the reason from `native.info().cuda.error`.
  *
- * A Backend allocates storage and runs the kernel families; today ops call the CPU kernels in
- * src/kernels through `backendFor(device)`, so a CUDA backend plugs in here later.
+ * A Backend allocates buffers and runs the kernel families (elementwise, copy, reduce, GEMM); the
+ * core ops reach them through `backendFor(tensor.device)`, so a CUDA backend plugs in here. Ops
+ * outside these families (indexing, scans, softmax) run CPU code and refuse other devices.
  */
 import { info } from '@nl/native';
 import type { DType, TypedArray } from './dtype.js';
-import { allocArray } from './dtype.js';
+import type { ReduceOp } from './kernels/reduce.js';
+import { cpuBackend } from './backends/cpu.js';
 
 /** Where a tensor lives. */
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
-/** The storage side of a backend (kernels are added per family as backends grow). */
-export interface Backend {
-  readonly name: 'cpu' | 'cuda';
-  /** Zero-filled storage for `n` elements. */
-  allocate(dtype: DType, n: number): TypedArray;
+/** A strided read operand: the buffer, an element offset, strides already broadcast to the op's shape. */
+export interface KernelOperand {
+  readonly data: TypedArray;
+  readonly offset: number;
+  readonly strides: readonly number[];
 }
 
-/** The always-available CPU backend. */
-export const cpuBackend: Backend = {
-  name: 'cpu',
-  allocate: allocArray,
-};
+/**
+ * What a device implements for the ops. Outputs are contiguous buffers of numel(shape) elements
+ * allocated by the same backend; operands are strided views (stride 0 = broadcast). Op names are
+ * those of src/kernels/exprs.ts (binary/unary) and src/kernels/reduce.ts (reduce).
+ * Buffers are TypedArrays on the CPU; a CUDA backend will widen `data` to its device buffers.
+ */
+export interface Backend {
+  readonly name: 'cpu' | 'cuda';
+  /** A buffer of `n` elements, zero-filled unless `zero` is false (the caller overwrites it all). */
+  allocate(dtype: DType, n: number, zero?: boolean): TypedArray;
+  /** out = op(a, b) elementwise over `shape`. */
+  binary(op: string, out: TypedArray, shape: readonly number[], a: KernelOperand, b: KernelOperand): void;
+  /** out = op(a; p0, p1) elementwise over `shape`. */
+  unary(
+    op: string,
+    out: TypedArray,
+    shape: readonly number[],
+    a: KernelOperand,
+    p0?: number,
+    p1?: number,
+  ): void;
+  /** out = a (strided gather into contiguous; converts dtype when the buffers differ). */
+  copy(out: TypedArray, shape: readonly number[], a: KernelOperand): void;
+  /** Reduces `dims` (sorted) of the strided tensor (data, offset, shape, strides) into `out`. */
+  reduce(
+    op: ReduceOp,
+    out: TypedArray,
+    data: TypedArray,
+    offset: number,
+    shape: readonly number[],
+    strides: readonly number[],
+    dims: readonly number[],
+    correction: number,
+  ): void;
+  /** Strided batched GEMM, the positional contract of `native.gemm` (offsets/strides in elements). */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: TypedArray,
+    aOffset: number,
+    lda: number,
+    strideA: number,
+    b: TypedArray,
+    bOffset: number,
+    ldb: number,
+    strideB: number,
+    beta: number,
+    c: TypedArray,
+    cOffset: number,
+    ldc: number,
+    strideC: number,
+    batch: number,
+  ): void;
+}
+
+export { cpuBackend };
 
 /** True when `d` is a syntactically valid device string. */
 export function isDeviceString(d: unknown): d is Device {
@@ -54,5 +111,17 @@ export function backendFor(device: unknown, where = 'device'): Backend {
       `${where}: unknown device ${JSON.stringify(device)} (expected 'cpu', 'cuda' or 'cuda:N')`,
     );
   }
+  if (cudaBackend !== null) return cudaBackend;
   throw new Error(`${where}: CUDA backend not available: ${cudaReason()}`);
+}
+
+let cudaBackend: Backend | null = null;
+
+/**
+ * Installs the backend that serves 'cuda' and 'cuda:N' tensors (null removes it). This is how a
+ * CUDA implementation plugs in without changing the ops; tests use it with an instrumented CPU
+ * backend to check the routing.
+ */
+export function registerCudaBackend(backend: Backend | null): void {
+  cudaBackend = backend;
 }

@@ -9,7 +9,15 @@ export { info as backendInfo } from '@nl/native';
 export { Tensor, type ParamLike, type NestedArray } from './tensor.js';
 export type { DType, FloatDType, TypedArray, FloatTypedArray } from './dtype.js';
 export { DTYPES, isFloat, promote } from './dtype.js';
-export { type Device, type Backend, backendFor, cpuBackend, isDeviceString } from './device.js';
+export {
+  type Device,
+  type Backend,
+  type KernelOperand,
+  backendFor,
+  cpuBackend,
+  isDeviceString,
+  registerCudaBackend,
+} from './device.js';
 export { hasNativeTensorOps } from './kernels/native-ops.js';
 export { broadcastShapes, contiguousStrides, numelOf } from './shape.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';

@@ -14,7 +14,8 @@ describe('devices', () => {
     expect(() => T.cat([T.ones([2]), g])).toThrow(/different devices/);
     expect(() => g.view).toThrow(/tensor is on cuda:0; only CPU tensors expose a host view/);
     expect(() => g.dataSync()).toThrow(/reading from cuda:0 is not implemented/);
-    expect(() => T.matmul(g.reshape([1, 2]), g.reshape([2, 1]))).toThrow(/only implemented on the CPU/);
+    expect(() => T.matmul(g.reshape([1, 2]), g.reshape([2, 1]))).toThrow(/CUDA backend not available/);
+    expect(() => g.cumsum(0)).toThrow(/cuda:0/);
     g.dispose();
   });
   it('backendFor validates device strings and explains missing CUDA', () => {

@@ -4,19 +4,20 @@
  */
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { binaryKernel, copyKernel } from '../kernels/elementwise.js';
+import { backendFor } from '../device.js';
 import { empty_, viewOf } from '../ops/helpers.js';
 
 /** dst += src elementwise (dst contiguous; src same shape, any strides; dtypes may differ). */
 export function addInto(dst: Tensor, src: Tensor): void {
-  const out = dst.rawView();
-  binaryKernel('add', 'x + y', out, dst.shape, viewOf(dst), viewOf(src, dst.shape));
+  // the gradient buffers this module creates start at offset 0 (any device); others are CPU views
+  const out = dst.offset === 0 && dst.isContiguous ? dst.storage.data : dst.rawView();
+  backendFor(dst.device).binary('add', out, dst.shape, viewOf(dst), viewOf(src, dst.shape));
 }
 
 /** A contiguous tracked copy of `t` as `dtype`. */
 export function cloneContiguous(t: Tensor, dtype: DType): Tensor {
   const out = empty_(t.shape, dtype, t.device, false);
-  copyKernel(out.storage.data, t.shape, viewOf(t));
+  backendFor(t.device).copy(out.storage.data, t.shape, viewOf(t));
   return out;
 }
 

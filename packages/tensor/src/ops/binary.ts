@@ -8,29 +8,13 @@ import type { DType } from '../dtype.js';
 import { promote } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes } from '../shape.js';
-import { binaryKernel } from '../kernels/elementwise.js';
+import { backendFor } from '../device.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { empty_, operands, viewOf, type TensorOrNumber } from './helpers.js';
 import { sumToShape } from './reduce.js';
 import { neg, square, log } from './unary.js';
 import { where } from './where.js';
-
-const EXPR: Record<string, string> = {
-  add: 'x + y',
-  sub: 'x - y',
-  mul: 'x * y',
-  div: 'x / y',
-  pow: 'Math.pow(x, y)',
-  maximum: '(x > y || x !== x) ? x : y',
-  minimum: '(x < y || x !== x) ? x : y',
-  eq: 'x === y ? 1 : 0',
-  ne: 'x !== y ? 1 : 0',
-  lt: 'x < y ? 1 : 0',
-  le: 'x <= y ? 1 : 0',
-  gt: 'x > y ? 1 : 0',
-  ge: 'x >= y ? 1 : 0',
-};
 
 /** Runs a binary kernel without recording. */
 export function binaryRaw(op: string, a: Tensor, b: Tensor, outDtype?: DType): Tensor {
@@ -39,7 +23,7 @@ export function binaryRaw(op: string, a: Tensor, b: Tensor, outDtype?: DType): T
     outDtype ??
     (op === 'div' && a.dtype === 'int32' && b.dtype === 'int32' ? 'float32' : promote(a.dtype, b.dtype));
   const out = empty_(shape, dtype, a.device, false);
-  binaryKernel(op, EXPR[op], out.storage.data, shape, viewOf(a, shape), viewOf(b, shape));
+  backendFor(a.device).binary(op, out.storage.data, shape, viewOf(a, shape), viewOf(b, shape));
   return out;
 }
 

@@ -10,7 +10,7 @@ import { Storage } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import { broadcastStrides, contiguousStrides, numelOf } from '../shape.js';
 import type { StridedView } from '../kernels/elementwise.js';
-import { POOL_MIN_ELEMENTS, takeBuffer } from '../pool.js';
+import { POOL_MIN_ELEMENTS } from '../pool.js';
 
 /** A tensor operand or a JS number. */
 export type TensorOrNumber = Tensor | number;
@@ -21,7 +21,7 @@ export type TensorOrNumber = Tensor | number;
  */
 export function empty_(shape: readonly number[], dtype: DType, device: Device = 'cpu', zero = true): Tensor {
   const n = numelOf(shape);
-  const data = device === 'cpu' ? takeBuffer(dtype, n, zero) : backendFor(device).allocate(dtype, n);
+  const data = backendFor(device, `tensor on ${device}`).allocate(dtype, n, zero);
   return new Tensor(
     new Storage(data, dtype, device, n >= POOL_MIN_ELEMENTS),
     shape.slice(),

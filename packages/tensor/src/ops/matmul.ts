@@ -6,7 +6,7 @@
  * unless its last two dims are neither row- nor column-major. Batch dims that cannot be walked with
  * one stride are looped over, one batched gemm call per outer index.
  */
-import { native } from '@nl/native';
+import { backendFor } from '../device.js';
 import { isFloat } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../shape.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
-import { checkOperands, empty_, requireCpu } from './helpers.js';
+import { checkOperands, empty_ } from './helpers.js';
 import { contiguousRaw, squeeze, transpose, unsqueeze } from './shape-ops.js';
 import { sumToShape } from './reduce.js';
 
@@ -86,7 +86,7 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const aData = A.storage.data as Float32Array | Float64Array;
   const bData = B.storage.data as Float32Array | Float64Array;
   for (let r = 0; r < outer; r++) {
-    native.gemm(
+    backendFor(a.device).gemm(
       da.trans,
       db.trans,
       m,
@@ -133,7 +133,6 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkOperands('matmul', a, b);
-  requireCpu('matmul', a);
   if (a.dtype !== b.dtype) throw new TypeError(`matmul: dtype mismatch, ${a.dtype} and ${b.dtype}`);
   if (!isFloat(a.dtype)) throw new TypeError(`matmul: float32/float64 operands required, got ${a.dtype}`);
   if (a.ndim === 0 || b.ndim === 0) {

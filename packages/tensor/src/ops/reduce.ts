@@ -7,7 +7,8 @@
 import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, normDims, sameShape } from '../shape.js';
-import { reduceKernel, type ReduceOp } from '../kernels/reduce.js';
+import type { ReduceOp } from '../kernels/reduce.js';
+import { backendFor } from '../device.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { checkOperands, empty_ } from './helpers.js';
@@ -39,7 +40,16 @@ export function reduceRaw(
   if (op === 'argmax' || op === 'argmin') dtype = 'int32';
   else if (x.dtype === 'int32' && (op === 'mean' || op === 'logsumexp' || op === 'var')) dtype = 'float32';
   const out = empty_(outShapeOf(x.shape, dims, keepDim), dtype, x.device, false);
-  reduceKernel(op, out.storage.data, x.storage.data, x.offset, x.shape, x.strides, dims, correction);
+  backendFor(x.device).reduce(
+    op,
+    out.storage.data,
+    x.storage.data,
+    x.offset,
+    x.shape,
+    x.strides,
+    dims,
+    correction,
+  );
   return out;
 }
 

@@ -5,52 +5,19 @@
  */
 import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
-import { unaryKernel } from '../kernels/elementwise.js';
+import { backendFor } from '../device.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { checkOperands, empty_, viewOf } from './helpers.js';
 import { add, mul, sub, div } from './binary.js';
 
-const EXPR: Record<string, string> = {
-  neg: '-x',
-  abs: 'Math.abs(x)',
-  exp: 'Math.exp(x)',
-  log: 'Math.log(x)',
-  sqrt: 'Math.sqrt(x)',
-  rsqrt: '1 / Math.sqrt(x)',
-  sin: 'Math.sin(x)',
-  cos: 'Math.cos(x)',
-  tanh: 'Math.tanh(x)',
-  sigmoid: '1 / (1 + Math.exp(-x))',
-  relu: 'x < 0 ? 0 : x',
-  gelu: 'H.gelu(x)',
-  geluTanh: '0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
-  silu: 'x / (1 + Math.exp(-x))',
-  softplus: 'x > 20 ? x : Math.log1p(Math.exp(x))',
-  clamp: 'x < p0 ? p0 : (x > p1 ? p1 : x)',
-  square: 'x * x',
-  reciprocal: '1 / x',
-  log1p: 'Math.log1p(x)',
-  expm1: 'Math.expm1(x)',
-  sign: 'x > 0 ? 1 : (x < 0 ? -1 : 0)',
-  floor: 'Math.floor(x)',
-  ceil: 'Math.ceil(x)',
-  round: 'Math.round(x)',
-  // derivative helpers used by backward rules
-  reluMask: 'x > 0 ? 1 : 0',
-  geluDeriv: 'H.geluDeriv(x)',
-  geluTanhDeriv:
-    '(() => { const u = 0.7978845608028654 * (x + 0.044715 * x * x * x); const t = Math.tanh(u); return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x); })()',
-  siluDeriv: '(() => { const s = 1 / (1 + Math.exp(-x)); return s * (1 + x * (1 - s)); })()',
-  clampMask: 'x >= p0 && x <= p1 ? 1 : 0',
-};
 const KEEP_INT = new Set(['neg', 'abs', 'relu', 'clamp', 'square', 'sign', 'floor', 'ceil', 'round']);
 
 /** Runs a unary kernel without recording. */
 export function unaryRaw(op: string, x: Tensor, p0 = 0, p1 = 0, outDtype?: DType): Tensor {
   const dtype = outDtype ?? (x.dtype === 'int32' && !KEEP_INT.has(op) ? 'float32' : x.dtype);
   const out = empty_(x.shape, dtype, x.device, false);
-  unaryKernel(op, EXPR[op], out.storage.data, x.shape, viewOf(x), p0, p1);
+  backendFor(x.device).unary(op, out.storage.data, x.shape, viewOf(x), p0, p1);
   return out;
 }
 

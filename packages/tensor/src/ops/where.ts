@@ -6,7 +6,7 @@ import type { DType } from '../dtype.js';
 import { assertDType, isFloat, promote, scalarDType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, broadcastStrides, collapseDims } from '../shape.js';
-import { copyKernel } from '../kernels/elementwise.js';
+import { backendFor } from '../device.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { checkOperands, empty_, scalarOperand, viewOf, type TensorOrNumber } from './helpers.js';
@@ -73,7 +73,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   assertDType(dtype, 'to');
   if (x.dtype === dtype) return x;
   const out = empty_(x.shape, dtype, x.device, false);
-  copyKernel(out.storage.data, x.shape, viewOf(x));
+  backendFor(x.device).copy(out.storage.data, x.shape, viewOf(x));
   if (isFloat(dtype) && isFloat(x.dtype)) record('cast', [x], [out], { from: x.dtype });
   return out;
 }
