@@ -86,6 +86,19 @@ describe.each([
   },
 );
 
+describe('titansMlp native: T = 0', () => {
+  it('returns the initial weights and passes the final-state gradients through', () => {
+    const x = makeInputs(5, 1, 0, 2, 3, 2);
+    const y = titansMlpForward(x);
+    assertClose('w1', y.w1, x.w1, { atol: 0, ratio: 0 });
+    assertClose('s2', y.s2, x.s2!, { atol: 0, ratio: 0 });
+    const dW2 = randArray(x.w2.length, rng(1));
+    const g = titansMlpBackward(x, { dO: new Float64Array(0), dW2 });
+    assertClose('dW2', g.dW2, dW2, { atol: 0, ratio: 0 });
+    assertClose('dW1', g.dW1, new Float64Array(x.w1.length), { atol: 0, ratio: 0 });
+  });
+});
+
 describe('titansMlp native: bad input', () => {
   const x = makeInputs(4, 1, 3, 1, 3, 2);
   it('names the problem', () => {

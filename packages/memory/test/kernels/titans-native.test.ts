@@ -121,6 +121,18 @@ describe('titansLinear native: mini-batch semantics', () => {
     assertClose('s', b.s, whole.s, TOL64);
   });
 
+  it('T = 0 returns the initial states; the backward passes dM and dS through', () => {
+    const x = makeTitansInputs(9, 1, 0, 2, 3, 2);
+    const y = titansLinearForward(x, { chunkSize: 4 });
+    assertClose('m', y.m, x.m0!, { atol: 0, ratio: 0 });
+    assertClose('s', y.s, x.s0!, { atol: 0, ratio: 0 });
+    const dM = randArray(12, rng(2)),
+      dS = randArray(12, rng(3));
+    const g = titansLinearBackward(x, { dO: new Float64Array(0), dM, dS }, { chunkSize: 4 });
+    assertClose('dM0', g.dM0, dM, { atol: 0, ratio: 0 });
+    assertClose('dS0', g.dS0, dS, { atol: 0, ratio: 0 });
+  });
+
   it('without m0/s0 starts from zeros', () => {
     const x = makeTitansInputs(7, 1, 9, 1, 3, 3);
     const zeros = { ...x, m0: new Float64Array(9), s0: new Float64Array(9) };
