@@ -240,6 +240,10 @@ const SHAPES: [number, number, number][] = [
   [5, 1000, 300],
   [300, 1000, 70],
   [3, 4100, 7],
+  // m < MR = 6: the unpacked matrix-vector path (n and k around its vector blocks).
+  [1, 300, 257],
+  [2, 129, 100],
+  [4, 70, 33],
 ];
 
 for (const threads of [1, 2, 3]) {

@@ -9,8 +9,9 @@
 //
 // Transposes are absorbed by packing (gemm_pack.h): no operand is copied whole. Batches of small
 // products are split over the pool by product (each thread runs the serial blocked loop); large
-// products are split inside. Tile and block sizes: GemmTile<T> in gemm_kernel.h. Version 1, the
-// plain loop, lives on as the reference in gemm_ref.cc.
+// products are split inside. Products with fewer rows than a tile (m < MR, matrix-vector shapes)
+// take the unpacked path in gemm_small.cc. Tile and block sizes: GemmTile<T> in gemm_kernel.h.
+// Version 1, the plain loop, lives on as the reference in gemm_ref.cc.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include "cpu/gemm.h"
 #include "cpu/gemm_kernel.h"
 #include "cpu/gemm_pack.h"
+#include "cpu/gemm_small.h"
 #include "cpu/thread_pool.h"
 
 namespace nl {
@@ -227,7 +229,9 @@ void gemm(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c) {
     const T* A = a + bi * g.stride_a;
     const T* B = b + bi * g.stride_b;
     T* C = c + bi * g.stride_c;
-    if (parallel) {
+    if (g.m < GemmTile<T>::MR) {
+      gemm_small_m(g, alpha, A, B, beta, C, parallel);
+    } else if (parallel) {
       gemm_parallel(g, alpha, A, B, beta, C, threads);
     } else {
       gemm_serial(g, alpha, A, B, beta, C);

@@ -32,6 +32,13 @@ struct Vec<float> {
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static float sum(V a) {  // masked forms: GCC 12 warns on the unmasked ones' undefined source
+    a = _mm512_add_ps(a, _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, a, 0x4E));
+    a = _mm512_add_ps(a, _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, a, 0xB1));
+    a = _mm512_add_ps(a, _mm512_mask_permute_ps(a, 0xFFFF, a, 0x4E));
+    a = _mm512_add_ps(a, _mm512_mask_permute_ps(a, 0xFFFF, a, 0xB1));
+    return _mm512_cvtss_f32(a);
+  }
 };
 template <>
 struct Vec<double> {
@@ -43,6 +50,12 @@ struct Vec<double> {
   static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  static double sum(V a) {
+    a = _mm512_add_pd(a, _mm512_mask_shuffle_f64x2(a, 0xFF, a, a, 0x4E));
+    a = _mm512_add_pd(a, _mm512_mask_shuffle_f64x2(a, 0xFF, a, a, 0xB1));
+    a = _mm512_add_pd(a, _mm512_mask_permute_pd(a, 0xFF, a, 0x55));
+    return _mm512_cvtsd_f64(a);
+  }
 };
 constexpr int kNvF32 = 4, kNvF64 = 4, kMr = 6;
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -56,6 +69,11 @@ struct Vec<float> {
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static float sum(V a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+  }
 };
 template <>
 struct Vec<double> {
@@ -67,6 +85,10 @@ struct Vec<double> {
   static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static double sum(V a) {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+  }
 };
 constexpr int kNvF32 = 2, kNvF64 = 2, kMr = 6;
 #else
@@ -80,6 +102,7 @@ struct Vec {
   static void store(T* p, V v) { *p = v; }
   static V fma(V a, V b, V c) { return a * b + c; }
   static V mul(V a, V b) { return a * b; }
+  static T sum(V a) { return a; }
 };
 constexpr int kNvF32 = 4, kNvF64 = 4, kMr = 4;
 #endif
