@@ -20,7 +20,8 @@ import { pad } from './ops/join.js';
 import * as IX from './ops/index-ops.js';
 import * as SC from './ops/scan.js';
 import { fill_, zero_, copy_ } from './ops/inplace.js';
-import { std, norm } from './ops/composite.js';
+import { std, norm, maskedFill, repeat } from './ops/composite.js';
+import { topk } from './ops/sampling.js';
 import { runBackward, type BackwardOptions } from './autograd/tape.js';
 
 declare module './tensor.js' {
@@ -104,6 +105,11 @@ declare module './tensor.js' {
     cumprod(dim: number): Tensor;
     std(dim?: R.Dims, opts?: R.VarOptions): Tensor;
     norm(p?: number, dim?: R.Dims, keepDim?: boolean): Tensor;
+    /** this with `value` where mask != 0. */
+    maskedFill(mask: Tensor, value: number): Tensor;
+    /** Tiles like torch.repeat. */
+    repeat(repeats: readonly number[]): Tensor;
+    topk(k: number, dim?: number, opts?: { largest?: boolean }): { values: Tensor; indices: Tensor };
     /** In place: every element = value (not recorded; refuses tensors requiring grad outside noGrad). */
     fill_(value: number): Tensor;
     zero_(): Tensor;
@@ -298,6 +304,15 @@ const methods: Record<string, Method> = {
   },
   norm(p, d, k) {
     return norm(this, p, d, k);
+  },
+  maskedFill(m, v) {
+    return maskedFill(this, m, v);
+  },
+  repeat(r) {
+    return repeat(this, r);
+  },
+  topk(k, d, o) {
+    return topk(this, k, d, o);
   },
   fill_(v) {
     return fill_(this, v);

@@ -78,3 +78,69 @@ describe('std / norm', () => {
     expect(() => x.norm(0)).toThrow(/p must be positive/);
   });
 });
+
+describe('maskedFill / repeat / outer / topk / multinomial', () => {
+  it('maskedFill and repeat forward + gradients', () => {
+    const x = rt([2, 3], 5);
+    const mask = T.tensor([0, 1, 0], { dtype: 'int32' });
+    const xs = x.toArray() as number[][];
+    expect(x.maskedFill(mask, -9).toArray()).toEqual(xs.map((r) => r.map((v, j) => (j === 1 ? -9 : v))));
+    gradcheck((t) => t.maskedFill(mask, 0), [x]);
+    const r = x.repeat([2, 1, 2]);
+    expect(r.shape).toEqual([2, 2, 6]);
+    expect(r.toArray()).toEqual([0, 1].map(() => xs.map((row) => [...row, ...row])));
+    gradcheck((t) => t.repeat([3, 2]), [rt([2, 2], 6)]);
+    expect(() => x.repeat([2])).toThrow(/1 repeats for a tensor of rank 2/);
+  });
+  it('outer', () => {
+    const a = rt([3], 7);
+    const b = rt([2], 8);
+    const ad = a.dataSync();
+    const bd = b.dataSync();
+    assertClose(
+      'outer',
+      Array.from(ad).flatMap((u) => Array.from(bd, (v) => u * v)),
+      T.outer(a, b),
+    );
+    gradcheck((u, v) => T.outer(u, v), [a, b]);
+  });
+  it('topk: sorted values and indices, ties by index, smallest, gradients', () => {
+    const x = T.tensor(
+      [
+        [1, 5, 3, 5],
+        [2, 0, 9, 4],
+      ],
+      { dtype: 'float64' },
+    );
+    const { values, indices } = x.topk(2);
+    expect(values.toArray()).toEqual([
+      [5, 5],
+      [9, 4],
+    ]);
+    expect(indices.toArray()).toEqual([
+      [1, 3],
+      [2, 3],
+    ]);
+    expect(x.topk(1, 0, { largest: false }).indices.toArray()).toEqual([[0, 1, 0, 1]]);
+    gradcheck((t) => t.topk(2, 1).values, [rt([3, 5], 9)]);
+    expect(() => x.topk(5)).toThrow(/k 5 is out of range for dim -1 of size 4/);
+  });
+  it('multinomial: frequencies follow the weights; seeded; bad weights', () => {
+    const w = T.tensor([
+      [1, 0, 3],
+      [0, 1, 0],
+    ]);
+    const g = new T.Generator(11);
+    const s = T.multinomial(w, 4000, { generator: g });
+    expect(s.shape).toEqual([2, 4000]);
+    const rows = s.toArray() as number[][];
+    const c0 = [0, 1, 2].map((k) => rows[0].filter((v) => v === k).length / 4000);
+    expect(c0[1]).toBe(0);
+    expect(Math.abs(c0[2] - 0.75)).toBeLessThan(0.03);
+    expect(rows[1].every((v) => v === 1)).toBe(true);
+    const again = T.multinomial(w, 4000, { generator: new T.Generator(11) });
+    expect(again.toArray()).toEqual(rows);
+    expect(() => T.multinomial(T.tensor([0, 0]), 1)).toThrow(/sums to 0/);
+    expect(() => T.multinomial(T.tensor([1, -1]), 1)).toThrow(/finite and non-negative/);
+  });
+});
