@@ -1,4 +1,5 @@
-// Titans MLP memory: token-level fused forward (version 1). See titans_mlp.h.
+// Titans MLP memory: the token-level building blocks (inner-gradient factors, one token's write,
+// one read) used by the backward (titans_mlp_backward.cc). The forward is in titans_mlp_chunk.cc.
 #include "cpu/titans_mlp.h"
 
 #include <algorithm>
@@ -6,7 +7,6 @@
 #include <vector>
 
 #include "cpu/delta_rule_vec.h"
-#include "cpu/thread_pool.h"
 
 namespace nl {
 namespace titans_mlp_detail {
@@ -74,46 +74,5 @@ NL_TITANS_MLP_INSTANTIATE(double)
 #undef NL_TITANS_MLP_INSTANTIATE
 
 }  // namespace titans_mlp_detail
-
-template <typename F>
-void titans_mlp_forward(const TitansMlpDims& d, const F* q, const F* k, const F* v, const F* theta, const F* eta,
-                        const F* alpha, const F* w1, const F* w2, const F* s1, const F* s2, F* o, F* w1_out,
-                        F* w2_out, F* s1_out, F* s2_out) {
-  using namespace titans_mlp_detail;
-  const int64_t D = d.d, Dh = d.hidden, n = D * Dh, T = d.seq, H = d.heads;
-  parallel_for(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<F> snap(static_cast<size_t>(2 * n)), vec(static_cast<size_t>(6 * Dh + D));
-    F *W1s = snap.data(), *W2s = W1s + n;
-    F *p = vec.data(), *a = p + Dh, *c = a + Dh, *g = c + Dh, *r = g + Dh, *z = r + Dh, *e = z + Dh;
-    for (int64_t bh = begin; bh < end; ++bh) {
-      const int64_t b = bh / H, h = bh % H;
-      F *W1 = w1_out + bh * n, *W2 = w2_out + bh * n, *S1 = s1_out + bh * n, *S2 = s2_out + bh * n;
-      std::copy(w1 + bh * n, w1 + (bh + 1) * n, W1);
-      std::copy(w2 + bh * n, w2 + (bh + 1) * n, W2);
-      for (int64_t i = 0; i < n; ++i) {
-        S1[i] = s1 ? s1[bh * n + i] : F(0);
-        S2[i] = s2 ? s2[bh * n + i] : F(0);
-      }
-      for (int64_t t = 0; t < T; ++t) {
-        const int64_t row = (b * T + t) * H + h;
-        if (t % d.chunk == 0) {
-          std::copy(W1, W1 + n, W1s);
-          std::copy(W2, W2 + n, W2s);
-        }
-        if (!d.read_after) read(D, Dh, W1, W2, q + row * D, o + row * D, r, z);
-        inner_factors(D, Dh, W1s, W2s, k + row * D, v + row * D, p, a, e, c, g);
-        write_token(D, Dh, k + row * D, a, e, g, theta[row], eta[row], F(1) - alpha[row], W1, W2, S1, S2);
-        if (d.read_after) read(D, Dh, W1, W2, q + row * D, o + row * D, r, z);
-      }
-    }
-  });
-}
-
-template void titans_mlp_forward<float>(const TitansMlpDims&, const float*, const float*, const float*, const float*,
-                                        const float*, const float*, const float*, const float*, const float*,
-                                        const float*, float*, float*, float*, float*, float*);
-template void titans_mlp_forward<double>(const TitansMlpDims&, const double*, const double*, const double*,
-                                         const double*, const double*, const double*, const double*, const double*,
-                                         const double*, const double*, double*, double*, double*, double*, double*);
 
 }  // namespace nl

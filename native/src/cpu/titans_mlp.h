@@ -6,9 +6,10 @@
 //   S1 <- eta S1 - theta e a^T,  S2 <- eta S2 - theta g k^T,  W_l <- (1 - alpha) W_l + S_l
 //   o = q + W1 silu(W2 q) with the weights after (read_after) or before the token's write.
 // Layouts: q, k, v, o [B, T, H, D]; gates [B, T, H]; W1, S1 [B, H, D, Dh]; W2, S2 [B, H, Dh, D].
-// Version 1 (titans_mlp.cc, titans_mlp_backward.cc): token-level loops in C++ (not yet the chunk
-// dual form); the backward recomputes the four matrices at chunk boundaries, then one chunk of
-// per-token states at a time, and reverses the recurrence (incl. silu'' through g).
+// Forward (titans_mlp_chunk.cc): chunk (dual) form, batched products, per-token weights never formed.
+// Backward (titans_mlp_backward.cc, version 1): token-level C++ loops (titans_mlp.cc helpers); it
+// recomputes the four matrices at chunk boundaries, then one chunk of per-token states at a time,
+// and reverses the recurrence (incl. silu'' through g).
 #pragma once
 #include <cstdint>
 
