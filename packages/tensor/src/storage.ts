@@ -10,6 +10,17 @@ import type { Device } from './device.js';
 import { stats } from './memory-stats.js';
 import { giveBuffer } from './pool.js';
 
+/** Pooled buffers -> the storage that owns them (to pin them when re-wrapped). */
+const owners = new WeakMap<ArrayBufferLike, Storage>();
+
+/**
+ * Marks the memory behind `arr` as never recyclable when it belongs to a pooled storage, so a
+ * tensor made with `fromTypedArray(t.rawView())` can outlive `t` safely.
+ */
+export function pinBuffer(arr: TypedArray): void {
+  owners.get(arr.buffer)?.pin();
+}
+
 export class Storage {
   /** Tracked tensors using this storage. */
   private refs = 0;
@@ -26,9 +37,15 @@ export class Storage {
     readonly data: TypedArray,
     readonly dtype: DType,
     readonly device: Device,
-    readonly poolable = false,
+    private poolable = false,
   ) {
     this.bytes = data.length * itemSize(dtype);
+    if (poolable) owners.set(data.buffer, this);
+  }
+
+  /** Never recycle this storage (its memory is now also used outside it). */
+  pin(): void {
+    this.poolable = false;
   }
 
   /** A tracked tensor starts using this storage. */

@@ -62,3 +62,15 @@ describe('buffer pool', () => {
     loss.dispose();
   });
 });
+
+describe('re-wrapping pooled memory', () => {
+  it('fromTypedArray(t.rawView()) pins the buffer: disposing t does not recycle it', () => {
+    const t = T.full([N], 4).add(1); // pooled storage
+    const w = T.fromTypedArray(t.rawView() as Float32Array);
+    t.dispose();
+    const others = Array.from({ length: 4 }, () => T.full([N], 7).mul(2));
+    expect(w.dataSync().every((v) => v === 5)).toBe(true);
+    others.forEach((o) => o.dispose());
+    w.dispose();
+  });
+});

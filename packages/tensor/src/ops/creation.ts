@@ -8,7 +8,7 @@ import { assertDType, dtypeOfArray, isFloat } from '../dtype.js';
 import { POOL_MIN_ELEMENTS, takeBuffer } from '../pool.js';
 import type { Device } from '../device.js';
 import { backendFor } from '../device.js';
-import { Storage } from '../storage.js';
+import { Storage, pinBuffer } from '../storage.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 import { checkShape, contiguousStrides, fmtShape, numelOf } from '../shape.js';
 import { defaultGenerator, type Generator } from '../random.js';
@@ -129,6 +129,7 @@ export function fromTypedArray(
   const s = shape ? checkShape(shape, 'fromTypedArray') : [arr.length];
   if (numelOf(s) !== arr.length)
     throw new RangeError(`fromTypedArray: ${arr.length} elements do not fill shape ${fmtShape(s)}`);
+  pinBuffer(arr); // a view of a pooled tensor's memory must not be recycled under this tensor
   return finish(arr, s, dtype, opts, 'fromTypedArray', false);
 }
 
