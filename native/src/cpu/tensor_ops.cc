@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #include "cpu/thread_pool.h"
@@ -223,17 +224,35 @@ void tensor_reduce_rows(RowReduceOp op, int64_t rows, int64_t n, T* out, const T
 
 template <typename T>
 void tensor_reduce_cols(RowReduceOp op, int64_t rows, int64_t n, T* out, const T* a) {
-  const int64_t grain = std::max<int64_t>(64, kGrain / std::max<int64_t>(rows, 1));
-  parallel_for(n, grain, [&](int64_t j0, int64_t j1) {
-    std::vector<double> acc(static_cast<size_t>(j1 - j0), 0.0);
+  const double scale = op == RowReduceOp::Mean ? 1.0 / static_cast<double>(rows) : 1.0;
+  constexpr int64_t kCols = 2048;  // columns per task: long contiguous reads per row
+  if (n >= 2 * kCols || rows * n < 2 * kGrain) {
+    parallel_for(n, kCols, [&](int64_t j0, int64_t j1) {
+      std::vector<double> acc(static_cast<size_t>(j1 - j0), 0.0);
+      double* __restrict pa = acc.data();
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* __restrict x = a + r * n + j0;
+        for (int64_t j = 0; j < j1 - j0; ++j) pa[j] += static_cast<double>(x[j]);
+      }
+      for (int64_t j = 0; j < j1 - j0; ++j) out[j0 + j] = static_cast<T>(pa[j] * scale);
+    });
+    return;
+  }
+  // narrow and tall: each task sums a block of rows, partial sums are combined under a lock
+  std::vector<double> total(static_cast<size_t>(n), 0.0);
+  std::mutex mu;
+  const int64_t grain_rows = std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1));
+  parallel_for(rows, grain_rows, [&](int64_t r0, int64_t r1) {
+    std::vector<double> acc(static_cast<size_t>(n), 0.0);
     double* __restrict pa = acc.data();
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* __restrict x = a + r * n + j0;
-      for (int64_t j = 0; j < j1 - j0; ++j) pa[j] += static_cast<double>(x[j]);
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* __restrict x = a + r * n;
+      for (int64_t j = 0; j < n; ++j) pa[j] += static_cast<double>(x[j]);
     }
-    const double scale = op == RowReduceOp::Mean ? 1.0 / static_cast<double>(rows) : 1.0;
-    for (int64_t j = 0; j < j1 - j0; ++j) out[j0 + j] = static_cast<T>(pa[j] * scale);
+    std::lock_guard<std::mutex> lock(mu);
+    for (int64_t j = 0; j < n; ++j) total[static_cast<size_t>(j)] += pa[j];
   });
+  for (int64_t j = 0; j < n; ++j) out[j] = static_cast<T>(total[static_cast<size_t>(j)] * scale);
 }
 
 template <typename T>

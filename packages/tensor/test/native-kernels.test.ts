@@ -204,6 +204,24 @@ describe('native column sums and softmax rows', () => {
       const ref2 = new Float64Array(50);
       for (let r = 0; r < 120; r++) for (let j = 0; j < 50; j++) ref2[j] += xs[r * 50 + j];
       assertClose('sum dims 0,1', ref2, x.sum([0, 1]), t);
+      // tall and narrow (bias-gradient shape): row blocks summed in parallel, then combined
+      const tall = rt([5000, 40], 23, { dtype });
+      const td = tall.dataSync();
+      const ref3 = new Float64Array(40);
+      for (let r = 0; r < 5000; r++) for (let j = 0; j < 40; j++) ref3[j] += td[r * 40 + j];
+      assertClose('sum tall', ref3, tall.sum(0), { rtol: 1e-5, atol: 1e-4 });
+      assertClose(
+        'mean tall',
+        ref3.map((v) => v / 5000),
+        tall.mean(0),
+        t,
+      );
+      // wide: column tasks
+      const wide = rt([40, 5000], 24, { dtype });
+      const wd = wide.dataSync();
+      const ref4 = new Float64Array(5000);
+      for (let r = 0; r < 40; r++) for (let j = 0; j < 5000; j++) ref4[j] += wd[r * 5000 + j];
+      assertClose('sum wide', ref4, wide.sum(0), t);
     });
     it(`softmax/logSoftmax rows ${dtype}, incl. -inf and NaN rows`, () => {
       const x = rt([40, 33], 22, { dtype, lo: -5, hi: 5 });
