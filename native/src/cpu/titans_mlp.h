@@ -7,9 +7,8 @@
 //   o = q + W1 silu(W2 q) with the weights after (read_after) or before the token's write.
 // Layouts: q, k, v, o [B, T, H, D]; gates [B, T, H]; W1, S1 [B, H, D, Dh]; W2, S2 [B, H, Dh, D].
 // Forward (titans_mlp_chunk.cc): chunk (dual) form, batched products, per-token weights never formed.
-// Backward (titans_mlp_backward.cc, version 1): token-level C++ loops (titans_mlp.cc helpers); it
-// recomputes the four matrices at chunk boundaries, then one chunk of per-token states at a time,
-// and reverses the recurrence (incl. silu'' through g).
+// Backward (titans_mlp_backward.cc): the four matrices are recomputed at chunk boundaries, then each
+// chunk is reversed in the same dual form (incl. silu'' through g). Threaded over (batch, head).
 #pragma once
 #include <cstdint>
 
@@ -34,17 +33,10 @@ void titans_mlp_backward(const TitansMlpDims& d, const F* q, const F* k, const F
                          F* dtheta, F* deta, F* dalpha, F* dw1, F* dw2, F* ds1, F* ds2);
 
 namespace titans_mlp_detail {
-// Per-token factors at the snapshot: p, a, c, g [Dh]; e [D].
+// One chunk [t0, t0+L) of (b, h) in dual form, states only (W1, W2, S1, S2 updated in place).
 template <typename F>
-void inner_factors(int64_t D, int64_t Dh, const F* W1s, const F* W2s, const F* k, const F* v, F* p, F* a, F* e,
-                   F* c, F* g);
-// One token's write: S1, S2, W1, W2 updated in place from the factors.
-template <typename F>
-void write_token(int64_t D, int64_t Dh, const F* k, const F* a, const F* e, const F* g, F th, F et, F keep, F* W1,
-                 F* W2, F* S1, F* S2);
-// out = q + W1 silu(W2 q); r, z [Dh] scratch (hold W2 q and silu(W2 q) on return).
-template <typename F>
-void read(int64_t D, int64_t Dh, const F* W1, const F* W2, const F* q, F* out, F* r, F* z);
+void chunk_step(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, int64_t L, const F* q, const F* k,
+                const F* v, const F* theta, const F* eta, const F* alpha, F* W1, F* W2, F* S1, F* S2);
 }  // namespace titans_mlp_detail
 
 }  // namespace nl

@@ -1,13 +1,16 @@
-// Titans MLP memory: backward (version 1, token-level reverse inside chunks). See titans_mlp.h.
+// Titans MLP memory: backward in chunk (dual) form with chunk-boundary recompute. See titans_mlp.h
+// and the forward in titans_mlp_chunk.cc (notation: P, A, E, Cm, Gm, R, Z, W = G_{tc,.} masked).
 //
-// Per (batch, head): a forward pass keeps W1, W2, S1, S2 at every chunk start; chunks are then
-// visited last to first, their per-token states recomputed from the boundary, and the recurrence
-// reversed (the same derivation as packages/memory/src/kernels/titans-mlp/ref-backward.ts):
-//   read o = q + W1 z, z = silu(r), r = W2 q: dW1 += do z^T, dr = (W1^T do) * silu'(r), dW2 += dr q^T
-//   per layer: dS = dSn + dW, dalpha -= <W_{t-1}, dW>, deta += <S_{t-1}, dS>, dtheta -= <u, dS>,
-//              du = -theta dS, dL/dW_{t-1} = (1 - alpha) dW, dSn = eta dS
-//   u1 = e a^T, u2 = g k^T; g = c * silu'(p), c = W1'^T e; e = k + W1' a - v; a = silu(p); p = W2' k
-//   (snapshot adjoints dW' join dL/dW_{t-1} at the chunk's first token).
+// Per (batch, head) the chunk forward recomputes W1, W2, S1, S2 at every chunk start; chunks are then
+// reversed last to first. Given dO and the chunk-end gradients dW1L, dS1L, dW2L, dS2L:
+//   end states: dE = -diag(g) A dW1L^T - diag(nu) A dS1L^T,  dA = -diag(g) E dW1L - diag(nu) E dS1L,
+//               dGm = -diag(g) K dW2L^T - diag(nu) K dS2L^T, dK = -diag(g) Gm dW2L - diag(nu) Gm dS2L,
+//               dg_j, dnu_j = -(row dots of the same products)
+//   layer-1 read O = Q + diag(cb) Z W1'^T + diag(cf) Z S1'^T - (W . Z A^T) E
+//   Z = silu(R);  layer-2 read R = diag(cb) Q W2'^T + diag(cf) Q S2'^T - (W . Q K^T) Gm
+//   Gm = (E W1') . silu'(P),  E = K + A W1'^T - V,  A = silu(P),  P = K W2'^T
+// each reversed with small matmuls, then the scalar coefficient recurrences for dtheta, deta, dalpha
+// (as in titans_linear_backward.cc). Per-token weights are never formed.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -20,155 +23,304 @@ namespace nl {
 namespace {
 
 template <typename F>
-inline F sig(F x) {
+inline F sg(F x) {
   return F(1) / (F(1) + std::exp(-x));
 }
 template <typename F>
-inline F silu_d1(F x) {
-  const F s = sig(x);
+inline F d1(F x) {
+  const F s = sg(x);
   return s * (F(1) + x * (F(1) - s));
 }
 template <typename F>
-inline F silu_d2(F x) {
-  const F s = sig(x);
+inline F d2(F x) {
+  const F s = sg(x);
   return s * (F(1) - s) * (F(2) + x * (F(1) - F(2) * s));
 }
 
 template <typename F>
 struct Work {
   Work(const TitansMlpDims& d, int64_t nchunks) {
-    const size_t n = static_cast<size_t>(d.d * d.hidden), C1 = static_cast<size_t>(d.chunk + 1);
+    const size_t C = static_cast<size_t>(d.chunk), D = static_cast<size_t>(d.d), Dh = static_cast<size_t>(d.hidden);
+    const size_t n = D * Dh;
     bound.resize(4 * static_cast<size_t>(nchunks) * n);
-    states.resize(4 * C1 * n);
-    mats.resize(8 * n);
-    vecs.resize(static_cast<size_t>(12 * d.hidden + 4 * d.d));
+    for (auto* v : {&K, &Q, &E, &dO, &dE, &dK, &dQ, &T1, &Y1, &Y2}) v->resize(C * D);
+    for (auto* v : {&P, &A, &Cm, &Gm, &R, &Z, &dA, &dGm, &dR, &dZ, &dP, &QW2, &QS2, &T2}) v->resize(C * Dh);
+    for (auto* v : {&W1t, &W2t, &S1t, &S2t, &tW1, &tW2, &tS1, &tS2, &acc1, &acc2, &acc3, &acc4}) v->resize(n);
+    for (auto* v : {&G, &N, &QK, &ZA, &M1, &M2}) v->resize(C * C);
+    Xt.resize(std::max(std::max(D, Dh), C) * C);
+    for (auto* v : {&mc, &bc, &fc, &dmc, &dbc, &dfc, &th, &et, &keep}) v->resize(C);
+    fwd.resize(static_cast<size_t>(4) * n);
   }
-  std::vector<F> bound, states, mats, vecs;
+  std::vector<F> bound, K, Q, E, dO, dE, dK, dQ, T1, Y1, Y2, P, A, Cm, Gm, R, Z, dA, dGm, dR, dZ, dP, QW2, QS2, T2;
+  std::vector<F> W1t, W2t, S1t, S2t, tW1, tW2, tS1, tS2, acc1, acc2, acc3, acc4, G, N, QK, ZA, M1, M2, Xt;
+  std::vector<F> mc, bc, fc, dmc, dbc, dfc, th, et, keep, fwd;
 };
 
+// dst [L, cols] (+)= -diag(w1) src1 - diag(w2) src2 (row scalings), src rows of width cols.
 template <typename F>
-void backward_one(const TitansMlpDims& d, int64_t b, int64_t h, const F* q, const F* k, const F* v, const F* theta,
-                  const F* eta, const F* alpha, const F* d_o, F* dq, F* dk, F* dv, F* dtheta, F* deta, F* dalpha,
-                  F* dW1, F* dW2, F* dSn1, F* dSn2, Work<F>& w, int64_t nchunks) {
-  using namespace titans_mlp_detail;
-  const int64_t D = d.d, Dh = d.hidden, n = D * Dh, T = d.seq, H = d.heads, C = d.chunk;
-  F* bd = w.bound.data();  // [4][nchunks][n]: W1, W2, S1, S2
-  F *W1t = w.states.data(), *W2t = W1t + (C + 1) * n, *S1t = W2t + (C + 1) * n, *S2t = S1t + (C + 1) * n;
-  F *dS1 = w.mats.data(), *dS2 = dS1 + n, *dW1p = dS2 + n, *dW2p = dW1p + n;
-  F *p = w.vecs.data(), *a = p + Dh, *c = a + Dh, *g = c + Dh, *r = g + Dh, *z = r + Dh, *da = z + Dh;
-  F *dp = da + Dh, *dg = dp + Dh, *dc = dg + Dh, *dz = dc + Dh, *dr = dz + Dh;
-  F *e = dr + Dh, *de = e + D, *tmp = de + D;
-  auto read_back = [&](int64_t row, const F* W1r, const F* W2r) {
-    const F* qt = q + row * D;
-    const F* dot_ = d_o + row * D;
-    for (int64_t j = 0; j < Dh; ++j) {
-      r[j] = memvec::dot(W2r + j * D, qt, D);
-      z[j] = r[j] * sig(r[j]);
+inline void combine(int64_t L, int64_t cols, const F* w1, const F* s1, const F* w2, const F* s2, F* dst, bool acc) {
+  for (int64_t i = 0; i < L; ++i)
+    for (int64_t c = 0; c < cols; ++c) {
+      const F x = -w1[i] * s1[i * cols + c] - w2[i] * s2[i * cols + c];
+      dst[i * cols + c] = acc ? dst[i * cols + c] + x : x;
     }
-    std::fill(dz, dz + Dh, F(0));
-    for (int64_t i = 0; i < D; ++i) {
-      memvec::axpy(Dh, dot_[i], z, dW1 + i * Dh);
-      memvec::axpy(Dh, dot_[i], W1r + i * Dh, dz);
+}
+
+template <typename F>
+void chunk_backward(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, int64_t L, const F* q, const F* k,
+                    const F* v, const F* theta, const F* eta, const F* alpha, const F* d_o, const F* W1,
+                    const F* W2, const F* S1, const F* S2, F* gW1, F* gW2, F* gS1, F* gS2, F* dq, F* dk, F* dv,
+                    F* dtheta, F* deta, F* dalpha, Work<F>& w) {
+  using memvec::dot;
+  using memvec::matmul;
+  using memvec::transpose;
+  const int64_t T = d.seq, H = d.heads, D = d.d, Dh = d.hidden, C = d.chunk, n = D * Dh;
+  F *K = w.K.data(), *Q = w.Q.data(), *E = w.E.data(), *dO = w.dO.data(), *dE = w.dE.data(), *dK = w.dK.data();
+  F *dQ = w.dQ.data(), *T1 = w.T1.data(), *Y1 = w.Y1.data(), *Y2 = w.Y2.data(), *P = w.P.data(), *A = w.A.data();
+  F *Cm = w.Cm.data(), *Gm = w.Gm.data(), *R = w.R.data(), *Z = w.Z.data(), *dA = w.dA.data(), *dGm = w.dGm.data();
+  F *dR = w.dR.data(), *dZ = w.dZ.data(), *dP = w.dP.data(), *QW2 = w.QW2.data(), *QS2 = w.QS2.data();
+  F *T2 = w.T2.data(), *W1t = w.W1t.data(), *W2t = w.W2t.data(), *S1t = w.S1t.data(), *S2t = w.S2t.data();
+  F *tW1 = w.tW1.data(), *tW2 = w.tW2.data(), *tS1 = w.tS1.data(), *tS2 = w.tS2.data();
+  F *aW1 = w.acc1.data(), *aW2 = w.acc2.data(), *aS1 = w.acc3.data(), *aS2 = w.acc4.data();
+  F *G = w.G.data(), *N = w.N.data(), *QK = w.QK.data(), *ZA = w.ZA.data(), *M1 = w.M1.data(), *M2 = w.M2.data();
+  F *Xt = w.Xt.data(), *mc = w.mc.data(), *bc = w.bc.data(), *fc = w.fc.data(), *dmc = w.dmc.data();
+  F *dbc = w.dbc.data(), *dfc = w.dfc.data(), *th = w.th.data(), *et = w.et.data(), *keep = w.keep.data();
+  // ---- recompute the chunk forward
+  for (int64_t i = 0; i < L; ++i) {
+    const int64_t row = (b * T + t0 + i) * H + h;
+    std::copy(k + row * D, k + row * D + D, K + i * D);
+    std::copy(q + row * D, q + row * D + D, Q + i * D);
+    std::copy(d_o + row * D, d_o + row * D + D, dO + i * D);
+    th[i] = theta[row];
+    et[i] = eta[row];
+    keep[i] = F(1) - alpha[row];
+  }
+  transpose<F>(D, Dh, W1, Dh, W1t, D);
+  transpose<F>(Dh, D, W2, D, W2t, Dh);
+  transpose<F>(D, Dh, S1, Dh, S1t, D);
+  transpose<F>(Dh, D, S2, D, S2t, Dh);
+  matmul<F>(L, Dh, D, K, D, W2t, Dh, P, Dh, false);
+  for (int64_t x = 0; x < L * Dh; ++x) A[x] = P[x] * sg(P[x]);
+  matmul<F>(L, D, Dh, A, Dh, W1t, D, E, D, false);
+  for (int64_t i = 0; i < L; ++i) {
+    const F* vi = v + ((b * T + t0 + i) * H + h) * D;
+    for (int64_t c = 0; c < D; ++c) E[i * D + c] += K[i * D + c] - vi[c];
+  }
+  matmul<F>(L, Dh, D, E, D, W1, Dh, Cm, Dh, false);
+  for (int64_t x = 0; x < L * Dh; ++x) Gm[x] = Cm[x] * d1(P[x]);
+  F m_run = 1, b_run = 1, f_run = 0;
+  for (int64_t t = 0; t < L; ++t) {
+    m_run *= et[t];
+    b_run *= keep[t];
+    f_run = keep[t] * f_run + m_run;
+    mc[t] = m_run;
+    bc[t] = b_run;
+    fc[t] = f_run;
+    for (int64_t j = 0; j < t; ++j) {
+      N[t * C + j] = et[t] * N[(t - 1) * C + j];
+      G[t * C + j] = keep[t] * G[(t - 1) * C + j] + N[t * C + j];
     }
-    for (int64_t j = 0; j < Dh; ++j) dr[j] = dz[j] * silu_d1(r[j]);
-    std::copy(dot_, dot_ + D, tmp);
-    for (int64_t j = 0; j < Dh; ++j) {
-      memvec::axpy(D, dr[j], qt, dW2 + j * D);
-      memvec::axpy(D, dr[j], W2r + j * D, tmp);
-    }
-    std::copy(tmp, tmp + D, dq + row * D);
+    N[t * C + t] = th[t];
+    G[t * C + t] = th[t];
+  }
+  auto coef = [&](int64_t t, F* cb, F* cf) {
+    const int64_t tc = d.read_after ? t : t - 1;
+    *cb = tc >= 0 ? bc[tc] : F(1);
+    *cf = tc >= 0 ? fc[tc] : F(0);
+    return tc;
   };
-  for (int64_t ch = nchunks - 1; ch >= 0; --ch) {
-    const int64_t t0 = ch * C, L = std::min(C, T - t0);
-    std::copy(bd + (0 * nchunks + ch) * n, bd + (0 * nchunks + ch + 1) * n, W1t);
-    std::copy(bd + (1 * nchunks + ch) * n, bd + (1 * nchunks + ch + 1) * n, W2t);
-    std::copy(bd + (2 * nchunks + ch) * n, bd + (2 * nchunks + ch + 1) * n, S1t);
-    std::copy(bd + (3 * nchunks + ch) * n, bd + (3 * nchunks + ch + 1) * n, S2t);
-    const F* W1s = W1t;  // snapshot = chunk-start weights
-    const F* W2s = W2t;
-    for (int64_t i = 0; i < L; ++i) {
-      const int64_t row = (b * T + t0 + i) * H + h;
-      std::copy(W1t + i * n, W1t + (i + 1) * n, W1t + (i + 1) * n);
-      std::copy(W2t + i * n, W2t + (i + 1) * n, W2t + (i + 1) * n);
-      std::copy(S1t + i * n, S1t + (i + 1) * n, S1t + (i + 1) * n);
-      std::copy(S2t + i * n, S2t + (i + 1) * n, S2t + (i + 1) * n);
-      inner_factors(D, Dh, W1s, W2s, k + row * D, v + row * D, p, a, e, c, g);
-      write_token(D, Dh, k + row * D, a, e, g, theta[row], eta[row], F(1) - alpha[row], W1t + (i + 1) * n,
-                  W2t + (i + 1) * n, S1t + (i + 1) * n, S2t + (i + 1) * n);
+  transpose<F>(L, D, K, D, Xt, C);
+  matmul<F>(L, L, D, Q, D, Xt, C, QK, C, false);  // raw Q K^T
+  matmul<F>(L, Dh, D, Q, D, W2t, Dh, QW2, Dh, false);
+  matmul<F>(L, Dh, D, Q, D, S2t, Dh, QS2, Dh, false);
+  for (int64_t t = 0; t < L; ++t) {
+    F cb, cf;
+    const int64_t tc = coef(t, &cb, &cf);
+    for (int64_t j = 0; j < Dh; ++j) R[t * Dh + j] = cb * QW2[t * Dh + j] + cf * QS2[t * Dh + j];
+    for (int64_t j = 0; j < L; ++j) M1[t * C + j] = j <= tc ? -G[tc * C + j] * QK[t * C + j] : F(0);  // -(W.QK)
+  }
+  matmul<F>(L, Dh, L, M1, C, Gm, Dh, R, Dh, true);
+  for (int64_t x = 0; x < L * Dh; ++x) Z[x] = R[x] * sg(R[x]);
+  transpose<F>(L, Dh, A, Dh, Xt, C);
+  matmul<F>(L, L, Dh, Z, Dh, Xt, C, ZA, C, false);  // raw Z A^T
+  matmul<F>(L, D, Dh, Z, Dh, W1t, D, Y1, D, false);
+  matmul<F>(L, D, Dh, Z, Dh, S1t, D, Y2, D, false);
+  // ---- adjoints
+  std::fill(dmc, dmc + L, F(0));
+  std::fill(dbc, dbc + L, F(0));
+  std::fill(dfc, dfc + L, F(0));
+  std::fill(M2, M2 + C * C, F(0));  // dG
+  F* dG = M2;
+  std::vector<F> dN(static_cast<size_t>(C * C), F(0));
+  const int64_t last = L - 1;
+  for (int64_t x = 0; x < n; ++x) {
+    aW1[x] = bc[last] * gW1[x];
+    aW2[x] = bc[last] * gW2[x];
+    aS1[x] = fc[last] * gW1[x] + mc[last] * gS1[x];
+    aS2[x] = fc[last] * gW2[x] + mc[last] * gS2[x];
+  }
+  dbc[last] += dot(W1, gW1, n) + dot(W2, gW2, n);
+  dfc[last] += dot(S1, gW1, n) + dot(S2, gW2, n);
+  dmc[last] += dot(S1, gS1, n) + dot(S2, gS2, n);
+  // end states, layer 1: -E^T diag(g) A, -E^T diag(nu) A
+  transpose<F>(D, Dh, gW1, Dh, tW1, D);
+  transpose<F>(D, Dh, gS1, Dh, tS1, D);
+  matmul<F>(L, D, Dh, A, Dh, tW1, D, T1, D, false);  // A dW1L^T
+  matmul<F>(L, D, Dh, A, Dh, tS1, D, dE, D, false);  // A dS1L^T (temp)
+  const F* g = G + last * C;
+  const F* nu = N + last * C;
+  for (int64_t j = 0; j < L; ++j) {
+    dG[last * C + j] -= dot(E + j * D, T1 + j * D, D);
+    dN[static_cast<size_t>(last * C + j)] -= dot(E + j * D, dE + j * D, D);
+  }
+  combine(L, D, g, T1, nu, dE, dE, false);
+  matmul<F>(L, Dh, D, E, D, gW1, Dh, T2, Dh, false);  // E dW1L
+  matmul<F>(L, Dh, D, E, D, gS1, Dh, dA, Dh, false);  // E dS1L (temp)
+  combine(L, Dh, g, T2, nu, dA, dA, false);
+  // end states, layer 2: -Gm^T diag(g) K, -Gm^T diag(nu) K
+  transpose<F>(Dh, D, gW2, D, tW2, Dh);
+  transpose<F>(Dh, D, gS2, D, tS2, Dh);
+  matmul<F>(L, Dh, D, K, D, tW2, Dh, T2, Dh, false);   // K dW2L^T
+  matmul<F>(L, Dh, D, K, D, tS2, Dh, dGm, Dh, false);  // K dS2L^T (temp)
+  for (int64_t j = 0; j < L; ++j) {
+    dG[last * C + j] -= dot(Gm + j * Dh, T2 + j * Dh, Dh);
+    dN[static_cast<size_t>(last * C + j)] -= dot(Gm + j * Dh, dGm + j * Dh, Dh);
+  }
+  combine(L, Dh, g, T2, nu, dGm, dGm, false);
+  matmul<F>(L, D, Dh, Gm, Dh, gW2, D, T1, D, false);  // Gm dW2L
+  matmul<F>(L, D, Dh, Gm, Dh, gS2, D, dK, D, false);  // Gm dS2L (temp)
+  combine(L, D, g, T1, nu, dK, dK, false);
+  // ---- layer-1 read
+  std::copy(dO, dO + L * D, dQ);
+  for (int64_t t = 0; t < L; ++t) {
+    F cb, cf;
+    const int64_t tc = coef(t, &cb, &cf);
+    if (tc >= 0) {
+      dbc[tc] += dot(Y1 + t * D, dO + t * D, D);
+      dfc[tc] += dot(Y2 + t * D, dO + t * D, D);
     }
-    std::fill(dW1p, dW1p + n, F(0));
-    std::fill(dW2p, dW2p + n, F(0));
-    for (int64_t i = L - 1; i >= 0; --i) {
-      const int64_t row = (b * T + t0 + i) * H + h;
-      const F* kt = k + row * D;
-      const F *W1p = W1t + i * n, *W2p = W2t + i * n, *S1p = S1t + i * n, *S2p = S2t + i * n;
-      if (d.read_after) read_back(row, W1t + (i + 1) * n, W2t + (i + 1) * n);
-      inner_factors(D, Dh, W1s, W2s, kt, v + row * D, p, a, e, c, g);
-      const F th = theta[row], et = eta[row], keep = F(1) - alpha[row];
-      for (int64_t x = 0; x < n; ++x) {
-        dS1[x] = dSn1[x] + dW1[x];
-        dS2[x] = dSn2[x] + dW2[x];
-      }
-      F dal = -memvec::dot(W1p, dW1, n) - memvec::dot(W2p, dW2, n);
-      F det = memvec::dot(S1p, dS1, n) + memvec::dot(S2p, dS2, n);
-      F dth = 0;
-      // layer 1: u1 = e a^T  (W1 [D, Dh])
-      std::fill(da, da + Dh, F(0));
-      for (int64_t ii = 0; ii < D; ++ii) {
-        const F* s = dS1 + ii * Dh;
-        const F sa = memvec::dot(s, a, Dh);
-        dth -= e[ii] * sa;
-        de[ii] = -th * sa;
-        memvec::axpy(Dh, -th * e[ii], s, da);
-      }
-      // layer 2: u2 = g k^T  (W2 [Dh, D])
-      std::fill(tmp, tmp + D, F(0));
-      for (int64_t j = 0; j < Dh; ++j) {
-        const F* s = dS2 + j * D;
-        const F sk = memvec::dot(s, kt, D);
-        dth -= g[j] * sk;
-        dg[j] = -th * sk;
-        memvec::axpy(D, -th * g[j], s, tmp);  // dk from u2
-      }
-      for (int64_t x = 0; x < n; ++x) {
-        dSn1[x] = et * dS1[x];
-        dSn2[x] = et * dS2[x];
-        dW1[x] *= keep;
-        dW2[x] *= keep;
-      }
-      // g = c * silu'(p), c = W1'^T e
-      for (int64_t j = 0; j < Dh; ++j) {
-        dc[j] = dg[j] * silu_d1(p[j]);
-        dp[j] = dg[j] * c[j] * silu_d2(p[j]);
-      }
-      for (int64_t ii = 0; ii < D; ++ii) {
-        memvec::axpy(Dh, e[ii], dc, dW1p + ii * Dh);
-        de[ii] += memvec::dot(W1s + ii * Dh, dc, Dh);
-      }
-      // e = k + W1' a - v
-      for (int64_t ii = 0; ii < D; ++ii) {
-        tmp[ii] += de[ii];
-        dv[row * D + ii] = -de[ii];
-        memvec::axpy(Dh, de[ii], a, dW1p + ii * Dh);
-        memvec::axpy(Dh, de[ii], W1s + ii * Dh, da);
-      }
-      // a = silu(p), p = W2' k
-      for (int64_t j = 0; j < Dh; ++j) {
-        dp[j] += da[j] * silu_d1(p[j]);
-        memvec::axpy(D, dp[j], kt, dW2p + j * D);
-        memvec::axpy(D, dp[j], W2s + j * D, tmp);
-      }
-      std::copy(tmp, tmp + D, dk + row * D);
-      dalpha[row] = dal;
-      deta[row] = det;
-      dtheta[row] = dth;
-      if (!d.read_after) read_back(row, W1p, W2p);
-    }
-    for (int64_t x = 0; x < n; ++x) {
-      dW1[x] += dW1p[x];
-      dW2[x] += dW2p[x];
+    for (int64_t c = 0; c < D; ++c) {
+      T1[t * D + c] = cb * dO[t * D + c];  // dY1
+      Y2[t * D + c] = cf * dO[t * D + c];  // dY2 (Y2 no longer needed)
     }
   }
+  matmul<F>(L, Dh, D, T1, D, W1, Dh, dZ, Dh, false);  // dZ = dY1 W1'
+  matmul<F>(L, Dh, D, Y2, D, S1, Dh, dZ, Dh, true);   // + dY2 S1'
+  transpose<F>(L, D, T1, D, Xt, C);
+  matmul<F>(D, Dh, L, Xt, C, Z, Dh, aW1, Dh, true);  // dW1' += dY1^T Z
+  transpose<F>(L, D, Y2, D, Xt, C);
+  matmul<F>(D, Dh, L, Xt, C, Z, Dh, aS1, Dh, true);  // dS1' += dY2^T Z
+  transpose<F>(L, D, E, D, Xt, C);
+  matmul<F>(L, L, D, dO, D, Xt, C, M1, C, false);  // dO E^T = -dPZ
+  for (int64_t t = 0; t < L; ++t) {
+    const int64_t tc = d.read_after ? t : t - 1;
+    for (int64_t j = 0; j < L; ++j) {
+      if (j <= tc) {
+        const F dPZ = -M1[t * C + j];
+        dG[tc * C + j] += dPZ * ZA[t * C + j];
+        M1[t * C + j] = G[tc * C + j] * dPZ;                     // dZA
+        ZA[t * C + j] = -G[tc * C + j] * ZA[t * C + j];          // -PZ
+      } else {
+        M1[t * C + j] = 0;
+        ZA[t * C + j] = 0;
+      }
+    }
+  }
+  transpose<F>(L, L, ZA, C, Xt, C);                  // -PZ^T
+  matmul<F>(L, D, L, Xt, C, dO, D, dE, D, true);     // dE -= PZ^T dO
+  matmul<F>(L, Dh, L, M1, C, A, Dh, dZ, Dh, true);   // dZ += dZA A
+  transpose<F>(L, L, M1, C, Xt, C);
+  matmul<F>(L, Dh, L, Xt, C, Z, Dh, dA, Dh, true);   // dA += dZA^T Z
+  // ---- Z = silu(R); layer-2 read
+  for (int64_t x = 0; x < L * Dh; ++x) dR[x] = dZ[x] * d1(R[x]);
+  for (int64_t t = 0; t < L; ++t) {
+    F cb, cf;
+    const int64_t tc = coef(t, &cb, &cf);
+    if (tc >= 0) {
+      dbc[tc] += dot(QW2 + t * Dh, dR + t * Dh, Dh);
+      dfc[tc] += dot(QS2 + t * Dh, dR + t * Dh, Dh);
+    }
+    for (int64_t j = 0; j < Dh; ++j) {
+      QW2[t * Dh + j] = cb * dR[t * Dh + j];  // diag(cb) dR
+      QS2[t * Dh + j] = cf * dR[t * Dh + j];  // diag(cf) dR
+    }
+  }
+  matmul<F>(L, D, Dh, QW2, Dh, W2, D, dQ, D, true);  // dQ += diag(cb) dR W2'
+  matmul<F>(L, D, Dh, QS2, Dh, S2, D, dQ, D, true);  // dQ += diag(cf) dR S2'
+  transpose<F>(L, Dh, QW2, Dh, Xt, C);
+  matmul<F>(Dh, D, L, Xt, C, Q, D, aW2, D, true);  // dW2' += (cb dR)^T Q
+  transpose<F>(L, Dh, QS2, Dh, Xt, C);
+  matmul<F>(Dh, D, L, Xt, C, Q, D, aS2, D, true);  // dS2' += (cf dR)^T Q
+  transpose<F>(L, Dh, Gm, Dh, Xt, C);
+  matmul<F>(L, L, Dh, dR, Dh, Xt, C, M1, C, false);  // dR Gm^T = -dPQ
+  for (int64_t t = 0; t < L; ++t) {
+    const int64_t tc = d.read_after ? t : t - 1;
+    for (int64_t j = 0; j < L; ++j) {
+      if (j <= tc) {
+        const F dPQ = -M1[t * C + j];
+        dG[tc * C + j] += dPQ * QK[t * C + j];
+        M1[t * C + j] = G[tc * C + j] * dPQ;              // dQK
+        ZA[t * C + j] = -G[tc * C + j] * QK[t * C + j];   // -PQ
+      } else {
+        M1[t * C + j] = 0;
+        ZA[t * C + j] = 0;
+      }
+    }
+  }
+  transpose<F>(L, L, ZA, C, Xt, C);
+  matmul<F>(L, Dh, L, Xt, C, dR, Dh, dGm, Dh, true);  // dGm -= PQ^T dR
+  matmul<F>(L, D, L, M1, C, K, D, dQ, D, true);       // dQ += dQK K
+  transpose<F>(L, L, M1, C, Xt, C);
+  matmul<F>(L, D, L, Xt, C, Q, D, dK, D, true);       // dK += dQK^T Q
+  // ---- Gm = Cm . silu'(P), Cm = E W1'
+  for (int64_t x = 0; x < L * Dh; ++x) {
+    dP[x] = dGm[x] * Cm[x] * d2(P[x]);
+    dGm[x] *= d1(P[x]);  // dCm
+  }
+  matmul<F>(L, D, Dh, dGm, Dh, W1t, D, dE, D, true);  // dE += dCm W1'^T
+  transpose<F>(L, D, E, D, Xt, C);
+  matmul<F>(D, Dh, L, Xt, C, dGm, Dh, aW1, Dh, true);  // dW1' += E^T dCm
+  // ---- E = K + A W1'^T - V
+  for (int64_t x = 0; x < L * D; ++x) dK[x] += dE[x];
+  matmul<F>(L, Dh, D, dE, D, W1, Dh, dA, Dh, true);  // dA += dE W1'
+  transpose<F>(L, D, dE, D, Xt, C);
+  matmul<F>(D, Dh, L, Xt, C, A, Dh, aW1, Dh, true);  // dW1' += dE^T A
+  // ---- A = silu(P), P = K W2'^T
+  for (int64_t x = 0; x < L * Dh; ++x) dP[x] += dA[x] * d1(P[x]);
+  matmul<F>(L, D, Dh, dP, Dh, W2, D, dK, D, true);  // dK += dP W2'
+  transpose<F>(L, Dh, dP, Dh, Xt, C);
+  matmul<F>(Dh, D, L, Xt, C, K, D, aW2, D, true);  // dW2' += dP^T K
+  // ---- scalar coefficient recurrences, reversed (as titans_linear_backward.cc)
+  for (int64_t t = L - 1; t >= 0; --t) {
+    const F f_prev = t > 0 ? fc[t - 1] : F(0), b_prev = t > 0 ? bc[t - 1] : F(1), m_prev = t > 0 ? mc[t - 1] : F(1);
+    F dal = -dfc[t] * f_prev - dbc[t] * b_prev;
+    dmc[t] += dfc[t];
+    F det = dmc[t] * m_prev;
+    if (t > 0) {
+      dfc[t - 1] += keep[t] * dfc[t];
+      dbc[t - 1] += keep[t] * dbc[t];
+      dmc[t - 1] += et[t] * dmc[t];
+    }
+    for (int64_t j = 0; j < t; ++j) {
+      const F gg = dG[t * C + j];
+      dal -= gg * G[(t - 1) * C + j];
+      dG[(t - 1) * C + j] += keep[t] * gg;
+      dN[static_cast<size_t>(t * C + j)] += gg;
+      det += dN[static_cast<size_t>(t * C + j)] * N[(t - 1) * C + j];
+      dN[static_cast<size_t>((t - 1) * C + j)] += et[t] * dN[static_cast<size_t>(t * C + j)];
+    }
+    const int64_t row = (b * T + t0 + t) * H + h;
+    dalpha[row] = dal;
+    deta[row] = det;
+    dtheta[row] = dG[t * C + t] + dN[static_cast<size_t>(t * C + t)];
+    std::copy(dQ + t * D, dQ + (t + 1) * D, dq + row * D);
+    std::copy(dK + t * D, dK + (t + 1) * D, dk + row * D);
+    for (int64_t c = 0; c < D; ++c) dv[row * D + c] = -dE[t * D + c];
+  }
+  std::copy(aW1, aW1 + n, gW1);
+  std::copy(aW2, aW2 + n, gW2);
+  std::copy(aS1, aS1 + n, gS1);
+  std::copy(aS2, aS2 + n, gS2);
 }
 
 }  // namespace
@@ -178,48 +330,37 @@ void titans_mlp_backward(const TitansMlpDims& d, const F* q, const F* k, const F
                          const F* alpha, const F* w1, const F* w2, const F* s1, const F* s2, const F* d_o,
                          const F* d_w1, const F* d_w2, const F* d_s1, const F* d_s2, F* dq, F* dk, F* dv,
                          F* dtheta, F* deta, F* dalpha, F* dw1, F* dw2, F* ds1, F* ds2) {
-  using namespace titans_mlp_detail;
-  const int64_t D = d.d, Dh = d.hidden, n = D * Dh, T = d.seq, H = d.heads;
-  const int64_t nchunks = std::max<int64_t>((T + d.chunk - 1) / d.chunk, 1);
-  parallel_for(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
+  const int64_t D = d.d, Dh = d.hidden, n = D * Dh, T = d.seq, H = d.heads, C = d.chunk;
+  const int64_t nchunks = std::max<int64_t>((T + C - 1) / C, 1);
+  parallel_for(d.batch * H, 1, [&](int64_t begin, int64_t end) {
     Work<F> w(d, nchunks);
-    std::vector<F> cur(static_cast<size_t>(4 * n)), snap(static_cast<size_t>(2 * n)), vec(static_cast<size_t>(4 * Dh + D));
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / H, h = bh % H;
-      F *W1 = cur.data(), *W2 = W1 + n, *S1 = W2 + n, *S2 = S1 + n;
+      // forward through the chunks, keeping W1, W2, S1, S2 at every chunk start
+      F *W1 = w.fwd.data(), *W2 = W1 + n, *S1 = W2 + n, *S2 = S1 + n;
       std::copy(w1 + bh * n, w1 + (bh + 1) * n, W1);
       std::copy(w2 + bh * n, w2 + (bh + 1) * n, W2);
       for (int64_t i = 0; i < n; ++i) {
         S1[i] = s1 ? s1[bh * n + i] : F(0);
         S2[i] = s2 ? s2[bh * n + i] : F(0);
       }
-      F *p = vec.data(), *a = p + Dh, *c = a + Dh, *g = c + Dh, *e = g + Dh;
-      F *W1s = snap.data(), *W2s = W1s + n;
       F* bd = w.bound.data();
-      for (int64_t t = 0; t < T; ++t) {  // forward: keep the chunk-start states
-        const int64_t row = (b * T + t) * H + h;
-        if (t % d.chunk == 0) {
-          const int64_t ch = t / d.chunk;
-          std::copy(W1, W1 + n, bd + (0 * nchunks + ch) * n);
-          std::copy(W2, W2 + n, bd + (1 * nchunks + ch) * n);
-          std::copy(S1, S1 + n, bd + (2 * nchunks + ch) * n);
-          std::copy(S2, S2 + n, bd + (3 * nchunks + ch) * n);
-          std::copy(W1, W1 + n, W1s);
-          std::copy(W2, W2 + n, W2s);
-        }
-        inner_factors(D, Dh, W1s, W2s, k + row * D, v + row * D, p, a, e, c, g);
-        write_token(D, Dh, k + row * D, a, e, g, theta[row], eta[row], F(1) - alpha[row], W1, W2, S1, S2);
+      for (int64_t c = 0; c * C < T; ++c) {
+        std::copy(W1, W1 + 4 * n, bd + c * 4 * n);
+        titans_mlp_detail::chunk_step<F>(d, b, h, c * C, std::min(C, T - c * C), q, k, v, theta, eta, alpha, W1,
+                                         W2, S1, S2);
       }
-      F *dW1 = dw1 + bh * n, *dW2 = dw2 + bh * n, *dSn1 = ds1 + bh * n, *dSn2 = ds2 + bh * n;
+      F *gW1 = dw1 + bh * n, *gW2 = dw2 + bh * n, *gS1 = ds1 + bh * n, *gS2 = ds2 + bh * n;
       for (int64_t i = 0; i < n; ++i) {
-        dW1[i] = d_w1 ? d_w1[bh * n + i] : F(0);
-        dW2[i] = d_w2 ? d_w2[bh * n + i] : F(0);
-        dSn1[i] = d_s1 ? d_s1[bh * n + i] : F(0);
-        dSn2[i] = d_s2 ? d_s2[bh * n + i] : F(0);
+        gW1[i] = d_w1 ? d_w1[bh * n + i] : F(0);
+        gW2[i] = d_w2 ? d_w2[bh * n + i] : F(0);
+        gS1[i] = d_s1 ? d_s1[bh * n + i] : F(0);
+        gS2[i] = d_s2 ? d_s2[bh * n + i] : F(0);
       }
-      if (T > 0) {
-        backward_one<F>(d, b, h, q, k, v, theta, eta, alpha, d_o, dq, dk, dv, dtheta, deta, dalpha, dW1, dW2, dSn1,
-                        dSn2, w, nchunks);
+      for (int64_t c = (T + C - 1) / C - 1; c >= 0; --c) {
+        const F* st = bd + c * 4 * n;
+        chunk_backward<F>(d, b, h, c * C, std::min(C, T - c * C), q, k, v, theta, eta, alpha, d_o, st, st + n,
+                          st + 2 * n, st + 3 * n, gW1, gW2, gS1, gS2, dq, dk, dv, dtheta, deta, dalpha, w);
       }
     }
   });

@@ -41,6 +41,47 @@ struct ChunkWork {
   std::vector<F> K, Q, E, Y, P, A, Gm, R, W1t, W2t, S1t, S2t, G, QK, ZA, Xt, mc, bc, fc, nvec, wv;
 };
 
+// Outputs of one chunk (the two dual-form reads); K, Q, A, E, Gm, G, bc, fc and the transposed
+// start weights/momenta must already be in w (chunk_forward fills them).
+template <typename F>
+void read_chunk(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, int64_t L, const F* q, ChunkWork<F>& w,
+                F* o) {
+  using memvec::matmul;
+  using memvec::transpose;
+  const int64_t T = d.seq, H = d.heads, D = d.d, Dh = d.hidden, C = d.chunk;
+  F *K = w.K.data(), *Q = w.Q.data(), *E = w.E.data(), *Y = w.Y.data(), *P = w.P.data(), *A = w.A.data();
+  F *Gm = w.Gm.data(), *R = w.R.data(), *W1t = w.W1t.data(), *W2t = w.W2t.data(), *S1t = w.S1t.data();
+  F *S2t = w.S2t.data(), *G = w.G.data(), *QK = w.QK.data(), *ZA = w.ZA.data(), *Xt = w.Xt.data();
+  F *bc = w.bc.data(), *fc = w.fc.data();
+  // layer 2 read: R = diag(cb) Q W2'^T + diag(cf) Q S2'^T - (W . Q K^T) Gm
+  transpose<F>(L, D, K, D, Xt, C);
+  matmul<F>(L, L, D, Q, D, Xt, C, QK, C, false);
+  matmul<F>(L, Dh, D, Q, D, W2t, Dh, R, Dh, false);
+  matmul<F>(L, Dh, D, Q, D, S2t, Dh, P, Dh, false);  // P reused: Q S2'^T
+  for (int64_t t = 0; t < L; ++t) {
+    const int64_t tc = d.read_after ? t : t - 1;
+    const F cb = tc >= 0 ? bc[tc] : F(1), cf = tc >= 0 ? fc[tc] : F(0);
+    for (int64_t j = 0; j < Dh; ++j) R[t * Dh + j] = cb * R[t * Dh + j] + cf * P[t * Dh + j];
+    for (int64_t j = 0; j < L; ++j) QK[t * C + j] = j <= tc ? -G[tc * C + j] * QK[t * C + j] : F(0);
+  }
+  matmul<F>(L, Dh, L, QK, C, Gm, Dh, R, Dh, true);
+  for (int64_t x = 0; x < L * Dh; ++x) R[x] = R[x] * sg(R[x]);  // Z
+  // layer 1 read: O = Q + diag(cb) Z W1'^T + diag(cf) Z S1'^T - (W . Z A^T) E
+  transpose<F>(L, Dh, A, Dh, Xt, C);
+  matmul<F>(L, L, Dh, R, Dh, Xt, C, ZA, C, false);
+  matmul<F>(L, D, Dh, R, Dh, W1t, D, Y, D, false);
+  matmul<F>(L, D, Dh, R, Dh, S1t, D, Q, D, false);  // Q reused (free after QK, Q W2'^T, Q S2'^T): Z S1'^T
+  for (int64_t t = 0; t < L; ++t) {
+    const int64_t tc = d.read_after ? t : t - 1;
+    const F cb = tc >= 0 ? bc[tc] : F(1), cf = tc >= 0 ? fc[tc] : F(0);
+    F* ot = o + ((b * T + t0 + t) * H + h) * D;
+    const F* qt = q + ((b * T + t0 + t) * H + h) * D;
+    for (int64_t c = 0; c < D; ++c) ot[c] = qt[c] + cb * Y[t * D + c] + cf * Q[t * D + c];
+    for (int64_t j = 0; j < L; ++j) ZA[t * C + j] = j <= tc ? -G[tc * C + j] * ZA[t * C + j] : F(0);
+  }
+  matmul<F>(L, D, L, ZA, C, E, D, o + ((b * T + t0) * H + h) * D, H * D, true);
+}
+
 template <typename F>
 void chunk_forward(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, int64_t L, const F* q, const F* k,
                    const F* v, const F* theta, const F* eta, const F* alpha, F* W1, F* W2, F* S1, F* S2, F* o,
@@ -48,14 +89,14 @@ void chunk_forward(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, int
   using memvec::matmul;
   using memvec::transpose;
   const int64_t T = d.seq, H = d.heads, D = d.d, Dh = d.hidden, C = d.chunk, n = D * Dh;
-  F *K = w.K.data(), *Q = w.Q.data(), *E = w.E.data(), *Y = w.Y.data(), *P = w.P.data(), *A = w.A.data();
-  F *Gm = w.Gm.data(), *R = w.R.data(), *W1t = w.W1t.data(), *W2t = w.W2t.data(), *S1t = w.S1t.data();
-  F *S2t = w.S2t.data(), *G = w.G.data(), *QK = w.QK.data(), *ZA = w.ZA.data(), *Xt = w.Xt.data();
+  F *K = w.K.data(), *Q = w.Q.data(), *E = w.E.data(), *P = w.P.data(), *A = w.A.data();
+  F *Gm = w.Gm.data(), *W1t = w.W1t.data(), *W2t = w.W2t.data(), *S1t = w.S1t.data();
+  F *S2t = w.S2t.data(), *G = w.G.data(), *Xt = w.Xt.data();
   F *mc = w.mc.data(), *bc = w.bc.data(), *fc = w.fc.data(), *nvec = w.nvec.data(), *wv = w.wv.data();
   for (int64_t i = 0; i < L; ++i) {
     const int64_t row = (b * T + t0 + i) * H + h;
     std::copy(k + row * D, k + row * D + D, K + i * D);
-    std::copy(q + row * D, q + row * D + D, Q + i * D);
+    if (o) std::copy(q + row * D, q + row * D + D, Q + i * D);
   }
   transpose<F>(D, Dh, W1, Dh, W1t, D);  // [Dh, D]
   transpose<F>(Dh, D, W2, D, W2t, Dh);  // [D, Dh]
@@ -92,33 +133,7 @@ void chunk_forward(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, int
     nvec[t] = theta[row];
     G[t * C + t] = theta[row];
   }
-  // layer 2 read: R = diag(cb) Q W2'^T + diag(cf) Q S2'^T - (W . Q K^T) Gm
-  transpose<F>(L, D, K, D, Xt, C);
-  matmul<F>(L, L, D, Q, D, Xt, C, QK, C, false);
-  matmul<F>(L, Dh, D, Q, D, W2t, Dh, R, Dh, false);
-  matmul<F>(L, Dh, D, Q, D, S2t, Dh, P, Dh, false);  // P reused: Q S2'^T
-  for (int64_t t = 0; t < L; ++t) {
-    const int64_t tc = d.read_after ? t : t - 1;
-    const F cb = tc >= 0 ? bc[tc] : F(1), cf = tc >= 0 ? fc[tc] : F(0);
-    for (int64_t j = 0; j < Dh; ++j) R[t * Dh + j] = cb * R[t * Dh + j] + cf * P[t * Dh + j];
-    for (int64_t j = 0; j < L; ++j) QK[t * C + j] = j <= tc ? -G[tc * C + j] * QK[t * C + j] : F(0);
-  }
-  matmul<F>(L, Dh, L, QK, C, Gm, Dh, R, Dh, true);
-  for (int64_t x = 0; x < L * Dh; ++x) R[x] = R[x] * sg(R[x]);  // Z
-  // layer 1 read: O = Q + diag(cb) Z W1'^T + diag(cf) Z S1'^T - (W . Z A^T) E
-  transpose<F>(L, Dh, A, Dh, Xt, C);
-  matmul<F>(L, L, Dh, R, Dh, Xt, C, ZA, C, false);
-  matmul<F>(L, D, Dh, R, Dh, W1t, D, Y, D, false);
-  matmul<F>(L, D, Dh, R, Dh, S1t, D, Q, D, false);  // Q reused (free after QK, Q W2'^T, Q S2'^T): Z S1'^T
-  for (int64_t t = 0; t < L; ++t) {
-    const int64_t tc = d.read_after ? t : t - 1;
-    const F cb = tc >= 0 ? bc[tc] : F(1), cf = tc >= 0 ? fc[tc] : F(0);
-    F* ot = o + ((b * T + t0 + t) * H + h) * D;
-    const F* qt = q + ((b * T + t0 + t) * H + h) * D;
-    for (int64_t c = 0; c < D; ++c) ot[c] = qt[c] + cb * Y[t * D + c] + cf * Q[t * D + c];
-    for (int64_t j = 0; j < L; ++j) ZA[t * C + j] = j <= tc ? -G[tc * C + j] * ZA[t * C + j] : F(0);
-  }
-  matmul<F>(L, D, L, ZA, C, E, D, o + ((b * T + t0) * H + h) * D, H * D, true);
+  if (o) read_chunk(d, b, h, t0, L, q, w, o);
   // chunk-end weights and momenta
   const int64_t last = L - 1;
   const F bL = bc[last], fL = fc[last], mL = mc[last];
@@ -141,6 +156,21 @@ void chunk_forward(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, int
 }
 
 }  // namespace
+
+namespace titans_mlp_detail {
+template <typename F>
+void chunk_step(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, int64_t L, const F* q, const F* k,
+                const F* v, const F* theta, const F* eta, const F* alpha, F* W1, F* W2, F* S1, F* S2) {
+  ChunkWork<F> w(d);
+  chunk_forward<F>(d, b, h, t0, L, q, k, v, theta, eta, alpha, W1, W2, S1, S2, nullptr, w);
+}
+template void chunk_step<float>(const TitansMlpDims&, int64_t, int64_t, int64_t, int64_t, const float*, const float*,
+                                const float*, const float*, const float*, const float*, float*, float*, float*,
+                                float*);
+template void chunk_step<double>(const TitansMlpDims&, int64_t, int64_t, int64_t, int64_t, const double*,
+                                 const double*, const double*, const double*, const double*, const double*, double*,
+                                 double*, double*, double*);
+}  // namespace titans_mlp_detail
 
 template <typename F>
 void titans_mlp_forward(const TitansMlpDims& d, const F* q, const F* k, const F* v, const F* theta, const F* eta,
