@@ -24,10 +24,53 @@ inline void put(T* c, T s, T alpha, T beta) {
   }
 }
 
-// op(B) = B: columns [j0, j1) of C's M rows; B rows are ldb apart.
+// op(B) = B: columns [j0, j1) of C's M rows; B rows are ldb apart. Streams B row by row (as the
+// reference loop does) into M accumulator rows of up to NB columns that stay in L1.
 template <typename T, int M>
 void rows_times_b(int64_t k, const T* const* arow, const T* b, int64_t ldb, int64_t j0, int64_t j1, T* c,
                   int64_t ldc, T alpha, T beta) {
+  using VT = Vec<T>;
+  using V = typename VT::V;
+  constexpr int W = VT::W;
+  constexpr int64_t NB = 512;
+  alignas(64) T acc[M][NB];
+  for (int64_t jb = j0; jb < j1; jb += NB) {
+    const int64_t nb = std::min(NB, j1 - jb), nv = nb / W * W;
+    for (int i = 0; i < M; ++i) std::fill(acc[i], acc[i] + nb, T(0));
+    const T* brow = b + jb;
+    for (int64_t p = 0; p < k; ++p, brow += ldb) {
+#pragma GCC unroll 8
+      for (int i = 0; i < M; ++i) {
+        const T ai = arow[i][p];
+        const V av = VT::set1(ai);
+        T* acc_i = acc[i];
+        for (int64_t j = 0; j < nv; j += W) VT::store(acc_i + j, VT::fma(av, VT::load(brow + j), VT::load(acc_i + j)));
+        for (int64_t j = nv; j < nb; ++j) acc_i[j] = std::fma(ai, brow[j], acc_i[j]);
+      }
+    }
+    const V va = VT::set1(alpha), vb = VT::set1(beta);
+    for (int i = 0; i < M; ++i) {
+      T* cr = c + i * ldc + jb;
+      const T* acc_i = acc[i];
+      for (int64_t j = 0; j < nv; j += W) {
+        if (beta == T(0)) {
+          VT::store(cr + j, VT::mul(va, VT::load(acc_i + j)));
+        } else if (beta == T(1)) {
+          VT::store(cr + j, VT::fma(va, VT::load(acc_i + j), VT::load(cr + j)));
+        } else {
+          VT::store(cr + j, VT::fma(va, VT::load(acc_i + j), VT::mul(vb, VT::load(cr + j))));
+        }
+      }
+      for (int64_t j = nv; j < nb; ++j) put(cr + j, acc_i[j], alpha, beta);
+    }
+  }
+}
+
+// op(B) = B, register-tiled: rows of C accumulate 4 vectors of columns over all of k in registers
+// (B read in 4W-wide column strips, ldb apart). Better than streaming once M >= 3.
+template <typename T, int M>
+void rows_times_b_reg(int64_t k, const T* const* arow, const T* b, int64_t ldb, int64_t j0, int64_t j1, T* c,
+                      int64_t ldc, T alpha, T beta) {
   using VT = Vec<T>;
   using V = typename VT::V;
   constexpr int W = VT::W, NV = 4;
@@ -65,13 +108,7 @@ void rows_times_b(int64_t k, const T* const* arow, const T* b, int64_t ldb, int6
         }
       }
   }
-  for (; j < j1; ++j) {  // the last columns, one at a time
-    T s[M] = {};
-    const T* bp = b + j;
-    for (int64_t p = 0; p < k; ++p, bp += ldb)
-      for (int i = 0; i < M; ++i) s[i] = std::fma(arow[i][p], *bp, s[i]);
-    for (int i = 0; i < M; ++i) put(c + i * ldc + j, s[i], alpha, beta);
-  }
+  if (j < j1) rows_times_b<T, M>(k, arow, b, ldb, j, j1, c, ldc, alpha, beta);  // the last columns
 }
 
 // op(B) = B^T: C[i, j] = dot(row i of op(A), row j of B) for j in [j0, j1).
@@ -124,7 +161,11 @@ void run_m(const GemmArgs& g, const T* const* arow, T alpha, const T* b, T beta,
     if (g.trans_b) {
       rows_dot_bt<T, M>(k, arow, b, g.ldb, j0, j1, c, g.ldc, alpha, beta);
     } else {
-      rows_times_b<T, M>(k, arow, b, g.ldb, j0, j1, c, g.ldc, alpha, beta);
+      if constexpr (M <= 2) {
+        rows_times_b<T, M>(k, arow, b, g.ldb, j0, j1, c, g.ldc, alpha, beta);
+      } else {
+        rows_times_b_reg<T, M>(k, arow, b, g.ldb, j0, j1, c, g.ldc, alpha, beta);
+      }
     }
   };
   if (parallel) {

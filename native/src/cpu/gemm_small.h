@@ -1,7 +1,8 @@
 // GEMM for products with fewer rows than the micro-kernel's tile (m < MR): matrix-vector shapes,
 // as in batch-1 inference (x[1, in] · W^T). Such products are bound by reading B once, so this
 // path packs nothing and streams B straight from the caller's array:
-//   op(B) = B   (row-major [k, n]): rows of C accumulate 4 vectors of columns over all of k
+//   op(B) = B   (row-major [k, n]): B streamed row by row into M accumulator rows held in L1
+//                (m <= 2), or 4-vector column strips accumulated in registers (m >= 3)
 //   op(B) = B^T (B is [n, k])     : dot products of A's rows with 4 rows of B at a time
 // op(A) is read in place (copied into contiguous rows first when transposed: m * k elements).
 // Used by gemm.cc; versions: SIMD through Vec<T> (gemm_kernel.h), so AVX-512, AVX2 or scalar.

@@ -3,7 +3,8 @@
  *   - transposed operands at 1024 (A^T·B, A·B^T, A^T·B^T): the transpose is absorbed by packing, so
  *     the rate should match plain A·B (no operand is copied whole);
  *   - batched small products, one call each: 64 x [64x64]·[64x64] and 16 x [256x64]·[64x256]
- *     (attention-score-like: 16 heads of Q[256,64]·K^T-shaped [64,256]).
+ *     (attention-score-like: 16 heads of Q[256,64]·K^T-shaped [64,256]);
+ *   - a matrix-vector product x[1, 1024]·W^T (batch-1 inference through a Linear layer).
  * Ratios are to @nl/native's plain A·B rate at 1024 measured in the same run. onnxruntime-node runs
  * the same shapes (Transpose + MatMul, which ORT fuses; batched MatMul) for comparison, and every
  * native result is checked against ORT's.
@@ -116,6 +117,8 @@ export async function gemmShapesSuite(opts: GemmShapesOptions): Promise<Row[]> {
     { label: `${s}² A·B^T`, batch: 1, m: s, n: s, k: s, transA: false, transB: true },
     { label: `${s}² A^T·B^T`, batch: 1, m: s, n: s, k: s, transA: true, transB: true },
     ...opts.batched,
+    // Batch-1 inference shape (x[1, s] · W^T with W [s, s]): memory-bound, the small-m path.
+    { label: `[1x${s}]·[${s}x${s}]^T`, batch: 1, m: 1, n: s, k: s, transA: false, transB: true },
   ];
   const rows: Row[] = [];
   let baseRate = 0;
