@@ -42,6 +42,44 @@ inline float vexp(float x) {
 }
 inline double vexp(double x) { return std::exp(x); }
 
+// Max (or min) of x[0..n) with GCC/Clang vector extensions so it compiles to vmaxps/vminps; NaN
+// anywhere makes the result NaN (tracked in a separate vector, since max instructions drop NaN).
+template <typename T>
+T row_extreme(const T* __restrict x, int64_t n, bool is_max) {
+  constexpr int W = 64 / sizeof(T);
+  typedef T V __attribute__((vector_size(64)));
+  V best;
+  V nanv = {};
+  for (int k = 0; k < W; ++k) best[k] = x[0];
+  int64_t i = 0;
+  if (is_max) {
+    for (; i + W <= n; i += W) {
+      V v;
+      std::memcpy(&v, x + i, sizeof(V));
+      best = v > best ? v : best;
+      nanv = v != v ? v : nanv;
+    }
+  } else {
+    for (; i + W <= n; i += W) {
+      V v;
+      std::memcpy(&v, x + i, sizeof(V));
+      best = v < best ? v : best;
+      nanv = v != v ? v : nanv;
+    }
+  }
+  T m = x[0];
+  bool nan = false;
+  for (int k = 0; k < W; ++k) {
+    m = is_max ? (best[k] > m ? best[k] : m) : (best[k] < m ? best[k] : m);
+    nan |= nanv[k] != nanv[k];
+  }
+  for (; i < n; ++i) {
+    m = is_max ? (x[i] > m ? x[i] : m) : (x[i] < m ? x[i] : m);
+    nan |= x[i] != x[i];
+  }
+  return nan ? std::numeric_limits<T>::quiet_NaN() : m;
+}
+
 // Calls body(outOffset, aOffset, bOffset, innerCount) for every innermost run in [begin, end) rows.
 template <typename Body>
 void for_rows(const StridedShape& s, const int64_t* sa, const int64_t* sb, const Body& body) {
@@ -199,23 +237,7 @@ void tensor_reduce_rows(RowReduceOp op, int64_t rows, int64_t n, T* out, const T
         for (; i < n; ++i) sum += static_cast<double>(x[i]);
         out[r] = static_cast<T>(op == RowReduceOp::Mean ? sum / static_cast<double>(n) : sum);
       } else {
-        // 16 independent lanes so the compiler vectorises; a NaN sticks in its lane and wins
-        const bool is_max = op == RowReduceOp::Max;
-        T lane[16];
-        for (int k = 0; k < 16; ++k) lane[k] = x[0];
-        int64_t i = 0;
-        if (is_max) {
-          for (; i + 16 <= n; i += 16)
-            for (int k = 0; k < 16; ++k) lane[k] = (x[i + k] > lane[k] || x[i + k] != x[i + k]) ? x[i + k] : lane[k];
-          for (; i < n; ++i) lane[0] = (x[i] > lane[0] || x[i] != x[i]) ? x[i] : lane[0];
-          for (int k = 1; k < 16; ++k) lane[0] = (lane[k] > lane[0] || lane[k] != lane[k]) ? lane[k] : lane[0];
-        } else {
-          for (; i + 16 <= n; i += 16)
-            for (int k = 0; k < 16; ++k) lane[k] = (x[i + k] < lane[k] || x[i + k] != x[i + k]) ? x[i + k] : lane[k];
-          for (; i < n; ++i) lane[0] = (x[i] < lane[0] || x[i] != x[i]) ? x[i] : lane[0];
-          for (int k = 1; k < 16; ++k) lane[0] = (lane[k] < lane[0] || lane[k] != lane[k]) ? lane[k] : lane[0];
-        }
-        const T best = lane[0];
+        const T best = row_extreme(x, n, op == RowReduceOp::Max);
         out[r] = best;
       }
     }
@@ -262,15 +284,9 @@ void tensor_softmax_rows(bool log, int64_t rows, int64_t n, T* out, const T* a) 
     for (int64_t r = r0; r < r1; ++r) {
       const T* __restrict x = a + r * n;
       T* __restrict y = out + r * n;
-      // max with 16 NaN-sticky lanes (vectorises), then exp and a sum in 8 double lanes
-      T lane[16];
-      for (int k = 0; k < 16; ++k) lane[k] = -std::numeric_limits<T>::infinity();
+      // vectorised max (NaN-aware), then exp and a sum in 8 double lanes
+      T m = row_extreme(x, n, true);
       int64_t i = 0;
-      for (; i + 16 <= n; i += 16)
-        for (int k = 0; k < 16; ++k) lane[k] = (x[i + k] > lane[k] || x[i + k] != x[i + k]) ? x[i + k] : lane[k];
-      for (; i < n; ++i) lane[0] = (x[i] > lane[0] || x[i] != x[i]) ? x[i] : lane[0];
-      T m = lane[0];
-      for (int k = 1; k < 16; ++k) m = (lane[k] > m || lane[k] != lane[k]) ? lane[k] : m;
       if (m != m) {
         for (int64_t j = 0; j < n; ++j) y[j] = std::numeric_limits<T>::quiet_NaN();
         continue;
