@@ -141,9 +141,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, 'gather');
   checkGatherShapes('gather', x, index, d);
   const out = empty_(index.shape, x.dtype, x.device);
-  const xd = dataSync(x);
+  const { data: xd, off: base } = contig(x); // no copy for contiguous x
   const o = out.storage.data;
-  walkGather('gather', x, index, d, (p, off) => (o[p] = xd[off]));
+  walkGather('gather', x, index, d, (p, off) => (o[p] = xd[base + off]));
   record('gather', [x], [out], { dim: d }, [index]);
   return out;
 }
