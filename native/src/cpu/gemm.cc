@@ -192,7 +192,7 @@ void gemm_parallel(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T
     for (int64_t pc = 0; pc < k; pc += Tile::KC) {
       const int64_t kc = std::min(Tile::KC, k - pc);
       const T beta_pc = pc == 0 ? beta : T(1);
-      parallel_for(npanels, 1, [&](int64_t p0, int64_t p1) {
+      parallel_for_dynamic(npanels, std::max<int64_t>(1, npanels / (4 * threads)), [&](int64_t p0, int64_t p1) {
         for (int64_t p = p0; p < p1; ++p) {
           const int nr = static_cast<int>(std::min<int64_t>(NR, nc - p * NR));
           pack_b_panel(bp + p * NR * kc, b, g.ldb, g.trans_b, pc, kc, jc + p * NR, nr);
