@@ -27,6 +27,8 @@ export class Storage {
   /** Autograd aliases holding the data for a backward. */
   private aliasRefs = 0;
   private recycled = false;
+  /** Bumped by in-place writes (fill_, zero_, copy_); autograd checks it before using saved values. */
+  version = 0;
   readonly bytes: number;
 
   /**

@@ -175,8 +175,13 @@ export class Tensor implements ParamLike {
   /** An untracked alias over the same storage (used by the autograd graph to keep values). */
   alias(): Tensor {
     this.storage.retainAlias();
-    return new Tensor(this.storage, this.shape, this.strides, this.offset, false);
+    const a = new Tensor(this.storage, this.shape, this.strides, this.offset, false);
+    a.savedVersion = this.storage.version;
+    return a;
   }
+
+  /** Storage version when this alias was saved (see Storage.version). */
+  savedVersion = 0;
 
   /** Releases an alias made by `alias()` (once; the storage may then be recycled). */
   releaseAlias(): void {

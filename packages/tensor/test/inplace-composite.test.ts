@@ -144,3 +144,18 @@ describe('maskedFill / repeat / outer / topk / multinomial', () => {
     expect(() => T.multinomial(T.tensor([1, -1]), 1)).toThrow(/finite and non-negative/);
   });
 });
+
+describe('in-place writes vs autograd', () => {
+  it('backward refuses values modified in place after they were saved', () => {
+    const w = T.tensor([1, 2], { requiresGrad: true, dtype: 'float64' });
+    const x = T.tensor([3, 4], { dtype: 'float64' });
+    const y = w.mul(x).sum();
+    x.fill_(0);
+    expect(() => y.backward()).toThrow(/saved by op 'mul' was modified in place/);
+    const x2 = T.tensor([3, 4], { dtype: 'float64' });
+    const y2 = w.mul(x2.clone()).sum();
+    x2.fill_(0); // the clone was saved, not x2
+    y2.backward();
+    expect(w.grad!.toArray()).toEqual([3, 4]);
+  });
+});

@@ -87,6 +87,19 @@ function collectNodes(root: Node): Node[] {
   return [...seen].sort((a, b) => b.seq - a.seq);
 }
 
+function checkVersions(node: Node): void {
+  for (const list of [node.ctx.inputs, node.ctx.outputs, node.ctx.saved]) {
+    for (const t of list) {
+      if (t.storage.version !== t.savedVersion) {
+        throw new Error(
+          `backward: a tensor ${fmtShape(t.shape)} saved by op '${node.op}' was modified in place ` +
+            '(fill_/zero_/copy_) after it was used; clone it before writing, or write under a fresh graph',
+        );
+      }
+    }
+  }
+}
+
 function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   if (leaf.grad !== null && !leaf.grad.isDisposed && sameShape(leaf.grad.shape, leaf.shape)) {
     addInto(leaf.grad, g);
@@ -156,6 +169,7 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
         grads.delete(node);
         if (gOut === undefined || gOut.every((g) => g === null)) continue;
         // the rule's temporaries are freed right away; its results move to this scope
+        checkVersions(node);
         const gIn = tidy(() => gradRule(node.op)(node.ctx, gOut));
         if (gIn.length !== node.sources.length) {
           throw new Error(

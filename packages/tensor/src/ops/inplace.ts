@@ -2,7 +2,8 @@
  * In-place writes (PyTorch's trailing-underscore names): fill_, zero_, copy_. They change the
  * tensor's storage (every view of it sees the change) and are not recorded by autograd, so they
  * refuse a tensor that requires grad while grad mode is on (use them under noGrad, as optimizers
- * do). Writing a tensor that an autograd graph saved makes a later backward use the new values.
+ * do). Each write bumps the storage's version; a backward that needs values saved before the
+ * write throws instead of using the new ones.
  */
 import { Tensor } from '../tensor.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
@@ -21,6 +22,7 @@ function checkWritable(where: string, t: Tensor): void {
 /** Sets every element to `value`; returns `t`. */
 export function fill_(t: Tensor, value: number): Tensor {
   checkWritable('fill_', t);
+  t.storage.version++;
   if (t.isContiguous) t.rawView().fill(value);
   else {
     const src = new Float64Array([value]);
@@ -54,6 +56,7 @@ export function copy_(t: Tensor, src: Tensor): Tensor {
   }
   // a source that overlaps the destination is read from a snapshot first
   const data = src.storage === t.storage ? src.storage.data.slice() : src.storage.data;
+  t.storage.version++;
   assignStrided(t.storage.data, t.offset, t.strides, data, src.offset, s, t.shape);
   return t;
 }
