@@ -109,6 +109,7 @@ export interface NativeBinding {
     dv: number,
     chunkSize: number,
     snapshot?: boolean,
+    erase?: boolean,
   ): void;
   /** Gated delta rule backward: writes dq, dk, dv, dAlpha, dBeta, dS0. */
   deltaRuleBackward(
@@ -133,6 +134,7 @@ export interface NativeBinding {
     dvSize: number,
     chunkSize: number,
     snapshot?: boolean,
+    erase?: boolean,
   ): void;
   /** Titans linear memory forward, mini-batch chunks (native/src/binding/memory_titans.cc). */
   titansLinearForward(

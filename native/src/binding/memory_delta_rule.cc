@@ -1,10 +1,11 @@
 // deltaRuleForward / deltaRuleBackward: the gated delta rule kernels of @nl/memory (cpu/delta_rule.h).
 //
-//   deltaRuleForward(q, k, v, alpha, beta, s0|null, o, stateOut, B, T, H, Dk, Dv, chunkSize[, snapshot])
+//   deltaRuleForward(q, k, v, alpha, beta, s0|null, o, stateOut, B, T, H, Dk, Dv, chunkSize[, snapshot, erase])
 //   deltaRuleBackward(q, k, v, alpha, beta, s0|null, dO, dState|null,
-//                     dq, dk, dv, dAlpha, dBeta, dS0, B, T, H, Dk, Dv, chunkSize[, snapshot])
+//                     dq, dk, dv, dAlpha, dBeta, dS0, B, T, H, Dk, Dv, chunkSize[, snapshot, erase])
 // snapshot (default false): subtract alpha_t S_xi^T k_t from each value, S_xi = the state at the
-// start of t's chunk (cpu/delta_rule.h).
+// start of t's chunk; erase (default true): false drops the erase term (gated linear attention).
+// See cpu/delta_rule.h.
 // q, k [B,T,H,Dk]; v, o, dO [B,T,H,Dv]; alpha, beta [B,T,H]; s0, state, dS0 [B,H,Dk,Dv].
 // Outputs are caller-allocated and overwritten. One dtype (Float32Array or Float64Array) per call.
 #include <napi.h>
@@ -30,6 +31,9 @@ Inputs read_inputs(const Napi::CallbackInfo& info, const char* op, size_t dims_a
   x.d = DeltaRuleDims{s.batch, s.seq, s.heads, s.dk, s.dv, s.chunk, false};
   const size_t snap_at = dims_at + 6;
   if (info.Length() > snap_at && !info[snap_at].IsUndefined()) x.d.snapshot = boolean(info, snap_at, op, "snapshot");
+  if (info.Length() > snap_at + 1 && !info[snap_at + 1].IsUndefined()) {
+    x.d.erase = boolean(info, snap_at + 1, op, "erase");
+  }
   const int64_t B = s.batch, T = s.seq, H = s.heads;
   x.q = float_array(info, 0, op, "q", {B, T, H, s.dk}, false, &x.dtype);
   x.k = float_array(info, 1, op, "k", {B, T, H, s.dk}, false, &x.dtype);

@@ -5,6 +5,7 @@
 //   e_i     = prod_{s<=i} a_s                    G_ij = prod_{j<s<=i} a_s  (j <= i)
 //   d_i     = b_i (v_i - c_i S0^T k_i) - sum_{j<i} b_i G_ij (k_i.k_j) d_j   (forward substitution;
 //             c_i = e_i, or e_i + a_i with the snapshot correction (S0 is then the snapshot);
+//             without the erase term (linear attention) c_i = 0 (or a_i) and A = 0;
 //             the rows of (I + A)^{-1} diag(b) (V - diag(e) K S0), i.e. U - W S0)
 //   o_i     = e_i S0^T q_i + sum_{j<=i} G_ij (q_i.k_j) d_j
 //   S_L     = e_L S0 + sum_j G_Lj k_j d_j^T
@@ -72,9 +73,12 @@ void forward_one(const DeltaRuleDims& d, int64_t b, int64_t h, const F* q, const
       const F bi = beta[(b * T + t0 + i) * H + h];
       F* di = D + i * dv;
       const F ei = e[i];
-      const F ci = d.snapshot ? ei + alpha[(b * T + t0 + i) * H + h] : ei;  // S0^T k_i coefficient
+      // S0^T k_i coefficient: e_i from the erase term, a_i from the snapshot correction
+      const F ci = (d.erase ? ei : F(0)) + (d.snapshot ? alpha[(b * T + t0 + i) * H + h] : F(0));
       for (int64_t j = 0; j < dv; ++j) di[j] = bi * (V[i * dv + j] - ci * KS[i * dv + j]);
-      for (int64_t m = 0; m < i; ++m) memvec::axpy(dv, -bi * Gam[i * C + m] * KK[i * C + m], D + m * dv, di);
+      if (d.erase) {
+        for (int64_t m = 0; m < i; ++m) memvec::axpy(dv, -bi * Gam[i * C + m] * KK[i * C + m], D + m * dv, di);
+      }
     }
     // outputs: o_i = e_i (Q S0)_i + sum_{m<=i} G_im (q_i.k_m) d_m
     if (o) {

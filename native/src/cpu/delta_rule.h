@@ -21,6 +21,9 @@ struct DeltaRuleDims {
   // value becomes v_t - a_t S_xi^T k_t with S_xi the state at the start of t's chunk. The result
   // then depends on `chunk` (mini-batch semantics) instead of being an exact tiling.
   bool snapshot = false;
+  // erase = false drops the delta rule's erase term: S_t = a_t S_{t-1} + b_t k_t v_t^T, i.e. gated
+  // (decayed Hebbian) linear attention; a = b = 1 is plain linear attention. Exact tiling.
+  bool erase = true;
 };
 
 // s0 may be null (zeros). o: [B, T, H, Dv], state_out: [B, H, Dk, Dv].

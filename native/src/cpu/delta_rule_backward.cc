@@ -15,7 +15,8 @@
 //   dK += dKS S0^T;  dS0 = e_L dS + Q^T diag(e) dO + K^T dKS
 // and the gates from de and dG without divisions (so a = 0 is exact):
 //   da_s = sum_{i>=s} G_is ( de_i e_{s-1} + sum_{m<s} dG_im G_{s-1,m} )
-// With the snapshot correction c_i = e_i + a_i and da_i gains -b_i dR_i.KS_i directly.
+// With the snapshot correction c_i = e_i + a_i and da_i gains -b_i dR_i.KS_i directly; without the
+// erase term (linear attention) A = 0 and c_i loses e_i.
 // Memory: N boundary states plus O(C^2 + C D + D^2) scratch per thread.
 #include <algorithm>
 #include <vector>
@@ -90,9 +91,11 @@ void chunk_backward(const DeltaRuleDims& d, int64_t b, int64_t h, int64_t t0, in
   matmul<F>(L, dv, dk, Q, dk, S0, dv, QS, dv, false);
   for (int64_t i = 0; i < L; ++i) {
     F* di = D + i * dv;
-    const F ci = d.snapshot ? e[i] + al[i] : e[i];
+    const F ci = (d.erase ? e[i] : F(0)) + (d.snapshot ? al[i] : F(0));
     for (int64_t j = 0; j < dv; ++j) di[j] = be[i] * (V[i * dv + j] - ci * KS[i * dv + j]);
-    for (int64_t m = 0; m < i; ++m) memvec::axpy(dv, -be[i] * Gam[i * C + m] * KK[i * C + m], D + m * dv, di);
+    if (d.erase) {
+      for (int64_t m = 0; m < i; ++m) memvec::axpy(dv, -be[i] * Gam[i * C + m] * KK[i * C + m], D + m * dv, di);
+    }
   }
   transpose<F>(L, dv, D, dv, Dt, C);
   std::fill(dG, dG + C * C, F(0));
@@ -137,8 +140,10 @@ void chunk_backward(const DeltaRuleDims& d, int64_t b, int64_t h, int64_t t0, in
   for (int64_t i = L - 1; i >= 0; --i) {
     F* ri = dR + i * dv;
     std::copy(dD + i * dv, dD + (i + 1) * dv, ri);
+    if (!d.erase) continue;  // A = 0
     for (int64_t m = i + 1; m < L; ++m) memvec::axpy(dv, -be[m] * Gam[m * C + i] * KK[m * C + i], dR + m * dv, ri);
   }
+  if (d.erase) {
   matmul<F>(L, L, dv, dR, dv, Dt, C, M1, C, false);  // -dA = dR D^T
   for (int64_t i = 0; i < L; ++i) {
     M2[i * C + i] = 0;
@@ -152,18 +157,19 @@ void chunk_backward(const DeltaRuleDims& d, int64_t b, int64_t h, int64_t t0, in
     }
   }
   matmul<F>(L, dk, L, M2, C, K, dk, dKc, dk, true);  // dK += (dKK + dKK^T) K
+  }
   // ---- R_i = b_i (v_i - c_i KS_i), c_i = e_i (+ a_i with the snapshot correction)
   for (int64_t i = 0; i < L; ++i) {
     const F* ri = dR + i * dv;
     const F* ksi = KS + i * dv;
-    const F ci = d.snapshot ? e[i] + al[i] : e[i];
+    const F ci = (d.erase ? e[i] : F(0)) + (d.snapshot ? al[i] : F(0));
     F sv = 0, sks = 0;
     for (int64_t j = 0; j < dv; ++j) {
       sv += ri[j] * (V[i * dv + j] - ci * ksi[j]);
       sks += ri[j] * ksi[j];
     }
     dbe[i] += sv;
-    de[i] -= be[i] * sks;
+    if (d.erase) de[i] -= be[i] * sks;
     dal_direct[i] = d.snapshot ? -be[i] * sks : F(0);
     F* dvi = dv_out + ((b * T + t0 + i) * H + h) * dv;
     for (int64_t j = 0; j < dv; ++j) {

@@ -34,7 +34,7 @@ export function deltaRuleForward<A extends FloatArray>(
   opts: DeltaRuleKernelOptions = {},
 ): DeltaRuleOutputs<A> {
   const op = 'deltaRuleForward';
-  const { chunkSize, snapshot } = deltaRuleOptions(op, opts);
+  const { chunkSize, snapshot, erase } = deltaRuleOptions(op, opts);
   checkDeltaRuleInputs(op, x);
   checkSameDtype(op, { q: x.q, k: x.k, v: x.v, alpha: x.alpha, beta: x.beta, s0: x.s0 });
   const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
@@ -56,6 +56,7 @@ export function deltaRuleForward<A extends FloatArray>(
     dv,
     chunkSize,
     snapshot,
+    erase,
   );
   return { o, state };
 }
@@ -74,7 +75,7 @@ export function deltaRuleBackward<A extends FloatArray>(
   opts: DeltaRuleKernelOptions = {},
 ): DeltaRuleGrads<A> {
   const op = 'deltaRuleBackward';
-  const { chunkSize, snapshot } = deltaRuleOptions(op, opts);
+  const { chunkSize, snapshot, erase } = deltaRuleOptions(op, opts);
   checkDeltaRuleInputs(op, x);
   checkDeltaRuleGradOutputs(op, x.shape, g);
   checkSameDtype(op, {
@@ -118,6 +119,7 @@ export function deltaRuleBackward<A extends FloatArray>(
     dv,
     chunkSize,
     snapshot,
+    erase,
   );
   return out;
 }

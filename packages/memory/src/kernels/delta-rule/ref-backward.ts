@@ -7,6 +7,7 @@
  *   dα  = ⟨S_{t−1}, G⟩ − β ⟨dδ, a⟩  dk = G δ + S_{t−1} da        dδ = Gᵀ k
  *   dβ  = ⟨dδ, v − α a⟩             dv = β dδ                     da = −α β dδ
  *   dL/dS_{t−1} = α G + k daᵀ
+ * Without the erase term (erase = false) δ = β v: the a-terms vanish (da = 0).
  * With the snapshot correction the written value is v − α S_ξᵀ k (S_ξ = chunk-start state), so
  * also dα −= ⟨dv, S_ξᵀ k⟩, dk −= α S_ξ dv, and dL/dS_ξ −= α k dvᵀ joins G at the chunk start.
  * States are recomputed forward and kept for one (batch, head) at a time: (T+1)·Dk·Dv floats.
@@ -36,7 +37,7 @@ export function deltaRuleBackwardReference(
   opts: DeltaRuleOptions = {},
 ): DeltaRuleGrads<Float64Array> {
   const op = 'deltaRuleBackward';
-  const { chunkSize: C, snapshot } = deltaRuleOptions(op, opts);
+  const { chunkSize: C, snapshot, erase } = deltaRuleOptions(op, opts);
   checkDeltaRuleInputs(op, x);
   checkDeltaRuleGradOutputs(op, x.shape, g);
   const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
@@ -73,7 +74,7 @@ export function deltaRuleBackwardReference(
         next.set(states.subarray(t * n, (t + 1) * n));
         const snap = snapshot ? states.subarray((t - (t % C)) * n, (t - (t % C) + 1) * n) : null;
         const [vv, vo] = effectiveValue(v, row * dv, snap, k, row * dk, alpha[row], dk, dv, vEff);
-        deltaRuleStep(next, k, row * dk, vv, vo, alpha[row], beta[row], dk, dv, a, delta);
+        deltaRuleStep(next, k, row * dk, vv, vo, alpha[row], beta[row], dk, dv, a, delta, erase);
       }
       // Reverse.
       if (g.dState) for (let i = 0; i < n; i++) G[i] = g.dState[sOff + i];
@@ -102,7 +103,8 @@ export function deltaRuleBackwardReference(
         // recompute a, δ
         a.fill(0);
         for (let i = 0; i < dk; i++) for (let j = 0; j < dv; j++) a[j] += Sprev[i * dv + j] * k[ko + i];
-        for (let j = 0; j < dv; j++) delta[j] = be * (vv[vo + j] - al * a[j]);
+        const ea = erase ? al : 0; // α in the erase term, 0 without it
+        for (let j = 0; j < dv; j++) delta[j] = be * (vv[vo + j] - ea * a[j]);
         // S_t = α S_{t−1} + k δᵀ
         let dAl = 0;
         dDelta.fill(0);
@@ -119,10 +121,10 @@ export function deltaRuleBackwardReference(
         // δ = β (v − α a)
         let dBe = 0;
         for (let j = 0; j < dv; j++) {
-          dBe += dDelta[j] * (vv[vo + j] - al * a[j]);
-          dAl -= be * dDelta[j] * a[j];
+          dBe += dDelta[j] * (vv[vo + j] - ea * a[j]);
+          if (erase) dAl -= be * dDelta[j] * a[j];
           out.dv[row * dv + j] = be * dDelta[j];
-          da[j] = -al * be * dDelta[j];
+          da[j] = -ea * be * dDelta[j];
         }
         if (snap) {
           // written value v − α u with u = S_ξᵀ k; its gradient is out.dv (= β dδ)

@@ -2,7 +2,8 @@
  * Gated delta rule — token-by-token reference (the spec the fused kernel must match).
  *
  *   S_t = α_t (I − β_t k_t k_tᵀ) S_{t−1} + β_t k_t v_tᵀ,   o_t = S_tᵀ q_t
- * computed as  a_t = S_{t−1}ᵀ k_t,  δ_t = β_t (v_t − α_t a_t),  S_t = α_t S_{t−1} + k_t δ_tᵀ.
+ * computed as  a_t = S_{t−1}ᵀ k_t,  δ_t = β_t (v_t − α_t a_t),  S_t = α_t S_{t−1} + k_t δ_tᵀ
+ * (option erase = false: δ_t = β_t v_t, gated linear attention).
  * Plain float64 loops, one (batch, head) at a time. Readable first; speed is the native kernel's job.
  */
 import type { FloatArray } from '../shape.js';
@@ -54,13 +55,15 @@ export function deltaRuleStep(
   dv: number,
   a: Float64Array, // [Dv] out
   delta: Float64Array, // [Dv] out
+  erase = true, // false: no erase term (gated linear attention), δ = β v
 ): void {
   a.fill(0);
   for (let i = 0; i < dk; i++) {
     const ki = k[kOff + i];
     for (let j = 0; j < dv; j++) a[j] += S[i * dv + j] * ki;
   }
-  for (let j = 0; j < dv; j++) delta[j] = beta * (v[vOff + j] - alpha * a[j]);
+  const ea = erase ? alpha : 0;
+  for (let j = 0; j < dv; j++) delta[j] = beta * (v[vOff + j] - ea * a[j]);
   for (let i = 0; i < dk; i++) {
     const ki = k[kOff + i];
     for (let j = 0; j < dv; j++) S[i * dv + j] = alpha * S[i * dv + j] + ki * delta[j];
@@ -80,7 +83,7 @@ export function deltaRuleReference(
   x: DeltaRuleInputs,
   opts: DeltaRuleOptions = {},
 ): DeltaRuleOutputs<Float64Array> {
-  const { chunkSize: C, snapshot } = deltaRuleOptions('deltaRule', opts);
+  const { chunkSize: C, snapshot, erase } = deltaRuleOptions('deltaRule', opts);
   checkDeltaRuleInputs('deltaRule', x);
   const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
   const o = new Float64Array(B * T * H * dv); // [B, T, H, Dv]
@@ -99,7 +102,7 @@ export function deltaRuleReference(
         const row = (b * T + t) * H + h; // index into [B, T, H]
         if (snap && t % C === 0) snap.set(S);
         const [vv, vo] = effectiveValue(x.v, row * dv, snap, x.k, row * dk, x.alpha[row], dk, dv, vEff);
-        deltaRuleStep(S, x.k, row * dk, vv, vo, x.alpha[row], x.beta[row], dk, dv, a, delta);
+        deltaRuleStep(S, x.k, row * dk, vv, vo, x.alpha[row], x.beta[row], dk, dv, a, delta, erase);
         for (let j = 0; j < dv; j++) {
           let s = 0;
           for (let i = 0; i < dk; i++) s += S[i * dv + j] * x.q[row * dk + i];

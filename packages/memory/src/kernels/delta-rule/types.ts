@@ -72,13 +72,18 @@ export interface DeltaRuleOptions {
   chunkSize?: number;
   /** Subtract α_t S_ξᵀ k_t from each value (S_ξ = chunk-start state). Default false. */
   snapshot?: boolean;
+  /**
+   * Keep the erase term −α_t β_t k_t k_tᵀ S_{t−1} (default true). false gives gated (decayed
+   * Hebbian) linear attention S_t = α_t S_{t−1} + β_t k_t v_tᵀ; α = β = 1 is plain linear attention.
+   */
+  erase?: boolean;
 }
 
 /** Resolved options (defaults applied, chunk size checked). */
 export function deltaRuleOptions(op: string, opts: DeltaRuleOptions): Required<DeltaRuleOptions> {
   const chunkSize = opts.chunkSize ?? 64;
   checkChunkSize(op, chunkSize);
-  return { chunkSize, snapshot: opts.snapshot ?? false };
+  return { chunkSize, snapshot: opts.snapshot ?? false, erase: opts.erase ?? true };
 }
 
 /** Checks every input of a delta-rule call; throws an error naming the first problem. */
