@@ -42,6 +42,22 @@ inline float vexp(float x) {
 }
 inline double vexp(double x) { return std::exp(x); }
 
+// tanh for float that vectorises (Cephes tanhf: odd polynomial below 0.625, 1 - 2/(e^{2|x|}+1)
+// above, both computed and blended without branches); NaN stays NaN.
+inline float vtanh(float x) {
+  const float ax = std::fabs(x);
+  const float z = x * x;
+  const float p = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z + 1.33314422036E-1f) * z -
+                   3.33332819422E-1f) * z * x + x;
+  const float e = vexp(2.0f * (ax < 9.0f ? ax : 9.0f));
+  float q = 1.0f - 2.0f / (e + 1.0f);
+  q = ax >= 9.0f ? 1.0f : q;
+  q = x < 0.0f ? -q : q;
+  const float y = ax < 0.625f ? p : q;
+  return x != x ? x : y;
+}
+inline double vtanh(double x) { return std::tanh(x); }
+
 // Max (or min) of x[0..n) with GCC/Clang vector extensions so it compiles to vmaxps/vminps; NaN
 // anywhere makes the result NaN (tracked in a separate vector, since max instructions drop NaN).
 template <typename T>
@@ -184,7 +200,7 @@ void tensor_unary(UnaryOp op, const StridedShape& s, T* out, const T* a, const i
     case UnaryOp::Log: return unary_loop(s, out, a, sa, [](T x) { return std::log(x); });
     case UnaryOp::Sqrt: return unary_loop(s, out, a, sa, [](T x) { return std::sqrt(x); });
     case UnaryOp::Rsqrt: return unary_loop(s, out, a, sa, [](T x) { return T(1) / std::sqrt(x); });
-    case UnaryOp::Tanh: return unary_loop(s, out, a, sa, [](T x) { return std::tanh(x); });
+    case UnaryOp::Tanh: return unary_loop(s, out, a, sa, [](T x) { return vtanh(x); });
     case UnaryOp::Sigmoid: return unary_loop(s, out, a, sa, [](T x) { return T(1) / (T(1) + vexp(-x)); });
     case UnaryOp::Relu: return unary_loop(s, out, a, sa, [](T x) { return x < T(0) ? T(0) : x; });
     case UnaryOp::Silu: return unary_loop(s, out, a, sa, [](T x) { return x / (T(1) + vexp(-x)); });

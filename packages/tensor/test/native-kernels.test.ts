@@ -186,6 +186,29 @@ describe('native float32 exp (vectorised polynomial)', () => {
   });
 });
 
+describe('native float32 tanh (vectorised)', () => {
+  it('is within 3 ulp over [-10, 10] (both branches), odd, saturates, NaN stays NaN', () => {
+    const n = 100_001;
+    const x = T.linspace(-10, 10, n);
+    const xs = x.dataSync();
+    const got = x.tanh().dataSync();
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = Math.tanh(xs[i]);
+      const ulp = Math.max(Math.abs(Math.fround(ref) - Math.fround(ref * (1 + 2 ** -23))), 1e-45);
+      worst = Math.max(worst, Math.abs(got[i] - ref) / ulp);
+    }
+    expect(worst).toBeLessThan(3);
+    const edge = new Float32Array(1024);
+    edge.set([NaN, Infinity, -Infinity, 1e-30, -0.6249, 0.6251]);
+    const e = T.fromTypedArray(edge).tanh().dataSync();
+    expect(Number.isNaN(e[0])).toBe(true);
+    expect([e[1], e[2]]).toEqual([1, -1]);
+    expect(e[3]).toBe(Math.fround(1e-30));
+    assertClose('branch edges', [Math.tanh(-0.6249), Math.tanh(0.6251)], [e[4], e[5]], { rtol: 3e-7 });
+  });
+});
+
 describe('native column sums and softmax rows', () => {
   for (const dtype of ['float32', 'float64'] as const) {
     const t = dtype === 'float32' ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 1e-12, atol: 1e-14 };
