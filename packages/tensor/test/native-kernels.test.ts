@@ -264,3 +264,22 @@ describe('native column sums and softmax rows', () => {
     });
   }
 });
+
+describe('native reductions over middle dims (through a permuted copy)', () => {
+  for (const op of ['sum', 'mean', 'max', 'min'] as const) {
+    it(op, () => {
+      const x = rt([6, 50, 8], 40);
+      const xd = x.toArray() as number[][][];
+      const f = (v: number[]) =>
+        op === 'sum'
+          ? v.reduce((a, b) => a + b, 0)
+          : op === 'mean'
+            ? v.reduce((a, b) => a + b, 0) / v.length
+            : op === 'max'
+              ? Math.max(...v)
+              : Math.min(...v);
+      const ref = xd.flatMap((m) => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => f(m.map((row) => row[k]))));
+      assertClose(`${op} dim 1`, ref, (x as any)[op](1), { rtol: 1e-12, atol: 1e-14 });
+    });
+  }
+});

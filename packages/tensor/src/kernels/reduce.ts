@@ -122,6 +122,8 @@ export function reduceKernel(
   if (!(rc.shape.length === 1 && (rc.strides[0][0] === 1 || inner <= 1))) {
     const buf = new (data.constructor as new (n: number) => TypedArray)(numelOf(pShape));
     copyKernel(buf, pShape, { data, offset, strides: pStrides });
+    // the copy is [kept..., reduced...] contiguous: its rows are exactly the outputs
+    if (inner > 0 && nativeReduceRows(op, out, buf, 0, nOut, inner)) return;
     src = buf;
     srcOff = 0;
     kStrides = contiguousStrides(pShape).slice(0, kept.length);
