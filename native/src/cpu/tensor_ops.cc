@@ -62,6 +62,7 @@ inline double vtanh(double x) { return std::tanh(x); }
 // anywhere makes the result NaN (tracked in a separate vector, since max instructions drop NaN).
 template <typename T>
 T row_extreme(const T* __restrict x, int64_t n, bool is_max) {
+#if defined(__GNUC__) && !defined(__clang__)
   constexpr int W = 64 / sizeof(T);
   typedef T V __attribute__((vector_size(64)));
   V best;
@@ -94,6 +95,16 @@ T row_extreme(const T* __restrict x, int64_t n, bool is_max) {
     nan |= x[i] != x[i];
   }
   return nan ? std::numeric_limits<T>::quiet_NaN() : m;
+#else
+  // other compilers: plain loop (vector ?: on vector_size types is a GCC extension)
+  T m = x[0];
+  bool nan = false;
+  for (int64_t i = 0; i < n; ++i) {
+    m = is_max ? (x[i] > m ? x[i] : m) : (x[i] < m ? x[i] : m);
+    nan |= x[i] != x[i];
+  }
+  return nan ? std::numeric_limits<T>::quiet_NaN() : m;
+#endif
 }
 
 // Calls body(outOffset, aOffset, bOffset, innerCount) for every innermost run in [begin, end) rows.
