@@ -2,7 +2,7 @@
  * GEMM tests: the fast blocked kernel (`native.gemm`, cpu/gemm.cc) and the plain loop
  * (`native.gemmRef`, cpu/gemm_ref.cc) against an independent float64 loop in JS, and against each
  * other, over every transpose, sizes around the tile and cache-block edges (MR = 6, NR = 64/32,
- * KC = 256, MC = 144/72, NC = 4096/2048 for f32/f64 on AVX-512), strided and offset operands,
+ * KC = 512/256, MC = 144/72, NC = 4096/2048 for f32/f64 on AVX-512), strided and offset operands,
  * batches with broadcast operands, alpha/beta, NaN in C with beta = 0, and 1, 2 or 3 threads.
  *
  * Tolerance: the forward error bound of a k-term dot product, (k + 4) * u * sum |alpha a b|
@@ -220,7 +220,7 @@ const TRANSPOSES = [
   [true, true],
 ] as const;
 
-// [m, n, k]: degenerate, odd, around MR = 6, NR = 32/64, KC = 256 (k = 257, 300), MC = 72/144,
+// [m, n, k]: degenerate, odd, around MR = 6, NR = 32/64, KC = 512/256 (f32/f64), MC = 144/72,
 // NC = 2048/4096 (n = 4100).
 const SHAPES: [number, number, number][] = [
   [0, 3, 4],
@@ -244,6 +244,8 @@ const SHAPES: [number, number, number][] = [
   [1, 300, 257],
   [2, 129, 100],
   [4, 70, 33],
+  // Two f32 depth blocks (KC = 512) and four f64 ones (KC = 256).
+  [20, 70, 1030],
 ];
 
 for (const threads of [1, 2, 3]) {
@@ -347,7 +349,7 @@ describe('gemm: thread count and repetition', () => {
       const r = rng(77);
       for (const C of [Float32Array, Float64Array]) {
         for (const cs of [
-          { m: 131, n: 200, k: 300, beta: 0.5, alpha: 1.5 },
+          { m: 131, n: 200, k: 600, beta: 0.5, alpha: 1.5 },
           { m: 5, n: 700, k: 90, beta: 1, tB: true },
           { m: 40, n: 66, k: 30, beta: -2, batch: 7, broadcast: 'b' as const },
         ]) {

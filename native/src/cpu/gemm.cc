@@ -177,8 +177,10 @@ void gemm_parallel(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T
   using Tile = GemmTile<T>;
   constexpr int64_t MR = Tile::MR, NR = Tile::NR;
   const int64_t m = g.m, n = g.n, k = g.k;
-  // Row blocks of at most MC rows, and at least 4 per thread while rows last.
-  int64_t mblocks = std::min((m + MR - 1) / MR, std::max((m + Tile::MC - 1) / Tile::MC, int64_t(4) * threads));
+  // Row blocks of at most MC rows, at least 4 per thread and a multiple of the thread count (while
+  // rows last), so that on idle cores every thread gets the same number of equal tasks.
+  int64_t mblocks = std::max((m + Tile::MC - 1) / Tile::MC, int64_t(4) * threads);
+  mblocks = std::min((m + MR - 1) / MR, round_up(mblocks, threads));
   const int64_t mc_blk = round_up((m + mblocks - 1) / mblocks, MR);
   mblocks = (m + mc_blk - 1) / mc_blk;
   T* bp = scratch_b<T>(round_up(std::min(n, Tile::NC), NR) * std::min(k, Tile::KC));

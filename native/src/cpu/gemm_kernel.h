@@ -112,7 +112,7 @@ constexpr int kNvF32 = 4, kNvF64 = 4, kMr = 4;
 // MC: rows of A packed per block (MC x KC in L2); NC: columns of B packed per block (L3).
 // The NL_GEMM_* macros exist for tuning runs (-D on the compiler line); the defaults were measured.
 #ifndef NL_GEMM_KC_F32
-#define NL_GEMM_KC_F32 256
+#define NL_GEMM_KC_F32 512
 #endif
 #ifndef NL_GEMM_MC_F32
 #define NL_GEMM_MC_F32 144
