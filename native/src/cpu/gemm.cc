@@ -116,17 +116,21 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t jr0, int64_t jr1, int64_t kc, 
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t mr = std::min<int64_t>(MR, mc - ir);
       T* cij = c + ir * ldc + jr;
-      auto kernel = [&](T* dst, int64_t ldd, T al, T be) {
-        if (A.raw && mr == MR) {
-          micro_kernel<T, false>(kc, A.raw + ir * A.rs, A.rs, A.cs, b, dst, ldd, al, be);
-        } else {
-          micro_kernel<T>(kc, A.raw ? A.edge : A.packed + ir * kc, b, dst, ldd, al, be);
-        }
-      };
       if (mr == MR && nr == NR) {
-        kernel(cij, ldc, alpha, beta);
+        if (A.raw) {
+          micro_kernel<T, false>(kc, A.raw + ir * A.rs, A.rs, A.cs, b, cij, ldc, alpha, beta);
+        } else {
+          micro_kernel<T>(kc, A.packed + ir * kc, b, cij, ldc, alpha, beta);
+        }
         continue;
       }
+      auto kernel = [&](T* dst, int64_t ldd, T al, T be) {  // edge tiles: only the vectors nr needs
+        if (A.raw && mr == MR) {
+          micro_kernel_cols<T, false>(nr, kc, A.raw + ir * A.rs, A.rs, A.cs, b, dst, ldd, al, be);
+        } else {
+          micro_kernel_cols<T, true>(nr, kc, A.raw ? A.edge : A.packed + ir * kc, 0, 0, b, dst, ldd, al, be);
+        }
+      };
       // Edge tile: the raw sums go to a scratch tile, then into C with the same roundings as the
       // kernel's own store, so no result depends on whether its tile was an edge one.
       alignas(64) T tile[MR * NR];

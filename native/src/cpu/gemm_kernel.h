@@ -147,12 +147,15 @@ struct GemmTile<double> {
 // Packed = true: a is a packed panel (element (i, p) at a[p*MR + i]). Packed = false: a points into
 // the caller's op(A), element (i, p) at a[i*rs_a + p*cs_a] (used when packing would cost more than
 // it saves: small products whose A panel is read only once or twice).
-template <typename T, bool Packed = true>
+// NV (<= the tile's) narrows the kernel for a partial last B panel: only the first NV vectors of
+// each packed row are read, computed and stored.
+template <typename T, bool Packed = true, int NV = GemmTile<T>::NV>
 inline void micro_kernel(int64_t kc, const T* __restrict a, int64_t rs_a, int64_t cs_a, const T* __restrict b,
                          T* __restrict c, int64_t ldc, T alpha, T beta) {
   using VT = Vec<T>;
   using V = typename VT::V;
-  constexpr int MR = GemmTile<T>::MR, NV = GemmTile<T>::NV, W = VT::W, NR = GemmTile<T>::NR;
+  constexpr int MR = GemmTile<T>::MR, W = VT::W, NR = GemmTile<T>::NR;
+  static_assert(NV >= 1 && NV <= GemmTile<T>::NV, "NV must not exceed the tile's vectors");
   V acc[MR][NV];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
@@ -211,6 +214,25 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, int64_t rs_a, int64_
 template <typename T>
 inline void micro_kernel(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T alpha, T beta) {
   micro_kernel<T, true>(kc, a, 0, 0, b, c, ldc, alpha, beta);
+}
+
+// A kernel for a tile whose B panel has only nr <= NR valid columns: the narrowest variant that
+// covers them (columns past nr are computed from zero padding or not at all).
+template <typename T, bool Packed>
+inline void micro_kernel_cols(int64_t nr, int64_t kc, const T* a, int64_t rs_a, int64_t cs_a, const T* b, T* c,
+                              int64_t ldc, T alpha, T beta) {
+  constexpr int W = Vec<T>::W, NV = GemmTile<T>::NV;
+  static_assert(NV <= 4, "micro_kernel_cols covers tiles of up to 4 vectors");
+  const int64_t nv = (nr + W - 1) / W;
+  if (nv <= 1) {
+    micro_kernel<T, Packed, 1>(kc, a, rs_a, cs_a, b, c, ldc, alpha, beta);
+  } else if (nv == 2 || NV == 2) {
+    micro_kernel<T, Packed, (NV >= 2 ? 2 : 1)>(kc, a, rs_a, cs_a, b, c, ldc, alpha, beta);
+  } else if (nv == 3 || NV == 3) {
+    micro_kernel<T, Packed, (NV >= 3 ? 3 : 1)>(kc, a, rs_a, cs_a, b, c, ldc, alpha, beta);
+  } else {
+    micro_kernel<T, Packed, NV>(kc, a, rs_a, cs_a, b, c, ldc, alpha, beta);
+  }
 }
 
 }  // namespace nl::gemm_detail
