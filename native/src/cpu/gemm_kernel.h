@@ -8,7 +8,9 @@
 //   AVX-512F    f32: 6 x 64 (24 zmm accumulators)   f64: 6 x 32
 //   AVX2 + FMA  f32: 6 x 16 (12 ymm accumulators)   f64: 6 x 8
 //   portable    f32/f64: 4 x 4 scalar (the compiler may vectorise it)
-// GemmTile<T> names the tile and cache-block sizes the driver in gemm.cc uses.
+// Variants of the same template: A read in place (strided) instead of packed, and 1..NV-1 vectors
+// wide for a partial last column panel (micro_kernel_cols). Vec<T>::sum (horizontal add) serves
+// the small-m path in gemm_small.cc. GemmTile<T> names the tile and cache-block sizes of gemm.cc.
 #pragma once
 #include <cstdint>
 #if defined(__AVX512F__) || defined(__AVX2__)

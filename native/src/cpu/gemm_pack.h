@@ -5,6 +5,8 @@
 //   pack_b: op(B)[p0 .. p0+kc, j0 .. j0+nc] -> ceil(nc/NR) panels, each kc rows of NR values
 // Rows/columns past the matrix edge are written as zeros, so edge tiles need no special kernel.
 // op(A)[i, p] is A[i*lda + p], or A[p*lda + i] when transposed (likewise for B with ldb).
+// Versions: plain loops for every case; f32 with AVX2 adds 8x8 register transposes (A, and B^T)
+// and, with AVX-512VL, k-masked 6-lane copies (A^T).
 #pragma once
 #include <algorithm>
 #include <cstdint>
