@@ -1,2 +1,19 @@
-/** @nl/optim — see README.md. (Being built.) */
-export const packageName = '@nl/optim';
+/**
+ * @nl/optim — optimizers behind one swappable contract (see README.md): SGD, Adam, AdamW, Muon,
+ * DeltaMomentum, PreconditionedMomentum, DMGD, M3, each with its pure update function; schedules,
+ * gradient clipping, and the ParamLike adapter for plain typed arrays.
+ */
+export * from './param.js';
+export * from './serialize.js';
+export * from './optimizer.js';
+export * from './sgd.js';
+export * from './adam.js';
+export * from './newton_schulz.js';
+export * from './muon.js';
+export * from './delta_momentum.js';
+export * from './preconditioned.js';
+export * from './dmgd_memory.js';
+export * from './dmgd.js';
+export * from './m3.js';
+export * from './schedule.js';
+export * from './clip.js';

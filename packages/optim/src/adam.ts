@@ -1,0 +1,119 @@
+/**
+ * Adam and AdamW (bias correction, amsgrad, maximize) — torch.optim.Adam/AdamW's update.
+ * `adamUpdate` is the pure per-array update; Adam couples weight decay into the gradient,
+ * AdamW decays the parameter directly (decoupled).
+ */
+import { checkNumber, Optimizer, zerosLike, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import type { FloatArray, ParamLike } from './param.js';
+
+/** Adam / AdamW options. */
+export interface AdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+/** Adam state arrays for one parameter. */
+export interface AdamBuffers {
+  expAvg: FloatArray;
+  expAvgSq: FloatArray;
+  maxExpAvgSq: FloatArray | null;
+}
+
+/**
+ * One Adam(W) step in place. `step` is the 1-based step count after increment.
+ * @param decoupled true for AdamW (param *= 1 - lr*wd), false for Adam (grad += wd*param)
+ */
+export function adamUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  b: AdamBuffers,
+  step: number,
+  o: AdamOptions,
+  decoupled: boolean,
+): void {
+  const { lr, eps, weightDecay: wd, amsgrad, maximize } = o;
+  const [beta1, beta2] = o.betas;
+  const bc1 = 1 - beta1 ** step;
+  const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
+  const stepSize = lr / bc1;
+  const { expAvg: m, expAvgSq: v, maxExpAvgSq: vmax } = b;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    let x = param[i]!;
+    if (wd !== 0) {
+      if (decoupled) x = x * (1 - lr * wd);
+      else g += wd * x;
+    }
+    m[i] = m[i]! + (g - m[i]!) * (1 - beta1);
+    v[i] = v[i]! * beta2 + (1 - beta2) * g * g;
+    let vv = v[i]!;
+    if (amsgrad && vmax) {
+      vmax[i] = Math.max(vmax[i]!, vv);
+      vv = vmax[i]!;
+    }
+    const denom = Math.sqrt(vv) / bc2Sqrt + eps;
+    param[i] = x - stepSize * (m[i]! / denom);
+  }
+}
+
+const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+
+/** Validates Adam-family options with torch-like messages. */
+export function validateAdam(name: string, o: AdamOptions): void {
+  checkNumber(name, 'learning rate', o.lr, { min: 0 });
+  checkNumber(name, 'epsilon value', o.eps, { min: 0 });
+  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new TypeError(`${name}: betas must be [beta1, beta2]`);
+  checkNumber(name, 'beta parameter at index 0', o.betas[0], { min: 0, max: 1, maxOpen: true });
+  checkNumber(name, 'beta parameter at index 1', o.betas[1], { min: 0, max: 1, maxOpen: true });
+  checkNumber(name, 'weight_decay value', o.weightDecay, { min: 0 });
+}
+
+/** Runs an Adam(W) step for one parameter, creating its state on first use. */
+export function adamStepParam(p: ParamLike, grad: FloatArray, s: ParamState, o: AdamOptions, decoupled: boolean): void {
+  if (!s.expAvg) {
+    s.step = 0;
+    s.expAvg = zerosLike(p.view);
+    s.expAvgSq = zerosLike(p.view);
+    if (o.amsgrad) s.maxExpAvgSq = zerosLike(p.view);
+  }
+  if (o.amsgrad && !s.maxExpAvgSq) s.maxExpAvgSq = zerosLike(p.view);
+  s.step = (s.step as number) + 1;
+  const bufs: AdamBuffers = {
+    expAvg: s.expAvg as FloatArray,
+    expAvgSq: s.expAvgSq as FloatArray,
+    maxExpAvgSq: (s.maxExpAvgSq as FloatArray | undefined) ?? null,
+  };
+  adamUpdate(p.view, grad, bufs, s.step, o, decoupled);
+}
+
+/** Adam (torch.optim.Adam: L2 weight decay added to the gradient). */
+export class Adam extends Optimizer<AdamOptions> {
+  /** @param options defaults lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 */
+  constructor(params: readonly ParamLike[] | readonly GroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
+    super('Adam', params, { ...ADAM_DEFAULTS, ...options });
+  }
+  protected validate(o: AdamOptions): void {
+    validateAdam(this.name ?? 'Adam', o);
+  }
+  protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<AdamOptions>): void {
+    adamStepParam(p, grad, s, g, false);
+  }
+}
+
+/** AdamW (torch.optim.AdamW: decoupled weight decay, default 1e-2). */
+export class AdamW extends Optimizer<AdamOptions> {
+  /** @param options defaults lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2 */
+  constructor(params: readonly ParamLike[] | readonly GroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
+    super('AdamW', params, { ...ADAM_DEFAULTS, weightDecay: 1e-2, ...options });
+  }
+  protected validate(o: AdamOptions): void {
+    validateAdam(this.name ?? 'AdamW', o);
+  }
+  protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<AdamOptions>): void {
+    adamStepParam(p, grad, s, g, true);
+  }
+}

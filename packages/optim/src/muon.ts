@@ -1,0 +1,102 @@
+/**
+ * Muon (KellerJordan/Muon semantics, re-implemented): Nesterov momentum (0.95) on the gradient,
+ * orthogonalised by quintic Newton–Schulz (5 steps), scaled by sqrt(max(1, rows/cols)); decoupled
+ * weight decay. Parameters with fewer than 2 dims — or any group marked `useMuon: false`
+ * (embeddings, heads) — get AdamW with the `adam*` options instead. Params with more than 2
+ * dims are treated as [shape[0], rest] matrices.
+ */
+import { adamStepParam, validateAdam } from './adam.js';
+import { newtonSchulz, newtonSchulzRef } from './newton_schulz.js';
+import { checkInt, checkNumber, Optimizer, zerosLike, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import { asMatrix, type FloatArray, type ParamLike } from './param.js';
+
+/** Muon options (Muon part, then the auxiliary AdamW part). */
+export interface MuonOptions {
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  nsSteps: number;
+  weightDecay: number;
+  /** true: every param of the group uses Muon; false: AdamW; undefined: Muon for >= 2-D params */
+  useMuon: boolean | undefined;
+  adamLr: number;
+  adamBetas: [number, number];
+  adamEps: number;
+  adamWeightDecay: number;
+  /** 'native' (GEMM, param dtype) or 'reference' (float64 loops) Newton–Schulz */
+  impl: 'native' | 'reference';
+}
+
+const DEFAULTS: MuonOptions = {
+  lr: 0.02,
+  momentum: 0.95,
+  nesterov: true,
+  nsSteps: 5,
+  weightDecay: 0,
+  useMuon: undefined,
+  adamLr: 3e-4,
+  adamBetas: [0.9, 0.95],
+  adamEps: 1e-10,
+  adamWeightDecay: 0,
+  impl: 'native',
+};
+
+/**
+ * Muon's direction for one matrix: updates `buf` (EMA of gradients) and returns
+ * NS(nesterov ? lerp(g, buf, β) : buf) · sqrt(max(1, rows/cols)).
+ */
+export function muonDirection(
+  grad: FloatArray,
+  buf: FloatArray,
+  rows: number,
+  cols: number,
+  o: Pick<MuonOptions, 'momentum' | 'nesterov' | 'nsSteps' | 'impl'>,
+): FloatArray {
+  const beta = o.momentum;
+  const u = grad instanceof Float32Array ? new Float32Array(grad.length) : new Float64Array(grad.length);
+  for (let i = 0; i < grad.length; i++) {
+    buf[i] = buf[i]! + (grad[i]! - buf[i]!) * (1 - beta);
+    u[i] = o.nesterov ? grad[i]! + (buf[i]! - grad[i]!) * beta : buf[i]!;
+  }
+  const out = o.impl === 'reference' ? newtonSchulzRef(u, rows, cols, o.nsSteps) : newtonSchulz(u, rows, cols, { steps: o.nsSteps, out: u });
+  const scale = Math.sqrt(Math.max(1, rows / cols));
+  for (let i = 0; i < out.length; i++) u[i] = out[i]! * scale;
+  return u;
+}
+
+/** Muon with auxiliary AdamW for non-matrix parameters. */
+export class Muon extends Optimizer<MuonOptions> {
+  /** @param options defaults lr 0.02, momentum 0.95, nesterov, 5 NS steps; AdamW part lr 3e-4, betas [0.9, 0.95] */
+  constructor(params: readonly ParamLike[] | readonly GroupInput<MuonOptions>[], options: Partial<MuonOptions> = {}) {
+    super('Muon', params, { ...DEFAULTS, ...options });
+  }
+
+  protected validate(o: MuonOptions): void {
+    checkNumber('Muon', 'learning rate', o.lr, { min: 0 });
+    checkNumber('Muon', 'momentum', o.momentum, { min: 0, max: 1, maxOpen: true });
+    checkInt('Muon', 'nsSteps', o.nsSteps, 0);
+    checkNumber('Muon', 'weight decay', o.weightDecay, { min: 0 });
+    if (o.useMuon !== undefined && typeof o.useMuon !== 'boolean') throw new TypeError('Muon: useMuon must be true, false or undefined');
+    if (o.impl !== 'native' && o.impl !== 'reference') throw new TypeError(`Muon: impl must be 'native' or 'reference', got ${String(o.impl)}`);
+    validateAdam('Muon (AdamW part)', { lr: o.adamLr, betas: o.adamBetas, eps: o.adamEps, weightDecay: o.adamWeightDecay, amsgrad: false, maximize: false });
+  }
+
+  /** Whether a parameter of this group takes the Muon update. */
+  usesMuon(p: ParamLike, g: MuonOptions): boolean {
+    return g.useMuon ?? p.shape.length >= 2;
+  }
+
+  protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<MuonOptions>): void {
+    if (!this.usesMuon(p, g)) {
+      const o = { lr: g.adamLr, betas: g.adamBetas, eps: g.adamEps, weightDecay: g.adamWeightDecay, amsgrad: false, maximize: false };
+      adamStepParam(p, grad, s, o, true);
+      return;
+    }
+    if (!s.momentumBuffer) s.momentumBuffer = zerosLike(p.view);
+    const { rows, cols } = asMatrix(p.shape);
+    const d = muonDirection(grad, s.momentumBuffer as FloatArray, rows, cols, g);
+    const w = p.view;
+    const decay = 1 - g.lr * g.weightDecay;
+    for (let i = 0; i < w.length; i++) w[i] = w[i]! * decay - g.lr * d[i]!;
+  }
+}
