@@ -3,7 +3,14 @@
  * `adamUpdate` is the pure per-array update; Adam couples weight decay into the gradient,
  * AdamW decays the parameter directly (decoupled).
  */
-import { checkNumber, Optimizer, zerosLike, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import {
+  checkNumber,
+  Optimizer,
+  zerosLike,
+  type GroupInput,
+  type ParamGroup,
+  type ParamState,
+} from './optimizer.js';
 import type { FloatArray, ParamLike } from './param.js';
 
 /** Adam / AdamW options. */
@@ -60,20 +67,34 @@ export function adamUpdate(
   }
 }
 
-const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+const ADAM_DEFAULTS: AdamOptions = {
+  lr: 1e-3,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+};
 
 /** Validates Adam-family options with torch-like messages. */
 export function validateAdam(name: string, o: AdamOptions): void {
   checkNumber(name, 'learning rate', o.lr, { min: 0 });
   checkNumber(name, 'epsilon value', o.eps, { min: 0 });
-  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new TypeError(`${name}: betas must be [beta1, beta2]`);
+  if (!Array.isArray(o.betas) || o.betas.length !== 2)
+    throw new TypeError(`${name}: betas must be [beta1, beta2]`);
   checkNumber(name, 'beta parameter at index 0', o.betas[0], { min: 0, max: 1, maxOpen: true });
   checkNumber(name, 'beta parameter at index 1', o.betas[1], { min: 0, max: 1, maxOpen: true });
   checkNumber(name, 'weight_decay value', o.weightDecay, { min: 0 });
 }
 
 /** Runs an Adam(W) step for one parameter, creating its state on first use. */
-export function adamStepParam(p: ParamLike, grad: FloatArray, s: ParamState, o: AdamOptions, decoupled: boolean): void {
+export function adamStepParam(
+  p: ParamLike,
+  grad: FloatArray,
+  s: ParamState,
+  o: AdamOptions,
+  decoupled: boolean,
+): void {
   if (!s.expAvg) {
     s.step = 0;
     s.expAvg = zerosLike(p.view);
@@ -93,7 +114,10 @@ export function adamStepParam(p: ParamLike, grad: FloatArray, s: ParamState, o: 
 /** Adam (torch.optim.Adam: L2 weight decay added to the gradient). */
 export class Adam extends Optimizer<AdamOptions> {
   /** @param options defaults lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 */
-  constructor(params: readonly ParamLike[] | readonly GroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
+  constructor(
+    params: readonly ParamLike[] | readonly GroupInput<AdamOptions>[],
+    options: Partial<AdamOptions> = {},
+  ) {
     super('Adam', params, { ...ADAM_DEFAULTS, ...options });
   }
   protected validate(o: AdamOptions): void {
@@ -107,7 +131,10 @@ export class Adam extends Optimizer<AdamOptions> {
 /** AdamW (torch.optim.AdamW: decoupled weight decay, default 1e-2). */
 export class AdamW extends Optimizer<AdamOptions> {
   /** @param options defaults lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2 */
-  constructor(params: readonly ParamLike[] | readonly GroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
+  constructor(
+    params: readonly ParamLike[] | readonly GroupInput<AdamOptions>[],
+    options: Partial<AdamOptions> = {},
+  ) {
     super('AdamW', params, { ...ADAM_DEFAULTS, weightDecay: 1e-2, ...options });
   }
   protected validate(o: AdamOptions): void {

@@ -6,7 +6,8 @@ import type { ParamLike } from './param.js';
  * @returns the total norm before clipping
  */
 export function clipGradNorm(params: readonly ParamLike[], maxNorm: number): number {
-  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipGradNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm))
+    throw new RangeError(`clipGradNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
   let ss = 0;
   for (const p of params) {
     const g = p.gradView;

@@ -5,7 +5,14 @@
  * Shapes: W, g, m are [rows, cols] (1-D params are one row, >2-D fold trailing dims);
  * m ĝᵀĝ is computed as (m ĝᵀ) ĝ ([rows, rows] then [rows, cols]).
  */
-import { checkNumber, Optimizer, zerosLike, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import {
+  checkNumber,
+  Optimizer,
+  zerosLike,
+  type GroupInput,
+  type ParamGroup,
+  type ParamState,
+} from './optimizer.js';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
 
 /** Delta-momentum options. */
@@ -22,7 +29,13 @@ export interface DeltaMomentumOptions {
   weightDecay: number;
 }
 
-const DEFAULTS: DeltaMomentumOptions = { lr: 1e-2, momentum: 0.9, erase: 0.5, normalize: true, weightDecay: 0 };
+const DEFAULTS: DeltaMomentumOptions = {
+  lr: 1e-2,
+  momentum: 0.9,
+  erase: 0.5,
+  normalize: true,
+  weightDecay: 0,
+};
 
 /**
  * One delta-momentum step in place on a [rows, cols] parameter.
@@ -67,7 +80,10 @@ export function deltaMomentumUpdate(
 /** Delta momentum optimizer (ℓ2-objective momentum with its erase term). */
 export class DeltaMomentum extends Optimizer<DeltaMomentumOptions> {
   /** @param options defaults lr 1e-2, momentum 0.9, erase 0.5, normalize true */
-  constructor(params: readonly ParamLike[] | readonly GroupInput<DeltaMomentumOptions>[], options: Partial<DeltaMomentumOptions> = {}) {
+  constructor(
+    params: readonly ParamLike[] | readonly GroupInput<DeltaMomentumOptions>[],
+    options: Partial<DeltaMomentumOptions> = {},
+  ) {
     super('DeltaMomentum', params, { ...DEFAULTS, ...options });
   }
 
@@ -78,7 +94,12 @@ export class DeltaMomentum extends Optimizer<DeltaMomentumOptions> {
     checkNumber('DeltaMomentum', 'weight decay', o.weightDecay, { min: 0 });
   }
 
-  protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<DeltaMomentumOptions>): void {
+  protected stepParam(
+    p: ParamLike,
+    grad: FloatArray,
+    s: ParamState,
+    g: ParamGroup<DeltaMomentumOptions>,
+  ): void {
     if (!s.momentumBuffer) s.momentumBuffer = zerosLike(p.view);
     const { rows, cols } = asMatrix(p.shape);
     deltaMomentumUpdate(p.view, grad, s.momentumBuffer as FloatArray, rows, cols, g);

@@ -10,7 +10,14 @@
  * filters gradient noise the way momentum does, but through a trained non-linear map.
  */
 import { memoryForward, memoryLossGrad } from './dmgd_memory.js';
-import { checkInt, checkNumber, Optimizer, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import {
+  checkInt,
+  checkNumber,
+  Optimizer,
+  type GroupInput,
+  type ParamGroup,
+  type ParamState,
+} from './optimizer.js';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
 
 /** DMGD options. */
@@ -27,7 +34,14 @@ export interface DMGDOptions {
   seed: number;
 }
 
-const DEFAULTS: DMGDOptions = { lr: 1e-2, innerLr: 0.1, memoryDecay: 0.999, hidden: 16, weightDecay: 0, seed: 0 };
+const DEFAULTS: DMGDOptions = {
+  lr: 1e-2,
+  innerLr: 0.1,
+  memoryDecay: 0.999,
+  hidden: 16,
+  weightDecay: 0,
+  seed: 0,
+};
 
 function normalRng(seed: number): () => number {
   let s = seed >>> 0;
@@ -51,7 +65,14 @@ function rms(g: FloatArray): number {
  * gradient, empty before the first step).
  * @returns the inner loss of this step (NaN on the first step)
  */
-export function dmgdUpdate(param: FloatArray, grad: FloatArray, s: ParamState, rows: number, d: number, o: DMGDOptions): number {
+export function dmgdUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  s: ParamState,
+  rows: number,
+  d: number,
+  o: DMGDOptions,
+): number {
   const h = o.hidden;
   const W1 = s.W1 as Float64Array;
   const W2 = s.W2 as Float64Array;
@@ -83,7 +104,10 @@ export class DMGD extends Optimizer<DMGDOptions> {
   readonly lastInnerLoss = new Map<ParamLike, number>();
 
   /** @param options defaults lr 1e-2, innerLr 0.1, memoryDecay 0.999, hidden 16 */
-  constructor(params: readonly ParamLike[] | readonly GroupInput<DMGDOptions>[], options: Partial<DMGDOptions> = {}) {
+  constructor(
+    params: readonly ParamLike[] | readonly GroupInput<DMGDOptions>[],
+    options: Partial<DMGDOptions> = {},
+  ) {
     super('DMGD', params, { ...DEFAULTS, ...options });
   }
 
@@ -107,7 +131,9 @@ export class DMGD extends Optimizer<DMGDOptions> {
       s.step = 0;
     }
     if ((s.W1 as Float64Array).length !== g.hidden * cols)
-      throw new RangeError(`DMGD: hidden changed from the memory's width; it cannot change after the first step`);
+      throw new RangeError(
+        `DMGD: hidden changed from the memory's width; it cannot change after the first step`,
+      );
     this.lastInnerLoss.set(p, dmgdUpdate(p.view, grad, s, rows, cols, g));
   }
 }

@@ -9,7 +9,15 @@
  */
 
 /** Applies M to each row of `u` ([rows, d]) into `out`. */
-export function memoryForward(W1: Float64Array, W2: Float64Array, u: ArrayLike<number>, out: Float64Array, rows: number, d: number, h: number): void {
+export function memoryForward(
+  W1: Float64Array,
+  W2: Float64Array,
+  u: ArrayLike<number>,
+  out: Float64Array,
+  rows: number,
+  d: number,
+  h: number,
+): void {
   const a = new Float64Array(h);
   for (let r = 0; r < rows; r++) {
     const o = r * d;

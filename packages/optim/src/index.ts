@@ -17,3 +17,4 @@ export * from './dmgd.js';
 export * from './m3.js';
 export * from './schedule.js';
 export * from './clip.js';
+export * from './toy.js';

@@ -9,7 +9,14 @@
  *   2-D update rescaled to RMS `rmsTarget` so `lr` is on AdamW's scale.
  */
 import { newtonSchulz, newtonSchulzRef } from './newton_schulz.js';
-import { checkInt, checkNumber, Optimizer, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import {
+  checkInt,
+  checkNumber,
+  Optimizer,
+  type GroupInput,
+  type ParamGroup,
+  type ParamState,
+} from './optimizer.js';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
 
 /** M3 options. */
@@ -52,7 +59,13 @@ function orth(m: Float64Array, shape: readonly number[], o: M3Options): Float64A
 }
 
 /** One M3 step in place; state arrays are float64 and created on the first call. */
-export function m3Update(param: FloatArray, grad: FloatArray, s: ParamState, shape: readonly number[], o: M3Options): void {
+export function m3Update(
+  param: FloatArray,
+  grad: FloatArray,
+  s: ParamState,
+  shape: readonly number[],
+  o: M3Options,
+): void {
   const n = param.length;
   if (!s.M1) {
     s.step = 0;
@@ -66,7 +79,9 @@ export function m3Update(param: FloatArray, grad: FloatArray, s: ParamState, sha
   const literal = o.mode === 'literal';
   const t = (s.step as number) + 1;
   s.step = t;
-  const M1 = s.M1 as Float64Array, V = s.V as Float64Array, acc = s.acc as Float64Array;
+  const M1 = s.M1 as Float64Array,
+    V = s.V as Float64Array,
+    acc = s.acc as Float64Array;
   for (let i = 0; i < n; i++) {
     const g = grad[i]!;
     M1[i] = literal ? M1[i]! + b1 * g : b1 * M1[i]! + (1 - b1) * g;
@@ -105,22 +120,30 @@ export function m3Update(param: FloatArray, grad: FloatArray, s: ParamState, sha
 /** Multi-scale momentum Muon (Algorithm 1), literal or practical. */
 export class M3 extends Optimizer<M3Options> {
   /** @param options defaults lr 1e-3, betas [0.9, 0.999, 0.9], alpha 0.5, frequency 10, mode 'practical' */
-  constructor(params: readonly ParamLike[] | readonly GroupInput<M3Options>[], options: Partial<M3Options> = {}) {
+  constructor(
+    params: readonly ParamLike[] | readonly GroupInput<M3Options>[],
+    options: Partial<M3Options> = {},
+  ) {
     super('M3', params, { ...DEFAULTS, ...options });
   }
 
   protected validate(o: M3Options): void {
     checkNumber('M3', 'learning rate', o.lr, { min: 0 });
-    if (!Array.isArray(o.betas) || o.betas.length !== 3) throw new TypeError('M3: betas must be [beta1, beta2, beta3]');
-    o.betas.forEach((b, i) => checkNumber('M3', `beta parameter at index ${i}`, b, { min: 0, max: 1, maxOpen: true }));
+    if (!Array.isArray(o.betas) || o.betas.length !== 3)
+      throw new TypeError('M3: betas must be [beta1, beta2, beta3]');
+    o.betas.forEach((b, i) =>
+      checkNumber('M3', `beta parameter at index ${i}`, b, { min: 0, max: 1, maxOpen: true }),
+    );
     checkNumber('M3', 'alpha', o.alpha, { min: 0 });
     checkNumber('M3', 'epsilon value', o.eps, { min: 0 });
     checkInt('M3', 'frequency', o.frequency, 1);
     checkInt('M3', 'nsSteps', o.nsSteps, 0);
-    if (o.mode !== 'literal' && o.mode !== 'practical') throw new TypeError(`M3: mode must be 'literal' or 'practical', got ${String(o.mode)}`);
+    if (o.mode !== 'literal' && o.mode !== 'practical')
+      throw new TypeError(`M3: mode must be 'literal' or 'practical', got ${String(o.mode)}`);
     checkNumber('M3', 'weight decay', o.weightDecay, { min: 0 });
     checkNumber('M3', 'rmsTarget', o.rmsTarget, { min: 0 });
-    if (o.impl !== 'native' && o.impl !== 'reference') throw new TypeError(`M3: impl must be 'native' or 'reference', got ${String(o.impl)}`);
+    if (o.impl !== 'native' && o.impl !== 'reference')
+      throw new TypeError(`M3: impl must be 'native' or 'reference', got ${String(o.impl)}`);
   }
 
   protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<M3Options>): void {

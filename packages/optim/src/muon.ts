@@ -7,7 +7,15 @@
  */
 import { adamStepParam, validateAdam } from './adam.js';
 import { newtonSchulz, newtonSchulzRef } from './newton_schulz.js';
-import { checkInt, checkNumber, Optimizer, zerosLike, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import {
+  checkInt,
+  checkNumber,
+  Optimizer,
+  zerosLike,
+  type GroupInput,
+  type ParamGroup,
+  type ParamState,
+} from './optimizer.js';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
 
 /** Muon options (Muon part, then the auxiliary AdamW part). */
@@ -58,7 +66,10 @@ export function muonDirection(
     buf[i] = buf[i]! + (grad[i]! - buf[i]!) * (1 - beta);
     u[i] = o.nesterov ? grad[i]! + (buf[i]! - grad[i]!) * beta : buf[i]!;
   }
-  const out = o.impl === 'reference' ? newtonSchulzRef(u, rows, cols, o.nsSteps) : newtonSchulz(u, rows, cols, { steps: o.nsSteps, out: u });
+  const out =
+    o.impl === 'reference'
+      ? newtonSchulzRef(u, rows, cols, o.nsSteps)
+      : newtonSchulz(u, rows, cols, { steps: o.nsSteps, out: u });
   const scale = Math.sqrt(Math.max(1, rows / cols));
   for (let i = 0; i < out.length; i++) u[i] = out[i]! * scale;
   return u;
@@ -67,7 +78,10 @@ export function muonDirection(
 /** Muon with auxiliary AdamW for non-matrix parameters. */
 export class Muon extends Optimizer<MuonOptions> {
   /** @param options defaults lr 0.02, momentum 0.95, nesterov, 5 NS steps; AdamW part lr 3e-4, betas [0.9, 0.95] */
-  constructor(params: readonly ParamLike[] | readonly GroupInput<MuonOptions>[], options: Partial<MuonOptions> = {}) {
+  constructor(
+    params: readonly ParamLike[] | readonly GroupInput<MuonOptions>[],
+    options: Partial<MuonOptions> = {},
+  ) {
     super('Muon', params, { ...DEFAULTS, ...options });
   }
 
@@ -76,9 +90,18 @@ export class Muon extends Optimizer<MuonOptions> {
     checkNumber('Muon', 'momentum', o.momentum, { min: 0, max: 1, maxOpen: true });
     checkInt('Muon', 'nsSteps', o.nsSteps, 0);
     checkNumber('Muon', 'weight decay', o.weightDecay, { min: 0 });
-    if (o.useMuon !== undefined && typeof o.useMuon !== 'boolean') throw new TypeError('Muon: useMuon must be true, false or undefined');
-    if (o.impl !== 'native' && o.impl !== 'reference') throw new TypeError(`Muon: impl must be 'native' or 'reference', got ${String(o.impl)}`);
-    validateAdam('Muon (AdamW part)', { lr: o.adamLr, betas: o.adamBetas, eps: o.adamEps, weightDecay: o.adamWeightDecay, amsgrad: false, maximize: false });
+    if (o.useMuon !== undefined && typeof o.useMuon !== 'boolean')
+      throw new TypeError('Muon: useMuon must be true, false or undefined');
+    if (o.impl !== 'native' && o.impl !== 'reference')
+      throw new TypeError(`Muon: impl must be 'native' or 'reference', got ${String(o.impl)}`);
+    validateAdam('Muon (AdamW part)', {
+      lr: o.adamLr,
+      betas: o.adamBetas,
+      eps: o.adamEps,
+      weightDecay: o.adamWeightDecay,
+      amsgrad: false,
+      maximize: false,
+    });
   }
 
   /** Whether a parameter of this group takes the Muon update. */
@@ -88,7 +111,14 @@ export class Muon extends Optimizer<MuonOptions> {
 
   protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<MuonOptions>): void {
     if (!this.usesMuon(p, g)) {
-      const o = { lr: g.adamLr, betas: g.adamBetas, eps: g.adamEps, weightDecay: g.adamWeightDecay, amsgrad: false, maximize: false };
+      const o = {
+        lr: g.adamLr,
+        betas: g.adamBetas,
+        eps: g.adamEps,
+        weightDecay: g.adamWeightDecay,
+        amsgrad: false,
+        maximize: false,
+      };
       adamStepParam(p, grad, s, o, true);
       return;
     }

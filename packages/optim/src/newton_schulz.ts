@@ -11,12 +11,27 @@ import type { FloatArray } from './param.js';
 /** Muon's quintic coefficients (a, b, c). */
 export const NS_COEFFS = [3.4445, -4.775, 2.0315] as const;
 
-function checkArgs(where: string, g: FloatArray, rows: number, cols: number, steps: number, batch: number): void {
-  for (const [k, v] of [['rows', rows], ['cols', cols], ['batch', batch]] as const)
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${where}: ${k} must be a positive integer, got ${v}`);
-  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`${where}: steps must be an integer >= 0, got ${steps}`);
+function checkArgs(
+  where: string,
+  g: FloatArray,
+  rows: number,
+  cols: number,
+  steps: number,
+  batch: number,
+): void {
+  for (const [k, v] of [
+    ['rows', rows],
+    ['cols', cols],
+    ['batch', batch],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1)
+      throw new RangeError(`${where}: ${k} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new RangeError(`${where}: steps must be an integer >= 0, got ${steps}`);
   if (g.length !== batch * rows * cols)
-    throw new RangeError(`${where}: input has ${g.length} elements, expected batch*rows*cols = ${batch * rows * cols}`);
+    throw new RangeError(
+      `${where}: input has ${g.length} elements, expected batch*rows*cols = ${batch * rows * cols}`,
+    );
 }
 
 /**
@@ -62,7 +77,8 @@ export function newtonSchulzRef(g: FloatArray, rows: number, cols: number, steps
     x = nx;
   }
   const out = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = x[tr ? j * n + i : i * n + j]!;
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) out[i * cols + j] = x[tr ? j * n + i : i * n + j]!;
   return out;
 }
 
@@ -81,7 +97,12 @@ export interface NewtonSchulzOptions {
  * @param g [batch, rows, cols] row-major
  * @returns [batch, rows, cols] (the `out` array when given)
  */
-export function newtonSchulz(g: FloatArray, rows: number, cols: number, opts: NewtonSchulzOptions = {}): FloatArray {
+export function newtonSchulz(
+  g: FloatArray,
+  rows: number,
+  cols: number,
+  opts: NewtonSchulzOptions = {},
+): FloatArray {
   const { steps = 5, batch = 1 } = opts;
   checkArgs('newtonSchulz', g, rows, cols, steps, batch);
   const Ctor = g instanceof Float32Array ? Float32Array : Float64Array;
@@ -103,7 +124,8 @@ export function newtonSchulz(g: FloatArray, rows: number, cols: number, opts: Ne
     for (let i = 0; i < mn; i++) norm += g[base + i]! * g[base + i]!;
     const inv = 1 / (Math.sqrt(norm) + 1e-7);
     if (tr) {
-      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) x[base + j * n + i] = g[base + i * cols + j]! * inv;
+      for (let i = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++) x[base + j * n + i] = g[base + i * cols + j]! * inv;
     } else for (let i = 0; i < mn; i++) x[base + i] = g[base + i]! * inv;
   }
   for (let s = 0; s < steps; s++) {

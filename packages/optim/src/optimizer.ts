@@ -62,7 +62,12 @@ export abstract class Optimizer<O extends object> {
   protected abstract validate(options: O): void;
 
   /** Updates one parameter in place from its gradient. */
-  protected abstract stepParam(p: ParamLike, grad: ParamLike['view'], state: ParamState, group: ParamGroup<O>): void;
+  protected abstract stepParam(
+    p: ParamLike,
+    grad: ParamLike['view'],
+    state: ParamState,
+    group: ParamGroup<O>,
+  ): void;
 
   /** Updates every parameter of a group that has a gradient (override to fuse a group). */
   protected stepGroup(group: ParamGroup<O>): void {
@@ -140,13 +145,15 @@ export abstract class Optimizer<O extends object> {
       const p = params[Number(key)];
       if (!p) throw new RangeError(`${this.name}.loadStateDict: state for unknown parameter ${key}`);
       const s: ParamState = {};
-      for (const [k, v] of Object.entries(entry)) s[k] = decodeValue(v, `${this.name}.loadStateDict: ${key}.${k}`);
+      for (const [k, v] of Object.entries(entry))
+        s[k] = decodeValue(v, `${this.name}.loadStateDict: ${key}.${k}`);
       loaded.set(p, s);
     }
     sd.paramGroups.forEach((g, gi) => {
       const group = this.paramGroups[gi]!;
       const candidate = { ...group } as Record<string, unknown>;
-      for (const [k, v] of Object.entries(g)) if (k !== 'params') candidate[k] = Array.isArray(v) ? [...v] : v;
+      for (const [k, v] of Object.entries(g))
+        if (k !== 'params') candidate[k] = Array.isArray(v) ? [...v] : v;
       this.validate(candidate as O);
       Object.assign(group, candidate, { params: group.params });
     });
@@ -162,9 +169,12 @@ export function checkNumber(
   v: unknown,
   { min = -Infinity, max = Infinity, minOpen = false, maxOpen = false } = {},
 ): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${name}: invalid ${what}: ${String(v)} (not a finite number)`);
-  if (minOpen ? v <= min : v < min) throw new RangeError(`${name}: invalid ${what}: ${v} (must be ${minOpen ? '>' : '>='} ${min})`);
-  if (maxOpen ? v >= max : v > max) throw new RangeError(`${name}: invalid ${what}: ${v} (must be ${maxOpen ? '<' : '<='} ${max})`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new TypeError(`${name}: invalid ${what}: ${String(v)} (not a finite number)`);
+  if (minOpen ? v <= min : v < min)
+    throw new RangeError(`${name}: invalid ${what}: ${v} (must be ${minOpen ? '>' : '>='} ${min})`);
+  if (maxOpen ? v >= max : v > max)
+    throw new RangeError(`${name}: invalid ${what}: ${v} (must be ${maxOpen ? '<' : '<='} ${max})`);
 }
 
 /** Checks a positive integer option. */

@@ -4,14 +4,24 @@
  * P is pluggable: a function of the gradient and a per-parameter scratch state. Identity P is
  * classic heavy-ball momentum; `rmsPreconditioner` is a diagonal (Adam-like) example.
  */
-import { checkNumber, Optimizer, zerosLike, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import {
+  checkNumber,
+  Optimizer,
+  zerosLike,
+  type GroupInput,
+  type ParamGroup,
+  type ParamState,
+} from './optimizer.js';
 import type { FloatArray, ParamLike } from './param.js';
 
 /**
  * A preconditioner: returns P(g) (a new array or `grad` itself). It may keep arrays or numbers
  * in `state` (they are saved by stateDict).
  */
-export type Preconditioner = (grad: FloatArray, ctx: { shape: readonly number[]; state: ParamState }) => FloatArray;
+export type Preconditioner = (
+  grad: FloatArray,
+  ctx: { shape: readonly number[]; state: ParamState },
+) => FloatArray;
 
 /** P(g) = g. */
 export const identityPreconditioner: Preconditioner = (grad) => grad;
@@ -48,10 +58,20 @@ export interface PreconditionedMomentumOptions {
   preconditioner: Preconditioner;
 }
 
-const DEFAULTS: PreconditionedMomentumOptions = { lr: 1e-2, momentum: 0.9, weightDecay: 0, preconditioner: identityPreconditioner };
+const DEFAULTS: PreconditionedMomentumOptions = {
+  lr: 1e-2,
+  momentum: 0.9,
+  weightDecay: 0,
+  preconditioner: identityPreconditioner,
+};
 
 /** One step in place: m ← αm − η·value, W ← W(1 − η·wd) + m. */
-export function preconditionedMomentumUpdate(param: FloatArray, value: FloatArray, m: FloatArray, o: PreconditionedMomentumOptions): void {
+export function preconditionedMomentumUpdate(
+  param: FloatArray,
+  value: FloatArray,
+  m: FloatArray,
+  o: PreconditionedMomentumOptions,
+): void {
   const decay = 1 - o.lr * o.weightDecay;
   for (let i = 0; i < param.length; i++) {
     m[i] = o.momentum * m[i]! - o.lr * value[i]!;
@@ -73,14 +93,22 @@ export class PreconditionedMomentum extends Optimizer<PreconditionedMomentumOpti
     checkNumber(this.name, 'learning rate', o.lr, { min: 0 });
     checkNumber(this.name, 'momentum', o.momentum, { min: 0, max: 1 });
     checkNumber(this.name, 'weight decay', o.weightDecay, { min: 0 });
-    if (typeof o.preconditioner !== 'function') throw new TypeError(`${this.name}: preconditioner must be a function`);
+    if (typeof o.preconditioner !== 'function')
+      throw new TypeError(`${this.name}: preconditioner must be a function`);
   }
 
-  protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<PreconditionedMomentumOptions>): void {
+  protected stepParam(
+    p: ParamLike,
+    grad: FloatArray,
+    s: ParamState,
+    g: ParamGroup<PreconditionedMomentumOptions>,
+  ): void {
     if (!s.momentumBuffer) s.momentumBuffer = zerosLike(p.view);
     const value = g.preconditioner(grad, { shape: p.shape, state: s });
     if (value.length !== grad.length)
-      throw new RangeError(`${this.name}: preconditioner returned ${value.length} elements, expected ${grad.length}`);
+      throw new RangeError(
+        `${this.name}: preconditioner returned ${value.length} elements, expected ${grad.length}`,
+      );
     preconditionedMomentumUpdate(p.view, value, s.momentumBuffer as FloatArray, g);
   }
 }

@@ -14,9 +14,12 @@ export const constantSchedule = (): Schedule => () => 1;
  * @param warmup warm-up steps (>= 0); @param total total steps (> warmup); @param minRatio floor (default 0)
  */
 export function warmupCosineSchedule(warmup: number, total: number, minRatio = 0): Schedule {
-  if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warmupCosineSchedule: warmup must be an integer >= 0, got ${warmup}`);
-  if (!Number.isInteger(total) || total <= warmup) throw new RangeError(`warmupCosineSchedule: total must be an integer > warmup, got ${total}`);
-  if (!(minRatio >= 0 && minRatio <= 1)) throw new RangeError(`warmupCosineSchedule: minRatio must be in [0, 1], got ${minRatio}`);
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new RangeError(`warmupCosineSchedule: warmup must be an integer >= 0, got ${warmup}`);
+  if (!Number.isInteger(total) || total <= warmup)
+    throw new RangeError(`warmupCosineSchedule: total must be an integer > warmup, got ${total}`);
+  if (!(minRatio >= 0 && minRatio <= 1))
+    throw new RangeError(`warmupCosineSchedule: minRatio must be in [0, 1], got ${minRatio}`);
   return (step) => {
     if (step < warmup) return (step + 1) / warmup;
     const p = Math.min(1, (step - warmup) / (total - warmup));
@@ -26,7 +29,8 @@ export function warmupCosineSchedule(warmup: number, total: number, minRatio = 0
 
 /** Multiply by `gamma` every `stepSize` steps (torch StepLR). */
 export function stepSchedule(stepSize: number, gamma = 0.1): Schedule {
-  if (!Number.isInteger(stepSize) || stepSize < 1) throw new RangeError(`stepSchedule: stepSize must be an integer >= 1, got ${stepSize}`);
+  if (!Number.isInteger(stepSize) || stepSize < 1)
+    throw new RangeError(`stepSchedule: stepSize must be an integer >= 1, got ${stepSize}`);
   if (!(gamma > 0)) throw new RangeError(`stepSchedule: gamma must be > 0, got ${gamma}`);
   return (step) => gamma ** Math.floor(step / stepSize);
 }

@@ -31,11 +31,13 @@ export function decodeValue(v: EncodedValue, where: string): StateValue {
   const copy = new Uint8Array(buf.length);
   copy.set(buf);
   if (v.dtype === 'float32') {
-    if (copy.length % 4) throw new RangeError(`${where}: float32 data length ${copy.length} not a multiple of 4`);
+    if (copy.length % 4)
+      throw new RangeError(`${where}: float32 data length ${copy.length} not a multiple of 4`);
     return new Float32Array(copy.buffer);
   }
   if (v.dtype === 'float64') {
-    if (copy.length % 8) throw new RangeError(`${where}: float64 data length ${copy.length} not a multiple of 8`);
+    if (copy.length % 8)
+      throw new RangeError(`${where}: float64 data length ${copy.length} not a multiple of 8`);
     return new Float64Array(copy.buffer);
   }
   throw new TypeError(`${where}: unknown dtype ${String((v as EncodedArray).dtype)}`);

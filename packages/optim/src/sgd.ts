@@ -2,7 +2,14 @@
  * SGD with momentum, dampening, Nesterov and (coupled) weight decay — torch.optim.SGD's update.
  * `sgdUpdate` is the pure per-array update; `SGD` holds the momentum buffers.
  */
-import { checkNumber, Optimizer, zerosLike, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import {
+  checkNumber,
+  Optimizer,
+  zerosLike,
+  type GroupInput,
+  type ParamGroup,
+  type ParamState,
+} from './optimizer.js';
 import type { FloatArray, ParamLike } from './param.js';
 
 /** SGD options (torch names in camelCase). */
@@ -15,13 +22,26 @@ export interface SGDOptions {
   maximize: boolean;
 }
 
-const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+const DEFAULTS: SGDOptions = {
+  lr: 1e-3,
+  momentum: 0,
+  dampening: 0,
+  weightDecay: 0,
+  nesterov: false,
+  maximize: false,
+};
 
 /**
  * One SGD step in place. `buf` is the momentum buffer (ignored when momentum is 0);
  * `first` marks its first use (torch initialises it with the gradient, undampened).
  */
-export function sgdUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray | null, first: boolean, o: SGDOptions): void {
+export function sgdUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  buf: FloatArray | null,
+  first: boolean,
+  o: SGDOptions,
+): void {
   const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize } = o;
   for (let i = 0; i < param.length; i++) {
     let d = maximize ? -grad[i]! : grad[i]!;
@@ -38,7 +58,10 @@ export function sgdUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray |
 /** Stochastic gradient descent (torch.optim.SGD semantics). */
 export class SGD extends Optimizer<SGDOptions> {
   /** @param params parameters or groups; @param options defaults for every group (lr 1e-3) */
-  constructor(params: readonly ParamLike[] | readonly GroupInput<SGDOptions>[], options: Partial<SGDOptions> = {}) {
+  constructor(
+    params: readonly ParamLike[] | readonly GroupInput<SGDOptions>[],
+    options: Partial<SGDOptions> = {},
+  ) {
     super('SGD', params, { ...DEFAULTS, ...options });
   }
 

@@ -36,31 +36,110 @@ const make =
     new C(p, o);
 
 const optimDb: OptimInfo[] = [
-  { name: 'SGD', make: make(SGD as never), quad: { lr: 0.1, momentum: 0.9 }, mlp: { lr: 0.1, momentum: 0.9 },
-    errors: [[{ lr: -1 }, /SGD: invalid learning rate: -1/], [{ nesterov: true }, /Nesterov momentum requires/], [{ dampening: 2 }, /dampening/]] },
-  { name: 'Adam', make: make(Adam as never), quad: { lr: 0.05 }, mlp: { lr: 0.01, amsgrad: true },
-    errors: [[{ betas: [1, 0.9] }, /beta parameter at index 0: 1/], [{ eps: -1 }, /epsilon/]] },
-  { name: 'AdamW', make: make(AdamW as never), quad: { lr: 0.05, weightDecay: 0 }, mlp: { lr: 0.01 },
-    errors: [[{ lr: Number.NaN }, /AdamW: invalid learning rate: NaN/], [{ weightDecay: -0.1 }, /weight_decay/]] },
-  { name: 'Muon', make: make(Muon as never), quad: { lr: 0.02, adamLr: 0.05 }, mlp: { lr: 0.02, adamLr: 0.01 },
-    errors: [[{ momentum: 1 }, /Muon: invalid momentum: 1/], [{ nsSteps: 1.5 }, /nsSteps/], [{ adamBetas: [0.9, 2] }, /AdamW part/]],
-    impls: [{ impl: 'reference' }, { impl: 'native' }] },
-  { name: 'DeltaMomentum', make: make(DeltaMomentum as never), quad: { lr: 0.02, momentum: 0.9, erase: 0.5 }, mlp: { lr: 0.05, momentum: 0.9, erase: 0.3 },
-    errors: [[{ erase: 5 }, /DeltaMomentum: invalid erase: 5/], [{ momentum: -1 }, /momentum/]] },
-  { name: 'PreconditionedMomentum', make: make(PreconditionedMomentum as never), quad: { lr: 0.01, momentum: 0.8, preconditioner: rmsPreconditioner() },
-    mlp: { lr: 0.1, momentum: 0.9 }, errors: [[{ preconditioner: 3 }, /preconditioner must be a function/]] },
-  { name: 'DMGD', make: make(DMGD as never), quad: { lr: 0.2, hidden: 4 }, mlp: { lr: 0.2, hidden: 8, innerLr: 0.05 },
-    errors: [[{ hidden: 0 }, /DMGD: invalid hidden: 0/], [{ memoryDecay: 1.5 }, /memoryDecay/]] },
-  { name: 'M3 practical', make: make(M3 as never), quad: { lr: 0.05, frequency: 5 }, mlp: { lr: 0.01, frequency: 10 },
-    errors: [[{ frequency: 0 }, /M3: invalid frequency: 0/], [{ mode: 'fast' }, /mode must be/], [{ betas: [0.9, 0.99] }, /betas must be/]],
-    impls: [{ impl: 'reference' }, { impl: 'native' }] },
+  {
+    name: 'SGD',
+    make: make(SGD as never),
+    quad: { lr: 0.1, momentum: 0.9 },
+    mlp: { lr: 0.1, momentum: 0.9 },
+    errors: [
+      [{ lr: -1 }, /SGD: invalid learning rate: -1/],
+      [{ nesterov: true }, /Nesterov momentum requires/],
+      [{ dampening: 2 }, /dampening/],
+    ],
+  },
+  {
+    name: 'Adam',
+    make: make(Adam as never),
+    quad: { lr: 0.05 },
+    mlp: { lr: 0.01, amsgrad: true },
+    errors: [
+      [{ betas: [1, 0.9] }, /beta parameter at index 0: 1/],
+      [{ eps: -1 }, /epsilon/],
+    ],
+  },
+  {
+    name: 'AdamW',
+    make: make(AdamW as never),
+    quad: { lr: 0.05, weightDecay: 0 },
+    mlp: { lr: 0.01 },
+    errors: [
+      [{ lr: Number.NaN }, /AdamW: invalid learning rate: NaN/],
+      [{ weightDecay: -0.1 }, /weight_decay/],
+    ],
+  },
+  {
+    name: 'Muon',
+    make: make(Muon as never),
+    quad: { lr: 0.02, adamLr: 0.05 },
+    mlp: { lr: 0.02, adamLr: 0.01 },
+    errors: [
+      [{ momentum: 1 }, /Muon: invalid momentum: 1/],
+      [{ nsSteps: 1.5 }, /nsSteps/],
+      [{ adamBetas: [0.9, 2] }, /AdamW part/],
+    ],
+    impls: [{ impl: 'reference' }, { impl: 'native' }],
+  },
+  {
+    name: 'DeltaMomentum',
+    make: make(DeltaMomentum as never),
+    quad: { lr: 0.02, momentum: 0.9, erase: 0.5 },
+    mlp: { lr: 0.05, momentum: 0.9, erase: 0.3 },
+    errors: [
+      [{ erase: 5 }, /DeltaMomentum: invalid erase: 5/],
+      [{ momentum: -1 }, /momentum/],
+    ],
+  },
+  {
+    name: 'PreconditionedMomentum',
+    make: make(PreconditionedMomentum as never),
+    quad: { lr: 0.01, momentum: 0.8, preconditioner: rmsPreconditioner() },
+    mlp: { lr: 0.1, momentum: 0.9 },
+    errors: [[{ preconditioner: 3 }, /preconditioner must be a function/]],
+  },
+  {
+    name: 'DMGD',
+    make: make(DMGD as never),
+    quad: { lr: 0.2, hidden: 4 },
+    mlp: { lr: 0.2, hidden: 8, innerLr: 0.05 },
+    errors: [
+      [{ hidden: 0 }, /DMGD: invalid hidden: 0/],
+      [{ memoryDecay: 1.5 }, /memoryDecay/],
+    ],
+  },
+  {
+    name: 'M3 practical',
+    make: make(M3 as never),
+    quad: { lr: 0.05, frequency: 5 },
+    mlp: { lr: 0.01, frequency: 10 },
+    errors: [
+      [{ frequency: 0 }, /M3: invalid frequency: 0/],
+      [{ mode: 'fast' }, /mode must be/],
+      [{ betas: [0.9, 0.99] }, /betas must be/],
+    ],
+    impls: [{ impl: 'reference' }, { impl: 'native' }],
+  },
   // literal Algorithm 1 never decays M1 (undamped momentum): on the quadratic it oscillates and
   // only shrinks the loss by ~30% in 300 steps (documented in the README), hence quadFactor 0.8
-  { name: 'M3 literal', make: make(M3 as never), quad: { lr: 0.003, mode: 'literal', frequency: 5 }, mlp: { lr: 0.003, mode: 'literal', frequency: 5 },
-    errors: [], quadFactor: 0.8, impls: [{ impl: 'reference', mode: 'literal' }, { impl: 'native', mode: 'literal' }] },
+  {
+    name: 'M3 literal',
+    make: make(M3 as never),
+    quad: { lr: 0.003, mode: 'literal', frequency: 5 },
+    mlp: { lr: 0.003, mode: 'literal', frequency: 5 },
+    errors: [],
+    quadFactor: 0.8,
+    impls: [
+      { impl: 'reference', mode: 'literal' },
+      { impl: 'native', mode: 'literal' },
+    ],
+  },
 ];
 
-function run(info: OptimInfo, opt: Optimizer<object>, prob: ReturnType<typeof quadratic>, steps: number): void {
+function run(
+  info: OptimInfo,
+  opt: Optimizer<object>,
+  prob: ReturnType<typeof quadratic>,
+  steps: number,
+): void {
   for (let s = 0; s < steps; s++) {
     prob.grad();
     opt.step();
@@ -72,8 +151,12 @@ describe.each(optimDb)('$name', (info) => {
     const { params } = quadratic(1);
     for (const [opts, msg] of info.errors) expect(() => info.make(params, opts)).toThrow(msg);
     expect(() => info.make([])).toThrow(/non-empty array/);
-    expect(() => info.make([{ shape: [3], view: new Float32Array(2), gradView: null }])).toThrow(/shape \[3\] has 3 elements but view has 2/);
-    expect(() => info.make([params[0]!, params[0]!].map((p) => ({ params: [p] })) as never)).toThrow(/more than one group/);
+    expect(() => info.make([{ shape: [3], view: new Float32Array(2), gradView: null }])).toThrow(
+      /shape \[3\] has 3 elements but view has 2/,
+    );
+    expect(() => info.make([params[0]!, params[0]!].map((p) => ({ params: [p] })) as never)).toThrow(
+      /more than one group/,
+    );
   });
 
   for (const Ctor of [Float64Array, Float32Array]) {
@@ -134,13 +217,16 @@ describe.each(optimDb)('$name', (info) => {
   if (info.impls) {
     it('native (fused) path == reference path', () => {
       const [refOpts, natOpts] = info.impls!;
-      const a = quadratic(6), b = quadratic(6);
+      const a = quadratic(6),
+        b = quadratic(6);
       const optA = info.make(a.params, { ...info.quad, ...refOpts });
       const optB = info.make(b.params, { ...info.quad, ...natOpts });
       run(info, optA, a, 20);
       run(info, optB, b, 20);
       let worst = 0;
-      a.params.forEach((p, i) => p.view.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b.params[i]!.view[j]!)))));
+      a.params.forEach((p, i) =>
+        p.view.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b.params[i]!.view[j]!)))),
+      );
       expect(worst).toBeLessThan(1e-9);
     });
   }

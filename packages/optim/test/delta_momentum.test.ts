@@ -23,7 +23,9 @@ describe('DeltaMomentum', () => {
 
   it('two steps match the matrix formula written out with explicit ĝᵀĝ', () => {
     const r = rng(32);
-    const rows = 2, cols = 3, n = 6;
+    const rows = 2,
+      cols = 3,
+      n = 6;
     const x = Float64Array.from({ length: n }, () => r());
     const x0 = x.slice();
     const p = paramFromArrays(x, new Float64Array(n), [rows, cols]);
@@ -38,7 +40,10 @@ describe('DeltaMomentum', () => {
       const nrm = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
       const gh = g.map((v) => v / nrm);
       const G = new Float64Array(cols * cols); // ĝᵀĝ [cols, cols]
-      for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) for (let i = 0; i < rows; i++) G[a * cols + b] = G[a * cols + b]! + gh[i * cols + a]! * gh[i * cols + b]!;
+      for (let a = 0; a < cols; a++)
+        for (let b = 0; b < cols; b++)
+          for (let i = 0; i < rows; i++)
+            G[a * cols + b] = G[a * cols + b]! + gh[i * cols + a]! * gh[i * cols + b]!;
       const next = new Float64Array(n);
       for (let i = 0; i < rows; i++)
         for (let b = 0; b < cols; b++) {
@@ -56,7 +61,11 @@ describe('DeltaMomentum', () => {
 describe('PreconditionedMomentum', () => {
   it('rms preconditioner divides by the bias-corrected RMS of past gradients', () => {
     const p = paramFromArrays(Float64Array.from([0, 0]), Float64Array.from([2, -0.5]), [2]);
-    new PreconditionedMomentum([p], { lr: 0.1, momentum: 0.9, preconditioner: rmsPreconditioner(0.99, 0) }).step();
+    new PreconditionedMomentum([p], {
+      lr: 0.1,
+      momentum: 0.9,
+      preconditioner: rmsPreconditioner(0.99, 0),
+    }).step();
     // first step: v̂ = g², so P(g) = sign(g); m = −0.1·sign(g)
     expect(p.view[0]).toBeCloseTo(-0.1, 14);
     expect(p.view[1]).toBeCloseTo(0.1, 14);

@@ -7,15 +7,21 @@ import { rng } from './helpers.js';
 describe('DMGD memory', () => {
   it('inner gradient matches central finite differences (float64)', () => {
     const r = rng(21);
-    const rows = 3, d = 5, h = 4;
+    const rows = 3,
+      d = 5,
+      h = 4;
     const W1 = Float64Array.from({ length: h * d }, () => r() * 0.5);
     const W2 = Float64Array.from({ length: d * h }, () => r() * 0.5);
     const k = Float64Array.from({ length: rows * d }, () => r());
     const v = Float64Array.from({ length: rows * d }, () => r());
-    const g1 = new Float64Array(W1.length), g2 = new Float64Array(W2.length);
+    const g1 = new Float64Array(W1.length),
+      g2 = new Float64Array(W2.length);
     memoryLossGrad(W1, W2, k, v, rows, d, h, g1, g2);
     const eps = 1e-6;
-    for (const [W, G] of [[W1, g1], [W2, g2]] as const)
+    for (const [W, G] of [
+      [W1, g1],
+      [W2, g2],
+    ] as const)
       for (let i = 0; i < W.length; i++) {
         const x = W[i]!;
         W[i] = x + eps;
@@ -38,7 +44,8 @@ describe('DMGD memory', () => {
 
   it('the memory learns: on a noisy gradient stream its inner loss beats the identity map (momentum-free SGD)', () => {
     const r = rng(22);
-    const rows = 8, d = 6;
+    const rows = 8,
+      d = 6;
     const mean = Float64Array.from({ length: rows * d }, () => r());
     const x = new Float64Array(rows * d);
     const g = new Float64Array(rows * d);
@@ -49,8 +56,10 @@ describe('DMGD memory', () => {
       return a.map((v) => v / s);
     };
     let prev = new Float64Array(0);
-    let learned = 0, identity = 0;
-    const zeroW1 = new Float64Array(16 * d), zeroW2 = new Float64Array(d * 16);
+    let learned = 0,
+      identity = 0;
+    const zeroW1 = new Float64Array(16 * d),
+      zeroW2 = new Float64Array(d * 16);
     for (let t = 0; t < 400; t++) {
       g.forEach((_, i) => (g[i] = mean[i]! + 0.8 * r()));
       opt.step();

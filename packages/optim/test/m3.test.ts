@@ -7,9 +7,22 @@ import { rng } from './helpers.js';
 describe('M3', () => {
   it('literal: M2 and O2 change only after steps f, 2f, ... and equal β3·Σ of the chunk gradients', () => {
     const r = rng(11);
-    const f = 4, rows = 3, cols = 5, b3 = 0.7;
-    const p = paramFromArrays(Float64Array.from({ length: rows * cols }, () => r()), new Float64Array(rows * cols), [rows, cols]);
-    const opt = new M3([p], { mode: 'literal', frequency: f, betas: [0.9, 0.99, b3], lr: 1e-3, impl: 'reference' });
+    const f = 4,
+      rows = 3,
+      cols = 5,
+      b3 = 0.7;
+    const p = paramFromArrays(
+      Float64Array.from({ length: rows * cols }, () => r()),
+      new Float64Array(rows * cols),
+      [rows, cols],
+    );
+    const opt = new M3([p], {
+      mode: 'literal',
+      frequency: f,
+      betas: [0.9, 0.99, b3],
+      lr: 1e-3,
+      impl: 'reference',
+    });
     const expectedM2 = new Float64Array(rows * cols);
     const chunk = new Float64Array(rows * cols);
     let prevM2 = new Float64Array(rows * cols);
@@ -34,13 +47,22 @@ describe('M3', () => {
 
   it('literal: one step equals θ − η(NS(M1) + α·O2)/(sqrt(V)+ε) by hand', () => {
     const r = rng(12);
-    const rows = 4, cols = 2, n = 8;
+    const rows = 4,
+      cols = 2,
+      n = 8;
     const x0 = Float64Array.from({ length: n }, () => r());
     const g = Float64Array.from({ length: n }, () => r());
     const p = paramFromArrays(x0.slice(), g, [rows, cols]);
     const [b1, b2] = [0.8, 0.5];
     new M3([p], { mode: 'literal', betas: [b1, b2, 0.9], lr: 0.1, eps: 1e-3, impl: 'reference' }).step();
-    const o1 = newtonSchulzRef(g.map((v) => b1 * v), rows, cols, 5);
-    x0.forEach((x, i) => expect(p.view[i]).toBeCloseTo(x - (0.1 * o1[i]!) / (Math.sqrt(b2 * g[i]! * g[i]!) + 1e-3), 12));
+    const o1 = newtonSchulzRef(
+      g.map((v) => b1 * v),
+      rows,
+      cols,
+      5,
+    );
+    x0.forEach((x, i) =>
+      expect(p.view[i]).toBeCloseTo(x - (0.1 * o1[i]!) / (Math.sqrt(b2 * g[i]! * g[i]!) + 1e-3), 12),
+    );
   });
 });

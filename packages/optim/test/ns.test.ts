@@ -12,7 +12,8 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('Newton–Schulz', () => {
   it('reference: singular values land near 1 (in [0.6, 1.2]) for a random matrix', () => {
     const r = rng(1);
-    const rows = 6, cols = 10;
+    const rows = 6,
+      cols = 10;
     const g = Float64Array.from({ length: rows * cols }, () => r());
     const x = newtonSchulzRef(g, rows, cols);
     // X Xᵀ eigenvalues = squared singular values; check the diagonal of X Xᵀ and that off-diagonals are small
@@ -35,7 +36,12 @@ describe('Newton–Schulz', () => {
     expect(x[1]).toBe(0);
   });
 
-  for (const [rows, cols, batch] of [[5, 9, 1], [9, 5, 3], [16, 16, 2], [1, 7, 1]] as const) {
+  for (const [rows, cols, batch] of [
+    [5, 9, 1],
+    [9, 5, 3],
+    [16, 16, 2],
+    [1, 7, 1],
+  ] as const) {
     it(`native float64 == reference (${rows}x${cols}, batch ${batch})`, () => {
       const r = rng(rows * 100 + cols);
       const g = Float64Array.from({ length: batch * rows * cols }, () => r());

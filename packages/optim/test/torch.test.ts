@@ -10,9 +10,15 @@ interface Fixture {
   x0: number[];
   sinCoef: number;
   steps: number;
-  cases: Array<{ optimizer: 'SGD' | 'Adam' | 'AdamW'; options: Record<string, unknown>; trajectory: number[][] }>;
+  cases: Array<{
+    optimizer: 'SGD' | 'Adam' | 'AdamW';
+    options: Record<string, unknown>;
+    trajectory: number[][];
+  }>;
 }
-const fx = JSON.parse(readFileSync(new URL('./fixtures/torch_optim.json', import.meta.url), 'utf8')) as Fixture;
+const fx = JSON.parse(
+  readFileSync(new URL('./fixtures/torch_optim.json', import.meta.url), 'utf8'),
+) as Fixture;
 const CTORS = { SGD, Adam, AdamW };
 
 describe('torch.optim trajectories', () => {
@@ -30,7 +36,9 @@ describe('torch.optim trajectories', () => {
           g[i] = acc;
         }
         opt.step();
-        c.trajectory[s]!.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - x[i]!) / (1 + Math.abs(v)))));
+        c.trajectory[s]!.forEach(
+          (v, i) => (worst = Math.max(worst, Math.abs(v - x[i]!) / (1 + Math.abs(v)))),
+        );
       }
       expect(worst).toBeLessThan(1e-12);
       // the trajectory actually moved (guards against a no-op optimizer matching a no-op fixture)

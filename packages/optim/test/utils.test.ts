@@ -1,6 +1,13 @@
 // Schedules, clipping, the typed-array adapter and parameter validation.
 import { describe, expect, it } from 'vitest';
-import { clipGradNorm, LRScheduler, paramFromArrays, SGD, stepSchedule, warmupCosineSchedule } from '../src/index.js';
+import {
+  clipGradNorm,
+  LRScheduler,
+  paramFromArrays,
+  SGD,
+  stepSchedule,
+  warmupCosineSchedule,
+} from '../src/index.js';
 
 describe('schedules', () => {
   it('warm-up then cosine to minRatio', () => {
@@ -15,7 +22,10 @@ describe('schedules', () => {
   it('step schedule and LRScheduler write group lrs from their own bases', () => {
     const a = paramFromArrays(new Float32Array(1), null);
     const b = paramFromArrays(new Float32Array(1), null);
-    const opt = new SGD([{ params: [a], lr: 1 }, { params: [b], lr: 0.5 }]);
+    const opt = new SGD([
+      { params: [a], lr: 1 },
+      { params: [b], lr: 0.5 },
+    ]);
     const s = new LRScheduler(opt, stepSchedule(3, 0.1));
     s.apply(2);
     expect(opt.paramGroups.map((g) => g.lr)).toEqual([1, 0.5]);
@@ -53,8 +63,12 @@ describe('paramFromArrays', () => {
     expect(Array.from(g)).toEqual([0, 0]);
   });
   it('rejects mismatched shapes and types', () => {
-    expect(() => paramFromArrays(new Float32Array(4), null, [3])).toThrow(/shape \[3\] has 3 elements but view has 4/);
-    expect(() => paramFromArrays(new Float32Array(4), new Float32Array(3))).toThrow(/gradView has 3 elements/);
+    expect(() => paramFromArrays(new Float32Array(4), null, [3])).toThrow(
+      /shape \[3\] has 3 elements but view has 4/,
+    );
+    expect(() => paramFromArrays(new Float32Array(4), new Float32Array(3))).toThrow(
+      /gradView has 3 elements/,
+    );
     expect(() => paramFromArrays([1, 2] as never, null)).toThrow(/Float32Array or Float64Array/);
   });
 });

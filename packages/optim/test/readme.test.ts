@@ -1,0 +1,14 @@
+// The README's plain-Float32Array example runs as written and does what it says.
+import { expect, it } from 'vitest';
+import { AdamW, paramFromArrays } from '../src/index.js';
+
+it('README example: AdamW on plain Float32Arrays drives Σw² towards 0 in place', () => {
+  const w = new Float32Array([0.5, -0.25, 1, 2]);
+  const g = new Float32Array(4);
+  const opt = new AdamW([paramFromArrays(w, g, [2, 2])], { lr: 0.1, weightDecay: 0 });
+  for (let t = 0; t < 100; t++) {
+    for (let i = 0; i < 4; i++) g[i] = 2 * w[i]!;
+    opt.step();
+  }
+  for (const v of w) expect(Math.abs(v)).toBeLessThan(0.1);
+});
