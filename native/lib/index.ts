@@ -69,6 +69,26 @@ export interface NativeBinding {
     strideC: number,
     batch: number,
   ): void;
+  /**
+   * Fused Adam/AdamW step over a parameter group (@nl/optim): tensor i uses steps[i] (1-based,
+   * after increment); maxExpAvgSqs is read only when amsgrad. See native/src/binding/optim.cc.
+   */
+  optimAdamStep(
+    params: FloatArray[],
+    grads: FloatArray[],
+    expAvgs: FloatArray[],
+    expAvgSqs: FloatArray[],
+    maxExpAvgSqs: FloatArray[] | null,
+    steps: number[],
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: boolean,
+    amsgrad: boolean,
+    maximize: boolean,
+  ): void;
   /** The plain reference GEMM loop (same arguments as `gemm`), for tests and benches. */
   gemmRef(
     transA: boolean,

@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_memory_titans(env, exports);
   nl::binding::register_memory_titans_mlp(env, exports);
   nl::binding::register_nn(env, exports);
+  nl::binding::register_optim(env, exports);
   return exports;
 }
 }  // namespace

@@ -11,4 +11,5 @@ void register_memory_delta_rule(Napi::Env env, Napi::Object exports);
 void register_memory_titans(Napi::Env env, Napi::Object exports);
 void register_memory_titans_mlp(Napi::Env env, Napi::Object exports);
 void register_nn(Napi::Env env, Napi::Object exports);
+void register_optim(Napi::Env env, Napi::Object exports);
 }  // namespace nl::binding

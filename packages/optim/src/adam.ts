@@ -12,6 +12,7 @@ import {
   type ParamState,
 } from './optimizer.js';
 import type { FloatArray, ParamLike } from './param.js';
+import { adamFusedGroupStep } from './adam_fused.js';
 
 /** Adam / AdamW options. */
 export interface AdamOptions {
@@ -21,6 +22,8 @@ export interface AdamOptions {
   weightDecay: number;
   amsgrad: boolean;
   maximize: boolean;
+  /** one native call per group (fused kernel) instead of the TypeScript loop; default false */
+  fused?: boolean;
 }
 
 /** Adam state arrays for one parameter. */
@@ -85,6 +88,8 @@ export function validateAdam(name: string, o: AdamOptions): void {
   checkNumber(name, 'beta parameter at index 0', o.betas[0], { min: 0, max: 1, maxOpen: true });
   checkNumber(name, 'beta parameter at index 1', o.betas[1], { min: 0, max: 1, maxOpen: true });
   checkNumber(name, 'weight_decay value', o.weightDecay, { min: 0 });
+  if (o.fused !== undefined && typeof o.fused !== 'boolean')
+    throw new TypeError(`${name}: fused must be a boolean`);
 }
 
 /** Runs an Adam(W) step for one parameter, creating its state on first use. */
@@ -126,6 +131,10 @@ export class Adam extends Optimizer<AdamOptions> {
   protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<AdamOptions>): void {
     adamStepParam(p, grad, s, g, false);
   }
+  protected override stepGroup(g: ParamGroup<AdamOptions>): void {
+    if (g.fused) adamFusedGroupStep(g.params, (p) => this.stateOf(p), g, false);
+    else super.stepGroup(g);
+  }
 }
 
 /** AdamW (torch.optim.AdamW: decoupled weight decay, default 1e-2). */
@@ -142,5 +151,9 @@ export class AdamW extends Optimizer<AdamOptions> {
   }
   protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<AdamOptions>): void {
     adamStepParam(p, grad, s, g, true);
+  }
+  protected override stepGroup(g: ParamGroup<AdamOptions>): void {
+    if (g.fused) adamFusedGroupStep(g.params, (p) => this.stateOf(p), g, true);
+    else super.stepGroup(g);
   }
 }

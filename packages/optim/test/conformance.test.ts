@@ -50,22 +50,39 @@ const optimDb: OptimInfo[] = [
   {
     name: 'Adam',
     make: make(Adam as never),
-    quad: { lr: 0.05 },
+    quad: { lr: 0.05, weightDecay: 0.01, amsgrad: true },
     mlp: { lr: 0.01, amsgrad: true },
     errors: [
       [{ betas: [1, 0.9] }, /beta parameter at index 0: 1/],
       [{ eps: -1 }, /epsilon/],
+      [{ fused: 1 }, /fused must be a boolean/],
     ],
+    impls: [{ fused: false }, { fused: true }],
+  },
+  {
+    name: 'Adam (fused)',
+    make: make(Adam as never),
+    quad: { lr: 0.05, fused: true },
+    mlp: { lr: 0.01, fused: true },
+    errors: [],
   },
   {
     name: 'AdamW',
     make: make(AdamW as never),
-    quad: { lr: 0.05, weightDecay: 0 },
+    quad: { lr: 0.05, weightDecay: 0.1 },
     mlp: { lr: 0.01 },
     errors: [
       [{ lr: Number.NaN }, /AdamW: invalid learning rate: NaN/],
       [{ weightDecay: -0.1 }, /weight_decay/],
     ],
+    impls: [{ fused: false }, { fused: true }],
+  },
+  {
+    name: 'AdamW (fused)',
+    make: make(AdamW as never),
+    quad: { lr: 0.05, fused: true, amsgrad: true },
+    mlp: { lr: 0.01, fused: true },
+    errors: [],
   },
   {
     name: 'Muon',

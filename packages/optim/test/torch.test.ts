@@ -22,7 +22,10 @@ const fx = JSON.parse(
 const CTORS = { SGD, Adam, AdamW };
 
 describe('torch.optim trajectories', () => {
-  for (const c of fx.cases) {
+  const variants = fx.cases.flatMap((c) =>
+    c.optimizer === 'SGD' ? [c] : [c, { ...c, options: { ...c.options, fused: true } }],
+  );
+  for (const c of variants) {
     it(`${c.optimizer} ${JSON.stringify(c.options)}`, () => {
       const x = Float64Array.from(fx.x0);
       const g = new Float64Array(x.length);
