@@ -18,6 +18,7 @@ import { gemmSuite } from './suites/gemm.js';
 import { BATCHED_SHAPES, gemmShapesSuite } from './suites/gemm-shapes.js';
 import { memorySuite } from './suites/memory.js';
 import { tensorSuite } from './suites/tensor.js';
+import { optimSuite } from './suites/optim.js';
 
 interface Suite {
   name: string;
@@ -76,6 +77,24 @@ const suites: Suite[] = [
               timeMs: 500,
               mlp: { batch: 64, inDim: 256, hidden: 512, out: 10 },
               leakSteps: 1000,
+            },
+      ),
+  },
+  {
+    name: 'optim',
+    description:
+      '@nl/optim: step time per 1M params (fused/native vs TS reference), Newton–Schulz GFLOP/s, MLP training loss of AdamW/Muon/M3/DMGD',
+    ratioLabel: 'vs TS ref',
+    run: (quick) =>
+      optimSuite(
+        quick
+          ? { side: 128, count: 4, nsShapes: [[256, 256], [1024, 1024]], trainSteps: 100, timeMs: 100 }
+          : {
+              side: 512,
+              count: 4,
+              nsShapes: [[256, 256], [1024, 1024], [4096, 1024]],
+              trainSteps: 300,
+              timeMs: 500,
             },
       ),
   },
