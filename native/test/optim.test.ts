@@ -61,3 +61,16 @@ describe('optimAdamStep', () => {
     ).toThrow(/steps\[0\] must be a number >= 1/);
   });
 });
+
+describe('optimNewtonSchulz', () => {
+  it('0 steps returns the Frobenius-normalised input; errors name the problem', () => {
+    const g = new Float64Array([3, 0, 0, 4, 0, 0]); // [3, 2]: transposed internally
+    const out = new Float64Array(6);
+    native.optimNewtonSchulz(g, out, 1, 3, 2, 0);
+    [3, 0, 0, 4, 0, 0].forEach((v, i) => expect(out[i]).toBeCloseTo(v / (5 + 1e-7), 14));
+    expect(() => native.optimNewtonSchulz(g, new Float32Array(6), 1, 3, 2, 5)).toThrow(
+      /nl.optimNewtonSchulz: g and out must both be/,
+    );
+    expect(() => native.optimNewtonSchulz(g, out, 2, 3, 2, 5)).toThrow(/batch\*rows\*cols = 12/);
+  });
+});

@@ -2,6 +2,8 @@
 //               lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, maximize)
 // One call per parameter group: a fused Adam/AdamW step over every tensor of the group
 // (cpu/optim_adamw.h). Tensor i uses steps[i] (1-based, after increment).
+// optimNewtonSchulz(g, out, batch, rows, cols, steps): batched quintic Newton–Schulz
+// (cpu/newton_schulz.h); g and out [batch, rows, cols] of one dtype, out may be g.
 #include <napi.h>
 
 #include <string>
@@ -9,6 +11,7 @@
 
 #include "binding/args.h"
 #include "binding/register.h"
+#include "cpu/newton_schulz.h"
 #include "cpu/optim_adamw.h"
 
 namespace nl::binding {
@@ -86,10 +89,31 @@ Napi::Value OptimAdamStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value OptimNewtonSchulz(const Napi::CallbackInfo& info) {
+  const char* op = "optimNewtonSchulz";
+  expect_args(info, op, 6);
+  ArrayView g = typed_array(info, 0, op, "g");
+  ArrayView out = typed_array(info, 1, op, "out");
+  const int64_t batch = count(info, 2, op, "batch"), rows = count(info, 3, op, "rows"), cols = count(info, 4, op, "cols");
+  const int64_t steps = count(info, 5, op, "steps");
+  if (g.dtype != out.dtype || (g.dtype != DType::F32 && g.dtype != DType::F64)) {
+    throw_type(info.Env(), op, std::string("g and out must both be Float32Array or both Float64Array, got ") + dtype_name(g.dtype) + " and " + dtype_name(out.dtype));
+  }
+  if (batch < 1 || rows < 1 || cols < 1) throw_range(info.Env(), op, "batch, rows and cols must be >= 1");
+  if (g.length != batch * rows * cols || out.length != g.length) {
+    throw_range(info.Env(), op, "g and out must have batch*rows*cols = " + std::to_string(batch * rows * cols) + " elements, got " +
+                                     std::to_string(g.length) + " and " + std::to_string(out.length));
+  }
+  if (g.dtype == DType::F32) newton_schulz_f32(g.as<float>(), out.as<float>(), batch, rows, cols, steps);
+  else newton_schulz_f64(g.as<double>(), out.as<double>(), batch, rows, cols, steps);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_optim(Napi::Env env, Napi::Object exports) {
   exports.Set("optimAdamStep", Napi::Function::New(env, OptimAdamStep, "optimAdamStep"));
+  exports.Set("optimNewtonSchulz", Napi::Function::New(env, OptimNewtonSchulz, "optimNewtonSchulz"));
 }
 
 }  // namespace nl::binding

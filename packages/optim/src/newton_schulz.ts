@@ -3,9 +3,10 @@
  * X = G/(||G||_F + 1e-7), transposed when rows > cols; `steps` times
  * A = X Xᵀ; B = bA + cA²; X = aX + BX, with (a, b, c) = (3.4445, −4.7750, 2.0315).
  * Two versions: `newtonSchulzRef` (plain float64 loops, the reference) and `newtonSchulz`
- * (batched, runs in the input's dtype on the native GEMM).
+ * (one native call: batched, in the input's dtype, three batched GEMMs per iteration —
+ * native/src/cpu/newton_schulz.cc).
  */
-import { gemm } from '@nl/native';
+import { native } from '@nl/native';
 import type { FloatArray } from './param.js';
 
 /** Muon's quintic coefficients (a, b, c). */
@@ -109,40 +110,6 @@ export function newtonSchulz(
   const out = opts.out ?? new Ctor(g.length);
   if (out.length !== g.length || out.constructor !== g.constructor)
     throw new TypeError('newtonSchulz: out must have the input type and length');
-  const [a, b, c] = NS_COEFFS;
-  const tr = rows > cols;
-  const r = tr ? cols : rows;
-  const n = tr ? rows : cols;
-  const mn = r * n;
-  let x: FloatArray = new Ctor(batch * mn);
-  let y: FloatArray = new Ctor(batch * mn);
-  const A = new Ctor(batch * r * r);
-  const B = new Ctor(batch * r * r);
-  for (let t = 0; t < batch; t++) {
-    const base = t * mn;
-    let norm = 0;
-    for (let i = 0; i < mn; i++) norm += g[base + i]! * g[base + i]!;
-    const inv = 1 / (Math.sqrt(norm) + 1e-7);
-    if (tr) {
-      for (let i = 0; i < rows; i++)
-        for (let j = 0; j < cols; j++) x[base + j * n + i] = g[base + i * cols + j]! * inv;
-    } else for (let i = 0; i < mn; i++) x[base + i] = g[base + i]! * inv;
-  }
-  for (let s = 0; s < steps; s++) {
-    gemm(x, x, A, r, r, n, { transB: true, batch }); // A = X Xᵀ        [batch, r, r]
-    B.set(A);
-    gemm(A, A, B, r, r, r, { alpha: c, beta: b, batch }); // B = bA + cA²
-    y.set(x);
-    gemm(B, x, y, r, n, r, { beta: a, batch }); // Y = aX + BX     [batch, r, n]
-    const tmp = x;
-    x = y;
-    y = tmp;
-  }
-  if (tr) {
-    const src = x === out ? x.slice() : x;
-    for (let t = 0; t < batch; t++)
-      for (let i = 0; i < rows; i++)
-        for (let j = 0; j < cols; j++) out[t * mn + i * cols + j] = src[t * mn + j * n + i]!;
-  } else out.set(x);
+  native.optimNewtonSchulz(g, out, batch, rows, cols, steps);
   return out;
 }

@@ -66,3 +66,14 @@ describe('Newton–Schulz', () => {
     expect(() => newtonSchulzRef(new Float64Array(0), 0, 3)).toThrow(/rows must be a positive integer/);
   });
 });
+
+describe('Newton–Schulz aliasing', () => {
+  it('out may be the input itself', () => {
+    const r = rng(99);
+    const g = Float32Array.from({ length: 2 * 6 * 4 }, () => r());
+    const expected = newtonSchulz(g, 6, 4, { batch: 2 });
+    const same = newtonSchulz(g, 6, 4, { batch: 2, out: g });
+    expect(same).toBe(g);
+    expect(Array.from(same)).toEqual(Array.from(expected));
+  });
+});
