@@ -13,6 +13,7 @@ import {
   type ParamGroup,
   type ParamState,
 } from './optimizer.js';
+import { gemm } from '@nl/native';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
 
 /** Delta-momentum options. */
@@ -27,6 +28,8 @@ export interface DeltaMomentumOptions {
   normalize: boolean;
   /** decoupled weight decay: W ← W(1 − lr·wd) */
   weightDecay: number;
+  /** 'native': the two products on the native GEMM (float64); 'reference': plain loops */
+  impl: 'native' | 'reference';
 }
 
 const DEFAULTS: DeltaMomentumOptions = {
@@ -35,6 +38,7 @@ const DEFAULTS: DeltaMomentumOptions = {
   erase: 0.5,
   normalize: true,
   weightDecay: 0,
+  impl: 'native',
 };
 
 /**
@@ -56,22 +60,31 @@ export function deltaMomentumUpdate(
     for (let i = 0; i < grad.length; i++) n += grad[i]! * grad[i]!;
     scale = n > 0 ? 1 / Math.sqrt(n) : 0;
   }
-  // K = m ĝᵀ : [rows, rows]
-  const K = new Float64Array(rows * rows);
-  if (lambda !== 0)
-    for (let i = 0; i < rows; i++)
-      for (let j = 0; j < rows; j++) {
-        let acc = 0;
-        for (let k = 0; k < cols; k++) acc += m[i * cols + k]! * grad[j * cols + k]!;
-        K[i * rows + j] = acc * scale;
-      }
+  // K = m ĝᵀ : [rows, rows];  E = K ĝ : [rows, cols]
   const next = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++)
-    for (let k = 0; k < cols; k++) {
-      let e = 0;
-      if (lambda !== 0) for (let j = 0; j < rows; j++) e += K[i * rows + j]! * grad[j * cols + k]!;
-      next[i * cols + k] = alpha * m[i * cols + k]! - lambda * e * scale - lr * grad[i * cols + k]!;
+  if (lambda !== 0) {
+    const K = new Float64Array(rows * rows);
+    if (o.impl === 'native') {
+      const m64 = m instanceof Float64Array ? m : Float64Array.from(m);
+      const g64 = grad instanceof Float64Array ? grad : Float64Array.from(grad);
+      gemm(m64, g64, K, rows, rows, cols, { transB: true, alpha: scale });
+      gemm(K, g64, next, rows, cols, rows, { alpha: scale });
+    } else {
+      for (let i = 0; i < rows; i++)
+        for (let j = 0; j < rows; j++) {
+          let acc = 0;
+          for (let k = 0; k < cols; k++) acc += m[i * cols + k]! * grad[j * cols + k]!;
+          K[i * rows + j] = acc * scale;
+        }
+      for (let i = 0; i < rows; i++)
+        for (let k = 0; k < cols; k++) {
+          let e = 0;
+          for (let j = 0; j < rows; j++) e += K[i * rows + j]! * grad[j * cols + k]!;
+          next[i * cols + k] = e * scale;
+        }
     }
+  }
+  for (let i = 0; i < next.length; i++) next[i] = alpha * m[i]! - lambda * next[i]! - lr * grad[i]!;
   m.set(next);
   const decay = 1 - lr * wd;
   for (let i = 0; i < param.length; i++) param[i] = param[i]! * decay + m[i]!;
@@ -92,6 +105,8 @@ export class DeltaMomentum extends Optimizer<DeltaMomentumOptions> {
     checkNumber('DeltaMomentum', 'momentum', o.momentum, { min: 0, max: 1 });
     checkNumber('DeltaMomentum', 'erase', o.erase, { min: 0, max: o.normalize ? 1 + o.momentum : Infinity });
     checkNumber('DeltaMomentum', 'weight decay', o.weightDecay, { min: 0 });
+    if (o.impl !== 'native' && o.impl !== 'reference')
+      throw new TypeError(`DeltaMomentum: impl must be 'native' or 'reference', got ${String(o.impl)}`);
   }
 
   protected stepParam(

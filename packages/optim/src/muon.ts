@@ -60,18 +60,28 @@ export function muonDirection(
   cols: number,
   o: Pick<MuonOptions, 'momentum' | 'nesterov' | 'nsSteps' | 'impl'>,
 ): FloatArray {
-  const beta = o.momentum;
-  const u = grad instanceof Float32Array ? new Float32Array(grad.length) : new Float64Array(grad.length);
-  for (let i = 0; i < grad.length; i++) {
-    buf[i] = buf[i]! + (grad[i]! - buf[i]!) * (1 - beta);
-    u[i] = o.nesterov ? grad[i]! + (buf[i]! - grad[i]!) * beta : buf[i]!;
-  }
+  const u = momentumInput(grad, buf, o);
   const out =
     o.impl === 'reference'
       ? newtonSchulzRef(u, rows, cols, o.nsSteps)
       : newtonSchulz(u, rows, cols, { steps: o.nsSteps, out: u });
   const scale = Math.sqrt(Math.max(1, rows / cols));
   for (let i = 0; i < out.length; i++) u[i] = out[i]! * scale;
+  return u;
+}
+
+/** Updates the EMA buffer and returns Newton–Schulz's input (Nesterov lerp or the buffer). */
+export function momentumInput(
+  grad: FloatArray,
+  buf: FloatArray,
+  o: Pick<MuonOptions, 'momentum' | 'nesterov'>,
+): FloatArray {
+  const beta = o.momentum;
+  const u = grad instanceof Float32Array ? new Float32Array(grad.length) : new Float64Array(grad.length);
+  for (let i = 0; i < grad.length; i++) {
+    buf[i] = buf[i]! + (grad[i]! - buf[i]!) * (1 - beta);
+    u[i] = o.nesterov ? grad[i]! + (buf[i]! - grad[i]!) * beta : buf[i]!;
+  }
   return u;
 }
 
@@ -125,8 +135,49 @@ export class Muon extends Optimizer<MuonOptions> {
     if (!s.momentumBuffer) s.momentumBuffer = zerosLike(p.view);
     const { rows, cols } = asMatrix(p.shape);
     const d = muonDirection(grad, s.momentumBuffer as FloatArray, rows, cols, g);
-    const w = p.view;
-    const decay = 1 - g.lr * g.weightDecay;
-    for (let i = 0; i < w.length; i++) w[i] = w[i]! * decay - g.lr * d[i]!;
+    applyMuon(p.view, d, g);
   }
+
+  /**
+   * Native path: matrices of the same shape and dtype share one batched Newton–Schulz call
+   * (one native call per shape per group). The reference path steps parameter by parameter.
+   */
+  protected override stepGroup(g: ParamGroup<MuonOptions>): void {
+    if (g.impl !== 'native') return super.stepGroup(g);
+    const batches = new Map<string, ParamLike[]>();
+    for (const p of g.params) {
+      const grad = p.gradView;
+      if (!grad) continue;
+      if (!this.usesMuon(p, g)) {
+        this.stepParam(p, grad, this.stateOf(p), g);
+        continue;
+      }
+      const { rows, cols } = asMatrix(p.shape);
+      const key = `${rows}x${cols}:${p.view instanceof Float32Array ? 32 : 64}`;
+      const list = batches.get(key) ?? [];
+      list.push(p);
+      batches.set(key, list);
+    }
+    for (const list of batches.values()) {
+      const { rows, cols } = asMatrix(list[0]!.shape);
+      const n = rows * cols;
+      const Ctor = list[0]!.view instanceof Float32Array ? Float32Array : Float64Array;
+      const stack = new Ctor(n * list.length);
+      list.forEach((p, b) => {
+        const s = this.stateOf(p);
+        if (!s.momentumBuffer) s.momentumBuffer = zerosLike(p.view);
+        stack.set(momentumInput(p.gradView!, s.momentumBuffer as FloatArray, g), b * n);
+      });
+      newtonSchulz(stack, rows, cols, { steps: g.nsSteps, batch: list.length, out: stack });
+      const scale = Math.sqrt(Math.max(1, rows / cols));
+      for (let i = 0; i < stack.length; i++) stack[i] = stack[i]! * scale;
+      list.forEach((p, b) => applyMuon(p.view, stack.subarray(b * n, (b + 1) * n), g));
+    }
+  }
+}
+
+/** W ← W(1 − lr·wd) − lr·d. */
+function applyMuon(w: FloatArray, d: FloatArray, g: MuonOptions): void {
+  const decay = 1 - g.lr * g.weightDecay;
+  for (let i = 0; i < w.length; i++) w[i] = w[i]! * decay - g.lr * d[i]!;
 }

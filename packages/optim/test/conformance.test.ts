@@ -105,6 +105,7 @@ const optimDb: OptimInfo[] = [
       [{ erase: 5 }, /DeltaMomentum: invalid erase: 5/],
       [{ momentum: -1 }, /momentum/],
     ],
+    impls: [{ impl: 'reference' }, { impl: 'native' }],
   },
   {
     name: 'PreconditionedMomentum',
