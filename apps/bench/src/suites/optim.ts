@@ -45,7 +45,12 @@ const STEP_CASES: Array<[string, string, (p: ParamLike[]) => Optimizer<object>]>
   ['Muon', 'reference NS (f64 loops)', (p) => new Muon(p, { lr: 1e-5, impl: 'reference' }) as never],
   ['Muon', 'native NS (GEMM)', (p) => new Muon(p, { lr: 1e-5 }) as never],
   ['M3', 'native NS (GEMM)', (p) => new M3(p, { lr: 1e-5 }) as never],
-  ['DeltaMomentum', 'ts', (p) => new DeltaMomentum(p, { lr: 1e-5 }) as never],
+  [
+    'DeltaMomentum',
+    'ts (reference loops)',
+    (p) => new DeltaMomentum(p, { lr: 1e-5, impl: 'reference' }) as never,
+  ],
+  ['DeltaMomentum', 'native GEMM', (p) => new DeltaMomentum(p, { lr: 1e-5 }) as never],
   ['DMGD', 'ts', (p) => new DMGD(p, { lr: 1e-5 }) as never],
 ];
 
