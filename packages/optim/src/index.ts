@@ -18,3 +18,4 @@ export * from './m3.js';
 export * from './schedule.js';
 export * from './clip.js';
 export * from './toy.js';
+export * from './state_flat.js';
