@@ -90,7 +90,14 @@ export interface NativeBinding {
     maximize: boolean,
   ): void;
   /** Batched quintic Newton–Schulz (@nl/optim Muon/M3): g, out [batch, rows, cols]; out may be g. */
-  optimNewtonSchulz(g: FloatArray, out: FloatArray, batch: number, rows: number, cols: number, steps: number): void;
+  optimNewtonSchulz(
+    g: FloatArray,
+    out: FloatArray,
+    batch: number,
+    rows: number,
+    cols: number,
+    steps: number,
+  ): void;
   /** The plain reference GEMM loop (same arguments as `gemm`), for tests and benches. */
   gemmRef(
     transA: boolean,

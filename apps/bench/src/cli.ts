@@ -88,11 +88,24 @@ const suites: Suite[] = [
     run: (quick) =>
       optimSuite(
         quick
-          ? { side: 128, count: 4, nsShapes: [[256, 256], [1024, 1024]], trainSteps: 100, timeMs: 100 }
+          ? {
+              side: 128,
+              count: 4,
+              nsShapes: [
+                [256, 256],
+                [1024, 1024],
+              ],
+              trainSteps: 100,
+              timeMs: 100,
+            }
           : {
               side: 512,
               count: 4,
-              nsShapes: [[256, 256], [1024, 1024], [4096, 1024]],
+              nsShapes: [
+                [256, 256],
+                [1024, 1024],
+                [4096, 1024],
+              ],
               trainSteps: 300,
               timeMs: 500,
             },
