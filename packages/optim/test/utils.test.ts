@@ -72,3 +72,27 @@ describe('paramFromArrays', () => {
     expect(() => paramFromArrays([1, 2] as never, null)).toThrow(/Float32Array or Float64Array/);
   });
 });
+
+describe('maximize', () => {
+  it('SGD/Adam/AdamW with maximize on g equal the plain optimizer on −g', async () => {
+    const { SGD: S, Adam, AdamW } = await import('../src/index.js');
+    for (const [C, o] of [
+      [S, { lr: 0.1, momentum: 0.9, weightDecay: 0.1 }],
+      [Adam, { lr: 0.1, weightDecay: 0.1 }],
+      [AdamW, { lr: 0.1, amsgrad: true }],
+    ] as const) {
+      const a = paramFromArrays(Float64Array.from([1, -2, 0.5]), new Float64Array(3));
+      const b = paramFromArrays(Float64Array.from([1, -2, 0.5]), new Float64Array(3));
+      const oa = new (C as typeof S)([a], { ...o, maximize: true } as never);
+      const ob = new (C as typeof S)([b], o as never);
+      for (let t = 0; t < 4; t++) {
+        a.gradView!.set([t + 1, -0.5, 2 - t]);
+        b.gradView!.set([-(t + 1), 0.5, -(2 - t)]);
+        oa.step();
+        ob.step();
+      }
+      expect(Array.from(a.view)).toEqual(Array.from(b.view));
+      expect(a.view[0]).not.toBe(1);
+    }
+  });
+});
