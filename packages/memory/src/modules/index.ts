@@ -1,0 +1,5 @@
+/** The memory modules of @nl/memory (on @nl/tensor autograd). */
+export * from './base.js';
+export * from './check.js';
+export * from './linear.js';
+export * from './titans.js';

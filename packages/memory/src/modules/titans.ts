@@ -1,0 +1,116 @@
+/**
+ * TitansMemory: the Titans neural long-term memory (nested-learning.md §3, kernels.md Titans MLP)
+ * as a module on tensor ops. Per head a residual 2-layer MLP M(x) = x + W1 σ(W2 x), σ = SiLU,
+ * W1 [D, Dh], W2 [Dh, D] (D = Dk = Dv); fast state W1, W2, momenta S1, S2 [B, H, ...].
+ * Mini-batch chunks of C tokens: every inner gradient of a chunk is taken at the chunk-start
+ * weights W' (the chunk position continues across calls), derived explicitly (§4.4):
+ *   p = W2' k,  a = σ(p),  e = k + W1' a − v          (inner loss ½‖M'(k) − v‖²)
+ *   ∇W1 = e aᵀ,  ∇W2 = g kᵀ,  g = (W1'ᵀ e) ⊙ σ'(p),  σ'(p) = s (1 + p (1 − s)), s = sigmoid(p)
+ *   S ← η_t S − θ_t ∇,   W ← (1 − α_t) W + S         (per layer, shared gates θ, η, α [B, T, H])
+ *   o_t = q_t + W1_t σ(W2_t q_t)     (after the token's write; `readAfterWrite: false` reads W_{t−1})
+ * Written with tensor ops, so the outer gradient runs through the inner gradient (second order).
+ * C = 1 is online gradient descent.
+ */
+import { add, expand, mul, randn, sigmoid, silu, sub, transpose, zeros, type Tensor } from '@nl/tensor';
+import type { MemoryConfig, MemoryGates } from '../contract.js';
+import { MemoryModule, type FastState, type ScanResult } from './base.js';
+import { checkChunk } from './check.js';
+import { gateAt, mv, outerBH, stackTokens, tokenAt } from './ops.js';
+
+/** Configuration of a Titans memory (dk must equal dv). */
+export interface TitansConfig extends MemoryConfig {
+  /** Hidden width Dh of the memory MLP (default D). */
+  hidden?: number;
+  /** Mini-batch chunk size C (default 16). */
+  chunkSize?: number;
+  /** Read after the token's write (default true). */
+  readAfterWrite?: boolean;
+  /** Gate values used when a gate is not supplied: θ (0.1), η (0: no momentum), α (0: no forgetting). */
+  defaults?: { theta?: number; eta?: number; alpha?: number };
+  /** Std of the random initial weights (default 0.02). */
+  initStd?: number;
+}
+
+/** SiLU derivative σ'(p) = s (1 + p (1 − s)), s = sigmoid(p), on tensor ops. */
+export function siluDerivative(p: Tensor): Tensor {
+  const s = sigmoid(p);
+  return mul(s, add(mul(p, sub(1, s)), 1));
+}
+
+/** Titans neural memory with an MLP memory, momentum and forget gate, mini-batch chunks. */
+export class TitansMemory extends MemoryModule {
+  readonly hidden: number;
+  readonly chunkSize: number;
+  readonly readAfterWrite: boolean;
+  /** Meta-learned initial weights W1 [H, D, Dh], W2 [H, Dh, D]. */
+  readonly w1Init: Tensor;
+  readonly w2Init: Tensor;
+  private readonly dflt: { theta: number; eta: number; alpha: number };
+
+  constructor(cfg: TitansConfig) {
+    super('TitansMemory', cfg);
+    if (cfg.dk !== cfg.dv) throw new Error(`TitansMemory: dk (${cfg.dk}) must equal dv (${cfg.dv}) (residual MLP)`);
+    this.hidden = cfg.hidden ?? cfg.dk;
+    if (!Number.isInteger(this.hidden) || this.hidden < 1) {
+      throw new Error(`TitansMemory: hidden must be a positive integer, got ${this.hidden}`);
+    }
+    this.chunkSize = checkChunk('TitansMemory', cfg.chunkSize ?? 16);
+    this.readAfterWrite = cfg.readAfterWrite ?? true;
+    this.dflt = { theta: 0.1, eta: 0, alpha: 0, ...cfg.defaults };
+    const std = cfg.initStd ?? 0.02;
+    const D = cfg.dk;
+    this.w1Init = this.registerParameter('w1', mul(randn([cfg.heads, D, this.hidden], { dtype: this.dtype }), std).detach());
+    this.w2Init = this.registerParameter('w2', mul(randn([cfg.heads, this.hidden, D], { dtype: this.dtype }), std).detach());
+  }
+
+  protected initialState(b: number): FastState {
+    const H = this.heads;
+    const D = this.dk;
+    const w1 = expand(this.w1Init, [b, H, D, this.hidden]);
+    const w2 = expand(this.w2Init, [b, H, this.hidden, D]);
+    const s1 = zeros([b, H, D, this.hidden], { dtype: this.w1Init.dtype as 'float32' | 'float64' });
+    const s2 = zeros([b, H, this.hidden, D], { dtype: this.w1Init.dtype as 'float32' | 'float64' });
+    return { w1, w2, s1, s2, a1: w1, a2: w2 };
+  }
+
+  /** Memory read q + W1 σ(W2 q): q [B, H, D] → [B, H, D]. */
+  private mlp(w1: Tensor, w2: Tensor, q: Tensor): Tensor {
+    return add(q, mv(w1, silu(mv(w2, q))));
+  }
+
+  protected scan(q: Tensor | null, k: Tensor, v: Tensor, gates: MemoryGates, state: FastState, pos: number): ScanResult {
+    let { w1, w2, s1, s2, a1, a2 } = state as Required<FastState>;
+    const outs: Tensor[] = [];
+    const T = k.shape[1]!;
+    for (let t = 0; t < T; t++) {
+      if ((pos + t) % this.chunkSize === 0) {
+        a1 = w1!; // chunk-start anchors W1', W2'
+        a2 = w2!;
+      }
+      const kt = tokenAt(k, t);
+      const qt = q === null ? null : tokenAt(q, t);
+      if (qt !== null && !this.readAfterWrite) outs.push(this.mlp(w1!, w2!, qt));
+      // Inner gradient at the anchor (explicit, §4.4).
+      const p = mv(a2!, kt); // [B, H, Dh]
+      const act = silu(p);
+      const e = sub(add(kt, mv(a1!, act)), tokenAt(v, t)); // [B, H, D]
+      const g = mul(mv(transpose(a1!, -2, -1), e), siluDerivative(p)); // [B, H, Dh]
+      const theta = gateAt(gates.theta, t, this.dflt.theta);
+      const eta = gateAt(gates.eta, t, this.dflt.eta);
+      const keep = sub(1, gateAt(gates.alpha, t, this.dflt.alpha));
+      s1 = sub(mul(s1!, eta), mul(outerBH(e, act), theta));
+      s2 = sub(mul(s2!, eta), mul(outerBH(g, kt), theta));
+      w1 = add(mul(w1!, keep), s1);
+      w2 = add(mul(w2!, keep), s2);
+      if (qt !== null && this.readAfterWrite) outs.push(this.mlp(w1, w2, qt));
+    }
+    const out = q === null ? null : outs.length > 0 ? stackTokens(outs) : zeros([k.shape[0]!, 0, this.heads, this.dv]);
+    return { out, state: { w1: w1!, w2: w2!, s1: s1!, s2: s2!, a1: a1!, a2: a2! } };
+  }
+
+  protected readState(q: Tensor, state: FastState): Tensor {
+    const outs: Tensor[] = [];
+    for (let t = 0; t < q.shape[1]!; t++) outs.push(this.mlp(state.w1!, state.w2!, tokenAt(q, t)));
+    return outs.length > 0 ? stackTokens(outs) : zeros([q.shape[0]!, 0, this.heads, this.dv]);
+  }
+}
