@@ -43,8 +43,8 @@ export class TitansMemory extends MemoryModule {
   readonly chunkSize: number;
   readonly readAfterWrite: boolean;
   /** Meta-learned initial weights W1 [H, D, Dh], W2 [H, Dh, D]. */
-  readonly w1Init: Tensor;
-  readonly w2Init: Tensor;
+  readonly w1: Tensor;
+  readonly w2: Tensor;
   private readonly dflt: { theta: number; eta: number; alpha: number };
 
   constructor(cfg: TitansConfig) {
@@ -59,17 +59,17 @@ export class TitansMemory extends MemoryModule {
     this.dflt = { theta: 0.1, eta: 0, alpha: 0, ...cfg.defaults };
     const std = cfg.initStd ?? 0.02;
     const D = cfg.dk;
-    this.w1Init = this.registerParameter('w1', mul(randn([cfg.heads, D, this.hidden], { dtype: this.dtype }), std).detach());
-    this.w2Init = this.registerParameter('w2', mul(randn([cfg.heads, this.hidden, D], { dtype: this.dtype }), std).detach());
+    this.w1 = this.registerParameter('w1', mul(randn([cfg.heads, D, this.hidden], { dtype: this.dtype }), std).detach());
+    this.w2 = this.registerParameter('w2', mul(randn([cfg.heads, this.hidden, D], { dtype: this.dtype }), std).detach());
   }
 
   protected initialState(b: number): FastState {
     const H = this.heads;
     const D = this.dk;
-    const w1 = expand(this.w1Init, [b, H, D, this.hidden]);
-    const w2 = expand(this.w2Init, [b, H, this.hidden, D]);
-    const s1 = zeros([b, H, D, this.hidden], { dtype: this.w1Init.dtype as 'float32' | 'float64' });
-    const s2 = zeros([b, H, this.hidden, D], { dtype: this.w1Init.dtype as 'float32' | 'float64' });
+    const w1 = expand(this.w1, [b, H, D, this.hidden]);
+    const w2 = expand(this.w2, [b, H, this.hidden, D]);
+    const s1 = zeros([b, H, D, this.hidden], { dtype: this.w1.dtype as 'float32' | 'float64' });
+    const s2 = zeros([b, H, this.hidden, D], { dtype: this.w1.dtype as 'float32' | 'float64' });
     return { w1, w2, s1, s2, a1: w1, a2: w2 };
   }
 
