@@ -3,3 +3,4 @@ export * from './base.js';
 export * from './check.js';
 export * from './linear.js';
 export * from './titans.js';
+export * from './cms.js';
