@@ -4,3 +4,4 @@ export * from './check.js';
 export * from './linear.js';
 export * from './titans.js';
 export * from './cms.js';
+export * from './self-modifying.js';

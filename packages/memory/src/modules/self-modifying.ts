@@ -1,0 +1,216 @@
+/**
+ * SelfModifyingTitans: Hope's sequence memory (nested-learning.md §4), token by token on tensor
+ * ops. Per head, memories □ ∈ {k, v, eta, alpha, mem} (+ q with `adaptiveQ`), each a residual
+ * MLP M(z) = z + W1 σ(W2 z) (W1 [D, Dh], W2 [Dh, D], σ = SiLU) with meta-learned init
+ * (child module `memories[□]`, parameters w1 [H, D, Dh], w2 [H, Dh, D]). Recommended choices (§8):
+ *   generators from the chunk-start snapshot ξ (A4, A6):  k = l2norm(M_k,ξ(x)), v = M_v,ξ(x),
+ *     α = sigmoid(mean_D M_α,ξ(x) + alphaBias), η = α · sigmoid(mean_D M_η,ξ(x) + etaBias)   (A9)
+ *   self-generated targets v̂_□ = M_□,ξ(v); ℓ2 inner loss ½‖M(k) − v̂‖² at the snapshot (A10):
+ *     p = W2ξ k, a = σ(p), e = k + W1ξ a − v̂, ∇W1 = e aᵀ, ∇W2 = ((W1ξᵀ e) ⊙ σ'(p)) kᵀ
+ *   DGD + weight decay + momentum β (A7, A8):  S ← β S − η ∇,
+ *     W2 ← W2 (α I − η k kᵀ) + S2,   W1 ← α W1 + S1
+ *   two chunk sizes: chunkMem for M_mem, chunkOther for the rest (A5); static q (A3);
+ *   output o_t = M_mem,t(q_t) after the token's write (A6; `readSnapshot: true` reads M_mem,ξ).
+ * The outer gradient flows through every write to every init (A18).
+ */
+import { add, div, expand, mean, mul, norm, randn, sigmoid, silu, sub, transpose, unsqueeze, zeros, nn, type Tensor } from '@nl/tensor';
+import { checkChunk, checkSeq } from './check.js';
+import { siluDerivative } from './titans.js';
+import { mv, outerBH, stackTokens, tokenAt } from './ops.js';
+
+/** Configuration of the self-modifying memory (D = head dim). */
+export interface SelfModifyingConfig {
+  heads: number;
+  dim: number;
+  hidden?: number;
+  chunkMem?: number;
+  chunkOther?: number;
+  /** Momentum β of the inner rule (default 0.9; 0 disables). */
+  momentum?: number;
+  alphaBias?: number;
+  etaBias?: number;
+  adaptiveQ?: boolean;
+  readSnapshot?: boolean;
+  initStd?: number;
+  dtype?: 'float32' | 'float64';
+}
+
+/** One residual MLP memory's meta-learned init: w1 [H, D, Dh], w2 [H, Dh, D]. */
+export class SelfModMlp extends nn.Module {
+  readonly w1: Tensor;
+  readonly w2: Tensor;
+  constructor(h: number, d: number, dh: number, std: number, dtype: 'float32' | 'float64') {
+    super();
+    this.w1 = this.registerParameter('w1', mul(randnLike([h, d, dh], dtype), std).detach());
+    this.w2 = this.registerParameter('w2', mul(randnLike([h, dh, d], dtype), std).detach());
+  }
+  forward(): never {
+    throw new Error('SelfModMlp holds parameters only; use SelfModifyingTitans.forward');
+  }
+}
+
+function randnLike(shape: number[], dtype: 'float32' | 'float64'): Tensor {
+  return randn(shape, { dtype });
+}
+
+interface MemState {
+  w1: Tensor; // [B, H, D, Dh]
+  w2: Tensor; // [B, H, Dh, D]
+  s1: Tensor;
+  s2: Tensor;
+  a1: Tensor; // snapshot (chunk-start) weights
+  a2: Tensor;
+}
+
+/** Snapshot of the fast state. */
+export interface SelfModSnapshot {
+  state: Record<string, MemState> | null;
+  tokens: number;
+}
+
+export class SelfModifyingTitans extends nn.Module {
+  readonly heads: number;
+  readonly dim: number;
+  readonly hidden: number;
+  readonly names: readonly string[];
+  readonly memories: Record<string, SelfModMlp> = {};
+  private readonly cfg: Required<Omit<SelfModifyingConfig, 'hidden' | 'initStd' | 'dtype'>>;
+  private state: Record<string, MemState> | null = null;
+  private _tokens = 0;
+  private _frozen = false;
+
+  constructor(cfg: SelfModifyingConfig) {
+    super();
+    for (const [key, n] of [['heads', cfg.heads], ['dim', cfg.dim]] as const) {
+      if (!Number.isInteger(n) || n < 1) throw new Error(`SelfModifyingTitans: ${key} must be a positive integer, got ${n}`);
+    }
+    this.heads = cfg.heads;
+    this.dim = cfg.dim;
+    this.hidden = cfg.hidden ?? cfg.dim;
+    this.cfg = {
+      heads: cfg.heads, dim: cfg.dim,
+      chunkMem: checkChunk('SelfModifyingTitans', cfg.chunkMem ?? 16),
+      chunkOther: checkChunk('SelfModifyingTitans', cfg.chunkOther ?? 8),
+      momentum: cfg.momentum ?? 0.9, alphaBias: cfg.alphaBias ?? 4, etaBias: cfg.etaBias ?? -2,
+      adaptiveQ: cfg.adaptiveQ ?? false, readSnapshot: cfg.readSnapshot ?? false,
+    };
+    this.names = ['k', 'v', 'eta', 'alpha', 'mem', ...(this.cfg.adaptiveQ ? ['q'] : [])];
+    for (const n of this.names) {
+      this.memories[n] = this.registerModule(n, new SelfModMlp(cfg.heads, cfg.dim, this.hidden, cfg.initStd ?? 0.02, cfg.dtype ?? 'float32'));
+    }
+  }
+
+  get tokens(): number {
+    return this._tokens;
+  }
+  get frozen(): boolean {
+    return this._frozen;
+  }
+
+  private init(b: number): Record<string, MemState> {
+    const out: Record<string, MemState> = {};
+    for (const n of this.names) {
+      const m = this.memories[n]!;
+      const w1 = expand(m.w1, [b, ...m.w1.shape]);
+      const w2 = expand(m.w2, [b, ...m.w2.shape]);
+      const dtype = m.w1.dtype as 'float32' | 'float64';
+      out[n] = { w1, w2, s1: zeros(w1.shape, { dtype }), s2: zeros(w2.shape, { dtype }), a1: w1, a2: w2 };
+    }
+    return out;
+  }
+
+  /** M(z) = z + W1 σ(W2 z): z [B, H, D] → [B, H, D]. */
+  private apply(w1: Tensor, w2: Tensor, z: Tensor): Tensor {
+    return add(z, mv(w1, silu(mv(w2, z))));
+  }
+
+  /**
+   * Reads and writes x [B, T, H, D]; static queries q [B, T, H, D] (ignored with adaptiveQ,
+   * where q = M_q,ξ(x)). Returns [B, T, H, D]. Frozen: reads the current state, no writes.
+   */
+  forward(x: Tensor, q: Tensor): Tensor {
+    const [b, T] = checkSeq('SelfModifyingTitans', 'x', x, this.heads, this.dim);
+    const [bq, tq] = checkSeq('SelfModifyingTitans', 'q', q, this.heads, this.dim);
+    if (bq !== b || tq !== T) throw new Error(`SelfModifyingTitans: q [B, T] = [${bq}, ${tq}] differs from x's [${b}, ${T}]`);
+    const st = this.state ?? this.init(b);
+    if (Object.values(st)[0]!.w1.shape[0] !== b) throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);
+    const S: Record<string, MemState> = { ...st };
+    const outs: Tensor[] = [];
+    const beta = this.cfg.momentum;
+    for (let t = 0; t < T; t++) {
+      const pos = this._tokens + t;
+      if (!this._frozen) {
+        for (const n of this.names) {
+          const c = n === 'mem' ? this.cfg.chunkMem : this.cfg.chunkOther;
+          if (pos % c === 0) S[n] = { ...S[n]!, a1: S[n]!.w1, a2: S[n]!.w2 };
+        }
+      }
+      const xt = tokenAt(x, t);
+      const snap = (n: string, z: Tensor): Tensor => this.apply(S[n]!.a1, S[n]!.a2, z);
+      const qt = this.cfg.adaptiveQ ? snap('q', xt) : tokenAt(q, t);
+      if (this._frozen) {
+        outs.push(this.apply(S.mem!.w1, S.mem!.w2, qt));
+        continue;
+      }
+      const kr = snap('k', xt);
+      const kt = div(kr, add(unsqueeze(norm(kr, 2, -1), -1), 1e-6)); // ℓ2-normalized [B, H, D]
+      const vt = snap('v', xt);
+      const alpha = sigmoid(add(mean(snap('alpha', xt), -1, true), this.cfg.alphaBias)); // [B, H, 1]
+      const eta = mul(alpha, sigmoid(add(mean(snap('eta', xt), -1, true), this.cfg.etaBias)));
+      const a4 = unsqueeze(alpha, -1); // [B, H, 1, 1]
+      const e4 = unsqueeze(eta, -1);
+      for (const n of this.names) {
+        const m = S[n]!;
+        const target = snap(n, vt); // v̂_□
+        const p = mv(m.a2, kt);
+        const act = silu(p);
+        const e = sub(add(kt, mv(m.a1, act)), target);
+        const g = mul(mv(transpose(m.a1, -2, -1), e), siluDerivative(p));
+        const s1 = sub(mul(m.s1, beta), mul(outerBH(e, act), e4));
+        const s2 = sub(mul(m.s2, beta), mul(outerBH(g, kt), e4));
+        const w2 = add(sub(mul(m.w2, a4), mul(outerBH(mv(m.w2, kt), kt), e4)), s2); // W2(αI − η k kᵀ) + S2
+        const w1 = add(mul(m.w1, a4), s1);
+        S[n] = { w1, w2, s1, s2, a1: m.a1, a2: m.a2 };
+      }
+      const mem = S.mem!;
+      outs.push(this.cfg.readSnapshot ? this.apply(mem.a1, mem.a2, qt) : this.apply(mem.w1, mem.w2, qt));
+    }
+    if (!this._frozen) {
+      this.state = S;
+      this._tokens += T;
+    }
+    return T > 0 ? stackTokens(outs) : zeros([b, 0, this.heads, this.dim]);
+  }
+
+  /** Fast weights of memory `name` (null after reset). */
+  fast(name: string): { w1: Tensor; w2: Tensor } | null {
+    const m = this.state?.[name];
+    return m === undefined ? null : { w1: m.w1, w2: m.w2 };
+  }
+
+  reset(): void {
+    this.state = null;
+    this._tokens = 0;
+  }
+
+  snapshot(): SelfModSnapshot {
+    if (this.state === null) return { state: null, tokens: this._tokens };
+    const out: Record<string, MemState> = {};
+    for (const [n, m] of Object.entries(this.state)) {
+      out[n] = { w1: m.w1.detach().clone(), w2: m.w2.detach().clone(), s1: m.s1.detach().clone(), s2: m.s2.detach().clone(), a1: m.a1.detach().clone(), a2: m.a2.detach().clone() };
+    }
+    return { state: out, tokens: this._tokens };
+  }
+
+  restore(s: SelfModSnapshot): void {
+    this.state = s.state === null ? null : { ...s.state };
+    this._tokens = s.tokens;
+  }
+
+  freeze(): void {
+    this._frozen = true;
+  }
+  unfreeze(): void {
+    this._frozen = false;
+  }
+}
