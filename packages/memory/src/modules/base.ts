@@ -34,7 +34,8 @@ export abstract class MemoryModule extends nn.Module implements AssociativeMemor
     super();
     for (const key of ['heads', 'dk', 'dv'] as const) {
       const n = cfg[key];
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${label}: ${key} must be a positive integer, got ${n}`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`${label}: ${key} must be a positive integer, got ${n}`);
     }
     this.heads = cfg.heads;
     this.dk = cfg.dk;
@@ -79,7 +80,9 @@ export abstract class MemoryModule extends nn.Module implements AssociativeMemor
     if (s === null) return this.initialState(b);
     const first = Object.values(s)[0];
     if (first !== undefined && first.shape[0] !== b) {
-      throw new Error(`${this.label}: batch ${b} differs from the carried state's batch ${first.shape[0]}; call reset()`);
+      throw new Error(
+        `${this.label}: batch ${b} differs from the carried state's batch ${first.shape[0]}; call reset()`,
+      );
     }
     return s;
   }
@@ -88,7 +91,8 @@ export abstract class MemoryModule extends nn.Module implements AssociativeMemor
   forward(q: Tensor, k: Tensor, v: Tensor, gates: MemoryGates = {}): Tensor {
     const [b, t] = checkKV(this.label, k, v, this.heads, this.dk, this.dv);
     const [bq, tq] = checkSeq(this.label, 'q', q, this.heads, this.dk);
-    if (bq !== b || tq !== t) throw new Error(`${this.label}: q [B, T] = [${bq}, ${tq}] differs from k's [${b}, ${t}]`);
+    if (bq !== b || tq !== t)
+      throw new Error(`${this.label}: q [B, T] = [${bq}, ${tq}] differs from k's [${b}, ${t}]`);
     checkGates(this.label, gates, b, t, this.heads);
     const state = this.stateFor(b);
     if (this._frozen) return this.readState(q, state);

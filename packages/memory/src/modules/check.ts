@@ -16,10 +16,18 @@ export function checkSeq(name: string, arg: string, x: Tensor, heads: number, d:
 }
 
 /** Checks k and v agree on B and T; returns [B, T]. */
-export function checkKV(name: string, k: Tensor, v: Tensor, heads: number, dk: number, dv: number): [number, number] {
+export function checkKV(
+  name: string,
+  k: Tensor,
+  v: Tensor,
+  heads: number,
+  dk: number,
+  dv: number,
+): [number, number] {
   const [b, t] = checkSeq(name, 'k', k, heads, dk);
   const [b2, t2] = checkSeq(name, 'v', v, heads, dv);
-  if (b !== b2 || t !== t2) throw new Error(`${name}: k ${fmt(k.shape)} and v ${fmt(v.shape)} disagree on [B, T]`);
+  if (b !== b2 || t !== t2)
+    throw new Error(`${name}: k ${fmt(k.shape)} and v ${fmt(v.shape)} disagree on [B, T]`);
   return [b, t];
 }
 
@@ -39,6 +47,7 @@ export function checkGates(name: string, gates: MemoryGates, b: number, t: numbe
 
 /** Checks a chunk size is a positive integer. */
 export function checkChunk(name: string, c: number): number {
-  if (!Number.isInteger(c) || c < 1) throw new Error(`${name}: chunk size must be a positive integer, got ${c}`);
+  if (!Number.isInteger(c) || c < 1)
+    throw new Error(`${name}: chunk size must be a positive integer, got ${c}`);
   return c;
 }

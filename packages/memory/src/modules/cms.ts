@@ -70,8 +70,12 @@ export class ContinuumMemory extends nn.Module {
   constructor(cfg: CmsConfig) {
     super();
     const { dim, hidden } = cfg;
-    for (const [k, n] of [['dim', dim], ['hidden', hidden]] as const) {
-      if (!Number.isInteger(n) || n < 1) throw new Error(`ContinuumMemory: ${k} must be a positive integer, got ${n}`);
+    for (const [k, n] of [
+      ['dim', dim],
+      ['hidden', hidden],
+    ] as const) {
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`ContinuumMemory: ${k} must be a positive integer, got ${n}`);
     }
     if (cfg.levels.length === 0) throw new Error('ContinuumMemory: at least one level is required');
     this.dim = dim;
@@ -79,7 +83,9 @@ export class ContinuumMemory extends nn.Module {
     this.variant = cfg.variant ?? 'sequential';
     this.chunkSizes = cfg.levels.map((l, i) => {
       if (!Number.isInteger(l.chunkSize) || l.chunkSize < 1) {
-        throw new Error(`ContinuumMemory: level ${i} chunk size must be a positive integer, got ${l.chunkSize}`);
+        throw new Error(
+          `ContinuumMemory: level ${i} chunk size must be a positive integer, got ${l.chunkSize}`,
+        );
       }
       return l.chunkSize;
     });
@@ -95,7 +101,15 @@ export class ContinuumMemory extends nn.Module {
       this.w2.push(this.registerParameter(`w2_${i}`, mul(randn([dim, hidden], { dtype }), std).detach()));
     });
     const L = cfg.levels.length;
-    this.agg = this.variant === 'independent' ? this.registerParameter('agg', zeros([L], { dtype }).add(1 / L).detach()) : null;
+    this.agg =
+      this.variant === 'independent'
+        ? this.registerParameter(
+            'agg',
+            zeros([L], { dtype })
+              .add(1 / L)
+              .detach(),
+          )
+        : null;
     this.reset();
   }
 
@@ -151,16 +165,21 @@ export class ContinuumMemory extends nn.Module {
     const c = this.cache;
     if (c === null) throw new Error('ContinuumMemory.observe: call forward first');
     if (errors.length !== this.levels.length) {
-      throw new Error(`ContinuumMemory.observe: expected ${this.levels.length} error tensors, got ${errors.length}`);
+      throw new Error(
+        `ContinuumMemory.observe: expected ${this.levels.length} error tensors, got ${errors.length}`,
+      );
     }
     const shape = c.inputs[0]!.shape;
     errors.forEach((e, i) => {
       if (e.shape.join() !== shape.join()) {
-        throw new Error(`ContinuumMemory.observe: errors[${i}] must be [${shape.join(', ')}], got [${e.shape.join(', ')}]`);
+        throw new Error(
+          `ContinuumMemory.observe: errors[${i}] must be [${shape.join(', ')}], got [${e.shape.join(', ')}]`,
+        );
       }
       const d = e.dataSync();
       for (let j = 0; j < d.length; j++) {
-        if (!Number.isFinite(d[j])) throw new Error(`ContinuumMemory.observe: errors[${i}] has a non-finite value`);
+        if (!Number.isFinite(d[j]))
+          throw new Error(`ContinuumMemory.observe: errors[${i}] has a non-finite value`);
       }
     });
     this.cache = null;
@@ -171,8 +190,11 @@ export class ContinuumMemory extends nn.Module {
       while (pos < T) {
         // Next event: the nearest level boundary, or the end of this call.
         let n = T - pos;
-        for (let i = 0; i < this.levels.length; i++) n = Math.min(n, this.chunkSizes[i]! - this.levels[i]!.pending);
-        this.levels.forEach((l, i) => this.accumulate(l, c.inputs[i]!, errors[i]!, c.w1[i]!, c.w2[i]!, pos, n));
+        for (let i = 0; i < this.levels.length; i++)
+          n = Math.min(n, this.chunkSizes[i]! - this.levels[i]!.pending);
+        this.levels.forEach((l, i) =>
+          this.accumulate(l, c.inputs[i]!, errors[i]!, c.w1[i]!, c.w2[i]!, pos, n),
+        );
         pos += n;
         this._tokens += n;
         this.levels.forEach((l, i) => {
@@ -188,7 +210,15 @@ export class ContinuumMemory extends nn.Module {
     noGrad(() => this.levels.forEach((l, i) => l.pending > 0 && this.fire(i)));
   }
 
-  private accumulate(l: LevelState, x: Tensor, e: Tensor, w1: Tensor, w2: Tensor, pos: number, n: number): void {
+  private accumulate(
+    l: LevelState,
+    x: Tensor,
+    e: Tensor,
+    w1: Tensor,
+    w2: Tensor,
+    pos: number,
+    n: number,
+  ): void {
     const xs = x.narrow(1, pos, n).reshape([-1, this.dim]); // [N, D]
     const es = e.narrow(1, pos, n).reshape([-1, this.dim]); // [N, D]
     const h = matmul(xs, transpose(w1)); // [N, Dh]
@@ -229,12 +259,24 @@ export class ContinuumMemory extends nn.Module {
   }
 
   snapshot(): CmsSnapshot {
-    const levels = this.levels.map((l) => ({ ...l, d1: l.d1.clone(), d2: l.d2.clone(), g1: l.g1.clone(), g2: l.g2.clone() }));
+    const levels = this.levels.map((l) => ({
+      ...l,
+      d1: l.d1.clone(),
+      d2: l.d2.clone(),
+      g1: l.g1.clone(),
+      g2: l.g2.clone(),
+    }));
     return { levels, tokens: this._tokens };
   }
 
   restore(s: CmsSnapshot): void {
-    this.levels = s.levels.map((l) => ({ ...l, d1: l.d1.clone(), d2: l.d2.clone(), g1: l.g1.clone(), g2: l.g2.clone() }));
+    this.levels = s.levels.map((l) => ({
+      ...l,
+      d1: l.d1.clone(),
+      d2: l.d2.clone(),
+      g1: l.g1.clone(),
+      g2: l.g2.clone(),
+    }));
     this._tokens = s.tokens;
     this.cache = null;
   }

@@ -33,7 +33,13 @@ abstract class MatrixMemory extends MemoryModule {
   }
 
   /** One write: the new memory from m [B, H, Dv, Dk], k [B, H, Dk], v [B, H, Dv]. */
-  protected abstract update(m: Tensor, k: Tensor, v: Tensor, alpha: Tensor | number, beta: Tensor | number): Tensor;
+  protected abstract update(
+    m: Tensor,
+    k: Tensor,
+    v: Tensor,
+    alpha: Tensor | number,
+    beta: Tensor | number,
+  ): Tensor;
 
   protected scan(q: Tensor | null, k: Tensor, v: Tensor, gates: MemoryGates, state: FastState): ScanResult {
     let m = state.m!;

@@ -13,7 +13,23 @@
  *   output o_t = M_mem,t(q_t) after the token's write (A6; `readSnapshot: true` reads M_mem,ξ).
  * The outer gradient flows through every write to every init (A18).
  */
-import { add, div, expand, mean, mul, norm, randn, sigmoid, silu, sub, transpose, unsqueeze, zeros, nn, type Tensor } from '@nl/tensor';
+import {
+  add,
+  div,
+  expand,
+  mean,
+  mul,
+  norm,
+  randn,
+  sigmoid,
+  silu,
+  sub,
+  transpose,
+  unsqueeze,
+  zeros,
+  nn,
+  type Tensor,
+} from '@nl/tensor';
 import { checkChunk, checkSeq } from './check.js';
 import { siluDerivative } from './titans.js';
 import { mv, outerBH, stackTokens, tokenAt } from './ops.js';
@@ -81,22 +97,33 @@ export class SelfModifyingTitans extends nn.Module {
 
   constructor(cfg: SelfModifyingConfig) {
     super();
-    for (const [key, n] of [['heads', cfg.heads], ['dim', cfg.dim]] as const) {
-      if (!Number.isInteger(n) || n < 1) throw new Error(`SelfModifyingTitans: ${key} must be a positive integer, got ${n}`);
+    for (const [key, n] of [
+      ['heads', cfg.heads],
+      ['dim', cfg.dim],
+    ] as const) {
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`SelfModifyingTitans: ${key} must be a positive integer, got ${n}`);
     }
     this.heads = cfg.heads;
     this.dim = cfg.dim;
     this.hidden = cfg.hidden ?? cfg.dim;
     this.cfg = {
-      heads: cfg.heads, dim: cfg.dim,
+      heads: cfg.heads,
+      dim: cfg.dim,
       chunkMem: checkChunk('SelfModifyingTitans', cfg.chunkMem ?? 16),
       chunkOther: checkChunk('SelfModifyingTitans', cfg.chunkOther ?? 8),
-      momentum: cfg.momentum ?? 0.9, alphaBias: cfg.alphaBias ?? 4, etaBias: cfg.etaBias ?? -2,
-      adaptiveQ: cfg.adaptiveQ ?? false, readSnapshot: cfg.readSnapshot ?? false,
+      momentum: cfg.momentum ?? 0.9,
+      alphaBias: cfg.alphaBias ?? 4,
+      etaBias: cfg.etaBias ?? -2,
+      adaptiveQ: cfg.adaptiveQ ?? false,
+      readSnapshot: cfg.readSnapshot ?? false,
     };
     this.names = ['k', 'v', 'eta', 'alpha', 'mem', ...(this.cfg.adaptiveQ ? ['q'] : [])];
     for (const n of this.names) {
-      this.memories[n] = this.registerModule(n, new SelfModMlp(cfg.heads, cfg.dim, this.hidden, cfg.initStd ?? 0.02, cfg.dtype ?? 'float32'));
+      this.memories[n] = this.registerModule(
+        n,
+        new SelfModMlp(cfg.heads, cfg.dim, this.hidden, cfg.initStd ?? 0.02, cfg.dtype ?? 'float32'),
+      );
     }
   }
 
@@ -131,9 +158,11 @@ export class SelfModifyingTitans extends nn.Module {
   forward(x: Tensor, q: Tensor): Tensor {
     const [b, T] = checkSeq('SelfModifyingTitans', 'x', x, this.heads, this.dim);
     const [bq, tq] = checkSeq('SelfModifyingTitans', 'q', q, this.heads, this.dim);
-    if (bq !== b || tq !== T) throw new Error(`SelfModifyingTitans: q [B, T] = [${bq}, ${tq}] differs from x's [${b}, ${T}]`);
+    if (bq !== b || tq !== T)
+      throw new Error(`SelfModifyingTitans: q [B, T] = [${bq}, ${tq}] differs from x's [${b}, ${T}]`);
     const st = this.state ?? this.init(b);
-    if (Object.values(st)[0]!.w1.shape[0] !== b) throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);
+    if (Object.values(st)[0]!.w1.shape[0] !== b)
+      throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);
     const S: Record<string, MemState> = { ...st };
     const outs: Tensor[] = [];
     const beta = this.cfg.momentum;
@@ -197,7 +226,14 @@ export class SelfModifyingTitans extends nn.Module {
     if (this.state === null) return { state: null, tokens: this._tokens };
     const out: Record<string, MemState> = {};
     for (const [n, m] of Object.entries(this.state)) {
-      out[n] = { w1: m.w1.detach().clone(), w2: m.w2.detach().clone(), s1: m.s1.detach().clone(), s2: m.s2.detach().clone(), a1: m.a1.detach().clone(), a2: m.a2.detach().clone() };
+      out[n] = {
+        w1: m.w1.detach().clone(),
+        w2: m.w2.detach().clone(),
+        s1: m.s1.detach().clone(),
+        s2: m.s2.detach().clone(),
+        a1: m.a1.detach().clone(),
+        a2: m.a2.detach().clone(),
+      };
     }
     return { state: out, tokens: this._tokens };
   }

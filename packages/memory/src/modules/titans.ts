@@ -49,7 +49,8 @@ export class TitansMemory extends MemoryModule {
 
   constructor(cfg: TitansConfig) {
     super('TitansMemory', cfg);
-    if (cfg.dk !== cfg.dv) throw new Error(`TitansMemory: dk (${cfg.dk}) must equal dv (${cfg.dv}) (residual MLP)`);
+    if (cfg.dk !== cfg.dv)
+      throw new Error(`TitansMemory: dk (${cfg.dk}) must equal dv (${cfg.dv}) (residual MLP)`);
     this.hidden = cfg.hidden ?? cfg.dk;
     if (!Number.isInteger(this.hidden) || this.hidden < 1) {
       throw new Error(`TitansMemory: hidden must be a positive integer, got ${this.hidden}`);
@@ -59,8 +60,14 @@ export class TitansMemory extends MemoryModule {
     this.dflt = { theta: 0.1, eta: 0, alpha: 0, ...cfg.defaults };
     const std = cfg.initStd ?? 0.02;
     const D = cfg.dk;
-    this.w1 = this.registerParameter('w1', mul(randn([cfg.heads, D, this.hidden], { dtype: this.dtype }), std).detach());
-    this.w2 = this.registerParameter('w2', mul(randn([cfg.heads, this.hidden, D], { dtype: this.dtype }), std).detach());
+    this.w1 = this.registerParameter(
+      'w1',
+      mul(randn([cfg.heads, D, this.hidden], { dtype: this.dtype }), std).detach(),
+    );
+    this.w2 = this.registerParameter(
+      'w2',
+      mul(randn([cfg.heads, this.hidden, D], { dtype: this.dtype }), std).detach(),
+    );
   }
 
   protected initialState(b: number): FastState {
@@ -78,7 +85,14 @@ export class TitansMemory extends MemoryModule {
     return add(q, mv(w1, silu(mv(w2, q))));
   }
 
-  protected scan(q: Tensor | null, k: Tensor, v: Tensor, gates: MemoryGates, state: FastState, pos: number): ScanResult {
+  protected scan(
+    q: Tensor | null,
+    k: Tensor,
+    v: Tensor,
+    gates: MemoryGates,
+    state: FastState,
+    pos: number,
+  ): ScanResult {
     let { w1, w2, s1, s2, a1, a2 } = state as Required<FastState>;
     const outs: Tensor[] = [];
     const T = k.shape[1]!;
@@ -104,7 +118,8 @@ export class TitansMemory extends MemoryModule {
       w2 = add(mul(w2!, keep), s2);
       if (qt !== null && this.readAfterWrite) outs.push(this.mlp(w1, w2, qt));
     }
-    const out = q === null ? null : outs.length > 0 ? stackTokens(outs) : zeros([k.shape[0]!, 0, this.heads, this.dv]);
+    const out =
+      q === null ? null : outs.length > 0 ? stackTokens(outs) : zeros([k.shape[0]!, 0, this.heads, this.dv]);
     return { out, state: { w1: w1!, w2: w2!, s1: s1!, s2: s2!, a1: a1!, a2: a2! } };
   }
 

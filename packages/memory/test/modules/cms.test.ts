@@ -8,7 +8,8 @@ import { type Tensor } from '@nl/tensor';
 import { ContinuumMemory } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 
-const D = 3, DH = 4;
+const D = 3,
+  DH = 4;
 const silu = (x: number): number => x / (1 + Math.exp(-x));
 const dsilu = (x: number): number => {
   const s = 1 / (1 + Math.exp(-x));
@@ -16,13 +17,24 @@ const dsilu = (x: number): number => {
 };
 
 type Mat = number[][];
-const mat = (a: ArrayLike<number>, r: number, c: number): Mat => Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => a[i * c + j]!));
+const mat = (a: ArrayLike<number>, r: number, c: number): Mat =>
+  Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => a[i * c + j]!));
 const mv = (m: Mat, x: number[]) => m.map((row) => row.reduce((s, w, j) => s + w * x[j]!, 0));
 const mtv = (m: Mat, x: number[]) => m[0]!.map((_, j) => m.reduce((s, row, i) => s + row[j]! * x[i]!, 0));
 const mlp = (w1: Mat, w2: Mat, x: number[]) => mv(w2, mv(w1, x).map(silu)).map((y, i) => x[i]! + y);
 
-function make(chunks: number[], variant: 'sequential' | 'independent' | 'nested' = 'sequential'): ContinuumMemory {
-  const cms = new ContinuumMemory({ dim: D, hidden: DH, levels: chunks.map((c) => ({ chunkSize: c, lr: 0.1 })), variant, dtype: 'float64', initStd: 0.5 });
+function make(
+  chunks: number[],
+  variant: 'sequential' | 'independent' | 'nested' = 'sequential',
+): ContinuumMemory {
+  const cms = new ContinuumMemory({
+    dim: D,
+    hidden: DH,
+    levels: chunks.map((c) => ({ chunkSize: c, lr: 0.1 })),
+    variant,
+    dtype: 'float64',
+    initStd: 0.5,
+  });
   return cms;
 }
 
@@ -46,12 +58,18 @@ describe('ContinuumMemory', () => {
 
   it('updates equal an independent float64 loop (2 sequential levels, segments of min C)', () => {
     const cms = make([2, 4]);
-    const w = [0, 1].map((i) => ({ w1: mat(cms.w1[i]!.dataSync(), DH, D), w2: mat(cms.w2[i]!.dataSync(), D, DH) }));
+    const w = [0, 1].map((i) => ({
+      w1: mat(cms.w1[i]!.dataSync(), DH, D),
+      w2: mat(cms.w2[i]!.dataSync(), D, DH),
+    }));
     const r = rng(5);
     const T = 8;
     const x = randArr(r, T * D);
     const err = [randArr(r, T * D), randArr(r, T * D)];
-    const G = w.map((l) => ({ g1: l.w1.map((row) => row.map(() => 0)), g2: l.w2.map((row) => row.map(() => 0)) }));
+    const G = w.map((l) => ({
+      g1: l.w1.map((row) => row.map(() => 0)),
+      g2: l.w2.map((row) => row.map(() => 0)),
+    }));
     const C = [2, 4];
     for (let s = 0; s < T; s += 2) {
       const y = cms.forward(t64(x.subarray(s * D, (s + 2) * D), [1, 2, D])).dataSync();
@@ -60,24 +78,28 @@ describe('ContinuumMemory', () => {
         let h = Array.from(x.subarray(t * D, (t + 1) * D));
         for (let l = 0; l < 2; l++) {
           const { w1, w2 } = w[l]!;
-          const pre = mv(w1, h), a = pre.map(silu), e = Array.from(err[l]!.subarray(t * D, (t + 1) * D));
+          const pre = mv(w1, h),
+            a = pre.map(silu),
+            e = Array.from(err[l]!.subarray(t * D, (t + 1) * D));
           const g = mtv(w2, e).map((z, j) => z * dsilu(pre[j]!));
-          for (let i = 0; i < D; i++) for (let j = 0; j < DH; j++) {
-            G[l]!.g2[i]![j]! += e[i]! * a[j]!;
-            G[l]!.g1[j]![i]! += g[j]! * h[i]!;
-          }
+          for (let i = 0; i < D; i++)
+            for (let j = 0; j < DH; j++) {
+              G[l]!.g2[i]![j]! += e[i]! * a[j]!;
+              G[l]!.g1[j]![i]! += g[j]! * h[i]!;
+            }
           h = mlp(w1, w2, h);
         }
         expect(maxDiff(y.subarray((t - s) * D, (t - s + 1) * D), h)).toBeLessThan(1e-12);
       }
       for (let l = 0; l < 2; l++) {
         if ((s + 2) % C[l]! !== 0) continue;
-        for (let i = 0; i < D; i++) for (let j = 0; j < DH; j++) {
-          w[l]!.w2[i]![j]! -= 0.1 * G[l]!.g2[i]![j]!;
-          w[l]!.w1[j]![i]! -= 0.1 * G[l]!.g1[j]![i]!;
-          G[l]!.g2[i]![j] = 0;
-          G[l]!.g1[j]![i] = 0;
-        }
+        for (let i = 0; i < D; i++)
+          for (let j = 0; j < DH; j++) {
+            w[l]!.w2[i]![j]! -= 0.1 * G[l]!.g2[i]![j]!;
+            w[l]!.w1[j]![i]! -= 0.1 * G[l]!.g1[j]![i]!;
+            G[l]!.g2[i]![j] = 0;
+            G[l]!.g1[j]![i] = 0;
+          }
       }
     }
     for (let l = 0; l < 2; l++) {
@@ -94,12 +116,22 @@ describe('ContinuumMemory', () => {
     cms.observe([t64(randArr(r, 2 * 9 * D), [2, 9, D]), t64(randArr(r, 2 * 9 * D), [2, 9, D])]);
     expect(cms.updates).toEqual([3, 0]);
     expect(maxDiff(cms.delta(1).w2.dataSync(), new Float64Array(D * DH))).toBe(0);
-    const w = [0, 1].map((i) => ({ w1: mat(cms.w1[i]!.dataSync(), DH, D), w2: mat(cms.w2[i]!.dataSync(), D, DH) }));
+    const w = [0, 1].map((i) => ({
+      w1: mat(cms.w1[i]!.dataSync(), DH, D),
+      w2: mat(cms.w2[i]!.dataSync(), D, DH),
+    }));
     const ref: number[] = [];
-    for (let t = 0; t < 18; t++) ref.push(...mlp(w[1]!.w1, w[1]!.w2, mlp(w[0]!.w1, w[0]!.w2, Array.from(x.subarray(t * D, (t + 1) * D)))));
+    for (let t = 0; t < 18; t++)
+      ref.push(
+        ...mlp(w[1]!.w1, w[1]!.w2, mlp(w[0]!.w1, w[0]!.w2, Array.from(x.subarray(t * D, (t + 1) * D)))),
+      );
     expect(maxDiff(y.dataSync(), ref)).toBeLessThan(1e-12);
-    cms.forward(t64(x, [2, 9, D])).sum().backward();
-    for (const p of [...cms.w1, ...cms.w2]) expect(maxDiff(p.grad!.dataSync(), new Float64Array(p.numel))).toBeGreaterThan(0);
+    cms
+      .forward(t64(x, [2, 9, D]))
+      .sum()
+      .backward();
+    for (const p of [...cms.w1, ...cms.w2])
+      expect(maxDiff(p.grad!.dataSync(), new Float64Array(p.numel))).toBeGreaterThan(0);
   });
 
   it('nested: a slow level firing re-initializes faster levels; independent aggregates levels', () => {
@@ -121,7 +153,9 @@ describe('ContinuumMemory', () => {
     const ref: number[] = [];
     for (let t = 0; t < 2; t++) {
       const xt = Array.from(x.subarray(t * D, (t + 1) * D));
-      const ys = [0, 1].map((i) => mlp(mat(ind.w1[i]!.dataSync(), DH, D), mat(ind.w2[i]!.dataSync(), D, DH), xt));
+      const ys = [0, 1].map((i) =>
+        mlp(mat(ind.w1[i]!.dataSync(), DH, D), mat(ind.w2[i]!.dataSync(), D, DH), xt),
+      );
       ref.push(...ys[0]!.map((v, i) => 0.5 * v + 0.5 * ys[1]![i]!));
     }
     expect(maxDiff(y, ref)).toBeLessThan(1e-12);

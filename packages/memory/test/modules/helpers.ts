@@ -26,9 +26,17 @@ export const t64 = (a: Float64Array, shape: number[], requiresGrad = false): Ten
   tensor(Array.from(a), { shape, dtype: 'float64', requiresGrad });
 
 /** Slice tokens [t0, t1) out of a [B, T, H, ...] row-major array with per-token stride `inner`. */
-export function sliceTokens(a: Float64Array, B: number, T: number, inner: number, t0: number, t1: number): Float64Array {
+export function sliceTokens(
+  a: Float64Array,
+  B: number,
+  T: number,
+  inner: number,
+  t0: number,
+  t1: number,
+): Float64Array {
   const out = new Float64Array(B * (t1 - t0) * inner);
-  for (let b = 0; b < B; b++) out.set(a.subarray((b * T + t0) * inner, (b * T + t1) * inner), b * (t1 - t0) * inner);
+  for (let b = 0; b < B; b++)
+    out.set(a.subarray((b * T + t0) * inner, (b * T + t1) * inner), b * (t1 - t0) * inner);
   return out;
 }
 

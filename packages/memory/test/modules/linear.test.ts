@@ -7,14 +7,28 @@ import { gradcheck, type Tensor } from '@nl/tensor';
 import { GatedDeltaMemory, LinearMemory } from '../../src/index.js';
 import { maxDiff, randArr, rng, sliceTokens, t64 } from './helpers.js';
 
-const B = 2, T = 7, H = 2, DK = 3, DV = 2;
+const B = 2,
+  T = 7,
+  H = 2,
+  DK = 3,
+  DV = 2;
 
 /** Literal recurrence on plain arrays: M [Dv][Dk] per (b, h); o_t = M_t q_t. */
-function refLoop(erase: boolean, q: Float64Array, k: Float64Array, v: Float64Array, al: Float64Array, be: Float64Array, m0: Float64Array): Float64Array {
+function refLoop(
+  erase: boolean,
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  al: Float64Array,
+  be: Float64Array,
+  m0: Float64Array,
+): Float64Array {
   const o = new Float64Array(B * T * H * DV);
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++) {
-      const M = Array.from({ length: DV }, (_, i) => Array.from({ length: DK }, (_, j) => m0[(h * DV + i) * DK + j]!));
+      const M = Array.from({ length: DV }, (_, i) =>
+        Array.from({ length: DK }, (_, j) => m0[(h * DV + i) * DK + j]!),
+      );
       for (let t = 0; t < T; t++) {
         const g = (b * T + t) * H + h;
         const kk = Array.from({ length: DK }, (_, j) => k[g * DK + j]!);
@@ -32,8 +46,11 @@ function refLoop(erase: boolean, q: Float64Array, k: Float64Array, v: Float64Arr
 
 function data(seed: number) {
   const r = rng(seed);
-  const q = randArr(r, B * T * H * DK), k = randArr(r, B * T * H * DK), v = randArr(r, B * T * H * DV);
-  const al = randArr(r, B * T * H, 0.5, 1), be = randArr(r, B * T * H, 0, 1);
+  const q = randArr(r, B * T * H * DK),
+    k = randArr(r, B * T * H * DK),
+    v = randArr(r, B * T * H * DV);
+  const al = randArr(r, B * T * H, 0.5, 1),
+    be = randArr(r, B * T * H, 0, 1);
   al[3] = 0; // a wipe
   be[5] = 0; // a skipped write
   const m0 = randArr(r, H * DV * DK);
@@ -50,12 +67,20 @@ for (const [name, Ctor, erase] of [
       mem.replaceParameter('m0', t64(m0, [H, DV, DK]));
       return mem;
     };
-    const fwd = (mem: InstanceType<typeof Ctor>, d: ReturnType<typeof data>, t0: number, t1: number): Tensor =>
+    const fwd = (
+      mem: InstanceType<typeof Ctor>,
+      d: ReturnType<typeof data>,
+      t0: number,
+      t1: number,
+    ): Tensor =>
       mem.forward(
         t64(sliceTokens(d.q, B, T, H * DK, t0, t1), [B, t1 - t0, H, DK]),
         t64(sliceTokens(d.k, B, T, H * DK, t0, t1), [B, t1 - t0, H, DK]),
         t64(sliceTokens(d.v, B, T, H * DV, t0, t1), [B, t1 - t0, H, DV]),
-        { alpha: t64(sliceTokens(d.al, B, T, H, t0, t1), [B, t1 - t0, H]), beta: t64(sliceTokens(d.be, B, T, H, t0, t1), [B, t1 - t0, H]) },
+        {
+          alpha: t64(sliceTokens(d.al, B, T, H, t0, t1), [B, t1 - t0, H]),
+          beta: t64(sliceTokens(d.be, B, T, H, t0, t1), [B, t1 - t0, H]),
+        },
       );
 
     it('matches the literal float64 recurrence', () => {
@@ -75,7 +100,10 @@ for (const [name, Ctor, erase] of [
       const tokens = Array.from({ length: T }, (_, t) => fwd(m3, d, t, t + 1));
       for (let t = 0; t < T; t++) {
         const ref = sliceTokens(whole as Float64Array, B, T, H * DV, t, t + 1);
-        const p = t < 3 ? sliceTokens(pieces[0]!.dataSync() as Float64Array, B, 3, H * DV, t, t + 1) : sliceTokens(pieces[1]!.dataSync() as Float64Array, B, T - 3, H * DV, t - 3, t - 2);
+        const p =
+          t < 3
+            ? sliceTokens(pieces[0]!.dataSync() as Float64Array, B, 3, H * DV, t, t + 1)
+            : sliceTokens(pieces[1]!.dataSync() as Float64Array, B, T - 3, H * DV, t - 3, t - 2);
         expect(maxDiff(p, ref)).toBeLessThan(1e-13);
         expect(maxDiff(tokens[t]!.dataSync(), ref)).toBeLessThan(1e-13);
       }
@@ -111,7 +139,14 @@ for (const [name, Ctor, erase] of [
         mem.reset();
         return mem.forward(q, k, v, { alpha: al, beta: be });
       };
-      const ins = [t64(d.m0, [H, DV, DK]), t64(d.q, [B, T, H, DK]), t64(d.k, [B, T, H, DK]), t64(d.v, [B, T, H, DV]), t64(d.al, [B, T, H]), t64(d.be, [B, T, H])];
+      const ins = [
+        t64(d.m0, [H, DV, DK]),
+        t64(d.q, [B, T, H, DK]),
+        t64(d.k, [B, T, H, DK]),
+        t64(d.v, [B, T, H, DV]),
+        t64(d.al, [B, T, H]),
+        t64(d.be, [B, T, H]),
+      ];
       const res = gradcheck(fn, ins, { atol: 1e-7, rtol: 1e-6 });
       expect(res.checked).toBe(ins.reduce((s, x) => s + x.numel, 0));
       const m0 = t64(d.m0, [H, DV, DK], true);
@@ -123,15 +158,25 @@ for (const [name, Ctor, erase] of [
     it('rejects bad input with clear errors', () => {
       const mem = new Ctor({ heads: H, dk: DK, dv: DV, dtype: 'float64' });
       const d = data(5);
-      const q = t64(d.q, [B, T, H, DK]), k = t64(d.k, [B, T, H, DK]), v = t64(d.v, [B, T, H, DV]);
+      const q = t64(d.q, [B, T, H, DK]),
+        k = t64(d.k, [B, T, H, DK]),
+        v = t64(d.v, [B, T, H, DV]);
       expect(() => mem.forward(q, k, t64(d.k, [B, T, H, DK]))).toThrow(/v must be \[B, T, 2, 2\]/);
-      expect(() => mem.forward(q, k, v, { alpha: t64(new Float64Array(B * H), [B, 1, H]) })).toThrow(/gate alpha must be/);
+      expect(() => mem.forward(q, k, v, { alpha: t64(new Float64Array(B * H), [B, 1, H]) })).toThrow(
+        /gate alpha must be/,
+      );
       const bad = Float64Array.from(d.al);
       bad[2] = Number.NaN;
       expect(() => mem.forward(q, k, v, { alpha: t64(bad, [B, T, H]) })).toThrow(/non-finite/);
       expect(() => new Ctor({ heads: 0, dk: DK, dv: DV })).toThrow(/heads must be a positive integer/);
       mem.forward(q, k, v);
-      expect(() => mem.forward(t64(d.q.subarray(0, T * H * DK), [1, T, H, DK]), t64(d.k.subarray(0, T * H * DK), [1, T, H, DK]), t64(d.v.subarray(0, T * H * DV), [1, T, H, DV]))).toThrow(/reset/);
+      expect(() =>
+        mem.forward(
+          t64(d.q.subarray(0, T * H * DK), [1, T, H, DK]),
+          t64(d.k.subarray(0, T * H * DK), [1, T, H, DK]),
+          t64(d.v.subarray(0, T * H * DV), [1, T, H, DV]),
+        ),
+      ).toThrow(/reset/);
     });
   });
 }
