@@ -5,3 +5,4 @@ export * from './linear.js';
 export * from './titans.js';
 export * from './cms.js';
 export * from './self-modifying.js';
+export * from './fused-delta.js';
