@@ -6,3 +6,4 @@ export * from './titans.js';
 export * from './cms.js';
 export * from './self-modifying.js';
 export * from './fused-delta.js';
+export * from './fused-titans.js';

@@ -11,7 +11,23 @@
  * Written with tensor ops, so the outer gradient runs through the inner gradient (second order).
  * C = 1 is online gradient descent.
  */
-import { add, expand, mul, randn, sigmoid, silu, sub, transpose, zeros, type Tensor } from '@nl/tensor';
+import {
+  add,
+  cat,
+  contiguous,
+  expand,
+  full,
+  mul,
+  narrow,
+  randn,
+  sigmoid,
+  silu,
+  sub,
+  transpose,
+  zeros,
+  type Tensor,
+} from '@nl/tensor';
+import { fusedTitansMlp } from './fused-titans.js';
 import type { MemoryConfig, MemoryGates } from '../contract.js';
 import { MemoryModule, type FastState, type ScanResult } from './base.js';
 import { checkChunk } from './check.js';
@@ -29,6 +45,11 @@ export interface TitansConfig extends MemoryConfig {
   defaults?: { theta?: number; eta?: number; alpha?: number };
   /** Std of the random initial weights (default 0.02). */
   initStd?: number;
+  /**
+   * 'loop' (default, the reference) or 'fused': whole chunks run in one native call
+   * (kernels/titans-mlp through defineOp); a partial chunk at either end of a call runs the loop.
+   */
+  impl?: 'loop' | 'fused';
 }
 
 /** SiLU derivative σ'(p) = s (1 + p (1 − s)), s = sigmoid(p), on tensor ops. */
@@ -42,6 +63,7 @@ export class TitansMemory extends MemoryModule {
   readonly hidden: number;
   readonly chunkSize: number;
   readonly readAfterWrite: boolean;
+  readonly impl: 'loop' | 'fused';
   /** Meta-learned initial weights W1 [H, D, Dh], W2 [H, Dh, D]. */
   readonly w1: Tensor;
   readonly w2: Tensor;
@@ -57,6 +79,7 @@ export class TitansMemory extends MemoryModule {
     }
     this.chunkSize = checkChunk('TitansMemory', cfg.chunkSize ?? 16);
     this.readAfterWrite = cfg.readAfterWrite ?? true;
+    this.impl = cfg.impl ?? 'loop';
     this.dflt = { theta: 0.1, eta: 0, alpha: 0, ...cfg.defaults };
     const std = cfg.initStd ?? 0.02;
     const D = cfg.dk;
@@ -86,6 +109,65 @@ export class TitansMemory extends MemoryModule {
   }
 
   protected scan(
+    q: Tensor | null,
+    k: Tensor,
+    v: Tensor,
+    gates: MemoryGates,
+    state: FastState,
+    pos: number,
+  ): ScanResult {
+    const T = k.shape[1]!;
+    const C = this.chunkSize;
+    const head = Math.min(T, (C - (pos % C)) % C);
+    const whole = Math.floor((T - head) / C) * C;
+    if (this.impl === 'loop' || whole === 0) return this.scanLoop(q, k, v, gates, state, pos);
+    const part = (t0: number, t1: number) => ({
+      q: q === null ? null : narrow(q, 1, t0, t1 - t0),
+      k: narrow(k, 1, t0, t1 - t0),
+      v: narrow(v, 1, t0, t1 - t0),
+      g: Object.fromEntries(
+        Object.entries(gates).map(([n, g]) => [n, narrow(g as Tensor, 1, t0, t1 - t0)]),
+      ) as MemoryGates,
+    });
+    const outs: Tensor[] = [];
+    let st = state;
+    if (head > 0) {
+      const a = part(0, head);
+      const r = this.scanLoop(a.q, a.k, a.v, a.g, st, pos);
+      if (r.out !== null) outs.push(r.out);
+      st = r.state;
+    }
+    const m = part(head, head + whole);
+    const dtype = k.dtype as 'float32' | 'float64';
+    const gate = (g: Tensor | undefined, d: number): Tensor =>
+      g ?? full([k.shape[0]!, whole, this.heads], d, { dtype });
+    const [o, w1, w2, s1, s2] = fusedTitansMlp(
+      [
+        m.q ?? m.k,
+        m.k,
+        m.v,
+        gate(m.g.theta, this.dflt.theta),
+        gate(m.g.eta, this.dflt.eta),
+        gate(m.g.alpha, this.dflt.alpha),
+        contiguous(st.w1!),
+        contiguous(st.w2!),
+        contiguous(st.s1!),
+        contiguous(st.s2!),
+      ],
+      { chunkSize: C, readAfterWrite: this.readAfterWrite, hidden: this.hidden },
+    ) as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    if (q !== null) outs.push(o);
+    st = { w1, w2, s1, s2, a1: w1, a2: w2 }; // the next token starts a chunk: anchors reset there
+    if (head + whole < T) {
+      const b = part(head + whole, T);
+      const r = this.scanLoop(b.q, b.k, b.v, b.g, st, pos + head + whole);
+      if (r.out !== null) outs.push(r.out);
+      st = r.state;
+    }
+    return { out: q === null ? null : outs.length === 1 ? outs[0]! : cat(outs, 1), state: st };
+  }
+
+  private scanLoop(
     q: Tensor | null,
     k: Tensor,
     v: Tensor,

@@ -1,0 +1,70 @@
+/**
+ * The fused Titans MLP-memory op: the native mini-batch chunk kernels of `kernels/titans-mlp`
+ * (forward and backward, boundary states recomputed) registered through `defineOp`. Inputs
+ * q, k, v [B, T, H, D], θ, η, α [B, T, H], W1 [B, H, D, Dh], W2 [B, H, Dh, D], S1, S2 (same);
+ * outputs o [B, T, H, D] and the final W1, W2, S1, S2. The call starts a new chunk at token 0.
+ */
+import { defineOp, fromTypedArray, zeros, type Tensor } from '@nl/tensor';
+import { titansMlpBackward, titansMlpForward } from '../kernels/titans-mlp/native.js';
+import type { FloatArray } from '../kernels/shape.js';
+
+/** Attributes of the fused Titans op. */
+export interface FusedTitansAttrs extends Record<string, unknown> {
+  chunkSize: number;
+  readAfterWrite: boolean;
+  hidden: number;
+}
+
+const arr = (t: Tensor): FloatArray => t.dataSync() as FloatArray;
+
+function kernelInputs(ins: readonly Tensor[], hidden: number) {
+  const [q, k, v, theta, eta, alpha, w1, w2, s1, s2] = ins as Tensor[];
+  const [batch, seqLen, heads, dk] = q!.shape as [number, number, number, number];
+  return {
+    q: arr(q!),
+    k: arr(k!),
+    v: arr(v!),
+    theta: arr(theta!),
+    eta: arr(eta!),
+    alpha: arr(alpha!),
+    w1: arr(w1!),
+    w2: arr(w2!),
+    s1: arr(s1!),
+    s2: arr(s2!),
+    shape: { batch, seqLen, heads, dk, dv: dk },
+    hidden,
+  };
+}
+
+const op = defineOp<FusedTitansAttrs>({
+  name: 'memory.titansMlp',
+  forward(_ctx, inputs, attrs) {
+    const r = titansMlpForward(kernelInputs(inputs, attrs.hidden), attrs);
+    const [q, , , , , , w1, w2] = inputs as Tensor[];
+    return [
+      fromTypedArray(r.o, [...q!.shape]),
+      fromTypedArray(r.w1, [...w1!.shape]),
+      fromTypedArray(r.w2, [...w2!.shape]),
+      fromTypedArray(r.s1, [...w1!.shape]),
+      fromTypedArray(r.s2, [...w2!.shape]),
+    ];
+  },
+  backward(ctx, grads) {
+    const dt = ctx.inputs[0]!.dtype as 'float32' | 'float64';
+    const shapes = [0, 6, 7, 8, 9].map((i) => ctx.inputs[i]!.shape);
+    const [dO, dW1, dW2, dS1, dS2] = grads.map((g, i) => arr(g ?? zeros([...shapes[i]!], { dtype: dt })));
+    const g = titansMlpBackward(
+      kernelInputs(ctx.inputs, ctx.attrs.hidden),
+      { dO: dO!, dW1, dW2, dS1, dS2 },
+      ctx.attrs,
+    );
+    return [g.dq, g.dk, g.dv, g.dTheta, g.dEta, g.dAlpha, g.dW1, g.dW2, g.dS1, g.dS2].map((a, i) =>
+      fromTypedArray(a, [...ctx.inputs[i]!.shape]),
+    );
+  },
+});
+
+/** Runs a Titans MLP memory over whole chunks in one native call, with autograd. */
+export function fusedTitansMlp(inputs: Tensor[], attrs: FusedTitansAttrs): Tensor[] {
+  return op(inputs, attrs) as Tensor[];
+}
