@@ -57,13 +57,11 @@ export class ContinuumMemory extends nn.Module {
   readonly variant: 'sequential' | 'independent' | 'nested';
   readonly chunkSizes: readonly number[];
   readonly lrs: readonly number[];
-  /** Meta-learned initial weights per level: W1 [Dh, D], W2 [D, Dh]. */
-  readonly w1: Tensor[] = [];
-  readonly w2: Tensor[] = [];
+  // (getters below: always the registered parameters, also after replaceParameter / to())
   /** Aggregation weights [L] (independent variant only). */
   readonly agg: Tensor | null;
   private levels: LevelState[] = [];
-  private cache: { inputs: Tensor[]; w1: Tensor[]; w2: Tensor[] } | null = null;
+  private cache: { inputs: Tensor[]; w1: Tensor[]; w2: Tensor[]; probes: Tensor[] } | null = null;
   private _tokens = 0;
   private _frozen = false;
 
@@ -97,8 +95,8 @@ export class ContinuumMemory extends nn.Module {
     const dtype = cfg.dtype ?? 'float32';
     const std = cfg.initStd ?? 0.02;
     cfg.levels.forEach((_, i) => {
-      this.w1.push(this.registerParameter(`w1_${i}`, mul(randn([hidden, dim], { dtype }), std).detach()));
-      this.w2.push(this.registerParameter(`w2_${i}`, mul(randn([dim, hidden], { dtype }), std).detach()));
+      this.registerParameter(`w1_${i}`, mul(randn([hidden, dim], { dtype }), std).detach());
+      this.registerParameter(`w2_${i}`, mul(randn([dim, hidden], { dtype }), std).detach());
     });
     const L = cfg.levels.length;
     this.agg =
@@ -111,6 +109,21 @@ export class ContinuumMemory extends nn.Module {
           )
         : null;
     this.reset();
+  }
+
+  /** Meta-learned W1 [Dh, D] of every level (the registered parameters `w1_ℓ`). */
+  get w1(): Tensor[] {
+    return this.levelParams('w1');
+  }
+
+  /** Meta-learned W2 [D, Dh] of every level (`w2_ℓ`). */
+  get w2(): Tensor[] {
+    return this.levelParams('w2');
+  }
+
+  private levelParams(kind: 'w1' | 'w2'): Tensor[] {
+    const byName = new Map(this.namedParameters());
+    return this.chunkSizes.map((_, i) => byName.get(`${kind}_${i}`)!);
   }
 
   /** Tokens observed since reset. */
@@ -131,13 +144,14 @@ export class ContinuumMemory extends nn.Module {
   }
 
   /** Forward x [B, T, D] → y [B, T, D] with θ0 + Δ per level; caches level inputs for `observe`. */
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, opts: { probes?: boolean } = {}): Tensor {
     if (x.shape.length !== 3 || x.shape[2] !== this.dim) {
       throw new Error(`ContinuumMemory: x must be [B, T, ${this.dim}], got [${x.shape.join(', ')}]`);
     }
     const inputs: Tensor[] = [];
     const w1s: Tensor[] = [];
     const w2s: Tensor[] = [];
+    const probes: Tensor[] = [];
     let h = x;
     let out: Tensor | null = null;
     this.levels.forEach((l, i) => {
@@ -147,13 +161,19 @@ export class ContinuumMemory extends nn.Module {
       inputs.push(input.detach());
       w1s.push(w1.detach());
       w2s.push(w2.detach());
-      const y = add(input, matmul(silu(matmul(input, transpose(w1))), transpose(w2))); // [B, T, D]
+      let y = add(input, matmul(silu(matmul(input, transpose(w1))), transpose(w2))); // [B, T, D]
+      if (opts.probes === true) {
+        // A zero leaf added to the level output: after backward its grad is ∂L/∂(level output).
+        const probe = zeros([...y.shape], { dtype: y.dtype as 'float32' | 'float64', requiresGrad: true });
+        probes.push(probe);
+        y = add(y, probe);
+      }
       if (this.variant === 'independent') {
         const term = mul(y, this.agg!.narrow(0, i, 1));
         out = out === null ? term : add(out, term);
       } else h = y;
     });
-    this.cache = { inputs, w1: w1s, w2: w2s };
+    this.cache = { inputs, w1: w1s, w2: w2s, probes };
     return this.variant === 'independent' ? out! : h;
   }
 
@@ -202,6 +222,23 @@ export class ContinuumMemory extends nn.Module {
         });
       }
     });
+  }
+
+  /**
+   * `observe` with the error signals taken from autograd: after `forward(x, { probes: true })` and
+   * `loss.backward()`, each level's δ is the gradient of the loss at that level's output.
+   */
+  observeGrads(): void {
+    const c = this.cache;
+    if (c === null || c.probes.length === 0) {
+      throw new Error('ContinuumMemory.observeGrads: call forward(x, { probes: true }) and backward first');
+    }
+    const errs = c.probes.map((p, i) => {
+      if (p.grad === null)
+        throw new Error(`ContinuumMemory.observeGrads: level ${i} got no gradient; run backward first`);
+      return p.grad;
+    });
+    this.observe(errs);
   }
 
   /** Applies the partial chunks pending at sequence end (each counts as an update). */

@@ -4,7 +4,7 @@
  * freeze, outer gradient to every level's θ0, bad input.
  */
 import { describe, expect, it } from 'vitest';
-import { type Tensor } from '@nl/tensor';
+import { mul, type Tensor } from '@nl/tensor';
 import { ContinuumMemory } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 
@@ -192,5 +192,60 @@ describe('ContinuumMemory', () => {
     bad[1] = Number.NaN;
     cms.forward(x);
     expect(() => cms.observe([t64(bad, [1, 5, D]), t64(bad, [1, 5, D])])).toThrow(/non-finite/);
+  });
+
+  it('observeGrads: probe gradients are the level-output errors (vs a hand-derived chain rule)', () => {
+    const T = 4;
+    const r = rng(17);
+    const x = randArr(r, T * D);
+    const w = randArr(r, T * D);
+    const a = make([T, T]);
+    const b = make([T, T]);
+    for (let i = 0; i < 2; i++) {
+      b.replaceParameter(`w1_${i}`, a.w1[i]!.detach().clone());
+      b.replaceParameter(`w2_${i}`, a.w2[i]!.detach().clone());
+    }
+    const y = a.forward(t64(x, [1, T, D]), { probes: true });
+    mul(y, t64(w, [1, T, D]))
+      .sum()
+      .backward();
+    a.observeGrads();
+    // δ1 = w; δ0 = J1ᵀ w with J1 = I + W2 diag(silu'(W1 h0)) W1, h0 = level 0's output.
+    const [w10, w20, w11, w21] = [
+      mat(a.w1[0]!.dataSync(), DH, D),
+      mat(a.w2[0]!.dataSync(), D, DH),
+      mat(a.w1[1]!.dataSync(), DH, D),
+      mat(a.w2[1]!.dataSync(), D, DH),
+    ];
+    const d0: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const h0 = mlp(w10, w20, Array.from(x.subarray(t * D, (t + 1) * D)));
+      const pre = mv(w11, h0);
+      const wt = Array.from(w.subarray(t * D, (t + 1) * D));
+      const back = mtv(
+        w11,
+        mtv(w21, wt).map((z, j) => z * dsilu(pre[j]!)),
+      );
+      d0.push(...wt.map((z, i) => z + back[i]!));
+    }
+    b.forward(t64(x, [1, T, D]));
+    b.observe([t64(Float64Array.from(d0), [1, T, D]), t64(w, [1, T, D])]);
+    expect(a.updates).toEqual([1, 1]);
+    for (let l = 0; l < 2; l++) {
+      expect(maxDiff(a.delta(l).w1.dataSync(), b.delta(l).w1.dataSync())).toBeLessThan(1e-12);
+      expect(maxDiff(a.delta(l).w2.dataSync(), b.delta(l).w2.dataSync())).toBeLessThan(1e-12);
+      expect(maxDiff(a.delta(l).w2.dataSync(), new Float64Array(D * DH))).toBeGreaterThan(0);
+    }
+    expect(() => make([2]).observeGrads()).toThrow(/probes: true/);
+  });
+
+  it('level parameters follow to(dtype) and replaceParameter', () => {
+    const cms = new ContinuumMemory({ dim: D, hidden: DH, levels: [{ chunkSize: 2 }], dtype: 'float32' });
+    cms.to('float64');
+    expect(cms.w1[0]!.dtype).toBe('float64');
+    expect(cms.forward(t64(randArr(rng(3), 2 * D), [1, 2, D])).dtype).toBe('float64');
+    const w = t64(randArr(rng(4), DH * D), [DH, D]);
+    cms.replaceParameter('w1_0', w);
+    expect(cms.w1[0]).toBe(w);
   });
 });
