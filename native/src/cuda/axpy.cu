@@ -22,6 +22,11 @@ struct DeviceFree {
 
 std::string axpy_f32(int device, int64_t n, float a, const float* x, float* y) {
   if (n == 0) return "";
+  int count = 0;
+  NL_CUDA_CHECK(cudaGetDeviceCount(&count));
+  if (device < 0 || device >= count)
+    return "device " + std::to_string(device) + " does not exist (" + std::to_string(count) + " CUDA device" +
+           (count == 1 ? "" : "s") + " found)";
   NL_CUDA_CHECK(cudaSetDevice(device));
   float *dx_raw = nullptr, *dy_raw = nullptr;
   const size_t bytes = size_t(n) * sizeof(float);
