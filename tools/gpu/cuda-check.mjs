@@ -1,6 +1,7 @@
 // The CUDA sample kernel's test, runnable without vitest (the GPU machine has only the carried
 // Node): cudaAxpy vs the CPU axpy and a float64 JS loop on sizes 0, 1, odd and large; bad input
 // gives a clear error; a timing line for the record. Prints JSON; exits 1 on any failure.
+import { performance } from 'node:perf_hooks';
 import { axpy, cudaAxpy, info, isCudaAvailable } from '../../native/dist/index.js';
 
 const failures = [];
@@ -53,7 +54,11 @@ for (const [name, fn] of badInput) {
     errors[name] = String(e.message);
     check(`${name} names nl.cudaAxpy`, /nl\.cudaAxpy/.test(String(e.message)), String(e.message));
     if (name === 'bad device index')
-      check('bad device index names the device', /device 99 does not exist/.test(String(e.message)), String(e.message));
+      check(
+        'bad device index names the device',
+        /device 99 does not exist/.test(String(e.message)),
+        String(e.message),
+      );
   }
 }
 
