@@ -33,6 +33,7 @@ import {
 import { checkChunk, checkSeq } from './check.js';
 import { siluDerivative } from './titans.js';
 import { mv, outerBH, stackTokens, tokenAt } from './ops.js';
+import { selfModChunked } from './self-modifying-chunked.js';
 
 /** Configuration of the self-modifying memory (D = head dim). */
 export interface SelfModifyingConfig {
@@ -49,6 +50,8 @@ export interface SelfModifyingConfig {
   readSnapshot?: boolean;
   initStd?: number;
   dtype?: 'float32' | 'float64';
+  /** 'loop' (default): token by token; 'chunked': batched segments (self-modifying-chunked.ts). */
+  impl?: 'loop' | 'chunked';
 }
 
 /** One residual MLP memory's meta-learned init: w1 [H, D, Dh], w2 [H, Dh, D]. */
@@ -90,7 +93,8 @@ export class SelfModifyingTitans extends nn.Module {
   readonly hidden: number;
   readonly names: readonly string[];
   readonly memories: Record<string, SelfModMlp> = {};
-  private readonly cfg: Required<Omit<SelfModifyingConfig, 'hidden' | 'initStd' | 'dtype'>>;
+  readonly impl: NonNullable<SelfModifyingConfig['impl']>;
+  private readonly cfg: Required<Omit<SelfModifyingConfig, 'hidden' | 'initStd' | 'dtype' | 'impl'>>;
   private state: Record<string, MemState> | null = null;
   private _tokens = 0;
   private _frozen = false;
@@ -107,6 +111,9 @@ export class SelfModifyingTitans extends nn.Module {
     this.heads = cfg.heads;
     this.dim = cfg.dim;
     this.hidden = cfg.hidden ?? cfg.dim;
+    this.impl = cfg.impl ?? 'loop';
+    if (this.impl !== 'loop' && this.impl !== 'chunked')
+      throw new Error(`SelfModifyingTitans: impl must be 'loop' or 'chunked', got ${String(this.impl)}`);
     this.cfg = {
       heads: cfg.heads,
       dim: cfg.dim,
@@ -163,6 +170,22 @@ export class SelfModifyingTitans extends nn.Module {
     const st = this.state ?? this.init(b);
     if (Object.values(st)[0]!.w1.shape[0] !== b)
       throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);
+    if (this.impl === 'chunked') {
+      const r = selfModChunked({
+        ...this.cfg,
+        names: this.names,
+        state: st,
+        x,
+        q,
+        tokens: this._tokens,
+        frozen: this._frozen,
+      });
+      if (!this._frozen) {
+        this.state = r.state;
+        this._tokens += T;
+      }
+      return r.out;
+    }
     const S: Record<string, MemState> = { ...st };
     const outs: Tensor[] = [];
     const beta = this.cfg.momentum;
