@@ -49,6 +49,14 @@ export function residualStd(layers: number): number {
   return INIT_STD / Math.sqrt(2 * layers);
 }
 
+/** gate, up ~ N(0, 0.02); down ~ N(0, 0.02/√(2L)). */
+export function initSwiGLU(mlp: nn.SwiGLU, layers: number): void {
+  noGrad(() => {
+    for (const l of [mlp.gate, mlp.up]) nn.init.normal_(l.weight, 0, INIT_STD);
+    nn.init.normal_(mlp.down.weight, 0, residualStd(layers));
+  });
+}
+
 /** Checks token ids: Int32 [B, T] with B, T ≥ 1 and every id in [0, V). Returns [B, T]. */
 export function checkTokens(label: string, tokens: Tensor, vocabSize: number): [number, number] {
   if (tokens.dtype !== 'int32') throw new TypeError(`${label}: tokens must be int32, got ${tokens.dtype}`);

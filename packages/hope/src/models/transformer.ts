@@ -10,7 +10,7 @@
 import { cat, nn, type Tensor } from '@nl/tensor';
 import {
   BlockLM,
-  initLinear,
+  initSwiGLU,
   linear,
   mlpHalfParamCount,
   residualStd,
@@ -84,8 +84,7 @@ export class TransformerBlock extends nn.Module implements LMBlock {
     this.o = this.registerModule('o', linear(dim, dim, dtype, residualStd(c.layers)));
     this.norm2 = this.registerModule('norm2', new nn.RMSNorm(dim, { dtype, eps }));
     this.mlp = this.registerModule('mlp', new nn.SwiGLU(dim, c.mlpHidden, { dtype }));
-    for (const l of [this.mlp.gate, this.mlp.up]) initLinear(l);
-    initLinear(this.mlp.down, residualStd(c.layers));
+    initSwiGLU(this.mlp, c.layers);
   }
 
   /** h [B, T, D] → [B, H, T, D/H] */
