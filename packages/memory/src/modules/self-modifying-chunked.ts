@@ -100,8 +100,9 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
       1,
     );
   const isMem = names.map((n) => (n === 'mem' ? 1 : 0));
-  const maskOf = (sel: number[]): Tensor => tensor(sel, { shape: [1, names.length, 1, 1, 1], dtype });
-  const masks = { mem: maskOf(isMem), other: maskOf(isMem.map((m) => 1 - m)) };
+  const maskOf = (sel: number[]): Tensor =>
+    tensor(sel, { shape: [1, names.length, 1, 1, 1], dtype: 'int32' });
+  const masks = { mem: maskOf(isMem), other: maskOf(isMem.map((m) => 1 - m)) }; // [1, M, 1, 1, 1]
   const consts = new Map<number, SegConsts>();
   const xs = tok(a.x);
   const qs = tok(a.q);
@@ -115,7 +116,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
     if (snapMem && snapOther) st = { ...st, a1: st.w1, a2: st.w2 };
     else if (snapMem || snapOther) {
       const m = snapMem ? masks.mem : masks.other;
-      const mix = (w: Tensor, old: Tensor): Tensor => add(mul(w, m), mul(old, sub(1, m)));
+      const mix = (w: Tensor, old: Tensor): Tensor => add(mul(w, m), mul(old, sub(1, m))); // (native ops; where is slower)
       st = { ...st, a1: mix(st.w1, st.a1), a2: mix(st.w2, st.a2) };
     }
     let k = consts.get(len);
@@ -146,8 +147,10 @@ function segment(
   const a1T = mT(st.a1); // [B, M, H, Dh, D]
   const a2T = mT(st.a2); // [B, M, H, D, Dh]
   const snapAll = (z5: Tensor): Tensor => add(z5, matmul(silu(matmul(z5, a2T)), a1T)); // [B, M, H, L, D]
-  // generators from the snapshots (every memory's, the ones needed are selected)
-  const gen = snapAll(m5(x));
+  // generators from the snapshots (M_mem's is skipped when it is the last memory)
+  const im = idx('mem');
+  const nGen = im === a.names.length - 1 ? im : a.names.length;
+  const gen = add(m5(x), matmul(silu(matmul(m5(x), a2T.narrow(1, 0, nGen))), a1T.narrow(1, 0, nGen)));
   const kr = select(gen, 1, idx('k')); // [B, H, L, D]
   const key = div(kr, add(unsqueeze(norm(kr, 2, -1), -1), 1e-6));
   const v = select(gen, 1, idx('v'));
@@ -175,7 +178,6 @@ function segment(
   );
   const u = matmul(m5(inv), rhs); // [B, M, H, L, Dh]
   // M_mem's read of q_t after token t's write (or at the snapshot)
-  const im = idx('mem');
   const mem = (t: Tensor): Tensor => select(t, 1, im);
   let out: Tensor;
   if (a.readSnapshot) out = mlpRows(mem(st.a1), mem(st.a2), q);

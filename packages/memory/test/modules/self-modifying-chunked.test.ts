@@ -121,6 +121,19 @@ describe("SelfModifyingTitans impl 'chunked' == impl 'loop'", () => {
     }
   });
 
+  it('shares the state format with the loop: snapshot of a loop run restored into a chunked run', () => {
+    const { loop, chunked, r } = pair(71, { chunkMem: 4, chunkOther: 3 });
+    const [B, T, cut] = [1, 9, 5];
+    const x = t64(randArr(r, B * T * H * D), [B, T, H, D]);
+    const q = t64(randArr(r, B * T * H * D), [B, T, H, D]);
+    const whole = loop.forward(x, q).dataSync();
+    loop.reset();
+    loop.forward(x.narrow(1, 0, cut), q.narrow(1, 0, cut));
+    chunked.restore(loop.snapshot());
+    const rest = chunked.forward(x.narrow(1, cut, T - cut), q.narrow(1, cut, T - cut)).dataSync();
+    expect(maxDiff(rest, whole.slice(cut * H * D))).toBeLessThan(1e-12);
+  });
+
   it('empty call and bad impl', () => {
     const { chunked } = pair(61, {});
     expect(
