@@ -11,6 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   CheckpointError,
   Rng,
+  TransformerLM,
+  buildModel,
+  type LanguageModel,
   loadCheckpoint,
   readCheckpoint,
   saveCheckpoint,
@@ -20,7 +23,15 @@ import { TinyLM, type TinyLMConfig } from './tiny-lm.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nl-ckpt-model-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const build = (c: TinyLMConfig | Record<string, unknown>) => new TinyLM(c as TinyLMConfig);
+const models: TinyLM[] = [];
+/** A TinyLM disposed after the tests. */
+const tiny = (c: Partial<TinyLMConfig> = {}) => {
+  const m = new TinyLM(c);
+  models.push(m);
+  return m;
+};
+afterAll(() => models.forEach((m) => m.dispose()));
+const build = (c: TinyLMConfig | Record<string, unknown>) => tiny(c as TinyLMConfig);
 
 /** A deterministic batch Int32 [B, T+1] from a seed. */
 function batch(seed: number, B = 3, T = 12) {
@@ -39,7 +50,9 @@ function trainSteps(m: TinyLM, opt: AnyOptimizer, from: number, to: number): num
   const losses: number[] = [];
   for (let s = from; s < to; s++) {
     opt.zeroGrad();
-    losses.push(m.lossAndBackward(batch(s)));
+    const b = batch(s);
+    losses.push(m.lossAndBackward(b));
+    b.dispose();
     opt.step();
   }
   return losses;
@@ -53,7 +66,7 @@ const optimizers: Record<string, (m: TinyLM) => AnyOptimizer> = {
 
 describe('saveCheckpoint / loadCheckpoint', () => {
   it('save → load (built from config.json) gives bit-identical logits and the saved metadata', () => {
-    const a = new TinyLM({ seed: 3 });
+    const a = tiny({ seed: 3 });
     const dir = join(root, 'logits');
     saveCheckpoint(dir, { model: a, step: 5, rng: [1, 2], config: { note: 'x' }, state: { extra: 7 } });
     const ck = loadCheckpoint(dir, { build: (c) => build({ ...c, seed: 4 }) }); // other init, same weights
@@ -70,15 +83,15 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     const t = io.load(readFileSync(join(dir, 'model.safetensors')));
     expect(Object.keys(t).sort()).toEqual(Object.keys(a.stateDict()).sort());
     expect(bits(t['head.weight'].dataSync())).toBe(bits(a.head.weight.dataSync()));
-    expect(new TinyLM({ seed: 4 }).head.weight.dataSync()).not.toEqual(a.head.weight.dataSync());
+    expect(tiny({ seed: 4 }).head.weight.dataSync()).not.toEqual(a.head.weight.dataSync());
   });
 
   for (const [name, make] of Object.entries(optimizers)) {
     it(`resume from a checkpoint == uninterrupted run, bit for bit (${name})`, () => {
-      const whole = new TinyLM({ seed: 1 });
+      const whole = tiny({ seed: 1 });
       const wholeLosses = trainSteps(whole, make(whole), 0, 6);
 
-      const first = new TinyLM({ seed: 1 });
+      const first = tiny({ seed: 1 });
       const opt = make(first);
       const lossesA = trainSteps(first, opt, 0, 3);
       const dir = join(root, `resume-${name.replace(/\W/g, '')}`);
@@ -96,12 +109,12 @@ describe('saveCheckpoint / loadCheckpoint', () => {
   }
 
   it('restores into a given model and optimizer', () => {
-    const a = new TinyLM({ seed: 5 });
+    const a = tiny({ seed: 5 });
     const opt = new AdamW(a.parameters(), { lr: 1e-2 });
     trainSteps(a, opt, 0, 2);
     const dir = join(root, 'into');
     saveCheckpoint(dir, { model: a, optimizer: opt, step: 2 });
-    const b = new TinyLM({ seed: 6 });
+    const b = tiny({ seed: 6 });
     const optB = new AdamW(b.parameters(), { lr: 1e-2 });
     const ck = loadCheckpoint(dir, { model: b, optimizer: optB });
     expect(ck.model).toBe(b);
@@ -110,9 +123,48 @@ describe('saveCheckpoint / loadCheckpoint', () => {
   });
 });
 
+describe('with TransformerLM, built by buildModel', () => {
+  it('save → load gives identical logits; resume == uninterrupted run, bit for bit', () => {
+    const cfg = { kind: 'transformer' as const, vocabSize: 256, dim: 32, layers: 2, heads: 2, seed: 11 };
+    const tokens = batch(99).slice(1, 0, 12).contiguous();
+    const logits = (m: LanguageModel) => tidy(() => m.forward(tokens).dataSync());
+    const make = (m: LanguageModel) => new AdamW(m.parameters(), { lr: 3e-3, fused: true });
+    const train = (m: LanguageModel, opt: AnyOptimizer, from: number, to: number) => {
+      const out: number[] = [];
+      for (let s = from; s < to; s++) {
+        opt.zeroGrad();
+        const b = batch(s);
+        out.push(m.lossAndBackward(b));
+        b.dispose();
+        opt.step();
+      }
+      return out;
+    };
+    const whole = buildModel(cfg);
+    const wholeLosses = train(whole, make(whole), 0, 4);
+
+    const first = buildModel(cfg);
+    const opt = make(first);
+    const a = train(first, opt, 0, 2);
+    const dir = join(root, 'transformer');
+    saveCheckpoint(dir, { model: first, optimizer: opt, step: 2 });
+    const ck = loadCheckpoint(dir); // default builder: buildModel(config.model)
+    expect(ck.model).toBeInstanceOf(TransformerLM);
+    expect(ck.model.config).toEqual(first.config);
+    expect(bits(logits(ck.model))).toBe(bits(logits(first)));
+    const opt2 = make(ck.model);
+    ck.restoreOptimizer(opt2);
+    const b = train(ck.model, opt2, 2, 4);
+    expect(bits([...a, ...b])).toBe(bits(wholeLosses));
+    expect(bits(logits(ck.model))).toBe(bits(logits(whole)));
+    for (const m of [whole, first, ck.model]) m.dispose();
+    tokens.dispose();
+  });
+});
+
 describe('loadCheckpoint errors', () => {
   const dir = join(root, 'errors');
-  const a = new TinyLM({ seed: 2 });
+  const a = tiny({ seed: 2 });
   const opt = new AdamW(a.parameters(), { lr: 1e-2 });
   trainSteps(a, opt, 0, 1);
   saveCheckpoint(dir, { model: a, optimizer: opt, step: 1 });
@@ -145,7 +197,7 @@ describe('loadCheckpoint errors', () => {
   });
 
   it('a model or optimizer that does not fit', () => {
-    expect(() => loadCheckpoint(dir, { model: new TinyLM({ dim: 8 }) })).toThrow(
+    expect(() => loadCheckpoint(dir, { model: tiny({ dim: 8 }) })).toThrow(
       /config differs from the given model's in dim/,
     );
     expect(() => loadCheckpoint(dir, { build: (c) => build({ ...c, dim: 8 }) })).toThrow(
@@ -154,7 +206,7 @@ describe('loadCheckpoint errors', () => {
     expect(() => loadCheckpoint(dir, { build: () => build({ layers: 2 }) })).toThrow(
       /cannot build the model of .*config\.json: TinyLM: layers must be 1/,
     );
-    const b = new TinyLM();
+    const b = tiny();
     expect(() => loadCheckpoint(dir, { model: b, optimizer: new Muon(b.parameters()) })).toThrow(
       /optimizer\.json holds AdamW state, but the optimizer is Muon/,
     );
@@ -162,7 +214,10 @@ describe('loadCheckpoint errors', () => {
     expect(() => loadCheckpoint(dir, { model: b, optimizer: grouped })).toThrow(
       /optimizer state does not fit the optimizer: .*1 groups, optimizer has 2/,
     );
-    expect(() => loadCheckpoint(dir)).toThrow(/pass options\.model or options\.build/);
+    // TinyLM says kind 'transformer': the default builder makes a TransformerLM, whose weights differ
+    expect(() => loadCheckpoint(dir)).toThrow(
+      /model\.safetensors does not fit the model: loadStateDict: missing key/,
+    );
   });
 
   it('bad save arguments', () => {

@@ -3,7 +3,7 @@
  * checkpoint folder (folder.ts; the file layout is in model-state.ts):
  *
  *   saveCheckpoint('runs/my-model', { model, optimizer, step, rng, config: { note: 'x' } });
- *   const ck = loadCheckpoint('runs/my-model', { build: buildModel }); // a new model, same weights
+ *   const ck = loadCheckpoint('runs/my-model'); // a new model (buildModel), same weights
  *   const opt = new AdamW(ck.model.parameters(), { lr: 1e-3 });
  *   ck.restoreOptimizer(opt); // continues bit for bit
  *
@@ -11,6 +11,7 @@
  * nl-train's checkpoints use the same layout (their config.json adds `trainer`, their state.json
  * the loss history and the batch sampler's RNG), so `loadCheckpoint` reads them too.
  */
+import { buildModel } from '../models/build.js';
 import type { LanguageModel, LMConfigBase } from '../models/contract.js';
 import { CheckpointError, readCheckpoint, writeCheckpoint, type CheckpointState } from './folder.js';
 import {
@@ -44,7 +45,7 @@ export interface SaveCheckpointOptions {
 export interface LoadCheckpointOptions<M extends LanguageModel> {
   /** Restore into this model; its config must equal the saved one (up to `seed`). */
   model?: M;
-  /** Else build one from the saved model config (e.g. @nl/hope's `buildModel`). */
+  /** Else build one from the saved model config (default: @nl/hope's `buildModel`). */
   build?: (config: SavedModelConfig) => M;
   /** Restore the saved optimizer state into this optimizer (over `model.parameters()`). */
   optimizer?: AnyOptimizer;
@@ -117,16 +118,15 @@ export function loadCheckpoint<M extends LanguageModel>(
         `checkpoint: ${c.path} holds a model whose config differs from the given model's in ${diff.join(', ')}`,
       );
     model = opts.model;
-  } else if (opts.build) {
+  } else {
+    const build = opts.build ?? ((c: SavedModelConfig) => buildModel(c) as M);
     try {
-      model = opts.build(saved as SavedModelConfig);
+      model = build(saved as SavedModelConfig);
     } catch (e) {
       throw new CheckpointError(
         `checkpoint: cannot build the model of ${c.path}/config.json: ${(e as Error).message}`,
       );
     }
-  } else {
-    throw new CheckpointError('loadCheckpoint: pass options.model or options.build');
   }
   try {
     loadWeights(model, c.model, `${c.path}/model.safetensors`);
