@@ -1,16 +1,27 @@
 /**
- * The model registry: preset name → factory. Wiring a model into nl-train is one entry here, e.g.
+ * The model registry: preset name → factory. Every @nl/hope model goes through one generic
+ * adapter (factories/language-model.ts: the model plus its outer optimizer) and one preset
+ * config (factories/presets.ts); wiring a new model is one preset entry, e.g.
  *
- *   import { hopeFactory } from './factories/hope.js';
- *   export const MODELS: ModelRegistry = { 'hope-tiny': hopeFactory('tiny'), ... };
+ *   'titans-tiny': { kind: 'titans', dim: 128, layers: 4, heads: 4 },
  *
- * Until @nl/hope exports HopeLM (built on @nl/tensor, @nl/optim, @nl/memory), the registry is
- * empty and `nl-train train` stops with a message naming what is missing.
+ * Names in PLANNED wait for a model kind @nl/hope does not build yet; asking for one stops with a
+ * message naming what is missing.
  */
+import { buildModel, modelKinds } from '@nl/hope';
+import { languageModelFactory } from './factories/language-model.js';
+import { PRESETS } from './factories/presets.js';
 import type { ModelFactory, ModelRegistry } from './model-api.js';
 
-/** The models nl-train can build. Empty until HopeLM and the baselines exist. */
-export const MODELS: ModelRegistry = {};
+/** A factory building preset `name` with the trainer's vocabulary size and seed. */
+export function presetFactory(name: string): ModelFactory {
+  const preset = PRESETS[name];
+  if (!preset) throw new Error(`no preset named "${name}"`);
+  return languageModelFactory(
+    (ctx) => ({ ...preset, vocabSize: ctx.vocabSize, seed: ctx.config.seed }),
+    (config) => buildModel(config),
+  );
+}
 
 /** Presets that are planned but not yet implemented, with what they wait for. */
 const PLANNED: Readonly<Record<string, string>> = {
@@ -19,6 +30,13 @@ const PLANNED: Readonly<Record<string, string>> = {
   'titans-tiny': 'TitansLM from @nl/hope',
   'deltanet-tiny': 'the gated-DeltaNet LM from @nl/hope',
 };
+
+/** The models nl-train can build: every preset whose kind @nl/hope builds. */
+export const MODELS: ModelRegistry = Object.fromEntries(
+  Object.entries(PRESETS)
+    .filter(([, p]) => modelKinds().includes(p.kind))
+    .map(([name]) => [name, presetFactory(name)]),
+);
 
 /** A model name with no factory; the CLI exits with code 1. */
 export class ModelNotAvailableError extends Error {
