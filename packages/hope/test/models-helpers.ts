@@ -112,6 +112,7 @@ export function expectGradsMatchFiniteDifferences(
   names: string[],
   count = 3,
   eps = 1e-5,
+  minGrad = 1e-6,
 ): void {
   const params = new Map(model.namedParameters());
   model.zeroGrad();
@@ -122,6 +123,7 @@ export function expectGradsMatchFiniteDifferences(
     const g = p.gradView;
     expect(g, `${name} has a gradient`).not.toBeNull();
     const n = p.view.length;
+    let biggest = 0;
     for (let j = 0; j < count; j++) {
       const i = Math.floor(((j + 0.5) * n) / count);
       const x0 = p.view[i]!;
@@ -131,10 +133,12 @@ export function expectGradsMatchFiniteDifferences(
       const down = model.evalLoss(batch);
       p.view[i] = x0;
       const fd = (up - down) / (2 * eps);
+      biggest = Math.max(biggest, Math.abs(fd));
       expect(Math.abs(fd - g![i]!), `${name}[${i}]: fd ${fd} vs ${g![i]}`).toBeLessThan(
-        1e-6 + 1e-4 * Math.abs(fd),
+        1e-8 + 1e-4 * Math.abs(fd),
       );
     }
+    expect(biggest, `${name} influences the loss`).toBeGreaterThan(minGrad);
   }
   model.zeroGrad();
 }

@@ -1,14 +1,6 @@
 /** @nl/hope models: the shared contract, the baseline LMs, presets and `buildModel`. */
 export type { Decoder, LanguageModel, LMConfigBase, ModelKind } from './contract.js';
-export {
-  BlockLM,
-  INIT_STD,
-  checkBatch,
-  checkTokens,
-  nextTokenLoss,
-  type BlockCache,
-  type LMBlock,
-} from './common.js';
+export { BlockLM, INIT_STD, nextTokenLoss, type BlockCache, type LMBlock } from './common.js';
 export { StreamDecoder } from './stream-decoder.js';
 export { resolveShell, type ShellConfig } from './config-fields.js';
 export { applyRope, ropeTables } from './rope.js';
@@ -21,10 +13,30 @@ export {
   type TransformerConfigInput,
 } from './transformer.js';
 export {
+  DeltaNetBlock,
+  DeltaNetLM,
+  deltaNetParamCount,
+  resolveDeltaNetConfig,
+  type DeltaNetConfig,
+  type DeltaNetConfigInput,
+} from './deltanet.js';
+export {
+  TitansBlock,
+  TitansLM,
+  resolveTitansLMConfig,
+  titansLMParamCount,
+  TITANS_GATE_DEFAULTS,
+  type TitansLMConfig,
+  type TitansLMConfigInput,
+} from './titans-lm.js';
+export { PAPER_SHAPES, preset, presetNames, registerPresets, type PresetName } from './presets.js';
+export {
   buildModel,
+  countParameters,
   modelKinds,
   registerModelKind,
   type ModelConfigInput,
   type ModelConstructor,
+  type ParamCounter,
 } from './build.js';
 // ── HopeLM exports: added by the Hope helper (one line for hope.ts). ──
