@@ -31,6 +31,11 @@ export class QKVConv extends nn.Module {
     this.conv = this.registerModule('conv', new nn.CausalConv1d(3 * dim, window, { bias: false, dtype }));
   }
 
+  /** h [B, T, D] → q, k, v [B, T, H, D/H] from zero history. */
+  forward(h: Tensor): { q: Tensor; k: Tensor; v: Tensor } {
+    return this.run(h, null);
+  }
+
   /**
    * h [B, T, D] → q, k, v [B, T, H, D/H]. With `stream`, continues `cache` [1, K−1, 3D] (null:
    * zero history) and also returns the new cache (the last K−1 projected rows); without, starts
