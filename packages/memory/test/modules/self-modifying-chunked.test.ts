@@ -6,7 +6,7 @@
  * orders, adaptiveQ, calls cut anywhere, frozen reads.
  */
 import { describe, expect, it } from 'vitest';
-import { cat, type Tensor } from '@nl/tensor';
+import { cat, manualSeed, mul, randn, type Tensor } from '@nl/tensor';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 
@@ -132,6 +132,23 @@ describe("SelfModifyingTitans impl 'chunked' == impl 'loop'", () => {
     chunked.restore(loop.snapshot());
     const rest = chunked.forward(x.narrow(1, cut, T - cut), q.narrow(1, cut, T - cut)).dataSync();
     expect(maxDiff(rest, whole.slice(cut * H * D))).toBeLessThan(1e-12);
+  });
+
+  it('float32: agrees with the loop to float rounding (default chunks, T 40)', () => {
+    const outs = (['loop', 'chunked'] as const).map((impl) => {
+      manualSeed(5);
+      const m = new SelfModifyingTitans({ heads: 2, dim: 8, impl, initStd: 0.2 });
+      const x = mul(randn([2, 40, 2, 8]), 0.3);
+      const q = randn([2, 40, 2, 8]);
+      const o = m.forward(x, q);
+      o.square().sum().backward();
+      return [o.dataSync(), m.fast('mem')!.w2.dataSync(), m.memories.k!.w1.grad!.dataSync()];
+    });
+    for (let i = 0; i < 3; i++) {
+      const [l, c] = [outs[0]![i]!, outs[1]![i]!];
+      const scale = Math.max(...Array.from(l, Math.abs));
+      expect(maxDiff(c, l) / scale, `output ${i}`).toBeLessThan(2e-5);
+    }
   });
 
   it('empty call and bad impl', () => {
