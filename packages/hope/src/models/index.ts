@@ -39,4 +39,4 @@ export {
   type ModelConstructor,
   type ParamCounter,
 } from './build.js';
-// ── HopeLM exports: added by the Hope helper (one line for hope.ts). ──
+export * from './hope-index.js';

@@ -1,0 +1,156 @@
+/**
+ * One Hope layer (nested-learning.md §6.2):
+ *   n   = RMSNorm(x)                                   x [B, T, D]
+ *   u   = CausalDepthwiseConv1d(n, window 4)           (3-token cache carried across calls)
+ *   q   = L2Norm(W_q u) per head                       [B, T, H, D/H]   (static q, A3)
+ *   o   = SelfModifyingTitans(u per head / √(D/H), q)  [B, T, H, D/H]   (state carried across calls)
+ *   h   = x + W_o (SiLU(W_g n) ⊙ OutNorm(o))            OutNorm: RMSNorm over each head
+ *   m   = RMSNorm(h);  out = h + (CMS(m) − m)           CMS: sequential residual MLP levels
+ * CMS(m) = m + Σ_ℓ MLP_ℓ(z_{ℓ−1}) is a residual chain, so `CMS(m) − m` adds the levels'
+ * increments to the residual stream (not a second copy of m).
+ * The 1/√(D/H) scale puts the memory inputs (values) on the unit scale of the ℓ2-normalized keys and
+ * queries; unscaled, v ≈ x has norm ≈ √(D/H) while ‖k‖ = 1 and the MLP memories diverge (W1 grows
+ * to map unit keys onto large values).
+ * Fast state of the layer: the Titans memories, the CMS Δ / schedule, and the conv cache.
+ */
+import {
+  add,
+  cat,
+  div,
+  mul,
+  narrow,
+  norm,
+  reshape,
+  silu,
+  sub,
+  unsqueeze,
+  zeros,
+  nn,
+  type Tensor,
+} from '@nl/tensor';
+import {
+  ContinuumMemory,
+  SelfModifyingTitans,
+  type CmsSnapshot,
+  type SelfModifyingConfig,
+  type SelfModSnapshot,
+} from '@nl/memory';
+import { linear, residualStd } from './common.js';
+import { HOPE_CONV, type HopeConfig } from './hope-config.js';
+
+/** Detached copy of one layer's fast state. */
+export interface HopeBlockState {
+  titans: SelfModSnapshot;
+  cms: CmsSnapshot;
+  /** Last HOPE_CONV − 1 conv inputs [B, 3, D], or null at a sequence start. */
+  conv: Tensor | null;
+}
+
+export class HopeBlock extends nn.Module {
+  readonly norm1: nn.RMSNorm;
+  readonly conv: nn.CausalConv1d;
+  readonly wq: nn.Linear;
+  readonly titans: SelfModifyingTitans;
+  readonly outNorm: nn.RMSNorm;
+  readonly wg: nn.Linear;
+  readonly wo: nn.Linear;
+  readonly norm2: nn.RMSNorm;
+  readonly cms: ContinuumMemory;
+  private readonly heads: number;
+  private readonly headDim: number;
+  /** Conv cache [B, 3, D] (inputs of the last 3 tokens), null = zeros (sequence start). */
+  convCache: Tensor | null = null;
+
+  constructor(c: HopeConfig) {
+    super();
+    const d = c.dim;
+    const opts = { dtype: c.dtype };
+    this.heads = c.heads;
+    this.headDim = d / c.heads;
+    this.norm1 = this.registerModule('norm1', new nn.RMSNorm(d, opts));
+    this.conv = this.registerModule('conv', new nn.CausalConv1d(d, HOPE_CONV, opts));
+    this.wq = this.registerModule('wq', linear(d, d, c.dtype));
+    const smCfg: SelfModifyingConfig = {
+      heads: c.heads,
+      dim: this.headDim,
+      hidden: c.memoryHidden,
+      chunkMem: c.chunkMem,
+      chunkOther: c.chunkOther,
+      momentum: c.momentum,
+      etaBias: c.etaBias,
+      alphaBias: c.alphaBias,
+      dtype: c.dtype,
+    };
+    if (c.selfModImpl !== 'loop') smCfg.impl = c.selfModImpl as SelfModifyingConfig['impl'];
+    this.titans = this.registerModule('titans', new SelfModifyingTitans(smCfg));
+    const impl = (this.titans as unknown as { impl?: unknown }).impl;
+    if (c.selfModImpl !== 'loop' && impl !== c.selfModImpl) {
+      throw new Error(
+        `HopeLM config: selfModImpl '${c.selfModImpl}' is not supported by this @nl/memory SelfModifyingTitans (it reports impl ${JSON.stringify(impl ?? 'loop')})`,
+      );
+    }
+    this.outNorm = this.registerModule('outNorm', new nn.RMSNorm(this.headDim, opts));
+    this.wg = this.registerModule('wg', linear(d, d, c.dtype));
+    this.wo = this.registerModule('wo', linear(d, d, c.dtype, residualStd(c.layers)));
+    this.norm2 = this.registerModule('norm2', new nn.RMSNorm(d, opts));
+    this.cms = this.registerModule(
+      'cms',
+      new ContinuumMemory({
+        dim: d,
+        hidden: c.cmsHidden,
+        levels: c.cmsLevels,
+        variant: 'sequential',
+        dtype: c.dtype,
+      }),
+    );
+  }
+
+  /**
+   * x [B, T, D] → [B, T, D], continuing the fast state. `probes` marks the CMS level outputs so
+   * that after a backward `cms.observeGrads()` can take δ = ∂L/∂(level output).
+   */
+  forward(x: Tensor, opts: { probes?: boolean } = {}): Tensor {
+    const [b, t, d] = x.shape as [number, number, number];
+    const n = this.norm1.forward(x);
+    const k1 = HOPE_CONV - 1;
+    const cache = this.convCache ?? zeros([b, k1, d], { dtype: x.dtype as 'float32' | 'float64' });
+    if (cache.shape[0] !== b)
+      throw new Error(
+        `HopeBlock: batch ${b} differs from the carried state's ${cache.shape[0]}; reset first`,
+      );
+    const full = cat([cache, n], 1); // [B, 3 + T, D]
+    const u = narrow(this.conv.forward(full), 1, k1, t); // [B, T, D]
+    this.convCache = narrow(full, 1, t, k1); // last 3 inputs
+    const hd = [b, t, this.heads, this.headDim];
+    const qr = reshape(this.wq.forward(u), hd); // [B, T, H, Dh]
+    const q = div(qr, add(unsqueeze(norm(qr, 2, -1), -1), 1e-6));
+    const o = this.titans.forward(mul(reshape(u, hd), 1 / Math.sqrt(this.headDim)), q); // [B, T, H, Dh]
+    const gated = mul(silu(this.wg.forward(n)), reshape(this.outNorm.forward(o), [b, t, d]));
+    const h = add(x, this.wo.forward(gated));
+    const m = this.norm2.forward(h);
+    return add(h, sub(this.cms.forward(m, opts), m));
+  }
+
+  /** Back to the meta-learned init (memories, CMS Δ, empty conv cache). */
+  resetFast(): void {
+    this.titans.reset();
+    this.cms.reset();
+    this.convCache = null;
+  }
+
+  /** Detached copies of the fast state. */
+  fastState(): HopeBlockState {
+    return {
+      titans: this.titans.snapshot(),
+      cms: this.cms.snapshot(),
+      conv: this.convCache === null ? null : this.convCache.detach().clone(),
+    };
+  }
+
+  /** Installs a state from `fastState` (the tensors are shared, not copied; they are never written). */
+  loadFastState(s: HopeBlockState): void {
+    this.titans.restore(s.titans);
+    this.cms.restore(s.cms);
+    this.convCache = s.conv;
+  }
+}

@@ -1,0 +1,16 @@
+/** HopeLM's public surface (models/index.ts re-exports this file). */
+export { HopeLM, type HopeFastState } from './hope.js';
+export { HopeBlock, type HopeBlockState } from './hope-block.js';
+export {
+  HOPE_DEFAULTS,
+  hopeParamCount,
+  resolveHopeConfig,
+  transformerPPParamCount,
+  type HopeCmsLevel,
+  type HopeConfig,
+  type HopeConfigInput,
+  type HopeTrainGrad,
+} from './hope-config.js';
+export { HOPE_PRESETS, hopePreset, paramMatchedCmsHidden } from './hope-presets.js';
+export { HopeDecoder, cloneFastState, disposeFastState } from './hope-decoder.js';
+export { segmentCuts, teacherForced, type OnlineModel, type OnlineResult } from './hope-online.js';

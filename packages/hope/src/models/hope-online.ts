@@ -1,0 +1,190 @@
+/**
+ * The online CMS scheme shared by HopeLM training, evaluation and HopeSession.feed
+ * (nested-learning.md §5.3 "practical scheme", A11, A18). A teacher-forced pass over
+ * batch Int32 [B, T+1] (inputs [:, :T], targets [:, 1:]) continuing the model's fast state:
+ *
+ *   cut the T positions at every CMS level boundary (global token count, so cuts line up with
+ *   the levels' schedules); for each segment:
+ *     logits = model.step(segment, probes)        memories write; CMS reads θ0 + Δ
+ *     L_s = Σ_segment CE / B                      (per-token NTP, summed over tokens, mean over rows)
+ *     backward(L_s)                               δ_ℓ = ∂L_s/∂(level output) on the probes
+ *     model.observe()                             CMS accumulates Σ∇⟨MLP(x), δ⟩; due levels fire
+ *   with no boundary inside the call: one plain pass (CMS levels with C ≥ T are plain MLPs).
+ *
+ * Outer gradients (`outer: true`) are the gradient of the mean loss Σ CE / (B·T), accumulated
+ * into the parameters' existing `.grad`. Across segments the self-modifying memories' state and
+ * the conv cache are either kept exact ('full': the next segment starts from leaf copies σ of the
+ * state; after the last segment the leaves' gradients are pushed back through each earlier
+ * segment's end state τ by a backward of Σ⟨τ, σ.grad⟩, newest first — the exact gradient of the
+ * whole sequence at ~2× the backward work, never quadratic) or cut ('truncated': detached).
+ * CMS writes are first order (Δ under no-grad, straight-through to θ0), as in A11.
+ * Without outer gradients the parameters are switched to requiresGrad = false during the pass, so
+ * each backward only walks the part of the graph below the probes, and the state is detached at
+ * the cuts (which never changes a value).
+ */
+import { crossEntropy, mul, narrow, noGrad, sum, type Tensor } from '@nl/tensor';
+import type { SelfModifyingTitans } from '@nl/memory';
+import type { HopeBlock } from './hope-block.js';
+
+/** What the scheme needs from a model (HopeLM implements it). */
+export interface OnlineModel {
+  readonly blocks: HopeBlock[];
+  readonly config: { trainGrad: 'full' | 'truncated' };
+  step(ids: Tensor, opts?: { probes?: boolean }): Tensor;
+  observe(): void;
+  parameters(): Tensor[];
+}
+
+/** Result of a teacher-forced pass: summed CE in nats and the number of targets. */
+export interface OnlineResult {
+  nats: number;
+  count: number;
+}
+
+/** Segment ends in (0, T]: every CMS level boundary after `base` tokens, then T. */
+export function segmentCuts(chunkSizes: readonly number[], base: number, t: number): number[] {
+  const cuts = new Set<number>([t]);
+  for (const c of chunkSizes) for (let p = c - (base % c); p < t; p += c) cuts.add(p);
+  return [...cuts].sort((a, b) => a - b);
+}
+
+type StateRec = Record<string, Record<string, Tensor>>;
+
+function titansState(m: SelfModifyingTitans): StateRec | null {
+  return (m as unknown as { state: StateRec | null }).state ?? null;
+}
+
+/** The live (on-graph) fast-state tensors that cross a segment cut, in a fixed order. */
+function liveState(blocks: HopeBlock[]): Tensor[] {
+  const out: Tensor[] = [];
+  for (const b of blocks) {
+    const s = titansState(b.titans);
+    if (s !== null)
+      for (const n of Object.keys(s).sort()) for (const k of Object.keys(s[n]!).sort()) out.push(s[n]![k]!);
+    if (b.convCache !== null) out.push(b.convCache);
+  }
+  return out;
+}
+
+/** Replaces the state tensors `liveState` listed with `next` (same order). */
+function installState(blocks: HopeBlock[], next: Tensor[]): void {
+  let i = 0;
+  for (const b of blocks) {
+    const s = titansState(b.titans);
+    if (s !== null) {
+      const fresh: StateRec = {};
+      for (const n of Object.keys(s).sort()) {
+        fresh[n] = {};
+        for (const k of Object.keys(s[n]!).sort()) fresh[n]![k] = next[i++]!;
+      }
+      b.titans.restore({ state: fresh as never, tokens: b.titans.tokens });
+    }
+    if (b.convCache !== null) b.convCache = next[i++]!;
+  }
+}
+
+/** Scales the gradient accumulated since `stash` by `scale` and adds the stashed one back, in place. */
+function mergeGrads(params: Tensor[], stash: (Tensor | null)[], scale: number): void {
+  noGrad(() =>
+    params.forEach((p, i) => {
+      const fresh = p.grad;
+      const old = stash[i]!;
+      if (fresh === null) {
+        p.grad = old;
+        return;
+      }
+      const f = fresh.rawView() as Float32Array | Float64Array;
+      if (old === null) {
+        for (let j = 0; j < f.length; j++) f[j] = f[j]! * scale;
+        return;
+      }
+      const o = old.rawView() as Float32Array | Float64Array;
+      for (let j = 0; j < o.length; j++) o[j] = o[j]! + f[j]! * scale;
+      p.grad = old;
+      fresh.dispose();
+    }),
+  );
+}
+
+/**
+ * Runs the scheme on batch Int32 [B, T+1] (validated by the caller), continuing the fast state.
+ * Call inside a `tidy`. Returns the summed CE over the B·T targets.
+ */
+export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: boolean }): OnlineResult {
+  const [b, t1] = batch.shape as [number, number];
+  const t = t1 - 1;
+  const ids = narrow(batch, 1, 0, t).contiguous(); // [B, T]
+  const targets = narrow(batch, 1, 1, t).contiguous(); // [B, T]
+  const blocks = model.blocks;
+  const cms = blocks[0]!.cms;
+  const online = blocks.some((bl) => !bl.cms.frozen);
+  const fires = online && cms.chunkSizes.some((c) => (cms.tokens % c) + t >= c);
+  if (!fires) {
+    // No CMS update falls inside this call: one plain pass (levels act as plain MLPs).
+    if (!opts.outer) {
+      return noGrad(() => {
+        const ce = crossEntropy(model.step(ids), targets, { reduction: 'sum' });
+        return { nats: ce.item(), count: b * t };
+      });
+    }
+    const ce = crossEntropy(model.step(ids), targets, { reduction: 'sum' });
+    const nats = ce.item();
+    mul(ce, 1 / (b * t)).backward();
+    return { nats, count: b * t };
+  }
+  const cuts = segmentCuts(cms.chunkSizes, cms.tokens, t);
+  const params = model.parameters();
+  const full = opts.outer && model.config.trainGrad === 'full';
+  const stash = opts.outer ? params.map((p) => p.grad) : [];
+  if (opts.outer) for (const p of params) p.grad = null;
+  else for (const p of params) p.requiresGrad = false;
+  const taus: Tensor[][] = [];
+  const sigmas: Tensor[][] = [];
+  let nats = 0;
+  try {
+    let start = 0;
+    cuts.forEach((end, s) => {
+      const last = s === cuts.length - 1;
+      const logits = model.step(narrow(ids, 1, start, end - start).contiguous(), { probes: true });
+      const ce = crossEntropy(logits, narrow(targets, 1, start, end - start).contiguous(), {
+        reduction: 'sum',
+      });
+      nats += ce.item();
+      mul(ce, 1 / b).backward(undefined, { retainGraph: full && !last });
+      model.observe();
+      if (!last) {
+        const live = liveState(blocks);
+        if (full) {
+          const leaves = live.map((x) => {
+            const l = x.detach();
+            l.requiresGrad = true;
+            return l;
+          });
+          taus.push(live);
+          sigmas.push(leaves);
+          installState(blocks, leaves);
+        } else
+          installState(
+            blocks,
+            live.map((x) => x.detach()),
+          );
+      }
+      start = end;
+    });
+    // Push ∂L/∂σ_{s+1} back through segment s's end state τ_s, newest segment first.
+    for (let s = taus.length - 1; s >= 0; s--) {
+      let root: Tensor | null = null;
+      taus[s]!.forEach((tau, i) => {
+        const g = sigmas[s]![i]!.grad;
+        if (g === null || !tau.requiresGrad) return;
+        const term = sum(mul(tau, g));
+        root = root === null ? term : root.add(term);
+      });
+      if (root !== null) (root as Tensor).backward();
+    }
+  } finally {
+    if (opts.outer) mergeGrads(params, stash, 1 / t);
+    else for (const p of params) p.requiresGrad = true;
+  }
+  return { nats, count: b * t };
+}
