@@ -2,3 +2,4 @@
 export * from './data/index.js';
 export * from './checkpoint/index.js';
 export * from './models/index.js';
+export * from './generate/index.js';
