@@ -5,27 +5,40 @@
  * installed into the model before each call and copied out after it, so several decoders,
  * `forward` and training can interleave. Logits equal `HopeLM.forward`'s rows (tested in float64).
  */
-import { noGrad, tensor, tidy } from '@nl/tensor';
+import { keep, noGrad, tensor, tidy, type Tensor } from '@nl/tensor';
 import type { Decoder } from './contract.js';
 import type { HopeFastState, HopeLM } from './hope.js';
 
+/** Every tensor of a fast state. */
+export function fastStateTensors(s: HopeFastState): Tensor[] {
+  const out: Tensor[] = [];
+  for (const l of s.layers) {
+    for (const m of Object.values(l.titans.state ?? {})) out.push(m.w1, m.w2, m.s1, m.s2, m.a1, m.a2);
+    for (const lv of l.cms.levels) out.push(lv.d1, lv.d2, lv.g1, lv.g2);
+    if (l.conv !== null) out.push(l.conv);
+  }
+  return out;
+}
+
+/** Marks a fast state's tensors as kept (they outlive the enclosing tidy scopes); returns it. */
+export function keepFastState(s: HopeFastState): HopeFastState {
+  for (const t of fastStateTensors(s)) keep(t);
+  return s;
+}
+
 /** Frees the tensors of a fast state. */
 export function disposeFastState(s: HopeFastState): void {
-  for (const l of s.layers) {
-    for (const m of Object.values(l.titans.state ?? {}))
-      for (const t of [m.w1, m.w2, m.s1, m.s2, m.a1, m.a2]) if (!t.isDisposed) t.dispose();
-    for (const lv of l.cms.levels)
-      for (const t of [lv.d1, lv.d2, lv.g1, lv.g2]) if (!t.isDisposed) t.dispose();
-    if (l.conv !== null && !l.conv.isDisposed) l.conv.dispose();
-  }
+  for (const t of fastStateTensors(s)) if (!t.isDisposed) t.dispose();
 }
 
 /** A deep copy of a fast state (new tensors). */
 export function cloneFastState(model: HopeLM, s: HopeFastState): HopeFastState {
-  return noGrad(() => {
-    model.loadFastState(s);
-    return model.fastState();
-  });
+  return tidy(() =>
+    noGrad(() => {
+      model.loadFastState(s);
+      return keepFastState(model.fastState());
+    }),
+  );
 }
 
 export class HopeDecoder implements Decoder {
@@ -54,27 +67,35 @@ export class HopeDecoder implements Decoder {
     return this.state;
   }
 
-  feed(ids: Int32Array): Float32Array {
-    if (this.disposed) throw new Error('HopeDecoder.feed: the decoder was disposed');
+  /** Consumes ids in order; logits of every fed position [1, n, V] (the caller disposes them). */
+  step(ids: Int32Array): Tensor {
+    if (this.disposed) throw new Error('HopeDecoder: the decoder was disposed');
     if (!(ids instanceof Int32Array) || ids.length === 0)
-      throw new Error('HopeDecoder.feed: ids must be a non-empty Int32Array');
+      throw new Error('HopeDecoder: ids must be a non-empty Int32Array');
     const v = this.model.config.vocabSize;
     ids.forEach((id, i) => {
-      if (!Number.isInteger(id) || id < 0 || id >= v)
-        throw new Error(`HopeDecoder.feed: ids[${i}] = ${id} is outside [0, ${v})`);
+      if (id < 0 || id >= v) throw new Error(`HopeDecoder: ids[${i}] = ${id} is outside [0, ${v})`);
     });
     const { logits, next } = tidy(() =>
       noGrad(() => {
         this.model.loadFastState(this.state);
         const out = this.model.step(tensor(ids, { dtype: 'int32', shape: [1, ids.length] })); // [1, n, V]
-        const last = out.select(1, ids.length - 1).reshape([v]);
-        return { logits: Float32Array.from(last.dataSync()), next: this.model.fastState() };
+        return { logits: out, next: keepFastState(this.model.fastState()) };
       }),
     );
     disposeFastState(this.state);
     this.state = next;
     this._position += ids.length;
     return logits;
+  }
+
+  feed(ids: Int32Array): Float32Array {
+    const out = this.step(ids); // [1, n, V]
+    const v = this.model.config.vocabSize;
+    const d = out.dataSync();
+    const last = Float32Array.from(d.subarray(d.length - v));
+    out.dispose();
+    return last;
   }
 
   dispose(): void {
