@@ -138,9 +138,9 @@ export const CONFIG_FIELDS = {
     commands: TRAIN,
   },
   checkpointDir: {
-    default: 'runs/hope-tiny/checkpoint',
+    default: 'runs/{model}/checkpoint',
     kind: { type: 'string', pattern: /\S/, describe: 'a non-empty path' },
-    help: 'checkpoint folder (replaced atomically)',
+    help: 'checkpoint folder (replaced atomically; {model} stands for the model name)',
     commands: ALL,
   },
   checkpointInterval: {
@@ -150,9 +150,9 @@ export const CONFIG_FIELDS = {
     commands: TRAIN,
   },
   plotDir: {
-    default: 'runs/hope-tiny',
+    default: 'runs/{model}',
     kind: { type: 'string', pattern: /\S/, describe: 'a non-empty path' },
-    help: 'folder for curves.svg, curves.png and metrics.jsonl',
+    help: 'folder for curves.svg, curves.png and metrics.jsonl ({model} as above)',
     commands: TRAIN,
   },
   seed: {
@@ -291,7 +291,8 @@ export function parseFlagValues(values: Record<string, unknown>): Partial<TrainC
 }
 
 /**
- * Merge layers into an effective config, later layers winning; the base must be complete.
+ * Merge layers into an effective config, later layers winning; the base must be complete. `{model}` in
+ * checkpointDir and plotDir becomes the model name.
  * @throws ConfigError if the base (e.g. a config saved in an older checkpoint) has an unknown key or bad value
  */
 export function resolveConfig(base: Record<string, unknown>, ...layers: Partial<TrainConfig>[]): TrainConfig {
@@ -301,6 +302,8 @@ export function resolveConfig(base: Record<string, unknown>, ...layers: Partial<
   for (const k of KEYS)
     out[k] = parseValue(k, k in base ? base[k] : DEFAULT_CONFIG[k], 'the saved run config');
   for (const layer of layers) Object.assign(out, layer);
+  for (const k of ['checkpointDir', 'plotDir'] as const)
+    out[k] = String(out[k]).replaceAll('{model}', String(out.model));
   return out as TrainConfig;
 }
 

@@ -3,12 +3,12 @@
  * adapter (factories/language-model.ts: the model plus its outer optimizer) and one preset
  * config (factories/presets.ts); wiring a new model is one preset entry, e.g.
  *
- *   'titans-tiny': { kind: 'titans', dim: 128, layers: 4, heads: 4 },
+ *   'titans-tiny': { kind: 'titans', config: () => preset('titans', 'tiny') },
  *
  * Names in PLANNED wait for a model kind @nl/hope does not build yet; asking for one stops with a
  * message naming what is missing.
  */
-import { buildModel, modelKinds } from '@nl/hope';
+import { buildModel, modelKinds, type SavedModelConfig } from '@nl/hope';
 import { languageModelFactory } from './factories/language-model.js';
 import { PRESETS } from './factories/presets.js';
 import type { ModelFactory, ModelRegistry } from './model-api.js';
@@ -18,7 +18,12 @@ export function presetFactory(name: string): ModelFactory {
   const preset = PRESETS[name];
   if (!preset) throw new Error(`no preset named "${name}"`);
   return languageModelFactory(
-    (ctx) => ({ ...preset, vocabSize: ctx.vocabSize, seed: ctx.config.seed }),
+    (ctx) =>
+      ({
+        ...preset.config(),
+        vocabSize: ctx.vocabSize,
+        seed: ctx.config.seed,
+      }) as unknown as SavedModelConfig,
     (config) => buildModel(config),
   );
 }

@@ -1,4 +1,4 @@
-// nl-train's bad-input paths, run in-process: the default model that does not exist yet, unknown
+// nl-train's bad-input paths, run in-process: a model with no factory, unknown
 // config keys and options, bad values, missing and corrupt checkpoints, empty corpora. Each gives
 // a clear message and a non-zero exit code, and nothing on disk is overwritten.
 import {
@@ -23,9 +23,11 @@ const registry: ModelRegistry = { bigram: bigramFactory() };
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('nl-train errors', () => {
-  it('the default config names the missing Hope model and exits 1 before writing anything', async () => {
+  it('a planned model with no factory (empty registry) is named with what it needs; exit 1, nothing written', async () => {
     const ckpt = join(root, 'default', 'ckpt');
-    const r = await run(['train', '--checkpoint-dir', ckpt, '--plot-dir', join(root, 'default')]);
+    const r = await run(['train', '--checkpoint-dir', ckpt, '--plot-dir', join(root, 'default')], {
+      registry: {},
+    });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
       /model "hope-tiny" is not available yet: it needs HopeLM from @nl\/hope .* apps\/trainer\/src\/models\.ts/,

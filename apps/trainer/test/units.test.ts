@@ -25,10 +25,24 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('config', () => {
   it('every default passes its own validation and the table is the only source', () => {
-    expect(resolveConfig({})).toEqual(DEFAULT_CONFIG);
+    expect(resolveConfig({})).toEqual({
+      ...DEFAULT_CONFIG,
+      checkpointDir: 'runs/hope-tiny/checkpoint',
+      plotDir: 'runs/hope-tiny',
+    });
     expect(Object.keys(DEFAULT_CONFIG).sort()).toEqual(Object.keys(CONFIG_FIELDS).sort());
     expect(DEFAULT_CONFIG.model).toBe('hope-tiny');
     expect(DEFAULT_CONFIG.corpus).toBe('sotu');
+  });
+
+  it('{model} in checkpointDir and plotDir becomes the model name', () => {
+    const c = resolveConfig({ ...DEFAULT_CONFIG }, parseFlagValues({ model: 'transformer-tiny' }));
+    expect([c.checkpointDir, c.plotDir]).toEqual([
+      'runs/transformer-tiny/checkpoint',
+      'runs/transformer-tiny',
+    ]);
+    const d = resolveConfig({ ...DEFAULT_CONFIG }, parseFlagValues({ plotDir: 'out/{model}-{model}' }));
+    expect(d.plotDir).toBe('out/hope-tiny-hope-tiny');
   });
 
   it('layers: base < file < flags; flags are parsed from strings', () => {
