@@ -161,3 +161,14 @@ export function expectNoLeaks(model: LanguageModel, batch: Tensor): void {
   expect(memory().numTensors).toBe(before);
   model.zeroGrad();
 }
+
+/** A float32 model converted with `to('float64')` keeps its function (and its decoder works). */
+export function expectToFloat64(model: LanguageModel, ids: Int32Array): void {
+  const before = forwardRows(model, ids);
+  model.to('float64');
+  expect(model.config.dtype).toBe('float64');
+  expect(model.parameters().every((p) => p.dtype === 'float64')).toBe(true);
+  const after = forwardRows(model, ids);
+  expect(maxDiff(before, after)).toBeLessThan(1e-4);
+  expectDecoderMatchesForward(model, ids, [2, ids.length - 2], 1e-9);
+}

@@ -7,6 +7,7 @@ import {
   expectGradsMatchFiniteDifferences,
   expectNoLeaks,
   expectSaveLoadRoundTrip,
+  expectToFloat64,
   forwardRows,
   maxDiff,
   overfit,
@@ -83,6 +84,10 @@ describe('TitansLM', () => {
   it('stateDict → safetensors bytes → fresh model gives identical logits', () => {
     const ids = Int32Array.from(randomIds(1, 7, 13, 11).dataSync());
     expectSaveLoadRoundTrip(f64(1), f64(2), ids);
+  });
+
+  it("to('float64') converts a float32 model without changing its function", () => {
+    expectToFloat64(new TitansLM({ ...tiny, seed: 2 }), Int32Array.from(randomIds(1, 8, 13, 13).dataSync()));
   });
 
   it('does not leak tensors across training, evaluation and decoding', () => {

@@ -144,6 +144,13 @@ export abstract class BlockLM<C extends ShellConfig> extends nn.Module implement
     if (config.tieEmbeddings) this.head.replaceParameter('weight', this.embed.weight);
   }
 
+  /** Converts every parameter (see nn.Module.to); a float dtype also updates `config.dtype`. */
+  override to(target: Parameters<nn.Module['to']>[0]): this {
+    super.to(target);
+    if (target === 'float32' || target === 'float64') this.config.dtype = target;
+    return this;
+  }
+
   /** The blocks in order. */
   get blocks(): LMBlock[] {
     return [...this.layers.children()] as LMBlock[];
