@@ -3,3 +3,4 @@ export * from './data/index.js';
 export * from './checkpoint/index.js';
 export * from './models/index.js';
 export * from './generate/index.js';
+export * from './session/index.js';

@@ -9,11 +9,15 @@ import { keep, noGrad, tensor, tidy, type Tensor } from '@nl/tensor';
 import type { Decoder } from './contract.js';
 import type { HopeFastState, HopeLM } from './hope.js';
 
-/** Every tensor of a fast state. */
+/** Every tensor of a fast state (memories in name order). */
 export function fastStateTensors(s: HopeFastState): Tensor[] {
   const out: Tensor[] = [];
   for (const l of s.layers) {
-    for (const m of Object.values(l.titans.state ?? {})) out.push(m.w1, m.w2, m.s1, m.s2, m.a1, m.a2);
+    const st = l.titans.state ?? {};
+    for (const n of Object.keys(st).sort()) {
+      const m = st[n]!;
+      out.push(m.w1, m.w2, m.s1, m.s2, m.a1, m.a2);
+    }
     for (const lv of l.cms.levels) out.push(lv.d1, lv.d2, lv.g1, lv.g2);
     if (l.conv !== null) out.push(l.conv);
   }
