@@ -60,10 +60,10 @@ describe('nl-train train --model transformer-tiny', () => {
   });
 
   it('prints the model, validation, a sample and the summary', () => {
-    expect(out).toMatch(/model transformer-tiny: 852,608 parameters/);
+    expect(out).toMatch(/model transformer-tiny: 640,640 parameters/);
     expect(out).toMatch(/step 3: validation \d\.\d{4} bits per byte/);
     expect(out).toMatch(/--- sample 1 ---\n/);
-    expect(out).toMatch(/^done: step 6\/6 \| .* val \d\.\d{4} bpb \| 852,608 params/m);
+    expect(out).toMatch(/^done: step 6\/6 \| .* val \d\.\d{4} bpb \| 640,640 params/m);
   });
 
   it('writes the checkpoint folder and the plots', () => {
