@@ -71,11 +71,11 @@ export interface ChunkedArgs {
   readSnapshot: boolean;
 }
 
-/** Stacked state: w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]. */
+/** Stacked state: w1, s1, a1 [M, B, H, D, Dh]; w2, s2, a2 [M, B, H, Dh, D] (M first: a [B, H, ...]
+ * operand broadcasts over it and matmul batches collapse to one run per memory). */
 type Stacked = ChunkMemState;
 const KEYS = ['w1', 'w2', 's1', 's2', 'a1', 'a2'] as const;
 const mT = (t: Tensor): Tensor => transpose(t, -2, -1);
-const m5 = (t: Tensor): Tensor => unsqueeze(t, 1); // [B, ...] → [B, 1, ...]
 /** Residual MLP z + W1 σ(W2 z) on row vectors: z [.., L, D], w1 [.., D, Dh], w2 [.., Dh, D]. */
 const mlpRows = (w1: Tensor, w2: Tensor, z: Tensor): Tensor =>
   add(z, matmul(silu(matmul(z, mT(w2))), mT(w1)));
@@ -97,12 +97,11 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
   for (const key of KEYS)
     st[key] = stack(
       names.map((n) => a.state[n]![key]),
-      1,
+      0,
     );
   const isMem = names.map((n) => (n === 'mem' ? 1 : 0));
-  const maskOf = (sel: number[]): Tensor =>
-    tensor(sel, { shape: [1, names.length, 1, 1, 1], dtype: 'int32' });
-  const masks = { mem: maskOf(isMem), other: maskOf(isMem.map((m) => 1 - m)) }; // [1, M, 1, 1, 1]
+  const maskOf = (sel: number[]): Tensor => tensor(sel, { shape: [names.length, 1, 1, 1, 1], dtype });
+  const masks = { mem: maskOf(isMem), other: maskOf(isMem.map((m) => 1 - m)) }; // [M, 1, 1, 1, 1]
   const consts = new Map<number, SegConsts>();
   const xs = tok(a.x);
   const qs = tok(a.q);
@@ -129,7 +128,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
   const state: Record<string, ChunkMemState> = {};
   names.forEach((n, i) => {
     const m = {} as ChunkMemState;
-    for (const key of KEYS) m[key] = select(st[key], 1, i);
+    for (const key of KEYS) m[key] = select(st[key], 0, i);
     state[n] = m;
   });
   return { out: back(outs.length === 1 ? outs[0]! : cat(outs, 2)), state };
@@ -144,41 +143,40 @@ function segment(
   a: ChunkedArgs,
 ): { st: Stacked; out: Tensor } {
   const idx = (n: string): number => a.names.indexOf(n);
-  const a1T = mT(st.a1); // [B, M, H, Dh, D]
-  const a2T = mT(st.a2); // [B, M, H, D, Dh]
-  const snapAll = (z5: Tensor): Tensor => add(z5, matmul(silu(matmul(z5, a2T)), a1T)); // [B, M, H, L, D]
+  const a1T = mT(st.a1); // [M, B, H, Dh, D]
+  const a2T = mT(st.a2); // [M, B, H, D, Dh]
+  const snapAll = (z: Tensor): Tensor => add(z, matmul(silu(matmul(z, a2T)), a1T)); // [.., B, H, L, D] → [M, B, H, L, D]
   // generators from the snapshots (M_mem's is skipped when it is the last memory)
   const im = idx('mem');
   const nGen = im === a.names.length - 1 ? im : a.names.length;
-  const gen = add(m5(x), matmul(silu(matmul(m5(x), a2T.narrow(1, 0, nGen))), a1T.narrow(1, 0, nGen)));
-  const kr = select(gen, 1, idx('k')); // [B, H, L, D]
+  const gen = add(x, matmul(silu(matmul(x, a2T.narrow(0, 0, nGen))), a1T.narrow(0, 0, nGen)));
+  const kr = select(gen, 0, idx('k')); // [B, H, L, D]
   const key = div(kr, add(unsqueeze(norm(kr, 2, -1), -1), 1e-6));
-  const v = select(gen, 1, idx('v'));
-  const alpha = sigmoid(add(mean(select(gen, 1, idx('alpha')), -1, true), a.alphaBias)); // [B, H, L, 1]
-  const bGate = sigmoid(add(mean(select(gen, 1, idx('eta')), -1, true), a.etaBias)); // η / α
+  const v = select(gen, 0, idx('v'));
+  const alpha = sigmoid(add(mean(select(gen, 0, idx('alpha')), -1, true), a.alphaBias)); // [B, H, L, 1]
+  const bGate = sigmoid(add(mean(select(gen, 0, idx('eta')), -1, true), a.etaBias)); // η / α
   const eta = mul(alpha, bGate);
-  const q = a.adaptiveQ ? select(gen, 1, idx('q')) : qIn;
+  const q = a.adaptiveQ ? select(gen, 0, idx('q')) : qIn;
   // inner-gradient factors at the snapshots, all tokens and memories at once
-  const k5 = m5(key); // [B, 1, H, L, D]
-  const vhat = snapAll(m5(v)); // [B, M, H, L, D]
-  const p = matmul(k5, a2T); // [B, M, H, L, Dh]
+  const vhat = snapAll(v); // [M, B, H, L, D]
+  const p = matmul(key, a2T); // [M, B, H, L, Dh]
   const act = silu(p);
-  const e = sub(add(k5, matmul(act, a1T)), vhat); // [B, M, H, L, D]
-  const g = mul(matmul(e, st.a1), siluDerivative(p)); // [B, M, H, L, Dh]
+  const e = sub(add(key, matmul(act, a1T)), vhat); // [M, B, H, L, D]
+  const g = mul(matmul(e, st.a1), siluDerivative(p)); // [M, B, H, L, Dh]
   // delta-rule corrections u_t: (I + N) U = RHS, N = b ⊙ strict(R ⊙ K Kᵀ)
   const dc = segDecay(alpha, eta, k);
   const kk = matmul(key, mT(key)); // [B, H, L, L]
   const inv = unitLowerInverse(mul(mul(mul(dc.r, kk), k.strict), bGate), k);
   const rhs = mul(
-    neg(m5(bGate)),
+    neg(bGate),
     sub(
-      add(mul(m5(dc.acum), matmul(k5, mT(st.w2))), mul(m5(dc.cPrev), matmul(k5, mT(st.s2)))),
-      matmul(m5(mul(dc.hp, kk)), g),
+      add(mul(dc.acum, matmul(key, mT(st.w2))), mul(dc.cPrev, matmul(key, mT(st.s2)))),
+      matmul(mul(dc.hp, kk), g),
     ),
-  );
-  const u = matmul(m5(inv), rhs); // [B, M, H, L, Dh]
+  ); // [M, B, H, L, Dh]
+  const u = matmul(inv, rhs); // [M, B, H, L, Dh]
   // M_mem's read of q_t after token t's write (or at the snapshot)
-  const mem = (t: Tensor): Tensor => select(t, 1, im);
+  const mem = (t: Tensor): Tensor => select(t, 0, im);
   let out: Tensor;
   if (a.readSnapshot) out = mlpRows(mem(st.a1), mem(st.a2), q);
   else {
@@ -195,15 +193,13 @@ function segment(
     out = add(q, w1y);
   }
   // segment-end state
-  const aEnd = m5(dc.aEnd); // [B, 1, H, 1, 1]
-  const cEnd = m5(dc.cEnd);
-  const wEnd = m5(dc.wEnd); // [B, 1, H, L, 1]
+  const { aEnd, cEnd, wEnd } = dc; // [B, H, 1, 1], [B, H, 1, 1], [B, H, L, 1]
   const w2 = add(
     add(mul(st.w2, aEnd), mul(st.s2, cEnd)),
-    matmul(mT(sub(mul(u, m5(dc.rEnd)), mul(g, m5(dc.hEnd)))), k5),
+    matmul(mT(sub(mul(u, dc.rEnd), mul(g, dc.hEnd))), key),
   );
-  const s2 = sub(mul(st.s2, k.betaL), matmul(mT(mul(g, wEnd)), k5));
-  const w1 = sub(add(mul(st.w1, aEnd), mul(st.s1, cEnd)), matmul(mT(mul(e, m5(dc.hEnd))), act));
+  const s2 = sub(mul(st.s2, k.betaL), matmul(mT(mul(g, wEnd)), key));
+  const w1 = sub(add(mul(st.w1, aEnd), mul(st.s1, cEnd)), matmul(mT(mul(e, dc.hEnd)), act));
   const s1 = sub(mul(st.s1, k.betaL), matmul(mT(mul(e, wEnd)), act));
   return { st: { w1, w2, s1, s2, a1: st.a1, a2: st.a2 }, out };
 }
