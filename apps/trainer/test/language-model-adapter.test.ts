@@ -4,7 +4,7 @@
 // readable by @nl/hope's loadCheckpoint, Ctrl-C + resume == uninterrupted bit for bit for AdamW,
 // Muon and M3, bad optimizer names).
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, loadCheckpoint, readCheckpoint, type TokenBatch } from '@nl/hope';
@@ -243,6 +243,20 @@ describe('nl-train with the adapter', () => {
     const last = (ck.state.history as { val: { bpb: number }[] }).val.at(-1)!.bpb;
     expect(r.out).toContain(`: ${last.toFixed(4)} bits per byte`);
     m.dispose();
+  });
+
+  it('resuming with another optimizer than the checkpoint holds → exit 1 naming both, checkpoint untouched', async () => {
+    const ckpt = join(root, 'adamw-whole', 'ckpt');
+    const before = readFileSync(join(ckpt, 'manifest.json'));
+    const r = await run(
+      ['train', '--resume', '--checkpoint-dir', ckpt, '--optimizer', 'muon', '--steps', '9'],
+      {
+        registry,
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/optimizer\.json holds AdamW state, but the optimizer is Muon/);
+    expect(readFileSync(join(ckpt, 'manifest.json')).equals(before)).toBe(true);
   });
 
   it('an optimizer the adapter does not build → exit 2, nothing written', async () => {
