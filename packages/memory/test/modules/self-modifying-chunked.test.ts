@@ -3,10 +3,11 @@
  * independent float64 loop) given the same parameters, in float64: outputs, carried fast weights
  * of every memory, gradients of x, q and every memory's init w1 / w2; odd T, T shorter than and
  * not a multiple of the chunks, chunkMem ≠ chunkOther, chunk 1, momentum 0 / 0.9, both read
- * orders, adaptiveQ, calls cut anywhere, frozen reads.
+ * orders, adaptiveQ, calls cut anywhere, frozen reads; finite differences of the outer gradient;
+ * float32 against the loop.
  */
 import { describe, expect, it } from 'vitest';
-import { cat, manualSeed, mul, randn, type Tensor } from '@nl/tensor';
+import { cat, gradcheck, manualSeed, mul, randn, type Tensor } from '@nl/tensor';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 
@@ -132,6 +133,24 @@ describe("SelfModifyingTitans impl 'chunked' == impl 'loop'", () => {
     chunked.restore(loop.snapshot());
     const rest = chunked.forward(x.narrow(1, cut, T - cut), q.narrow(1, cut, T - cut)).dataSync();
     expect(maxDiff(rest, whole.slice(cut * H * D))).toBeLessThan(1e-12);
+  });
+
+  it('outer gradients vs finite differences (x, mem, alpha and eta inits)', () => {
+    const { chunked, r } = pair(81, { chunkMem: 3, chunkOther: 2, momentum: 0.9 });
+    const q = t64(randArr(r, 5 * H * D), [1, 5, H, D]);
+    const m = chunked.memories;
+    const fn = (x: Tensor, mw1: Tensor, mw2: Tensor, aw2: Tensor, ew1: Tensor): Tensor => {
+      m.mem!.replaceParameter('w1', mw1);
+      m.mem!.replaceParameter('w2', mw2);
+      m.alpha!.replaceParameter('w2', aw2);
+      m.eta!.replaceParameter('w1', ew1);
+      chunked.reset();
+      return chunked.forward(x, q);
+    };
+    const ins = [t64(randArr(r, 5 * H * D), [1, 5, H, D]), m.mem!.w1, m.mem!.w2, m.alpha!.w2, m.eta!.w1].map(
+      (p) => t64(p.dataSync() as Float64Array, [...p.shape]),
+    );
+    expect(gradcheck(fn, ins, { atol: 1e-7, rtol: 1e-5 }).checked).toBe(ins.reduce((s, t) => s + t.numel, 0));
   });
 
   it('float32: agrees with the loop to float rounding (default chunks, T 40)', () => {
