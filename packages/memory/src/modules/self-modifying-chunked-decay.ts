@@ -8,7 +8,20 @@
  *   H'[t, j] = H[t, j] − η_j β^{t−j} = α_t H[t−1, j]   (j < t)
  * All of them are matmuls and elementwise ops on [B, H, L, L] tensors (no token loop).
  */
-import { add, eye, exp, log, matmul, mul, neg, sub, tensor, transpose, type Tensor } from '@nl/tensor';
+import {
+  add,
+  eye,
+  exp,
+  log,
+  matmul,
+  mul,
+  neg,
+  sub,
+  tensor,
+  transpose,
+  type Device,
+  type Tensor,
+} from '@nl/tensor';
 
 /** Constant [L, L] / [L, 1] matrices of one segment length and momentum. */
 export interface SegConsts {
@@ -22,8 +35,13 @@ export interface SegConsts {
   eye: Tensor; // [L, L]
 }
 
-/** Builds the constants of a segment of `len` tokens (float dtype of the module). */
-export function segConsts(len: number, beta: number, dtype: 'float32' | 'float64'): SegConsts {
+/** Builds the constants of a segment of `len` tokens (float dtype and device of the input). */
+export function segConsts(
+  len: number,
+  beta: number,
+  dtype: 'float32' | 'float64',
+  device: Device,
+): SegConsts {
   const incl: number[] = [];
   const strict: number[] = [];
   const bb: number[] = [];
@@ -33,11 +51,11 @@ export function segConsts(len: number, beta: number, dtype: 'float32' | 'float64
       strict.push(j < t ? 1 : 0);
       bb.push(j <= t ? beta ** (t - j) : 0);
     }
-  const sq = (a: number[]): Tensor => tensor(a, { shape: [len, len], dtype });
+  const sq = (a: number[]): Tensor => tensor(a, { shape: [len, len], dtype, device });
   const col = (f: (i: number) => number): Tensor =>
     tensor(
       Array.from({ length: len }, (_, i) => f(i)),
-      { shape: [len, 1], dtype },
+      { shape: [len, 1], dtype, device },
     );
   return {
     len,
@@ -47,7 +65,7 @@ export function segConsts(len: number, beta: number, dtype: 'float32' | 'float64
     bpow: col((t) => beta ** (t + 1)),
     bend: col((j) => beta ** (len - 1 - j)),
     betaL: beta ** len,
-    eye: eye(len, len, { dtype }),
+    eye: eye(len, len, { dtype, device }),
   };
 }
 

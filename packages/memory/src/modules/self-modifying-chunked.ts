@@ -86,7 +86,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
   const dtype = a.x.dtype as 'float32' | 'float64';
   const tok = (t: Tensor): Tensor => permute(t, [0, 2, 1, 3]); // [B, T, H, D] → [B, H, T, D]
   const back = (o: Tensor): Tensor => permute(o, [0, 2, 1, 3]).contiguous(); // [B, H, T, D] → [B, T, H, D]
-  if (T === 0) return { out: zeros([b, 0, h, d], { dtype }), state: a.state };
+  if (T === 0) return { out: zeros([b, 0, h, d], { dtype, device: a.x.device }), state: a.state };
   if (a.frozen) {
     const mem = a.state.mem!;
     const qq = a.adaptiveQ ? mlpRows(a.state.q!.a1, a.state.q!.a2, tok(a.x)) : tok(a.q);
@@ -100,7 +100,8 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
       0,
     );
   const isMem = names.map((n) => (n === 'mem' ? 1 : 0));
-  const maskOf = (sel: number[]): Tensor => tensor(sel, { shape: [names.length, 1, 1, 1, 1], dtype });
+  const maskOf = (sel: number[]): Tensor =>
+    tensor(sel, { shape: [names.length, 1, 1, 1, 1], dtype, device: a.x.device });
   const masks = { mem: maskOf(isMem), other: maskOf(isMem.map((m) => 1 - m)) }; // [M, 1, 1, 1, 1]
   const consts = new Map<number, SegConsts>();
   const xs = tok(a.x);
@@ -119,7 +120,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
       st = { ...st, a1: mix(st.w1, st.a1), a2: mix(st.w2, st.a2) };
     }
     let k = consts.get(len);
-    if (k === undefined) consts.set(len, (k = segConsts(len, a.momentum, dtype)));
+    if (k === undefined) consts.set(len, (k = segConsts(len, a.momentum, dtype, a.x.device)));
     const r = segment(st, xs.narrow(2, t0, len), qs.narrow(2, t0, len), k, a);
     st = r.st;
     outs.push(r.out);
@@ -167,10 +168,12 @@ function segment(
   const dc = segDecay(alpha, eta, k);
   const kk = matmul(key, mT(key)); // [B, H, L, L]
   const inv = unitLowerInverse(mul(mul(mul(dc.r, kk), k.strict), bGate), k);
+  // terms of the segment-start momentum S_0 (all zero without momentum: skipped)
+  const withS = (base: Tensor, term: () => Tensor): Tensor => (a.momentum === 0 ? base : add(base, term()));
   const rhs = mul(
     neg(bGate),
     sub(
-      add(mul(dc.acum, matmul(key, mT(st.w2))), mul(dc.cPrev, matmul(key, mT(st.s2)))),
+      withS(mul(dc.acum, matmul(key, mT(st.w2))), () => mul(dc.cPrev, matmul(key, mT(st.s2)))),
       matmul(mul(dc.hp, kk), g),
     ),
   ); // [M, B, H, L, Dh]
@@ -182,12 +185,12 @@ function segment(
   else {
     const qk = matmul(q, mT(key)); // [B, H, L, L] k_jᵀ q_t
     const z = add(
-      add(mul(dc.acum, matmul(q, mT(mem(st.w2)))), mul(dc.c, matmul(q, mT(mem(st.s2))))),
+      withS(mul(dc.acum, matmul(q, mT(mem(st.w2)))), () => mul(dc.c, matmul(q, mT(mem(st.s2))))),
       sub(matmul(mul(dc.r, qk), mem(u)), matmul(mul(dc.h, qk), mem(g))),
     ); // [B, H, L, Dh] W2_t q_t
     const y = silu(z);
     const w1y = sub(
-      add(mul(dc.acum, matmul(y, mT(mem(st.w1)))), mul(dc.c, matmul(y, mT(mem(st.s1))))),
+      withS(mul(dc.acum, matmul(y, mT(mem(st.w1)))), () => mul(dc.c, matmul(y, mT(mem(st.s1))))),
       matmul(mul(dc.h, matmul(y, mT(mem(act)))), mem(e)),
     ); // [B, H, L, D] W1_t y_t
     out = add(q, w1y);
@@ -195,11 +198,16 @@ function segment(
   // segment-end state
   const { aEnd, cEnd, wEnd } = dc; // [B, H, 1, 1], [B, H, 1, 1], [B, H, L, 1]
   const w2 = add(
-    add(mul(st.w2, aEnd), mul(st.s2, cEnd)),
+    withS(mul(st.w2, aEnd), () => mul(st.s2, cEnd)),
     matmul(mT(sub(mul(u, dc.rEnd), mul(g, dc.hEnd))), key),
   );
-  const s2 = sub(mul(st.s2, k.betaL), matmul(mT(mul(g, wEnd)), key));
-  const w1 = sub(add(mul(st.w1, aEnd), mul(st.s1, cEnd)), matmul(mT(mul(e, dc.hEnd)), act));
-  const s1 = sub(mul(st.s1, k.betaL), matmul(mT(mul(e, wEnd)), act));
+  const w1 = sub(
+    withS(mul(st.w1, aEnd), () => mul(st.s1, cEnd)),
+    matmul(mT(mul(e, dc.hEnd)), act),
+  );
+  const ds2 = neg(matmul(mT(mul(g, wEnd)), key)); // −Σ_j β^{L−j} η_j g_j k_jᵀ
+  const ds1 = neg(matmul(mT(mul(e, wEnd)), act));
+  const s2 = withS(ds2, () => mul(st.s2, k.betaL));
+  const s1 = withS(ds1, () => mul(st.s1, k.betaL));
   return { st: { w1, w2, s1, s2, a1: st.a1, a2: st.a2 }, out };
 }
