@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import type { SelfModBinding } from './self-mod.js';
+
+export type { SelfModBinding, SelfModDimsArgs } from './self-mod.js';
 
 export type FloatArray = Float32Array | Float64Array;
 export type NumericArray = Float32Array | Float64Array | Int32Array;
@@ -41,7 +44,7 @@ export interface NativeInfo {
 }
 
 /** The raw N-API entry points. Positional arguments; see native/src/binding/*.cc. */
-export interface NativeBinding {
+export interface NativeBinding extends SelfModBinding {
   info(): NativeInfo;
   numThreads(): number;
   setNumThreads(n: number): number;

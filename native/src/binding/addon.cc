@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_memory_delta_rule(env, exports);
   nl::binding::register_memory_titans(env, exports);
   nl::binding::register_memory_titans_mlp(env, exports);
+  nl::binding::register_memory_self_mod(env, exports);
   nl::binding::register_nn(env, exports);
   nl::binding::register_optim(env, exports);
   return exports;

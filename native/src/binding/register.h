@@ -10,6 +10,7 @@ void register_tensor_ops(Napi::Env env, Napi::Object exports);
 void register_memory_delta_rule(Napi::Env env, Napi::Object exports);
 void register_memory_titans(Napi::Env env, Napi::Object exports);
 void register_memory_titans_mlp(Napi::Env env, Napi::Object exports);
+void register_memory_self_mod(Napi::Env env, Napi::Object exports);
 void register_nn(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 }  // namespace nl::binding

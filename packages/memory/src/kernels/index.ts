@@ -10,3 +10,4 @@ export * from './alloc.js';
 export * from './titans-linear/index.js';
 export * from './dgd-linear/index.js';
 export * from './titans-mlp/index.js';
+export * from './self-mod/index.js';

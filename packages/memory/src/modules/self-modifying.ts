@@ -34,6 +34,7 @@ import { checkChunk, checkSeq } from './check.js';
 import { siluDerivative } from './titans.js';
 import { mv, outerBH, stackTokens, tokenAt } from './ops.js';
 import { selfModChunked } from './self-modifying-chunked.js';
+import { selfModFused } from './self-modifying-fused.js';
 
 /** Configuration of the self-modifying memory (D = head dim). */
 export interface SelfModifyingConfig {
@@ -50,8 +51,11 @@ export interface SelfModifyingConfig {
   readSnapshot?: boolean;
   initStd?: number;
   dtype?: 'float32' | 'float64';
-  /** 'loop' (default): token by token; 'chunked': batched segments (self-modifying-chunked.ts). */
-  impl?: 'loop' | 'chunked';
+  /**
+   * 'loop' (default): token by token; 'chunked': batched segments (self-modifying-chunked.ts);
+   * 'fused': one native op per call, forward and backward in C++ (self-modifying-fused.ts).
+   */
+  impl?: 'loop' | 'chunked' | 'fused';
 }
 
 /** One residual MLP memory's meta-learned init: w1 [H, D, Dh], w2 [H, Dh, D]. */
@@ -112,8 +116,10 @@ export class SelfModifyingTitans extends nn.Module {
     this.dim = cfg.dim;
     this.hidden = cfg.hidden ?? cfg.dim;
     this.impl = cfg.impl ?? 'loop';
-    if (this.impl !== 'loop' && this.impl !== 'chunked')
-      throw new Error(`SelfModifyingTitans: impl must be 'loop' or 'chunked', got ${String(this.impl)}`);
+    if (this.impl !== 'loop' && this.impl !== 'chunked' && this.impl !== 'fused')
+      throw new Error(
+        `SelfModifyingTitans: impl must be 'loop', 'chunked' or 'fused', got ${String(this.impl)}`,
+      );
     this.cfg = {
       heads: cfg.heads,
       dim: cfg.dim,
@@ -170,8 +176,8 @@ export class SelfModifyingTitans extends nn.Module {
     const st = this.state ?? this.init(b);
     if (Object.values(st)[0]!.w1.shape[0] !== b)
       throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);
-    if (this.impl === 'chunked') {
-      const r = selfModChunked({
+    if (this.impl !== 'loop') {
+      const r = (this.impl === 'fused' ? selfModFused : selfModChunked)({
         ...this.cfg,
         names: this.names,
         state: st,

@@ -1,0 +1,44 @@
+// SelfModifyingTitans (Hope's sequence memory, nested-learning.md §4): fused CPU forward and backward.
+//
+// Per (batch, head), memories m in order k, v, eta, alpha, mem (+ q with adaptive_q), each a residual
+// MLP M(z) = z + W1 silu(W2 z), W1 [D, Dh], W2 [Dh, D], momenta S1, S2 and chunk-start snapshots
+// A1, A2 (taken when the token position is a multiple of chunk_mem for mem, chunk_other otherwise).
+// Per token (position pos = tokens + t), after the snapshots:
+//   k = l2norm(M_k,A(x)), v = M_v,A(x), alpha = sigmoid(mean M_alpha,A(x) + alpha_bias),
+//   eta = alpha sigmoid(mean M_eta,A(x) + eta_bias), q = M_q,A(x) (adaptive_q) or the given q;
+//   per memory: p = A2 k, a = silu(p), e = k + A1 a - M_A(v), g = (A1^T e) . silu'(p),
+//     S1 <- beta S1 - eta e a^T,  S2 <- beta S2 - eta g k^T,
+//     W2 <- alpha W2 - eta (W2 k) k^T + S2,  W1 <- alpha W1 + S1;
+//   o = q + W1 silu(W2 q) of mem after the write (A1, A2 with read_snapshot).
+// Layouts: x, q, o [B, T, H, D]; states w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D].
+// Forward (self_mod_forward.cc): per segment (snapshots fixed) the snapshot-only quantities of every
+// token and memory come from small GEMMs; the W/S recurrence runs token by token in cache.
+// Backward (self_mod_backward.cc): states at block starts (every `block` tokens) are recomputed, then
+// each block is recomputed with its per-token weights and reversed by hand. Threaded over (b, h).
+#pragma once
+#include <cstdint>
+
+namespace nl {
+
+struct SelfModDims {
+  int64_t batch = 0, seq = 0, heads = 0, d = 0, hidden = 0, mems = 5;
+  int64_t tokens = 0;  // position of the call's first token
+  int64_t chunk_mem = 16, chunk_other = 8, block = 32;
+  double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
+  bool adaptive_q = false, read_snapshot = false;
+};
+
+// Index of each state array: w1, w2, s1, s2, a1, a2.
+constexpr int kSelfModStates = 6;
+
+// Writes o and the final states (out[i] for state i).
+template <typename F>
+void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* const* state, F* o, F* const* out);
+
+// d_state[i] (gradients of the final states) may be null (zeros). Overwrites dx, dq and d_init[i]
+// (gradients of the initial states). dq is zero with adaptive_q.
+template <typename F>
+void self_mod_backward(const SelfModDims& d, const F* x, const F* q, const F* const* state, const F* d_o,
+                       const F* const* d_state, F* dx, F* dq, F* const* d_init);
+
+}  // namespace nl

@@ -1,0 +1,40 @@
+// SelfModifyingTitans fused CPU forward (see self_mod.h): per (batch, head), blocks of `block`
+// tokens cut into pieces at every snapshot; per piece the snapshot-only quantities in small GEMMs
+// (Worker::precompute), then the token recurrence and the read of mem (Worker::step).
+#include <algorithm>
+
+#include "cpu/self_mod.h"
+#include "cpu/self_mod_work.h"
+#include "cpu/thread_pool.h"
+
+namespace nl {
+
+template <typename F>
+void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* const* state, F* o, F* const* out) {
+  using self_mod_detail::Worker;
+  const int64_t T = d.seq, H = d.heads, D = d.d;
+  parallel_for_dynamic(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
+    Worker<F> w(d);
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / H, h = bh % H;
+      w.load(b, h, state);
+      for (int64_t t0 = 0; t0 < T; t0 += d.block) {
+        const int64_t bl = std::min(d.block, T - t0);
+        for (int64_t r = 0; r < bl;) {
+          const int64_t L = std::min(bl - r, w.snapshot(d.tokens + t0 + r));
+          w.precompute(b, h, t0 + r, r, L, x, q);
+          for (int64_t i = r; i < r + L; ++i) w.step(i, nullptr, o + ((b * T + t0 + i) * H + h) * D);
+          r += L;
+        }
+      }
+      w.store(b, h, w.st, out);
+    }
+  });
+}
+
+template void self_mod_forward<float>(const SelfModDims&, const float*, const float*, const float* const*, float*,
+                                      float* const*);
+template void self_mod_forward<double>(const SelfModDims&, const double*, const double*, const double* const*,
+                                       double*, double* const*);
+
+}  // namespace nl

@@ -1,0 +1,128 @@
+/**
+ * SelfModifyingTitans — the fused native kernels (native/src/cpu/self_mod*.cc) on typed arrays.
+ * Forward writes o and the final states; backward recomputes the states at block starts and
+ * reverses each block by hand. The maths is that of the token loop of
+ * modules/self-modifying.ts (the reference the tests compare with). Float32Array or
+ * Float64Array, one dtype per call.
+ *
+ * Layouts: x, q, o [B, T, H, D]; w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]
+ * (memories in the order k, v, eta, alpha, mem, + q with adaptiveQ; a = chunk-start snapshots).
+ */
+import { native, type SelfModDimsArgs } from '@nl/native';
+import { allocLike } from '../alloc.js';
+import { checkArray, checkChunkSize, checkSameDtype, type FloatArray } from '../shape.js';
+
+/** The six states of every memory, in this order. */
+export const SELF_MOD_STATES = ['w1', 'w2', 's1', 's2', 'a1', 'a2'] as const;
+export type SelfModStateName = (typeof SELF_MOD_STATES)[number];
+export type SelfModStates<A extends FloatArray> = Record<SelfModStateName, A>;
+
+/** Sizes and options of one call. */
+export interface SelfModOptions {
+  batch: number;
+  seqLen: number;
+  heads: number;
+  dim: number;
+  hidden: number;
+  /** Position of x's first token in the sequence (decides where chunks start). */
+  tokens: number;
+  chunkMem: number;
+  chunkOther: number;
+  momentum: number;
+  alphaBias: number;
+  etaBias: number;
+  adaptiveQ: boolean;
+  readSnapshot: boolean;
+  /** Tokens per recompute block of the backward (default 32). */
+  block?: number;
+}
+
+function isCount(x: unknown, min: number): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= min;
+}
+
+/** Checks the options; returns the native dims arguments and the state shapes. */
+function prepare(name: string, o: SelfModOptions) {
+  for (const k of ['batch', 'heads', 'dim', 'hidden'] as const) {
+    if (!isCount(o[k], 1))
+      throw new RangeError(`nl.${name}: ${k} must be a positive integer, got ${String(o[k])}`);
+  }
+  for (const k of ['seqLen', 'tokens'] as const) {
+    if (!isCount(o[k], 0))
+      throw new RangeError(`nl.${name}: ${k} must be a non-negative integer, got ${String(o[k])}`);
+  }
+  checkChunkSize(name, o.chunkMem);
+  checkChunkSize(name, o.chunkOther);
+  const block = o.block ?? 32;
+  checkChunkSize(name, block);
+  for (const k of ['momentum', 'alphaBias', 'etaBias'] as const) {
+    if (!Number.isFinite(o[k])) throw new RangeError(`nl.${name}: ${k} must be finite, got ${String(o[k])}`);
+  }
+  const { batch: B, seqLen: T, heads: H, dim: D, hidden: Dh } = o;
+  const M = o.adaptiveQ ? 6 : 5;
+  const args: SelfModDimsArgs = [B, T, H, D, Dh, M, o.tokens, o.chunkMem, o.chunkOther, block, o.momentum, o.alphaBias, o.etaBias, o.adaptiveQ, o.readSnapshot]; // prettier-ignore
+  const seq = [B, T, H, D];
+  const shape = (s: SelfModStateName): number[] => (s.endsWith('1') ? [B, M, H, D, Dh] : [B, M, H, Dh, D]);
+  return { args, seq, shape };
+}
+
+function checkStates<A extends FloatArray>(name: string, prefix: string, st: Partial<SelfModStates<A>>, shape: (s: SelfModStateName) => number[], optional: boolean): void {
+  for (const s of SELF_MOD_STATES) {
+    const a = st[s];
+    if (a === undefined && optional) continue;
+    checkArray(name, prefix + s, a, shape(s));
+  }
+} // prettier-ignore
+
+/** Fused forward: o [B, T, H, D] and the final states. */
+export function selfModForward<A extends FloatArray>(
+  x: A,
+  q: A,
+  state: SelfModStates<A>,
+  opts: SelfModOptions,
+): { o: A; state: SelfModStates<A> } {
+  const name = 'selfModForward';
+  const { args, seq, shape } = prepare(name, opts);
+  checkArray(name, 'x', x, seq);
+  checkArray(name, 'q', q, seq);
+  checkStates(name, '', state, shape, false);
+  checkSameDtype(name, { x, q, ...state });
+  const o = allocLike(x, x.length);
+  const out = {} as SelfModStates<A>;
+  for (const s of SELF_MOD_STATES) out[s] = allocLike(x, state[s].length);
+  const st = SELF_MOD_STATES.map((s) => state[s]);
+  const so = SELF_MOD_STATES.map((s) => out[s]);
+  native.selfModForward(x, q, st[0]!, st[1]!, st[2]!, st[3]!, st[4]!, st[5]!, o, so[0]!, so[1]!, so[2]!, so[3]!, so[4]!, so[5]!, ...args); // prettier-ignore
+  return { o, state: out };
+}
+
+/**
+ * Fused backward: dx, dq (zero with adaptiveQ) and the gradients of the initial states, given
+ * dO and optional gradients of the final states.
+ */
+export function selfModBackward<A extends FloatArray>(
+  x: A,
+  q: A,
+  state: SelfModStates<A>,
+  dO: A,
+  dState: Partial<SelfModStates<A>>,
+  opts: SelfModOptions,
+): { dx: A; dq: A; dState: SelfModStates<A> } {
+  const name = 'selfModBackward';
+  const { args, seq, shape } = prepare(name, opts);
+  checkArray(name, 'x', x, seq);
+  checkArray(name, 'q', q, seq);
+  checkArray(name, 'dO', dO, seq);
+  checkStates(name, '', state, shape, false);
+  checkStates(name, 'd', dState, shape, true);
+  checkSameDtype(name, { x, q, dO, ...state, ...dState });
+  const dx = allocLike(x, x.length);
+  const dq = allocLike(x, x.length);
+  const g = {} as SelfModStates<A>;
+  for (const s of SELF_MOD_STATES) g[s] = allocLike(x, state[s].length);
+  const st = SELF_MOD_STATES.map((s) => state[s]);
+  const gs = SELF_MOD_STATES.map((s) => dState[s] ?? null);
+  const gi = SELF_MOD_STATES.map((s) => g[s]);
+  native.selfModBackward(x, q, st[0]!, st[1]!, st[2]!, st[3]!, st[4]!, st[5]!, dO, gs[0] ?? null, gs[1] ?? null, gs[2] ?? null, gs[3] ?? null, gs[4] ?? null, gs[5] ?? null, dx, dq, gi[0]!, gi[1]!, gi[2]!, gi[3]!, gi[4]!, gi[5]!, ...args); // prettier-ignore
+  return { dx, dq, dState: g };
+}

@@ -1,0 +1,130 @@
+/**
+ * SelfModifyingTitans `impl: 'fused'`: the whole call in one native op (kernels/self-mod: C++
+ * forward and hand-written backward, threaded over batch × heads), registered through defineOp.
+ * Same maths and state format as the token loop (self-modifying.ts). Op inputs: x, q [B, T, H, D]
+ * and the carried states of all memories stacked on axis 1 (w1, s1, a1 [B, M, H, D, Dh]; w2, s2,
+ * a2 [B, M, H, Dh, D]); outputs o [B, T, H, D] and the final states (same shapes). The backward
+ * gives x, q and every carried state (hence, through expand, every memory's init) a gradient.
+ */
+import {
+  add,
+  defineOp,
+  fromTypedArray,
+  matmul,
+  select,
+  silu,
+  stack,
+  transpose,
+  zeros,
+  type Tensor,
+} from '@nl/tensor';
+import {
+  SELF_MOD_STATES,
+  selfModBackward,
+  selfModForward,
+  type SelfModOptions,
+} from '../kernels/self-mod/native.js';
+import type { FloatArray } from '../kernels/shape.js';
+import type { ChunkedArgs, ChunkMemState } from './self-modifying-chunked.js';
+
+/** Attributes of the fused op (sizes are read from the inputs). */
+export interface FusedSelfModAttrs extends Record<string, unknown> {
+  tokens: number;
+  chunkMem: number;
+  chunkOther: number;
+  momentum: number;
+  alphaBias: number;
+  etaBias: number;
+  adaptiveQ: boolean;
+  readSnapshot: boolean;
+  block?: number;
+}
+
+const ORDER = ['k', 'v', 'eta', 'alpha', 'mem', 'q'];
+const arr = (t: Tensor): FloatArray => t.dataSync() as FloatArray;
+
+function options(inputs: readonly Tensor[], a: FusedSelfModAttrs): SelfModOptions {
+  const [batch, seqLen, heads, dim] = inputs[0]!.shape as [number, number, number, number];
+  return { ...a, batch, seqLen, heads, dim, hidden: inputs[2]!.shape[4]! };
+}
+
+const states = (ins: readonly Tensor[]) =>
+  Object.fromEntries(SELF_MOD_STATES.map((s, i) => [s, arr(ins[2 + i]!)])) as Record<
+    (typeof SELF_MOD_STATES)[number],
+    FloatArray
+  >;
+
+const op = defineOp<FusedSelfModAttrs>({
+  name: 'memory.selfModifyingTitans',
+  forward(_ctx, inputs, attrs) {
+    const r = selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), options(inputs, attrs));
+    return [
+      fromTypedArray(r.o, [...inputs[0]!.shape]),
+      ...SELF_MOD_STATES.map((s, i) => fromTypedArray(r.state[s], [...inputs[2 + i]!.shape])),
+    ];
+  },
+  backward(ctx, grads) {
+    const ins = ctx.inputs;
+    const dt = ins[0]!.dtype as 'float32' | 'float64';
+    const dO = arr(grads[0] ?? zeros([...ins[0]!.shape], { dtype: dt }));
+    const dState: Partial<Record<(typeof SELF_MOD_STATES)[number], FloatArray>> = {};
+    SELF_MOD_STATES.forEach((s, i) => {
+      const g = grads[1 + i];
+      if (g) dState[s] = arr(g);
+    });
+    const g = selfModBackward(arr(ins[0]!), arr(ins[1]!), states(ins), dO, dState, options(ins, ctx.attrs));
+    return [g.dx, g.dq, ...SELF_MOD_STATES.map((s) => g.dState[s])].map((a, i) =>
+      i === 1 && ctx.attrs.adaptiveQ ? null : fromTypedArray(a, [...ins[i]!.shape]),
+    ); // q is unused with adaptiveQ
+  },
+});
+
+/** Runs the op: x, q [B, T, H, D], stacked states → o and the stacked final states. */
+export function fusedSelfMod(x: Tensor, q: Tensor, st: Tensor[], attrs: FusedSelfModAttrs): Tensor[] {
+  return op([x, q, ...st], attrs) as Tensor[];
+}
+
+const mT = (t: Tensor): Tensor => transpose(t, -2, -1);
+/** z + W1 σ(W2 z) on rows: z [B, T, H, D], w1 [B, H, D, Dh], w2 [B, H, Dh, D] (heads moved to axis 1). */
+function mlpRows(w1: Tensor, w2: Tensor, z: Tensor): Tensor {
+  const zh = transpose(z, 1, 2); // [B, H, T, D]
+  return transpose(add(zh, matmul(silu(matmul(zh, mT(w2))), mT(w1))), 1, 2).contiguous();
+}
+
+/** The fused forward of a SelfModifyingTitans call (arguments as the chunked impl's). */
+export function selfModFused(a: ChunkedArgs): { out: Tensor; state: Record<string, ChunkMemState> } {
+  const [b, T, h, d] = a.x.shape as [number, number, number, number];
+  const dtype = a.x.dtype as 'float32' | 'float64';
+  if (T === 0) return { out: zeros([b, 0, h, d], { dtype }), state: a.state };
+  if (a.frozen) {
+    const qq = a.adaptiveQ ? mlpRows(a.state.q!.a1, a.state.q!.a2, a.x) : a.q;
+    return { out: mlpRows(a.state.mem!.w1, a.state.mem!.w2, qq), state: a.state };
+  }
+  a.names.forEach((n, i) => {
+    if (ORDER[i] !== n)
+      throw new Error(`SelfModifyingTitans fused: memory ${i} is ${n}, expected ${ORDER[i]}`);
+  });
+  const st = SELF_MOD_STATES.map((s) =>
+    stack(
+      a.names.map((n) => a.state[n]![s]),
+      1,
+    ),
+  );
+  const [out, ...fin] = fusedSelfMod(a.x, a.q, st, {
+    tokens: a.tokens,
+    chunkMem: a.chunkMem,
+    chunkOther: a.chunkOther,
+    momentum: a.momentum,
+    alphaBias: a.alphaBias,
+    etaBias: a.etaBias,
+    adaptiveQ: a.adaptiveQ,
+    readSnapshot: a.readSnapshot,
+  });
+  const state: Record<string, ChunkMemState> = {};
+  a.names.forEach((n, i) => {
+    const m = {} as ChunkMemState;
+    SELF_MOD_STATES.forEach((s, j) => (m[s] = select(fin[j]!, 1, i)));
+    state[n] = m;
+  });
+  return { out: out!, state };
+}
