@@ -84,7 +84,6 @@ export async function runCompare(
       checkpointDir: join(outDir, model, 'checkpoint'),
       plotDir: join(outDir, model),
     };
-    const t0 = performance.now();
     const r = await runTrain(config, undefined, {
       registry: deps.registry,
       print: deps.print,
@@ -98,7 +97,7 @@ export async function runCompare(
       tokensPerSec: r.tokensPerSec,
       parameters: r.parameters,
       steps: r.step,
-      wallSeconds: (performance.now() - t0) / 1000,
+      wallSeconds: r.wallSeconds,
     });
   }
   const table = compareTable(rows, base, machine);

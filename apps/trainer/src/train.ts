@@ -49,6 +49,8 @@ export interface TrainResult {
   parameters: number;
   /** Training throughput: tokens per second spent in trainStep (evaluation and I/O excluded). */
   tokensPerSec: number;
+  /** Seconds this call took, from loading the data to the summary (evaluations, I/O, samples). */
+  wallSeconds: number;
   plots?: { svg: string; png: string };
 }
 
@@ -72,6 +74,7 @@ export async function runTrain(
   deps: TrainDeps,
 ): Promise<TrainResult> {
   const { print, reporter, signal } = deps;
+  const wallStart = performance.now();
   const factory = getModelFactory(config.model, deps.registry); // fail before any work
   if (!resume && checkpointExists(config.checkpointDir)) {
     throw new TrainSetupError(
@@ -202,6 +205,7 @@ export async function runTrain(
         valBpb: history.val.at(-1)?.bpb,
         parameters,
         tokensPerSec: tps,
+        wallSeconds: (performance.now() - wallStart) / 1000,
         plots,
       };
     }
@@ -226,13 +230,14 @@ export async function runTrain(
       print(`--- sample ${i + 1} ---\n${config.prompt}${text}`);
     }
     const lastLoss = history.train.at(-1)?.loss ?? NaN;
+    const wallSeconds = (performance.now() - wallStart) / 1000;
     print(
       `done: step ${state.step}/${config.steps} | train loss ${lastLoss.toFixed(4)} nats (${(lastLoss / Math.LN2).toFixed(3)} bpb) | ` +
         `val ${valBpb!.toFixed(4)} bpb | ${parameters.toLocaleString('en-US')} params | ${state.tokensSeen.toLocaleString('en-US')} tokens in ` +
-        `${formatDuration(state.trainSeconds)} of train steps (${Math.round(tps)} tok/s) | checkpoint ${config.checkpointDir}` +
+        `${formatDuration(state.trainSeconds)} of train steps (${Math.round(tps)} tok/s) | wall ${formatDuration(wallSeconds)} | checkpoint ${config.checkpointDir}` +
         (plots ? ` | curves ${plots.png}` : ''),
     );
-    return { status: 'done', step: state.step, valBpb, parameters, tokensPerSec: tps, plots };
+    return { status: 'done', step: state.step, valBpb, parameters, tokensPerSec: tps, wallSeconds, plots };
   } finally {
     model.dispose?.();
   }
