@@ -62,24 +62,24 @@ function compare(seed: number, cfg: Cfg, B: number, T: number, cutsLoop: number[
     return { o: o.dataSync(), xt, qt, m };
   });
   const [L, C] = res as [(typeof res)[0], (typeof res)[0]];
-  expect(maxDiff(C.o, L.o), 'outputs').toBeLessThan(1e-11);
+  expect(maxDiff(C.o, L.o), 'outputs').toBeLessThan(1e-12);
   expect(C.m.tokens).toBe(L.m.tokens);
   for (const n of loop.names) {
     for (const k of ['w1', 'w2'] as const) {
       expect(
         maxDiff(chunked.fast(n)![k].dataSync(), loop.fast(n)![k].dataSync()),
         `fast ${n}.${k}`,
-      ).toBeLessThan(1e-11);
+      ).toBeLessThan(1e-12);
       const gl = loop.memories[n]![k].grad!.dataSync();
       const gc = chunked.memories[n]![k].grad!.dataSync();
-      expect(maxDiff(gc, gl), `grad ${n}.${k}`).toBeLessThan(1e-9);
+      expect(maxDiff(gc, gl), `grad ${n}.${k}`).toBeLessThan(1e-11);
       expect(maxDiff(gl, new Float64Array(gl.length)), `grad ${n}.${k} non-zero`).toBeGreaterThan(0);
     }
   }
-  expect(maxDiff(C.xt.grad!.dataSync(), L.xt.grad!.dataSync()), 'grad x').toBeLessThan(1e-9);
+  expect(maxDiff(C.xt.grad!.dataSync(), L.xt.grad!.dataSync()), 'grad x').toBeLessThan(1e-11);
   if (cfg.adaptiveQ)
     expect([C.qt.grad, L.qt.grad]).toEqual([null, null]); // q is M_q,ξ(x)
-  else expect(maxDiff(C.qt.grad!.dataSync(), L.qt.grad!.dataSync()), 'grad q').toBeLessThan(1e-9);
+  else expect(maxDiff(C.qt.grad!.dataSync(), L.qt.grad!.dataSync()), 'grad q').toBeLessThan(1e-11);
   return { loop, chunked };
 }
 
