@@ -10,6 +10,7 @@
  */
 import {
   add,
+  cat,
   eye,
   exp,
   log,
@@ -112,17 +113,40 @@ export function segDecay(alpha: Tensor, eta: Tensor, k: SegConsts): SegDecay {
   };
 }
 
-/**
- * (I + N)⁻¹ for N [..., L, L] strictly lower triangular (so Nᴸ = 0): the product
- * (I − N)(I + N²)(I + N⁴)… = Σ_{i<L} (−N)^i, in ⌈log₂ L⌉ squarings.
- */
-export function unitLowerInverse(n: Tensor, k: SegConsts): Tensor {
+/** Σ_{i<L} (−N)^i = (I − N)(I + N²)(I + N⁴)… for a block n [..., L, L] (Nᴸ = 0); eye [L, L]. */
+function doublingInverse(n: Tensor, eye: Tensor, len: number): Tensor {
   const x = neg(n);
-  let inv = add(k.eye, x);
+  let inv = add(eye, x);
   let p = x;
-  for (let covered = 1; covered < k.len - 1; covered = 2 * covered + 1) {
+  for (let covered = 1; covered < len - 1; covered = 2 * covered + 1) {
     p = matmul(p, p);
     inv = add(inv, matmul(inv, p));
   }
   return inv;
+}
+
+/** Block size of the inverse: the doubling's powers of N grow like binomials, so blocks stay small. */
+export const INVERSE_BLOCK = 8;
+
+/**
+ * (I + N)⁻¹ for N [..., L, L] strictly lower triangular: diagonal blocks of ≤ INVERSE_BLOCK rows
+ * by doubling, then block forward substitution X_i = (I + N_ii)⁻¹ (E_i − N[i, <i] X[<i]), which
+ * stays accurate for long segments with correlated keys (plain doubling over 64 rows does not).
+ */
+export function unitLowerInverse(n: Tensor, k: SegConsts): Tensor {
+  const L = k.len;
+  if (L <= INVERSE_BLOCK) return doublingInverse(n, k.eye, L);
+  const rows: Tensor[] = []; // row blocks X_i [..., z_i, L]
+  for (let s0 = 0; s0 < L; s0 += INVERSE_BLOCK) {
+    const z = Math.min(INVERSE_BLOCK, L - s0);
+    const band = n.narrow(-2, s0, z); // [..., z, L]
+    const dInv = doublingInverse(band.narrow(-1, s0, z), k.eye.narrow(0, s0, z).narrow(1, s0, z), z);
+    let rhs = k.eye.narrow(0, s0, z); // E_i [z, L]
+    if (s0 > 0) {
+      const prev = rows.length === 1 ? rows[0]! : cat(rows, -2); // X[<i] [..., s0, L]
+      rhs = sub(rhs, matmul(band.narrow(-1, 0, s0), prev));
+    }
+    rows.push(matmul(dInv, rhs));
+  }
+  return cat(rows, -2);
 }

@@ -92,6 +92,12 @@ describe("SelfModifyingTitans impl 'chunked' == impl 'loop'", () => {
     ['equal chunks 4, T 12', { chunkMem: 4, chunkOther: 4, momentum: 0.9, alphaBias: 0, etaBias: 1 }, 1, 12],
     ['readSnapshot', { chunkMem: 3, chunkOther: 2, momentum: 0.9, readSnapshot: true }, 2, 7],
     ['adaptiveQ', { chunkMem: 3, chunkOther: 4, momentum: 0.9, adaptiveQ: true }, 1, 10],
+    [
+      'long segments (blocked inverse: 19 + 4 tokens)',
+      { chunkMem: 19, chunkOther: 19, momentum: 0.9 },
+      1,
+      23,
+    ],
   ];
   for (const [name, cfg, B, T] of cases) {
     it(name, () => {
