@@ -104,6 +104,9 @@ describe('TitansLM', () => {
       /thetaInit must be a number in \[0, 0.1\]/,
     );
     expect(() => new TitansLM({ ...tiny, etaMax: 2 })).toThrow(/etaMax must be a number in/);
+    expect(() => new TitansLM({ ...tiny, memoryInitStd: -1 })).toThrow(
+      /memoryInitStd must be a number in \[0, 10\]/,
+    );
     expect(() => new TitansLM({ ...tiny, vocabSize: 0 })).toThrow(/vocabSize must be a positive integer/);
   });
 });

@@ -29,6 +29,8 @@ export interface TitansLMConfig extends ShellConfig {
   chunkSize: number;
   /** 'fused' (native chunk kernels, default) or 'loop' (reference). */
   impl: 'fused' | 'loop';
+  /** Std of the memory MLP's initial weights W1, W2 (meta-learned init; default 0.02). */
+  memoryInitStd: number;
   /** Upper bounds of the gates: θ ≤ thetaMax, η ≤ etaMax, α ≤ alphaMax. */
   thetaMax: number;
   etaMax: number;
@@ -64,6 +66,7 @@ export function resolveTitansLMConfig(input: TitansLMConfigInput): TitansLMConfi
     'memoryHidden',
     'chunkSize',
     'impl',
+    'memoryInitStd',
     ...gateFields,
   ]);
   const fail = failer(LABEL);
@@ -73,6 +76,7 @@ export function resolveTitansLMConfig(input: TitansLMConfigInput): TitansLMConfi
   const impl = raw.impl ?? 'fused';
   if (impl !== 'fused' && impl !== 'loop')
     fail(`impl must be 'fused' or 'loop', got ${JSON.stringify(impl)}`);
+  const memoryInitStd = numIn(fail, 'memoryInitStd', raw.memoryInitStd, 0.02, 0, 10);
   const gates: Record<string, number> = {};
   for (const g of GATES) {
     const max = numIn(fail, `${g}Max`, raw[`${g}Max`], TITANS_GATE_DEFAULTS[`${g}Max`], 1e-6, 1);
@@ -96,6 +100,7 @@ export function resolveTitansLMConfig(input: TitansLMConfigInput): TitansLMConfi
     memoryHidden,
     chunkSize,
     impl: impl as TitansLMConfig['impl'],
+    memoryInitStd,
     ...(gates as Pick<
       TitansLMConfig,
       'thetaMax' | 'etaMax' | 'alphaMax' | 'thetaInit' | 'etaInit' | 'alphaInit'
@@ -162,6 +167,7 @@ export class TitansBlock extends nn.Module implements LMBlock {
         hidden: c.memoryHidden,
         chunkSize: c.chunkSize,
         impl: c.impl,
+        initStd: c.memoryInitStd,
       }),
     );
     this.out = this.registerModule('out', new GatedOut(dim, heads, c.layers, dtype, eps));
