@@ -24,6 +24,35 @@ using memvec::dot;
 using memvec::matmul;
 using memvec::transpose;
 
+// Several dot products in one pass (independent lane accumulators, so the loops vectorise).
+template <typename F>
+inline void dot3(const F* x0, const F* y0, const F* x1, const F* y1, const F* x2, const F* y2, int64_t n, F* out) {
+  constexpr int W = 16;
+  F a0[W] = {}, a1[W] = {}, a2[W] = {};
+  int64_t j = 0;
+  for (; j + W <= n; j += W) {
+    for (int l = 0; l < W; ++l) {
+      a0[l] += x0[j + l] * y0[j + l];
+      a1[l] += x1[j + l] * y1[j + l];
+      a2[l] += x2[j + l] * y2[j + l];
+    }
+  }
+  F s0 = 0, s1 = 0, s2 = 0;
+  for (; j < n; ++j) {
+    s0 += x0[j] * y0[j];
+    s1 += x1[j] * y1[j];
+    s2 += x2[j] * y2[j];
+  }
+  for (int l = 0; l < W; ++l) {
+    s0 += a0[l];
+    s1 += a1[l];
+    s2 += a2[l];
+  }
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+}
+
 template <typename F>
 struct Piece {
   int64_t r0, L, pos;
@@ -43,7 +72,7 @@ struct Back {
     for (auto* v : {&dG, &dAc}) v->resize(static_cast<size_t>(M * Lb * Dh));
     for (auto* v : {&t1, &t2, &tm}) v->resize(static_cast<size_t>(Lb * Dh));
     Xt.resize(static_cast<size_t>(std::max(D, Dh) * Lb));
-    vec.resize(static_cast<size_t>(2 * std::max(D, Dh)));
+    vec.resize(static_cast<size_t>(3 * std::max(D, Dh)));
   }
   Worker<F> w;
   const SelfModDims& d;
@@ -92,14 +121,15 @@ struct Back {
     F* dW2 = dS(snap ? kA2 : kW2, kMem);
     const F* qv = w.Qv.data() + r * D;
     F* dq = dQv.data() + r * D;
-    F *pre = vec.data(), *dz = vec.data() + Dh;
+    F *pre = vec.data(), *z = pre + Dh, *dz = z + Dh;
     for (int64_t i = 0; i < Dh; ++i) {
       pre[i] = dot(W2 + i * D, qv, D);
+      z[i] = silu(pre[i]);
       dz[i] = 0;
     }
     for (int64_t c = 0; c < D; ++c) {
       dq[c] += dor[c];
-      for (int64_t j = 0; j < Dh; ++j) dW1[c * Dh + j] += dor[c] * silu(pre[j]);
+      axpy(Dh, dor[c], z, dW1 + c * Dh);
       axpy(Dh, dor[c], W1 + c * Dh, dz);
     }
     for (int64_t i = 0; i < Dh; ++i) {
@@ -121,32 +151,38 @@ struct Back {
     F *de = dE.data() + (m * w.Lb + r) * D, *da = dAc.data() + (m * w.Lb + r) * Dh;
     F dalpha = 0, deta = 0;
     for (int64_t i = 0; i < Dh; ++i) {  // W2 <- alpha W2 - eta (W2 k) k^T + S2,  S2 <- beta S2 - eta g k^T
-      const F *w2 = W2 + i * D;
+      const F* w2 = W2 + i * D;
       F *dw = dW2 + i * D, *ds = dS2 + i * D;
-      const F u = dot(w2, k, D), wk = dot(dw, k, D);
-      dalpha += dot(w2, dw, D);
-      for (int64_t j = 0; j < D; ++j) ds[j] += dw[j];
-      const F y = dot(ds, k, D);
+      F r4[4];
+      dot3(w2, k, dw, k, w2, dw, D, r4);
+      r4[3] = dot(ds, k, D);
+      const F u = r4[0], wk = r4[1], y = r4[3] + wk;  // y = (dS2 + dW2) k
+      dalpha += r4[2];
       deta -= u * wk + g[i] * y;
       dg[i] -= eta * y;
+      const F gi = g[i], ewk = eta * wk;
       for (int64_t j = 0; j < D; ++j) {
-        dk[j] -= eta * (u * dw[j] + wk * w2[j] + g[i] * ds[j]);
-        dw[j] = alpha * dw[j] - eta * wk * k[j];
-        ds[j] *= beta;
+        const F dsn = ds[j] + dw[j];
+        dk[j] -= eta * (u * dw[j] + wk * w2[j] + gi * dsn);
+        dw[j] = alpha * dw[j] - ewk * k[j];
+        ds[j] = beta * dsn;
       }
     }
     for (int64_t i = 0; i < D; ++i) {  // W1 <- alpha W1 + S1,  S1 <- beta S1 - eta e a^T
       const F* w1 = W1 + i * Dh;
       F *dw = dW1 + i * Dh, *ds = dS1 + i * Dh;
-      dalpha += dot(w1, dw, Dh);
-      for (int64_t j = 0; j < Dh; ++j) ds[j] += dw[j];
-      const F z = dot(ds, a, Dh);
+      F r3[3];
+      dot3(w1, dw, ds, a, dw, a, Dh, r3);
+      dalpha += r3[0];
+      const F z = r3[1] + r3[2];  // (dS1 + dW1) a
       de[i] -= eta * z;
       deta -= e[i] * z;
+      const F c = eta * e[i];
       for (int64_t j = 0; j < Dh; ++j) {
-        da[j] -= eta * e[i] * ds[j];
+        const F dsn = ds[j] + dw[j];
+        da[j] -= c * dsn;
         dw[j] *= alpha;
-        ds[j] *= beta;
+        ds[j] = beta * dsn;
       }
     }
     dal[r] += dalpha;
