@@ -7,8 +7,20 @@
  *   l2norm    x / √(Σ x² + ε) over the last dim.
  *   GatedOut  o [B, T, H, D/H] → per-head RMSNorm → ⊙ SiLU(W_g h) → W_o → [B, T, D].
  */
+import type { MemorySnapshot } from '@nl/memory';
 import { cat, narrow, nn, zeros, type Tensor } from '@nl/tensor';
 import { linear, residualStd } from './common.js';
+
+/**
+ * The memory's current state as a snapshot without copying (the decoder's cache; `snapshot()`
+ * would clone every tensor). Only for state computed under noGrad, which no later op writes.
+ */
+export function liveSnapshot(mem: {
+  readonly state: Record<string, Tensor> | null;
+  readonly tokens: number;
+}): MemorySnapshot {
+  return { state: mem.state === null ? null : { ...mem.state }, tokens: mem.tokens };
+}
 
 /** ℓ2-normalizes x over its last dim: x / √(Σ x² + eps). */
 export function l2norm(x: Tensor, eps = 1e-6): Tensor {
