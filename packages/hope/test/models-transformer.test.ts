@@ -76,6 +76,13 @@ describe('TransformerLM', () => {
     ]);
   });
 
+  it('tied embeddings: one tensor serves embedding and head; its gradient sums both uses', () => {
+    const m = new TransformerLM({ ...tiny, dtype: 'float64', seed: 4, tieEmbeddings: true });
+    expect(m.head.weight).toBe(m.embed.weight);
+    expect(m.namedParameters().some(([n]) => n.startsWith('head'))).toBe(false);
+    expectGradsMatchFiniteDifferences(m, randomIds(2, 5, 13, 6), ['embed.weight'], 5);
+  });
+
   it('stateDict → safetensors bytes → fresh model gives identical logits', () => {
     const ids = Int32Array.from(randomIds(1, 7, 13, 11).dataSync());
     expectSaveLoadRoundTrip(f64(1), f64(2), ids);

@@ -141,7 +141,11 @@ export abstract class BlockLM<C extends ShellConfig> extends nn.Module implement
     this.layers = this.registerModule('layers', new nn.ModuleList(blocks));
     this.normF = this.registerModule('normF', new nn.RMSNorm(config.dim, { dtype, eps: config.normEps }));
     this.head = this.registerModule('head', linear(config.dim, config.vocabSize, dtype));
-    if (config.tieEmbeddings) this.head.replaceParameter('weight', this.embed.weight);
+    if (config.tieEmbeddings) {
+      const untied = this.head.weight;
+      this.head.replaceParameter('weight', this.embed.weight);
+      untied.dispose();
+    }
   }
 
   /** Converts every parameter (see nn.Module.to); a float dtype also updates `config.dtype`. */
