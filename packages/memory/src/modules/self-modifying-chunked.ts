@@ -35,7 +35,6 @@ import {
   silu,
   stack,
   sub,
-  tensor,
   transpose,
   unsqueeze,
   zeros,
@@ -99,10 +98,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
       names.map((n) => a.state[n]![key]),
       0,
     );
-  const isMem = names.map((n) => (n === 'mem' ? 1 : 0));
-  const maskOf = (sel: number[]): Tensor =>
-    tensor(sel, { shape: [names.length, 1, 1, 1, 1], dtype, device: a.x.device });
-  const masks = { mem: maskOf(isMem), other: maskOf(isMem.map((m) => 1 - m)) }; // [M, 1, 1, 1, 1]
+  const isMem = names.map((n) => n === 'mem');
   const consts = new Map<number, SegConsts>();
   const xs = tok(a.x);
   const qs = tok(a.q);
@@ -115,9 +111,8 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
     const snapOther = pos % a.chunkOther === 0;
     if (snapMem && snapOther) st = { ...st, a1: st.w1, a2: st.w2 };
     else if (snapMem || snapOther) {
-      const m = snapMem ? masks.mem : masks.other;
-      const mix = (w: Tensor, old: Tensor): Tensor => add(mul(w, m), mul(old, sub(1, m))); // (native ops; where is slower)
-      st = { ...st, a1: mix(st.w1, st.a1), a2: mix(st.w2, st.a2) };
+      const take = isMem.map((m) => m === snapMem);
+      st = { ...st, a1: pick(st.w1, st.a1, take), a2: pick(st.w2, st.a2, take) };
     }
     let k = consts.get(len);
     if (k === undefined) consts.set(len, (k = segConsts(len, a.momentum, dtype, a.x.device)));
@@ -133,6 +128,16 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
     state[n] = m;
   });
   return { out: back(outs.length === 1 ? outs[0]! : cat(outs, 2)), state };
+}
+
+/** Stacked [M, ...] tensor whose memory i comes from `fresh` where take[i], else from `old`. */
+function pick(fresh: Tensor, old: Tensor, take: boolean[]): Tensor {
+  const parts: Tensor[] = [];
+  for (let i = 0, j = 0; i < take.length; i = j) {
+    while (j < take.length && take[j] === take[i]) j++;
+    parts.push((take[i] ? fresh : old).narrow(0, i, j - i));
+  }
+  return parts.length === 1 ? parts[0]! : cat(parts, 0);
 }
 
 /** One segment: x, q [B, H, L, D]; returns o [B, H, L, D] and the state after its last token. */
@@ -205,8 +210,9 @@ function segment(
     withS(mul(st.w1, aEnd), () => mul(st.s1, cEnd)),
     matmul(mT(mul(e, dc.hEnd)), act),
   );
-  const ds2 = neg(matmul(mT(mul(g, wEnd)), key)); // −Σ_j β^{L−j} η_j g_j k_jᵀ
-  const ds1 = neg(matmul(mT(mul(e, wEnd)), act));
+  const negW = neg(wEnd); // sign on the [B, H, L, 1] factor, not on the [M, B, H, Dh, D] product
+  const ds2 = matmul(mT(mul(g, negW)), key); // −Σ_j β^{L−j} η_j g_j k_jᵀ
+  const ds1 = matmul(mT(mul(e, negW)), act);
   const s2 = withS(ds2, () => mul(st.s2, k.betaL));
   const s1 = withS(ds1, () => mul(st.s1, k.betaL));
   return { st: { w1, w2, s1, s2, a1: st.a1, a2: st.a2 }, out };
