@@ -44,6 +44,18 @@ describe('generate', () => {
     }
   });
 
+  it('a tiny topP samples the argmax token, like greedy', () => {
+    const m = small('deltanet', 17);
+    const greedy = generate(m, Int32Array.from([1, 2]), { maxTokens: 8, temperature: 0 });
+    const nucleus = generate(m, Int32Array.from([1, 2]), {
+      maxTokens: 8,
+      temperature: 1,
+      topP: 1e-6,
+      seed: 5,
+    });
+    expect(Array.from(nucleus.ids)).toEqual(Array.from(greedy.ids));
+  });
+
   it('a seed reproduces a sampled generation; another seed gives another', () => {
     const m = small('transformer');
     const opts = { maxTokens: 24, temperature: 1.5, topK: 0 };
@@ -107,6 +119,8 @@ describe('generate', () => {
     );
     expect(() => generate(m, Int32Array.from([1]), { temperature: -0.5 })).toThrow(/temperature must be/);
     expect(() => generate(m, Int32Array.from([1]), { topK: 1.5 })).toThrow(/topK must be an integer/);
+    expect(() => generate(m, Int32Array.from([1]), { topP: 0 })).toThrow(/topP must be a number in \(0, 1\]/);
+    expect(() => generate(m, Int32Array.from([1]), { topP: 1.5 })).toThrow(/topP must be/);
     expect(generate(m, Int32Array.from([1]), { maxTokens: 0 }).ids.length).toBe(0);
   });
 });
@@ -127,6 +141,34 @@ describe('sampling', () => {
       expect.closeTo(e1 / (e1 + e3), 14),
       0,
       expect.closeTo(e3 / (e1 + e3), 14),
+      0,
+    ]);
+  });
+
+  it('topP keeps the fewest most-probable tokens reaching the mass, renormalised', () => {
+    const full = samplingProbs(logits, 1); // order by probability: 1, 3, 0, 4, 2
+    const order = [1, 3, 0, 4, 2];
+    const top2 = full[1]! + full[3]!;
+    // Just below the mass of the top two: two tokens; just above: three.
+    for (const [pTop, n] of [
+      [top2 - 1e-9, 2],
+      [top2 + 1e-9, 3],
+      [1e-6, 1],
+    ] as const) {
+      const kept = order.slice(0, n);
+      const z = kept.reduce((a, i) => a + full[i]!, 0);
+      const p = samplingProbs(logits, 1, 0, pTop);
+      p.forEach((pi, i) => expect(pi).toBeCloseTo(kept.includes(i) ? full[i]! / z : 0, 14));
+    }
+    // topK first, then the nucleus of what is left.
+    const k3 = samplingProbs(logits, 1, 3);
+    const both = samplingProbs(logits, 1, 3, k3[1]! + 1e-9);
+    const z = k3[1]! + k3[3]!;
+    expect(Array.from(both)).toEqual([
+      0,
+      expect.closeTo(k3[1]! / z, 14),
+      0,
+      expect.closeTo(k3[3]! / z, 14),
       0,
     ]);
   });

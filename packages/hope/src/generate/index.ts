@@ -1,5 +1,12 @@
 /** @nl/hope generation: sampling and the streaming generation loop. */
-export { argmax, checkSampling, sampleToken, samplingProbs, type SamplingOptions } from './sampling.js';
+export {
+  argmax,
+  checkSampling,
+  sampleToken,
+  samplingProbs,
+  type Sampling,
+  type SamplingOptions,
+} from './sampling.js';
 export {
   generate,
   generateStream,
