@@ -54,13 +54,25 @@ const suites: Suite[] = [
   {
     name: 'memory',
     description:
-      '@nl/memory fused chunk kernels (gated delta rule, Titans linear, Titans MLP) vs their TS token-by-token references, f32, B=1 H=4 D=64',
+      '@nl/memory fused chunk kernels (gated delta rule, Titans linear, Titans MLP) vs their TS token-by-token references, f32, B=1 H=4 D=64; SelfModifyingTitans fused vs loop/chunked, B=1..16 H=4 D=32/64',
     ratioLabel: 'vs TS ref',
     run: (quick) =>
       memorySuite(
         quick
-          ? { seqLens: [512], refMaxT: 512, timeMs: 100, chunkSize: 64 }
-          : { seqLens: [512, 2048, 8192], refMaxT: 2048, timeMs: 1000, chunkSize: 64 },
+          ? {
+              seqLens: [512],
+              refMaxT: 512,
+              timeMs: 100,
+              chunkSize: 64,
+              selfMod: { batches: [1, 4], dims: [32], seqLen: 512, refT: 16, timeMs: 100 },
+            }
+          : {
+              seqLens: [512, 2048, 8192],
+              refMaxT: 2048,
+              timeMs: 1000,
+              chunkSize: 64,
+              selfMod: { batches: [1, 4, 16], dims: [32, 64], seqLen: 512, refT: 32, timeMs: 1000 },
+            },
       ),
   },
   {

@@ -3,8 +3,8 @@
 //   selfModForward(x, q, w1, w2, s1, s2, a1, a2, o, w1Out, w2Out, s1Out, s2Out, a1Out, a2Out, <dims>)
 //   selfModBackward(x, q, w1, w2, s1, s2, a1, a2, dO, dW1|null, dW2|null, dS1|null, dS2|null,
 //                   dA1|null, dA2|null, dx, dq, gW1, gW2, gS1, gS2, gA1, gA2, <dims>)
-//   <dims> = B, T, H, D, Dh, M, tokens, chunkMem, chunkOther, block, momentum, alphaBias, etaBias,
-//            adaptiveQ, readSnapshot
+//   <dims> = B, T, H, D, Dh, M, tokens, chunkMem, chunkOther, block (0 = automatic), momentum,
+//            alphaBias, etaBias, adaptiveQ, readSnapshot
 // x, q, o, dO, dx, dq [B,T,H,D]; w1, s1, a1 (and their gradients) [B,M,H,D,Dh]; w2, s2, a2 [B,M,H,Dh,D].
 // One dtype per call.
 #include <napi.h>
@@ -52,9 +52,8 @@ SelfModDims read_dims(const Napi::CallbackInfo& info, const char* op, size_t at)
     throw_range(info.Env(), op, "mems must be 5 (k, v, eta, alpha, mem), or 6 with adaptiveQ (+ q), got " +
                                     std::to_string(d.mems));
   }
-  if (d.chunk_mem < 1 || d.chunk_other < 1 || d.block < 1) {
-    throw_range(info.Env(), op, "chunkMem, chunkOther and block must be >= 1");
-  }
+  if (d.chunk_mem < 1 || d.chunk_other < 1) throw_range(info.Env(), op, "chunkMem and chunkOther must be >= 1");
+  if (d.block == 0) d.block = self_mod_auto_block(d.seq);  // 0 = automatic
   return d;
 }
 

@@ -23,10 +23,19 @@ namespace nl {
 struct SelfModDims {
   int64_t batch = 0, seq = 0, heads = 0, d = 0, hidden = 0, mems = 5;
   int64_t tokens = 0;  // position of the call's first token
-  int64_t chunk_mem = 16, chunk_other = 8, block = 32;
+  int64_t chunk_mem = 16, chunk_other = 8, block = 32;  // block: see self_mod_auto_block
   double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
   bool adaptive_q = false, read_snapshot = false;
 };
+
+// Backward block when none is given: balances the block-start states ((T / block) of them, six
+// matrices per memory) against one block of per-token weights (block x two matrices per memory):
+// about sqrt(3 T), a multiple of 8, at least 16.
+inline int64_t self_mod_auto_block(int64_t seq) {
+  int64_t b = 16;
+  while (b * b < 3 * seq) b += 8;
+  return b;
+}
 
 // Index of each state array: w1, w2, s1, s2, a1, a2.
 constexpr int kSelfModStates = 6;

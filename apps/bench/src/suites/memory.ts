@@ -28,6 +28,7 @@ import {
   type SeqShape,
 } from '@nl/memory';
 import { measure, type Row } from '../harness.js';
+import { selfModRows, type SelfModBenchOptions } from './memory-selfmod.js';
 
 export interface MemorySuiteOptions {
   seqLens: number[];
@@ -37,6 +38,8 @@ export interface MemorySuiteOptions {
   timeMs: number;
   /** Chunk size of the fused kernels. */
   chunkSize: number;
+  /** SelfModifyingTitans rows (memory-selfmod.ts); none when absent. */
+  selfMod?: SelfModBenchOptions;
 }
 
 const H = 4;
@@ -236,5 +239,6 @@ export async function memorySuite(opts: MemorySuiteOptions): Promise<Row[]> {
       }
     }
   }
+  if (opts.selfMod) rows.push(...(await selfModRows(opts.selfMod)));
   return rows;
 }

@@ -99,11 +99,11 @@ describe('fused SelfModifyingTitans kernels', () => {
     attrs: { ...base, chunkMem: 8, chunkOther: 4, tokens: 3 },
   };
 
-  it('the backward block size changes nothing (blocks 1, 5, 32, 64)', () => {
+  it('the backward block size changes nothing (blocks 1, 5, 32, 64, auto)', () => {
     const d = data(3, c);
     const dO = randArray(d.x.length, rng(4));
     const dW2 = randArray(d.st.w2.length, rng(5));
-    const runs = [1, 5, 32, 64].map((block) =>
+    const runs = [1, 5, 32, 64, 0].map((block) =>
       selfModBackward(d.x, d.q, d.st, dO, { w2: dW2 }, opts(c, block)),
     );
     for (const g of runs.slice(1)) {

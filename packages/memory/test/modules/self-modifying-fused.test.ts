@@ -4,10 +4,10 @@
  * in float64: outputs, carried state of every memory (fast weights, momenta, snapshots), the token
  * position, and gradients of x, q and every memory's init w1 / w2. Shapes: B 1–2, H 1–2, D 3–8,
  * Dh ≠ D; odd T, T shorter than and not a multiple of the chunks, chunkMem ≠ chunkOther, chunk 1,
- * momentum 0 / 0.9, both read orders, adaptiveQ, calls cut anywhere, frozen reads.
+ * momentum 0 / 0.9, both read orders, adaptiveQ, calls cut anywhere, frozen reads; float32.
  */
 import { describe, expect, it } from 'vitest';
-import { cat, type Tensor } from '@nl/tensor';
+import { cat, manualSeed, mul, randn, type Tensor } from '@nl/tensor';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 
@@ -144,6 +144,24 @@ describe("SelfModifyingTitans impl 'fused' == impl 'loop' (float64)", () => {
       expect(fused.tokens).toBe(5);
     }
   });
+
+  it('float32: agrees with the loop to float rounding (default chunks, T 40, pieces)', () => {
+    const outs = (['loop', 'fused'] as const).map((impl) => {
+      manualSeed(5);
+      const m = new SelfModifyingTitans({ heads: 2, dim: 8, hidden: 6, impl, initStd: 0.2 });
+      const x = mul(randn([2, 40, 2, 8]), 0.3);
+      const q = randn([2, 40, 2, 8]);
+      const o = cat([m.forward(x.narrow(1, 0, 13), q.narrow(1, 0, 13)), m.forward(x.narrow(1, 13, 27), q.narrow(1, 13, 27))], 1);
+      o.square().sum().backward();
+      expect(o.dtype).toBe('float32');
+      return [o.dataSync(), m.fast('mem')!.w2.dataSync(), m.memories.k!.w1.grad!.dataSync(), m.memories.mem!.w2.grad!.dataSync()];
+    });
+    for (let i = 0; i < 4; i++) {
+      const [l, f] = [outs[0]![i]!, outs[1]![i]!];
+      const scale = Math.max(...Array.from(l, Math.abs));
+      expect(maxDiff(f, l) / scale, `output ${i}`).toBeLessThan(2e-5);
+    }
+  }); // prettier-ignore
 
   it('T = 0 returns [B, 0, H, D] and keeps the state', () => {
     const { fused } = pair(9, { B: 1, H: 1, D: 3, DH: 2 }, {});

@@ -33,7 +33,7 @@ export interface SelfModOptions {
   etaBias: number;
   adaptiveQ: boolean;
   readSnapshot: boolean;
-  /** Tokens per recompute block of the backward (default 32). */
+  /** Tokens per recompute block of the backward (default 0: about √(3T), see self_mod.h). */
   block?: number;
 }
 
@@ -53,8 +53,9 @@ function prepare(name: string, o: SelfModOptions) {
   }
   checkChunkSize(name, o.chunkMem);
   checkChunkSize(name, o.chunkOther);
-  const block = o.block ?? 32;
-  checkChunkSize(name, block);
+  const block = o.block ?? 0;
+  if (!isCount(block, 0))
+    throw new RangeError(`nl.${name}: block must be a non-negative integer, got ${String(block)}`);
   for (const k of ['momentum', 'alphaBias', 'etaBias'] as const) {
     if (!Number.isFinite(o[k])) throw new RangeError(`nl.${name}: ${k} must be finite, got ${String(o[k])}`);
   }
