@@ -6,7 +6,7 @@ import {
   registerModelKind,
   type ModelConfigInput,
 } from '../src/models/build.js';
-import { PAPER_SHAPES, preset, presetNames, registerPresets } from '../src/models/presets.js';
+import { PAPER_SHAPES, matchMlpHidden, preset, presetNames, registerPresets } from '../src/models/presets.js';
 import { TransformerLM } from '../src/models/transformer.js';
 import { forwardRows, maxDiff, randomIds } from './models-helpers.js';
 
@@ -44,18 +44,33 @@ describe('buildModel, presets, countParameters', () => {
     expect(buildModel(cfg).numParameters()).toBe(countParameters(cfg));
   });
 
-  it('paper presets: sizes land near their names (analytic, not allocated)', () => {
-    const near = { '340M': [330e6, 420e6], '760M': [700e6, 860e6], '1.3B': [1.2e9, 1.5e9] } as const;
+  it('paper presets: sizes land near their names, recurrent kinds param-matched to Transformer++ (analytic)', () => {
+    const near = { '340M': [330e6, 420e6], '760M': [700e6, 860e6], '1.3B': [1.2e9, 1.45e9] } as const;
     for (const kind of KINDS) {
       expect(presetNames(kind)).toEqual(['tiny', '340M', '760M', '1.3B']);
       for (const [name, [lo, hi]] of Object.entries(near)) {
         const c = preset(kind, name);
         expect(c).toMatchObject({ ...PAPER_SHAPES[name as keyof typeof PAPER_SHAPES], vocabSize: 32000 });
+        if (kind !== 'transformer') expect(c.mlpHidden).toBeLessThan(Math.round((8 * (c.dim as number)) / 3));
         const n = countParameters(c);
+        const reference = countParameters(preset('transformer', name));
+        expect(Math.abs(n - reference) / reference, `${kind} ${name} param-matched`).toBeLessThan(1e-4);
         expect(n, `${kind} ${name}: ${n}`).toBeGreaterThan(lo);
         expect(n, `${kind} ${name}: ${n}`).toBeLessThan(hi);
       }
     }
+  });
+
+  it('matchMlpHidden picks the MLP width whose count is nearest the target', () => {
+    const c = { kind: 'titans', vocabSize: 256, dim: 64, layers: 2, heads: 4 } as ModelConfigInput;
+    const target = countParameters({ ...c, kind: 'transformer' });
+    const m = matchMlpHidden(c, target);
+    const h = m.mlpHidden as number;
+    const dist = (x: number) => Math.abs(countParameters({ ...c, mlpHidden: x }) - target);
+    expect(dist(h)).toBeLessThanOrEqual(dist(h - 1));
+    expect(dist(h)).toBeLessThanOrEqual(dist(h + 1));
+    expect(buildModel({ ...m, seed: 1 }).numParameters()).toBe(countParameters(m));
+    expect(() => matchMlpHidden(c, 1000)).toThrow(/exceeds 1000 parameters even with mlpHidden 1/);
   });
 
   it('unknown kinds, presets and bad fields give clear errors', () => {

@@ -29,7 +29,14 @@ export {
   type TitansLMConfig,
   type TitansLMConfigInput,
 } from './titans-lm.js';
-export { PAPER_SHAPES, preset, presetNames, registerPresets, type PresetName } from './presets.js';
+export {
+  PAPER_SHAPES,
+  matchMlpHidden,
+  preset,
+  presetNames,
+  registerPresets,
+  type PresetName,
+} from './presets.js';
 export {
   buildModel,
   countParameters,

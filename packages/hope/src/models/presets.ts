@@ -6,11 +6,14 @@
  *          counts or widths; these follow the FLA / Titans lineage all its baselines use [D]:
  *          24 layers, d = 1024 / 1536 / 2048, head dim 64, vocab 32K (Llama-2 tokenizer size).
  *          They construct like any config (`buildModel(preset(...))`) but are far too big to
- *          train on a CPU; `countParameters` gives their size without allocating them.
+ *          train on a CPU; `countParameters` gives their size without allocating them. As in the
+ *          paper's protocol, the recurrent baselines are param-matched to Transformer++ of the
+ *          same shape by shrinking their MLP width (`matchMlpHidden`). The tiny presets share
+ *          one shape and are not matched (recurrent mixers have 5d² projections vs 4d²).
  *
  * `registerPresets(kind, presets)` adds or replaces a kind's presets (the Hope side adds 'hope').
  */
-import type { ModelConfigInput } from './build.js';
+import { countParameters, type ModelConfigInput } from './build.js';
 
 /** Names of the built-in presets. */
 export type PresetName = 'tiny' | '340M' | '760M' | '1.3B';
@@ -29,10 +32,27 @@ export const PAPER_SHAPES: Record<
 
 const TINY = { vocabSize: 256, dim: 128, layers: 4, heads: 4 };
 
+/**
+ * `config` with the `mlpHidden` whose parameter count comes closest to `target` (the count is
+ * linear in mlpHidden: 3·dim·layers per unit).
+ * @throws Error when even mlpHidden = 1 exceeds the target
+ */
+export function matchMlpHidden(config: ModelConfigInput, target: number): ModelConfigInput {
+  const at = (h: number): number => countParameters({ ...config, mlpHidden: h });
+  const slope = at(2) - at(1);
+  const h = Math.round((target - at(1)) / slope) + 1;
+  if (h < 1)
+    throw new Error(`matchMlpHidden: ${config.kind} exceeds ${target} parameters even with mlpHidden 1`);
+  return { ...config, mlpHidden: h };
+}
+
 function baselinePresets(kind: 'transformer' | 'deltanet' | 'titans'): Record<string, ModelConfigInput> {
   const out: Record<string, ModelConfigInput> = { tiny: { kind, ...TINY } };
-  for (const [name, shape] of Object.entries(PAPER_SHAPES))
-    out[name] = { kind, vocabSize: PAPER_VOCAB, ...shape };
+  for (const [name, shape] of Object.entries(PAPER_SHAPES)) {
+    const c: ModelConfigInput = { kind, vocabSize: PAPER_VOCAB, ...shape };
+    const reference = countParameters({ ...c, kind: 'transformer' });
+    out[name] = kind === 'transformer' ? c : matchMlpHidden(c, reference);
+  }
   return out;
 }
 
