@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeltaNetLM, deltaNetParamCount } from '../src/models/deltanet.js';
 import {
   expectCausal,
+  expectConstructionLeavesOnlyState,
   expectDecoderMatchesForward,
   expectGradsMatchFiniteDifferences,
   expectNoLeaks,
@@ -81,6 +82,10 @@ describe('DeltaNetLM', () => {
       new DeltaNetLM({ ...tiny, seed: 2 }),
       Int32Array.from(randomIds(1, 8, 13, 13).dataSync()),
     );
+  });
+
+  it('construction leaves only parameters and buffers alive', () => {
+    expectConstructionLeavesOnlyState(() => new DeltaNetLM({ ...tiny, seed: 1, tieEmbeddings: true }));
   });
 
   it('does not leak tensors across training, evaluation and decoding', () => {

@@ -172,3 +172,11 @@ export function expectToFloat64(model: LanguageModel, ids: Int32Array): void {
   expect(maxDiff(before, after)).toBeLessThan(1e-4);
   expectDecoderMatchesForward(model, ids, [2, ids.length - 2], 1e-9);
 }
+
+/** Building a model leaves exactly its parameters and buffers alive (no leaked temporaries). */
+export function expectConstructionLeavesOnlyState(build: () => LanguageModel): void {
+  const before = memory().numTensors;
+  const model = build();
+  const own = new Set(Object.values(model.stateDict())).size;
+  expect(memory().numTensors - before).toBe(own);
+}

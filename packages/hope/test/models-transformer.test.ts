@@ -4,6 +4,7 @@ import { TransformerLM, transformerParamCount, resolveTransformerConfig } from '
 import { applyRope } from '../src/models/rope.js';
 import {
   expectCausal,
+  expectConstructionLeavesOnlyState,
   expectDecoderMatchesForward,
   expectGradsMatchFiniteDifferences,
   expectNoLeaks,
@@ -93,6 +94,10 @@ describe('TransformerLM', () => {
       new TransformerLM({ ...tiny, seed: 2 }),
       Int32Array.from(randomIds(1, 8, 13, 13).dataSync()),
     );
+  });
+
+  it('construction leaves only parameters and buffers alive', () => {
+    expectConstructionLeavesOnlyState(() => new TransformerLM({ ...tiny, seed: 1, tieEmbeddings: true }));
   });
 
   it('does not leak tensors across training, evaluation and decoding', () => {

@@ -10,7 +10,7 @@
  * A_log, dt_bias initialised as in Mamba-2 / gated DeltaNet (A ~ U[1, 16], dt ~ logU[1e-3, 0.1]).
  * The decoder carries per block the memory state S and the conv cache (last 3 projected rows).
  */
-import { exp, log, nn, noGrad, rand, softplus, type Tensor } from '@nl/tensor';
+import { exp, log, nn, noGrad, rand, softplus, tidy, type Tensor } from '@nl/tensor';
 import { GatedDeltaMemory, type MemorySnapshot } from '@nl/memory';
 import { BlockLM, initSwiGLU, linear, mlpHalfParamCount, shellParamCount, type LMBlock } from './common.js';
 import { failer, posInt, resolveShell, type ShellConfig } from './config-fields.js';
@@ -98,16 +98,18 @@ export class DeltaNetBlock extends nn.Module implements LMBlock {
     this.qkv = this.registerModule('qkv', new QKVConv(dim, heads, c.convSize, dtype));
     this.alphaProj = this.registerModule('alphaProj', linear(dim, heads, dtype));
     this.betaProj = this.registerModule('betaProj', linear(dim, heads, dtype));
-    const { aLog, dtBias } = noGrad(() => {
-      const a = rand([heads], { dtype }).mul(15).add(1); // A ~ U[1, 16]
-      const lo = Math.log(1e-3);
-      const dt = exp(
-        rand([heads], { dtype })
-          .mul(Math.log(0.1) - lo)
-          .add(lo),
-      ); // dt ~ logU[1e-3, 0.1]
-      return { aLog: log(a), dtBias: dt.add(log(exp(dt.neg()).neg().add(1))) }; // softplus⁻¹(dt)
-    });
+    const { aLog, dtBias } = noGrad(() =>
+      tidy(() => {
+        const a = rand([heads], { dtype }).mul(15).add(1); // A ~ U[1, 16]
+        const lo = Math.log(1e-3);
+        const dt = exp(
+          rand([heads], { dtype })
+            .mul(Math.log(0.1) - lo)
+            .add(lo),
+        ); // dt ~ logU[1e-3, 0.1]
+        return { aLog: log(a), dtBias: dt.add(log(exp(dt.neg()).neg().add(1))) }; // softplus⁻¹(dt)
+      }),
+    );
     this.aLog = this.registerParameter('aLog', aLog);
     this.dtBias = this.registerParameter('dtBias', dtBias);
     this.memory = this.registerModule(
