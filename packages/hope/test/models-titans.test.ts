@@ -41,6 +41,12 @@ describe('TitansLM', () => {
     expectDecoderMatchesForward(m, ids, [2, 5, 1, 3], 1e-9);
   });
 
+  it('float32: streaming decoder equals teacher-forced logits to float32 rounding', () => {
+    const m = new TitansLM({ ...tiny, seed: 5 });
+    const ids = Int32Array.from(randomIds(1, 40, 13, 14).dataSync());
+    expectDecoderMatchesForward(m, ids, [17, 1, 22], 1e-4);
+  });
+
   it('is causal: a changed token never changes earlier logits', () => {
     const m = f64(3);
     const ids = Int32Array.from(randomIds(1, 9, 13, 5).dataSync());
