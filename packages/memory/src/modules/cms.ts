@@ -13,7 +13,20 @@
  * smaller C — is re-initialized to its meta-learned init, Δ = 0). `flush()` applies partial
  * chunks at sequence end. A level with C ≥ sequence length never fires: a plain MLP.
  */
-import { add, matmul, mul, noGrad, randn, silu, sub, transpose, zeros, nn, type Tensor } from '@nl/tensor';
+import {
+  add,
+  matmul,
+  mul,
+  noGrad,
+  randn,
+  silu,
+  sub,
+  tidy,
+  transpose,
+  zeros,
+  nn,
+  type Tensor,
+} from '@nl/tensor';
 import { siluDerivative } from './titans.js';
 
 /** One CMS level. */
@@ -95,17 +108,25 @@ export class ContinuumMemory extends nn.Module {
     const dtype = cfg.dtype ?? 'float32';
     const std = cfg.initStd ?? 0.02;
     cfg.levels.forEach((_, i) => {
-      this.registerParameter(`w1_${i}`, mul(randn([hidden, dim], { dtype }), std).detach());
-      this.registerParameter(`w2_${i}`, mul(randn([dim, hidden], { dtype }), std).detach());
+      this.registerParameter(
+        `w1_${i}`,
+        tidy(() => mul(randn([hidden, dim], { dtype }), std).detach()),
+      );
+      this.registerParameter(
+        `w2_${i}`,
+        tidy(() => mul(randn([dim, hidden], { dtype }), std).detach()),
+      );
     });
     const L = cfg.levels.length;
     this.agg =
       this.variant === 'independent'
         ? this.registerParameter(
             'agg',
-            zeros([L], { dtype })
-              .add(1 / L)
-              .detach(),
+            tidy(() =>
+              zeros([L], { dtype })
+                .add(1 / L)
+                .detach(),
+            ),
           )
         : null;
     this.reset();

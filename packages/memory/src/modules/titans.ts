@@ -23,6 +23,7 @@ import {
   sigmoid,
   silu,
   sub,
+  tidy,
   transpose,
   zeros,
   type Tensor,
@@ -85,11 +86,11 @@ export class TitansMemory extends MemoryModule {
     const D = cfg.dk;
     this.w1 = this.registerParameter(
       'w1',
-      mul(randn([cfg.heads, D, this.hidden], { dtype: this.dtype }), std).detach(),
+      tidy(() => mul(randn([cfg.heads, D, this.hidden], { dtype: this.dtype }), std).detach()),
     );
     this.w2 = this.registerParameter(
       'w2',
-      mul(randn([cfg.heads, this.hidden, D], { dtype: this.dtype }), std).detach(),
+      tidy(() => mul(randn([cfg.heads, this.hidden, D], { dtype: this.dtype }), std).detach()),
     );
   }
 
