@@ -220,6 +220,7 @@ function write(st: Stacked, gn: Gens, k: SegConsts, momentum: number): Write {
   const g = mul(matmul(e, st.a1), siluDerivative(p)); // [M, B, H, L, Dh]
   // delta-rule corrections u_t: (I + N) U = RHS, N = b ⊙ strict(R ⊙ K Kᵀ)
   const dc = segDecay(alpha, eta, k);
+  const kw2 = st.w2 === st.a2 ? p : matmul(key, mT(st.w2)); // W2_0 k_t (= p when the segment starts a chunk)
   const kk = matmul(key, mT(key)); // [B, H, L, L]
   const inv = unitLowerInverse(mul(mul(mul(dc.r, kk), k.strict), bGate), k);
   // terms of the segment-start momentum S_0 (all zero without momentum: skipped)
@@ -227,7 +228,7 @@ function write(st: Stacked, gn: Gens, k: SegConsts, momentum: number): Write {
   const rhs = mul(
     neg(bGate),
     sub(
-      withS(mul(dc.acum, matmul(key, mT(st.w2))), () => mul(dc.cPrev, matmul(key, mT(st.s2)))),
+      withS(mul(dc.acum, kw2), () => mul(dc.cPrev, matmul(key, mT(st.s2)))),
       matmul(mul(dc.hp, kk), g),
     ),
   ); // [M, B, H, L, Dh]
