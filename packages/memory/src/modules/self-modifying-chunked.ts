@@ -213,10 +213,10 @@ function write(st: Stacked, gn: Gens, k: SegConsts, momentum: number): Write {
   const a1T = mT(st.a1); // [M, B, H, Dh, D]
   const a2T = mT(st.a2); // [M, B, H, D, Dh]
   // inner-gradient factors at the snapshots, all tokens and memories at once
-  const vhat = add(gn.v, matmul(silu(matmul(gn.v, a2T)), a1T)); // [M, B, H, L, D] v̂ = M_ξ(v)
   const p = matmul(key, a2T); // [M, B, H, L, Dh]
   const act = silu(p);
-  const e = sub(add(key, matmul(act, a1T)), vhat); // [M, B, H, L, D]
+  // e = M_ξ(k) − v̂ with v̂ = M_ξ(v) = v + W1ξ σ(W2ξ v): one W1ξ product for both
+  const e = add(sub(key, gn.v), matmul(sub(act, silu(matmul(gn.v, a2T))), a1T)); // [M, B, H, L, D]
   const g = mul(matmul(e, st.a1), siluDerivative(p)); // [M, B, H, L, Dh]
   // delta-rule corrections u_t: (I + N) U = RHS, N = b ⊙ strict(R ⊙ K Kᵀ)
   const dc = segDecay(alpha, eta, k);
