@@ -115,9 +115,11 @@ export async function runTrain(
       reporter.log(`step ${state.step}: validation ${r.bpb.toFixed(4)} bits per byte (${r.bytes} bytes)`);
       return r.bpb;
     };
+    let lastSaved: number | undefined = resume ? state.step : undefined;
     const checkpoint = async (why: string): Promise<void> => {
       state.rng.batches = batches.state();
       await saveRun(config.checkpointDir, model, config, state);
+      lastSaved = state.step;
       reporter.log(`step ${state.step}: checkpoint (${why}) written to ${config.checkpointDir}`);
     };
 
@@ -139,11 +141,23 @@ export async function runTrain(
         const lr = learningRate(state.step, config);
         const batch = batches.next();
         const tStep = performance.now();
-        const loss = await model.trainStep(batch, lr);
+        const kept = () =>
+          lastSaved === undefined
+            ? 'no checkpoint was written'
+            : `no checkpoint was written; the last good one (step ${lastSaved}) is kept`;
+        let loss: number;
+        try {
+          loss = await model.trainStep(batch, lr);
+        } catch (e) {
+          // e.g. a model that checks its state and finds non-finite values (Hope's CMS)
+          throw new Error(
+            `training failed at step ${state.step + 1} (lr ${lr}): ${(e as Error).message}; ${kept()}`,
+          );
+        }
         state.trainSeconds += (performance.now() - tStep) / 1000;
         if (!Number.isFinite(loss)) {
           throw new Error(
-            `training diverged: loss is ${loss} at step ${state.step + 1} (lr ${lr}); no checkpoint was written, the last good one is kept`,
+            `training diverged: loss is ${loss} at step ${state.step + 1} (lr ${lr}); ${kept()}`,
           );
         }
         state.step++;

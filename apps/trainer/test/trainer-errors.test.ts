@@ -179,9 +179,32 @@ describe('nl-train errors', () => {
       };
       const r = await run(tinyFlags(dir2, corpus), { registry: diverging });
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/training diverged: loss is NaN at step 7/);
+      expect(r.err).toMatch(
+        /training diverged: loss is NaN at step 7 \(lr [\d.e-]+\); no checkpoint was written; the last good one \(step 5\) is kept/,
+      );
       const { readCheckpoint } = await import('@nl/hope');
       expect(readCheckpoint(join(dir2, 'ckpt')).state.step).toBe(5);
+    });
+
+    it('a model that throws during a step (e.g. non-finite state) → exit 1 naming the step; last checkpoint kept', async () => {
+      const dir3 = join(root, 'throws');
+      const throwing: ModelRegistry = {
+        bigram: async (ctx) => {
+          const m = (await bigramFactory()(ctx)) as BigramLM;
+          const step = m.trainStep.bind(m);
+          m.trainStep = (batch, lr) => {
+            if (m.trainCalls >= 3) throw new Error('memory state has a non-finite value');
+            return step(batch, lr);
+          };
+          return m;
+        },
+      };
+      const r = await run(tinyFlags(dir3, corpus), { registry: throwing });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(
+        /training failed at step 4 \(lr [\d.e-]+\): memory state has a non-finite value; no checkpoint was written\n/,
+      );
+      expect(existsSync(join(dir3, 'ckpt'))).toBe(false);
     });
 
     it('resuming with another --model → exit 2', async () => {
