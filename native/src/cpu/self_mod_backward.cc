@@ -72,7 +72,7 @@ struct Back {
     for (auto* v : {&dG, &dAc}) v->resize(static_cast<size_t>(M * Lb * Dh));
     for (auto* v : {&t1, &t2, &tm}) v->resize(static_cast<size_t>(Lb * Dh));
     Xt.resize(static_cast<size_t>(std::max(D, Dh) * Lb));
-    vec.resize(static_cast<size_t>(3 * std::max(D, Dh)));
+    vec.resize(static_cast<size_t>(4 * std::max(D, Dh)));
   }
   Worker<F> w;
   const SelfModDims& d;
@@ -121,10 +121,11 @@ struct Back {
     F* dW2 = dS(snap ? kA2 : kW2, kMem);
     const F* qv = w.Qv.data() + r * D;
     F* dq = dQv.data() + r * D;
-    F *pre = vec.data(), *z = pre + Dh, *dz = z + Dh;
+    F *pre = vec.data(), *z = pre + Dh, *dz = z + Dh, *sp = dz + Dh;
     for (int64_t i = 0; i < Dh; ++i) {
       pre[i] = dot(W2 + i * D, qv, D);
-      z[i] = silu(pre[i]);
+      sp[i] = sg(pre[i]);
+      z[i] = pre[i] * sp[i];
       dz[i] = 0;
     }
     for (int64_t c = 0; c < D; ++c) {
@@ -133,7 +134,7 @@ struct Back {
       axpy(Dh, dor[c], W1 + c * Dh, dz);
     }
     for (int64_t i = 0; i < Dh; ++i) {
-      const F dr = dz[i] * d1(pre[i]);
+      const F dr = dz[i] * d1s(pre[i], sp[i]);
       axpy(D, dr, qv, dW2 + i * D);
       axpy(D, dr, W2 + i * D, dq);
     }
@@ -203,14 +204,15 @@ struct Back {
     transpose<F>(D, Dh, A1, Dh, A1t, D);
     const F *P = w.row(w.P, m, r0, Dh), *Cm = w.row(w.Cm, m, r0, Dh), *Ac = w.row(w.Ac, m, r0, Dh);
     const F *Hv = w.row(w.Hv, m, r0, Dh), *E = w.row(w.E, m, r0, D);
+    const F *SP = w.row(w.SP, m, r0, Dh), *SHv = w.row(w.SHv, m, r0, Dh);
     const F *K = w.Kn.data() + r0 * D, *V = w.row(w.Gen, kV, r0, D);
     F *dg = dG.data() + (m * w.Lb + r0) * Dh, *de = dE.data() + (m * w.Lb + r0) * D;
     F* da = dAc.data() + (m * w.Lb + r0) * Dh;
     F *x1 = t1.data(), *x2 = t2.data(), *xm = tm.data();
     F *dA1 = dS(kA1, m), *dA2 = dS(kA2, m);
     for (int64_t i = 0; i < L * Dh; ++i) {  // g = Cm . silu'(p)
-      x1[i] = dg[i] * d1(P[i]);
-      x2[i] = dg[i] * Cm[i] * d2(P[i]);
+      x1[i] = dg[i] * d1s(P[i], SP[i]);
+      x2[i] = dg[i] * Cm[i] * d2s(P[i], SP[i]);
     }
     matmul<F>(L, D, Dh, x1, Dh, A1t, D, de, D, true);  // Cm = E A1
     acc_t(L, D, E, Dh, x1, dA1);
@@ -221,9 +223,9 @@ struct Back {
     }
     matmul<F>(L, Dh, D, de, D, A1, Dh, x1, Dh, false);  // Y = dE A1
     for (int64_t i = 0; i < L * Dh; ++i) {
-      x2[i] += (da[i] + x1[i]) * d1(P[i]);  // dp
-      xm[i] = Ac[i] - silu(Hv[i]);
-      x1[i] = -x1[i] * d1(Hv[i]);  // dhv
+      x2[i] += (da[i] + x1[i]) * d1s(P[i], SP[i]);  // dp
+      xm[i] = Ac[i] - Hv[i] * SHv[i];
+      x1[i] = -x1[i] * d1s(Hv[i], SHv[i]);  // dhv
     }
     acc_t(L, D, de, Dh, xm, dA1);
     acc_t(L, Dh, x2, D, K, dA2);  // p = A2 k
@@ -259,12 +261,13 @@ struct Back {
         dgen = dGen.data();
       }
       const F *A1 = p.a1[m], *A2 = p.a2[m], *Hg = w.row(w.Hg, m, r0, Dh), *X = w.X.data() + r0 * D;
+      const F* SHg = w.row(w.SHg, m, r0, Dh);
       F* dx = dX.data() + r0 * D;
       for (int64_t i = 0; i < L * D; ++i) dx[i] += dgen[i];
-      for (int64_t i = 0; i < L * Dh; ++i) tm[i] = silu(Hg[i]);
+      for (int64_t i = 0; i < L * Dh; ++i) tm[i] = Hg[i] * SHg[i];
       acc_t(L, D, dgen, Dh, tm.data(), dS(kA1, m));
       matmul<F>(L, Dh, D, dgen, D, A1, Dh, t1.data(), Dh, false);
-      for (int64_t i = 0; i < L * Dh; ++i) t1[i] *= d1(Hg[i]);
+      for (int64_t i = 0; i < L * Dh; ++i) t1[i] *= d1s(Hg[i], SHg[i]);
       acc_t(L, Dh, t1.data(), D, X, dS(kA2, m));
       matmul<F>(L, D, Dh, t1.data(), Dh, A2, D, dx, D, true);
     }

@@ -33,6 +33,15 @@ inline F d2(F x) {  // silu''
   const F s = sg(x);
   return s * (F(1) - s) * (F(2) + x * (F(1) - F(2) * s));
 }
+// silu' and silu'' given s = sigmoid(x) (no exp)
+template <typename F>
+inline F d1s(F x, F s) {
+  return s * (F(1) + x * (F(1) - s));
+}
+template <typename F>
+inline F d2s(F x, F s) {
+  return s * (F(1) - s) * (F(2) + x * (F(1) - F(2) * s));
+}
 
 template <typename F>
 struct Worker {
@@ -45,7 +54,7 @@ struct Worker {
     for (auto* v : {&X, &Qv, &Kn}) v->resize(LD);
     for (auto* v : {&nrm, &al, &bg, &et}) v->resize(lb);
     for (auto* v : {&Gen, &E}) v->resize(m * LD);
-    for (auto* v : {&Hg, &Hv, &P, &Ac, &Cm, &Gg}) v->resize(m * LH);
+    for (auto* v : {&Hg, &Hv, &P, &SHg, &SHv, &SP, &Ac, &Cm, &Gg}) v->resize(m * LH);
     tmp.resize(LH);
     rv.resize(static_cast<size_t>(std::max(D, Dh)));
   }
@@ -55,8 +64,8 @@ struct Worker {
   std::vector<F> A1t, A2t;  // [M] snapshot transposes [Dh, D], [D, Dh]
   // rows of the current block: X, Qv (the query used), Kn (normalised k) [Lb, D]; gates [Lb];
   // per memory: Gen, E [Lb, D]; Hg (generator pre-activation), Hv (target pre-activation),
-  // P, Ac = silu(P), Cm = A1^T e, Gg = g [Lb, Dh]
-  std::vector<F> X, Qv, Kn, nrm, al, bg, et, Gen, E, Hg, Hv, P, Ac, Cm, Gg, tmp, rv;
+  // P, their sigmoids SHg, SHv, SP, Ac = silu(P), Cm = A1^T e, Gg = g [Lb, Dh]
+  std::vector<F> X, Qv, Kn, nrm, al, bg, et, Gen, E, Hg, Hv, P, SHg, SHv, SP, Ac, Cm, Gg, tmp, rv;
 
   F* S(int s, int64_t m) { return st.data() + (s * M + m) * n; }
   int64_t chunk_of(int64_t m) const { return m == kMem ? d.chunk_mem : d.chunk_other; }
@@ -117,9 +126,12 @@ struct Worker {
     F* tm = tmp.data();
     for (int64_t m = 0; m < M; ++m) {  // generators z + A1 silu(A2 z) at z = x
       if (!is_gen(m)) continue;
-      F *hg = row(Hg, m, r0, Dh), *gen = row(Gen, m, r0, D);
+      F *hg = row(Hg, m, r0, Dh), *shg = row(SHg, m, r0, Dh), *gen = row(Gen, m, r0, D);
       matmul<F>(L, Dh, D, X.data() + r0 * D, D, A2t.data() + m * n, Dh, hg, Dh, false);
-      for (int64_t i = 0; i < L * Dh; ++i) tm[i] = silu(hg[i]);
+      for (int64_t i = 0; i < L * Dh; ++i) {
+        shg[i] = sg(hg[i]);
+        tm[i] = hg[i] * shg[i];
+      }
       std::copy(X.data() + r0 * D, X.data() + (r0 + L) * D, gen);
       matmul<F>(L, D, Dh, tm, Dh, A1t.data() + m * n, D, gen, D, true);
     }
@@ -142,17 +154,20 @@ struct Worker {
     const F *V = row(Gen, kV, r0, D), *K = Kn.data() + r0 * D;
     for (int64_t m = 0; m < M; ++m) {  // inner-gradient factors at the snapshot
       F *hv = row(Hv, m, r0, Dh), *p = row(P, m, r0, Dh), *ac = row(Ac, m, r0, Dh);
+      F *shv = row(SHv, m, r0, Dh), *sp = row(SP, m, r0, Dh);
       F *e = row(E, m, r0, D), *cm = row(Cm, m, r0, Dh), *g = row(Gg, m, r0, Dh);
       matmul<F>(L, Dh, D, V, D, A2t.data() + m * n, Dh, hv, Dh, false);
       matmul<F>(L, Dh, D, K, D, A2t.data() + m * n, Dh, p, Dh, false);
       for (int64_t i = 0; i < L * Dh; ++i) {
-        ac[i] = silu(p[i]);
-        tm[i] = ac[i] - silu(hv[i]);
+        sp[i] = sg(p[i]);
+        shv[i] = sg(hv[i]);
+        ac[i] = p[i] * sp[i];
+        tm[i] = ac[i] - hv[i] * shv[i];
       }
       for (int64_t i = 0; i < L * D; ++i) e[i] = K[i] - V[i];  // e = k - v + A1 (silu(p) - silu(hv))
       matmul<F>(L, D, Dh, tm, Dh, A1t.data() + m * n, D, e, D, true);
       matmul<F>(L, Dh, D, e, D, S(kA1, m), Dh, cm, Dh, false);
-      for (int64_t i = 0; i < L * Dh; ++i) g[i] = cm[i] * d1(p[i]);
+      for (int64_t i = 0; i < L * Dh; ++i) g[i] = cm[i] * d1s(p[i], sp[i]);
     }
   }
 
