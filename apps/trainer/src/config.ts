@@ -128,7 +128,7 @@ export const CONFIG_FIELDS = {
   evalBatches: {
     default: 16,
     kind: { type: 'int', min: 0 },
-    help: 'validation batches per evaluation (0 = the whole validation set)',
+    help: 'validation batches per evaluation, windows spread evenly over the validation set (0 = all)',
     commands: DATA,
   },
   logInterval: {

@@ -1,10 +1,14 @@
 /**
- * Validation in bits per byte: the mean next-byte cross-entropy over the scored validation
- * windows (see `sequentialBatches` in @nl/hope), divided by ln 2. With a byte tokenizer a token is
- * a byte, so bits per token = bits per byte. The first `maxBatches` batches are scored (0 = all),
- * always the same ones, so numbers are comparable across steps and runs.
+ * Validation in bits per byte: the mean next-byte cross-entropy over scored validation windows,
+ * divided by ln 2. With a byte tokenizer a token is a byte, so bits per token = bits per byte.
+ *
+ * The validation bytes are cut into consecutive windows of T + 1 bytes overlapping by one (as
+ * @nl/hope's `sequentialBatches`); `maxBatches` batches of B windows are scored, the windows
+ * spread evenly over the whole validation set (window i·n/k of n for the k scored), so a small
+ * evaluation samples every validation document rather than the first one. Always the same
+ * windows, so numbers are comparable across steps and runs; `maxBatches` 0 scores every window.
  */
-import { sequentialBatches } from '@nl/hope';
+import { sequentialWindowCount, type TokenBatch } from '@nl/hope';
 import type { TrainableLM } from './model-api.js';
 
 /** Result of one evaluation. */
@@ -18,8 +22,32 @@ export interface EvalResult {
 }
 
 /**
+ * The scored windows as batches: `maxBatches` × `batchSize` windows evenly spaced over `data`
+ * (all windows, in order, when that covers them or `maxBatches` is 0).
+ */
+export function* evalBatches(
+  data: Uint8Array,
+  batchSize: number,
+  seqLen: number,
+  maxBatches: number,
+): Generator<TokenBatch> {
+  const n = sequentialWindowCount(data.length, seqLen);
+  const k = maxBatches === 0 ? n : Math.min(n, maxBatches * batchSize);
+  const width = seqLen + 1;
+  for (let first = 0; first < k; first += batchSize) {
+    const rows = Math.min(batchSize, k - first);
+    const tokens = new Int32Array(rows * width);
+    for (let r = 0; r < rows; r++) {
+      const start = Math.floor(((first + r) * n) / k) * seqLen;
+      for (let j = 0; j < width; j++) tokens[r * width + j] = data[start + j];
+    }
+    yield { tokens, batchSize: rows, seqLen };
+  }
+}
+
+/**
  * Evaluate `model` on `data`.
- * @param maxBatches - 0 for the whole set
+ * @param maxBatches - 0 for every window
  */
 export async function evaluateBpb(
   model: TrainableLM,
@@ -30,7 +58,7 @@ export async function evaluateBpb(
 ): Promise<EvalResult> {
   let sum = 0;
   let count = 0;
-  for (const batch of sequentialBatches(data, batchSize, seqLen, maxBatches === 0 ? Infinity : maxBatches)) {
+  for (const batch of evalBatches(data, batchSize, seqLen, maxBatches)) {
     const loss = await model.evalLoss(batch);
     if (!Number.isFinite(loss)) throw new Error(`evaluation: model returned a non-finite loss (${loss})`);
     const n = batch.batchSize * batch.seqLen;

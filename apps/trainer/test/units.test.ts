@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@nl/hope';
+import { Rng, sequentialBatches } from '@nl/hope';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CONFIG_FIELDS,
@@ -15,6 +15,7 @@ import {
   resolveConfig,
   toFlag,
 } from '../src/config.js';
+import { evalBatches } from '../src/evaluate.js';
 import { LineReporter, formatDuration } from '../src/progress.js';
 import { pickToken } from '../src/sample.js';
 import { learningRate } from '../src/schedule.js';
@@ -164,5 +165,28 @@ describe('BigramLM (test model)', () => {
     expect(l0).toBeCloseTo(base, 6);
     expect(m.W[1 * 256 + 2]).toBeCloseTo(-analytic, 6); // W -= lr * grad from zero
     expect(m.evalLoss(batch)).toBeLessThan(base);
+  });
+});
+
+describe('evalBatches', () => {
+  // 10 windows of T = 4 over 41 bytes: window w covers bytes [4w, 4w + 5)
+  const data = Uint8Array.from({ length: 41 }, (_, i) => i);
+  const starts = (bs: Iterable<{ tokens: Int32Array; batchSize: number; seqLen: number }>) =>
+    [...bs].flatMap((b) => Array.from({ length: b.batchSize }, (_, r) => b.tokens[r * (b.seqLen + 1)]));
+
+  it('all windows (maxBatches 0 or enough) equal @nl/hope sequentialBatches', () => {
+    const all = starts(sequentialBatches(data, 3, 4));
+    expect(all).toEqual([0, 4, 8, 12, 16, 20, 24, 28, 32, 36]);
+    expect(starts(evalBatches(data, 3, 4, 0))).toEqual(all);
+    expect(starts(evalBatches(data, 3, 4, 4))).toEqual(all);
+    const rows = [...evalBatches(data, 3, 4, 0)].map((b) => b.batchSize);
+    expect(rows).toEqual([3, 3, 3, 1]);
+    const last = [...evalBatches(data, 3, 4, 0)][3];
+    expect(Array.from(last.tokens)).toEqual([36, 37, 38, 39, 40]);
+  });
+
+  it('fewer batches spread their windows over the whole set', () => {
+    expect(starts(evalBatches(data, 2, 4, 1))).toEqual([0, 20]); // windows 0 and 5 of 10
+    expect(starts(evalBatches(data, 2, 4, 2))).toEqual([0, 8, 20, 28]); // windows 0, 2, 5, 7
   });
 });
