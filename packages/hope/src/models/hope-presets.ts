@@ -22,14 +22,14 @@ const PAPER_LEVELS = [
 
 /**
  * The CMS hidden width that makes `base` (with any cmsHidden) match Transformer++'s parameter
- * count of the same vocab, width and depth, rounded to a multiple of 64.
+ * count of the same vocab, width and depth, rounded to a multiple of 8.
  */
 export function paramMatchedCmsHidden(base: HopeConfigInput): number {
   const c = resolveHopeConfig({ ...base, cmsHidden: 1 });
   const target = transformerPPParamCount(c.vocabSize, c.dim, c.layers);
   const rest = hopeParamCount({ ...c, cmsHidden: 0 } as HopeConfig);
   const per = c.layers * c.cmsLevels.length * 2 * c.dim; // parameters per unit of cmsHidden
-  return Math.max(64, Math.round((target - rest) / per / 64) * 64);
+  return Math.max(8, Math.round((target - rest) / per / 8) * 8);
 }
 
 function paper(dim: number, heads: number): HopeConfigInput {
