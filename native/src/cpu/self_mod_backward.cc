@@ -1,5 +1,6 @@
 // SelfModifyingTitans fused CPU backward (see self_mod.h), per (batch, head):
 //   1. the forward recurrence (no reads) stores the six states of every memory at block starts;
+//   (W2, S2, A2 and their adjoints are transposed inside, [D, Dh], as in the worker.)
 //   2. blocks last to first: the block is recomputed from its start state, keeping the pre-token
 //      W1, W2 of every memory (`slots`, [block + 1][M][2][D Dh]) and the snapshot-only rows; then
 //      its pieces (tokens sharing every snapshot) are reversed: token by token for the read and the
@@ -73,10 +74,11 @@ struct Back {
     for (auto* v : {&t1, &t2, &tm}) v->resize(static_cast<size_t>(Lb * Dh));
     Xt.resize(static_cast<size_t>(std::max(D, Dh) * Lb));
     vec.resize(static_cast<size_t>(4 * std::max(D, Dh)));
+    a2n.resize(static_cast<size_t>(n));
   }
   Worker<F> w;
   const SelfModDims& d;
-  std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, Xt, vec;
+  std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, Xt, vec, a2n;
   std::vector<Piece<F>> pieces;
 
   F* slot(int64_t r, int64_t m, int s) { return slots.data() + ((r * w.M + m) * 2 + s) * w.n; }
@@ -122,8 +124,9 @@ struct Back {
     const F* qv = w.Qv.data() + r * D;
     F* dq = dQv.data() + r * D;
     F *pre = vec.data(), *z = pre + Dh, *dz = z + Dh, *sp = dz + Dh;
+    std::fill(pre, pre + Dh, F(0));
+    for (int64_t j = 0; j < D; ++j) axpy(Dh, qv[j], W2 + j * Dh, pre);  // W2 q
     for (int64_t i = 0; i < Dh; ++i) {
-      pre[i] = dot(W2 + i * D, qv, D);
       sp[i] = sg(pre[i]);
       z[i] = pre[i] * sp[i];
       dz[i] = 0;
@@ -133,10 +136,11 @@ struct Back {
       axpy(Dh, dor[c], z, dW1 + c * Dh);
       axpy(Dh, dor[c], W1 + c * Dh, dz);
     }
-    for (int64_t i = 0; i < Dh; ++i) {
-      const F dr = dz[i] * d1s(pre[i], sp[i]);
-      axpy(D, dr, qv, dW2 + i * D);
-      axpy(D, dr, W2 + i * D, dq);
+    F* dr = pre;
+    for (int64_t i = 0; i < Dh; ++i) dr[i] = dz[i] * d1s(pre[i], sp[i]);
+    for (int64_t j = 0; j < D; ++j) {
+      axpy(Dh, qv[j], dr, dW2 + j * Dh);
+      dq[j] += dot(W2 + j * Dh, dr, Dh);
     }
   }
 
@@ -151,23 +155,44 @@ struct Back {
     F *dk = dK.data() + r * D, *dg = dG.data() + (m * w.Lb + r) * Dh;
     F *de = dE.data() + (m * w.Lb + r) * D, *da = dAc.data() + (m * w.Lb + r) * Dh;
     F dalpha = 0, deta = 0;
-    for (int64_t i = 0; i < Dh; ++i) {  // W2 <- alpha W2 - eta (W2 k) k^T + S2,  S2 <- beta S2 - eta g k^T
-      const F* w2 = W2 + i * D;
-      F *dw = dW2 + i * D, *ds = dS2 + i * D;
-      F r4[4];
-      dot3(w2, k, dw, k, w2, dw, D, r4);
-      r4[3] = dot(ds, k, D);
-      const F u = r4[0], wk = r4[1], y = r4[3] + wk;  // y = (dS2 + dW2) k
-      dalpha += r4[2];
-      deta -= u * wk + g[i] * y;
-      dg[i] -= eta * y;
-      const F gi = g[i], ewk = eta * wk;
-      for (int64_t j = 0; j < D; ++j) {
-        const F dsn = ds[j] + dw[j];
-        dk[j] -= eta * (u * dw[j] + wk * w2[j] + gi * dsn);
-        dw[j] = alpha * dw[j] - ewk * k[j];
-        ds[j] = beta * dsn;
+    // W2 <- alpha W2 - eta (W2 k) k^T + S2,  S2 <- beta S2 - eta g k^T  (rows j of the transposes)
+    F *u = vec.data(), *wk = u + Dh, *y = wk + Dh;
+    std::fill(u, u + 3 * Dh, F(0));
+    for (int64_t j = 0; j < D; ++j) {
+      axpy(Dh, k[j], W2 + j * Dh, u);    // W2 k
+      axpy(Dh, k[j], dW2 + j * Dh, wk);  // dW2' k
+      axpy(Dh, k[j], dS2 + j * Dh, y);   // dS2' k
+    }
+    dalpha += dot(W2, dW2, D * Dh);
+    for (int64_t i = 0; i < Dh; ++i) {
+      y[i] += wk[i];  // (dS2' + dW2') k
+      deta -= u[i] * wk[i] + g[i] * y[i];
+      dg[i] -= eta * y[i];
+    }
+    for (int64_t j = 0; j < D; ++j) {
+      const F* w2 = W2 + j * Dh;
+      F *dw = dW2 + j * Dh, *ds = dS2 + j * Dh;
+      const F ek = eta * k[j];
+      constexpr int Wl = 16;
+      F acc[Wl] = {};
+      int64_t i = 0;
+      for (; i + Wl <= Dh; i += Wl) {
+        for (int l = 0; l < Wl; ++l) {
+          const F dsn = ds[i + l] + dw[i + l];
+          acc[l] += u[i + l] * dw[i + l] + wk[i + l] * w2[i + l] + g[i + l] * dsn;
+          dw[i + l] = alpha * dw[i + l] - ek * wk[i + l];
+          ds[i + l] = beta * dsn;
+        }
       }
+      F sum = 0;
+      for (; i < Dh; ++i) {
+        const F dsn = ds[i] + dw[i];
+        sum += u[i] * dw[i] + wk[i] * w2[i] + g[i] * dsn;
+        dw[i] = alpha * dw[i] - ek * wk[i];
+        ds[i] = beta * dsn;
+      }
+      for (int l = 0; l < Wl; ++l) sum += acc[l];
+      dk[j] -= eta * sum;
     }
     for (int64_t i = 0; i < D; ++i) {  // W1 <- alpha W1 + S1,  S1 <- beta S1 - eta e a^T
       const F* w1 = W1 + i * Dh;
@@ -228,10 +253,11 @@ struct Back {
       x1[i] = -x1[i] * d1s(Hv[i], SHv[i]);  // dhv
     }
     acc_t(L, D, de, Dh, xm, dA1);
-    acc_t(L, Dh, x2, D, K, dA2);  // p = A2 k
-    acc_t(L, Dh, x1, D, V, dA2);  // hv = A2 v
-    matmul<F>(L, D, Dh, x2, Dh, A2, D, dk, D, true);
-    matmul<F>(L, D, Dh, x1, Dh, A2, D, dv, D, true);
+    acc_t(L, D, K, Dh, x2, dA2);  // p = A2 k (dA2 transposed)
+    acc_t(L, D, V, Dh, x1, dA2);  // hv = A2 v
+    transpose<F>(D, Dh, A2, Dh, a2n.data(), D);  // A2 [Dh, D]
+    matmul<F>(L, D, Dh, x2, Dh, a2n.data(), D, dk, D, true);
+    matmul<F>(L, D, Dh, x1, Dh, a2n.data(), D, dv, D, true);
   }
 
   // Generators of piece p reversed (k's normalisation and the gates first); dx rows accumulate in dX.
@@ -268,8 +294,9 @@ struct Back {
       acc_t(L, D, dgen, Dh, tm.data(), dS(kA1, m));
       matmul<F>(L, Dh, D, dgen, D, A1, Dh, t1.data(), Dh, false);
       for (int64_t i = 0; i < L * Dh; ++i) t1[i] *= d1s(Hg[i], SHg[i]);
-      acc_t(L, Dh, t1.data(), D, X, dS(kA2, m));
-      matmul<F>(L, D, Dh, t1.data(), Dh, A2, D, dx, D, true);
+      acc_t(L, D, X, Dh, t1.data(), dS(kA2, m));
+      transpose<F>(D, Dh, A2, Dh, a2n.data(), D);
+      matmul<F>(L, D, Dh, t1.data(), Dh, a2n.data(), D, dx, D, true);
     }
   }
 

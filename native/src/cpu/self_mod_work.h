@@ -1,7 +1,9 @@
 // SelfModifyingTitans kernels: the per-(batch, head) worker shared by forward and backward
 // (see self_mod.h). It holds the six states of every memory in cache-resident buffers, takes the
 // snapshots, computes the snapshot-only quantities of a piece of tokens with small GEMMs (rows of
-// a block of `block` tokens), and runs the token recurrence.
+// a block of `block` tokens), and runs the token recurrence. Inside the worker the second-layer
+// matrices W2, S2, A2 (and their adjoints) are kept transposed, [D, Dh]: then W2 k, W2 q and the
+// rank-1 updates are row axpys (no per-row dot products), and A2^T is what the GEMMs need.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -50,18 +52,18 @@ struct Worker {
     const size_t m = static_cast<size_t>(M), nn = static_cast<size_t>(n), lb = static_cast<size_t>(Lb);
     const size_t LD = lb * static_cast<size_t>(D), LH = lb * static_cast<size_t>(Dh);
     st.resize(kSelfModStates * m * nn);
-    for (auto* v : {&A1t, &A2t}) v->resize(m * nn);
+    A1t.resize(m * nn);
     for (auto* v : {&X, &Qv, &Kn}) v->resize(LD);
     for (auto* v : {&nrm, &al, &bg, &et}) v->resize(lb);
     for (auto* v : {&Gen, &E}) v->resize(m * LD);
     for (auto* v : {&Hg, &Hv, &P, &SHg, &SHv, &SP, &Ac, &Cm, &Gg}) v->resize(m * LH);
     tmp.resize(LH);
-    rv.resize(static_cast<size_t>(std::max(D, Dh)));
+    rv.resize(static_cast<size_t>(2 * std::max(D, Dh)));
   }
   const SelfModDims& d;
   const int64_t D, Dh, M, n, Lb;
   std::vector<F> st;        // [6][M][n]
-  std::vector<F> A1t, A2t;  // [M] snapshot transposes [Dh, D], [D, Dh]
+  std::vector<F> A1t;       // [M] snapshot transposes A1^T [Dh, D]
   // rows of the current block: X, Qv (the query used), Kn (normalised k) [Lb, D]; gates [Lb];
   // per memory: Gen, E [Lb, D]; Hg (generator pre-activation), Hv (target pre-activation),
   // P, their sigmoids SHg, SHv, SP, Ac = silu(P), Cm = A1^T e, Gg = g [Lb, Dh]
@@ -72,14 +74,16 @@ struct Worker {
   bool is_gen(int64_t m) const { return m != kMem; }
   F* row(std::vector<F>& a, int64_t m, int64_t r, int64_t w) { return a.data() + (m * Lb + r) * w; }
 
-  // states of (b, h) from / to arrays in [B, M, H, ...] layout (null input = zeros)
+  // states of (b, h) from / to arrays in [B, M, H, ...] layout (null input = zeros); W2, S2, A2
+  // ([Dh, D] outside) are transposed on the way in and out.
   void load(int64_t b, int64_t h, const F* const* in) {
     for (int s = 0; s < kSelfModStates; ++s) {
       for (int64_t m = 0; m < M; ++m) {
         const F* src = in[s] ? in[s] + ((b * M + m) * d.heads + h) * n : nullptr;
         F* dst = S(s, m);
-        if (src) std::copy(src, src + n, dst);
-        else std::fill(dst, dst + n, F(0));
+        if (!src) std::fill(dst, dst + n, F(0));
+        else if (s % 2 == 0) std::copy(src, src + n, dst);
+        else memvec::transpose<F>(Dh, D, src, D, dst, Dh);
       }
     }
   }
@@ -87,7 +91,9 @@ struct Worker {
     for (int s = 0; s < kSelfModStates; ++s) {
       for (int64_t m = 0; m < M; ++m) {
         const F* src = from.data() + (s * M + m) * n;
-        std::copy(src, src + n, out[s] + ((b * M + m) * d.heads + h) * n);
+        F* dst = out[s] + ((b * M + m) * d.heads + h) * n;
+        if (s % 2 == 0) std::copy(src, src + n, dst);
+        else memvec::transpose<F>(D, Dh, src, Dh, dst, D);
       }
     }
   }
@@ -109,7 +115,6 @@ struct Worker {
   void transposes() {
     for (int64_t m = 0; m < M; ++m) {
       memvec::transpose<F>(D, Dh, S(kA1, m), Dh, A1t.data() + m * n, D);
-      memvec::transpose<F>(Dh, D, S(kA2, m), D, A2t.data() + m * n, Dh);
     }
   }
 
@@ -127,7 +132,7 @@ struct Worker {
     for (int64_t m = 0; m < M; ++m) {  // generators z + A1 silu(A2 z) at z = x
       if (!is_gen(m)) continue;
       F *hg = row(Hg, m, r0, Dh), *shg = row(SHg, m, r0, Dh), *gen = row(Gen, m, r0, D);
-      matmul<F>(L, Dh, D, X.data() + r0 * D, D, A2t.data() + m * n, Dh, hg, Dh, false);
+      matmul<F>(L, Dh, D, X.data() + r0 * D, D, S(kA2, m), Dh, hg, Dh, false);
       for (int64_t i = 0; i < L * Dh; ++i) {
         shg[i] = sg(hg[i]);
         tm[i] = hg[i] * shg[i];
@@ -156,8 +161,8 @@ struct Worker {
       F *hv = row(Hv, m, r0, Dh), *p = row(P, m, r0, Dh), *ac = row(Ac, m, r0, Dh);
       F *shv = row(SHv, m, r0, Dh), *sp = row(SP, m, r0, Dh);
       F *e = row(E, m, r0, D), *cm = row(Cm, m, r0, Dh), *g = row(Gg, m, r0, Dh);
-      matmul<F>(L, Dh, D, V, D, A2t.data() + m * n, Dh, hv, Dh, false);
-      matmul<F>(L, Dh, D, K, D, A2t.data() + m * n, Dh, p, Dh, false);
+      matmul<F>(L, Dh, D, V, D, S(kA2, m), Dh, hv, Dh, false);
+      matmul<F>(L, Dh, D, K, D, S(kA2, m), Dh, p, Dh, false);
       for (int64_t i = 0; i < L * Dh; ++i) {
         sp[i] = sg(p[i]);
         shv[i] = sg(hv[i]);
@@ -191,12 +196,15 @@ struct Worker {
           w[j] = alpha * w[j] + s[j];
         }
       }
-      for (int64_t i = 0; i < Dh; ++i) {
-        F *w = W2 + i * D, *s = S2 + i * D;
-        const F cu = -eta * memvec::dot(w, k, D), cg = -eta * g[i];
-        for (int64_t j = 0; j < D; ++j) {
-          s[j] = beta * s[j] + cg * k[j];
-          w[j] = alpha * w[j] + cu * k[j] + s[j];
+      F* u = rv.data();  // u = W2 k, then the rows j of W2^T, S2^T
+      std::fill(u, u + Dh, F(0));
+      for (int64_t j = 0; j < D; ++j) memvec::axpy(Dh, k[j], W2 + j * Dh, u);
+      for (int64_t j = 0; j < D; ++j) {
+        F *w = W2 + j * Dh, *s = S2 + j * Dh;
+        const F ck = -eta * k[j];
+        for (int64_t i = 0; i < Dh; ++i) {
+          s[i] = beta * s[i] + ck * g[i];
+          w[i] = alpha * w[i] + ck * u[i] + s[i];
         }
       }
     }
@@ -208,7 +216,9 @@ struct Worker {
     const F* W1 = S(d.read_snapshot ? kA1 : kW1, kMem);
     const F* W2 = S(d.read_snapshot ? kA2 : kW2, kMem);
     F* z = rv.data();
-    for (int64_t i = 0; i < Dh; ++i) z[i] = silu(memvec::dot(W2 + i * D, qv, D));
+    std::fill(z, z + Dh, F(0));
+    for (int64_t j = 0; j < D; ++j) memvec::axpy(Dh, qv[j], W2 + j * Dh, z);
+    for (int64_t i = 0; i < Dh; ++i) z[i] = silu(z[i]);
     for (int64_t c = 0; c < D; ++c) o[c] = qv[c] + memvec::dot(W1 + c * Dh, z, Dh);
   }
 };
