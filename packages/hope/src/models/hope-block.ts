@@ -131,11 +131,20 @@ export class HopeBlock extends nn.Module {
     return add(h, sub(this.cms.forward(m, opts), m));
   }
 
+  /** Zero tensors of the last CMS reset (freed at the next reset unless a scope freed them). */
+  private parked: Tensor[] = [];
+
   /** Back to the meta-learned init (memories, CMS Δ, empty conv cache). */
   resetFast(): void {
+    for (const t of this.parked) if (!t.isDisposed) t.dispose();
     this.titans.reset();
     this.cms.reset();
     this.convCache = null;
+    // after a reset every level's Δ and accumulators are these zeros (shared): nothing else holds them
+    this.parked = this.cms.chunkSizes.flatMap((_, i) => {
+      const d = this.cms.delta(i);
+      return [d.w1, d.w2];
+    });
   }
 
   /** Detached copies of the fast state. */

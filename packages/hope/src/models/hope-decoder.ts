@@ -55,11 +55,13 @@ export class HopeDecoder implements Decoder {
     private readonly model: HopeLM,
     initial?: HopeFastState,
   ) {
-    this.state = noGrad(() => {
-      if (initial === undefined) model.resetFast();
-      else model.loadFastState(initial);
-      return model.fastState();
-    });
+    this.state = tidy(() =>
+      noGrad(() => {
+        if (initial === undefined) model.resetFast();
+        else model.loadFastState(initial);
+        return keepFastState(model.fastState());
+      }),
+    );
   }
 
   get position(): number {
