@@ -120,6 +120,23 @@ describe('HopeSession', () => {
     expect(() => s.freeze('layers.7.cms')).toThrow(/no fast-state module 'layers.7.cms'.*known: titans, cms/);
   });
 
+  it('layers whose CMS was frozen for a while keep their own schedule (updates on their boundaries)', () => {
+    const s = new HopeSession(byteHope());
+    s.freeze('layers.0.cms');
+    s.feed('abcdefghijk'); // 10 tokens consumed: layer 1 counts 10, layer 0 stays at 0
+    s.unfreeze('layers.0.cms');
+    s.feed('lmnopqrstuvwxyz0123456789'); // 25 more for both
+    const [l0, l1] = s.fastState.layers.map((l) => l.cms);
+    expect([l0!.tokens, l1!.tokens]).toEqual([25, 35]);
+    for (const c of [l0!, l1!]) {
+      c.levels.forEach((lv, j) => {
+        const size = [8, 16][j]!;
+        expect(lv.updates).toBe(Math.floor(c.tokens / size));
+        expect(lv.pending).toBe(c.tokens % size);
+      });
+    }
+  });
+
   it('generate continues from the state without changing it (greedy == a decoder from the state)', () => {
     const m = byteHope();
     const s = new HopeSession(m);

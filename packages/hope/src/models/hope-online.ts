@@ -3,8 +3,8 @@
  * (nested-learning.md §5.3 "practical scheme", A11, A18). A teacher-forced pass over
  * batch Int32 [B, T+1] (inputs [:, :T], targets [:, 1:]) continuing the model's fast state:
  *
- *   cut the T positions at every CMS level boundary (global token count, so cuts line up with
- *   the levels' schedules); for each segment:
+ *   cut the T positions at every level boundary of every learning (non-frozen) CMS (each layer's
+ *   own token count, so cuts line up with the levels' schedules); for each segment:
  *     logits = model.step(segment, probes)        memories write; CMS reads θ0 + Δ
  *     L_s = Σ_segment CE / B                      (per-token NTP, summed over tokens, mean over rows)
  *     backward(L_s)                               δ_ℓ = ∂L_s/∂(level output) on the probes
@@ -116,9 +116,9 @@ export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: 
   const ids = narrow(batch, 1, 0, t).contiguous(); // [B, T]
   const targets = narrow(batch, 1, 1, t).contiguous(); // [B, T]
   const blocks = model.blocks;
-  const cms = blocks[0]!.cms;
-  const online = blocks.some((bl) => !bl.cms.frozen);
-  const fires = online && cms.chunkSizes.some((c) => (cms.tokens % c) + t >= c);
+  // Layers whose CMS learns; their schedules may differ (a layer frozen for a while lags behind).
+  const learning = blocks.map((bl) => bl.cms).filter((c) => !c.frozen);
+  const fires = learning.some((c) => c.chunkSizes.some((n) => (c.tokens % n) + t >= n));
   if (!fires) {
     // No CMS update falls inside this call: one plain pass (levels act as plain MLPs).
     if (!opts.outer) {
@@ -132,7 +132,9 @@ export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: 
     mul(ce, 1 / (b * t)).backward();
     return { nats, count: b * t };
   }
-  const cuts = segmentCuts(cms.chunkSizes, cms.tokens, t);
+  const cuts = [...new Set(learning.flatMap((c) => segmentCuts(c.chunkSizes, c.tokens, t)))].sort(
+    (x, y) => x - y,
+  );
   const params = model.parameters();
   const full = opts.outer && model.config.trainGrad === 'full';
   const stash = opts.outer ? params.map((p) => p.grad) : [];
