@@ -6,7 +6,8 @@
  * Rate = B·T / seconds (tokens of the whole batch). Passes: forward under noGrad, and forward +
  * backward of sum(o²) (gradients of x, q and every init). The loop and chunked impls run at a
  * shorter T (`refT`; their cost per token does not depend on T); the fused output is checked
- * against the loop's on that T (relative RMS in the note).
+ * against the loop's on that T (relative RMS in the note). The note also gives tokens per CPU-second
+ * (process CPU time over the sampled calls), steadier than wall time on a shared machine.
  */
 import { manualSeed, mul, noGrad, randn, tidy, type Tensor } from '@nl/tensor';
 import { SelfModifyingTitans } from '@nl/memory';
@@ -68,11 +69,21 @@ export async function selfModRows(opts: SelfModBenchOptions): Promise<Row[]> {
         for (const impl of ['loop', 'chunked', 'fused'] as const) {
           const T = impl === 'fused' ? opts.seqLen : opts.refT;
           const s = setup(impl, B, T, D);
-          const fn = pass === 'fwd' ? s.fwd : s.fwdBwd;
+          const run = pass === 'fwd' ? s.fwd : s.fwdBwd;
+          let cpuUs = 0,
+            calls = 0;
+          const fn = (): void => {
+            const c0 = process.cpuUsage();
+            run();
+            const c = process.cpuUsage(c0);
+            cpuUs += c.user + c.system;
+            calls++;
+          };
           const ref = impl !== 'fused';
           const t = await measure(fn, ref ? { timeMs: 0, iterations: 2, warmupIterations: 1 } : { timeMs: opts.timeMs });
           const rate = (B * T) / (t.medianMs * 1e-3);
           if (impl === 'loop') loopRate = rate;
+          const perCpu = `${((B * T * calls) / (cpuUs * 1e-6)).toFixed(0)} tok per CPU-s`;
           rows.push({
             suite: 'memory',
             case: caseName,
@@ -81,7 +92,7 @@ export async function selfModRows(opts: SelfModBenchOptions): Promise<Row[]> {
             unit: 'tok/s',
             medianMs: t.medianMs,
             ratio: loopRate === null ? null : rate / loopRate,
-            note: impl === 'fused' ? `rel RMS vs loop (T=${opts.refT}): o ${check.toExponential(1)}` : undefined,
+            note: impl === 'fused' ? `${perCpu}, rel RMS vs loop (T=${opts.refT}): o ${check.toExponential(1)}` : perCpu,
           });
         }
       }
