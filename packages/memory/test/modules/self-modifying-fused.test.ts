@@ -163,6 +163,15 @@ describe("SelfModifyingTitans impl 'fused' == impl 'loop' (float64)", () => {
     }
   }); // prettier-ignore
 
+  it('bad input: wrong shapes and mixed dtypes give clear errors', () => {
+    const m = new SelfModifyingTitans({ heads: 2, dim: 4, hidden: 3, impl: 'fused' }); // float32
+    const x64 = t64(new Float64Array(1 * 3 * 2 * 4), [1, 3, 2, 4]);
+    expect(() => m.forward(x64, x64)).toThrow(/selfModForward: all arrays must share a dtype, but x is Float64Array and w1 is Float32Array/);
+    const x32 = randn([1, 3, 2, 4]);
+    expect(() => m.forward(randn([1, 3, 2, 5]), x32)).toThrow(/x must be \[B, T, 2, 4\], got \[1, 3, 2, 5\]/);
+    expect(() => m.forward(x32, randn([1, 4, 2, 4]))).toThrow(/q \[B, T\] = \[1, 4\] differs from x's \[1, 3\]/);
+  }); // prettier-ignore
+
   it('T = 0 returns [B, 0, H, D] and keeps the state', () => {
     const { fused } = pair(9, { B: 1, H: 1, D: 3, DH: 2 }, {});
     const o = fused.forward(t64(new Float64Array(0), [2, 0, 1, 3]), t64(new Float64Array(0), [2, 0, 1, 3]));
