@@ -57,8 +57,8 @@ export const HOPE_PRESETS: Readonly<Record<string, HopeConfigInput>> = {
     layers: 2,
     heads: 4,
     memoryHidden: 32,
-    chunkMem: 16,
-    chunkOther: 8,
+    chunkMem: 32,
+    chunkOther: 16,
     cmsLevels: [
       { chunkSize: 32, lr: 1e-3 },
       { chunkSize: 128, lr: 1e-3 },
