@@ -42,13 +42,16 @@ type OptStates = [
 ];
 
 export interface SelfModBinding {
-  /** Writes o and the final w1, w2, s1, s2, a1, a2. */
+  /** Writes o, the final w1, w2, s1, s2, a1, a2 and, when given, the block-start states `ckpt`. */
   selfModForward(
     x: FloatArray,
     q: FloatArray,
-    ...rest: [...States, o: FloatArray, ...States, ...SelfModDimsArgs]
+    ...rest: [...States, o: FloatArray, ...States, ...SelfModDimsArgs, ckpt?: FloatArray | null]
   ): void;
-  /** Writes dx, dq and the gradients of the initial states (final-state gradients may be null). */
+  /**
+   * Writes dx, dq and the gradients of the initial states (final-state gradients may be null);
+   * `ckpt`: the forward's block-start states (recomputed when absent).
+   */
   selfModBackward(
     x: FloatArray,
     q: FloatArray,
@@ -60,6 +63,7 @@ export interface SelfModBinding {
       dq: FloatArray,
       ...States,
       ...SelfModDimsArgs,
+      ckpt?: FloatArray | null,
     ]
   ): void;
 }

@@ -1,8 +1,11 @@
 // selfModForward / selfModBackward: the fused SelfModifyingTitans kernels of @nl/memory (cpu/self_mod.h).
 //
-//   selfModForward(x, q, w1, w2, s1, s2, a1, a2, o, w1Out, w2Out, s1Out, s2Out, a1Out, a2Out, <dims>)
+//   selfModForward(x, q, w1, w2, s1, s2, a1, a2, o, w1Out, w2Out, s1Out, s2Out, a1Out, a2Out, <dims>,
+//                  ckpt?)
 //   selfModBackward(x, q, w1, w2, s1, s2, a1, a2, dO, dW1|null, dW2|null, dS1|null, dS2|null,
-//                   dA1|null, dA2|null, dx, dq, gW1, gW2, gS1, gS2, gA1, gA2, <dims>)
+//                   dA1|null, dA2|null, dx, dq, gW1, gW2, gS1, gS2, gA1, gA2, <dims>, ckpt?)
+//   ckpt (optional, null = none): the block-start states the forward keeps for the backward
+//   (B H ceil(T / block) 6 M D Dh elements, opaque layout; same dims and block in both calls).
 //   <dims> = B, T, H, D, Dh, M, tokens, chunkMem, chunkOther, block (0 = automatic), momentum,
 //            alphaBias, etaBias, adaptiveQ, readSnapshot
 // x, q, o, dO, dx, dq [B,T,H,D]; w1, s1, a1 (and their gradients) [B,M,H,D,Dh]; w2, s2, a2 [B,M,H,Dh,D].
@@ -93,6 +96,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   ArrayView out[kSelfModStates];
   static const char* names[] = {"w1Out", "w2Out", "s1Out", "s2Out", "a1Out", "a2Out"};
   state_arrays(info, op, 9, d, names, false, out, &a.dtype);
+  const ArrayView ck = float_array(info, 30, op, "ckpt", {self_mod_ckpt_size(d)}, true, &a.dtype);
   auto run = [&](auto tag) {
     using F = decltype(tag);
     const F* st[kSelfModStates];
@@ -101,7 +105,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
       st[s] = ptr<F>(a.st[s]);
       so[s] = mut<F>(out[s]);
     }
-    self_mod_forward<F>(d, ptr<F>(a.x), ptr<F>(a.q), st, mut<F>(o), so);
+    self_mod_forward<F>(d, ptr<F>(a.x), ptr<F>(a.q), st, mut<F>(o), so, mut<F>(ck));
   };
   if (a.dtype == DType::F32) run(float{});
   else run(double{});
@@ -122,6 +126,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   ArrayView dx = float_array(info, 15, op, "dx", {B, T, H, D}, false, &a.dtype);
   ArrayView dq = float_array(info, 16, op, "dq", {B, T, H, D}, false, &a.dtype);
   state_arrays(info, op, 17, d, inames, false, gin, &a.dtype);
+  const ArrayView ck = float_array(info, 38, op, "ckpt", {self_mod_ckpt_size(d)}, true, &a.dtype);
   auto run = [&](auto tag) {
     using F = decltype(tag);
     const F *st[kSelfModStates], *gs[kSelfModStates];
@@ -131,7 +136,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
       gs[s] = ptr<F>(gst[s]);
       gi[s] = mut<F>(gin[s]);
     }
-    self_mod_backward<F>(d, ptr<F>(a.x), ptr<F>(a.q), st, ptr<F>(d_o), gs, mut<F>(dx), mut<F>(dq), gi);
+    self_mod_backward<F>(d, ptr<F>(a.x), ptr<F>(a.q), st, ptr<F>(d_o), gs, mut<F>(dx), mut<F>(dq), gi, ptr<F>(ck));
   };
   if (a.dtype == DType::F32) run(float{});
   else run(double{});

@@ -40,14 +40,23 @@ inline int64_t self_mod_auto_block(int64_t seq) {
 // Index of each state array: w1, w2, s1, s2, a1, a2.
 constexpr int kSelfModStates = 6;
 
-// Writes o and the final states (out[i] for state i).
+// Elements of the block-start states the forward can keep for the backward (opaque layout):
+// B H ceil(T / block) 6 M D Dh.
+inline int64_t self_mod_ckpt_size(const SelfModDims& d) {
+  return d.batch * d.heads * ((d.seq + d.block - 1) / d.block) * kSelfModStates * d.mems * d.d * d.hidden;
+}
+
+// Writes o and the final states (out[i] for state i); ckpt (null: not kept) receives the
+// block-start states (self_mod_ckpt_size elements).
 template <typename F>
-void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* const* state, F* o, F* const* out);
+void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* const* state, F* o, F* const* out,
+                      F* ckpt = nullptr);
 
 // d_state[i] (gradients of the final states) may be null (zeros). Overwrites dx, dq and d_init[i]
-// (gradients of the initial states). dq is zero with adaptive_q.
+// (gradients of the initial states). dq is zero with adaptive_q. ckpt: the forward's block-start
+// states (same dims), or null to recompute them.
 template <typename F>
 void self_mod_backward(const SelfModDims& d, const F* x, const F* q, const F* const* state, const F* d_o,
-                       const F* const* d_state, F* dx, F* dq, F* const* d_init);
+                       const F* const* d_state, F* dx, F* dq, F* const* d_init, const F* ckpt = nullptr);
 
 }  // namespace nl

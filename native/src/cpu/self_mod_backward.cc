@@ -337,16 +337,17 @@ struct Back {
 
 template <typename F>
 void self_mod_backward(const SelfModDims& d, const F* x, const F* q, const F* const* state, const F* d_o,
-                       const F* const* d_state, F* dx, F* dq, F* const* d_init) {
+                       const F* const* d_state, F* dx, F* dq, F* const* d_init, const F* ckpt) {
   const int64_t T = d.seq, H = d.heads, nblk = (T + d.block - 1) / d.block;
   parallel_for_dynamic(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
-    Back<F> k(d, nblk);
+    Back<F> k(d, ckpt ? 0 : nblk);
     Worker<F>& w = k.w;
     const size_t ns = w.st.size();
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / H, h = bh % H;
+      const F* cks = ckpt ? ckpt + bh * nblk * static_cast<int64_t>(ns) : k.ckpt.data();
       w.load(b, h, state);
-      for (int64_t j = 0; j < nblk; ++j) {  // block-start states
+      for (int64_t j = 0; j < nblk && !ckpt; ++j) {  // block-start states (unless the forward kept them)
         std::copy(w.st.begin(), w.st.end(), k.ckpt.begin() + j * ns);
         const int64_t t0 = j * d.block, bl = std::min(d.block, T - t0);
         for (int64_t r = 0; r < bl;) {
@@ -361,7 +362,7 @@ void self_mod_backward(const SelfModDims& d, const F* x, const F* q, const F* co
       std::swap(w.st, k.dst);
       for (int64_t j = nblk - 1; j >= 0; --j) {
         const int64_t t0 = j * d.block, bl = std::min(d.block, T - t0);
-        const F* ck = k.ckpt.data() + j * ns;
+        const F* ck = cks + j * ns;
         std::copy(ck, ck + ns, w.st.begin());
         k.recompute(b, h, t0, bl, x, q, ck);
         for (auto p = k.pieces.rbegin(); p != k.pieces.rend(); ++p) k.piece_back(*p, b, h, t0, d_o, dx, dq);
@@ -372,8 +373,10 @@ void self_mod_backward(const SelfModDims& d, const F* x, const F* q, const F* co
 }
 
 template void self_mod_backward<float>(const SelfModDims&, const float*, const float*, const float* const*,
-                                       const float*, const float* const*, float*, float*, float* const*);
+                                       const float*, const float* const*, float*, float*, float* const*,
+                                       const float*);
 template void self_mod_backward<double>(const SelfModDims&, const double*, const double*, const double* const*,
-                                        const double*, const double* const*, double*, double*, double* const*);
+                                        const double*, const double* const*, double*, double*, double* const*,
+                                        const double*);
 
 }  // namespace nl

@@ -10,16 +10,19 @@
 namespace nl {
 
 template <typename F>
-void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* const* state, F* o, F* const* out) {
+void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* const* state, F* o, F* const* out,
+                      F* ckpt) {
   using self_mod_detail::Worker;
-  const int64_t T = d.seq, H = d.heads, D = d.d;
+  const int64_t T = d.seq, H = d.heads, D = d.d, nblk = (T + d.block - 1) / d.block;
   parallel_for_dynamic(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
     Worker<F> w(d);
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / H, h = bh % H;
       w.load(b, h, state);
+      const int64_t ns = static_cast<int64_t>(w.st.size());
       for (int64_t t0 = 0; t0 < T; t0 += d.block) {
         const int64_t bl = std::min(d.block, T - t0);
+        if (ckpt) std::copy(w.st.begin(), w.st.end(), ckpt + (bh * nblk + t0 / d.block) * ns);
         for (int64_t r = 0; r < bl;) {
           const int64_t L = std::min(bl - r, w.snapshot(d.tokens + t0 + r));
           w.precompute(b, h, t0 + r, r, L, x, q);
@@ -33,8 +36,8 @@ void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* con
 }
 
 template void self_mod_forward<float>(const SelfModDims&, const float*, const float*, const float* const*, float*,
-                                      float* const*);
+                                      float* const*, float*);
 template void self_mod_forward<double>(const SelfModDims&, const double*, const double*, const double* const*,
-                                       double*, double* const*);
+                                       double*, double* const*, double*);
 
 }  // namespace nl

@@ -5,6 +5,8 @@
  * and the carried states of all memories stacked on axis 1 (w1, s1, a1 [B, M, H, D, Dh]; w2, s2,
  * a2 [B, M, H, Dh, D]); outputs o [B, T, H, D] and the final states (same shapes). The backward
  * gives x, q and every carried state (hence, through expand, every memory's init) a gradient.
+ * When gradients are needed the forward keeps its block-start states (up to KEEP_BYTES) so the
+ * backward skips recomputing them.
  */
 import {
   add,
@@ -21,6 +23,7 @@ import {
 import {
   SELF_MOD_STATES,
   selfModBackward,
+  selfModCkptSize,
   selfModForward,
   type SelfModOptions,
 } from '../kernels/self-mod/native.js';
@@ -41,6 +44,8 @@ export interface FusedSelfModAttrs extends Record<string, unknown> {
 }
 
 const ORDER = ['k', 'v', 'eta', 'alpha', 'mem', 'q'];
+/** Largest block-start state kept from forward to backward (else the backward recomputes it). */
+const KEEP_BYTES = 256 * 2 ** 20;
 const arr = (t: Tensor): FloatArray => t.dataSync() as FloatArray;
 
 function options(inputs: readonly Tensor[], a: FusedSelfModAttrs): SelfModOptions {
@@ -56,8 +61,12 @@ const states = (ins: readonly Tensor[]) =>
 
 const op = defineOp<FusedSelfModAttrs>({
   name: 'memory.selfModifyingTitans',
-  forward(_ctx, inputs, attrs) {
-    const r = selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), options(inputs, attrs));
+  forward(ctx, inputs, attrs) {
+    const o = options(inputs, attrs);
+    const bytes = selfModCkptSize(o) * (inputs[0]!.dtype === 'float64' ? 8 : 4);
+    const keep = ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES;
+    const r = selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep);
+    if (r.ckpt) ctx.save(fromTypedArray(r.ckpt, [r.ckpt.length]));
     return [
       fromTypedArray(r.o, [...inputs[0]!.shape]),
       ...SELF_MOD_STATES.map((s, i) => fromTypedArray(r.state[s], [...inputs[2 + i]!.shape])),
@@ -72,7 +81,16 @@ const op = defineOp<FusedSelfModAttrs>({
       const g = grads[1 + i];
       if (g) dState[s] = arr(g);
     });
-    const g = selfModBackward(arr(ins[0]!), arr(ins[1]!), states(ins), dO, dState, options(ins, ctx.attrs));
+    const ckpt = ctx.saved.length > 0 ? (ctx.saved[0]!.view as FloatArray) : undefined;
+    const g = selfModBackward(
+      arr(ins[0]!),
+      arr(ins[1]!),
+      states(ins),
+      dO,
+      dState,
+      options(ins, ctx.attrs),
+      ckpt,
+    );
     return [g.dx, g.dq, ...SELF_MOD_STATES.map((s) => g.dState[s])].map((a, i) =>
       i === 1 && ctx.attrs.adaptiveQ ? null : fromTypedArray(a, [...ins[i]!.shape]),
     ); // q is unused with adaptiveQ

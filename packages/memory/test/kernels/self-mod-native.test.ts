@@ -2,13 +2,14 @@
  * The fused SelfModifyingTitans op and its native kernels on their own: gradcheck of every input
  * (x, q and all six carried states, the call starting mid-chunk) against central differences
  * through all outputs (o and the six final states); the backward's block size does not change
- * anything; float32 agrees with float64; bad input gives clear errors. (Equality with the token
+ * anything, nor do the block-start states kept by the forward; float32 agrees with float64; bad input gives clear errors. (Equality with the token
  * loop: test/modules/self-modifying-fused.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import { gradcheck, tensor, type Tensor } from '@nl/tensor';
 import {
   selfModBackward,
+  selfModCkptSize,
   selfModForward,
   SELF_MOD_STATES,
   type SelfModOptions,
@@ -112,6 +113,21 @@ describe('fused SelfModifyingTitans kernels', () => {
       for (const s of SELF_MOD_STATES) assertClose(`d${s}`, g.dState[s], runs[0]!.dState[s], tight);
     }
   });
+
+  it("the forward's kept block-start states give the recomputing backward's result exactly", () => {
+    const d = data(8, c);
+    const dO = randArray(d.x.length, rng(9));
+    for (const block of [0, 7]) {
+      const y = selfModForward(d.x, d.q, d.st, opts(c, block), true);
+      expect(y.ckpt!.length).toBe(selfModCkptSize(opts(c, block)));
+      const a = selfModBackward(d.x, d.q, d.st, dO, {}, opts(c, block));
+      const b = selfModBackward(d.x, d.q, d.st, dO, {}, opts(c, block), y.ckpt);
+      expect(Array.from(b.dx)).toEqual(Array.from(a.dx));
+      for (const s of SELF_MOD_STATES) expect(Array.from(b.dState[s])).toEqual(Array.from(a.dState[s]));
+    }
+    const y = selfModForward(d.x, d.q, d.st, opts(c), true);
+    expect(() => selfModBackward(d.x, d.q, d.st, dO, {}, opts(c, 5), y.ckpt)).toThrow(/selfModBackward: ckpt must have/);
+  }); // prettier-ignore
 
   it('float32 agrees with float64', () => {
     const d = data(11, c);

@@ -2,6 +2,8 @@
 export {
   selfModForward,
   selfModBackward,
+  selfModAutoBlock,
+  selfModCkptSize,
   SELF_MOD_STATES,
   type SelfModOptions,
   type SelfModStates,

@@ -37,6 +37,20 @@ export interface SelfModOptions {
   block?: number;
 }
 
+/** The backward's default block: about √(3T), a multiple of 8, at least 16 (as self_mod.h). */
+export function selfModAutoBlock(seqLen: number): number {
+  let b = 16;
+  while (b * b < 3 * seqLen) b += 8;
+  return b;
+}
+
+/** Elements of the block-start states a forward can keep for the backward (B H ⌈T / block⌉ 6 M D Dh). */
+export function selfModCkptSize(o: SelfModOptions): number {
+  const block = o.block || selfModAutoBlock(o.seqLen);
+  const M = o.adaptiveQ ? 6 : 5;
+  return o.batch * o.heads * Math.ceil(o.seqLen / block) * 6 * M * o.dim * o.hidden;
+}
+
 function isCount(x: unknown, min: number): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x >= min;
 }
@@ -75,13 +89,17 @@ function checkStates<A extends FloatArray>(name: string, prefix: string, st: Par
   }
 } // prettier-ignore
 
-/** Fused forward: o [B, T, H, D] and the final states. */
+/**
+ * Fused forward: o [B, T, H, D] and the final states; with `keep`, also the block-start states
+ * (`ckpt`, selfModCkptSize elements) that spare the backward its first recompute pass.
+ */
 export function selfModForward<A extends FloatArray>(
   x: A,
   q: A,
   state: SelfModStates<A>,
   opts: SelfModOptions,
-): { o: A; state: SelfModStates<A> } {
+  keep = false,
+): { o: A; state: SelfModStates<A>; ckpt?: A } {
   const name = 'selfModForward';
   const { args, seq, shape } = prepare(name, opts);
   checkArray(name, 'x', x, seq);
@@ -93,13 +111,15 @@ export function selfModForward<A extends FloatArray>(
   for (const s of SELF_MOD_STATES) out[s] = allocLike(x, state[s].length);
   const st = SELF_MOD_STATES.map((s) => state[s]);
   const so = SELF_MOD_STATES.map((s) => out[s]);
-  native.selfModForward(x, q, st[0]!, st[1]!, st[2]!, st[3]!, st[4]!, st[5]!, o, so[0]!, so[1]!, so[2]!, so[3]!, so[4]!, so[5]!, ...args); // prettier-ignore
-  return { o, state: out };
+  const ckpt = keep ? allocLike(x, selfModCkptSize(opts)) : undefined;
+  native.selfModForward(x, q, st[0]!, st[1]!, st[2]!, st[3]!, st[4]!, st[5]!, o, so[0]!, so[1]!, so[2]!, so[3]!, so[4]!, so[5]!, ...args, ckpt ?? null); // prettier-ignore
+  return ckpt ? { o, state: out, ckpt } : { o, state: out };
 }
 
 /**
  * Fused backward: dx, dq (zero with adaptiveQ) and the gradients of the initial states, given
- * dO and optional gradients of the final states.
+ * dO and optional gradients of the final states; `ckpt` (a forward's, same inputs and options)
+ * skips recomputing the block-start states.
  */
 export function selfModBackward<A extends FloatArray>(
   x: A,
@@ -108,6 +128,7 @@ export function selfModBackward<A extends FloatArray>(
   dO: A,
   dState: Partial<SelfModStates<A>>,
   opts: SelfModOptions,
+  ckpt?: A,
 ): { dx: A; dq: A; dState: SelfModStates<A> } {
   const name = 'selfModBackward';
   const { args, seq, shape } = prepare(name, opts);
@@ -116,7 +137,8 @@ export function selfModBackward<A extends FloatArray>(
   checkArray(name, 'dO', dO, seq);
   checkStates(name, '', state, shape, false);
   checkStates(name, 'd', dState, shape, true);
-  checkSameDtype(name, { x, q, dO, ...state, ...dState });
+  if (ckpt !== undefined) checkArray(name, 'ckpt', ckpt, [selfModCkptSize(opts)]);
+  checkSameDtype(name, { x, q, dO, ...state, ...dState, ckpt });
   const dx = allocLike(x, x.length);
   const dq = allocLike(x, x.length);
   const g = {} as SelfModStates<A>;
@@ -124,6 +146,6 @@ export function selfModBackward<A extends FloatArray>(
   const st = SELF_MOD_STATES.map((s) => state[s]);
   const gs = SELF_MOD_STATES.map((s) => dState[s] ?? null);
   const gi = SELF_MOD_STATES.map((s) => g[s]);
-  native.selfModBackward(x, q, st[0]!, st[1]!, st[2]!, st[3]!, st[4]!, st[5]!, dO, gs[0] ?? null, gs[1] ?? null, gs[2] ?? null, gs[3] ?? null, gs[4] ?? null, gs[5] ?? null, dx, dq, gi[0]!, gi[1]!, gi[2]!, gi[3]!, gi[4]!, gi[5]!, ...args); // prettier-ignore
+  native.selfModBackward(x, q, st[0]!, st[1]!, st[2]!, st[3]!, st[4]!, st[5]!, dO, gs[0] ?? null, gs[1] ?? null, gs[2] ?? null, gs[3] ?? null, gs[4] ?? null, gs[5] ?? null, dx, dq, gi[0]!, gi[1]!, gi[2]!, gi[3]!, gi[4]!, gi[5]!, ...args, ckpt ?? null); // prettier-ignore
   return { dx, dq, dState: g };
 }
