@@ -12,6 +12,7 @@ import {
   add,
   defineOp,
   fromTypedArray,
+  isGradEnabled,
   matmul,
   select,
   silu,
@@ -41,6 +42,8 @@ export interface FusedSelfModAttrs extends Record<string, unknown> {
   adaptiveQ: boolean;
   readSnapshot: boolean;
   block?: number;
+  /** Keep the block-start states for the backward (set when autograd will record the op). */
+  keep?: boolean;
 }
 
 const ORDER = ['k', 'v', 'eta', 'alpha', 'mem', 'q'];
@@ -64,7 +67,7 @@ const op = defineOp<FusedSelfModAttrs>({
   forward(ctx, inputs, attrs) {
     const o = options(inputs, attrs);
     const bytes = selfModCkptSize(o) * (inputs[0]!.dtype === 'float64' ? 8 : 4);
-    const keep = ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES;
+    const keep = attrs.keep === true && ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES;
     const r = selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep);
     if (r.ckpt) ctx.save(fromTypedArray(r.ckpt, [r.ckpt.length]));
     return [
@@ -137,6 +140,7 @@ export function selfModFused(a: ChunkedArgs): { out: Tensor; state: Record<strin
     etaBias: a.etaBias,
     adaptiveQ: a.adaptiveQ,
     readSnapshot: a.readSnapshot,
+    keep: isGradEnabled(),
   });
   const state: Record<string, ChunkMemState> = {};
   a.names.forEach((n, i) => {
