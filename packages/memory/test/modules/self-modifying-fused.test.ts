@@ -67,7 +67,10 @@ function compare(seed: number, dims: Dims, cfg: Cfg, T: number, cutsLoop: number
   const w = t64(randArr(r, n), [dims.B, T, dims.H, dims.D]);
   const res = [loop, fused].map((m, i) => {
     const { o, xt, qt } = run(m, x, q, dims, T, i === 0 ? cutsLoop : cutsFused);
-    if (i === 1 && cutsFused.length === 0) expect(o.node?.op).toBe('memory.selfModifyingTitans');
+    if (i === 1 && cutsFused.length === 0) {
+      expect(o.node?.op).toBe('memory.selfModifyingTitans');
+      expect(o.node!.ctx.saved.length, 'block-start states kept for the backward').toBe(1);
+    }
     let loss = o.mul(w).sum();
     for (const nm of m.names) {
       const f = m.fast(nm)!;
