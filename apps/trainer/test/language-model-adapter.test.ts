@@ -40,6 +40,7 @@ const registry: ModelRegistry = { tiny: tinyFactory };
 const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
   ...DEFAULT_CONFIG,
   model: 'tiny',
+  optimizer: 'adamw',
   ...over,
 });
 
