@@ -3,14 +3,15 @@
  *   n   = RMSNorm(x)                                   x [B, T, D]
  *   u   = CausalDepthwiseConv1d(n, window 4)           (3-token cache carried across calls)
  *   q   = L2Norm(W_q u) per head                       [B, T, H, D/H]   (static q, A3)
- *   o   = SelfModifyingTitans(u per head / √(D/H), q)  [B, T, H, D/H]   (state carried across calls)
+ *   o   = SelfModifyingTitans(L2Norm(u) per head, q)   [B, T, H, D/H]   (state carried across calls)
  *   h   = x + W_o (SiLU(W_g n) ⊙ OutNorm(o))            OutNorm: RMSNorm over each head
  *   m   = RMSNorm(h);  out = h + (CMS(m) − m)           CMS: sequential residual MLP levels
  * CMS(m) = m + Σ_ℓ MLP_ℓ(z_{ℓ−1}) is a residual chain, so `CMS(m) − m` adds the levels'
  * increments to the residual stream (not a second copy of m).
- * The 1/√(D/H) scale puts the memory inputs (values) on the unit scale of the ℓ2-normalized keys and
- * queries; unscaled, v ≈ x has norm ≈ √(D/H) while ‖k‖ = 1 and the MLP memories diverge (W1 grows
- * to map unit keys onto large values).
+ * The memories read ℓ2-normalized inputs per head, on the unit scale of the keys and queries:
+ * with raw inputs, v ≈ x has norm ≈ √(D/H) while ‖k‖ = 1 and the MLP memories diverged within ~50
+ * tokens; with a fixed 1/√(D/H) scale a 10-minute training run still went to NaN at step 542
+ * (the conv weights, hence ‖u‖, grow during training).
  * Fast state of the layer: the Titans memories, the CMS Δ / schedule, and the conv cache.
  */
 import {
@@ -44,6 +45,11 @@ export interface HopeBlockState {
   cms: CmsSnapshot;
   /** Last HOPE_CONV − 1 conv inputs [B, 3, D], or null at a sequence start. */
   conv: Tensor | null;
+}
+
+/** ℓ2-normalizes the last dim: x / (‖x‖ + 1e-6). */
+function l2(x: Tensor): Tensor {
+  return div(x, add(unsqueeze(norm(x, 2, -1), -1), 1e-6));
 }
 
 export class HopeBlock extends nn.Module {
@@ -123,8 +129,8 @@ export class HopeBlock extends nn.Module {
     this.convCache = narrow(full, 1, t, k1); // last 3 inputs
     const hd = [b, t, this.heads, this.headDim];
     const qr = reshape(this.wq.forward(u), hd); // [B, T, H, Dh]
-    const q = div(qr, add(unsqueeze(norm(qr, 2, -1), -1), 1e-6));
-    const o = this.titans.forward(mul(reshape(u, hd), 1 / Math.sqrt(this.headDim)), q); // [B, T, H, Dh]
+    const q = l2(qr);
+    const o = this.titans.forward(l2(reshape(u, hd)), q); // [B, T, H, Dh]
     const gated = mul(silu(this.wg.forward(n)), reshape(this.outNorm.forward(o), [b, t, d]));
     const h = add(x, this.wo.forward(gated));
     const m = this.norm2.forward(h);

@@ -56,7 +56,7 @@ export const HOPE_PRESETS: Readonly<Record<string, HopeConfigInput>> = {
     dim: 128,
     layers: 2,
     heads: 4,
-    memoryHidden: 32,
+    memoryHidden: 16,
     chunkMem: 32,
     chunkOther: 16,
     cmsLevels: [
