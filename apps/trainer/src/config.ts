@@ -5,8 +5,9 @@
  * a kebab-case flag (`seqLen` → `--seq-len`). Unknown keys and bad values raise a
  * {@link ConfigError} naming the key and where it came from; the CLI exits with code 2.
  *
- * The defaults are `pnpm train`: hope-tiny on SOTU, 300 Muon steps of 8 × 128 bytes, which reached
- * 2.12 validation bits per byte in 7m27s on the shared 2-core VM under load (README "Measured").
+ * The defaults are `pnpm train`: hope-tiny on SOTU, 400 Muon steps of 8 × 128 bytes, which reach
+ * about 2.0 validation bits per byte in 3–4 minutes on the 2-core VM (README "Measured"); the
+ * step count leaves room for a 2–3× slower, loaded machine, and `timeLimit` caps the rest.
  */
 import { readFileSync } from 'node:fs';
 
@@ -74,7 +75,7 @@ export const CONFIG_FIELDS = {
   },
   batchSize: { default: 8, kind: { type: 'int', min: 1 }, help: 'sequences per step, B', commands: DATA },
   steps: {
-    default: 300,
+    default: 400,
     kind: { type: 'int', min: 1 },
     help: 'total optimizer steps (a resumed run continues up to this)',
     commands: TRAIN,
