@@ -14,7 +14,7 @@ import { exp, log, nn, noGrad, rand, softplus, tidy, type Tensor } from '@nl/ten
 import { GatedDeltaMemory, type MemorySnapshot } from '@nl/memory';
 import { BlockLM, initSwiGLU, linear, mlpHalfParamCount, shellParamCount, type LMBlock } from './common.js';
 import { failer, posInt, resolveShell, type ShellConfig } from './config-fields.js';
-import { GatedOut, QKVConv, l2norm, liveSnapshot, mixerPartsParamCount } from './mixer-parts.js';
+import { GatedOut, QKVConv, l2norm, mixerPartsParamCount, runFromState } from './mixer-parts.js';
 
 /** DeltaNetLM hyperparameters (plain JSON). */
 export interface DeltaNetConfig extends ShellConfig {
@@ -142,11 +142,9 @@ export class DeltaNetBlock extends nn.Module implements LMBlock {
     const kn = l2norm(k);
     const beta = this.betaProj.forward(h).sigmoid(); // [B, T, H]
     const alpha = exp(softplus(this.alphaProj.forward(h).add(this.dtBias)).mul(exp(this.aLog)).neg());
-    if (past?.mem) this.memory.restore(past.mem);
-    else this.memory.reset();
-    const o = this.memory.forward(qn, kn, v, { alpha, beta }); // [B, T, H, Dh]
-    const mem = stream === null ? null : liveSnapshot(this.memory);
-    this.memory.reset(); // the module keeps no state between calls
+    const { o, mem } = runFromState(this.memory, past?.mem, stream !== null, () =>
+      this.memory.forward(qn, kn, v, { alpha, beta }),
+    ); // o [B, T, H, Dh]
     const x1 = x.add(this.out.forward(o, h)); // [B, T, D]
     const y = x1.add(this.mlp.forward(this.norm2.forward(x1)));
     return { y, cache: { conv, mem } };

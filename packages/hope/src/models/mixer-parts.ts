@@ -22,6 +22,33 @@ export function liveSnapshot(mem: {
   return { state: mem.state === null ? null : { ...mem.state }, tokens: mem.tokens };
 }
 
+/** A memory module as the blocks drive it: fast state installed per call, none kept between. */
+interface StatefulMemory {
+  readonly state: Record<string, Tensor> | null;
+  readonly tokens: number;
+  restore(s: MemorySnapshot): void;
+  reset(): void;
+}
+
+/**
+ * Runs `read` on `memory` starting from a decoder's carried state `past` (fresh state when null)
+ * and leaves the module stateless again. Returns the output and, when `streaming`, the state to
+ * carry to the next call (a live snapshot, see {@link liveSnapshot}).
+ */
+export function runFromState(
+  memory: StatefulMemory,
+  past: MemorySnapshot | null | undefined,
+  streaming: boolean,
+  read: () => Tensor,
+): { o: Tensor; mem: MemorySnapshot | null } {
+  if (past) memory.restore(past);
+  else memory.reset();
+  const o = read();
+  const mem = streaming ? liveSnapshot(memory) : null;
+  memory.reset(); // the module keeps no state between calls
+  return { o, mem };
+}
+
 /** ℓ2-normalizes x over its last dim: x / √(Σ x² + eps). */
 export function l2norm(x: Tensor, eps = 1e-6): Tensor {
   return x.mul(x.square().sum(-1, true).add(eps).rsqrt());

@@ -16,7 +16,7 @@ import { nn, noGrad, type Tensor } from '@nl/tensor';
 import { TitansMemory, type MemorySnapshot } from '@nl/memory';
 import { BlockLM, initSwiGLU, mlpHalfParamCount, shellParamCount, type LMBlock } from './common.js';
 import { failer, numIn, posInt, resolveShell, type ShellConfig } from './config-fields.js';
-import { GatedOut, QKVConv, l2norm, liveSnapshot, mixerPartsParamCount } from './mixer-parts.js';
+import { GatedOut, QKVConv, l2norm, mixerPartsParamCount, runFromState } from './mixer-parts.js';
 
 /** TitansLM hyperparameters (plain JSON). */
 export interface TitansLMConfig extends ShellConfig {
@@ -185,11 +185,9 @@ export class TitansBlock extends nn.Module implements LMBlock {
     const theta = gate(this.thetaProj, this.c.thetaMax);
     const eta = gate(this.etaProj, this.c.etaMax);
     const alpha = gate(this.alphaProj, this.c.alphaMax);
-    if (past?.mem) this.memory.restore(past.mem);
-    else this.memory.reset();
-    const o = this.memory.forward(l2norm(q), l2norm(k), v, { theta, eta, alpha }); // [B, T, H, Dh]
-    const mem = stream === null ? null : liveSnapshot(this.memory);
-    this.memory.reset(); // the module keeps no state between calls
+    const { o, mem } = runFromState(this.memory, past?.mem, stream !== null, () =>
+      this.memory.forward(l2norm(q), l2norm(k), v, { theta, eta, alpha }),
+    ); // o [B, T, H, Dh]
     const x1 = x.add(this.out.forward(o, h)); // [B, T, D]
     const y = x1.add(this.mlp.forward(this.norm2.forward(x1)));
     return { y, cache: { conv, mem } };
