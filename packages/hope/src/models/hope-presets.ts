@@ -65,7 +65,7 @@ export const HOPE_PRESETS: Readonly<Record<string, HopeConfigInput>> = {
       { chunkSize: 512, lr: 1e-3 },
     ],
     cmsHidden: 256,
-    selfModImpl: 'chunked',
+    selfModImpl: 'fused', // native forward + backward; 20–40% faster steps than 'chunked' here (same maths)
   },
   'hope-340m': paper(1024, 16),
   'hope-760m': paper(1536, 24),
