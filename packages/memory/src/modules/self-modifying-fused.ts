@@ -31,17 +31,10 @@ import {
 import type { FloatArray } from '../kernels/shape.js';
 import type { ChunkedArgs, ChunkMemState } from './self-modifying-chunked.js';
 
-/** Attributes of the fused op (sizes are read from the inputs). */
-export interface FusedSelfModAttrs extends Record<string, unknown> {
-  tokens: number;
-  chunkMem: number;
-  chunkOther: number;
-  momentum: number;
-  alphaBias: number;
-  etaBias: number;
-  adaptiveQ: boolean;
-  readSnapshot: boolean;
-  block?: number;
+/** Attributes of the fused op: the kernel options less the sizes, which are read from the inputs. */
+export interface FusedSelfModAttrs
+  extends Omit<SelfModOptions, 'batch' | 'seqLen' | 'heads' | 'dim' | 'hidden'>,
+    Record<string, unknown> {
   /** Keep the block-start states for the backward (set when autograd will record the op). */
   keep?: boolean;
 }
