@@ -1,7 +1,10 @@
 /**
- * @nl/tensor — tensors, reverse-mode autograd, memory scopes, custom ops and testing helpers on
- * the @nl/native CPU backend (CUDA: same API, backend to come). See the package README.
+ * @nl/tensor — tensors, reverse-mode autograd, memory scopes, custom ops and testing helpers.
+ * Every op runs through one kernel registry keyed by (op, backend): the CPU backend is always
+ * there, 'sim' (tests) comes from `@nl/tensor/testing`, CUDA plugs in the same way. Package
+ * authors who register kernels use `@nl/tensor/internal`. See the package README.
  */
+import './backends/cpu-kernels.js';
 import './tensor-methods.js';
 import * as testing from './testing/index.js';
 
@@ -9,22 +12,14 @@ export { info as backendInfo } from '@nl/native';
 export { Tensor, type ParamLike, type NestedArray } from './tensor.js';
 export type { DType, FloatDType, TypedArray, FloatTypedArray } from './dtype.js';
 export { DTYPES, isFloat, promote } from './dtype.js';
-export {
-  type Device,
-  type Backend,
-  type KernelOperand,
-  backendFor,
-  cpuBackend,
-  isDeviceString,
-  registerCudaBackend,
-} from './device.js';
+export { type Device, isDeviceString, availableDevices } from './device.js';
 export { hasNativeTensorOps } from './kernels/native-ops.js';
 export { broadcastShapes, contiguousStrides, numelOf } from './shape.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
-export { tidy, keep, memory, untracked } from './memory.js';
+export { tidy, keep, memory, untracked, type MemoryInfo } from './memory.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { defineGrad, gradOps, hasGradRule } from './autograd/grad-table.js';
-export { record, runBackward as backward, type BackwardOptions } from './autograd/tape.js';
+export { runBackward as backward, type BackwardOptions } from './autograd/tape.js';
 export type { GradCtx, GradRule } from './autograd/node.js';
 export {
   defineOp,
@@ -68,6 +63,7 @@ export { matmul } from './ops/matmul.js';
 export { where, cast } from './ops/where.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { slice, narrow, select, split, chunk } from './ops/slice.js';
+export { toDevice } from './ops/transfer.js';
 export { cat, stack, pad } from './ops/join.js';
 export { indexSelect, indexAdd, gather, scatterAdd } from './ops/index-ops.js';
 export { tril, triu, cumsum, cumprod } from './ops/scan.js';

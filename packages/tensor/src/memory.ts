@@ -6,7 +6,7 @@
  * NL_TENSOR_LEAK_WARNINGS=0 to silence it. It never frees anything itself. Tensors under 4 KiB
  * are sampled (1 in 64) because each registration costs garbage-collector time.
  */
-import { stats } from './memory-stats.js';
+import { allDeviceStats, stats, type DeviceMemory } from './memory-stats.js';
 
 /** Anything tidy can track (the Tensor class). */
 export interface Trackable {
@@ -84,9 +84,22 @@ export function untracked<T>(fn: () => T): T {
   }
 }
 
-/** Live tracked tensors and the bytes of the storages they use. */
-export function memory(): { numTensors: number; bytes: number } {
-  return { numTensors: stats.numTensors, bytes: stats.bytes };
+/** What `memory()` reports. */
+export interface MemoryInfo {
+  /** live tracked tensors, all devices */
+  numTensors: number;
+  /** bytes of the storages they use, all devices */
+  bytes: number;
+  /** the same per device ('cpu', 'sim', 'cuda:0', ...) */
+  devices: Record<string, DeviceMemory>;
+}
+
+/** Live tracked tensors and the bytes of the storages they use, in total and per device. */
+export function memory(): MemoryInfo {
+  const devices = allDeviceStats();
+  let bytes = 0;
+  for (const d of Object.values(devices)) bytes += d.bytes;
+  return { numTensors: stats.numTensors, bytes, devices };
 }
 
 // ---- leak warnings -------------------------------------------------------------------------

@@ -1,20 +1,22 @@
 /**
- * Storage: the typed array (CPU) that one or more tensors view. Views (reshape, permute, slice,
- * expand...) share a Storage and hold a reference each; the bytes count in `memory()` until the
- * last *tracked* tensor that uses the storage is disposed. Internal aliases kept by the autograd
- * graph hold the array only (no count), so disposing intermediates never breaks a later backward.
+ * Storage: the backend-owned buffer that one or more tensors view. Views (reshape, permute, slice,
+ * expand...) share a Storage and hold a reference each; the bytes count in `memory()` (per device)
+ * until the last *tracked* tensor that uses the storage is disposed. Internal aliases kept by the
+ * autograd graph hold the buffer only (no count), so disposing intermediates never breaks a later
+ * backward. The buffer is opaque: kernels open it (src/backend/host.ts), the host copies it out
+ * through the backend (`toHost`).
  */
 import type { DType, TypedArray } from './dtype.js';
 import { itemSize } from './dtype.js';
-import type { Device } from './device.js';
-import { stats } from './memory-stats.js';
-import { giveBuffer } from './pool.js';
+import type { Backend, Device, DeviceBuffer } from './backend/types.js';
+import { backendFor } from './backend/devices.js';
+import { deviceStats } from './memory-stats.js';
 
-/** Pooled buffers -> the storage that owns them (to pin them when re-wrapped). */
+/** Pooled CPU buffers -> the storage that owns them (to pin them when re-wrapped). */
 const owners = new WeakMap<ArrayBufferLike, Storage>();
 
 /**
- * Marks the memory behind `arr` as never recyclable when it belongs to a pooled storage, so a
+ * Marks the memory behind `arr` as never recyclable when it belongs to a pooled CPU storage, so a
  * tensor made with `fromTypedArray(t.rawView())` can outlive `t` safely.
  */
 export function pinBuffer(arr: TypedArray): void {
@@ -26,23 +28,27 @@ export class Storage {
   private refs = 0;
   /** Autograd aliases holding the data for a backward. */
   private aliasRefs = 0;
-  private recycled = false;
+  private released = false;
   /** Bumped by in-place writes (fill_, zero_, copy_); autograd checks it before using saved values. */
   version = 0;
   readonly bytes: number;
+  readonly backend: Backend;
 
   /**
-   * @param poolable - the array was allocated by an op (not handed in by a user) and may be
+   * @param length - elements in the buffer
+   * @param poolable - the buffer was allocated by an op (not handed in by a user) and may be
    *   recycled once no tracked tensor and no autograd alias uses it
    */
   constructor(
-    readonly data: TypedArray,
+    readonly buffer: DeviceBuffer,
+    readonly length: number,
     readonly dtype: DType,
     readonly device: Device,
     private poolable = false,
   ) {
-    this.bytes = data.length * itemSize(dtype);
-    if (poolable) owners.set(data.buffer, this);
+    this.backend = backendFor(device);
+    this.bytes = length * itemSize(dtype);
+    if (poolable && device === 'cpu') owners.set((buffer as unknown as TypedArray).buffer, this);
   }
 
   /** Never recycle this storage (its memory is now also used outside it). */
@@ -52,14 +58,17 @@ export class Storage {
 
   /** A tracked tensor starts using this storage. */
   retain(): void {
-    if (this.refs++ === 0) stats.bytes += this.bytes;
+    if (this.refs++ === 0) {
+      const s = deviceStats(this.device);
+      s.bytes += this.bytes;
+    }
   }
 
   /** A tracked tensor stopped using this storage. */
   release(): void {
     if (this.refs > 0 && --this.refs === 0) {
-      stats.bytes -= this.bytes;
-      this.maybeRecycle();
+      deviceStats(this.device).bytes -= this.bytes;
+      this.maybeFree();
     }
   }
 
@@ -70,13 +79,13 @@ export class Storage {
 
   /** An autograd alias was released (its node ran backward). */
   releaseAlias(): void {
-    if (this.aliasRefs > 0 && --this.aliasRefs === 0) this.maybeRecycle();
+    if (this.aliasRefs > 0 && --this.aliasRefs === 0) this.maybeFree();
   }
 
-  private maybeRecycle(): void {
-    if (this.poolable && !this.recycled && this.refs === 0 && this.aliasRefs === 0) {
-      this.recycled = true;
-      giveBuffer(this.data, this.dtype);
+  private maybeFree(): void {
+    if (!this.released && this.refs === 0 && this.aliasRefs === 0) {
+      this.released = true;
+      this.backend.release(this.buffer, this.dtype, this.poolable);
     }
   }
 }

@@ -1,23 +1,41 @@
 /**
- * Reading tensor data out: dataSync (contiguous copy), toArray (nested arrays), item (a number).
+ * Reading tensor data out to the host, always through the tensor's backend: dataSync (a
+ * contiguous copy; on the CPU one memcpy), data (the same, async), toArray (nested arrays),
+ * item (a number). Non-contiguous tensors are first gathered on their device.
  */
 import type { TypedArray } from './dtype.js';
 import type { Tensor, NestedArray } from './tensor.js';
-import { copyKernel } from './kernels/elementwise.js';
-import { allocArray } from './dtype.js';
-import { broadcastStrides, fmtShape } from './shape.js';
+import { runKernel } from './device.js';
+import type { CopyKernel } from './backends/cpu-kernels.js';
+import { empty_, viewOf } from './ops/helpers.js';
+import { fmtShape } from './shape.js';
 
-/** A contiguous copy of the elements (row-major). */
+/** Runs `read` on a contiguous version of `t` (gathered on its device when needed). */
+function withContiguous<T>(t: Tensor, read: (c: Tensor) => T): T {
+  if (t.isContiguous) return read(t);
+  const c = empty_(t.shape, t.dtype, t.device, false);
+  try {
+    runKernel<CopyKernel>('copy', t.device, c.storage.buffer, t.shape, viewOf(t));
+    return read(c);
+  } finally {
+    c.dispose();
+  }
+}
+
+/** A contiguous host copy of the elements (row-major). */
 export function dataSync(t: Tensor): TypedArray {
   t.assertLive('dataSync');
-  if (t.device !== 'cpu') throw new Error(`dataSync: reading from ${t.device} is not implemented`);
-  const out = allocArray(t.dtype, t.numel);
-  copyKernel(out, t.shape, {
-    data: t.storage.data,
-    offset: t.offset,
-    strides: broadcastStrides(t.shape, t.strides, t.shape),
-  });
-  return out;
+  return withContiguous(t, (c) => c.storage.backend.toHost(c.storage.buffer, c.dtype, c.offset, c.numel));
+}
+
+/** A contiguous host copy of the elements, without blocking on a device queue. */
+export function data(t: Tensor): Promise<TypedArray> {
+  try {
+    t.assertLive('data');
+    return withContiguous(t, (c) => c.storage.backend.toHostAsync(c.storage.buffer, c.dtype, c.offset, c.numel));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** Nested JS arrays (a number for 0-d tensors). */
@@ -41,5 +59,5 @@ export function item(t: Tensor): number {
     throw new RangeError(
       `item: tensor has ${t.numel} elements (shape ${fmtShape(t.shape)}); item() needs exactly 1`,
     );
-  return t.storage.data[t.offset];
+  return t.storage.backend.toHost(t.storage.buffer, t.dtype, t.offset, 1)[0];
 }

@@ -5,7 +5,7 @@
 import { Tensor, type NestedArray } from './tensor.js';
 import type { DType, TypedArray } from './dtype.js';
 import type { Device } from './device.js';
-import { backendFor, isDeviceString } from './device.js';
+import { isDeviceString } from './device.js';
 import type { TensorOrNumber } from './ops/helpers.js';
 import * as B from './ops/binary.js';
 import * as U from './ops/unary.js';
@@ -13,7 +13,8 @@ import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import { matmul } from './ops/matmul.js';
 import { cast, where } from './ops/where.js';
-import { dataSync, item, toArray } from './tensor-data.js';
+import { data, dataSync, item, toArray } from './tensor-data.js';
+import { toDevice } from './ops/transfer.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
 import * as SL from './ops/slice.js';
 import { pad } from './ops/join.js';
@@ -243,12 +244,7 @@ const methods: Record<string, Method> = {
     return S.detach(this);
   },
   to(target) {
-    if (isDeviceString(target)) {
-      this.assertLive('to');
-      if (target === this.device) return this;
-      backendFor(target, 'to');
-      throw new Error(`to: moving tensors to ${target} is not implemented`);
-    }
+    if (isDeviceString(target)) return toDevice(this, target);
     return cast(this, target as DType);
   },
   softmax(d) {
@@ -327,7 +323,7 @@ const methods: Record<string, Method> = {
     return dataSync(this);
   },
   data() {
-    return Promise.resolve().then(() => dataSync(this));
+    return data(this);
   },
   toArray() {
     return toArray(this);

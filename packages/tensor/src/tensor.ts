@@ -8,10 +8,12 @@
  */
 import type { DType, FloatTypedArray, TypedArray } from './dtype.js';
 import { isFloat } from './dtype.js';
-import type { Device } from './device.js';
+import type { Device } from './backend/types.js';
 import { Storage } from './storage.js';
+import { cpuBuffer, hostArray } from './backend/host.js';
+import { insideKernel } from './backend/registry.js';
 import { contiguousStrides, fmtShape, isContiguousLayout, numelOf } from './shape.js';
-import { stats } from './memory-stats.js';
+import { deviceStats, stats } from './memory-stats.js';
 import { trackInScope, watchLeak, type LeakToken } from './memory.js';
 import type { Node } from './autograd/node.js';
 
@@ -55,6 +57,7 @@ export class Tensor implements ParamLike {
     this.id = nextId++;
     if (tracked) {
       stats.numTensors++;
+      deviceStats(storage.device).numTensors++;
       storage.retain();
       this.token = { disposed: false };
       watchLeak(this, this.token, storage.bytes);
@@ -64,9 +67,9 @@ export class Tensor implements ParamLike {
     }
   }
 
-  /** Wraps a fresh contiguous array as a tracked tensor. */
-  static fromArray(data: TypedArray, shape: readonly number[], dtype: DType, device: Device = 'cpu'): Tensor {
-    return new Tensor(new Storage(data, dtype, device), shape.slice(), contiguousStrides(shape), 0);
+  /** Wraps a fresh contiguous CPU array as a tracked CPU tensor (zero-copy). */
+  static fromArray(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+    return new Tensor(new Storage(cpuBuffer(data), data.length, dtype, 'cpu'), shape.slice(), contiguousStrides(shape), 0);
   }
 
   get dtype(): DType {
@@ -121,24 +124,22 @@ export class Tensor implements ParamLike {
     }
   }
 
-  /** The live data array of the storage (CPU only; respects no layout: use with offset/strides). */
-  get storageArray(): TypedArray {
-    this.assertLive('storageArray');
-    if (this.device !== 'cpu') throw new Error(`storageArray: tensor is on ${this.device}, not the CPU`);
-    return this.storage.data;
-  }
-
-  /** Live zero-copy view of the elements of a contiguous CPU tensor (any dtype). */
+  /**
+   * Live zero-copy view of the elements of a contiguous tensor (any dtype). On the CPU anywhere;
+   * on a host-kernel device ('sim') only inside a kernel; never on a GPU.
+   */
   rawView(): TypedArray {
     this.assertLive('view');
-    if (this.device !== 'cpu')
-      throw new Error(`view: tensor is on ${this.device}; only CPU tensors expose a host view`);
+    if (this.device !== 'cpu' && !(insideKernel() && this.storage.backend.host !== undefined))
+      throw new Error(
+        `view: tensor is on ${this.device}; only CPU tensors expose a host view (copy with dataSync() or await data())`,
+      );
     if (!this.isContiguous) {
       throw new Error(
         `view: tensor ${fmtShape(this.shape)} is not contiguous (strides [${this.strides.join(', ')}]); call .contiguous() first`,
       );
     }
-    return this.storage.data.subarray(this.offset, this.offset + this.numel);
+    return hostArray(this.storage.buffer).subarray(this.offset, this.offset + this.numel);
   }
 
   /** ParamLike: live zero-copy float view of the elements (writing it changes the tensor). */
@@ -161,6 +162,7 @@ export class Tensor implements ParamLike {
     this._disposed = true;
     this.token!.disposed = true;
     stats.numTensors--;
+    deviceStats(this.storage.device).numTensors--;
     this.storage.release();
     if (this.grad !== null) {
       this.grad.dispose();

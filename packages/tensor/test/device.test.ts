@@ -1,29 +1,49 @@
-// Device handling without a GPU: tensors on another device (built directly on a Storage, as a
-// future CUDA backend would) are refused by ops with a message naming both devices, and host
-// reads refuse them clearly.
+// Devices and the kernel registry without a GPU: device strings, the reasons a device is missing,
+// the registry's errors, and ops refusing operands on different devices.
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { Storage } from '../src/storage.js';
-
-const fake = () => new T.Tensor(new Storage(new Float32Array(2), 'float32', 'cuda:0'), [2], [1], 0);
+import { backendFor, getKernel, registerKernel, runKernel, hasKernel } from '../src/internal.js';
+import { enableSimDevice } from '../src/testing-entry.js';
 
 describe('devices', () => {
+  it('backendFor validates device strings and explains missing CUDA', () => {
+    expect(backendFor('cpu').name).toBe('cpu');
+    expect(T.isDeviceString('cuda:3')).toBe(true);
+    expect(T.isDeviceString('sim')).toBe(true);
+    expect(T.isDeviceString('cuda:x')).toBe(false);
+    expect(() => backendFor('tpu')).toThrow(/unknown device "tpu"/);
+    const reason = T.backendInfo().cuda.error;
+    expect(() => backendFor('cuda')).toThrow(/CUDA backend not available: /);
+    if (reason) expect(() => backendFor('cuda')).toThrow(reason);
+    expect(() => T.zeros([1], { device: 'cuda:0' })).toThrow(/CUDA backend not available/);
+  });
   it('ops refuse operands on different devices, naming both', () => {
-    const g = fake();
-    expect(() => T.ones([2]).add(g)).toThrow(/tensors are on different devices \(cpu and cuda:0\)/);
+    enableSimDevice();
+    const g = T.ones([2], { device: 'sim' });
+    expect(() => T.ones([2]).add(g)).toThrow(/tensors are on different devices \(cpu and sim\)/);
     expect(() => T.cat([T.ones([2]), g])).toThrow(/different devices/);
-    expect(() => g.view).toThrow(/tensor is on cuda:0; only CPU tensors expose a host view/);
-    expect(() => g.dataSync()).toThrow(/reading from cuda:0 is not implemented/);
-    expect(() => T.matmul(g.reshape([1, 2]), g.reshape([2, 1]))).toThrow(/CUDA backend not available/);
-    expect(() => g.cumsum(0)).toThrow(/cuda:0/);
+    expect(() => T.matmul(T.ones([1, 2]), g.reshape([2, 1]))).toThrow(/different devices/);
     g.dispose();
   });
-  it('backendFor validates device strings and explains missing CUDA', () => {
-    expect(T.backendFor('cpu').name).toBe('cpu');
-    expect(T.isDeviceString('cuda:3')).toBe(true);
-    expect(T.isDeviceString('cuda:x')).toBe(false);
-    const reason = T.backendInfo().cuda.error;
-    expect(() => T.backendFor('cuda')).toThrow(/CUDA backend not available: /);
-    if (reason) expect(() => T.backendFor('cuda')).toThrow(reason);
+});
+
+describe('kernel registry', () => {
+  it('a missing kernel names the op and the device; registering twice throws', () => {
+    expect(() => getKernel('noSuchOp', 'cpu')).toThrow("noSuchOp: no kernel for device 'cpu'");
+    expect(() => getKernel('binary', 'cuda:1')).toThrow("binary: no kernel for device 'cuda:1'");
+    expect(() => registerKernel('binary', 'cpu', () => {})).toThrow(/'binary' already has a kernel for 'cpu'/);
+    registerKernel('test.twice', 'cpu', (x: number) => x + 1);
+    expect(() => registerKernel('test.twice', 'cpu', (x: number) => x)).toThrow(/already has a kernel/);
+    expect(runKernel<(x: number) => number>('test.twice', 'cpu', 41)).toBe(42);
+    expect(hasKernel('test.twice', 'cpu')).toBe(true);
+    expect(hasKernel('test.twice', 'cuda')).toBe(false);
+  });
+  it('sim runs the CPU kernels (mirror) unless it has its own', () => {
+    enableSimDevice();
+    registerKernel('test.mirror', 'cpu', () => 'cpu');
+    expect(runKernel('test.mirror', 'sim')).toBe('cpu');
+    registerKernel('test.own', 'cpu', () => 'cpu');
+    registerKernel('test.own', 'sim', () => 'sim');
+    expect(runKernel('test.own', 'sim')).toBe('sim');
   });
 });

@@ -1,23 +1,24 @@
 /**
  * Kernels the tape needs directly (no recording): in-place accumulation into a gradient, contiguous
- * clones with a dtype change, and ones for the seed gradient.
+ * clones with a dtype change, and ones for the seed gradient. All run through the kernel registry.
  */
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { backendFor } from '../device.js';
+import { runKernel } from '../device.js';
+import type { BinaryKernel, CopyKernel, FillKernel } from '../backends/cpu-kernels.js';
 import { empty_, viewOf } from '../ops/helpers.js';
 
 /** dst += src elementwise (dst contiguous; src same shape, any strides; dtypes may differ). */
 export function addInto(dst: Tensor, src: Tensor): void {
-  // the gradient buffers this module creates start at offset 0 (any device); others are CPU views
-  const out = dst.offset === 0 && dst.isContiguous ? dst.storage.data : dst.rawView();
-  backendFor(dst.device).binary('add', out, dst.shape, viewOf(dst), viewOf(src, dst.shape));
+  if (!dst.isContiguous) throw new Error('addInto: the gradient buffer must be contiguous');
+  const out = dst.storage.buffer;
+  runKernel<BinaryKernel>('binary', dst.device, 'add', out, dst.shape, viewOf(dst), viewOf(src, dst.shape), dst.offset);
 }
 
 /** A contiguous tracked copy of `t` as `dtype`. */
 export function cloneContiguous(t: Tensor, dtype: DType): Tensor {
   const out = empty_(t.shape, dtype, t.device, false);
-  backendFor(t.device).copy(out.storage.data, t.shape, viewOf(t));
+  runKernel<CopyKernel>('copy', t.device, out.storage.buffer, t.shape, viewOf(t));
   return out;
 }
 
@@ -29,6 +30,6 @@ export function castTo(t: Tensor, dtype: DType): Tensor {
 /** A tensor of ones shaped like `t`. */
 export function onesLike(t: Tensor): Tensor {
   const out = empty_(t.shape, t.dtype, t.device, false);
-  out.storage.data.fill(1);
+  runKernel<FillKernel>('fill', t.device, out.storage.buffer, 0, t.numel, 1);
   return out;
 }

@@ -1,55 +1,28 @@
 /**
- * The CPU backend: JS kernels generated per op (small tensors, int32, mixed dtypes) and the addon's
- * threaded SIMD kernels (float tensors of >= 512 elements; see src/kernels/native-ops.ts), GEMM
- * through `native.gemm`, buffers from the recycling pool.
+ * The CPU backend's buffers: typed arrays from the recycling pool (src/pool.ts). Its kernels are
+ * registered under 'cpu' in the kernel registry by src/backends/cpu-kernels.ts (JS kernels
+ * generated per op, and the addon's threaded SIMD kernels for float tensors).
  */
-import { native } from '@nl/native';
-import type { Backend } from '../device.js';
-import { binaryKernel, copyKernel, unaryKernel } from '../kernels/elementwise.js';
-import { BINARY_EXPR, UNARY_EXPR } from '../kernels/exprs.js';
-import { reduceKernel } from '../kernels/reduce.js';
-import { takeBuffer } from '../pool.js';
+import type { TypedArray } from '../dtype.js';
+import type { Backend, DeviceBuffer } from '../backend/types.js';
+import { cpuBuffer } from '../backend/host.js';
+import { giveBuffer, takeBuffer } from '../pool.js';
 
-type Float = Float32Array | Float64Array;
+const arr = (b: DeviceBuffer): TypedArray => b as unknown as TypedArray;
 
 export const cpuBackend: Backend = {
   name: 'cpu',
-  allocate: (dtype, n, zero = true) => takeBuffer(dtype, n, zero),
-  binary(op, out, shape, a, b) {
-    const expr = BINARY_EXPR[op];
-    if (expr === undefined) throw new Error(`cpu backend: unknown binary op '${op}'`);
-    binaryKernel(op, expr, out, shape, a, b);
+  allocate: (dtype, n, zero = true) => cpuBuffer(takeBuffer(dtype, n, zero)),
+  fromHost(data, dtype, adopt) {
+    if (adopt) return cpuBuffer(data);
+    const out = takeBuffer(dtype, data.length, false);
+    out.set(data);
+    return cpuBuffer(out);
   },
-  unary(op, out, shape, a, p0 = 0, p1 = 0) {
-    const expr = UNARY_EXPR[op];
-    if (expr === undefined) throw new Error(`cpu backend: unknown unary op '${op}'`);
-    unaryKernel(op, expr, out, shape, a, p0, p1);
+  toHost: (buf, _dtype, offset, n) => arr(buf).slice(offset, offset + n),
+  toHostAsync: (buf, _dtype, offset, n) => Promise.resolve(arr(buf).slice(offset, offset + n)),
+  release(buf, dtype, poolable) {
+    if (poolable) giveBuffer(arr(buf), dtype);
   },
-  copy: (out, shape, a) => copyKernel(out, shape, a),
-  reduce: (op, out, data, offset, shape, strides, dims, correction) =>
-    reduceKernel(op, out, data, offset, shape, strides, dims, correction),
-  gemm(tA, tB, m, n, k, alpha, a, ao, lda, sa, b, bo, ldb, sb, beta, c, co, ldc, sc, batch) {
-    native.gemm(
-      tA,
-      tB,
-      m,
-      n,
-      k,
-      alpha,
-      a as Float,
-      ao,
-      lda,
-      sa,
-      b as Float,
-      bo,
-      ldb,
-      sb,
-      beta,
-      c as Float,
-      co,
-      ldc,
-      sc,
-      batch,
-    );
-  },
+  host: { open: arr, adopt: cpuBuffer },
 };

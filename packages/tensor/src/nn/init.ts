@@ -6,7 +6,7 @@
  * Fans follow PyTorch: for a weight [out, in, ...k], fanIn = in * prod(k), fanOut = out * prod(k);
  * a 1-D tensor has fanIn = fanOut = its length.
  */
-import { noGrad, rand, randn, type Tensor } from './core.js';
+import { copy_, fill_, noGrad, rand, randn, tensor, type Tensor } from './core.js';
 
 /** Gains of `calculateGain` (PyTorch's table). */
 export type Nonlinearity = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu';
@@ -40,8 +40,13 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
   }
 }
 
-function fill(t: Tensor, values: (n: number) => ArrayLike<number>): Tensor {
-  noGrad(() => t.view.set(values(t.numel)));
+/** Writes host-drawn values into `t` on its device (one upload off the CPU). */
+function fill(t: Tensor, values: (n: number) => Float64Array): Tensor {
+  noGrad(() => {
+    const src = tensor(values(t.numel), { dtype: 'float64', shape: t.shape, device: t.device });
+    copy_(t, src);
+    src.dispose();
+  });
   return t;
 }
 
@@ -69,7 +74,7 @@ export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
 
 /** Fills with a constant. */
 export function constant_(t: Tensor, value: number): Tensor {
-  noGrad(() => t.view.fill(value));
+  noGrad(() => fill_(t, value));
   return t;
 }
 

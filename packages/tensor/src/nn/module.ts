@@ -6,7 +6,7 @@
  *
  * Names in a state dict are dotted paths: `fc1.weight`, `blocks.0.norm.weight`.
  */
-import { isGradEnabled, noGrad, Tensor } from './core.js';
+import { copy_, isGradEnabled, noGrad, Tensor } from './core.js';
 import type { DType } from '../dtype.js';
 import type { Device } from '../device.js';
 
@@ -223,7 +223,9 @@ export abstract class Module {
     }
     noGrad(() => {
       for (const [dst, src] of pairs) {
-        dst.rawView().set(src.dataSync()); // typed-array set converts between dtypes
+        const moved = src.to(dst.device); // copy_ converts the dtype
+        copy_(dst, moved);
+        if (moved !== src) moved.dispose();
       }
     });
     return { missingKeys, unexpectedKeys };

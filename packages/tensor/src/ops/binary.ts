@@ -8,7 +8,8 @@ import type { DType } from '../dtype.js';
 import { promote } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes } from '../shape.js';
-import { backendFor } from '../device.js';
+import { runKernel } from '../device.js';
+import type { BinaryKernel } from '../backends/cpu-kernels.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { empty_, operands, viewOf, type TensorOrNumber } from './helpers.js';
@@ -23,7 +24,7 @@ export function binaryRaw(op: string, a: Tensor, b: Tensor, outDtype?: DType): T
     outDtype ??
     (op === 'div' && a.dtype === 'int32' && b.dtype === 'int32' ? 'float32' : promote(a.dtype, b.dtype));
   const out = empty_(shape, dtype, a.device, false);
-  backendFor(a.device).binary(op, out.storage.data, shape, viewOf(a, shape), viewOf(b, shape));
+  runKernel<BinaryKernel>('binary', a.device, op, out.storage.buffer, shape, viewOf(a, shape), viewOf(b, shape));
   return out;
 }
 

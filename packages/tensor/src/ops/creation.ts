@@ -5,9 +5,11 @@
  */
 import type { DType, TypedArray } from '../dtype.js';
 import { assertDType, dtypeOfArray, isFloat } from '../dtype.js';
-import { POOL_MIN_ELEMENTS, takeBuffer } from '../pool.js';
+import { POOL_MIN_ELEMENTS, giveBuffer, takeBuffer } from '../pool.js';
 import type { Device } from '../device.js';
-import { backendFor } from '../device.js';
+import { backendFor, runKernel } from '../device.js';
+import type { FillKernel } from '../backends/cpu-kernels.js';
+import { empty_ } from './helpers.js';
 import { Storage, pinBuffer } from '../storage.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 import { checkShape, contiguousStrides, fmtShape, numelOf } from '../shape.js';
@@ -34,13 +36,17 @@ function finish(
   pooled = true,
 ): Tensor {
   const device = opts.device ?? 'cpu';
-  backendFor(device, where);
+  const backend = backendFor(device, where);
+  // the CPU adopts the host array; a device copies it (one upload)
+  const onCpu = device === 'cpu';
+  const buf = backend.fromHost(data, dtype, onCpu);
   const t = new Tensor(
-    new Storage(data, dtype, device, pooled && data.length >= POOL_MIN_ELEMENTS),
+    new Storage(buf, data.length, dtype, device, onCpu && pooled && data.length >= POOL_MIN_ELEMENTS),
     shape.slice(),
     contiguousStrides(shape),
     0,
   );
+  if (!onCpu && pooled) giveBuffer(data, dtype); // the staging array goes back to the pool
   if (opts.requiresGrad) {
     if (!isFloat(dtype)) {
       t.dispose();
@@ -149,9 +155,16 @@ export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
   const s = checkShape(shape, 'full');
   const dtype = dtypeOf(opts, 'full');
-  const arr = takeBuffer(dtype, numelOf(s), false);
-  arr.fill(value);
-  return finish(arr, s, dtype, opts, 'full');
+  const device = opts.device ?? 'cpu';
+  backendFor(device, 'full');
+  if (opts.requiresGrad && !isFloat(dtype))
+    throw new TypeError(`full: only float tensors can require gradients, got ${dtype}`);
+  if (typeof value !== 'number') throw new TypeError(`full: value must be a number, got ${typeof value}`);
+  // filled on the device by its 'fill' kernel: no host array, no transfer
+  const t = empty_(s, dtype, device, false);
+  runKernel<FillKernel>('fill', device, t.storage.buffer, 0, t.numel, value);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
 }
 /** Zeros with the shape, dtype and device of `t`. */
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {

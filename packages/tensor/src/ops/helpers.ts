@@ -4,13 +4,14 @@
  */
 import type { DType } from '../dtype.js';
 import { scalarDType } from '../dtype.js';
-import type { Device } from '../device.js';
-import { backendFor } from '../device.js';
+import type { Device, KernelOperand } from '../device.js';
+import { backendFor, runKernel } from '../device.js';
 import { Storage } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import { broadcastStrides, contiguousStrides, numelOf } from '../shape.js';
-import type { StridedView } from '../kernels/elementwise.js';
 import { POOL_MIN_ELEMENTS } from '../pool.js';
+import type { FillKernel } from '../backends/cpu-kernels.js';
+import '../backends/cpu-kernels.js';
 
 /** A tensor operand or a JS number. */
 export type TensorOrNumber = Tensor | number;
@@ -21,9 +22,9 @@ export type TensorOrNumber = Tensor | number;
  */
 export function empty_(shape: readonly number[], dtype: DType, device: Device = 'cpu', zero = true): Tensor {
   const n = numelOf(shape);
-  const data = backendFor(device, `tensor on ${device}`).allocate(dtype, n, zero);
+  const buf = backendFor(device, `tensor on ${device}`).allocate(dtype, n, zero);
   return new Tensor(
-    new Storage(data, dtype, device, n >= POOL_MIN_ELEMENTS),
+    new Storage(buf, n, dtype, device, n >= POOL_MIN_ELEMENTS),
     shape.slice(),
     contiguousStrides(shape),
     0,
@@ -32,14 +33,14 @@ export function empty_(shape: readonly number[], dtype: DType, device: Device = 
 
 /** An untracked 0-d tensor holding `value` (kernel operand for scalars). */
 export function scalarOperand(value: number, dtype: DType, device: Device = 'cpu'): Tensor {
-  const data = backendFor(device).allocate(dtype, 1);
-  data[0] = value;
-  return new Tensor(new Storage(data, dtype, device), [], [], 0, false);
+  const buf = backendFor(device).allocate(dtype, 1, false);
+  runKernel<FillKernel>('fill', device, buf, 0, 1, value);
+  return new Tensor(new Storage(buf, 1, dtype, device), [], [], 0, false);
 }
 
-/** A kernel view of `t` broadcast to `shape`. */
-export function viewOf(t: Tensor, shape: readonly number[] = t.shape): StridedView {
-  return { data: t.storage.data, offset: t.offset, strides: broadcastStrides(t.shape, t.strides, shape) };
+/** A kernel operand of `t` broadcast to `shape`. */
+export function viewOf(t: Tensor, shape: readonly number[] = t.shape): KernelOperand {
+  return { buffer: t.storage.buffer, offset: t.offset, strides: broadcastStrides(t.shape, t.strides, shape) };
 }
 
 /** Checks that every tensor is live and that they share one device; returns the device. */
@@ -82,9 +83,4 @@ export function makeView(
   offset: number,
 ): Tensor {
   return new Tensor(t.storage, shape, strides, offset);
-}
-
-/** Requires the CPU backend for ops that only have CPU kernels so far. */
-export function requireCpu(where: string, t: Tensor): void {
-  if (t.device !== 'cpu') throw new Error(`${where}: only implemented on the CPU, tensor is on ${t.device}`);
 }

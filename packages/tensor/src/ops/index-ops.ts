@@ -9,20 +9,28 @@ import { Tensor } from '../tensor.js';
 import { fmtShape, normDim } from '../shape.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
-import { aroundDim } from '../kernels/strided-write.js';
 import { checkOperands, empty_ } from './helpers.js';
 import { contiguousRaw } from './shape-ops.js';
-import { dataSync } from '../tensor-data.js';
+import { runKernel } from '../device.js';
+import type {
+  GatherKernel,
+  IndexAddKernel,
+  IndexSelectKernel,
+  ScatterAddKernel,
+  SpreadKernel,
+} from '../kernels/select-kernels.js';
 
 function checkIndex(where: string, index: Tensor): void {
   if (index.dtype !== 'int32') throw new TypeError(`${where}: index must be int32, got ${index.dtype}`);
 }
-function contig(t: Tensor): { data: ArrayLike<number>; off: number } {
-  if (t.isContiguous) return { data: t.storage.data, off: t.offset };
-  return { data: dataSync(t), off: 0 };
-}
-function outOfRange(where: string, v: number, dim: number, size: number): never {
-  throw new RangeError(`${where}: index ${v} is out of range for dim ${dim} of size ${size}`);
+/** Runs a kernel that fills `out`; frees `out` when the kernel throws (a bad index). */
+function launch(out: Tensor, run: () => void): void {
+  try {
+    run();
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
 }
 
 /** Rows of `x` along `dim` picked by a 1-D int32 index (negative indices count from the end). */
@@ -32,25 +40,10 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   if (index.ndim > 1)
     throw new RangeError(`indexSelect: index must be 1-D, got shape ${fmtShape(index.shape)}`);
   const d = normDim(dim, x.ndim, 'indexSelect');
-  const idx = dataSync(index);
-  const size = x.shape[d] ?? 1;
   const shape = x.shape.slice();
-  if (x.ndim > 0) shape[d] = idx.length;
+  if (x.ndim > 0) shape[d] = index.numel;
   const out = empty_(shape, x.dtype, x.device);
-  const { outer, inner } = aroundDim(x.shape, d);
-  const src = contig(x);
-  const o = out.storage.data;
-  const k = idx.length;
-  for (let j = 0; j < k; j++) {
-    let r = idx[j];
-    if (r < 0) r += size;
-    if (r < 0 || r >= size) outOfRange('indexSelect', idx[j], dim, size);
-    for (let p = 0; p < outer; p++) {
-      const sBase = src.off + (p * size + r) * inner;
-      const oBase = (p * k + j) * inner;
-      for (let q = 0; q < inner; q++) o[oBase + q] = src.data[sBase + q];
-    }
-  }
+  launch(out, () => runKernel<IndexSelectKernel>('indexSelect', x.device, out, x, d, index));
   record('indexSelect', [x], [out], { dim: d }, [index]);
   return out;
 }
@@ -60,30 +53,15 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   checkOperands('indexAdd', x, index, src);
   checkIndex('indexAdd', index);
   const d = normDim(dim, x.ndim, 'indexAdd');
-  const idx = dataSync(index);
   const want = x.shape.slice();
-  if (x.ndim > 0) want[d] = idx.length;
+  if (x.ndim > 0) want[d] = index.numel;
   if (want.length !== src.ndim || want.some((s, i) => s !== src.shape[i])) {
     throw new RangeError(
-      `indexAdd: src shape ${fmtShape(src.shape)} does not match ${fmtShape(want)} (x ${fmtShape(x.shape)}, ${idx.length} indices)`,
+      `indexAdd: src shape ${fmtShape(src.shape)} does not match ${fmtShape(want)} (x ${fmtShape(x.shape)}, ${index.numel} indices)`,
     );
   }
   const out = contiguousRaw(x);
-  const size = x.shape[d] ?? 1;
-  const { outer, inner } = aroundDim(x.shape, d);
-  const s = contig(src);
-  const o = out.storage.data;
-  const k = idx.length;
-  for (let j = 0; j < k; j++) {
-    let r = idx[j];
-    if (r < 0) r += size;
-    if (r < 0 || r >= size) outOfRange('indexAdd', idx[j], dim, size);
-    for (let p = 0; p < outer; p++) {
-      const oBase = (p * size + r) * inner;
-      const sBase = s.off + (p * k + j) * inner;
-      for (let q = 0; q < inner; q++) o[oBase + q] += s.data[sBase + q];
-    }
-  }
+  launch(out, () => runKernel<IndexAddKernel>('indexAdd', x.device, out, d, index, src));
   record('indexAdd', [x, src], [out], { dim: d }, [index]);
   return out;
 }
@@ -102,38 +80,6 @@ function checkGatherShapes(where: string, x: Tensor, index: Tensor, d: number): 
   }
 }
 
-/** Walks every position of `index` (shape S), calling f(flat position in S, offset in x with dim set to index value). */
-function walkGather(
-  where: string,
-  x: Tensor,
-  index: Tensor,
-  d: number,
-  f: (pos: number, xOff: number) => void,
-): void {
-  const idx = dataSync(index);
-  const shape = index.shape;
-  const nd = shape.length;
-  const xs = x.shape;
-  const xStrides = new Array<number>(nd); // contiguous strides of x
-  for (let i = nd - 1, acc = 1; i >= 0; i--) {
-    xStrides[i] = acc;
-    acc *= xs[i];
-  }
-  const pos = new Array<number>(nd).fill(0);
-  for (let p = 0; p < idx.length; p++) {
-    let v = idx[p];
-    if (v < 0) v += xs[d];
-    if (v < 0 || v >= xs[d]) outOfRange(where, idx[p], d, xs[d]);
-    let off = 0;
-    for (let i = 0; i < nd; i++) off += (i === d ? v : pos[i]) * xStrides[i];
-    f(p, off);
-    for (let i = nd - 1; i >= 0; i--) {
-      if (++pos[i] < shape[i]) break;
-      pos[i] = 0;
-    }
-  }
-}
-
 /** out[i][j][k] = x[i][index[i][j][k]][k] (for dim 1); shape of index. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkOperands('gather', x, index);
@@ -141,9 +87,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim(dim, x.ndim, 'gather');
   checkGatherShapes('gather', x, index, d);
   const out = empty_(index.shape, x.dtype, x.device);
-  const { data: xd, off: base } = contig(x); // no copy for contiguous x
-  const o = out.storage.data;
-  walkGather('gather', x, index, d, (p, off) => (o[p] = xd[base + off]));
+  launch(out, () => runKernel<GatherKernel>('gather', x.device, out, x, d, index));
   record('gather', [x], [out], { dim: d }, [index]);
   return out;
 }
@@ -160,16 +104,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
     );
   }
   const out = contiguousRaw(x);
-  const o = out.storage.data;
-  // src read at index positions (src may be larger than index)
-  const sd = dataSync(src);
-  const sStr = src.shape.map((_, i) => src.shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  const iStr = index.shape.map((_, i) => index.shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  walkGather('scatterAdd', x, index, d, (p, off) => {
-    let s = 0;
-    for (let i = 0; i < index.ndim; i++) s += (Math.floor(p / iStr[i]) % index.shape[i]) * sStr[i];
-    o[off] += sd[s];
-  });
+  launch(out, () => runKernel<ScatterAddKernel>('scatterAdd', x.device, out, d, index, src));
   record('scatterAdd', [x, src], [out], { dim: d }, [index]);
   return out;
 }
@@ -195,14 +130,6 @@ defineGrad('scatterAdd', (c, [g]) => {
   // src may be larger than index: positions outside index get no gradient
   if (src.shape.every((s, i) => s === gs.shape[i])) return [g, gs];
   const full = empty_(src.shape, gs.dtype, gs.device);
-  const fs = full.storage.data;
-  const gd = gs.storage.data;
-  const iStr = gs.shape.map((_, i) => gs.shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  const sStr = src.shape.map((_, i) => src.shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  for (let p = 0; p < gd.length; p++) {
-    let s = 0;
-    for (let i = 0; i < gs.ndim; i++) s += (Math.floor(p / iStr[i]) % gs.shape[i]) * sStr[i];
-    fs[s] = gd[p];
-  }
+  runKernel<SpreadKernel>('scatterSpread', full.device, full, gs);
   return [g, full];
 });

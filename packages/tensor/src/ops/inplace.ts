@@ -8,7 +8,8 @@
 import { Tensor } from '../tensor.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { broadcastStrides, fmtShape } from '../shape.js';
-import { assignStrided } from '../kernels/strided-write.js';
+import { runKernel } from '../device.js';
+import type { AssignKernel, FillViewKernel } from '../kernels/layout-kernels.js';
 import { checkOperands } from './helpers.js';
 
 function checkWritable(where: string, t: Tensor): void {
@@ -16,26 +17,14 @@ function checkWritable(where: string, t: Tensor): void {
   if (t.requiresGrad && isGradEnabled()) {
     throw new Error(`${where}: in-place write to a tensor that requires grad; wrap it in noGrad(() => ...)`);
   }
-  if (t.device !== 'cpu') throw new Error(`${where}: only implemented on the CPU, tensor is on ${t.device}`);
 }
 
 /** Sets every element to `value`; returns `t`. */
 export function fill_(t: Tensor, value: number): Tensor {
   checkWritable('fill_', t);
+  if (typeof value !== 'number') throw new TypeError(`fill_: value must be a number, got ${typeof value}`);
   t.storage.version++;
-  if (t.isContiguous) t.rawView().fill(value);
-  else {
-    const src = new Float64Array([value]);
-    assignStrided(
-      t.storage.data,
-      t.offset,
-      t.strides,
-      src,
-      0,
-      t.shape.map(() => 0),
-      t.shape,
-    );
-  }
+  runKernel<FillViewKernel>('fillView', t.device, t, value);
   return t;
 }
 
@@ -55,8 +44,7 @@ export function copy_(t: Tensor, src: Tensor): Tensor {
     );
   }
   // a source that overlaps the destination is read from a snapshot first
-  const data = src.storage === t.storage ? src.storage.data.slice() : src.storage.data;
   t.storage.version++;
-  assignStrided(t.storage.data, t.offset, t.strides, data, src.offset, s, t.shape);
+  runKernel<AssignKernel>('assign', t.device, t, t.offset, t.strides, src, s, t.shape, src.storage === t.storage);
   return t;
 }

@@ -6,7 +6,8 @@ import { Tensor } from '../tensor.js';
 import { fmtShape, normDim } from '../shape.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
-import { assignStrided } from '../kernels/strided-write.js';
+import { runKernel } from '../device.js';
+import type { AssignKernel, FillViewKernel } from '../kernels/layout-kernels.js';
 import { checkOperands, empty_ } from './helpers.js';
 import { narrow, slice } from './slice.js';
 import { unsqueeze } from './shape-ops.js';
@@ -31,15 +32,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const out = empty_(shape, first.dtype, first.device);
   let at = 0;
   for (const t of tensors) {
-    assignStrided(
-      out.storage.data,
-      at * out.strides[d],
-      out.strides,
-      t.storage.data,
-      t.offset,
-      t.strides,
-      t.shape,
-    );
+    runKernel<AssignKernel>('assign', out.device, out, at * out.strides[d], out.strides, t, t.strides, t.shape, false);
     at += t.shape[d];
   }
   record('cat', tensors, [out], { dim: d, sizes: tensors.map((t) => t.shape[d]) });
@@ -83,9 +76,9 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     shape[d] += pads[2 * i] + pads[2 * i + 1];
   }
   const out = empty_(shape, x.dtype, x.device);
-  if (value !== 0) out.storage.data.fill(value);
+  if (value !== 0) runKernel<FillViewKernel>('fillView', out.device, out, value);
   const off = before.reduce((a, b, d) => a + b * out.strides[d], 0);
-  assignStrided(out.storage.data, off, out.strides, x.storage.data, x.offset, x.strides, x.shape);
+  runKernel<AssignKernel>('assign', out.device, out, off, out.strides, x, x.strides, x.shape, false);
   record('pad', [x], [out], { before });
   return out;
 }

@@ -6,7 +6,8 @@
  * unless its last two dims are neither row- nor column-major. Batch dims that cannot be walked with
  * one stride are looped over, one batched gemm call per outer index.
  */
-import { backendFor } from '../device.js';
+import { runKernel } from '../device.js';
+import type { GemmKernel } from '../backends/cpu-kernels.js';
 import { isFloat } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import {
@@ -82,11 +83,13 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   let oa = A.offset;
   let ob = B.offset;
   let oc = 0;
-  const c = out.storage.data as Float32Array | Float64Array;
-  const aData = A.storage.data as Float32Array | Float64Array;
-  const bData = B.storage.data as Float32Array | Float64Array;
+  const c = out.storage.buffer;
+  const aData = A.storage.buffer;
+  const bData = B.storage.buffer;
   for (let r = 0; r < outer; r++) {
-    backendFor(a.device).gemm(
+    runKernel<GemmKernel>(
+      'gemm',
+      a.device,
       da.trans,
       db.trans,
       m,

@@ -8,7 +8,9 @@ import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, normDims, sameShape } from '../shape.js';
 import type { ReduceOp } from '../kernels/reduce.js';
-import { backendFor } from '../device.js';
+import { runKernel } from '../device.js';
+import type { ReduceKernel } from '../backends/cpu-kernels.js';
+import type { ProdBackwardKernel } from '../kernels/layout-kernels.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { checkOperands, empty_ } from './helpers.js';
@@ -40,16 +42,8 @@ export function reduceRaw(
   if (op === 'argmax' || op === 'argmin') dtype = 'int32';
   else if (x.dtype === 'int32' && (op === 'mean' || op === 'logsumexp' || op === 'var')) dtype = 'float32';
   const out = empty_(outShapeOf(x.shape, dims, keepDim), dtype, x.device, false);
-  backendFor(x.device).reduce(
-    op,
-    out.storage.data,
-    x.storage.data,
-    x.offset,
-    x.shape,
-    x.strides,
-    dims,
-    correction,
-  );
+  const a = { buffer: x.storage.buffer, offset: x.offset, strides: x.strides };
+  runKernel<ReduceKernel>('reduce', x.device, op, out.storage.buffer, a, x.shape, dims, correction);
   return out;
 }
 
@@ -174,34 +168,10 @@ defineGrad('prod', (c, [g]) => {
   // d/dx_i prod = prod_{j != i} x_j, computed without dividing (zeros allowed)
   const x = c.inputs[0];
   const { dims } = c.attrs;
-  const xs = x.dataSync();
   const out = empty_(x.shape, x.dtype, x.device);
   const gk = keepShaped(g!, x.shape, dims, c.attrs.keepDim);
-  const ge = expand(gk, x.shape).dataSync();
-  // brute force over each reduced group via index arithmetic on the contiguous copy
-  const strides = x.shape.map((_, d) => x.shape.slice(d + 1).reduce((a, b) => a * b, 1));
-  const n = xs.length;
-  const groupKey = (i: number) => {
-    let k = 0;
-    for (let d = 0; d < x.ndim; d++)
-      if (!dims.includes(d)) k = k * x.shape[d] + (Math.floor(i / strides[d]) % x.shape[d]);
-    return k;
-  };
-  const groups = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) {
-    const k = groupKey(i);
-    const list = groups.get(k);
-    if (list) list.push(i);
-    else groups.set(k, [i]);
-  }
-  const od = out.storage.data;
-  for (const list of groups.values()) {
-    for (const i of list) {
-      let p = 1;
-      for (const j of list) if (j !== i) p *= xs[j];
-      od[i] = p * ge[i];
-    }
-  }
+  const ge = expand(gk, x.shape);
+  runKernel<ProdBackwardKernel>('prodBackward', x.device, out, x, ge, dims);
   return [out];
 });
 function maxMinRule(

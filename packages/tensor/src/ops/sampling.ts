@@ -6,8 +6,8 @@
 import { Tensor } from '../tensor.js';
 import { fmtShape, normDim } from '../shape.js';
 import { defaultGenerator, type Generator } from '../random.js';
-import { dataSync } from '../tensor-data.js';
-import { aroundDim } from '../kernels/strided-write.js';
+import { runKernel } from '../device.js';
+import type { MultinomialKernel, TopkKernel } from '../kernels/select-kernels.js';
 import { checkOperands, empty_ } from './helpers.js';
 import { gather } from './index-ops.js';
 import { contiguous } from './shape-ops.js';
@@ -30,30 +30,10 @@ export function topk(
       `topk: k ${k} is out of range for dim ${dim} of size ${n} (shape ${fmtShape(x.shape)})`,
     );
   const largest = opts.largest ?? true;
-  const xs = dataSync(x);
-  const { outer, inner } = aroundDim(x.shape, d);
   const shape = x.shape.slice();
   if (x.ndim > 0) shape[d] = k;
   const indices = empty_(shape, 'int32', x.device, false);
-  const id = indices.storage.data;
-  const order = new Array<number>(n);
-  for (let p = 0; p < outer; p++) {
-    for (let q = 0; q < inner; q++) {
-      const base = p * n * inner + q;
-      for (let i = 0; i < n; i++) order[i] = i;
-      order.sort((a, b) => {
-        const va = xs[base + a * inner];
-        const vb = xs[base + b * inner];
-        if (va !== vb) {
-          if (va !== va) return -1; // NaN counts as largest, like PyTorch
-          if (vb !== vb) return 1;
-          return largest ? vb - va : va - vb;
-        }
-        return a - b;
-      });
-      for (let j = 0; j < k; j++) id[p * k * inner + j * inner + q] = order[j];
-    }
-  }
+  runKernel<TopkKernel>('topk', x.device, indices, x, d, k, largest);
   const values = x.ndim === 0 ? contiguous(x) : gather(x, d, indices);
   return { values, indices };
 }
@@ -76,38 +56,12 @@ export function multinomial(
   const g = opts.generator ?? defaultGenerator;
   const rows = weights.ndim === 2 ? weights.shape[0] : 1;
   const n = weights.shape[weights.ndim - 1];
-  const w = dataSync(weights);
   const out = empty_(weights.ndim === 2 ? [rows, numSamples] : [numSamples], 'int32', weights.device, false);
-  const o = out.storage.data;
-  const cdf = new Float64Array(n);
-  for (let r = 0; r < rows; r++) {
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const v = w[r * n + i];
-      if (!(v >= 0) || v === Infinity) {
-        out.dispose();
-        throw new RangeError(
-          `multinomial: weights must be finite and non-negative, row ${r} has ${v} at ${i}`,
-        );
-      }
-      total += v;
-      cdf[i] = total;
-    }
-    if (!(total > 0)) {
-      out.dispose();
-      throw new RangeError(`multinomial: row ${r} of the weights sums to 0`);
-    }
-    for (let s = 0; s < numSamples; s++) {
-      const u = g.random() * total;
-      let lo = 0;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cdf[mid] > u) hi = mid;
-        else lo = mid + 1;
-      }
-      o[r * numSamples + s] = lo;
-    }
+  try {
+    runKernel<MultinomialKernel>('multinomial', weights.device, out, weights, rows, n, numSamples, g);
+  } catch (e) {
+    out.dispose();
+    throw e;
   }
   return out;
 }

@@ -7,7 +7,8 @@ import { Tensor } from '../tensor.js';
 import { fmtShape, normDim } from '../shape.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
-import { aroundDim } from '../kernels/strided-write.js';
+import { runKernel } from '../device.js';
+import type { CumprodBackwardKernel, ScanKernel, TriangleKernel } from '../kernels/scan-kernels.js';
 import { checkOperands } from './helpers.js';
 import { contiguousRaw } from './shape-ops.js';
 
@@ -16,17 +17,7 @@ function triangle(name: 'tril' | 'triu', x: Tensor, k: number): Tensor {
   if (x.ndim < 2) throw new RangeError(`${name}: needs at least 2 dims, got ${fmtShape(x.shape)}`);
   if (!Number.isInteger(k)) throw new RangeError(`${name}: diagonal must be an integer, got ${k}`);
   const out = contiguousRaw(x);
-  const r = x.shape[x.ndim - 2];
-  const c = x.shape[x.ndim - 1];
-  const o = out.storage.data;
-  for (let b = 0; b < o.length; b += r * c) {
-    for (let i = 0; i < r; i++) {
-      for (let j = 0; j < c; j++) {
-        const keep = name === 'tril' ? j - i <= k : j - i >= k;
-        if (!keep) o[b + i * c + j] = 0;
-      }
-    }
-  }
+  runKernel<TriangleKernel>('triangle', x.device, out, name === 'tril', k);
   record(name, [x], [out], { k });
   return out;
 }
@@ -42,23 +33,7 @@ export function triu(x: Tensor, k = 0): Tensor {
 
 function scan(x: Tensor, d: number, kind: 'sum' | 'prod' | 'revsum'): Tensor {
   const out = contiguousRaw(x);
-  const o = out.storage.data;
-  const { outer, n, inner } = aroundDim(x.shape, d);
-  for (let p = 0; p < outer; p++) {
-    for (let q = 0; q < inner; q++) {
-      const s = p * n * inner + q;
-      if (kind === 'revsum') {
-        let acc = 0;
-        for (let i = n - 1; i >= 0; i--) o[s + i * inner] = acc += o[s + i * inner];
-      } else {
-        let acc = kind === 'sum' ? 0 : 1;
-        for (let i = 0; i < n; i++) {
-          acc = kind === 'sum' ? acc + o[s + i * inner] : acc * o[s + i * inner];
-          o[s + i * inner] = acc;
-        }
-      }
-    }
-  }
+  runKernel<ScanKernel>('scan', x.device, out, d, kind);
   return out;
 }
 
@@ -89,25 +64,6 @@ defineGrad('cumprod', (c, [g]) => {
   const xc = contiguousRaw(x);
   const gc = contiguousRaw(g!);
   const out = contiguousRaw(g!);
-  const xd = xc.storage.data;
-  const gd = gc.storage.data;
-  const o = out.storage.data;
-  const { outer, n, inner } = aroundDim(x.shape, c.attrs.dim);
-  for (let p = 0; p < outer; p++) {
-    for (let q = 0; q < inner; q++) {
-      const s = p * n * inner + q;
-      let before = 1; // prod_{k < i} x_k
-      for (let i = 0; i < n; i++) {
-        let prod = before;
-        let acc = 0;
-        for (let j = i; j < n; j++) {
-          if (j > i) prod *= xd[s + j * inner];
-          acc += gd[s + j * inner] * prod;
-        }
-        o[s + i * inner] = acc;
-        before *= xd[s + i * inner];
-      }
-    }
-  }
+  runKernel<CumprodBackwardKernel>('cumprodBackward', x.device, out, xc, gc, c.attrs.dim);
   return [out];
 });

@@ -5,7 +5,8 @@
  */
 import { Tensor } from '../tensor.js';
 import { contiguousStrides, fmtShape, normDim, numelOf, sameShape } from '../shape.js';
-import { backendFor } from '../device.js';
+import { runKernel } from '../device.js';
+import type { CopyKernel } from '../backends/cpu-kernels.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { checkOperands, empty_, makeView, viewOf } from './helpers.js';
@@ -48,7 +49,7 @@ export function inferShape(
 /** Contiguous copy of `x` without recording. */
 export function contiguousRaw(x: Tensor): Tensor {
   const out = empty_(x.shape, x.dtype, x.device, false);
-  backendFor(x.device).copy(out.storage.data, x.shape, viewOf(x));
+  runKernel<CopyKernel>('copy', x.device, out.storage.buffer, x.shape, viewOf(x));
   return out;
 }
 

@@ -7,7 +7,8 @@ import { Tensor } from '../tensor.js';
 import { fmtShape, normDim } from '../shape.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
-import { assignStrided } from '../kernels/strided-write.js';
+import { runKernel } from '../device.js';
+import type { AssignKernel } from '../kernels/layout-kernels.js';
 import { checkOperands, empty_, makeView } from './helpers.js';
 import { squeeze } from './shape-ops.js';
 
@@ -110,15 +111,7 @@ export function sliceBackward(
   const cs = out.strides.slice();
   const off = start * cs[dim];
   cs[dim] *= step;
-  assignStrided(
-    out.storage.data,
-    g.shape[dim] > 0 ? off : 0,
-    cs,
-    g.storage.data,
-    g.offset,
-    g.strides,
-    g.shape,
-  );
+  runKernel<AssignKernel>('assign', out.device, out, g.shape[dim] > 0 ? off : 0, cs, g, g.strides, g.shape, false);
   return out;
 }
 

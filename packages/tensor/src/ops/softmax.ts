@@ -6,8 +6,8 @@ import { Tensor } from '../tensor.js';
 import { normDim } from '../shape.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
-import { aroundDim } from '../kernels/strided-write.js';
-import { nativeSoftmaxRows } from '../kernels/native-ops.js';
+import { runKernel } from '../device.js';
+import type { SoftmaxKernel } from '../kernels/scan-kernels.js';
 import { checkOperands, empty_ } from './helpers.js';
 import { contiguousRaw } from './shape-ops.js';
 import { mul, sub } from './binary.js';
@@ -17,34 +17,7 @@ import { reduceRaw } from './reduce.js';
 function softmaxRaw(x: Tensor, dim: number, log: boolean): Tensor {
   const src = x.isContiguous ? x : contiguousRaw(x);
   const out = empty_(x.shape, x.dtype === 'int32' ? 'float32' : x.dtype, x.device, false);
-  const a = src.storage.data;
-  const base = src.offset;
-  const o = out.storage.data;
-  const { outer, n, inner } = aroundDim(x.shape, dim);
-  if (inner === 1 && n > 0 && nativeSoftmaxRows(log, o, a, base, outer, n)) {
-    if (src !== x) src.dispose();
-    return out;
-  }
-  for (let p = 0; p < outer; p++) {
-    for (let q = 0; q < inner; q++) {
-      const s = p * n * inner + q;
-      let m = -Infinity;
-      for (let i = 0; i < n; i++) {
-        const v = a[base + s + i * inner];
-        if (v > m || v !== v) m = v;
-      }
-      if (m === -Infinity) m = 0;
-      let z = 0;
-      for (let i = 0; i < n; i++) z += Math.exp(a[base + s + i * inner] - m);
-      if (log) {
-        const lz = m + Math.log(z);
-        for (let i = 0; i < n; i++) o[s + i * inner] = a[base + s + i * inner] - lz;
-      } else {
-        const inv = 1 / z;
-        for (let i = 0; i < n; i++) o[s + i * inner] = Math.exp(a[base + s + i * inner] - m) * inv;
-      }
-    }
-  }
+  runKernel<SoftmaxKernel>('softmax', x.device, out, src, dim, log);
   if (src !== x) src.dispose();
   return out;
 }

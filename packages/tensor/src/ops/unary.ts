@@ -5,7 +5,8 @@
  */
 import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
-import { backendFor } from '../device.js';
+import { runKernel } from '../device.js';
+import type { UnaryKernel } from '../backends/cpu-kernels.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { checkOperands, empty_, viewOf } from './helpers.js';
@@ -17,7 +18,7 @@ const KEEP_INT = new Set(['neg', 'abs', 'relu', 'clamp', 'square', 'sign', 'floo
 export function unaryRaw(op: string, x: Tensor, p0 = 0, p1 = 0, outDtype?: DType): Tensor {
   const dtype = outDtype ?? (x.dtype === 'int32' && !KEEP_INT.has(op) ? 'float32' : x.dtype);
   const out = empty_(x.shape, dtype, x.device, false);
-  backendFor(x.device).unary(op, out.storage.data, x.shape, viewOf(x), p0, p1);
+  runKernel<UnaryKernel>('unary', x.device, op, out.storage.buffer, x.shape, viewOf(x), p0, p1);
   return out;
 }
 

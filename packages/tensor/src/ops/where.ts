@@ -5,8 +5,10 @@
 import type { DType } from '../dtype.js';
 import { assertDType, isFloat, promote, scalarDType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
-import { broadcastShapes, broadcastStrides, collapseDims } from '../shape.js';
-import { backendFor } from '../device.js';
+import { broadcastShapes } from '../shape.js';
+import { runKernel } from '../device.js';
+import type { CopyKernel } from '../backends/cpu-kernels.js';
+import type { WhereKernel } from '../kernels/select-kernels.js';
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { checkOperands, empty_, scalarOperand, viewOf, type TensorOrNumber } from './helpers.js';
@@ -22,38 +24,7 @@ export function where(cond: Tensor, a: TensorOrNumber, b: TensorOrNumber): Tenso
   checkOperands('where', cond, A, B);
   const shape = broadcastShapes(broadcastShapes(cond.shape, A.shape, 'where'), B.shape, 'where');
   const out = empty_(shape, promote(A.dtype, B.dtype), cond.device, false);
-  const sc = broadcastStrides(cond.shape, cond.strides, shape);
-  const sa = broadcastStrides(A.shape, A.strides, shape);
-  const sb = broadcastStrides(B.shape, B.strides, shape);
-  const col = collapseDims(shape, [sc, sa, sb]);
-  const dims = col.shape;
-  const [tc, ta, tb] = col.strides;
-  const nd = dims.length;
-  const o = out.storage.data;
-  const cd = cond.storage.data;
-  const ad = A.storage.data;
-  const bd = B.storage.data;
-  const idx = new Array<number>(nd).fill(0);
-  let pc = cond.offset;
-  let pa = A.offset;
-  let pb = B.offset;
-  const n = o.length;
-  const inner = dims[nd - 1];
-  for (let i = 0; i < n; i += inner) {
-    for (let j = 0; j < inner; j++)
-      o[i + j] = cd[pc + j * tc[nd - 1]] !== 0 ? ad[pa + j * ta[nd - 1]] : bd[pb + j * tb[nd - 1]];
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      pc += tc[d];
-      pa += ta[d];
-      pb += tb[d];
-      if (idx[d] < dims[d]) break;
-      pc -= tc[d] * dims[d];
-      pa -= ta[d] * dims[d];
-      pb -= tb[d] * dims[d];
-      idx[d] = 0;
-    }
-  }
+  runKernel<WhereKernel>('where', cond.device, out, cond, A, B);
   record('where', [A, B], [out], {}, [cond]);
   return out;
 }
@@ -73,7 +44,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   assertDType(dtype, 'to');
   if (x.dtype === dtype) return x;
   const out = empty_(x.shape, dtype, x.device, false);
-  backendFor(x.device).copy(out.storage.data, x.shape, viewOf(x));
+  runKernel<CopyKernel>('copy', x.device, out.storage.buffer, x.shape, viewOf(x));
   if (isFloat(dtype) && isFloat(x.dtype)) record('cast', [x], [out], { from: x.dtype });
   return out;
 }

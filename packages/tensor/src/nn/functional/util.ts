@@ -1,9 +1,15 @@
 /**
  * Shared plumbing of the fused NN ops: input checks with clear messages, flat data access,
  * wrapping result arrays as tensors, and lazy op registration (each op registers with the
- * custom-op table on first use, so importing nn/ has no side effects).
+ * custom-op table on first use, so importing nn/ has no side effects). The fused ops' forward and
+ * backward here are their CPU implementations: `lazyOp` registers them as the 'cpu' kernels of
+ * `<op>.forward` / `<op>.backward` (run on 'sim' too); `floats` / `ints` open operands and `wrap`
+ * adopts results on the running kernel's device, so they work only inside those kernels.
  */
-import { defineOp, fromTypedArray, type CustomOp, type OpDefinition, type Tensor } from '../core.js';
+import { defineOp, type CustomOp, type Tensor } from '../core.js';
+import type { BackwardFn, ForwardFn } from '../../autograd/custom-op.js';
+import { elementsOf } from '../../kernels/host.js';
+import { adoptOutput } from '../../ops/adopt.js';
 import type { FloatArray } from './kernels/cross-entropy.js';
 
 export type { FloatArray };
@@ -19,7 +25,6 @@ export function checkFloat(op: string, what: string, t: Tensor): void {
   if (t.dtype !== 'float32' && t.dtype !== 'float64') {
     throw new TypeError(`${op}: ${what} must be float32 or float64, got ${t.dtype} ${fmt(t.shape)}`);
   }
-  if (t.device !== 'cpu') throw new Error(`${op}: ${what} is on ${t.device}; this op runs on the CPU only`);
 }
 
 /** Throws unless `t` is a live int32 CPU tensor. */
@@ -30,7 +35,6 @@ export function checkInt(op: string, what: string, t: Tensor): void {
   t.assertLive(`${op} (${what})`);
   if (t.dtype !== 'int32')
     throw new TypeError(`${op}: ${what} must be int32, got ${t.dtype} ${fmt(t.shape)}`);
-  if (t.device !== 'cpu') throw new Error(`${op}: ${what} is on ${t.device}; this op runs on the CPU only`);
 }
 
 /** Throws unless `a` and `b` have the same dtype. */
@@ -54,7 +58,7 @@ export function checkVector(op: string, what: string, t: Tensor, n: number, ofWh
  * contiguous (no copy), else a contiguous copy. Kernels never write into it.
  */
 export function floats(t: Tensor): FloatArray {
-  return (t.isContiguous ? t.rawView() : t.dataSync()) as FloatArray;
+  return elementsOf(t) as FloatArray;
 }
 
 /**
@@ -69,7 +73,7 @@ export function floatsAs(t: Tensor, like: { dtype: string }): FloatArray {
 
 /** An int32 tensor's elements in row-major order, read-only (live when contiguous). */
 export function ints(t: Tensor): Int32Array {
-  return (t.isContiguous ? t.rawView() : t.dataSync()) as Int32Array;
+  return elementsOf(t) as Int32Array;
 }
 
 /** A fresh array of the same float type as `like`. */
@@ -77,9 +81,9 @@ export function alloc(like: { dtype: string }, n: number): FloatArray {
   return like.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
-/** Wraps an array as a tensor (zero-copy). */
+/** Wraps an array a kernel produced as a tensor on the kernel's device (zero-copy). */
 export function wrap(data: FloatArray | Int32Array, shape: readonly number[]): Tensor {
-  return fromTypedArray(data, shape);
+  return adoptOutput(data, shape);
 }
 
 /** A float array of `like`'s dtype holding a copy of `values` (e.g. float64 weight grads). */
@@ -87,13 +91,18 @@ export function castArray(values: Float64Array, like: { dtype: string }): FloatA
   return like.dtype === 'float64' ? values : Float32Array.from(values);
 }
 
-/** Registers `spec` with `defineOp` on first call and applies it. */
-export function lazyOp(
-  spec: OpDefinition<Record<string, any>>,
-): (inputs: Tensor[], attrs: Record<string, unknown>) => Tensor {
+/** A fused op whose forward and backward are CPU implementations. */
+export interface CpuOpSpec {
+  name: string;
+  forward: ForwardFn<Record<string, any>>;
+  backward: BackwardFn<Record<string, any>>;
+}
+
+/** Registers `spec` (as the op's 'cpu' kernels) with `defineOp` on first call and applies it. */
+export function lazyOp(spec: CpuOpSpec): (inputs: Tensor[], attrs: Record<string, unknown>) => Tensor {
   let op: CustomOp<Record<string, any>> | null = null;
   return (inputs, attrs) => {
-    op ??= defineOp(spec);
+    op ??= defineOp({ name: spec.name, forward: { cpu: spec.forward }, backward: { cpu: spec.backward } });
     return op(inputs, attrs) as Tensor;
   };
 }

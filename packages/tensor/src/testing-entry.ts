@@ -1,0 +1,32 @@
+/**
+ * `@nl/tensor/testing` — what tests of every @nl package use: `assertClose`, `gradcheck`, and the
+ * simulated device. `enableSimDevice()` makes the device string 'sim' available: buffers that are
+ * not typed arrays (only kernels dispatched by the registry can open them), the CPU kernels behind
+ * the registry, and counters of every host<->device transfer (`simTransfers()`).
+ *
+ *   enableSimDevice();
+ *   const x = tensor([1, 2, 3], { device: 'sim' });   // one upload
+ *   resetSimTransfers();
+ *   const y = x.mul(2).sum();                          // no transfer
+ *   y.item();                                          // one download
+ */
+import './backends/cpu-kernels.js';
+import './tensor-methods.js';
+import { installSimBackend, resetSimTransfers, simTransfers } from './backends/sim.js';
+import { availableDevices, type Device } from './device.js';
+
+export { assertClose, gradcheck } from './testing/index.js';
+export type { CloseOptions, Comparable, GradcheckOptions, GradcheckResult } from './testing/index.js';
+export { simTransfers, resetSimTransfers };
+export type { TransferStats } from './backend/types.js';
+
+/** Installs the 'sim' device (idempotent). */
+export function enableSimDevice(): void {
+  installSimBackend();
+}
+
+/** Devices one test body should run on: 'cpu', 'sim' (enabled here), and CUDA when a backend serves it. */
+export function testDevices(): Device[] {
+  installSimBackend();
+  return availableDevices();
+}
