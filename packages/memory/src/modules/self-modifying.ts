@@ -85,6 +85,9 @@ interface MemState {
   a2: Tensor;
 }
 
+/** One memory's fast state: weights w1/w2, momenta s1/s2, chunk-start snapshot a1/a2 (all [B, H, …]). */
+export type SelfModMemState = MemState;
+
 /** Snapshot of the fast state. */
 export interface SelfModSnapshot {
   state: Record<string, MemState> | null;
@@ -249,6 +252,16 @@ export class SelfModifyingTitans extends nn.Module {
   reset(): void {
     this.state = null;
     this._tokens = 0;
+  }
+
+  /**
+   * The live fast state per memory name (null after reset): the tensors themselves, not copies,
+   * still on the autograd graph of the calls that wrote them (see `snapshot()` for detached
+   * copies). Read-only view for callers that carry the state across calls (e.g. @nl/hope's
+   * online scheme); install a new one with `restore`.
+   */
+  liveState(): Readonly<Record<string, Readonly<SelfModMemState>>> | null {
+    return this.state;
   }
 
   snapshot(): SelfModSnapshot {
