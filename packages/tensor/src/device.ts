@@ -10,6 +10,7 @@ export {
   runKernel,
   hasKernel,
   registeredKernels,
+  traceKernels,
   mirrorBackend,
   insideKernel,
   inKernelScope,

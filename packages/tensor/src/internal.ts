@@ -19,6 +19,7 @@ export {
   runKernel,
   hasKernel,
   registeredKernels,
+  traceKernels,
   mirrorBackend,
   insideKernel,
   inKernelScope,

@@ -12,6 +12,10 @@ describe('devices', () => {
     expect(T.isDeviceString('sim')).toBe(true);
     expect(T.isDeviceString('cuda:x')).toBe(false);
     expect(() => backendFor('tpu')).toThrow(/unknown device "tpu"/);
+    // this file enables 'sim' only in a later test
+    expect(() => T.zeros([1], { device: 'sim' })).toThrow(
+      "full: the 'sim' device is not enabled; call enableSimDevice() from '@nl/tensor/testing'",
+    );
     const reason = T.backendInfo().cuda.error;
     expect(() => backendFor('cuda')).toThrow(/CUDA backend not available: /);
     if (reason) expect(() => backendFor('cuda')).toThrow(reason);

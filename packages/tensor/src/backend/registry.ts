@@ -67,6 +67,7 @@ export function getKernel<F extends KernelFn>(op: string, device: Device | strin
 /** Runs `op`'s kernel for `device` with `args`, inside a kernel scope. */
 export function runKernel<F extends KernelFn>(op: string, device: Device | string, ...args: Parameters<F>): ReturnType<F> {
   const fn = getKernel<F>(op, device);
+  if (tracer !== null) tracer(op, device);
   running.push(device);
   try {
     return fn(...args);
@@ -93,6 +94,13 @@ export function insideKernel(): boolean {
 /** The device of the innermost running kernel, or null outside kernels. */
 export function kernelDevice(): Device | null {
   return running.length > 0 ? (running[running.length - 1] as Device) : null;
+}
+
+let tracer: ((op: string, device: string) => void) | null = null;
+
+/** Calls `fn(op, device)` on every kernel launch (null stops); tests use it to check coverage. */
+export function traceKernels(fn: ((op: string, device: string) => void) | null): void {
+  tracer = fn;
 }
 
 /** Every registered (op, backend) pair, for tests and `nl-bench --list`. */

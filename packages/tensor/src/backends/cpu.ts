@@ -3,12 +3,20 @@
  * registered under 'cpu' in the kernel registry by src/backends/cpu-kernels.ts (JS kernels
  * generated per op, and the addon's threaded SIMD kernels for float tensors).
  */
-import type { TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
+import { allocArray } from '../dtype.js';
 import type { Backend, DeviceBuffer } from '../backend/types.js';
 import { cpuBuffer } from '../backend/host.js';
 import { giveBuffer, takeBuffer } from '../pool.js';
 
 const arr = (b: DeviceBuffer): TypedArray => b as unknown as TypedArray;
+
+/** A fresh host copy of src[offset, offset + n) (new + set: one memcpy; `slice` is ~4x slower on V8 for MBs). */
+function copyOut(src: TypedArray, dtype: DType, offset: number, n: number): TypedArray {
+  const out = allocArray(dtype, n);
+  out.set(offset === 0 && n === src.length ? src : src.subarray(offset, offset + n));
+  return out;
+}
 
 export const cpuBackend: Backend = {
   name: 'cpu',
@@ -19,8 +27,8 @@ export const cpuBackend: Backend = {
     out.set(data);
     return cpuBuffer(out);
   },
-  toHost: (buf, _dtype, offset, n) => arr(buf).slice(offset, offset + n),
-  toHostAsync: (buf, _dtype, offset, n) => Promise.resolve(arr(buf).slice(offset, offset + n)),
+  toHost: (buf, dtype, offset, n) => copyOut(arr(buf), dtype, offset, n),
+  toHostAsync: (buf, dtype, offset, n) => Promise.resolve(copyOut(arr(buf), dtype, offset, n)),
   release(buf, dtype, poolable) {
     if (poolable) giveBuffer(arr(buf), dtype);
   },

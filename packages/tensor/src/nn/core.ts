@@ -6,5 +6,5 @@ import '../tensor-methods.js'; // op methods (x.matmul, x.add, ...) on Tensor
 export { Tensor } from '../tensor.js';
 export { noGrad, isGradEnabled } from '../autograd/grad-mode.js';
 export { defineOp, type CustomOp, type OpDefinition } from '../autograd/custom-op.js';
-export { empty, fromTypedArray, ones, rand, randint, randn, tensor, zeros } from '../ops/creation.js';
+export { empty, fromTypedArray, full, ones, rand, randint, randn, tensor, zeros } from '../ops/creation.js';
 export { copy_, fill_ } from '../ops/inplace.js';

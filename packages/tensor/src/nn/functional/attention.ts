@@ -6,7 +6,9 @@
  * Shapes: q [..., T, Dk], k [..., S, Dk], v [..., S, Dv] -> [..., T, Dv] (leading dims
  * broadcast, e.g. [B, H]). Materialises the [..., T, S] score matrix.
  */
-import { fromTypedArray, type Tensor } from '../core.js';
+import { full, type Tensor } from '../core.js';
+import type { Device } from '../../device.js';
+import { triu } from '../../ops/scan.js';
 import { checkFloat, fmt } from './util.js';
 
 /** Options of `scaledDotProductAttention`. */
@@ -17,11 +19,12 @@ export interface AttentionOptions {
   scale?: number;
 }
 
-function causalMask(t: number, s: number, dtype: 'float32' | 'float64'): Tensor {
-  const data = dtype === 'float64' ? new Float64Array(t * s) : new Float32Array(t * s);
-  const shift = s - t; // query i sees keys j <= i + shift
-  for (let i = 0; i < t; i++) for (let j = i + shift + 1; j < s; j++) data[i * s + j] = -Infinity;
-  return fromTypedArray(data, [t, s]);
+/** [t, s]: -inf where key j is after query i (j > i + s - t), 0 elsewhere; built on `device`. */
+function causalMask(t: number, s: number, dtype: 'float32' | 'float64', device: Device): Tensor {
+  const inf = full([t, s], -Infinity, { dtype, device });
+  const mask = triu(inf, s - t + 1); // query i sees keys j <= i + (s - t)
+  inf.dispose();
+  return mask;
 }
 
 /**
@@ -68,7 +71,7 @@ export function scaledDotProductAttention(
   try {
     const kt = keepT(k.transpose(-2, -1)); // [..., Dk, S]
     let scores = keepT(keepT(q.matmul(kt)).mul(scale)); // [..., T, S]
-    if (options.causal) scores = keepT(scores.add(keepT(causalMask(t, s, q.dtype as 'float32' | 'float64'))));
+    if (options.causal) scores = keepT(scores.add(keepT(causalMask(t, s, q.dtype as 'float32' | 'float64', q.device))));
     const att = keepT(scores.softmax(-1));
     return att.matmul(v);
   } finally {
