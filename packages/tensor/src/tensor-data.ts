@@ -32,7 +32,9 @@ export function dataSync(t: Tensor): TypedArray {
 export function data(t: Tensor): Promise<TypedArray> {
   try {
     t.assertLive('data');
-    return withContiguous(t, (c) => c.storage.backend.toHostAsync(c.storage.buffer, c.dtype, c.offset, c.numel));
+    return withContiguous(t, (c) =>
+      c.storage.backend.toHostAsync(c.storage.buffer, c.dtype, c.offset, c.numel),
+    );
   } catch (e) {
     return Promise.reject(e);
   }

@@ -69,7 +69,12 @@ export class Tensor implements ParamLike {
 
   /** Wraps a fresh contiguous CPU array as a tracked CPU tensor (zero-copy). */
   static fromArray(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
-    return new Tensor(new Storage(cpuBuffer(data), data.length, dtype, 'cpu'), shape.slice(), contiguousStrides(shape), 0);
+    return new Tensor(
+      new Storage(cpuBuffer(data), data.length, dtype, 'cpu'),
+      shape.slice(),
+      contiguousStrides(shape),
+      0,
+    );
   }
 
   get dtype(): DType {

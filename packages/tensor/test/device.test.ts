@@ -35,7 +35,9 @@ describe('kernel registry', () => {
   it('a missing kernel names the op and the device; registering twice throws', () => {
     expect(() => getKernel('noSuchOp', 'cpu')).toThrow("noSuchOp: no kernel for device 'cpu'");
     expect(() => getKernel('binary', 'cuda:1')).toThrow("binary: no kernel for device 'cuda:1'");
-    expect(() => registerKernel('binary', 'cpu', () => {})).toThrow(/'binary' already has a kernel for 'cpu'/);
+    expect(() => registerKernel('binary', 'cpu', () => {})).toThrow(
+      /'binary' already has a kernel for 'cpu'/,
+    );
     registerKernel('test.twice', 'cpu', (x: number) => x + 1);
     expect(() => registerKernel('test.twice', 'cpu', (x: number) => x)).toThrow(/already has a kernel/);
     expect(runKernel<(x: number) => number>('test.twice', 'cpu', 41)).toBe(42);

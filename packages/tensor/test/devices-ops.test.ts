@@ -32,23 +32,74 @@ const f = (shape: number[], grad = true, dtype: T.DType = 'float64') => ({
   dtype,
   grad,
 });
-const ints = (data: number[], shape = [data.length]) => ({ data, shape, dtype: 'int32' as const, grad: false });
+const ints = (data: number[], shape = [data.length]) => ({
+  data,
+  shape,
+  dtype: 'int32' as const,
+  grad: false,
+});
 
 const CASES: OpCase[] = [
-  { name: 'add/mul/div broadcast', inputs: { a: f([2, 3]), b: f([3]) }, run: ({ a, b }) => a.add(b).mul(a).div(b.add(3)) },
-  { name: 'sub/pow/max/min', inputs: { a: f([4]), b: f([4]) }, run: ({ a, b }) => a.sub(b).pow(2).maximum(b).minimum(a.add(0.5)) },
-  { name: 'comparisons', inputs: { a: f([5], false), b: f([5], false) }, run: ({ a, b }) => [a.lt(b), a.ge(b), a.eq(a), a.ne(b)] },
+  {
+    name: 'add/mul/div broadcast',
+    inputs: { a: f([2, 3]), b: f([3]) },
+    run: ({ a, b }) => a.add(b).mul(a).div(b.add(3)),
+  },
+  {
+    name: 'sub/pow/max/min',
+    inputs: { a: f([4]), b: f([4]) },
+    run: ({ a, b }) => a.sub(b).pow(2).maximum(b).minimum(a.add(0.5)),
+  },
+  {
+    name: 'comparisons',
+    inputs: { a: f([5], false), b: f([5], false) },
+    run: ({ a, b }) => [a.lt(b), a.ge(b), a.eq(a), a.ne(b)],
+  },
   {
     name: 'unary chain',
     inputs: { a: f([2, 4]) },
-    run: ({ a }) => [a.exp(), a.tanh(), a.sigmoid(), a.relu(), a.gelu(), a.silu(), a.abs().add(1).log(), a.square().sqrt(), a.clamp(-0.3, 0.4)],
+    run: ({ a }) => [
+      a.exp(),
+      a.tanh(),
+      a.sigmoid(),
+      a.relu(),
+      a.gelu(),
+      a.silu(),
+      a.abs().add(1).log(),
+      a.square().sqrt(),
+      a.clamp(-0.3, 0.4),
+    ],
   },
-  { name: 'reductions', inputs: { a: f([3, 4]) }, run: ({ a }) => [a.sum(), a.mean(1), a.max(0), a.min(1, true), a.logsumexp(1), T.variance(a, 0), a.prod(1)] },
+  {
+    name: 'reductions',
+    inputs: { a: f([3, 4]) },
+    run: ({ a }) => [
+      a.sum(),
+      a.mean(1),
+      a.max(0),
+      a.min(1, true),
+      a.logsumexp(1),
+      T.variance(a, 0),
+      a.prod(1),
+    ],
+  },
   { name: 'argmax/argmin', inputs: { a: f([3, 4], false) }, run: ({ a }) => [a.argmax(1), a.argmin(0)] },
-  { name: 'matmul batched + transposed', inputs: { a: f([2, 3, 4]), b: f([4, 5]) }, run: ({ a, b }) => [a.matmul(b), a.transpose(-2, -1).transpose(-2, -1).matmul(b.t().t())] },
+  {
+    name: 'matmul batched + transposed',
+    inputs: { a: f([2, 3, 4]), b: f([4, 5]) },
+    run: ({ a, b }) => [a.matmul(b), a.transpose(-2, -1).transpose(-2, -1).matmul(b.t().t())],
+  },
   { name: 'softmax/logSoftmax', inputs: { a: f([3, 5]) }, run: ({ a }) => [a.softmax(-1), a.logSoftmax(0)] },
-  { name: 'where + cast', inputs: { c: ints([1, 0, 1, 0]), a: f([4]), b: f([1]) }, run: ({ c, a, b }) => [T.where(c, a, b), a.to('float32')] },
-  { name: 'cat/stack/pad', inputs: { a: f([2, 3]), b: f([1, 3]) }, run: ({ a, b }) => [T.cat([a, b], 0), T.stack([a, a], 1), T.pad(a, [1, 2], 0.5)] },
+  {
+    name: 'where + cast',
+    inputs: { c: ints([1, 0, 1, 0]), a: f([4]), b: f([1]) },
+    run: ({ c, a, b }) => [T.where(c, a, b), a.to('float32')],
+  },
+  {
+    name: 'cat/stack/pad',
+    inputs: { a: f([2, 3]), b: f([1, 3]) },
+    run: ({ a, b }) => [T.cat([a, b], 0), T.stack([a, a], 1), T.pad(a, [1, 2], 0.5)],
+  },
   {
     name: 'slice/narrow/select/split',
     inputs: { a: f([4, 6]) },
@@ -69,9 +120,24 @@ const CASES: OpCase[] = [
     inputs: { a: f([3, 4]), s: f([3, 2]), i: ints([0, 3, 1, 1, 2, 0], [3, 2]) },
     run: ({ a, s, i }) => [T.gather(a, 1, i), T.scatterAdd(a, 1, i, s)],
   },
-  { name: 'scatterAdd, src larger than index', inputs: { a: f([3, 4]), s: f([3, 3]), i: ints([0, 3, 1, 1, 2, 0], [3, 2]) }, run: ({ a, s, i }) => T.scatterAdd(a, 1, i, s) },
-  { name: 'tril/triu/cumsum/cumprod', inputs: { a: f([3, 3]) }, run: ({ a }) => [T.tril(a), T.triu(a, 1), T.cumsum(a, 1), T.cumprod(a, 0)] },
-  { name: 'topk', inputs: { a: f([3, 5]) }, run: ({ a }) => { const r = T.topk(a, 2, 1); return [r.values, r.indices]; } },
+  {
+    name: 'scatterAdd, src larger than index',
+    inputs: { a: f([3, 4]), s: f([3, 3]), i: ints([0, 3, 1, 1, 2, 0], [3, 2]) },
+    run: ({ a, s, i }) => T.scatterAdd(a, 1, i, s),
+  },
+  {
+    name: 'tril/triu/cumsum/cumprod',
+    inputs: { a: f([3, 3]) },
+    run: ({ a }) => [T.tril(a), T.triu(a, 1), T.cumsum(a, 1), T.cumprod(a, 0)],
+  },
+  {
+    name: 'topk',
+    inputs: { a: f([3, 5]) },
+    run: ({ a }) => {
+      const r = T.topk(a, 2, 1);
+      return [r.values, r.indices];
+    },
+  },
   {
     name: 'multinomial',
     inputs: { w: { data: [0.1, 0.5, 0.4, 1, 0, 3], shape: [2, 3], grad: false } },
@@ -105,30 +171,61 @@ const CASES: OpCase[] = [
   {
     name: 'composite: std/norm/maskedFill/repeat/outer',
     inputs: { a: f([2, 3]), m: ints([1, 0, 0, 1, 0, 1], [2, 3]), v: f([3]) },
-    run: ({ a, m, v }) => [T.std(a, 1), T.norm(a), T.maskedFill(a, m, -1), T.repeat(v, [2, 1]), T.outer(v, v)],
+    run: ({ a, m, v }) => [
+      T.std(a, 1),
+      T.norm(a),
+      T.maskedFill(a, m, -1),
+      T.repeat(v, [2, 1]),
+      T.outer(v, v),
+    ],
   },
-  { name: 'crossEntropy', inputs: { l: f([4, 5]), t: ints([1, 4, -100, 0]) }, run: ({ l, t }) => T.crossEntropy(l, t) },
+  {
+    name: 'crossEntropy',
+    inputs: { l: f([4, 5]), t: ints([1, 4, -100, 0]) },
+    run: ({ l, t }) => T.crossEntropy(l, t),
+  },
   {
     name: 'rmsNorm/layerNorm',
     inputs: { x: f([2, 3, 4]), w: f([4]), b: f([4]) },
     run: ({ x, w, b }) => [T.rmsNorm(x, w), T.layerNorm(x, w, b)],
   },
-  { name: 'embedding', inputs: { w: f([5, 3]), i: ints([4, 0, 4, 2], [2, 2]) }, run: ({ w, i }) => T.embedding(i, w) },
-  { name: 'causalConv1d', inputs: { x: f([2, 5, 3]), w: f([3, 4]), b: f([3]) }, run: ({ x, w, b }) => T.causalConv1d(x, w, b) },
+  {
+    name: 'embedding',
+    inputs: { w: f([5, 3]), i: ints([4, 0, 4, 2], [2, 2]) },
+    run: ({ w, i }) => T.embedding(i, w),
+  },
+  {
+    name: 'causalConv1d',
+    inputs: { x: f([2, 5, 3]), w: f([3, 4]), b: f([3]) },
+    run: ({ x, w, b }) => T.causalConv1d(x, w, b),
+  },
   { name: 'dropout', inputs: { x: f([3, 8]) }, run: ({ x }) => T.dropout(x, { p: 0.3, seed: 11 }) },
   {
     name: 'scaledDotProductAttention causal',
     inputs: { q: f([1, 2, 3, 4]), k: f([1, 2, 5, 4]), v: f([1, 2, 5, 2]) },
     run: ({ q, k, v }) => nn.functional.scaledDotProductAttention(q, k, v, { causal: true }),
   },
-  { name: 'linear', inputs: { x: f([2, 3]), w: f([4, 3]), b: f([4]) }, run: ({ x, w, b }) => nn.functional.linear(x, w, b) },
-  { name: 'to(cpu) and back is differentiable', inputs: { a: f([3]) }, run: ({ a }) => a.to('cpu').mul(2).to(a.device) },
+  {
+    name: 'linear',
+    inputs: { x: f([2, 3]), w: f([4, 3]), b: f([4]) },
+    run: ({ x, w, b }) => nn.functional.linear(x, w, b),
+  },
+  {
+    name: 'to(cpu) and back is differentiable',
+    inputs: { a: f([3]) },
+    run: ({ a }) => a.to('cpu').mul(2).to(a.device),
+  },
 ];
 
 function build(inputs: Inputs, device: Device): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(inputs)) {
-    out[k] = T.tensor(v.data, { shape: v.shape, dtype: v.dtype ?? 'float64', device, requiresGrad: v.grad ?? false });
+    out[k] = T.tensor(v.data, {
+      shape: v.shape,
+      dtype: v.dtype ?? 'float64',
+      device,
+      requiresGrad: v.grad ?? false,
+    });
   }
   return out;
 }
@@ -149,8 +246,16 @@ function runCase(c: OpCase, device: Device) {
     loss!.backward(T.ones([], { dtype: loss!.dtype, device: loss!.device }));
   }
   const transfers = simTransfers();
-  const values = outs.map((o) => ({ dtype: o.dtype, device: o.device, shape: o.shape, data: Array.from(o.dataSync()) }));
-  const grads = Object.entries(x).map(([k, t]) => [k, t.grad === null ? null : Array.from(t.grad.dataSync())]);
+  const values = outs.map((o) => ({
+    dtype: o.dtype,
+    device: o.device,
+    shape: o.shape,
+    data: Array.from(o.dataSync()),
+  }));
+  const grads = Object.entries(x).map(([k, t]) => [
+    k,
+    t.grad === null ? null : Array.from(t.grad.dataSync()),
+  ]);
   const gradDevices = Object.values(x).map((t) => t.grad?.device ?? null);
   for (const t of [...Object.values(x), ...outs]) t.dispose();
   return { values, grads, transfers, gradDevices };
@@ -167,16 +272,31 @@ describe.each(devices.filter((d) => d !== 'cpu'))('every op on %s equals the CPU
       const ref = runCase(c, 'cpu');
       const got = runCase(c, device);
       expect(got.values.map((v) => v.device)).toEqual(got.values.map(() => device));
-      expect(got.gradDevices.filter((d) => d !== null)).toEqual(got.gradDevices.filter((d) => d !== null).map(() => device));
+      expect(got.gradDevices.filter((d) => d !== null)).toEqual(
+        got.gradDevices.filter((d) => d !== null).map(() => device),
+      );
       if (device === 'sim') {
         expect(got.values).toEqual(ref.values.map((v) => ({ ...v, device })));
         expect(got.grads).toEqual(ref.grads);
         // zeros/ones/full fill on the device; tensor/arange/eye/randn build on the host: one upload each
-        const expected = c.name === 'creation on the device' ? { uploads: 4, uploadBytes: 8 + 20 + 36 + 16 } : { uploads: 0, uploadBytes: 0 };
-        if (!c.name.startsWith('to(cpu)')) expect(got.transfers).toEqual({ ...expected, downloads: 0, downloadBytes: 0 });
+        const expected =
+          c.name === 'creation on the device'
+            ? { uploads: 4, uploadBytes: 8 + 20 + 36 + 16 }
+            : { uploads: 0, uploadBytes: 0 };
+        if (!c.name.startsWith('to(cpu)'))
+          expect(got.transfers).toEqual({ ...expected, downloads: 0, downloadBytes: 0 });
       } else {
-        ref.values.forEach((v, i) => assertClose(`${c.name} out ${i}`, got.values[i].data, v.data, { rtol: 1e-5, atol: 1e-6 }));
-        ref.grads.forEach(([k, g], i) => g && assertClose(`${c.name} grad ${k}`, got.grads[i][1] as number[], g as number[], { rtol: 1e-5, atol: 1e-6 }));
+        ref.values.forEach((v, i) =>
+          assertClose(`${c.name} out ${i}`, got.values[i].data, v.data, { rtol: 1e-5, atol: 1e-6 }),
+        );
+        ref.grads.forEach(
+          ([k, g], i) =>
+            g &&
+            assertClose(`${c.name} grad ${k}`, got.grads[i][1] as number[], g as number[], {
+              rtol: 1e-5,
+              atol: 1e-6,
+            }),
+        );
       }
     });
   }

@@ -28,3 +28,46 @@ it('README example trains and keeps memory flat', () => {
   w.dispose();
   x.dispose();
 });
+
+// The "Devices and kernels" and "Custom ops" examples of the README, as written.
+import { defineOp, tensor, type Tensor } from '../src/index.js';
+import { adoptOutput, elementsOf } from '../src/internal.js';
+import { enableSimDevice, resetSimTransfers, simTransfers } from '../src/testing-entry.js';
+
+it('README sim example: forward and backward on the device transfer nothing', () => {
+  enableSimDevice();
+  const x = tensor([1, 2, 3, 4], { device: 'sim', requiresGrad: true }); // one upload
+  resetSimTransfers();
+  const loss = x.mul(x).sum();
+  loss.backward();
+  expect(simTransfers().downloads).toBe(0);
+  expect(loss.item()).toBe(30);
+  expect(simTransfers().downloads).toBe(1);
+});
+
+it('README custom op: a CPU kernel forward, a tensor-op backward, on cpu and sim', () => {
+  const cube = defineOp({
+    name: 'example.cube',
+    forward: {
+      cpu(_ctx, [x]) {
+        const v = elementsOf(x);
+        const y = new Float32Array(v.length);
+        for (let i = 0; i < v.length; i++) y[i] = v[i] ** 3;
+        return adoptOutput(y, x.shape);
+      },
+    },
+    backward(ctx, [g]) {
+      const [x] = ctx.inputs;
+      return [g!.mul(x.square()).mul(3)];
+    },
+  });
+  for (const device of ['cpu', 'sim'] as const) {
+    enableSimDevice();
+    const x = tensor([1, 2], { requiresGrad: true, device });
+    const y = cube([x]) as Tensor;
+    y.sum().backward();
+    expect(y.device).toBe(device);
+    expect(Array.from(y.dataSync())).toEqual([1, 8]);
+    expect(Array.from(x.grad!.dataSync())).toEqual([3, 12]);
+  }
+});

@@ -12,7 +12,16 @@ import { empty_, viewOf } from '../ops/helpers.js';
 export function addInto(dst: Tensor, src: Tensor): void {
   if (!dst.isContiguous) throw new Error('addInto: the gradient buffer must be contiguous');
   const out = dst.storage.buffer;
-  runKernel<BinaryKernel>('binary', dst.device, 'add', out, dst.shape, viewOf(dst), viewOf(src, dst.shape), dst.offset);
+  runKernel<BinaryKernel>(
+    'binary',
+    dst.device,
+    'add',
+    out,
+    dst.shape,
+    viewOf(dst),
+    viewOf(src, dst.shape),
+    dst.offset,
+  );
 }
 
 /** A contiguous tracked copy of `t` as `dtype`. */

@@ -40,7 +40,9 @@ export function backendFor(device: unknown, where = 'device'): Backend {
   const b = backends.get(backendKey(device));
   if (b !== undefined) return b;
   if (device === 'sim')
-    throw new Error(`${where}: the 'sim' device is not enabled; call enableSimDevice() from '@nl/tensor/testing'`);
+    throw new Error(
+      `${where}: the 'sim' device is not enabled; call enableSimDevice() from '@nl/tensor/testing'`,
+    );
   throw new Error(`${where}: CUDA backend not available: ${cudaReason()}`);
 }
 

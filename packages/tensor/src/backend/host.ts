@@ -21,7 +21,7 @@ export function hostArray(buf: DeviceBuffer): TypedArray {
     const a = open(buf);
     if (a !== undefined) return a;
   }
-  throw new Error('hostArray: this buffer is device memory; only its own backend\'s kernels can read it');
+  throw new Error("hostArray: this buffer is device memory; only its own backend's kernels can read it");
 }
 
 /** A CPU buffer is its typed array (the CPU backend's and the pool's view of a buffer). */

@@ -27,8 +27,10 @@ export function backendKey(device: Device | string): string {
 
 /** Registers `fn` as `op` on `backend`; registering the same (op, backend) twice throws. */
 export function registerKernel(op: string, backend: string, fn: KernelFn): void {
-  if (typeof op !== 'string' || op.length === 0) throw new TypeError('registerKernel: op must be a non-empty string');
-  if (typeof fn !== 'function') throw new TypeError(`registerKernel('${op}', '${backend}'): kernel must be a function`);
+  if (typeof op !== 'string' || op.length === 0)
+    throw new TypeError('registerKernel: op must be a non-empty string');
+  if (typeof fn !== 'function')
+    throw new TypeError(`registerKernel('${op}', '${backend}'): kernel must be a function`);
   let row = table.get(op);
   if (row === undefined) {
     row = new Map();
@@ -65,7 +67,11 @@ export function getKernel<F extends KernelFn>(op: string, device: Device | strin
 }
 
 /** Runs `op`'s kernel for `device` with `args`, inside a kernel scope. */
-export function runKernel<F extends KernelFn>(op: string, device: Device | string, ...args: Parameters<F>): ReturnType<F> {
+export function runKernel<F extends KernelFn>(
+  op: string,
+  device: Device | string,
+  ...args: Parameters<F>
+): ReturnType<F> {
   const fn = getKernel<F>(op, device);
   if (tracer !== null) tracer(op, device);
   running.push(device);

@@ -26,7 +26,14 @@ export type BinaryKernel = (
   outOffset?: number,
 ) => void;
 /** out = op(a; p0, p1) elementwise over `shape`. */
-export type UnaryKernel = (op: string, out: DeviceBuffer, shape: readonly number[], a: KernelOperand, p0: number, p1: number) => void;
+export type UnaryKernel = (
+  op: string,
+  out: DeviceBuffer,
+  shape: readonly number[],
+  a: KernelOperand,
+  p0: number,
+  p1: number,
+) => void;
 /** out (contiguous, dtype of out) = a (strided, any dtype). */
 export type CopyKernel = (out: DeviceBuffer, shape: readonly number[], a: KernelOperand) => void;
 /** out[offset + i] = value for i < n. */
@@ -83,7 +90,28 @@ const reduce: ReduceKernel = (op, out, a, shape, dims, correction) => {
   const v = openOperand(a);
   reduceKernel(op, hostArray(out), v.data, v.offset, shape, v.strides, dims, correction);
 };
-const gemm: GemmKernel = (tA, tB, m, n, k, alpha, a, ao, lda, sa, b, bo, ldb, sb, beta, c, co, ldc, sc, batch) => {
+const gemm: GemmKernel = (
+  tA,
+  tB,
+  m,
+  n,
+  k,
+  alpha,
+  a,
+  ao,
+  lda,
+  sa,
+  b,
+  bo,
+  ldb,
+  sb,
+  beta,
+  c,
+  co,
+  ldc,
+  sc,
+  batch,
+) => {
   const A = hostArray(a) as Float;
   const B = hostArray(b) as Float;
   const C = hostArray(c) as Float;

@@ -22,7 +22,7 @@ class SimBuffer {
     if (!(b instanceof SimBuffer)) return undefined;
     if (!insideKernel())
       throw new Error(
-        "sim: a device buffer was read outside a kernel (code reached past the kernel registry; use an op, or t.dataSync() / await t.data() to copy to the host)",
+        'sim: a device buffer was read outside a kernel (code reached past the kernel registry; use an op, or t.dataSync() / await t.data() to copy to the host)',
       );
     return b.#data;
   }

@@ -34,7 +34,15 @@ const fillView: FillViewKernel = (t, value) => {
   if (t.isContiguous) d.fill(value, t.offset, t.offset + t.numel);
   else {
     const src = new Float64Array([value]);
-    assignStrided(d, t.offset, t.strides, src, 0, t.shape.map(() => 0), t.shape);
+    assignStrided(
+      d,
+      t.offset,
+      t.strides,
+      src,
+      0,
+      t.shape.map(() => 0),
+      t.shape,
+    );
   }
 };
 

@@ -192,7 +192,14 @@ const topk: TopkKernel = (indices, x, d, k, largest) => {
  * out [rows, numSamples] int32 = draws from each row of non-negative weights [rows, n]. The
  * generator is the host's (as torch's CPU generator): the uniforms come from it in order.
  */
-export type MultinomialKernel = (out: Tensor, weights: Tensor, rows: number, n: number, numSamples: number, g: Generator) => void;
+export type MultinomialKernel = (
+  out: Tensor,
+  weights: Tensor,
+  rows: number,
+  n: number,
+  numSamples: number,
+  g: Generator,
+) => void;
 const multinomial: MultinomialKernel = (out, weights, rows, n, numSamples, g) => {
   const w = elementsOf(weights);
   const o = storageOf(out);
@@ -202,7 +209,9 @@ const multinomial: MultinomialKernel = (out, weights, rows, n, numSamples, g) =>
     for (let i = 0; i < n; i++) {
       const v = w[r * n + i];
       if (!(v >= 0) || v === Infinity)
-        throw new RangeError(`multinomial: weights must be finite and non-negative, row ${r} has ${v} at ${i}`);
+        throw new RangeError(
+          `multinomial: weights must be finite and non-negative, row ${r} has ${v} at ${i}`,
+        );
       total += v;
       cdf[i] = total;
     }

@@ -26,7 +26,8 @@ export function adoptOutput(
     throw new RangeError(`adoptOutput: ${data.length} elements do not fill shape ${fmtShape(shape)}`);
   const backend = backendFor(device, 'adoptOutput');
   if (backend.host === undefined) throw new Error(`adoptOutput: ${device} buffers are not host memory`);
-  if (device !== 'cpu' && !insideKernel()) throw new Error('adoptOutput: only a kernel can adopt a host array');
+  if (device !== 'cpu' && !insideKernel())
+    throw new Error('adoptOutput: only a kernel can adopt a host array');
   const buf = backend.host.adopt(data);
   return new Tensor(new Storage(buf, data.length, dtype, device), shape.slice(), contiguousStrides(shape), 0);
 }

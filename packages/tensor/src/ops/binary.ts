@@ -24,7 +24,15 @@ export function binaryRaw(op: string, a: Tensor, b: Tensor, outDtype?: DType): T
     outDtype ??
     (op === 'div' && a.dtype === 'int32' && b.dtype === 'int32' ? 'float32' : promote(a.dtype, b.dtype));
   const out = empty_(shape, dtype, a.device, false);
-  runKernel<BinaryKernel>('binary', a.device, op, out.storage.buffer, shape, viewOf(a, shape), viewOf(b, shape));
+  runKernel<BinaryKernel>(
+    'binary',
+    a.device,
+    op,
+    out.storage.buffer,
+    shape,
+    viewOf(a, shape),
+    viewOf(b, shape),
+  );
   return out;
 }
 

@@ -45,6 +45,16 @@ export function copy_(t: Tensor, src: Tensor): Tensor {
   }
   // a source that overlaps the destination is read from a snapshot first
   t.storage.version++;
-  runKernel<AssignKernel>('assign', t.device, t, t.offset, t.strides, src, s, t.shape, src.storage === t.storage);
+  runKernel<AssignKernel>(
+    'assign',
+    t.device,
+    t,
+    t.offset,
+    t.strides,
+    src,
+    s,
+    t.shape,
+    src.storage === t.storage,
+  );
   return t;
 }

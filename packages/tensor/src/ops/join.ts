@@ -32,7 +32,17 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const out = empty_(shape, first.dtype, first.device);
   let at = 0;
   for (const t of tensors) {
-    runKernel<AssignKernel>('assign', out.device, out, at * out.strides[d], out.strides, t, t.strides, t.shape, false);
+    runKernel<AssignKernel>(
+      'assign',
+      out.device,
+      out,
+      at * out.strides[d],
+      out.strides,
+      t,
+      t.strides,
+      t.shape,
+      false,
+    );
     at += t.shape[d];
   }
   record('cat', tensors, [out], { dim: d, sizes: tensors.map((t) => t.shape[d]) });

@@ -111,7 +111,17 @@ export function sliceBackward(
   const cs = out.strides.slice();
   const off = start * cs[dim];
   cs[dim] *= step;
-  runKernel<AssignKernel>('assign', out.device, out, g.shape[dim] > 0 ? off : 0, cs, g, g.strides, g.shape, false);
+  runKernel<AssignKernel>(
+    'assign',
+    out.device,
+    out,
+    g.shape[dim] > 0 ? off : 0,
+    cs,
+    g,
+    g.strides,
+    g.shape,
+    false,
+  );
   return out;
 }
 

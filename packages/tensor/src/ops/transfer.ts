@@ -18,7 +18,12 @@ export function toDeviceRaw(x: Tensor, device: Device): Tensor {
   const target = backendFor(device, 'to');
   const host = dataSync(x);
   const buf = target.fromHost(host, x.dtype, true);
-  return new Tensor(new Storage(buf, x.numel, x.dtype, device), x.shape.slice(), contiguousStrides(x.shape), 0);
+  return new Tensor(
+    new Storage(buf, x.numel, x.dtype, device),
+    x.shape.slice(),
+    contiguousStrides(x.shape),
+    0,
+  );
 }
 
 /** `x` on `device` (`x` itself when it is already there). */

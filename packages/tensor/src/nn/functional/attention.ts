@@ -71,7 +71,8 @@ export function scaledDotProductAttention(
   try {
     const kt = keepT(k.transpose(-2, -1)); // [..., Dk, S]
     let scores = keepT(keepT(q.matmul(kt)).mul(scale)); // [..., T, S]
-    if (options.causal) scores = keepT(scores.add(keepT(causalMask(t, s, q.dtype as 'float32' | 'float64', q.device))));
+    if (options.causal)
+      scores = keepT(scores.add(keepT(causalMask(t, s, q.dtype as 'float32' | 'float64', q.device))));
     const att = keepT(scores.softmax(-1));
     return att.matmul(v);
   } finally {
