@@ -43,10 +43,10 @@ export const CONFIG_FIELDS = {
     default: 'cpu',
     kind: {
       type: 'string',
-      pattern: /^(cpu|auto|cuda(:\d+)?)$/,
-      describe: "'cpu', 'cuda', 'cuda:N' or 'auto'",
+      pattern: /^(cpu|sim|auto|cuda(:\d+)?)$/,
+      describe: "'cpu', 'cuda', 'cuda:N', 'auto' or 'sim' (simulated test device)",
     },
-    help: 'where the model runs',
+    help: "where the model runs: 'cpu', 'auto' (cpu until a CUDA backend is registered), 'cuda[:N]' (needs a CUDA backend), or 'sim', the simulated device for tests (same results as cpu)",
     commands: ALL,
   },
   threads: {

@@ -23,6 +23,7 @@ import {
   type TrainConfig,
 } from './config.js';
 import { evaluateBpb } from './evaluate.js';
+import { resolveDevice } from './device.js';
 import { prepareData } from './data.js';
 import type { ModelRegistry, TrainableLM } from './model-api.js';
 import { MODELS, getModelFactory } from './models.js';
@@ -210,6 +211,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   addConfigOptions(evalCmd, 'eval', true).action(async (opts: Record<string, unknown>) => {
     const { config, run } = configFromCheckpoint(overridesFrom(opts));
     print(`nl-train eval: effective config\n${formatConfig(config, 'eval')}`);
+    resolveDevice(config.device); // refuse a device this process cannot serve before reading the corpus
     const { split, summary } = prepareData(config);
     print(summary);
     const model = await loadModel(config, run, registry);

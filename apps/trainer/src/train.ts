@@ -26,6 +26,7 @@ import { formatDuration, type Reporter } from './progress.js';
 import { checkpointExists, saveRun, type LoadedRun, type RunState } from './run-state.js';
 import { sampleText } from './sample.js';
 import { learningRate } from './schedule.js';
+import { describeDevice, resolveDevice } from './device.js';
 import { applyThreads } from './threads.js';
 
 /** What runTrain needs from its caller. */
@@ -76,6 +77,7 @@ export async function runTrain(
   const { print, reporter, signal } = deps;
   const wallStart = performance.now();
   const factory = getModelFactory(config.model, deps.registry); // fail before any work
+  const device = resolveDevice(config.device); // an unknown or unavailable device, too
   if (!resume && checkpointExists(config.checkpointDir)) {
     throw new TrainSetupError(
       `${config.checkpointDir} already holds a checkpoint; pass --resume to continue it, or choose another --checkpoint-dir (nothing was overwritten)`,
@@ -107,6 +109,7 @@ export async function runTrain(
       resume ? state.rng.batches : config.seed,
     );
     print(`model ${config.model}: ${model.numParameters().toLocaleString('en-US')} parameters`);
+    print(describeDevice(device));
     const tokensPerStep = config.batchSize * config.seqLen;
     const history: History = state.history;
     const evaluate = async (): Promise<number> => {

@@ -28,8 +28,9 @@ import {
   type TokenBatch,
 } from '@nl/hope';
 import { AdamW, M3, Muon, clipGradNorm } from '@nl/optim';
-import { fromTypedArray, manualSeed, type Tensor } from '@nl/tensor';
+import { fromTypedArray, manualSeed, tensor, type Device, type Tensor } from '@nl/tensor';
 import { ConfigError, type TrainConfig } from '../config.js';
+import { resolveDevice } from '../device.js';
 import type { ModelContext, ModelFactory, ModelState, TokenStream, TrainableLM } from '../model-api.js';
 
 /** Outer optimizers the adapter builds. */
@@ -99,9 +100,14 @@ export class LanguageModelTrainer implements TrainableLM {
   readonly optimizer: AnyOptimizer;
   private readonly params: ReturnType<LanguageModel['parameters']>;
 
+  /**
+   * @param model - already on `device` (its optimizer state is created there)
+   * @param device - where batches are uploaded (default 'cpu')
+   */
   constructor(
     readonly model: LanguageModel,
     private readonly config: OptConfig,
+    readonly device: Device = 'cpu',
   ) {
     this.params = model.parameters();
     this.optimizer = buildOptimizer(model, config);
@@ -112,7 +118,10 @@ export class LanguageModelTrainer implements TrainableLM {
   }
 
   private withBatch<T>(batch: TokenBatch, fn: (t: Tensor) => T): T {
-    const t = fromTypedArray(batch.tokens, [batch.batchSize, batch.seqLen + 1]);
+    const shape = [batch.batchSize, batch.seqLen + 1];
+    // CPU: a zero-copy wrap; another device: one host -> device upload of the batch
+    const t =
+      this.device === 'cpu' ? fromTypedArray(batch.tokens, shape) : tensor(batch.tokens, { shape, device: this.device });
     try {
       return fn(t);
     } finally {
@@ -189,10 +198,7 @@ export function languageModelFactory(
 ): ModelFactory {
   return (ctx) => {
     const { config } = ctx;
-    if (config.device !== 'cpu' && config.device !== 'auto')
-      throw new Error(
-        `device ${config.device}: the @nl/hope models run on the CPU backend only; use --device cpu`,
-      );
+    const device = resolveDevice(config.device);
     if (!(OPTIMIZER_NAMES as readonly string[]).includes(config.optimizer))
       throw new ConfigError(
         `optimizer "${config.optimizer}" is not one the model adapter builds; use one of ${OPTIMIZER_NAMES.join(', ')}`,
@@ -200,7 +206,9 @@ export function languageModelFactory(
     manualSeed(config.seed);
     const model = build((ctx.savedModelConfig as SavedModelConfig | undefined) ?? presetConfig(ctx));
     try {
-      return new LanguageModelTrainer(model, config);
+      // built (and seeded) on the CPU, then moved: the same initial weights on every device
+      if (device !== 'cpu') model.to(device);
+      return new LanguageModelTrainer(model, config, device);
     } catch (e) {
       model.dispose();
       throw e;

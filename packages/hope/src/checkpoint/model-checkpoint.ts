@@ -11,6 +11,7 @@
  * nl-train's checkpoints use the same layout (their config.json adds `trainer`, their state.json
  * the loss history and the batch sampler's RNG), so `loadCheckpoint` reads them too.
  */
+import type { Device } from '@nl/tensor';
 import { buildModel } from '../models/build.js';
 import type { LanguageModel, LMConfigBase } from '../models/contract.js';
 import { CheckpointError, readCheckpoint, writeCheckpoint, type CheckpointState } from './folder.js';
@@ -47,6 +48,11 @@ export interface LoadCheckpointOptions<M extends LanguageModel> {
   model?: M;
   /** Else build one from the saved model config (default: @nl/hope's `buildModel`). */
   build?: (config: SavedModelConfig) => M;
+  /**
+   * Device of a model built here (default 'cpu'): it is moved there before the weights are
+   * loaded (one upload per tensor). A given `model` keeps its own device.
+   */
+  device?: Device;
   /** Restore the saved optimizer state into this optimizer (over `model.parameters()`). */
   optimizer?: AnyOptimizer;
 }
@@ -122,6 +128,7 @@ export function loadCheckpoint<M extends LanguageModel>(
     const build = opts.build ?? ((c: SavedModelConfig) => buildModel(c) as M);
     try {
       model = build(saved as SavedModelConfig);
+      if (opts.device !== undefined && opts.device !== 'cpu') model.to(opts.device);
     } catch (e) {
       throw new CheckpointError(
         `checkpoint: cannot build the model of ${c.path}/config.json: ${(e as Error).message}`,

@@ -11,7 +11,8 @@
  * Initialisation (nanoGPT / LLaMA style): embedding, head and block projections N(0, 0.02); the
  * projections that write into the residual stream N(0, 0.02/√(2L)) (the blocks do that).
  */
-import { crossEntropy, manualSeed, narrow, nn, noGrad, tidy, type Tensor } from '@nl/tensor';
+import { crossEntropy, manualSeed, narrow, nn, noGrad, tidy, type Device, type Tensor } from '@nl/tensor';
+import { checkIdTensor } from '../kernels/check-ids.js';
 import type { Decoder, LanguageModel } from './contract.js';
 import type { ShellConfig } from './config-fields.js';
 import { StreamDecoder } from './stream-decoder.js';
@@ -62,7 +63,7 @@ export function checkTokens(label: string, tokens: Tensor, vocabSize: number): [
   if (tokens.dtype !== 'int32') throw new TypeError(`${label}: tokens must be int32, got ${tokens.dtype}`);
   if (tokens.shape.length !== 2 || tokens.shape[0]! < 1 || tokens.shape[1]! < 1)
     throw new RangeError(`${label}: tokens must be [B, T] with B, T >= 1, got [${tokens.shape.join(', ')}]`);
-  checkIds(label, tokens.dataSync() as Int32Array, vocabSize);
+  checkIdTensor(label, tokens, vocabSize); // on the ids' device: no host read
   return [tokens.shape[0]!, tokens.shape[1]!];
 }
 
@@ -73,17 +74,23 @@ export function checkBatch(label: string, batch: Tensor, vocabSize: number): [nu
     throw new RangeError(
       `${label}: batch must be [B, T+1] with B >= 1, T >= 1, got [${batch.shape.join(', ')}]`,
     );
-  checkIds(label, batch.dataSync() as Int32Array, vocabSize);
+  checkIdTensor(label, batch, vocabSize); // on the batch's device: no host read
   return [batch.shape[0]!, batch.shape[1]! - 1];
 }
 
-/** Throws naming the first id outside [0, V). */
-export function checkIds(label: string, ids: ArrayLike<number>, vocabSize: number): void {
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
-      throw new RangeError(`${label}: token id ${id} at index ${i} is outside [0, ${vocabSize})`);
-  }
+export { checkIds } from '../kernels/check-ids.js';
+
+/** The device a module's parameters live on ('cpu' for a module without parameters). */
+export function moduleDevice(m: nn.Module): Device {
+  return m.parameters()[0]?.device ?? 'cpu';
+}
+
+/**
+ * `ids` on `device`: the same tensor when it is already there, else a copy (one upload; the
+ * caller disposes it when it differs from `ids`).
+ */
+export function onDevice(ids: Tensor, device: Device): Tensor {
+  return ids.device === device ? ids : ids.to(device);
 }
 
 /**
@@ -163,7 +170,12 @@ export abstract class BlockLM<C extends ShellConfig> extends nn.Module implement
   /** Teacher-forced logits from a fresh state: tokens Int32 [B, T] → [B, T, V]. */
   forward(tokens: Tensor): Tensor {
     checkTokens(`${this.label}.forward`, tokens, this.config.vocabSize);
-    return this.logits(tokens);
+    return tidy(() => this.logits(onDevice(tokens, this.device)));
+  }
+
+  /** Where the parameters live (`to(device)` moves them); inputs on another device are copied here. */
+  get device(): Device {
+    return this.embed.weight.device;
   }
 
   /** forward without the id checks (ids already validated). */
@@ -179,22 +191,24 @@ export abstract class BlockLM<C extends ShellConfig> extends nn.Module implement
   lossAndBackward(batch: Tensor): number {
     checkBatch(`${this.label}.lossAndBackward`, batch, this.config.vocabSize);
     return tidy(() => {
-      const loss = nextTokenLoss(batch, (x) => this.logits(x));
+      const loss = nextTokenLoss(onDevice(batch, this.device), (x) => this.logits(x));
       loss.backward();
-      return loss.item();
+      return loss.item(); // the step's one device -> host transfer: the loss scalar
     });
   }
 
   /** Mean next-token loss (nats) on `batch` Int32 [B, T+1], no gradients. */
   evalLoss(batch: Tensor): number {
     checkBatch(`${this.label}.evalLoss`, batch, this.config.vocabSize);
-    return noGrad(() => tidy(() => nextTokenLoss(batch, (x) => this.logits(x)).item()));
+    // one device -> host transfer: the loss scalar
+    return noGrad(() => tidy(() => nextTokenLoss(onDevice(batch, this.device), (x) => this.logits(x)).item()));
   }
 
   /** A fresh batch-1 streaming decoder (KV cache / memory state / conv cache per block). */
   decoder(): Decoder & StreamDecoder {
     return new StreamDecoder(this.label, {
       vocabSize: this.config.vocabSize,
+      device: this.device,
       embed: (ids) => this.embed.forward(ids),
       blocks: this.blocks,
       head: (x) => this.head.forward(this.normF.forward(x)),

@@ -89,10 +89,10 @@ export class HopeBlock extends nn.Module {
     };
     if (c.selfModImpl !== 'loop') smCfg.impl = c.selfModImpl as SelfModifyingConfig['impl'];
     this.titans = this.registerModule('titans', new SelfModifyingTitans(smCfg));
-    const impl = (this.titans as unknown as { impl?: unknown }).impl;
+    const impl = this.titans.impl;
     if (c.selfModImpl !== 'loop' && impl !== c.selfModImpl) {
       throw new Error(
-        `HopeLM config: selfModImpl '${c.selfModImpl}' is not supported by this @nl/memory SelfModifyingTitans (it reports impl ${JSON.stringify(impl ?? 'loop')})`,
+        `HopeLM config: selfModImpl '${c.selfModImpl}' is not supported by this @nl/memory SelfModifyingTitans (it reports impl ${JSON.stringify(impl)})`,
       );
     }
     this.outNorm = this.registerModule('outNorm', new nn.RMSNorm(this.headDim, opts));
@@ -119,7 +119,8 @@ export class HopeBlock extends nn.Module {
     const [b, t, d] = x.shape as [number, number, number];
     const n = this.norm1.forward(x);
     const k1 = HOPE_CONV - 1;
-    const cache = this.convCache ?? zeros([b, k1, d], { dtype: x.dtype as 'float32' | 'float64' });
+    const cache =
+      this.convCache ?? zeros([b, k1, d], { dtype: x.dtype as 'float32' | 'float64', device: x.device });
     if (cache.shape[0] !== b)
       throw new Error(
         `HopeBlock: batch ${b} differs from the carried state's ${cache.shape[0]}; reset first`,

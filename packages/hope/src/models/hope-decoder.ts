@@ -5,7 +5,7 @@
  * installed into the model before each call and copied out after it, so several decoders,
  * `forward` and training can interleave. Logits equal `HopeLM.forward`'s rows (tested in float64).
  */
-import { keep, noGrad, tensor, tidy, type Tensor } from '@nl/tensor';
+import { keep, narrow, noGrad, tensor, tidy, type Tensor } from '@nl/tensor';
 import type { Decoder } from './contract.js';
 import type { HopeFastState, HopeLM } from './hope.js';
 
@@ -85,7 +85,8 @@ export class HopeDecoder implements Decoder {
     const { logits, next } = tidy(() =>
       noGrad(() => {
         this.model.loadFastState(this.state);
-        const out = this.model.step(tensor(ids, { dtype: 'int32', shape: [1, ids.length] })); // [1, n, V]
+        const ids1 = tensor(ids, { dtype: 'int32', shape: [1, ids.length], device: this.model.device }); // upload
+        const out = this.model.step(ids1); // [1, n, V]
         return { logits: out, next: keepFastState(this.model.fastState()) };
       }),
     );
@@ -97,11 +98,13 @@ export class HopeDecoder implements Decoder {
 
   feed(ids: Int32Array): Float32Array {
     const out = this.step(ids); // [1, n, V]
-    const v = this.model.config.vocabSize;
-    const d = out.dataSync();
-    const last = Float32Array.from(d.subarray(d.length - v));
-    out.dispose();
-    return last;
+    try {
+      // Sampling needs the next token's logits on the host: the one device -> host transfer of a
+      // decode step, and only the last row ([V]) is read.
+      return noGrad(() => tidy(() => Float32Array.from(narrow(out, 1, out.shape[1]! - 1, 1).dataSync())));
+    } finally {
+      out.dispose();
+    }
   }
 
   dispose(): void {

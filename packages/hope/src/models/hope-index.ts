@@ -13,4 +13,11 @@ export {
 } from './hope-config.js';
 export { HOPE_PRESETS, hopePreset, paramMatchedCmsHidden } from './hope-presets.js';
 export { HopeDecoder, cloneFastState, disposeFastState } from './hope-decoder.js';
-export { segmentCuts, teacherForced, type OnlineModel, type OnlineResult } from './hope-online.js';
+export {
+  segmentCuts,
+  teacherForced,
+  teacherForcedOnDevice,
+  type OnlineModel,
+  type OnlineResult,
+  type OnlineTensorResult,
+} from './hope-online.js';

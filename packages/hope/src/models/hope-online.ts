@@ -22,8 +22,8 @@
  * each backward only walks the part of the graph below the probes, and the state is detached at
  * the cuts (which never changes a value).
  */
-import { crossEntropy, mul, narrow, noGrad, sum, type Tensor } from '@nl/tensor';
-import type { SelfModifyingTitans } from '@nl/memory';
+import { add, cast, crossEntropy, mul, narrow, noGrad, sum, untracked, type Tensor } from '@nl/tensor';
+import type { SelfModMemState, SelfModSnapshot } from '@nl/memory';
 import type { HopeBlock } from './hope-block.js';
 
 /** What the scheme needs from a model (HopeLM implements it). */
@@ -41,6 +41,12 @@ export interface OnlineResult {
   count: number;
 }
 
+/** `OnlineResult` with the summed CE still on the model's device: a float64 scalar tensor. */
+export interface OnlineTensorResult {
+  nats: Tensor;
+  count: number;
+}
+
 /** Segment ends in (0, T]: every CMS level boundary after `base` tokens, then T. */
 export function segmentCuts(chunkSizes: readonly number[], base: number, t: number): number[] {
   const cuts = new Set<number>([t]);
@@ -48,19 +54,14 @@ export function segmentCuts(chunkSizes: readonly number[], base: number, t: numb
   return [...cuts].sort((a, b) => a - b);
 }
 
-type StateRec = Record<string, Record<string, Tensor>>;
-
-function titansState(m: SelfModifyingTitans): StateRec | null {
-  return (m as unknown as { state: StateRec | null }).state ?? null;
-}
+const MEM_KEYS = ['a1', 'a2', 's1', 's2', 'w1', 'w2'] as const; // sorted: the order liveState lists them
 
 /** The live (on-graph) fast-state tensors that cross a segment cut, in a fixed order. */
 function liveState(blocks: HopeBlock[]): Tensor[] {
   const out: Tensor[] = [];
   for (const b of blocks) {
-    const s = titansState(b.titans);
-    if (s !== null)
-      for (const n of Object.keys(s).sort()) for (const k of Object.keys(s[n]!).sort()) out.push(s[n]![k]!);
+    const s = b.titans.liveState();
+    if (s !== null) for (const n of Object.keys(s).sort()) for (const k of MEM_KEYS) out.push(s[n]![k]);
     if (b.convCache !== null) out.push(b.convCache);
   }
   return out;
@@ -70,20 +71,24 @@ function liveState(blocks: HopeBlock[]): Tensor[] {
 function installState(blocks: HopeBlock[], next: Tensor[]): void {
   let i = 0;
   for (const b of blocks) {
-    const s = titansState(b.titans);
+    const s = b.titans.liveState();
     if (s !== null) {
-      const fresh: StateRec = {};
+      const fresh: NonNullable<SelfModSnapshot['state']> = {};
       for (const n of Object.keys(s).sort()) {
-        fresh[n] = {};
-        for (const k of Object.keys(s[n]!).sort()) fresh[n]![k] = next[i++]!;
+        const m = {} as Record<(typeof MEM_KEYS)[number], Tensor>;
+        for (const k of MEM_KEYS) m[k] = next[i++]!;
+        fresh[n] = m satisfies SelfModMemState;
       }
-      b.titans.restore({ state: fresh as never, tokens: b.titans.tokens });
+      b.titans.restore({ state: fresh, tokens: b.titans.tokens });
     }
     if (b.convCache !== null) b.convCache = next[i++]!;
   }
 }
 
-/** Scales the gradient accumulated since `stash` by `scale` and adds the stashed one back, in place. */
+/**
+ * p.grad ← stash + scale · (gradient accumulated since `stash`), with tensor ops on the
+ * parameters' device (no host read).
+ */
 function mergeGrads(params: Tensor[], stash: (Tensor | null)[], scale: number): void {
   noGrad(() =>
     params.forEach((p, i) => {
@@ -93,24 +98,42 @@ function mergeGrads(params: Tensor[], stash: (Tensor | null)[], scale: number): 
         p.grad = old;
         return;
       }
-      const f = fresh.rawView() as Float32Array | Float64Array;
-      if (old === null) {
-        for (let j = 0; j < f.length; j++) f[j] = f[j]! * scale;
-        return;
-      }
-      const o = old.rawView() as Float32Array | Float64Array;
-      for (let j = 0; j < o.length; j++) o[j] = o[j]! + f[j]! * scale;
-      p.grad = old;
+      // outside the caller's tidy scope, like the gradients backward creates
+      p.grad = untracked(() => {
+        const scaled = mul(fresh, scale);
+        if (old === null) return scaled;
+        const merged = add(old, scaled);
+        scaled.dispose();
+        return merged;
+      });
       fresh.dispose();
+      if (old !== null) old.dispose();
     }),
   );
 }
 
+/** Summed CE as a float64 scalar (sums over segments in float64, as the host sum did). */
+const natsOf = (ce: Tensor): Tensor => (ce.dtype === 'float64' ? ce.detach() : cast(ce.detach(), 'float64'));
+
 /**
  * Runs the scheme on batch Int32 [B, T+1] (validated by the caller), continuing the fast state.
- * Call inside a `tidy`. Returns the summed CE over the B·T targets.
+ * Call inside a `tidy`. Returns the summed CE over the B·T targets (read on the host: one
+ * device -> host transfer per call; `teacherForcedOnDevice` leaves it on the device).
  */
 export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: boolean }): OnlineResult {
+  const r = teacherForcedOnDevice(model, batch, opts);
+  return { nats: r.nats.item(), count: r.count };
+}
+
+/**
+ * `teacherForced` with the summed CE left on the model's device as a float64 scalar tensor: the
+ * pass itself reads nothing back to the host. Call inside a `tidy`.
+ */
+export function teacherForcedOnDevice(
+  model: OnlineModel,
+  batch: Tensor,
+  opts: { outer: boolean },
+): OnlineTensorResult {
   const [b, t1] = batch.shape as [number, number];
   const t = t1 - 1;
   const ids = narrow(batch, 1, 0, t).contiguous(); // [B, T]
@@ -124,11 +147,11 @@ export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: 
     if (!opts.outer) {
       return noGrad(() => {
         const ce = crossEntropy(model.step(ids), targets, { reduction: 'sum' });
-        return { nats: ce.item(), count: b * t };
+        return { nats: natsOf(ce), count: b * t };
       });
     }
     const ce = crossEntropy(model.step(ids), targets, { reduction: 'sum' });
-    const nats = ce.item();
+    const nats = natsOf(ce);
     mul(ce, 1 / (b * t)).backward();
     return { nats, count: b * t };
   }
@@ -142,7 +165,7 @@ export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: 
   else for (const p of params) p.requiresGrad = false;
   const taus: Tensor[][] = [];
   const sigmas: Tensor[][] = [];
-  let nats = 0;
+  let nats: Tensor | null = null;
   try {
     let start = 0;
     cuts.forEach((end, s) => {
@@ -151,7 +174,8 @@ export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: 
       const ce = crossEntropy(logits, narrow(targets, 1, start, end - start).contiguous(), {
         reduction: 'sum',
       });
-      nats += ce.item();
+      const segNats = natsOf(ce);
+      nats = nats === null ? segNats : add(nats, segNats);
       mul(ce, 1 / b).backward(undefined, { retainGraph: full && !last });
       model.observe();
       if (!last) {
@@ -188,5 +212,5 @@ export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: 
     if (opts.outer) mergeGrads(params, stash, 1 / t);
     else for (const p of params) p.requiresGrad = true;
   }
-  return { nats, count: b * t };
+  return { nats: nats!, count: b * t };
 }

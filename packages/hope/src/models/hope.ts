@@ -6,13 +6,13 @@
  * `forward` and the decoder keep the CMS static (plain decoding). `HopeSession` drives the
  * continual-learning hooks below (`step`, `fastState`, `freeze`, ...).
  */
-import { manualSeed, noGrad, tidy, nn, type Tensor } from '@nl/tensor';
-import { INIT_STD, checkBatch, checkTokens, linear } from './common.js';
+import { manualSeed, noGrad, tidy, nn, type Device, type Tensor } from '@nl/tensor';
+import { INIT_STD, checkBatch, checkTokens, linear, onDevice } from './common.js';
 import type { Decoder, LanguageModel } from './contract.js';
 import { HopeBlock, type HopeBlockState } from './hope-block.js';
 import { resolveHopeConfig, type HopeConfig, type HopeConfigInput } from './hope-config.js';
 import { HopeDecoder } from './hope-decoder.js';
-import { teacherForced } from './hope-online.js';
+import { teacherForcedOnDevice } from './hope-online.js';
 import { registerModelKind } from './build.js';
 
 /** Detached copy of the whole model's fast state (one entry per layer). */
@@ -44,6 +44,11 @@ export class HopeLM extends nn.Module implements LanguageModel {
     if (c.tieEmbeddings) this.head.replaceParameter('weight', this.embed.weight);
   }
 
+  /** Where the parameters live (`to(device)` moves them); inputs on another device are copied here. */
+  get device(): Device {
+    return this.embed.weight.device;
+  }
+
   /** The layers as HopeBlocks. */
   get blocks(): HopeBlock[] {
     return [...this.layers.children()] as HopeBlock[];
@@ -68,7 +73,13 @@ export class HopeLM extends nn.Module implements LanguageModel {
   forward(tokens: Tensor): Tensor {
     checkTokens('HopeLM.forward', tokens, this.config.vocabSize);
     this.resetFast();
-    return this.step(tokens);
+    if (tokens.device === this.device) return this.step(tokens);
+    const ids = onDevice(tokens, this.device); // one upload (the graph keeps what it needs)
+    try {
+      return this.step(ids);
+    } finally {
+      ids.dispose();
+    }
   }
 
   /**
@@ -79,7 +90,8 @@ export class HopeLM extends nn.Module implements LanguageModel {
     const [b, t] = checkBatch('HopeLM.lossAndBackward', batch, this.config.vocabSize);
     const loss = tidy(() => {
       this.resetFast();
-      return teacherForced(this, batch, { outer: true }).nats / (b * t);
+      // the step's one device -> host transfer: the summed loss
+      return teacherForcedOnDevice(this, onDevice(batch, this.device), { outer: true }).nats.item() / (b * t);
     });
     this.resetFast(); // the pass's tensors were freed with its scope
     return loss;
@@ -90,7 +102,8 @@ export class HopeLM extends nn.Module implements LanguageModel {
     const [b, t] = checkBatch('HopeLM.evalLoss', batch, this.config.vocabSize);
     const loss = tidy(() => {
       this.resetFast();
-      return teacherForced(this, batch, { outer: false }).nats / (b * t);
+      // one device -> host transfer: the summed loss
+      return teacherForcedOnDevice(this, onDevice(batch, this.device), { outer: false }).nats.item() / (b * t);
     });
     this.resetFast(); // the pass's tensors were freed with its scope
     return loss;

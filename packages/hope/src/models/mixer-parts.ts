@@ -93,7 +93,8 @@ export class QKVConv extends nn.Module {
     if (stream === null) {
       c = this.conv.forward(z); // zero history before t = 0
     } else {
-      const past = stream.cache ?? zeros([b, kw, 3 * d], { dtype: h.dtype as 'float32' | 'float64' });
+      const past =
+        stream.cache ?? zeros([b, kw, 3 * d], { dtype: h.dtype as 'float32' | 'float64', device: h.device });
       const zin = cat([past, z], 1); // [1, K−1+T, 3D]
       c = narrow(this.conv.forward(zin), 1, kw, t);
       next = narrow(zin, 1, t, kw).contiguous(); // [1, K−1, 3D]

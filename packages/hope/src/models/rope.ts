@@ -6,7 +6,7 @@
  *   y_i       = x_i cos(pω_i) − x_{i+D/2} sin(pω_i)
  *   y_{i+D/2} = x_{i+D/2} cos(pω_i) + x_i sin(pω_i),        ω_i = base^(−2i/D)
  */
-import { cat, fromTypedArray, narrow, type Tensor } from '@nl/tensor';
+import { cat, narrow, tensor, type Device, type Tensor } from '@nl/tensor';
 
 /** cos and sin tables [T, D/2] for positions start..start+T−1, in `dtype` (computed in float64). */
 export function ropeTables(
@@ -15,6 +15,7 @@ export function ropeTables(
   headDim: number,
   base: number,
   dtype: 'float32' | 'float64',
+  device: Device = 'cpu',
 ): { cos: Tensor; sin: Tensor } {
   if (headDim % 2 !== 0) throw new RangeError(`RoPE: head dim must be even, got ${headDim}`);
   const half = headDim / 2;
@@ -28,7 +29,8 @@ export function ropeTables(
       sin[p * half + i] = Math.sin(angle);
     }
   }
-  return { cos: fromTypedArray(cos, [t, half]), sin: fromTypedArray(sin, [t, half]) };
+  // built on the host (float64 angles) and uploaded to `device`: host -> device only, no read back
+  return { cos: tensor(cos, { shape: [t, half], device }), sin: tensor(sin, { shape: [t, half], device }) };
 }
 
 /**
@@ -37,7 +39,7 @@ export function ropeTables(
  */
 export function applyRope(x: Tensor, start: number, base = 10000): Tensor {
   const [, , t, d] = x.shape as [number, number, number, number];
-  const { cos, sin } = ropeTables(start, t, d, base, x.dtype as 'float32' | 'float64'); // [T, D/2]
+  const { cos, sin } = ropeTables(start, t, d, base, x.dtype as 'float32' | 'float64', x.device); // [T, D/2]
   const half = d / 2;
   const x1 = narrow(x, -1, 0, half); // [B, H, T, D/2]
   const x2 = narrow(x, -1, half, half);

@@ -4,13 +4,15 @@
  * conv cache, memory state), so the prefix is never recomputed. Caches are kept alive between
  * calls and disposed when replaced or on `dispose()`.
  */
-import { Tensor, keep, noGrad, tensor, tidy } from '@nl/tensor';
+import { Tensor, keep, narrow, noGrad, tensor, tidy, type Device } from '@nl/tensor';
 import type { Decoder } from './contract.js';
 import type { BlockCache, LMBlock } from './common.js';
 
 /** What the decoder needs from its model. */
 export interface StreamParts {
   vocabSize: number;
+  /** Where the model lives: the fed ids are uploaded there (default 'cpu'). */
+  device?: Device;
   /** ids Int32 [1, T] → [1, T, D] */
   embed(ids: Tensor): Tensor;
   blocks: LMBlock[];
@@ -60,7 +62,8 @@ export class StreamDecoder implements Decoder {
     const old = this.caches;
     const { logits, caches } = noGrad(() =>
       tidy(() => {
-        let x = this.parts.embed(tensor(Array.from(ids), { shape: [1, n], dtype: 'int32' })); // [1, n, D]
+        const device = this.parts.device ?? 'cpu';
+        let x = this.parts.embed(tensor(Array.from(ids), { shape: [1, n], dtype: 'int32', device })); // [1, n, D]
         const next: BlockCache[] = [];
         this.parts.blocks.forEach((b, i) => {
           const r = b.stream(x, old[i]!);
@@ -83,8 +86,9 @@ export class StreamDecoder implements Decoder {
     const logits = this.step(ids);
     try {
       const n = logits.shape[0]!;
-      const row = logits.dataSync().subarray((n - 1) * this.parts.vocabSize);
-      return Float32Array.from(row);
+      // Sampling needs the next token's logits on the host: the one device -> host transfer of a
+      // decode step, and only that row ([V]) is read.
+      return noGrad(() => tidy(() => Float32Array.from(narrow(logits, 0, n - 1, 1).dataSync())));
     } finally {
       logits.dispose();
     }

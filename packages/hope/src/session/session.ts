@@ -119,7 +119,7 @@ export class HopeSession {
     return this.flagged(() =>
       tidy(() => {
         this.model.loadFastState(this.state);
-        const batch = tensor(seq, { shape: [1, seq.length], dtype: 'int32' });
+        const batch = tensor(seq, { shape: [1, seq.length], dtype: 'int32', device: this.model.device }); // upload
         const { nats, count } = teacherForced(this.model, batch, { outer: false });
         const r = { tokens: count, nats, bitsPerToken: nats / count / Math.LN2 };
         return { r, next: keepFastState(this.model.fastState()) };

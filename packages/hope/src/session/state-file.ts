@@ -7,10 +7,11 @@
  *             position, pending token, per-layer token counters and CMS schedule counters).
  * Writes go to a temporary file that is renamed over the target (io.save), so a failed save never
  * destroys the previous file. Reads check the format, the model config, and every tensor's name,
- * shape and dtype, and name the file and the problem.
+ * shape and dtype, and name the file and the problem. Saving reads the state back from the model's
+ * device and loading uploads it to the model's device (explicit transfers, like a checkpoint).
  */
 import { io, type Tensor } from '@nl/tensor';
-import type { SelfModSnapshot } from '@nl/memory';
+import type { SelfModMemState, SelfModSnapshot } from '@nl/memory';
 import type { HopeFastState, HopeLM } from '../models/hope.js';
 
 export const STATE_FORMAT = 'nl-hope-session/1';
@@ -106,21 +107,26 @@ export function readStateFile(path: string, model: HopeLM): { state: HopeFastSta
         `tensor '${name}' is [${t.shape.join(', ')}] ${t.dtype}, expected [${shape.join(', ')}] ${model.config.dtype}`,
       );
     used.add(name);
-    return t;
+    if (t.device === model.device) return t;
+    // io.load reads into host memory: move the tensor to where the model lives (one upload)
+    const moved = t.to(model.device);
+    t.dispose();
+    return moved;
   };
   const layers = model.blocks.map((b, i) => {
     const lm = sess.layers[i]!;
     const p = `layers.${i}`;
     let titans: SelfModSnapshot = { state: null, tokens: lm.titansTokens };
     if (lm.titans) {
-      const st: Record<string, Record<string, Tensor>> = {};
+      const st: NonNullable<SelfModSnapshot['state']> = {};
       for (const n of b.titans.names) {
         const m = b.titans.memories[n]!;
-        st[n] = {};
+        const mem = {} as Record<(typeof MEM_KEYS)[number], Tensor>;
         for (const k of MEM_KEYS)
-          st[n]![k] = take(`${p}.titans.${n}.${k}`, [1, ...(k.endsWith('1') ? m.w1 : m.w2).shape]);
+          mem[k] = take(`${p}.titans.${n}.${k}`, [1, ...(k.endsWith('1') ? m.w1 : m.w2).shape]);
+        st[n] = mem satisfies SelfModMemState;
       }
-      titans = { state: st as unknown as SelfModSnapshot['state'], tokens: lm.titansTokens };
+      titans = { state: st, tokens: lm.titansTokens };
     }
     const levels = b.cms.chunkSizes.map((_, j) => {
       const s = lm.levels[j];
