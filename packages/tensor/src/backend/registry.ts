@@ -12,7 +12,6 @@
  */
 import type { Device } from './types.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KernelFn = (...args: any[]) => any;
 
 const table = new Map<string, Map<string, KernelFn>>();
@@ -38,11 +37,13 @@ export function registerKernel(op: string, backend: string, fn: KernelFn): void 
   }
   if (row.has(backend)) throw new Error(`registerKernel: '${op}' already has a kernel for '${backend}'`);
   row.set(backend, fn);
+  resolved.clear();
 }
 
 /** Makes `backend` run `source`'s kernels wherever it has none of its own. */
 export function mirrorBackend(backend: string, source: string): void {
   mirrors.set(backend, source);
+  resolved.clear();
 }
 
 /** True when `op` has a kernel for `device` (own or mirrored). */
@@ -59,10 +60,22 @@ function lookup(op: string, key: string): KernelFn | undefined {
   return src === undefined ? undefined : row.get(src);
 }
 
+/** device -> op -> kernel, filled on first use (every launch looks up here: two Map reads). */
+const resolved = new Map<string, Map<string, KernelFn>>();
+
 /** The kernel of `op` for `device`; throws "<op>: no kernel for device '<device>'". */
 export function getKernel<F extends KernelFn>(op: string, device: Device | string): F {
-  const fn = lookup(op, backendKey(device));
-  if (fn === undefined) throw new Error(`${op}: no kernel for device '${device}'`);
+  let byOp = resolved.get(device);
+  if (byOp === undefined) {
+    byOp = new Map();
+    resolved.set(device, byOp);
+  }
+  let fn = byOp.get(op);
+  if (fn === undefined) {
+    fn = lookup(op, backendKey(device));
+    if (fn === undefined) throw new Error(`${op}: no kernel for device '${device}'`);
+    byOp.set(op, fn);
+  }
   return fn as F;
 }
 
@@ -73,6 +86,8 @@ export function runKernel<F extends KernelFn>(
   ...args: Parameters<F>
 ): ReturnType<F> {
   const fn = getKernel<F>(op, device);
+  // CPU kernels need no scope: CPU buffers open anywhere and adopt onto the CPU by default
+  if (device === 'cpu' && tracer === null) return fn(...args);
   if (tracer !== null) tracer(op, device);
   running.push(device);
   try {
