@@ -157,7 +157,7 @@ export class SelfModifyingTitans extends nn.Module {
       const w1 = expand(m.w1, [b, ...m.w1.shape]);
       const w2 = expand(m.w2, [b, ...m.w2.shape]);
       const dtype = m.w1.dtype as 'float32' | 'float64';
-      out[n] = { w1, w2, s1: zeros(w1.shape, { dtype }), s2: zeros(w2.shape, { dtype }), a1: w1, a2: w2 };
+      out[n] = { w1, w2, s1: zeros(w1.shape, { dtype, device: w1.device }), s2: zeros(w2.shape, { dtype, device: w1.device }), a1: w1, a2: w2 };
     }
     return out;
   }
