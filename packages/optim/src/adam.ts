@@ -13,6 +13,11 @@ import {
 } from './optimizer.js';
 import type { FloatArray, ParamLike } from './param.js';
 import { adamFusedGroupStep } from './adam_fused.js';
+import { runKernel } from '@nl/tensor/internal';
+import type { Device, Tensor } from '@nl/tensor';
+import { stateZeros } from './device.js';
+import { OPTIM_KERNELS, type AdamKernel } from './kernels/types.js';
+import './kernels/adam.js';
 
 /** Adam / AdamW options. */
 export interface AdamOptions {
@@ -116,6 +121,40 @@ export function adamStepParam(
   adamUpdate(p.view, grad, bufs, s.step, o, decoupled);
 }
 
+/**
+ * Tensor parameters: creates missing state on their device, bumps the step counts and runs one
+ * `optim.adam` kernel call for all of them (fused or not, as `o.fused` says).
+ */
+export function adamDeviceStep(
+  params: Tensor[],
+  grads: Tensor[],
+  stateOf: (p: ParamLike) => ParamState,
+  o: AdamOptions,
+  decoupled: boolean,
+  device: Device,
+): void {
+  if (params.length === 0) return;
+  const ms: Tensor[] = [],
+    vs: Tensor[] = [],
+    vmax: (Tensor | null)[] = [],
+    steps: number[] = [];
+  for (const p of params) {
+    const s = stateOf(p);
+    if (!s.expAvg) {
+      s.step = 0;
+      s.expAvg = stateZeros(p);
+      s.expAvgSq = stateZeros(p);
+    }
+    if (o.amsgrad && !s.maxExpAvgSq) s.maxExpAvgSq = stateZeros(p);
+    s.step = (s.step as number) + 1;
+    ms.push(s.expAvg as Tensor);
+    vs.push(s.expAvgSq as Tensor);
+    vmax.push((s.maxExpAvgSq as Tensor | undefined) ?? null);
+    steps.push(s.step);
+  }
+  runKernel<AdamKernel>(OPTIM_KERNELS.adam, device, params, grads, ms, vs, vmax, steps, o, decoupled);
+}
+
 /** Adam (torch.optim.Adam: L2 weight decay added to the gradient). */
 export class Adam extends Optimizer<AdamOptions> {
   /** @param options defaults lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 */
@@ -134,6 +173,10 @@ export class Adam extends Optimizer<AdamOptions> {
   protected override stepGroup(g: ParamGroup<AdamOptions>): void {
     if (g.fused) adamFusedGroupStep(g.params, (p) => this.stateOf(p), g, false);
     else super.stepGroup(g);
+  }
+  protected override stepDeviceGroup(g: ParamGroup<AdamOptions>, device: Device): void {
+    const { params, grads } = this.withGrads(g);
+    adamDeviceStep(params, grads, (p) => this.stateOf(p), g, false, device);
   }
 }
 
@@ -155,5 +198,9 @@ export class AdamW extends Optimizer<AdamOptions> {
   protected override stepGroup(g: ParamGroup<AdamOptions>): void {
     if (g.fused) adamFusedGroupStep(g.params, (p) => this.stateOf(p), g, true);
     else super.stepGroup(g);
+  }
+  protected override stepDeviceGroup(g: ParamGroup<AdamOptions>, device: Device): void {
+    const { params, grads } = this.withGrads(g);
+    adamDeviceStep(params, grads, (p) => this.stateOf(p), g, true, device);
   }
 }

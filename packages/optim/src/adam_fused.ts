@@ -42,12 +42,29 @@ export function adamFusedGroupStep(
     steps.push(s.step);
   }
   if (views.length === 0) return;
+  adamFusedArrays(views, grads, ms, vs, o.amsgrad ? vmax : null, steps, o, decoupled);
+}
+
+/** The fused native Adam(W) call on arrays (one call for all of them). */
+export function adamFusedArrays(
+  views: FloatArray[],
+  grads: FloatArray[],
+  ms: FloatArray[],
+  vs: FloatArray[],
+  vmax: FloatArray[] | null,
+  steps: number[],
+  o: AdamOptions,
+  decoupled: boolean,
+): void {
+  for (let i = 0; i < views.length; i++)
+    if (grads[i]!.constructor !== views[i]!.constructor)
+      throw new TypeError('Adam (fused): gradView must have the same dtype as the parameter view');
   native.optimAdamStep(
     views,
     grads,
     ms,
     vs,
-    o.amsgrad ? vmax : null,
+    vmax,
     steps,
     o.lr,
     o.betas[0],

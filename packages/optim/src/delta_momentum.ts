@@ -15,6 +15,11 @@ import {
 } from './optimizer.js';
 import { gemm } from '@nl/native';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
+import { runKernel } from '@nl/tensor/internal';
+import type { Device, Tensor } from '@nl/tensor';
+import { stateZeros } from './device.js';
+import { OPTIM_KERNELS, type DeltaMomentumKernel } from './kernels/types.js';
+import './kernels/delta-momentum.js';
 
 /** Delta-momentum options. */
 export interface DeltaMomentumOptions {
@@ -118,5 +123,17 @@ export class DeltaMomentum extends Optimizer<DeltaMomentumOptions> {
     if (!s.momentumBuffer) s.momentumBuffer = zerosLike(p.view);
     const { rows, cols } = asMatrix(p.shape);
     deltaMomentumUpdate(p.view, grad, s.momentumBuffer as FloatArray, rows, cols, g);
+  }
+
+  /** Tensor parameters: one `optim.deltaMomentum` kernel call for the group on its device. */
+  protected override stepDeviceGroup(g: ParamGroup<DeltaMomentumOptions>, device: Device): void {
+    const { params, grads } = this.withGrads(g);
+    if (params.length === 0) return;
+    const bufs = params.map((p) => {
+      const s = this.stateOf(p);
+      if (!s.momentumBuffer) s.momentumBuffer = stateZeros(p);
+      return s.momentumBuffer as Tensor;
+    });
+    runKernel<DeltaMomentumKernel>(OPTIM_KERNELS.deltaMomentum, device, params, grads, bufs, g);
   }
 }

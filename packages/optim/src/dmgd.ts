@@ -19,6 +19,10 @@ import {
   type ParamState,
 } from './optimizer.js';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
+import { emptyTensor, runKernel } from '@nl/tensor/internal';
+import { keep, type Device, type Tensor } from '@nl/tensor';
+import { OPTIM_KERNELS, type DmgdKernel } from './kernels/types.js';
+import './kernels/dmgd.js';
 
 /** DMGD options. */
 export interface DMGDOptions {
@@ -98,10 +102,32 @@ export function dmgdUpdate(
   return loss;
 }
 
+/**
+ * Creates a parameter's DMGD state on first use (W1 from the seeded normal RNG, W2 = 0, empty
+ * prevKey, step 0) and checks that `hidden` did not change since.
+ */
+export function dmgdInit(s: ParamState, cols: number, o: DMGDOptions): void {
+  if (!s.W1) {
+    const r = normalRng(o.seed * 1000003 + cols * 31 + o.hidden);
+    const std = 1 / Math.sqrt(cols);
+    s.W1 = Float64Array.from({ length: o.hidden * cols }, () => r() * std);
+    s.W2 = new Float64Array(cols * o.hidden);
+    s.prevKey = new Float64Array(0);
+    s.step = 0;
+  }
+  if ((s.W1 as Float64Array).length !== o.hidden * cols)
+    throw new RangeError(`DMGD: hidden changed from the memory's width; it cannot change after the first step`);
+}
+
 /** Deep momentum gradient descent: an MLP momentum trained online by its inner objective. */
 export class DMGD extends Optimizer<DMGDOptions> {
-  /** Inner loss of the last step for each parameter (diagnostic; NaN before two steps). */
+  /** Inner loss of the last step for each plain-array parameter (diagnostic; NaN before two steps). */
   readonly lastInnerLoss = new Map<ParamLike, number>();
+  /**
+   * The same for Tensor parameters: a 0-d float64 tensor on the parameter's device (reading it
+   * with `.item()` is one scalar transfer; the step itself reads nothing back).
+   */
+  readonly lastInnerLossTensor = new Map<ParamLike, Tensor>();
 
   /** @param options defaults lr 1e-2, innerLr 0.1, memoryDecay 0.999, hidden 16 */
   constructor(
@@ -122,18 +148,30 @@ export class DMGD extends Optimizer<DMGDOptions> {
 
   protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<DMGDOptions>): void {
     const { rows, cols } = asMatrix(p.shape);
-    if (!s.W1) {
-      const r = normalRng(g.seed * 1000003 + cols * 31 + g.hidden);
-      const std = 1 / Math.sqrt(cols);
-      s.W1 = Float64Array.from({ length: g.hidden * cols }, () => r() * std);
-      s.W2 = new Float64Array(cols * g.hidden);
-      s.prevKey = new Float64Array(0);
-      s.step = 0;
-    }
-    if ((s.W1 as Float64Array).length !== g.hidden * cols)
-      throw new RangeError(
-        `DMGD: hidden changed from the memory's width; it cannot change after the first step`,
-      );
+    dmgdInit(s, cols, g);
     this.lastInnerLoss.set(p, dmgdUpdate(p.view, grad, s, rows, cols, g));
+  }
+
+  /** Tensor parameters: one `optim.dmgd` kernel call; W1, W2, prevKey live on the device. */
+  protected override stepDeviceGroup(g: ParamGroup<DMGDOptions>, device: Device): void {
+    const { params, grads } = this.withGrads(g);
+    if (params.length === 0) return;
+    const states = params.map((p) => this.stateOf(p));
+    const losses = emptyTensor([params.length], 'float64', device, false);
+    try {
+      runKernel<DmgdKernel>(OPTIM_KERNELS.dmgd, device, params, grads, states, losses, g);
+      params.forEach((p, i) => {
+        this.lastInnerLossTensor.get(p)?.dispose();
+        this.lastInnerLossTensor.set(p, keep(losses.select(0, i)));
+      });
+    } finally {
+      losses.dispose();
+    }
+  }
+
+  override dispose(): void {
+    for (const t of this.lastInnerLossTensor.values()) t.dispose();
+    this.lastInnerLossTensor.clear();
+    super.dispose();
   }
 }

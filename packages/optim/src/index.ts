@@ -19,3 +19,6 @@ export * from './schedule.js';
 export * from './clip.js';
 export * from './toy.js';
 export * from './state_flat.js';
+export * from './device.js';
+export * from './newton_schulz_tensor.js';
+export * from './kernels/types.js';

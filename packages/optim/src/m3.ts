@@ -18,6 +18,10 @@ import {
   type ParamState,
 } from './optimizer.js';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
+import { runKernel } from '@nl/tensor/internal';
+import type { Device } from '@nl/tensor';
+import { OPTIM_KERNELS, type M3Kernel } from './kernels/types.js';
+import './kernels/m3.js';
 
 /** M3 options. */
 export interface M3Options {
@@ -148,5 +152,16 @@ export class M3 extends Optimizer<M3Options> {
 
   protected stepParam(p: ParamLike, grad: FloatArray, s: ParamState, g: ParamGroup<M3Options>): void {
     m3Update(p.view, grad, s, p.shape, g);
+  }
+
+  /**
+   * Tensor parameters: one `optim.m3` kernel call for the group; the float64 state (M1, V, M2,
+   * acc, O2) lives on the device, created there by the kernel on the first step.
+   */
+  protected override stepDeviceGroup(g: ParamGroup<M3Options>, device: Device): void {
+    const { params, grads } = this.withGrads(g);
+    if (params.length === 0) return;
+    const states = params.map((p) => this.stateOf(p));
+    runKernel<M3Kernel>(OPTIM_KERNELS.m3, device, params, grads, states, g);
   }
 }

@@ -17,6 +17,18 @@ import {
   type ParamState,
 } from './optimizer.js';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
+import { adamDeviceStep } from './adam.js';
+import { emptyTensor, runKernel } from '@nl/tensor/internal';
+import type { Device, Tensor } from '@nl/tensor';
+import { stateZeros } from './device.js';
+import { newtonSchulzTensor } from './newton_schulz_tensor.js';
+import {
+  OPTIM_KERNELS,
+  type MuonApplyKernel,
+  type MuonMomentumKernel,
+  type MuonReferenceKernel,
+} from './kernels/types.js';
+import './kernels/muon.js';
 
 /** Muon options (Muon part, then the auxiliary AdamW part). */
 export interface MuonOptions {
@@ -76,13 +88,23 @@ export function momentumInput(
   buf: FloatArray,
   o: Pick<MuonOptions, 'momentum' | 'nesterov'>,
 ): FloatArray {
-  const beta = o.momentum;
   const u = grad instanceof Float32Array ? new Float32Array(grad.length) : new Float64Array(grad.length);
+  return momentumInto(grad, buf, u, o);
+}
+
+/** `momentumInput` writing Newton–Schulz's input into `out` (same arithmetic); returns `out`. */
+export function momentumInto(
+  grad: FloatArray,
+  buf: FloatArray,
+  out: FloatArray,
+  o: Pick<MuonOptions, 'momentum' | 'nesterov'>,
+): FloatArray {
+  const beta = o.momentum;
   for (let i = 0; i < grad.length; i++) {
     buf[i] = buf[i]! + (grad[i]! - buf[i]!) * (1 - beta);
-    u[i] = o.nesterov ? grad[i]! + (buf[i]! - grad[i]!) * beta : buf[i]!;
+    out[i] = o.nesterov ? grad[i]! + (buf[i]! - grad[i]!) * beta : buf[i]!;
   }
-  return u;
+  return out;
 }
 
 /** Muon with auxiliary AdamW for non-matrix parameters. */
@@ -174,10 +196,67 @@ export class Muon extends Optimizer<MuonOptions> {
       list.forEach((p, b) => applyMuon(p.view, stack.subarray(b * n, (b + 1) * n), g));
     }
   }
+
+  /**
+   * Tensor parameters on their device: AdamW (`optim.adam`) for the non-Muon ones; per group of
+   * same-shape matrices one `optim.muonMomentum` call into a [batch, rows, cols] stack, one
+   * batched Newton–Schulz on it (the backend's `optim.newtonSchulz`, or tensor ops on its GEMM),
+   * and one `optim.muonApply`. `impl: 'reference'` runs `optim.muonReference` (CPU only).
+   */
+  protected override stepDeviceGroup(g: ParamGroup<MuonOptions>, device: Device): void {
+    const { params, grads } = this.withGrads(g);
+    const adamP: Tensor[] = [],
+      adamG: Tensor[] = [];
+    const batches = new Map<string, { params: Tensor[]; grads: Tensor[] }>();
+    params.forEach((p, i) => {
+      if (!this.usesMuon(p, g)) {
+        adamP.push(p);
+        adamG.push(grads[i]!);
+        return;
+      }
+      const { rows, cols } = asMatrix(p.shape);
+      const key = g.impl === 'native' ? `${rows}x${cols}:${p.dtype}` : 'all';
+      const b = batches.get(key) ?? { params: [], grads: [] };
+      b.params.push(p);
+      b.grads.push(grads[i]!);
+      batches.set(key, b);
+    });
+    const adamOpts = {
+      lr: g.adamLr,
+      betas: g.adamBetas,
+      eps: g.adamEps,
+      weightDecay: g.adamWeightDecay,
+      amsgrad: false,
+      maximize: false,
+    };
+    // host path order: params in group order; AdamW params are independent of the Muon ones
+    adamDeviceStep(adamP, adamG, (p) => this.stateOf(p), adamOpts, true, device);
+    for (const b of batches.values()) {
+      const bufs = b.params.map((p) => {
+        const s = this.stateOf(p);
+        if (!s.momentumBuffer) s.momentumBuffer = stateZeros(p);
+        return s.momentumBuffer as Tensor;
+      });
+      if (g.impl !== 'native') {
+        runKernel<MuonReferenceKernel>(OPTIM_KERNELS.muonReference, device, b.params, b.grads, bufs, g);
+        continue;
+      }
+      const { rows, cols } = asMatrix(b.params[0]!.shape);
+      const stack = emptyTensor([b.params.length, rows, cols], b.params[0]!.dtype, device, false);
+      try {
+        runKernel<MuonMomentumKernel>(OPTIM_KERNELS.muonMomentum, device, b.grads, bufs, stack, g);
+        newtonSchulzTensor(stack, { steps: g.nsSteps, out: stack });
+        const scale = Math.sqrt(Math.max(1, rows / cols));
+        runKernel<MuonApplyKernel>(OPTIM_KERNELS.muonApply, device, b.params, stack, scale, g);
+      } finally {
+        stack.dispose();
+      }
+    }
+  }
 }
 
 /** W ← W(1 − lr·wd) − lr·d. */
-function applyMuon(w: FloatArray, d: FloatArray, g: MuonOptions): void {
+export function applyMuon(w: FloatArray, d: FloatArray, g: Pick<MuonOptions, 'lr' | 'weightDecay'>): void {
   const decay = 1 - g.lr * g.weightDecay;
   for (let i = 0; i < w.length; i++) w[i] = w[i]! * decay - g.lr * d[i]!;
 }

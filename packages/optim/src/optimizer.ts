@@ -2,16 +2,34 @@
  * The Optimizer contract shared by every algorithm (torch/optim's shape): param groups with
  * per-group options (changeable between steps), per-parameter state of typed arrays and numbers,
  * step / zeroGrad, and an exact JSON-serialisable stateDict / loadStateDict.
+ *
+ * Two paths, chosen per group: a group of @nl/tensor Tensors is stepped on its device by the
+ * `optim.*` kernels of the tensor kernel registry (`stepDeviceGroup`; state is tensors on that
+ * device; nothing is read back to the host), a group of plain ParamLike arrays by the pure
+ * update functions on the live views (`stepGroup`, unchanged).
  */
+import { zero_, type Device, type Tensor } from '@nl/tensor';
 import { checkParam, type ParamLike } from './param.js';
-import { decodeValue, encodeValue, type EncodedValue, type StateValue } from './serialize.js';
+import { type EncodedValue, type StateValue } from './serialize.js';
+import {
+  checkTensorParam,
+  decodeState,
+  disposeState,
+  encodeState,
+  groupDevice,
+  isTensorParam,
+} from './device.js';
 
 /** A group as given to a constructor: params plus any option overrides. */
 export type GroupInput<O> = Partial<O> & { params: readonly ParamLike[] };
 /** A live group: every option resolved; edit its fields between steps to change them. */
 export type ParamGroup<O> = O & { params: ParamLike[] };
-/** Per-parameter state: named typed arrays and numbers, owned by the optimizer. */
-export type ParamState = Record<string, StateValue>;
+/**
+ * Per-parameter state, owned by the optimizer: named arrays and numbers. For plain ParamLike
+ * parameters the arrays are host typed arrays; for Tensor parameters they are tensors on the
+ * parameter's device (numbers such as step counts stay host numbers).
+ */
+export type ParamState = Record<string, StateValue | Tensor>;
 
 /** The serialisable form of an optimizer's state (JSON.stringify / JSON.parse round-trips it). */
 export interface StateDict {
@@ -48,10 +66,12 @@ export abstract class Optimizer<O extends object> {
       if (!Array.isArray(g.params) || g.params.length === 0)
         throw new TypeError(`${name}: param group ${gi} has no params`);
       for (const p of g.params) {
-        checkParam(p, `${name}: group ${gi}`);
+        if (isTensorParam(p)) checkTensorParam(p, `${name}: group ${gi}`);
+        else checkParam(p, `${name}: group ${gi}`);
         if (seen.has(p)) throw new Error(`${name}: a parameter appears in more than one group (group ${gi})`);
         seen.add(p);
       }
+      groupDevice(`${name}: param group ${gi}`, g.params);
       const group = { ...defaults, ...g, params: [...g.params] } as ParamGroup<O>;
       this.validate(group);
       return group;
@@ -77,6 +97,30 @@ export abstract class Optimizer<O extends object> {
     }
   }
 
+  /**
+   * Updates every Tensor parameter of a group that has a gradient, on `device`, through the
+   * `optim.*` kernels (override per algorithm). The default serves subclasses written for host
+   * arrays: on the CPU it runs `stepGroup` on the tensors' live views; elsewhere it throws.
+   */
+  protected stepDeviceGroup(group: ParamGroup<O>, device: Device): void {
+    if (device === 'cpu') return this.stepGroup(group);
+    throw new Error(
+      `${this.name}: has no device update for Tensor parameters on '${device}' (override stepDeviceGroup)`,
+    );
+  }
+
+  /** The Tensor parameters of a group that have a gradient, with their gradients. */
+  protected withGrads(group: ParamGroup<O>): { params: Tensor[]; grads: Tensor[] } {
+    const params: Tensor[] = [],
+      grads: Tensor[] = [];
+    for (const p of group.params as unknown as Tensor[])
+      if (p.grad) {
+        params.push(p);
+        grads.push(p.grad);
+      }
+    return { params, grads };
+  }
+
   /** The (created on demand) state of a parameter. */
   protected stateOf(p: ParamLike): ParamState {
     let s = this.state.get(p);
@@ -87,24 +131,46 @@ export abstract class Optimizer<O extends object> {
     return s;
   }
 
-  /** Performs one optimization step on every parameter with a gradient. */
+  /**
+   * Performs one optimization step on every parameter with a gradient. Tensor groups run on
+   * their device's kernels and read nothing back to the host.
+   */
   step(): void {
-    for (const group of this.paramGroups) {
+    this.paramGroups.forEach((group, gi) => {
       this.validate(group);
-      this.stepGroup(group);
-    }
+      const device = groupDevice(`${this.name}: param group ${gi}`, group.params);
+      if (device === null) this.stepGroup(group);
+      else this.stepDeviceGroup(group, device);
+    });
   }
 
-  /** Sets every gradient to zero (in place; arrays stay the same objects). */
+  /**
+   * Sets every gradient to zero in place (arrays and gradient tensors stay the same objects; a
+   * Tensor's gradient is filled on its device, no transfer).
+   */
   zeroGrad(): void {
-    for (const group of this.paramGroups) for (const p of group.params) p.gradView?.fill(0);
+    for (const group of this.paramGroups)
+      for (const p of group.params) {
+        if (isTensorParam(p)) {
+          if (p.grad) zero_(p.grad);
+        } else p.gradView?.fill(0);
+      }
+  }
+
+  /** Frees the optimizer's device state tensors (the optimizer has no state afterwards). */
+  dispose(): void {
+    for (const s of this.state.values()) disposeState(s);
+    this.state.clear();
   }
 
   private allParams(): ParamLike[] {
     return this.paramGroups.flatMap((g) => g.params);
   }
 
-  /** Exact, JSON-serialisable snapshot of state and group options. */
+  /**
+   * Exact, JSON-serialisable snapshot of state and group options. Device state is copied to the
+   * host here (one download per state tensor: an explicit save, never part of a step).
+   */
   stateDict(): StateDict {
     const params = this.allParams();
     const state: StateDict['state'] = {};
@@ -112,7 +178,7 @@ export abstract class Optimizer<O extends object> {
       const s = this.state.get(p);
       if (!s) return;
       const enc: Record<string, EncodedValue> = {};
-      for (const [k, v] of Object.entries(s)) enc[k] = encodeValue(v);
+      for (const [k, v] of Object.entries(s)) enc[k] = encodeState(v);
       state[String(i)] = enc;
     });
     let next = 0;
@@ -127,7 +193,11 @@ export abstract class Optimizer<O extends object> {
     return { state, paramGroups };
   }
 
-  /** Restores a `stateDict()` (possibly after JSON round trip); groups must match in size. */
+  /**
+   * Restores a `stateDict()` (possibly after JSON round trip); groups must match in size. The
+   * dict is device-independent: state of Tensor parameters is uploaded to each parameter's
+   * device (so a CPU state dict loads into an optimizer of 'sim' tensors and vice versa).
+   */
   loadStateDict(sd: StateDict): void {
     if (!sd || typeof sd !== 'object' || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object')
       throw new TypeError(`${this.name}.loadStateDict: expected {state, paramGroups}`);
@@ -146,7 +216,7 @@ export abstract class Optimizer<O extends object> {
       if (!p) throw new RangeError(`${this.name}.loadStateDict: state for unknown parameter ${key}`);
       const s: ParamState = {};
       for (const [k, v] of Object.entries(entry))
-        s[k] = decodeValue(v, `${this.name}.loadStateDict: ${key}.${k}`);
+        s[k] = decodeState(v, p, `${this.name}.loadStateDict: ${key}.${k}`);
       loaded.set(p, s);
     }
     sd.paramGroups.forEach((g, gi) => {
@@ -157,7 +227,7 @@ export abstract class Optimizer<O extends object> {
       this.validate(candidate as O);
       Object.assign(group, candidate, { params: group.params });
     });
-    this.state.clear();
+    this.dispose();
     for (const [p, s] of loaded) this.state.set(p, s);
   }
 }

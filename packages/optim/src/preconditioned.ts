@@ -13,6 +13,10 @@ import {
   type ParamState,
 } from './optimizer.js';
 import type { FloatArray, ParamLike } from './param.js';
+import { runKernel } from '@nl/tensor/internal';
+import type { Device } from '@nl/tensor';
+import { OPTIM_KERNELS, type PreconditionedMomentumKernel } from './kernels/types.js';
+import './kernels/preconditioned.js';
 
 /**
  * A preconditioner: returns P(g) (a new array or `grad` itself). It may keep arrays or numbers
@@ -79,6 +83,25 @@ export function preconditionedMomentumUpdate(
   }
 }
 
+/**
+ * One preconditioned-momentum step of a parameter's values (creates the momentum buffer on first
+ * use, calls the preconditioner, checks its length, updates `param` and the buffer in place).
+ */
+export function preconditionedMomentumStep(
+  param: FloatArray,
+  shape: readonly number[],
+  grad: FloatArray,
+  s: ParamState,
+  o: PreconditionedMomentumOptions,
+  name: string,
+): void {
+  if (!s.momentumBuffer) s.momentumBuffer = zerosLike(param);
+  const value = o.preconditioner(grad, { shape, state: s });
+  if (value.length !== grad.length)
+    throw new RangeError(`${name}: preconditioner returned ${value.length} elements, expected ${grad.length}`);
+  preconditionedMomentumUpdate(param, value, s.momentumBuffer as FloatArray, o);
+}
+
 /** Momentum that maps each gradient to a value P(g) before accumulating it. */
 export class PreconditionedMomentum extends Optimizer<PreconditionedMomentumOptions> {
   /** @param options defaults lr 1e-2, momentum 0.9, identity preconditioner */
@@ -103,12 +126,18 @@ export class PreconditionedMomentum extends Optimizer<PreconditionedMomentumOpti
     s: ParamState,
     g: ParamGroup<PreconditionedMomentumOptions>,
   ): void {
-    if (!s.momentumBuffer) s.momentumBuffer = zerosLike(p.view);
-    const value = g.preconditioner(grad, { shape: p.shape, state: s });
-    if (value.length !== grad.length)
-      throw new RangeError(
-        `${this.name}: preconditioner returned ${value.length} elements, expected ${grad.length}`,
-      );
-    preconditionedMomentumUpdate(p.view, value, s.momentumBuffer as FloatArray, g);
+    preconditionedMomentumStep(p.view, p.shape, grad, s, g, this.name);
+  }
+
+  /**
+   * Tensor parameters: one `optim.preconditionedMomentum` kernel call. The preconditioner is a
+   * host function on typed arrays, so this runs on host-kernel devices (cpu, sim) only; the
+   * state (momentum buffer, the preconditioner's arrays) lives on the device.
+   */
+  protected override stepDeviceGroup(g: ParamGroup<PreconditionedMomentumOptions>, device: Device): void {
+    const { params, grads } = this.withGrads(g);
+    if (params.length === 0) return;
+    const states = params.map((p) => this.stateOf(p));
+    runKernel<PreconditionedMomentumKernel>(OPTIM_KERNELS.preconditionedMomentum, device, params, grads, states, g);
   }
 }

@@ -11,6 +11,11 @@ import {
   type ParamState,
 } from './optimizer.js';
 import type { FloatArray, ParamLike } from './param.js';
+import { runKernel } from '@nl/tensor/internal';
+import type { Device, Tensor } from '@nl/tensor';
+import { stateZeros } from './device.js';
+import { OPTIM_KERNELS, type SgdKernel } from './kernels/types.js';
+import './kernels/sgd.js';
 
 /** SGD options (torch names in camelCase). */
 export interface SGDOptions {
@@ -81,5 +86,24 @@ export class SGD extends Optimizer<SGDOptions> {
       first = true;
     }
     sgdUpdate(p.view, grad, (s.momentumBuffer as FloatArray | undefined) ?? null, first, g);
+  }
+
+  /** Tensor parameters: one `optim.sgd` kernel call for the group on its device. */
+  protected override stepDeviceGroup(g: ParamGroup<SGDOptions>, device: Device): void {
+    const { params, grads } = this.withGrads(g);
+    if (params.length === 0) return;
+    const bufs: (Tensor | null)[] = [];
+    const first: boolean[] = [];
+    for (const p of params) {
+      const s = this.stateOf(p);
+      let f = false;
+      if (g.momentum !== 0 && !s.momentumBuffer) {
+        s.momentumBuffer = stateZeros(p);
+        f = true;
+      }
+      bufs.push((s.momentumBuffer as Tensor | undefined) ?? null);
+      first.push(f);
+    }
+    runKernel<SgdKernel>(OPTIM_KERNELS.sgd, device, params, grads, bufs, first, g);
   }
 }

@@ -1,7 +1,13 @@
 // One conformance table drives every optimizer: constructor errors, exact state-dict round trip
 // (continue after JSON reload == uninterrupted, bit for bit), convergence on a quadratic and on a
 // small regression MLP, native (fused) path == reference path, per-group options between steps.
+// On devices: the same body on @nl/tensor parameters on 'cpu' and 'sim' (update kernels from the
+// registry) gives equal parameters and state dicts bit for bit, step() and zeroGrad() on 'sim'
+// transfer nothing, Tensor parameters on the CPU equal the plain-array path, and a CPU state dict
+// loads into a sim optimizer.
 import { describe, expect, it } from 'vitest';
+import { tensor, type Device } from '@nl/tensor';
+import { enableSimDevice, resetSimTransfers, simTransfers } from '@nl/tensor/testing';
 import {
   Adam,
   AdamW,
@@ -16,6 +22,9 @@ import {
   type ParamLike,
 } from '../src/index.js';
 import { mlpRegression, quadratic } from './helpers.js';
+import { copyGrads, deviceQuadratic, hostTwins, type FloatDType } from './device-helpers.js';
+
+enableSimDevice();
 
 interface OptimInfo {
   name: string;
@@ -248,4 +257,110 @@ describe.each(optimDb)('$name', (info) => {
       expect(worst).toBeLessThan(1e-9);
     });
   }
+});
+
+// ---- devices: the same body on 'cpu' and 'sim' ----------------------------------------------
+
+const STEPS = 6;
+
+/** Option variants a device run covers: the quad options, and the reference impl when there is one. */
+function variants(info: OptimInfo): Array<[string, Record<string, unknown>]> {
+  const out: Array<[string, Record<string, unknown>]> = [['default', info.quad]];
+  if (info.impls) out.push([JSON.stringify(info.impls[0]), { ...info.quad, ...info.impls[0] }]);
+  return out;
+}
+
+/** `steps` steps on a fresh device quadratic; transfers of every zeroGrad() and step() recorded. */
+function runOn(info: OptimInfo, opts: Record<string, unknown>, device: Device, dtype: FloatDType, steps = STEPS) {
+  const q = deviceQuadratic(11, device, dtype);
+  const opt = info.make(q.params, opts);
+  const transfers: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    resetSimTransfers();
+    opt.zeroGrad();
+    const z = simTransfers();
+    q.backward();
+    resetSimTransfers();
+    opt.step();
+    const t = simTransfers();
+    transfers.push(z.downloads + z.uploads + t.downloads + t.uploads);
+  }
+  return { q, opt, transfers };
+}
+
+describe.each(optimDb)('$name on devices', (info) => {
+  for (const dtype of ['float64', 'float32'] as const)
+    for (const [label, opts] of variants(info)) {
+      it(`cpu and sim give equal parameters and state dicts; step() on sim transfers nothing (${dtype}, ${label})`, () => {
+        const a = runOn(info, opts, 'cpu', dtype);
+        const b = runOn(info, opts, 'sim', dtype);
+        expect(b.transfers).toEqual(new Array(STEPS).fill(0)); // zeroGrad + step: no download, no upload
+        const va = a.q.values();
+        expect(b.q.values()).toEqual(va);
+        expect(b.opt.stateDict()).toEqual(a.opt.stateDict());
+        const moved = deviceQuadratic(11, 'cpu', dtype);
+        expect(va).not.toEqual(moved.values());
+        [a, b].forEach((r) => (r.opt.dispose(), r.q.dispose()));
+        moved.dispose();
+      });
+    }
+
+  it('Tensor parameters on the CPU equal plain arrays (the pure-JS path), state dict included', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      const q = deviceQuadratic(12, 'cpu', dtype);
+      const host = hostTwins(12, dtype);
+      const optT = info.make(q.params, info.quad);
+      const optH = info.make(host, info.quad);
+      for (let s = 0; s < STEPS; s++) {
+        optT.zeroGrad();
+        q.backward();
+        copyGrads(q.params, host);
+        optT.step();
+        optH.step();
+      }
+      expect(q.values()).toEqual(host.map((p) => Array.from(p.view)));
+      expect(optT.stateDict()).toEqual(optH.stateDict());
+      optT.dispose();
+      q.dispose();
+    }
+  });
+
+  it('a CPU state dict (JSON) loads into a sim optimizer and continues bit for bit', () => {
+    const a = runOn(info, info.quad, 'cpu', 'float64', 4);
+    const saved = JSON.parse(JSON.stringify(a.opt.stateDict()));
+    const snapshot = a.q.values();
+    for (let s = 0; s < 3; s++) {
+      a.opt.zeroGrad();
+      a.q.backward();
+      a.opt.step();
+    }
+    const b = deviceQuadratic(11, 'sim', 'float64', snapshot);
+    const optB = info.make(b.params, info.quad);
+    optB.loadStateDict(saved);
+    for (let s = 0; s < 3; s++) {
+      optB.zeroGrad();
+      b.backward();
+      resetSimTransfers();
+      optB.step();
+      expect(simTransfers().downloads).toBe(0);
+    }
+    expect(b.values()).toEqual(a.q.values());
+    expect(optB.stateDict()).toEqual(a.opt.stateDict());
+    [a.opt, optB].forEach((o) => o.dispose());
+    [a.q, b].forEach((q) => q.dispose());
+  });
+
+  it('a group mixing devices is rejected, naming both devices', () => {
+    const c = tensor([1, 2], { device: 'cpu' });
+    const s = tensor([1, 2], { device: 'sim' });
+    expect(() => info.make([c, s])).toThrow(
+      /param group 0: mixes devices: parameter 0 is on 'cpu' and parameter 1 on 'sim'/,
+    );
+    const { params } = quadratic(1);
+    expect(() => info.make([s, params[1]!])).toThrow(/parameter 0 is on 'sim' and parameter 1 on host arrays/);
+    // separate groups per device are fine
+    expect(() => info.make([{ params: [c] }, { params: [s] }] as never)).not.toThrow();
+    c.dispose();
+    s.dispose();
+  });
 });
