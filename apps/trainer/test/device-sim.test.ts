@@ -68,7 +68,8 @@ describe('nl-train train --device sim', () => {
         expect(r.err).toBe('');
         expect(r.code).toBe(0);
         expect(r.out).toMatch(/^done: step 5\/5 \| .* val \d\.\d{4} bpb/m);
-        got[device] = { out: r.out, losses: reporter.steps.map((s) => s.loss), lines: reporter.lines };
+        const lines = reporter.lines.map((l) => l.replaceAll(`${model}-${device}`, `${model}-<device>`));
+        got[device] = { out: r.out, losses: reporter.steps.map((s) => s.loss), lines };
       }
       const cpu = got.cpu!;
       const sim = got.sim!;
@@ -78,11 +79,16 @@ describe('nl-train train --device sim', () => {
       expect(sim.out).toMatch(/^device: sim \(simulated test device\), memory: \d+ tensors, [\d.]+ MiB$/m);
       expect(cpu.out).toMatch(/^device: cpu$/m);
       // same validation bpb and the same sample
-      const tail = (o: string) => o.slice(o.indexOf('--- sample 1 ---')).replace(/\d+(\.\d+)?s\b|\d+ tok\/s/g, '');
-      expect(tail(sim.out)).toEqual(tail(cpu.out));
+      // the sample and the summary line (loss, val bpb), without timings and the run's own folder
+      const tail = (o: string, device: string) =>
+        o
+          .slice(o.indexOf('--- sample 1 ---'))
+          .replace(/\d+(\.\d+)?s\b|\d+ tok\/s/g, '')
+          .replaceAll(`${model}-${device}`, `${model}-<device>`);
+      expect(tail(sim.out, 'sim')).toEqual(tail(cpu.out, 'cpu'));
       const metrics = (d: string) => readFileSync(join(root, `${model}-${d}`, 'metrics.jsonl'), 'utf8');
       expect(metrics('sim')).toEqual(metrics('cpu'));
-    });
+    }, 60_000);
   }
 
   it('--help lists sim as a test device', async () => {
@@ -93,10 +99,26 @@ describe('nl-train train --device sim', () => {
 
   it('refuses an unknown or unavailable device before reading the corpus', async () => {
     const missing = join(root, 'no-such-corpus');
-    const bad = await run(['train', '--device', 'tpu', '--corpus', missing, '--checkpoint-dir', join(root, 'x')]);
+    const bad = await run([
+      'train',
+      '--device',
+      'tpu',
+      '--corpus',
+      missing,
+      '--checkpoint-dir',
+      join(root, 'x'),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/"device".*'cpu', 'cuda', 'cuda:N', 'auto' or 'sim'/);
-    const cuda = await run(['train', '--device', 'cuda:3', '--corpus', missing, '--checkpoint-dir', join(root, 'y')]);
+    const cuda = await run([
+      'train',
+      '--device',
+      'cuda:3',
+      '--corpus',
+      missing,
+      '--checkpoint-dir',
+      join(root, 'y'),
+    ]);
     expect(cuda.code).toBe(2);
     expect(cuda.err).toMatch(/device "cuda:3" is not available/);
     expect(cuda.err).not.toMatch(/corpus/);

@@ -49,9 +49,33 @@ const CONFIGS: Record<string, ModelConfigInput> = {
     selfModImpl: 'fused', // as the hope-tiny preset
     seed: 7,
   } as ModelConfigInput,
-  'transformer-tiny': { ...preset('transformer', 'tiny'), vocabSize: V, dim: 8, layers: 2, heads: 2, mlpHidden: 16, seed: 7 },
-  'titans-tiny': { ...preset('titans', 'tiny'), vocabSize: V, dim: 8, layers: 2, heads: 2, mlpHidden: 16, seed: 7 },
-  'deltanet-tiny': { ...preset('deltanet', 'tiny'), vocabSize: V, dim: 8, layers: 2, heads: 2, mlpHidden: 16, seed: 7 },
+  'transformer-tiny': {
+    ...preset('transformer', 'tiny'),
+    vocabSize: V,
+    dim: 8,
+    layers: 2,
+    heads: 2,
+    mlpHidden: 16,
+    seed: 7,
+  },
+  'titans-tiny': {
+    ...preset('titans', 'tiny'),
+    vocabSize: V,
+    dim: 8,
+    layers: 2,
+    heads: 2,
+    mlpHidden: 16,
+    seed: 7,
+  },
+  'deltanet-tiny': {
+    ...preset('deltanet', 'tiny'),
+    vocabSize: V,
+    dim: 8,
+    layers: 2,
+    heads: 2,
+    mlpHidden: 16,
+    seed: 7,
+  },
 };
 const KINDS = Object.keys(CONFIGS);
 
@@ -222,7 +246,10 @@ describe('HopeSession on sim equals cpu bit for bit', () => {
     for (const l of s2.fastState.layers) for (const lv of l.cms.levels) expect(lv.d1.device).toBe(device);
     out.loaded = s2.loss(IDS.slice(20, 26));
     out.loss = s.loss(IDS.slice(20, 26));
-    out.sample = Array.from(s.generate({ maxTokens: 4, seed: 1, tokenizer: { encode: () => new Int32Array(), decode: () => '' } }).ids);
+    out.sample = Array.from(
+      s.generate({ maxTokens: 4, seed: 1, tokenizer: { encode: () => new Int32Array(), decode: () => '' } })
+        .ids,
+    );
     snap.dispose();
     s2.dispose();
     s.dispose();

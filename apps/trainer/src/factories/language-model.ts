@@ -121,7 +121,9 @@ export class LanguageModelTrainer implements TrainableLM {
     const shape = [batch.batchSize, batch.seqLen + 1];
     // CPU: a zero-copy wrap; another device: one host -> device upload of the batch
     const t =
-      this.device === 'cpu' ? fromTypedArray(batch.tokens, shape) : tensor(batch.tokens, { shape, device: this.device });
+      this.device === 'cpu'
+        ? fromTypedArray(batch.tokens, shape)
+        : tensor(batch.tokens, { shape, device: this.device });
     try {
       return fn(t);
     } finally {
@@ -134,7 +136,8 @@ export class LanguageModelTrainer implements TrainableLM {
     this.optimizer.zeroGrad();
     const loss = this.withBatch(batch, (t) => this.model.lossAndBackward(t));
     if (!Number.isFinite(loss)) return loss; // the trainer stops; the weights stay as they were
-    if (this.config.gradClip > 0) clipGradNorm(this.params, this.config.gradClip);
+    // on Tensors the norm comes back as a device tensor (no host read); unused here, so freed
+    if (this.config.gradClip > 0) clipGradNorm(this.params, this.config.gradClip).dispose();
     setLearningRate(this.optimizer, lr);
     this.optimizer.step();
     return loss;

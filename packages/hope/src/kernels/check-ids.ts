@@ -22,7 +22,8 @@ type CheckIdsKernel = (label: string, ids: Tensor, vocabSize: number) => void;
 const OP = 'hope.checkIds';
 // Guarded so that a second copy of this module (e.g. src and dist in one process) does not throw.
 if (!hasKernel(OP, 'cpu'))
-  registerKernel(OP, 'cpu', ((label, ids, vocabSize) => checkIds(label, elementsOf(ids), vocabSize)) as CheckIdsKernel);
+  registerKernel(OP, 'cpu', ((label, ids, vocabSize) =>
+    checkIds(label, elementsOf(ids), vocabSize)) as CheckIdsKernel);
 
 /** Checks the ids of `ids` (any device) against [0, V), on the ids' device. */
 export function checkIdTensor(label: string, ids: Tensor, vocabSize: number): void {

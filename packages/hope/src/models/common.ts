@@ -201,7 +201,9 @@ export abstract class BlockLM<C extends ShellConfig> extends nn.Module implement
   evalLoss(batch: Tensor): number {
     checkBatch(`${this.label}.evalLoss`, batch, this.config.vocabSize);
     // one device -> host transfer: the loss scalar
-    return noGrad(() => tidy(() => nextTokenLoss(onDevice(batch, this.device), (x) => this.logits(x)).item()));
+    return noGrad(() =>
+      tidy(() => nextTokenLoss(onDevice(batch, this.device), (x) => this.logits(x)).item()),
+    );
   }
 
   /** A fresh batch-1 streaming decoder (KV cache / memory state / conv cache per block). */

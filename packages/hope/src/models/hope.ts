@@ -103,7 +103,9 @@ export class HopeLM extends nn.Module implements LanguageModel {
     const loss = tidy(() => {
       this.resetFast();
       // one device -> host transfer: the summed loss
-      return teacherForcedOnDevice(this, onDevice(batch, this.device), { outer: false }).nats.item() / (b * t);
+      return (
+        teacherForcedOnDevice(this, onDevice(batch, this.device), { outer: false }).nats.item() / (b * t)
+      );
     });
     this.resetFast(); // the pass's tensors were freed with its scope
     return loss;
