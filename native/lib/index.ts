@@ -9,9 +9,11 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import type { SelfModBinding } from './self-mod.js';
+import type { MemoryBinding } from './memory.js';
+import type { OpCodeTable } from './op-codes.js';
 
-export type { SelfModBinding, SelfModDimsArgs } from './self-mod.js';
+export type * from './memory.js';
+export { OP_CODES, type OpCodeTable } from './op-codes.js';
 
 export type FloatArray = Float32Array | Float64Array;
 export type NumericArray = Float32Array | Float64Array | Int32Array;
@@ -43,8 +45,22 @@ export interface NativeInfo {
   };
 }
 
-/** The raw N-API entry points. Positional arguments; see native/src/binding/*.cc. */
-export interface NativeBinding extends SelfModBinding {
+/**
+ * The raw N-API entry points; see native/src/binding/*.cc. The memory kernels take `(arrays, dims)`
+ * structs (./memory.ts); the older families still take positional arguments.
+ */
+export interface NativeBinding extends MemoryBinding {
+  /** The op-code table this binary was compiled with (must equal OP_CODES; see ./op-codes.ts). */
+  opCodes(): OpCodeTable;
+  /**
+   * Elementwise and row kernels of @nl/tensor (native/src/binding/tensor_ops.cc); `op` is a code
+   * of OP_CODES.binary / .unary / .rowReduce. out is contiguous; shape / strides at most 8 dims.
+   */
+  tensorBinary(op: number, out: FloatArray, a: FloatArray, aOffset: number, b: FloatArray, bOffset: number, shape: number[], stridesA: number[], stridesB: number[]): void;
+  tensorUnary(op: number, out: FloatArray, a: FloatArray, aOffset: number, shape: number[], stridesA: number[], p0: number, p1: number): void;
+  tensorReduceRows(op: number, out: FloatArray, a: FloatArray, aOffset: number, rows: number, n: number): void;
+  tensorReduceCols(op: number, out: FloatArray, a: FloatArray, aOffset: number, rows: number, n: number): void;
+  tensorSoftmaxRows(log: boolean, out: FloatArray, a: FloatArray, aOffset: number, rows: number, n: number): void; // prettier-ignore
   info(): NativeInfo;
   numThreads(): number;
   setNumThreads(n: number): number;
@@ -123,160 +139,6 @@ export interface NativeBinding extends SelfModBinding {
     ldc: number,
     strideC: number,
     batch: number,
-  ): void;
-  /** Gated delta rule forward (@nl/memory kernels; native/src/binding/memory_delta_rule.cc). */
-  deltaRuleForward(
-    q: FloatArray,
-    k: FloatArray,
-    v: FloatArray,
-    alpha: FloatArray,
-    beta: FloatArray,
-    s0: FloatArray | null,
-    o: FloatArray,
-    stateOut: FloatArray,
-    batch: number,
-    seqLen: number,
-    heads: number,
-    dk: number,
-    dv: number,
-    chunkSize: number,
-    snapshot?: boolean,
-    erase?: boolean,
-  ): void;
-  /** Gated delta rule backward: writes dq, dk, dv, dAlpha, dBeta, dS0. */
-  deltaRuleBackward(
-    q: FloatArray,
-    k: FloatArray,
-    v: FloatArray,
-    alpha: FloatArray,
-    beta: FloatArray,
-    s0: FloatArray | null,
-    dO: FloatArray,
-    dState: FloatArray | null,
-    dq: FloatArray,
-    dk: FloatArray,
-    dv: FloatArray,
-    dAlpha: FloatArray,
-    dBeta: FloatArray,
-    dS0: FloatArray,
-    batch: number,
-    seqLen: number,
-    heads: number,
-    dkSize: number,
-    dvSize: number,
-    chunkSize: number,
-    snapshot?: boolean,
-    erase?: boolean,
-  ): void;
-  /** Titans linear memory forward, mini-batch chunks (native/src/binding/memory_titans.cc). */
-  titansLinearForward(
-    q: FloatArray,
-    k: FloatArray,
-    v: FloatArray,
-    theta: FloatArray,
-    eta: FloatArray,
-    alpha: FloatArray,
-    m0: FloatArray | null,
-    s0: FloatArray | null,
-    o: FloatArray,
-    mOut: FloatArray,
-    sOut: FloatArray,
-    batch: number,
-    seqLen: number,
-    heads: number,
-    dk: number,
-    dv: number,
-    chunkSize: number,
-    readAfterWrite: boolean,
-  ): void;
-  /** Titans linear memory backward: writes dq, dk, dv, dTheta, dEta, dAlpha, dM0, dS0. */
-  titansLinearBackward(
-    q: FloatArray,
-    k: FloatArray,
-    v: FloatArray,
-    theta: FloatArray,
-    eta: FloatArray,
-    alpha: FloatArray,
-    m0: FloatArray | null,
-    s0: FloatArray | null,
-    dO: FloatArray,
-    dM: FloatArray | null,
-    dS: FloatArray | null,
-    dq: FloatArray,
-    dk: FloatArray,
-    dv: FloatArray,
-    dTheta: FloatArray,
-    dEta: FloatArray,
-    dAlpha: FloatArray,
-    dM0: FloatArray,
-    dS0: FloatArray,
-    batch: number,
-    seqLen: number,
-    heads: number,
-    dkSize: number,
-    dvSize: number,
-    chunkSize: number,
-    readAfterWrite: boolean,
-  ): void;
-  /** Titans MLP memory forward, mini-batch chunks (native/src/binding/memory_titans_mlp.cc). */
-  titansMlpForward(
-    q: FloatArray,
-    k: FloatArray,
-    v: FloatArray,
-    theta: FloatArray,
-    eta: FloatArray,
-    alpha: FloatArray,
-    w1: FloatArray,
-    w2: FloatArray,
-    s1: FloatArray | null,
-    s2: FloatArray | null,
-    o: FloatArray,
-    w1Out: FloatArray,
-    w2Out: FloatArray,
-    s1Out: FloatArray,
-    s2Out: FloatArray,
-    batch: number,
-    seqLen: number,
-    heads: number,
-    d: number,
-    hidden: number,
-    chunkSize: number,
-    readAfterWrite: boolean,
-  ): void;
-  /** Titans MLP memory backward: writes dq, dk, dv, dTheta, dEta, dAlpha and the initial-state gradients. */
-  titansMlpBackward(
-    q: FloatArray,
-    k: FloatArray,
-    v: FloatArray,
-    theta: FloatArray,
-    eta: FloatArray,
-    alpha: FloatArray,
-    w1: FloatArray,
-    w2: FloatArray,
-    s1: FloatArray | null,
-    s2: FloatArray | null,
-    dO: FloatArray,
-    dW1: FloatArray | null,
-    dW2: FloatArray | null,
-    dS1: FloatArray | null,
-    dS2: FloatArray | null,
-    dq: FloatArray,
-    dk: FloatArray,
-    dv: FloatArray,
-    dTheta: FloatArray,
-    dEta: FloatArray,
-    dAlpha: FloatArray,
-    dW1Out: FloatArray,
-    dW2Out: FloatArray,
-    dS1Out: FloatArray,
-    dS2Out: FloatArray,
-    batch: number,
-    seqLen: number,
-    heads: number,
-    d: number,
-    hidden: number,
-    chunkSize: number,
-    readAfterWrite: boolean,
   ): void;
   /** Fused NN kernels for @nl/tensor nn.functional (native/src/binding/nn.cc); null = none. */
   rmsNormForward(

@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', internal: 'src/internal.ts' },
+  splitting: true,
   format: ['esm'],
   dts: true,
   clean: true,

@@ -1,6 +1,8 @@
-// Argument checks shared by the @nl/memory kernel bindings (memory_*.cc): sequence dims, arrays
-// of an expected [dims] size and one shared dtype, optional arrays (null/undefined), finite gates.
-// Errors read "nl.<op>: <argument> ..." and name the expected shape. No maths here.
+// Argument reading shared by the @nl/memory kernel bindings (memory_*.cc). Each entry point takes
+// two structs, `arrays` (named typed arrays of an expected [dims] size and one shared dtype;
+// optional ones may be absent or null) and `dims` (sizes and options), read by `Fields`; gates
+// are checked finite. Errors read "nl.<op>: <struct>.<field> ..." and name the expected shape.
+// No maths here.
 #pragma once
 #include <napi.h>
 
@@ -19,29 +21,6 @@ inline std::string dims_text(const std::vector<int64_t>& dims) {
   return s + "]";
 }
 
-// Typed array argument i, or a null view when optional and null/undefined.
-inline ArrayView float_array(const Napi::CallbackInfo& info, size_t i, const std::string& op, const char* name,
-                             const std::vector<int64_t>& dims, bool optional, DType* dtype) {
-  if (optional && (info[i].IsNull() || info[i].IsUndefined())) return ArrayView{};
-  ArrayView a = typed_array(info, i, op, name);
-  if (a.dtype != DType::F32 && a.dtype != DType::F64) {
-    throw_type(info.Env(), op, std::string(name) + " must be a Float32Array or Float64Array");
-  }
-  if (*dtype == DType::Other) {
-    *dtype = a.dtype;
-  } else if (a.dtype != *dtype) {
-    throw_type(info.Env(), op, std::string(name) + " is a " + dtype_name(a.dtype) + " but earlier arrays are " +
-                                   dtype_name(*dtype) + "; all arrays must share a dtype");
-  }
-  int64_t n = 1;
-  for (int64_t x : dims) n *= x;
-  if (a.length != n) {
-    throw_range(info.Env(), op, std::string(name) + " must have " + std::to_string(n) + " elements for shape " +
-                                    dims_text(dims) + ", got " + std::to_string(a.length));
-  }
-  return a;
-}
-
 // Throws at the first non-finite gate, naming its [b, t, h] index.
 inline void check_finite(Napi::Env env, const std::string& op, const char* name, const ArrayView& a, int64_t T,
                          int64_t H) {
@@ -54,26 +33,138 @@ inline void check_finite(Napi::Env env, const std::string& op, const char* name,
   }
 }
 
-struct SeqArgs {
-  int64_t batch, seq, heads, dk, dv, chunk;
-};
-
-// Reads B, T, H, Dk, Dv, chunk from arguments first..first+5: B, H, Dk, Dv, chunk >= 1, T >= 0.
-inline SeqArgs seq_args(const Napi::CallbackInfo& info, size_t first, const std::string& op) {
-  SeqArgs s;
-  s.batch = count(info, first, op, "batch");
-  s.seq = count(info, first + 1, op, "seqLen");
-  s.heads = count(info, first + 2, op, "heads");
-  s.dk = count(info, first + 3, op, "dk");
-  s.dv = count(info, first + 4, op, "dv");
-  s.chunk = count(info, first + 5, op, "chunkSize");
-  if (s.batch < 1 || s.heads < 1 || s.dk < 1 || s.dv < 1) {
-    throw_range(info.Env(), op, "batch, heads, dk and dv must be >= 1, got " +
-                                    dims_text({s.batch, s.heads, s.dk, s.dv}));
+// Reads the fields of one struct argument (a plain JS object) of an entry point: `arrays` (typed
+// arrays by name) or `dims` (sizes and options). Every error names the op, the struct and the
+// field: "nl.titansMlpBackward: dims.hidden is missing (expected an integer >= 1)",
+// "nl.selfModForward: arrays.w1 must have 40 elements for [B, M, H, D, Dh] = [1, 5, 2, 2, 2], got 8".
+// `done()` rejects fields the op does not read (a misspelt optional field would otherwise be
+// silently ignored).
+class Fields {
+ public:
+  Fields(const Napi::CallbackInfo& info, size_t i, const char* op, const char* role)
+      : env_(info.Env()), op_(op), role_(role) {
+    if (info.Length() <= i || !info[i].IsObject() || info[i].IsArray() || info[i].IsTypedArray()) {
+      throw_type(env_, op_, "argument " + std::to_string(i + 1) + " (" + role_ + ") must be an object of named fields");
+    }
+    obj_ = info[i].As<Napi::Object>();
   }
-  if (s.chunk < 1) throw_range(info.Env(), op, "chunkSize must be >= 1, got " + std::to_string(s.chunk));
-  return s;
-}
+
+  // A Float32Array / Float64Array field of prod(dims) elements sharing *dtype; a null view when
+  // `optional` and the field is absent, undefined or null.
+  ArrayView array(const char* name, const std::vector<int64_t>& dims, const char* labels, bool optional,
+                  DType* dtype) {
+    Napi::Value v = get(name);
+    if (v.IsUndefined() || v.IsNull()) {
+      if (optional) return ArrayView{};
+      fail_type(name, "is missing (expected a Float32Array or Float64Array of " + shape_text(dims, labels) + ")");
+    }
+    if (!v.IsTypedArray()) fail_type(name, "must be a Float32Array or Float64Array, got " + kind(v));
+    Napi::TypedArray ta = v.As<Napi::TypedArray>();
+    ArrayView a;
+    switch (ta.TypedArrayType()) {
+      case napi_float32_array: a.dtype = DType::F32; break;
+      case napi_float64_array: a.dtype = DType::F64; break;
+      default: fail_type(name, "must be a Float32Array or Float64Array, got another typed array");
+    }
+    if (*dtype == DType::Other) {
+      *dtype = a.dtype;
+    } else if (a.dtype != *dtype) {
+      fail_type(name, std::string("is a ") + dtype_name(a.dtype) + " but earlier arrays are " + dtype_name(*dtype) +
+                          "; all arrays must share a dtype");
+    }
+    a.length = static_cast<int64_t>(ta.ElementLength());
+    a.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    int64_t n = 1;
+    for (int64_t x : dims) n *= x;
+    if (a.length != n) {
+      throw_range(env_, op_, field(name) + " must have " + std::to_string(n) + " elements for " +
+                                 shape_text(dims, labels) + ", got " + std::to_string(a.length));
+    }
+    return a;
+  }
+
+  // An integer >= min (exact in a double); `dflt` when absent and dflt >= 0.
+  int64_t integer(const char* name, int64_t min, int64_t dflt = -1) {
+    Napi::Value v = get(name);
+    const std::string want = "an integer >= " + std::to_string(min);
+    if (v.IsUndefined() && dflt >= 0) return dflt;
+    if (v.IsUndefined() || v.IsNull()) fail_type(name, "is missing (expected " + want + ")");
+    if (!v.IsNumber()) fail_type(name, "must be " + want + ", got " + kind(v));
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= static_cast<double>(min)) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<int64_t>(d))) {
+      throw_range(env_, op_, field(name) + " must be " + want + ", got " + number_text(d));
+    }
+    return static_cast<int64_t>(d);
+  }
+
+  // A finite number.
+  double finite(const char* name) {
+    Napi::Value v = get(name);
+    if (v.IsUndefined() || v.IsNull()) fail_type(name, "is missing (expected a finite number)");
+    if (!v.IsNumber()) fail_type(name, "must be a finite number, got " + kind(v));
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d)) throw_range(env_, op_, field(name) + " must be a finite number, got " + number_text(d));
+    return d;
+  }
+
+  // A boolean; `dflt` when absent (dflt 0 or 1), required when dflt < 0.
+  bool flag(const char* name, int dflt = -1) {
+    Napi::Value v = get(name);
+    if (v.IsUndefined() && dflt >= 0) return dflt != 0;
+    if (v.IsUndefined() || v.IsNull()) fail_type(name, "is missing (expected a boolean)");
+    if (!v.IsBoolean()) fail_type(name, "must be a boolean, got " + kind(v));
+    return v.As<Napi::Boolean>().Value();
+  }
+
+  // Throws when the object has a field no getter above asked for.
+  void done() const {
+    Napi::Array keys = obj_.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+      const std::string k = keys.Get(i).ToString().Utf8Value();
+      bool known = false;
+      for (const std::string& s : seen_) known = known || s == k;
+      if (!known) {
+        std::string list;
+        for (size_t j = 0; j < seen_.size(); ++j) list += (j ? ", " : "") + seen_[j];
+        throw_type(env_, op_, role_ + "." + k + " is not a field of " + op_ + " " + role_ + " (fields: " + list + ")");
+      }
+    }
+  }
+
+ private:
+  Napi::Value get(const char* name) {
+    seen_.emplace_back(name);
+    return obj_.Get(name);
+  }
+  std::string field(const char* name) const { return role_ + "." + name; }
+  [[noreturn]] void fail_type(const char* name, const std::string& msg) const {
+    throw_type(env_, op_, field(name) + " " + msg);
+  }
+  static std::string kind(const Napi::Value& v) {
+    if (v.IsNull()) return "null";
+    if (v.IsString()) return "a string";
+    if (v.IsBoolean()) return "a boolean";
+    if (v.IsNumber()) return "a number";
+    if (v.IsArray()) return "an array";
+    if (v.IsTypedArray()) return "a typed array";
+    if (v.IsFunction()) return "a function";
+    return "an object";
+  }
+  static std::string number_text(double d) {
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+    if (d == static_cast<double>(static_cast<int64_t>(d))) return std::to_string(static_cast<int64_t>(d));
+    return std::to_string(d);
+  }
+  static std::string shape_text(const std::vector<int64_t>& dims, const char* labels) {
+    return std::string(labels) + " = " + dims_text(dims);
+  }
+
+  Napi::Env env_;
+  Napi::Object obj_;
+  std::string op_, role_;
+  std::vector<std::string> seen_;
+};
 
 template <typename F>
 inline const F* ptr(const ArrayView& a) {

@@ -1,18 +1,17 @@
 // selfModForward / selfModBackward: the fused SelfModifyingTitans kernels of @nl/memory (cpu/self_mod.h).
 //
-//   selfModForward(x, q, w1, w2, s1, s2, a1, a2, o, w1Out, w2Out, s1Out, s2Out, a1Out, a2Out, <dims>,
-//                  ckpt?)
-//   selfModBackward(x, q, w1, w2, s1, s2, a1, a2, dO, dW1|null, dW2|null, dS1|null, dS2|null,
-//                   dA1|null, dA2|null, dx, dq, gW1, gW2, gS1, gS2, gA1, gA2, <dims>, ckpt?)
-//   ckpt (optional, null = none): the block-start states the forward keeps for the backward
+//   selfModForward({ x, q, w1, w2, s1, s2, a1, a2, o, w1Out, w2Out, s1Out, s2Out, a1Out, a2Out, ckpt? }, dims)
+//   selfModBackward({ x, q, w1, w2, s1, s2, a1, a2, dO, dW1?, dW2?, dS1?, dS2?, dA1?, dA2?,
+//                     dx, dq, gW1, gW2, gS1, gS2, gA1, gA2, ckpt? }, dims)
+//   dims = { batch, seqLen, heads, d, hidden, mems, tokens, chunkMem, chunkOther, block? = 0 (automatic),
+//            momentum, alphaBias, etaBias, adaptiveQ, readSnapshot }
+//   ckpt (optional): the block-start states the forward keeps for the backward
 //   (B H ceil(T / block) 6 M D Dh elements, opaque layout; same dims and block in both calls).
-//   <dims> = B, T, H, D, Dh, M, tokens, chunkMem, chunkOther, block (0 = automatic), momentum,
-//            alphaBias, etaBias, adaptiveQ, readSnapshot
 // x, q, o, dO, dx, dq [B,T,H,D]; w1, s1, a1 (and their gradients) [B,M,H,D,Dh]; w2, s2, a2 [B,M,H,Dh,D].
-// One dtype per call.
+// One dtype per call. Field names and types: native/lib/memory.ts (SelfMod*Arrays, SelfModDims).
 #include <napi.h>
 
-#include <cmath>
+#include <string>
 
 #include "binding/memory_common.h"
 #include "binding/register.h"
@@ -21,124 +20,121 @@
 namespace nl::binding {
 namespace {
 
-using memory::float_array;
+using memory::Fields;
 using memory::mut;
 using memory::ptr;
 
-double finite(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
-  const double v = number(info, i, op, name);
-  if (!std::isfinite(v)) throw_range(info.Env(), op, std::string(name) + " must be finite");
-  return v;
-}
+constexpr const char* kSeq = "[B, T, H, D]";
 
-SelfModDims read_dims(const Napi::CallbackInfo& info, const char* op, size_t at) {
+SelfModDims read_dims(const Napi::CallbackInfo& info, const char* op) {
+  Fields f(info, 1, op, "dims");
   SelfModDims d;
-  d.batch = count(info, at, op, "batch");
-  d.seq = count(info, at + 1, op, "seqLen");
-  d.heads = count(info, at + 2, op, "heads");
-  d.d = count(info, at + 3, op, "d");
-  d.hidden = count(info, at + 4, op, "hidden");
-  d.mems = count(info, at + 5, op, "mems");
-  d.tokens = count(info, at + 6, op, "tokens");
-  d.chunk_mem = count(info, at + 7, op, "chunkMem");
-  d.chunk_other = count(info, at + 8, op, "chunkOther");
-  d.block = count(info, at + 9, op, "block");
-  d.momentum = finite(info, at + 10, op, "momentum");
-  d.alpha_bias = finite(info, at + 11, op, "alphaBias");
-  d.eta_bias = finite(info, at + 12, op, "etaBias");
-  d.adaptive_q = boolean(info, at + 13, op, "adaptiveQ");
-  d.read_snapshot = boolean(info, at + 14, op, "readSnapshot");
-  if (d.batch < 1 || d.heads < 1 || d.d < 1 || d.hidden < 1) {
-    throw_range(info.Env(), op, "batch, heads, d and hidden must be >= 1");
-  }
+  d.batch = f.integer("batch", 1);
+  d.seq = f.integer("seqLen", 0);
+  d.heads = f.integer("heads", 1);
+  d.d = f.integer("d", 1);
+  d.hidden = f.integer("hidden", 1);
+  d.mems = f.integer("mems", 1);
+  d.tokens = f.integer("tokens", 0);
+  d.chunk_mem = f.integer("chunkMem", 1);
+  d.chunk_other = f.integer("chunkOther", 1);
+  d.block = f.integer("block", 0, 0);
+  d.momentum = f.finite("momentum");
+  d.alpha_bias = f.finite("alphaBias");
+  d.eta_bias = f.finite("etaBias");
+  d.adaptive_q = f.flag("adaptiveQ");
+  d.read_snapshot = f.flag("readSnapshot");
+  f.done();
   if (d.mems != (d.adaptive_q ? 6 : 5)) {
-    throw_range(info.Env(), op, "mems must be 5 (k, v, eta, alpha, mem), or 6 with adaptiveQ (+ q), got " +
+    throw_range(info.Env(), op, "dims.mems must be 5 (k, v, eta, alpha, mem), or 6 with adaptiveQ (+ q), got " +
                                     std::to_string(d.mems));
   }
-  if (d.chunk_mem < 1 || d.chunk_other < 1) throw_range(info.Env(), op, "chunkMem and chunkOther must be >= 1");
   if (d.block == 0) d.block = self_mod_auto_block(d.seq);  // 0 = automatic
   return d;
 }
 
-struct Arrays {
+// The six state arrays named prefix + {W1, W2, S1, S2, A1, A2} (or names[]), in kernel order.
+void states(Fields& a, const SelfModDims& d, const char* const* names, bool optional, ArrayView* out, DType* dtype) {
+  const int64_t B = d.batch, M = d.mems, H = d.heads, D = d.d, Dh = d.hidden;
+  for (int s = 0; s < kSelfModStates; ++s) {
+    const bool first = s % 2 == 0;  // w1, s1, a1 [B,M,H,D,Dh]; w2, s2, a2 [B,M,H,Dh,D]
+    out[s] = first ? a.array(names[s], {B, M, H, D, Dh}, "[B, M, H, D, Dh]", optional, dtype)
+                   : a.array(names[s], {B, M, H, Dh, D}, "[B, M, H, Dh, D]", optional, dtype);
+  }
+}
+
+struct Inputs {
   ArrayView x, q, st[kSelfModStates];
   DType dtype = DType::Other;
 };
 
-void state_arrays(const Napi::CallbackInfo& info, const char* op, size_t at, const SelfModDims& d,
-                  const char* const* names, bool optional, ArrayView* out, DType* dtype) {
-  const int64_t B = d.batch, M = d.mems, H = d.heads, D = d.d, Dh = d.hidden;
-  for (int s = 0; s < kSelfModStates; ++s) {
-    const bool first = s % 2 == 0;  // w1, s1, a1 [B,M,H,D,Dh]; w2, s2, a2 [B,M,H,Dh,D]
-    out[s] = float_array(info, at + s, op, names[s], first ? std::vector<int64_t>{B, M, H, D, Dh}
-                                                          : std::vector<int64_t>{B, M, H, Dh, D},
-                         optional, dtype);
-  }
-}
-
-Arrays read_inputs(const Napi::CallbackInfo& info, const char* op, const SelfModDims& d) {
-  Arrays a;
+Inputs read_inputs(Fields& a, const SelfModDims& d) {
+  Inputs x;
   const int64_t B = d.batch, T = d.seq, H = d.heads, D = d.d;
-  a.x = float_array(info, 0, op, "x", {B, T, H, D}, false, &a.dtype);
-  a.q = float_array(info, 1, op, "q", {B, T, H, D}, false, &a.dtype);
+  x.x = a.array("x", {B, T, H, D}, kSeq, false, &x.dtype);
+  x.q = a.array("q", {B, T, H, D}, kSeq, false, &x.dtype);
   static const char* names[] = {"w1", "w2", "s1", "s2", "a1", "a2"};
-  state_arrays(info, op, 2, d, names, false, a.st, &a.dtype);
-  return a;
+  states(a, d, names, false, x.st, &x.dtype);
+  return x;
 }
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const char* op = "selfModForward";
-  expect_args(info, op, 30);
-  const SelfModDims d = read_dims(info, op, 15);
-  Arrays a = read_inputs(info, op, d);
+  expect_args(info, op, 2);
+  const SelfModDims d = read_dims(info, op);
+  Fields a(info, 0, op, "arrays");
+  Inputs x = read_inputs(a, d);
   const int64_t B = d.batch, T = d.seq, H = d.heads, D = d.d;
-  ArrayView o = float_array(info, 8, op, "o", {B, T, H, D}, false, &a.dtype);
+  ArrayView o = a.array("o", {B, T, H, D}, kSeq, false, &x.dtype);
   ArrayView out[kSelfModStates];
   static const char* names[] = {"w1Out", "w2Out", "s1Out", "s2Out", "a1Out", "a2Out"};
-  state_arrays(info, op, 9, d, names, false, out, &a.dtype);
-  const ArrayView ck = float_array(info, 30, op, "ckpt", {self_mod_ckpt_size(d)}, true, &a.dtype);
+  states(a, d, names, false, out, &x.dtype);
+  const ArrayView ck = a.array("ckpt", {self_mod_ckpt_size(d)}, "[ckpt elements]", true, &x.dtype);
+  a.done();
   auto run = [&](auto tag) {
     using F = decltype(tag);
     const F* st[kSelfModStates];
     F* so[kSelfModStates];
     for (int s = 0; s < kSelfModStates; ++s) {
-      st[s] = ptr<F>(a.st[s]);
+      st[s] = ptr<F>(x.st[s]);
       so[s] = mut<F>(out[s]);
     }
-    self_mod_forward<F>(d, ptr<F>(a.x), ptr<F>(a.q), st, mut<F>(o), so, mut<F>(ck));
+    self_mod_forward<F>(d, ptr<F>(x.x), ptr<F>(x.q), st, mut<F>(o), so, mut<F>(ck));
   };
-  if (a.dtype == DType::F32) run(float{});
+  if (x.dtype == DType::F32) run(float{});
   else run(double{});
   return info.Env().Undefined();
 }
 
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   const char* op = "selfModBackward";
-  expect_args(info, op, 38);
-  const SelfModDims d = read_dims(info, op, 23);
-  Arrays a = read_inputs(info, op, d);
+  expect_args(info, op, 2);
+  const SelfModDims d = read_dims(info, op);
+  Fields a(info, 0, op, "arrays");
+  Inputs x = read_inputs(a, d);
   const int64_t B = d.batch, T = d.seq, H = d.heads, D = d.d;
-  ArrayView d_o = float_array(info, 8, op, "dO", {B, T, H, D}, false, &a.dtype);
+  ArrayView d_o = a.array("dO", {B, T, H, D}, kSeq, false, &x.dtype);
   ArrayView gst[kSelfModStates], gin[kSelfModStates];
   static const char* gnames[] = {"dW1", "dW2", "dS1", "dS2", "dA1", "dA2"};
   static const char* inames[] = {"gW1", "gW2", "gS1", "gS2", "gA1", "gA2"};
-  state_arrays(info, op, 9, d, gnames, true, gst, &a.dtype);
-  ArrayView dx = float_array(info, 15, op, "dx", {B, T, H, D}, false, &a.dtype);
-  ArrayView dq = float_array(info, 16, op, "dq", {B, T, H, D}, false, &a.dtype);
-  state_arrays(info, op, 17, d, inames, false, gin, &a.dtype);
-  const ArrayView ck = float_array(info, 38, op, "ckpt", {self_mod_ckpt_size(d)}, true, &a.dtype);
+  states(a, d, gnames, true, gst, &x.dtype);
+  ArrayView dx = a.array("dx", {B, T, H, D}, kSeq, false, &x.dtype);
+  ArrayView dq = a.array("dq", {B, T, H, D}, kSeq, false, &x.dtype);
+  states(a, d, inames, false, gin, &x.dtype);
+  const ArrayView ck = a.array("ckpt", {self_mod_ckpt_size(d)}, "[ckpt elements]", true, &x.dtype);
+  a.done();
   auto run = [&](auto tag) {
     using F = decltype(tag);
     const F *st[kSelfModStates], *gs[kSelfModStates];
     F* gi[kSelfModStates];
     for (int s = 0; s < kSelfModStates; ++s) {
-      st[s] = ptr<F>(a.st[s]);
+      st[s] = ptr<F>(x.st[s]);
       gs[s] = ptr<F>(gst[s]);
       gi[s] = mut<F>(gin[s]);
     }
-    self_mod_backward<F>(d, ptr<F>(a.x), ptr<F>(a.q), st, ptr<F>(d_o), gs, mut<F>(dx), mut<F>(dq), gi, ptr<F>(ck));
+    self_mod_backward<F>(d, ptr<F>(x.x), ptr<F>(x.q), st, ptr<F>(d_o), gs, mut<F>(dx), mut<F>(dq), gi, ptr<F>(ck));
   };
-  if (a.dtype == DType::F32) run(float{});
+  if (x.dtype == DType::F32) run(float{});
   else run(double{});
   return info.Env().Undefined();
 }

@@ -6,6 +6,8 @@
 //   tensorSoftmaxRows(log, out, a, aOffset, rows, n)
 // out is contiguous with prod(shape) elements; shape/strides are JS arrays of at most 8
 // non-negative integers (stride 0 broadcasts). Every reachable index is checked before running.
+// Op codes: src/tables/op_codes.json (generated nl/op_codes.h here, lib/op-codes.ts in JS);
+// opCodes() reports the table this binary was compiled with.
 #include <napi.h>
 
 #include <string>
@@ -77,7 +79,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const char* op = "tensorBinary";
   expect_args(info, op, 9);
   const int64_t code = count(info, 0, op, "op");
-  if (code > 5) throw_range(info.Env(), op, "unknown op code " + std::to_string(code));
+  if (code >= kBinaryOpCount) throw_range(info.Env(), op, "unknown binary op code " + std::to_string(code));
   ArrayView out = typed_array(info, 1, op, "out");
   ArrayView a = typed_array(info, 2, op, "a");
   const int64_t ao = count(info, 3, op, "aOffset");
@@ -103,7 +105,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const char* op = "tensorUnary";
   expect_args(info, op, 8);
   const int64_t code = count(info, 0, op, "op");
-  if (code > 24) throw_range(info.Env(), op, "unknown op code " + std::to_string(code));
+  if (code >= kUnaryOpCount) throw_range(info.Env(), op, "unknown unary op code " + std::to_string(code));
   ArrayView out = typed_array(info, 1, op, "out");
   ArrayView a = typed_array(info, 2, op, "a");
   const int64_t ao = count(info, 3, op, "aOffset");
@@ -127,7 +129,7 @@ Napi::Value ReduceRows(const Napi::CallbackInfo& info) {
   const char* op = "tensorReduceRows";
   expect_args(info, op, 6);
   const int64_t code = count(info, 0, op, "op");
-  if (code > 3) throw_range(info.Env(), op, "unknown op code " + std::to_string(code));
+  if (code >= kRowReduceOpCount) throw_range(info.Env(), op, "unknown row-reduce op code " + std::to_string(code));
   ArrayView out = typed_array(info, 1, op, "out");
   ArrayView a = typed_array(info, 2, op, "a");
   const int64_t ao = count(info, 3, op, "aOffset");
@@ -150,7 +152,9 @@ Napi::Value ReduceCols(const Napi::CallbackInfo& info) {
   const char* op = "tensorReduceCols";
   expect_args(info, op, 6);
   const int64_t code = count(info, 0, op, "op");
-  if (code > 1) throw_range(info.Env(), op, "only sum (0) and mean (1) reduce columns, got op code " + std::to_string(code));
+  if (code != static_cast<int64_t>(RowReduceOp::Sum) && code != static_cast<int64_t>(RowReduceOp::Mean)) {
+    throw_range(info.Env(), op, "only sum and mean reduce columns, got op code " + std::to_string(code));
+  }
   ArrayView out = typed_array(info, 1, op, "out");
   ArrayView a = typed_array(info, 2, op, "a");
   const int64_t ao = count(info, 3, op, "aOffset");
@@ -188,9 +192,25 @@ Napi::Value SoftmaxRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// { binary: { add: 0, ... }, unary: { ... }, rowReduce: { ... } } as compiled in.
+Napi::Value OpCodes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto table = [&](const char* const* names, int n) {
+    Napi::Object t = Napi::Object::New(env);
+    for (int i = 0; i < n; ++i) t.Set(names[i], i);
+    return t;
+  };
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("binary", table(kBinaryOpNames, kBinaryOpCount));
+  out.Set("unary", table(kUnaryOpNames, kUnaryOpCount));
+  out.Set("rowReduce", table(kRowReduceOpNames, kRowReduceOpCount));
+  return out;
+}
+
 }  // namespace
 
 void register_tensor_ops(Napi::Env env, Napi::Object exports) {
+  exports.Set("opCodes", Napi::Function::New(env, OpCodes, "opCodes"));
   exports.Set("tensorBinary", Napi::Function::New(env, Binary, "tensorBinary"));
   exports.Set("tensorUnary", Napi::Function::New(env, Unary, "tensorUnary"));
   exports.Set("tensorReduceRows", Napi::Function::New(env, ReduceRows, "tensorReduceRows"));

@@ -194,9 +194,9 @@ void tensor_binary(BinaryOp op, const StridedShape& s, T* out, const T* a, const
     case BinaryOp::Sub: return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return x - y; });
     case BinaryOp::Mul: return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return x * y; });
     case BinaryOp::Div: return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return x / y; });
-    case BinaryOp::Max:
+    case BinaryOp::Maximum:
       return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return (x > y || x != x) ? x : y; });
-    case BinaryOp::Min:
+    case BinaryOp::Minimum:
       return binary_loop(s, out, a, sa, b, sb, [](T x, T y) { return (x < y || x != x) ? x : y; });
   }
 }

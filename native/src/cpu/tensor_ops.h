@@ -7,19 +7,13 @@
 #pragma once
 #include <cstdint>
 
+#include "nl/op_codes.h"
+
 namespace nl {
 
 constexpr int kTensorMaxDims = 8;
 
-enum class BinaryOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 };
-enum class UnaryOp : int {
-  Neg = 0, Abs = 1, Exp = 2, Log = 3, Sqrt = 4, Rsqrt = 5, Tanh = 6, Sigmoid = 7, Relu = 8,
-  Silu = 9, Gelu = 10, Softplus = 11, Square = 12, Clamp = 13, Sin = 14, Cos = 15, Copy = 16,
-  // derivative helpers of backward rules
-  ReluMask = 17, SiluDeriv = 18, GeluDeriv = 19, ClampMask = 20, Sign = 21, Reciprocal = 22, Log1p = 23,
-  Expm1 = 24
-};
-enum class RowReduceOp : int { Sum = 0, Mean = 1, Max = 2, Min = 3 };
+// BinaryOp, UnaryOp, RowReduceOp (codes, counts, names): generated from src/tables/op_codes.json.
 
 struct StridedShape {
   int nd = 1;

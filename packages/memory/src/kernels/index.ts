@@ -4,9 +4,8 @@
  *   - exact tiling (gated delta rule): output does not depend on the chunk size;
  *   - mini-batch (Titans): inner gradients at the chunk-start state; chunk size is a hyperparameter.
  */
-export * from './shape.js';
+export type { FloatArray, SeqShape } from './shape.js';
 export * from './delta-rule/index.js';
-export * from './alloc.js';
 export * from './titans-linear/index.js';
 export * from './dgd-linear/index.js';
 export * from './titans-mlp/index.js';

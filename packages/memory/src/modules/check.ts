@@ -1,9 +1,40 @@
 /**
  * Input validation shared by the memory modules: shapes of q / k / v [B, T, H, D], gates
- * [B, T, H] (finite), chunk sizes. Every error names the module and the argument.
+ * [B, T, H], chunk sizes. Every error names the module and the argument. Checks read shapes only,
+ * never tensor data, so a forward on any device stays on the device; the finiteness of gates and
+ * error signals is an opt-in debug check (`setDebugChecks(true)`: one host read per gate per
+ * call). The fused native kernels check their gates themselves.
  */
 import type { Tensor } from '@nl/tensor';
 import type { MemoryGates } from '../contract.js';
+
+let debugChecks = false;
+
+/**
+ * Turns on (or off) the debug checks of @nl/memory: every gate of a memory forward / write and
+ * every CMS error signal is read to the host and must be finite (errors name the module, the
+ * argument and the first bad index). Off by default: each check is a device → host transfer.
+ * Returns the previous setting.
+ */
+export function setDebugChecks(on: boolean): boolean {
+  const prev = debugChecks;
+  debugChecks = on;
+  return prev;
+}
+
+/** Whether the debug checks are on (see setDebugChecks). */
+export function debugChecksEnabled(): boolean {
+  return debugChecks;
+}
+
+/** With debug checks on: throws `${what} has a non-finite value at ${i}` (a host read of t). */
+export function checkFiniteDebug(what: string, t: Tensor): void {
+  if (!debugChecks) return;
+  const data = t.dataSync();
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new Error(`${what} has a non-finite value at ${i}`);
+  }
+}
 
 const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
@@ -31,17 +62,14 @@ export function checkKV(
   return [b, t];
 }
 
-/** Checks every given gate is [B, T, H] and finite. */
+/** Checks every given gate is [B, T, H] (and finite, with debug checks on). */
 export function checkGates(name: string, gates: MemoryGates, b: number, t: number, h: number): void {
   for (const [key, g] of Object.entries(gates) as [string, Tensor | undefined][]) {
     if (g === undefined) continue;
     if (g.shape.length !== 3 || g.shape[0] !== b || g.shape[1] !== t || g.shape[2] !== h) {
       throw new Error(`${name}: gate ${key} must be [${b}, ${t}, ${h}], got ${fmt(g.shape)}`);
     }
-    const data = g.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new Error(`${name}: gate ${key} has a non-finite value at ${i}`);
-    }
+    checkFiniteDebug(`${name}: gate ${key}`, g);
   }
 }
 

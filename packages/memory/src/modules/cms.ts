@@ -28,6 +28,7 @@ import {
   type Tensor,
 } from '@nl/tensor';
 import { siluDerivative } from './titans.js';
+import { checkFiniteDebug } from './check.js';
 
 /** One CMS level. */
 export interface CmsLevelConfig {
@@ -47,6 +48,10 @@ export interface CmsConfig {
   /** Std of the random initial weights (default 0.02). */
   initStd?: number;
 }
+
+/** Zeros of t's shape, dtype and device. */
+const zerosLike = (t: Tensor): Tensor =>
+  zeros(t.shape, { dtype: t.dtype as 'float32' | 'float64', device: t.device });
 
 /** Per-level schedule state (persists across calls). */
 interface LevelState {
@@ -169,6 +174,7 @@ export class ContinuumMemory extends nn.Module {
     if (x.shape.length !== 3 || x.shape[2] !== this.dim) {
       throw new Error(`ContinuumMemory: x must be [B, T, ${this.dim}], got [${x.shape.join(', ')}]`);
     }
+    this.followParameters();
     const inputs: Tensor[] = [];
     const w1s: Tensor[] = [];
     const w2s: Tensor[] = [];
@@ -185,7 +191,11 @@ export class ContinuumMemory extends nn.Module {
       let y = add(input, matmul(silu(matmul(input, transpose(w1))), transpose(w2))); // [B, T, D]
       if (opts.probes === true) {
         // A zero leaf added to the level output: after backward its grad is ∂L/∂(level output).
-        const probe = zeros([...y.shape], { dtype: y.dtype as 'float32' | 'float64', requiresGrad: true });
+        const probe = zeros([...y.shape], {
+          dtype: y.dtype as 'float32' | 'float64',
+          device: y.device,
+          requiresGrad: true,
+        });
         probes.push(probe);
         y = add(y, probe);
       }
@@ -217,11 +227,7 @@ export class ContinuumMemory extends nn.Module {
           `ContinuumMemory.observe: errors[${i}] must be [${shape.join(', ')}], got [${e.shape.join(', ')}]`,
         );
       }
-      const d = e.dataSync();
-      for (let j = 0; j < d.length; j++) {
-        if (!Number.isFinite(d[j]))
-          throw new Error(`ContinuumMemory.observe: errors[${i}] has a non-finite value`);
-      }
+      checkFiniteDebug(`ContinuumMemory.observe: errors[${i}]`, e); // opt-in: a host read
     });
     this.cache = null;
     if (this._frozen) return;
@@ -291,25 +297,39 @@ export class ContinuumMemory extends nn.Module {
     const l = this.levels[i]!;
     l.d1 = sub(l.d1, mul(l.g1, this.lrs[i]!));
     l.d2 = sub(l.d2, mul(l.g2, this.lrs[i]!));
-    l.g1 = zeros(l.g1.shape, { dtype: l.g1.dtype as 'float32' | 'float64' });
-    l.g2 = zeros(l.g2.shape, { dtype: l.g2.dtype as 'float32' | 'float64' });
+    l.g1 = zerosLike(l.g1);
+    l.g2 = zerosLike(l.g2);
     l.pending = 0;
     l.updates++;
     if (this.variant !== 'nested') return;
     this.levels.forEach((f, j) => {
       if (this.chunkSizes[j]! < this.chunkSizes[i]!) {
-        f.d1 = zeros(f.d1.shape, { dtype: f.d1.dtype as 'float32' | 'float64' });
-        f.d2 = zeros(f.d2.shape, { dtype: f.d2.dtype as 'float32' | 'float64' });
+        f.d1 = zerosLike(f.d1);
+        f.d2 = zerosLike(f.d2);
       }
     });
+  }
+
+  /**
+   * The schedule state lives on the parameters' device: after `to(device)` (which moves the
+   * parameters only) the first forward moves Δ and the accumulators there (one transfer each).
+   */
+  private followParameters(): void {
+    const device = this.w1[0]!.device;
+    for (const l of this.levels) {
+      if (l.d1.device === device) continue;
+      l.d1 = l.d1.to(device);
+      l.d2 = l.d2.to(device);
+      l.g1 = l.g1.to(device);
+      l.g2 = l.g2.to(device);
+    }
   }
 
   /** Drops every Δ, accumulator and counter. */
   reset(): void {
     this.levels = this.w1.map((w1, i) => {
-      const dtype = w1.dtype as 'float32' | 'float64';
-      const s1 = zeros(w1.shape, { dtype });
-      const s2 = zeros(this.w2[i]!.shape, { dtype });
+      const s1 = zerosLike(w1);
+      const s2 = zerosLike(this.w2[i]!);
       return { d1: s1, d2: s2, g1: s1, g2: s2, pending: 0, updates: 0 };
     });
     this._tokens = 0;

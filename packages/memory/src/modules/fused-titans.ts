@@ -1,10 +1,13 @@
 /**
  * The fused Titans MLP-memory op: the native mini-batch chunk kernels of `kernels/titans-mlp`
- * (forward and backward, boundary states recomputed) registered through `defineOp`. Inputs
+ * (forward and backward, boundary states recomputed) registered through `defineOp` as the 'cpu'
+ * kernels `memory.titansMlp.forward` / `.backward` (they also run on 'sim'). Inputs
  * q, k, v [B, T, H, D], θ, η, α [B, T, H], W1 [B, H, D, Dh], W2 [B, H, Dh, D], S1, S2 (same);
  * outputs o [B, T, H, D] and the final W1, W2, S1, S2. The call starts a new chunk at token 0.
  */
-import { defineOp, fromTypedArray, zeros, type Tensor } from '@nl/tensor';
+import { defineOp, type Tensor } from '@nl/tensor';
+import { adoptOutput, elementsOf } from '@nl/tensor/internal';
+import { allocLike } from '../kernels/alloc.js';
 import { titansMlpBackward, titansMlpForward } from '../kernels/titans-mlp/native.js';
 import type { FloatArray } from '../kernels/shape.js';
 
@@ -15,7 +18,8 @@ export interface FusedTitansAttrs extends Record<string, unknown> {
   hidden: number;
 }
 
-const arr = (t: Tensor): FloatArray => t.dataSync() as FloatArray;
+/** Opens a tensor inside the kernel (row-major elements, no transfer). */
+const arr = (t: Tensor): FloatArray => elementsOf(t) as FloatArray;
 
 function kernelInputs(ins: readonly Tensor[], hidden: number) {
   const [q, k, v, theta, eta, alpha, w1, w2, s1, s2] = ins as Tensor[];
@@ -38,33 +42,37 @@ function kernelInputs(ins: readonly Tensor[], hidden: number) {
 
 const op = defineOp<FusedTitansAttrs>({
   name: 'memory.titansMlp',
-  forward(_ctx, inputs, attrs) {
-    const r = titansMlpForward(kernelInputs(inputs, attrs.hidden), attrs);
-    const [q, , , , , , w1, w2] = inputs as Tensor[];
-    return [
-      fromTypedArray(r.o, [...q!.shape]),
-      fromTypedArray(r.w1, [...w1!.shape]),
-      fromTypedArray(r.w2, [...w2!.shape]),
-      fromTypedArray(r.s1, [...w1!.shape]),
-      fromTypedArray(r.s2, [...w2!.shape]),
-    ];
+  forward: {
+    cpu(_ctx, inputs, attrs) {
+      const r = titansMlpForward(kernelInputs(inputs, attrs.hidden), attrs);
+      const [q, , , , , , w1, w2] = inputs as Tensor[];
+      return [
+        adoptOutput(r.o, q!.shape),
+        adoptOutput(r.w1, w1!.shape),
+        adoptOutput(r.w2, w2!.shape),
+        adoptOutput(r.s1, w1!.shape),
+        adoptOutput(r.s2, w2!.shape),
+      ];
+    },
   },
-  backward(ctx, grads) {
-    const dt = ctx.inputs[0]!.dtype as 'float32' | 'float64';
-    const shapes = [0, 6, 7, 8, 9].map((i) => ctx.inputs[i]!.shape);
-    const [dO, dW1, dW2, dS1, dS2] = grads.map((g, i) => arr(g ?? zeros([...shapes[i]!], { dtype: dt })));
-    const g = titansMlpBackward(
-      kernelInputs(ctx.inputs, ctx.attrs.hidden),
-      { dO: dO!, dW1, dW2, dS1, dS2 },
-      ctx.attrs,
-    );
-    return [g.dq, g.dk, g.dv, g.dTheta, g.dEta, g.dAlpha, g.dW1, g.dW2, g.dS1, g.dS2].map((a, i) =>
-      fromTypedArray(a, [...ctx.inputs[i]!.shape]),
-    );
+  backward: {
+    cpu(ctx, grads) {
+      const x = kernelInputs(ctx.inputs, ctx.attrs.hidden);
+      const [gO, gW1, gW2, gS1, gS2] = grads;
+      const opt = (g: Tensor | null | undefined) => (g ? arr(g) : undefined);
+      const g = titansMlpBackward(
+        x,
+        { dO: gO ? arr(gO) : allocLike(x.q, x.q.length), dW1: opt(gW1), dW2: opt(gW2), dS1: opt(gS1), dS2: opt(gS2) },
+        ctx.attrs,
+      );
+      return [g.dq, g.dk, g.dv, g.dTheta, g.dEta, g.dAlpha, g.dW1, g.dW2, g.dS1, g.dS2].map((a, i) =>
+        adoptOutput(a, ctx.inputs[i]!.shape),
+      );
+    },
   },
 });
 
-/** Runs a Titans MLP memory over whole chunks in one native call, with autograd. */
+/** Runs a Titans MLP memory over whole chunks in one fused kernel call, with autograd. */
 export function fusedTitansMlp(inputs: Tensor[], attrs: FusedTitansAttrs): Tensor[] {
   return op(inputs, attrs) as Tensor[];
 }

@@ -1,6 +1,6 @@
 /** The memory modules of @nl/memory (on @nl/tensor autograd). */
 export * from './base.js';
-export * from './check.js';
+export { setDebugChecks, debugChecksEnabled } from './check.js';
 export * from './linear.js';
 export * from './titans.js';
 export * from './cms.js';

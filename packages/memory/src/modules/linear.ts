@@ -71,8 +71,8 @@ abstract class MatrixMemory extends MemoryModule {
   private scanFused(q: Tensor | null, k: Tensor, v: Tensor, gates: MemoryGates, m: Tensor): ScanResult {
     const dtype = k.dtype as 'float32' | 'float64';
     const g = [k.shape[0]!, k.shape[1]!, this.heads];
-    const alpha = gates.alpha ?? ones(g, { dtype });
-    const beta = gates.beta ?? ones(g, { dtype });
+    const alpha = gates.alpha ?? ones(g, { dtype, device: k.device });
+    const beta = gates.beta ?? ones(g, { dtype, device: k.device });
     const s0 = contiguous(transpose(m, -2, -1)); // [B, H, Dk, Dv]
     const [o, sT] = fusedGatedDelta(q ?? k, k, v, alpha, beta, s0, {
       chunkSize: this.chunkSize,
@@ -90,7 +90,7 @@ abstract class MatrixMemory extends MemoryModule {
 
   private stackOrEmpty(outs: Tensor[], q: Tensor): Tensor {
     if (outs.length > 0) return stackTokens(outs);
-    return zeros([q.shape[0]!, 0, this.heads, this.dv], { dtype: q.dtype as 'float32' | 'float64' });
+    return zeros([q.shape[0]!, 0, this.heads, this.dv], { dtype: q.dtype as 'float32' | 'float64', device: q.device });
   }
 }
 

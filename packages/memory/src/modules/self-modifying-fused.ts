@@ -1,6 +1,7 @@
 /**
  * SelfModifyingTitans `impl: 'fused'`: the whole call in one native op (kernels/self-mod: C++
- * forward and hand-written backward, threaded over batch × heads), registered through defineOp.
+ * forward and hand-written backward, threaded over batch × heads), registered through defineOp as
+ * the 'cpu' kernels `memory.selfModifyingTitans.forward` / `.backward` (they also run on 'sim').
  * Same maths and state format as the token loop (self-modifying.ts). Op inputs: x, q [B, T, H, D]
  * and the carried states of all memories stacked on axis 1 (w1, s1, a1 [B, M, H, D, Dh]; w2, s2,
  * a2 [B, M, H, Dh, D]); outputs o [B, T, H, D] and the final states (same shapes). The backward
@@ -11,7 +12,6 @@
 import {
   add,
   defineOp,
-  fromTypedArray,
   isGradEnabled,
   matmul,
   select,
@@ -21,6 +21,8 @@ import {
   zeros,
   type Tensor,
 } from '@nl/tensor';
+import { adoptOutput, elementsOf } from '@nl/tensor/internal';
+import { allocLike } from '../kernels/alloc.js';
 import {
   SELF_MOD_STATES,
   selfModBackward,
@@ -42,7 +44,8 @@ export interface FusedSelfModAttrs
 const ORDER = ['k', 'v', 'eta', 'alpha', 'mem', 'q'];
 /** Largest block-start state kept from forward to backward (else the backward recomputes it). */
 const KEEP_BYTES = 256 * 2 ** 20;
-const arr = (t: Tensor): FloatArray => t.dataSync() as FloatArray;
+/** Opens a tensor inside the kernel (row-major elements, no transfer). */
+const arr = (t: Tensor): FloatArray => elementsOf(t) as FloatArray;
 
 function options(inputs: readonly Tensor[], a: FusedSelfModAttrs): SelfModOptions {
   const [batch, seqLen, heads, dim] = inputs[0]!.shape as [number, number, number, number];
@@ -57,39 +60,35 @@ const states = (ins: readonly Tensor[]) =>
 
 const op = defineOp<FusedSelfModAttrs>({
   name: 'memory.selfModifyingTitans',
-  forward(ctx, inputs, attrs) {
-    const o = options(inputs, attrs);
-    const bytes = selfModCkptSize(o) * (inputs[0]!.dtype === 'float64' ? 8 : 4);
-    const keep = attrs.keep === true && ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES;
-    const r = selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep);
-    if (r.ckpt) ctx.save(fromTypedArray(r.ckpt, [r.ckpt.length]));
-    return [
-      fromTypedArray(r.o, [...inputs[0]!.shape]),
-      ...SELF_MOD_STATES.map((s, i) => fromTypedArray(r.state[s], [...inputs[2 + i]!.shape])),
-    ];
+  forward: {
+    cpu(ctx, inputs, attrs) {
+      const o = options(inputs, attrs);
+      const bytes = selfModCkptSize(o) * (inputs[0]!.dtype === 'float64' ? 8 : 4);
+      const keep = attrs.keep === true && ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES;
+      const r = selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep);
+      if (r.ckpt) ctx.save(adoptOutput(r.ckpt, [r.ckpt.length]));
+      return [
+        adoptOutput(r.o, inputs[0]!.shape),
+        ...SELF_MOD_STATES.map((s, i) => adoptOutput(r.state[s], inputs[2 + i]!.shape)),
+      ];
+    },
   },
-  backward(ctx, grads) {
-    const ins = ctx.inputs;
-    const dt = ins[0]!.dtype as 'float32' | 'float64';
-    const dO = arr(grads[0] ?? zeros([...ins[0]!.shape], { dtype: dt }));
-    const dState: Partial<Record<(typeof SELF_MOD_STATES)[number], FloatArray>> = {};
-    SELF_MOD_STATES.forEach((s, i) => {
-      const g = grads[1 + i];
-      if (g) dState[s] = arr(g);
-    });
-    const ckpt = ctx.saved.length > 0 ? (ctx.saved[0]!.view as FloatArray) : undefined;
-    const g = selfModBackward(
-      arr(ins[0]!),
-      arr(ins[1]!),
-      states(ins),
-      dO,
-      dState,
-      options(ins, ctx.attrs),
-      ckpt,
-    );
-    return [g.dx, g.dq, ...SELF_MOD_STATES.map((s) => g.dState[s])].map((a, i) =>
-      i === 1 && ctx.attrs.adaptiveQ ? null : fromTypedArray(a, [...ins[i]!.shape]),
-    ); // q is unused with adaptiveQ
+  backward: {
+    cpu(ctx, grads) {
+      const ins = ctx.inputs;
+      const x = arr(ins[0]!);
+      const dO = grads[0] ? arr(grads[0]) : allocLike(x, x.length);
+      const dState: Partial<Record<(typeof SELF_MOD_STATES)[number], FloatArray>> = {};
+      SELF_MOD_STATES.forEach((s, i) => {
+        const g = grads[1 + i];
+        if (g) dState[s] = arr(g);
+      });
+      const ckpt = ctx.saved.length > 0 ? arr(ctx.saved[0]!) : undefined;
+      const g = selfModBackward(x, arr(ins[1]!), states(ins), dO, dState, options(ins, ctx.attrs), ckpt);
+      return [g.dx, g.dq, ...SELF_MOD_STATES.map((s) => g.dState[s])].map((a, i) =>
+        i === 1 && ctx.attrs.adaptiveQ ? null : adoptOutput(a, ins[i]!.shape),
+      ); // q is unused with adaptiveQ
+    },
   },
 });
 
@@ -109,7 +108,7 @@ function mlpRows(w1: Tensor, w2: Tensor, z: Tensor): Tensor {
 export function selfModFused(a: ChunkedArgs): { out: Tensor; state: Record<string, ChunkMemState> } {
   const [b, T, h, d] = a.x.shape as [number, number, number, number];
   const dtype = a.x.dtype as 'float32' | 'float64';
-  if (T === 0) return { out: zeros([b, 0, h, d], { dtype }), state: a.state };
+  if (T === 0) return { out: zeros([b, 0, h, d], { dtype, device: a.x.device }), state: a.state };
   if (a.frozen) {
     const qq = a.adaptiveQ ? mlpRows(a.state.q!.a1, a.state.q!.a2, a.x) : a.q;
     return { out: mlpRows(a.state.mem!.w1, a.state.mem!.w2, qq), state: a.state };

@@ -157,7 +157,14 @@ export class SelfModifyingTitans extends nn.Module {
       const w1 = expand(m.w1, [b, ...m.w1.shape]);
       const w2 = expand(m.w2, [b, ...m.w2.shape]);
       const dtype = m.w1.dtype as 'float32' | 'float64';
-      out[n] = { w1, w2, s1: zeros(w1.shape, { dtype, device: w1.device }), s2: zeros(w2.shape, { dtype, device: w1.device }), a1: w1, a2: w2 };
+      out[n] = {
+        w1,
+        w2,
+        s1: zeros(w1.shape, { dtype, device: w1.device }),
+        s2: zeros(w2.shape, { dtype, device: w1.device }),
+        a1: w1,
+        a2: w2,
+      };
     }
     return out;
   }
@@ -240,7 +247,9 @@ export class SelfModifyingTitans extends nn.Module {
       this.state = S;
       this._tokens += T;
     }
-    return T > 0 ? stackTokens(outs) : zeros([b, 0, this.heads, this.dim]);
+    return T > 0
+      ? stackTokens(outs)
+      : zeros([b, 0, this.heads, this.dim], { dtype: x.dtype as 'float32' | 'float64', device: x.device });
   }
 
   /** Fast weights of memory `name` (null after reset). */

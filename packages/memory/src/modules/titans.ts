@@ -99,8 +99,9 @@ export class TitansMemory extends MemoryModule {
     const D = this.dk;
     const w1 = expand(this.w1, [b, H, D, this.hidden]);
     const w2 = expand(this.w2, [b, H, this.hidden, D]);
-    const s1 = zeros([b, H, D, this.hidden], { dtype: this.w1.dtype as 'float32' | 'float64' });
-    const s2 = zeros([b, H, this.hidden, D], { dtype: this.w1.dtype as 'float32' | 'float64' });
+    const opts = { dtype: this.w1.dtype as 'float32' | 'float64', device: this.w1.device };
+    const s1 = zeros([b, H, D, this.hidden], opts);
+    const s2 = zeros([b, H, this.hidden, D], opts);
     return { w1, w2, s1, s2, a1: w1, a2: w2 };
   }
 
@@ -141,7 +142,7 @@ export class TitansMemory extends MemoryModule {
     const m = part(head, head + whole);
     const dtype = k.dtype as 'float32' | 'float64';
     const gate = (g: Tensor | undefined, d: number): Tensor =>
-      g ?? full([k.shape[0]!, whole, this.heads], d, { dtype });
+      g ?? full([k.shape[0]!, whole, this.heads], d, { dtype, device: k.device });
     const [o, w1, w2, s1, s2] = fusedTitansMlp(
       [
         m.q ?? m.k,
@@ -202,13 +203,21 @@ export class TitansMemory extends MemoryModule {
       if (qt !== null && this.readAfterWrite) outs.push(this.mlp(w1, w2, qt));
     }
     const out =
-      q === null ? null : outs.length > 0 ? stackTokens(outs) : zeros([k.shape[0]!, 0, this.heads, this.dv]);
+      q === null ? null : outs.length > 0 ? stackTokens(outs) : this.empty(k);
     return { out, state: { w1: w1!, w2: w2!, s1: s1!, s2: s2!, a1: a1!, a2: a2! } };
   }
 
   protected readState(q: Tensor, state: FastState): Tensor {
     const outs: Tensor[] = [];
     for (let t = 0; t < q.shape[1]!; t++) outs.push(this.mlp(state.w1!, state.w2!, tokenAt(q, t)));
-    return outs.length > 0 ? stackTokens(outs) : zeros([q.shape[0]!, 0, this.heads, this.dv]);
+    return outs.length > 0 ? stackTokens(outs) : this.empty(q);
+  }
+
+  /** Outputs of a call with no tokens: [B, 0, H, Dv] on x's device. */
+  private empty(x: Tensor): Tensor {
+    return zeros([x.shape[0]!, 0, this.heads, this.dv], {
+      dtype: x.dtype as 'float32' | 'float64',
+      device: x.device,
+    });
   }
 }

@@ -173,39 +173,43 @@ describe('deltaRule native: bad input', () => {
     );
     expect(() => deltaRuleForward({ ...x, v: f32(x.v) } as DeltaRuleInputs)).toThrow(/share a dtype/);
   });
-  it('the addon checks its own arguments too', () => {
+  it('the addon checks its own arguments too (struct fields, named in every error)', () => {
     const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
     const o = new Float64Array(B * T * H * dv);
-    const s = new Float64Array(B * H * dk * dv);
+    const state = new Float64Array(B * H * dk * dv);
     const alpha = Float64Array.from(x.alpha);
     alpha[0] = NaN;
-    expect(() =>
-      native.deltaRuleForward(x.q, x.k, x.v, alpha, x.beta, null, o, s, B, T, H, dk, dv, 16),
-    ).toThrow(/nl\.deltaRuleForward: alpha\[0, 0, 0\] is not finite/);
-    expect(() =>
-      native.deltaRuleForward(x.q, x.k, x.v, x.alpha, x.beta, null, o, s, B, T, H, dk, dv, 0),
-    ).toThrow(/chunkSize must be >= 1/);
-    expect(() =>
-      native.deltaRuleForward(x.q, x.k, x.v, x.alpha, x.beta, null, o, s, B, T, H, dk + 1, dv, 4),
-    ).toThrow(/q must have/);
-    expect(() =>
-      native.deltaRuleForward(
-        x.q,
-        x.k,
-        x.v,
-        x.alpha,
-        x.beta,
-        null,
-        new Float32Array(o.length),
-        s,
-        B,
-        T,
-        H,
-        dk,
-        dv,
-        4,
-      ),
-    ).toThrow(/share a dtype/);
+    const arrays = { q: x.q, k: x.k, v: x.v, alpha: x.alpha, beta: x.beta, o, state };
+    const dims = { batch: B, seqLen: T, heads: H, dk, dv, chunkSize: 16 };
+    expect(() => native.deltaRuleForward({ ...arrays, alpha }, dims)).toThrow(
+      /nl\.deltaRuleForward: alpha\[0, 0, 0\] is not finite/,
+    );
+    expect(() => native.deltaRuleForward(arrays, { ...dims, chunkSize: 0 })).toThrow(
+      /nl\.deltaRuleForward: dims\.chunkSize must be an integer >= 1, got 0/,
+    );
+    expect(() => native.deltaRuleForward(arrays, { ...dims, dk: dk + 1 })).toThrow(
+      /arrays\.q must have \d+ elements for \[B, T, H, Dk\]/,
+    );
+    expect(() => native.deltaRuleForward({ ...arrays, o: new Float32Array(o.length) }, dims)).toThrow(
+      /arrays\.o is a Float32Array .* share a dtype/,
+    );
+    const { heads: _h, ...noHeads } = dims;
+    expect(() => native.deltaRuleForward(arrays, noHeads as typeof dims)).toThrow(
+      /nl\.deltaRuleForward: dims\.heads is missing \(expected an integer >= 1\)/,
+    );
+    expect(() => native.deltaRuleForward(arrays, { ...dims, erase: 'yes' as unknown as boolean })).toThrow(
+      /dims\.erase must be a boolean, got a string/,
+    );
+    const { state: _s, ...noState } = arrays;
+    expect(() => native.deltaRuleForward(noState as typeof arrays, dims)).toThrow(
+      /arrays\.state is missing \(expected a Float32Array or Float64Array of \[B, H, Dk, Dv\]/,
+    );
+    expect(() => native.deltaRuleForward({ ...arrays, S0: state } as typeof arrays, dims)).toThrow(
+      /arrays\.S0 is not a field of deltaRuleForward arrays/,
+    );
+    expect(() => (native.deltaRuleForward as (...a: unknown[]) => void)(x.q, dims)).toThrow(
+      /argument 1 \(arrays\) must be an object of named fields/,
+    );
   });
 });
 

@@ -155,78 +155,27 @@ describe('titansLinear native: bad input', () => {
       /chunkSize must be a positive integer, got 0/,
     );
   });
-  it('the addon checks its own arguments too', () => {
+  it('the addon checks its own arguments too (struct fields, named in every error)', () => {
     const { batch: B, seqLen: T, heads: H, dk, dv } = x.shape;
     const o = new Float64Array(B * T * H * dv);
-    const m = new Float64Array(B * H * dv * dk);
-    const s = new Float64Array(B * H * dv * dk);
+    const mOut = new Float64Array(B * H * dv * dk);
+    const sOut = new Float64Array(B * H * dv * dk);
     const eta = Float64Array.from(x.eta);
     eta[1] = NaN;
-    expect(() =>
-      native.titansLinearForward(
-        x.q,
-        x.k,
-        x.v,
-        x.theta,
-        eta,
-        x.alpha,
-        null,
-        null,
-        o,
-        m,
-        s,
-        B,
-        T,
-        H,
-        dk,
-        dv,
-        4,
-        true,
-      ),
-    ).toThrow(/nl\.titansLinearForward: eta\[0, 0, 1\] is not finite/);
-    expect(() =>
-      native.titansLinearForward(
-        x.q,
-        x.k,
-        x.v,
-        x.theta,
-        x.eta,
-        x.alpha,
-        null,
-        null,
-        o,
-        m,
-        s,
-        B,
-        T,
-        H,
-        dk,
-        dv,
-        0,
-        true,
-      ),
-    ).toThrow(/chunkSize must be >= 1/);
-    expect(() =>
-      native.titansLinearForward(
-        x.q,
-        x.k,
-        x.v,
-        x.theta,
-        x.eta,
-        x.alpha,
-        new Float64Array(3),
-        null,
-        o,
-        m,
-        s,
-        B,
-        T,
-        H,
-        dk,
-        dv,
-        4,
-        true,
-      ),
-    ).toThrow(/m0 must have 24 elements/);
+    const arrays = { q: x.q, k: x.k, v: x.v, theta: x.theta, eta: x.eta, alpha: x.alpha, o, mOut, sOut };
+    const dims = { batch: B, seqLen: T, heads: H, dk, dv, chunkSize: 4, readAfterWrite: true };
+    expect(() => native.titansLinearForward({ ...arrays, eta }, dims)).toThrow(
+      /nl\.titansLinearForward: eta\[0, 0, 1\] is not finite/,
+    );
+    expect(() => native.titansLinearForward(arrays, { ...dims, chunkSize: 0 })).toThrow(
+      /dims\.chunkSize must be an integer >= 1, got 0/,
+    );
+    expect(() => native.titansLinearForward({ ...arrays, m0: new Float64Array(3) }, dims)).toThrow(
+      /arrays\.m0 must have 24 elements/,
+    );
+    const { readAfterWrite: _r, ...noRaw } = dims;
+    expect(() => native.titansLinearForward(arrays, noRaw as typeof dims)).toThrow(
+      /dims\.readAfterWrite is missing \(expected a boolean\)/,
+    );
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gradcheck, type Tensor } from '@nl/tensor';
-import { GatedDeltaMemory, LinearMemory } from '../../src/index.js';
+import { GatedDeltaMemory, LinearMemory, setDebugChecks } from '../../src/index.js';
 import { maxDiff, randArr, rng, sliceTokens, t64 } from './helpers.js';
 
 const B = 2,
@@ -167,7 +167,12 @@ for (const [name, Ctor, erase] of [
       );
       const bad = Float64Array.from(d.al);
       bad[2] = Number.NaN;
-      expect(() => mem.forward(q, k, v, { alpha: t64(bad, [B, T, H]) })).toThrow(/non-finite/);
+      const prev = setDebugChecks(true); // finiteness is an opt-in debug check (a host read)
+      try {
+        expect(() => mem.forward(q, k, v, { alpha: t64(bad, [B, T, H]) })).toThrow(/non-finite/);
+      } finally {
+        setDebugChecks(prev);
+      }
       expect(() => new Ctor({ heads: 0, dk: DK, dv: DV })).toThrow(/heads must be a positive integer/);
       mem.forward(q, k, v);
       expect(() =>

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gradcheck, type Tensor } from '@nl/tensor';
-import { TitansMemory, titansMlpReference } from '../../src/index.js';
+import { setDebugChecks, TitansMemory, titansMlpReference } from '../../src/index.js';
 import { maxDiff, randArr, rng, sliceTokens, t64 } from './helpers.js';
 
 const B = 2,
@@ -192,11 +192,16 @@ describe('TitansMemory', () => {
     const bad = Float64Array.from(d.theta);
     bad[0] = Number.POSITIVE_INFINITY;
     const m2 = make(d, 2);
-    expect(() =>
-      m2.forward(t64(d.q, [B, T, H, D]), t64(d.k, [B, T, H, D]), t64(d.v, [B, T, H, D]), {
-        theta: t64(bad, [B, T, H]),
-      }),
-    ).toThrow(/gate theta has a non-finite value/);
+    const prev = setDebugChecks(true); // finiteness is an opt-in debug check (a host read)
+    try {
+      expect(() =>
+        m2.forward(t64(d.q, [B, T, H, D]), t64(d.k, [B, T, H, D]), t64(d.v, [B, T, H, D]), {
+          theta: t64(bad, [B, T, H]),
+        }),
+      ).toThrow(/gate theta has a non-finite value/);
+    } finally {
+      setDebugChecks(prev);
+    }
     expect(() => m2.forward(t64(d.q, [B, T, H, D]), t64(d.k, [B, T, H, D]), t64(d.v, [B, T, D, H]))).toThrow(
       /v must be/,
     );

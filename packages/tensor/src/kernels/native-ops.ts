@@ -4,7 +4,7 @@
  * The JS kernels call these for float32/float64 operands of one dtype once a tensor is big enough
  * that the call overhead (~0.2 µs) is repaid; small tensors, int32 and mixed dtypes stay in JS.
  */
-import { native } from '@nl/native';
+import { native, OP_CODES } from '@nl/native';
 import type { TypedArray } from '../dtype.js';
 
 interface TensorNative {
@@ -42,42 +42,11 @@ const nat = addon as TensorNative;
 /** Elements below which the JS loop is faster than a native call. */
 export const NATIVE_MIN_ELEMENTS = 512;
 
-export const BINARY_CODES: Record<string, number> = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  maximum: 4,
-  minimum: 5,
-};
-export const UNARY_CODES: Record<string, number> = {
-  neg: 0,
-  abs: 1,
-  exp: 2,
-  log: 3,
-  sqrt: 4,
-  rsqrt: 5,
-  tanh: 6,
-  sigmoid: 7,
-  relu: 8,
-  silu: 9,
-  gelu: 10,
-  softplus: 11,
-  square: 12,
-  clamp: 13,
-  sin: 14,
-  cos: 15,
-  copy: 16,
-  reluMask: 17,
-  siluDeriv: 18,
-  geluDeriv: 19,
-  clampMask: 20,
-  sign: 21,
-  reciprocal: 22,
-  log1p: 23,
-  expm1: 24,
-};
-export const ROW_REDUCE_CODES: Record<string, number> = { sum: 0, mean: 1, max: 2, min: 3 };
+// Op codes come from the one table native/src/tables/op_codes.json (the addon's C++ enums are
+// generated from it; native/test/op-codes.test.ts checks the loaded binary agrees).
+export const BINARY_CODES: Readonly<Record<string, number>> = OP_CODES.binary;
+export const UNARY_CODES: Readonly<Record<string, number>> = OP_CODES.unary;
+export const ROW_REDUCE_CODES: Readonly<Record<string, number>> = OP_CODES.rowReduce;
 
 function floatSame(...arrs: TypedArray[]): boolean {
   const c = arrs[0].constructor;

@@ -41,22 +41,8 @@ export function deltaRuleForward<A extends FloatArray>(
   const o = allocLike(x.q, B * T * H * dv);
   const state = allocLike(x.q, B * H * dk * dv);
   native.deltaRuleForward(
-    x.q,
-    x.k,
-    x.v,
-    x.alpha,
-    x.beta,
-    x.s0 ?? null,
-    o,
-    state,
-    B,
-    T,
-    H,
-    dk,
-    dv,
-    chunkSize,
-    snapshot,
-    erase,
+    { q: x.q, k: x.k, v: x.v, alpha: x.alpha, beta: x.beta, s0: x.s0 ?? null, o, state },
+    { batch: B, seqLen: T, heads: H, dk, dv, chunkSize, snapshot, erase },
   );
   return { o, state };
 }
@@ -98,28 +84,8 @@ export function deltaRuleBackward<A extends FloatArray>(
     dS0: allocLike(x.q, B * H * dk * dv),
   };
   native.deltaRuleBackward(
-    x.q,
-    x.k,
-    x.v,
-    x.alpha,
-    x.beta,
-    x.s0 ?? null,
-    g.dO,
-    g.dState ?? null,
-    out.dq,
-    out.dk,
-    out.dv,
-    out.dAlpha,
-    out.dBeta,
-    out.dS0,
-    B,
-    T,
-    H,
-    dk,
-    dv,
-    chunkSize,
-    snapshot,
-    erase,
-  );
+    { q: x.q, k: x.k, v: x.v, alpha: x.alpha, beta: x.beta, s0: x.s0 ?? null, dO: g.dO, dState: g.dState ?? null, ...out },
+    { batch: B, seqLen: T, heads: H, dk, dv, chunkSize, snapshot, erase },
+  ); // prettier-ignore
   return out;
 }

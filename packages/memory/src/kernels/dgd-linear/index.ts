@@ -1,8 +1,6 @@
 /** Linear DGD (exact per-token Delta Gradient Descent) — literal reference and the fused path through the gated delta rule. */
 export {
   dgdLinearReference,
-  checkDgdInputs,
-  dgdOptions,
   type DgdLinearInputs,
   type DgdLinearOptions,
   type DgdLinearOutputs,

@@ -8,7 +8,7 @@
  * Layouts: x, q, o [B, T, H, D]; w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]
  * (memories in the order k, v, eta, alpha, mem, + q with adaptiveQ; a = chunk-start snapshots).
  */
-import { native, type SelfModDimsArgs } from '@nl/native';
+import { native, type SelfModDims } from '@nl/native';
 import { allocLike } from '../alloc.js';
 import { checkArray, checkChunkSize, checkSameDtype, type FloatArray } from '../shape.js';
 
@@ -55,7 +55,7 @@ function isCount(x: unknown, min: number): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x >= min;
 }
 
-/** Checks the options; returns the native dims arguments and the state shapes. */
+/** Checks the options; returns the native dims struct and the state shapes. */
 function prepare(name: string, o: SelfModOptions) {
   for (const k of ['batch', 'heads', 'dim', 'hidden'] as const) {
     if (!isCount(o[k], 1))
@@ -75,10 +75,14 @@ function prepare(name: string, o: SelfModOptions) {
   }
   const { batch: B, seqLen: T, heads: H, dim: D, hidden: Dh } = o;
   const M = o.adaptiveQ ? 6 : 5;
-  const args: SelfModDimsArgs = [B, T, H, D, Dh, M, o.tokens, o.chunkMem, o.chunkOther, block, o.momentum, o.alphaBias, o.etaBias, o.adaptiveQ, o.readSnapshot]; // prettier-ignore
+  const dims: SelfModDims = {
+    batch: B, seqLen: T, heads: H, d: D, hidden: Dh, mems: M, tokens: o.tokens, chunkMem: o.chunkMem,
+    chunkOther: o.chunkOther, block, momentum: o.momentum, alphaBias: o.alphaBias, etaBias: o.etaBias,
+    adaptiveQ: o.adaptiveQ, readSnapshot: o.readSnapshot,
+  }; // prettier-ignore
   const seq = [B, T, H, D];
   const shape = (s: SelfModStateName): number[] => (s.endsWith('1') ? [B, M, H, D, Dh] : [B, M, H, Dh, D]);
-  return { args, seq, shape };
+  return { dims, seq, shape };
 }
 
 function checkStates<A extends FloatArray>(name: string, prefix: string, st: Partial<SelfModStates<A>>, shape: (s: SelfModStateName) => number[], optional: boolean): void {
@@ -101,7 +105,7 @@ export function selfModForward<A extends FloatArray>(
   keep = false,
 ): { o: A; state: SelfModStates<A>; ckpt?: A } {
   const name = 'selfModForward';
-  const { args, seq, shape } = prepare(name, opts);
+  const { dims, seq, shape } = prepare(name, opts);
   checkArray(name, 'x', x, seq);
   checkArray(name, 'q', q, seq);
   checkStates(name, '', state, shape, false);
@@ -109,10 +113,11 @@ export function selfModForward<A extends FloatArray>(
   const o = allocLike(x, x.length);
   const out = {} as SelfModStates<A>;
   for (const s of SELF_MOD_STATES) out[s] = allocLike(x, state[s].length);
-  const st = SELF_MOD_STATES.map((s) => state[s]);
-  const so = SELF_MOD_STATES.map((s) => out[s]);
   const ckpt = keep ? allocLike(x, selfModCkptSize(opts)) : undefined;
-  native.selfModForward(x, q, st[0]!, st[1]!, st[2]!, st[3]!, st[4]!, st[5]!, o, so[0]!, so[1]!, so[2]!, so[3]!, so[4]!, so[5]!, ...args, ckpt ?? null); // prettier-ignore
+  native.selfModForward(
+    { x, q, w1: state.w1, w2: state.w2, s1: state.s1, s2: state.s2, a1: state.a1, a2: state.a2, o, w1Out: out.w1, w2Out: out.w2, s1Out: out.s1, s2Out: out.s2, a1Out: out.a1, a2Out: out.a2, ckpt: ckpt ?? null },
+    dims,
+  ); // prettier-ignore
   return ckpt ? { o, state: out, ckpt } : { o, state: out };
 }
 
@@ -131,7 +136,7 @@ export function selfModBackward<A extends FloatArray>(
   ckpt?: A,
 ): { dx: A; dq: A; dState: SelfModStates<A> } {
   const name = 'selfModBackward';
-  const { args, seq, shape } = prepare(name, opts);
+  const { dims, seq, shape } = prepare(name, opts);
   checkArray(name, 'x', x, seq);
   checkArray(name, 'q', q, seq);
   checkArray(name, 'dO', dO, seq);
@@ -143,9 +148,11 @@ export function selfModBackward<A extends FloatArray>(
   const dq = allocLike(x, x.length);
   const g = {} as SelfModStates<A>;
   for (const s of SELF_MOD_STATES) g[s] = allocLike(x, state[s].length);
-  const st = SELF_MOD_STATES.map((s) => state[s]);
-  const gs = SELF_MOD_STATES.map((s) => dState[s] ?? null);
-  const gi = SELF_MOD_STATES.map((s) => g[s]);
-  native.selfModBackward(x, q, st[0]!, st[1]!, st[2]!, st[3]!, st[4]!, st[5]!, dO, gs[0] ?? null, gs[1] ?? null, gs[2] ?? null, gs[3] ?? null, gs[4] ?? null, gs[5] ?? null, dx, dq, gi[0]!, gi[1]!, gi[2]!, gi[3]!, gi[4]!, gi[5]!, ...args, ckpt ?? null); // prettier-ignore
+  const d = dState;
+  native.selfModBackward(
+    { x, q, w1: state.w1, w2: state.w2, s1: state.s1, s2: state.s2, a1: state.a1, a2: state.a2, dO, dW1: d.w1 ?? null, dW2: d.w2 ?? null, dS1: d.s1 ?? null, dS2: d.s2 ?? null, dA1: d.a1 ?? null, dA2: d.a2 ?? null,
+      dx, dq, gW1: g.w1, gW2: g.w2, gS1: g.s1, gS2: g.s2, gA1: g.a1, gA2: g.a2, ckpt: ckpt ?? null },
+    dims,
+  ); // prettier-ignore
   return { dx, dq, dState: g };
 }

@@ -1,5 +1,5 @@
 /** Titans linear memory (mini-batch chunks): token-level reference, its backward, and the fused native kernel. */
-export * from './types.js';
+export type * from './types.js';
 export { titansLinearReference, titansLinearStep, readMemory } from './ref.js';
 export { titansLinearBackwardReference } from './ref-backward.js';
 export { titansLinearForward, titansLinearBackward } from './native.js';

@@ -48,8 +48,8 @@ export function titansLinearForward<A extends FloatArray>(
   const m = allocLike(x.q, B * H * dv * dk);
   const s = allocLike(x.q, B * H * dv * dk);
   native.titansLinearForward(
-    x.q, x.k, x.v, x.theta, x.eta, x.alpha, x.m0 ?? null, x.s0 ?? null, o, m, s,
-    B, T, H, dk, dv, chunkSize, readAfterWrite,
+    { q: x.q, k: x.k, v: x.v, theta: x.theta, eta: x.eta, alpha: x.alpha, m0: x.m0 ?? null, s0: x.s0 ?? null, o, mOut: m, sOut: s },
+    { batch: B, seqLen: T, heads: H, dk, dv, chunkSize, readAfterWrite },
   ); // prettier-ignore
   return { o, m, s };
 }
@@ -87,10 +87,9 @@ export function titansLinearBackward<A extends FloatArray>(
     dS0: allocLike(x.q, B * H * dv * dk),
   };
   native.titansLinearBackward(
-    x.q, x.k, x.v, x.theta, x.eta, x.alpha, x.m0 ?? null, x.s0 ?? null,
-    g.dO, g.dM ?? null, g.dS ?? null,
-    out.dq, out.dk, out.dv, out.dTheta, out.dEta, out.dAlpha, out.dM0, out.dS0,
-    B, T, H, dk, dv, chunkSize, readAfterWrite,
+    { q: x.q, k: x.k, v: x.v, theta: x.theta, eta: x.eta, alpha: x.alpha, m0: x.m0 ?? null, s0: x.s0 ?? null,
+      dO: g.dO, dM: g.dM ?? null, dS: g.dS ?? null, ...out },
+    { batch: B, seqLen: T, heads: H, dk, dv, chunkSize, readAfterWrite },
   ); // prettier-ignore
   return out;
 }

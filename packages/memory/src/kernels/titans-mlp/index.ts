@@ -1,7 +1,6 @@
 /** Titans MLP memory (2-layer residual, mini-batch chunks): token-level reference, its backward, and the native kernel (v1). */
 export {
   titansMlpReference,
-  checkTitansMlp,
   silu,
   siluGrad,
   siluGrad2,

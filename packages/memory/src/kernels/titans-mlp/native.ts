@@ -64,8 +64,9 @@ export function titansMlpForward<A extends FloatArray>(
     s2: allocLike(x.q, n),
   };
   native.titansMlpForward(
-    x.q, x.k, x.v, x.theta, x.eta, x.alpha, x.w1, x.w2, x.s1 ?? null, x.s2 ?? null,
-    y.o, y.w1, y.w2, y.s1, y.s2, B, T, H, D, x.hidden, chunkSize, readAfterWrite,
+    { q: x.q, k: x.k, v: x.v, theta: x.theta, eta: x.eta, alpha: x.alpha, w1: x.w1, w2: x.w2, s1: x.s1 ?? null, s2: x.s2 ?? null,
+      o: y.o, w1Out: y.w1, w2Out: y.w2, s1Out: y.s1, s2Out: y.s2 },
+    { batch: B, seqLen: T, heads: H, d: D, hidden: x.hidden, chunkSize, readAfterWrite },
   ); // prettier-ignore
   return y;
 }
@@ -106,10 +107,11 @@ export function titansMlpBackward<A extends FloatArray>(
     dS2: allocLike(x.q, n),
   };
   native.titansMlpBackward(
-    x.q, x.k, x.v, x.theta, x.eta, x.alpha, x.w1, x.w2, x.s1 ?? null, x.s2 ?? null,
-    g.dO, g.dW1 ?? null, g.dW2 ?? null, g.dS1 ?? null, g.dS2 ?? null,
-    out.dq, out.dk, out.dv, out.dTheta, out.dEta, out.dAlpha, out.dW1, out.dW2, out.dS1, out.dS2,
-    B, T, H, D, Dh, chunkSize, readAfterWrite,
+    { q: x.q, k: x.k, v: x.v, theta: x.theta, eta: x.eta, alpha: x.alpha, w1: x.w1, w2: x.w2, s1: x.s1 ?? null, s2: x.s2 ?? null,
+      dO: g.dO, dW1: g.dW1 ?? null, dW2: g.dW2 ?? null, dS1: g.dS1 ?? null, dS2: g.dS2 ?? null,
+      dq: out.dq, dk: out.dk, dv: out.dv, dTheta: out.dTheta, dEta: out.dEta, dAlpha: out.dAlpha,
+      dW1Out: out.dW1, dW2Out: out.dW2, dS1Out: out.dS1, dS2Out: out.dS2 },
+    { batch: B, seqLen: T, heads: H, d: D, hidden: Dh, chunkSize, readAfterWrite },
   ); // prettier-ignore
   return out;
 }
