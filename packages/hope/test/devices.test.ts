@@ -8,7 +8,7 @@
  * 'sim' runs the CPU kernels behind the registry, so any difference is a bug (a host read that
  * took another path, a tensor created on the wrong device), never rounding.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW, Muon } from '@nl/optim';
@@ -25,6 +25,7 @@ import {
   type LanguageModel,
   type ModelConfigInput,
 } from '../src/index.js';
+import { disposeFastState, fastStateTensors } from '../src/models/hope-decoder.js';
 
 enableSimDevice();
 
@@ -192,6 +193,15 @@ describe.each(KINDS)('%s on sim equals cpu bit for bit', (name) => {
     const m = model(name, 'sim');
     for (const [, p] of m.namedParameters()) expect(p.device).toBe('sim');
     for (const [, b] of Object.entries(m.stateDict())) expect(b.device).toBe('sim');
+    if (m instanceof HopeLM) {
+      // the fast state made during a call (memories, CMS Δ and accumulators, conv caches) too
+      noGrad(() => m.forward(tensor(IDS.slice(0, T), { shape: [1, T], dtype: 'int32', device: 'sim' })));
+      const state = m.fastState();
+      const all = fastStateTensors(state);
+      expect(all.length).toBeGreaterThan(0);
+      for (const t of all) expect(t.device).toBe('sim');
+      disposeFastState(state);
+    }
   });
 
   for (const [stage, run] of Object.entries(STAGES)) {
@@ -262,5 +272,37 @@ describe('HopeSession on sim equals cpu bit for bit', () => {
     expect(sim).toEqual(cpu);
     expect(sim.feed2again).toEqual(sim.feed2);
     expect(sim.loaded).toEqual(sim.loss);
+  });
+});
+
+describe('no hidden host reads in @nl/hope model code', () => {
+  const srcDir = new URL('../src/', import.meta.url);
+  const files = (readdirSync(srcDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+
+  it('only src/kernels/ opens tensor buffers', () => {
+    const opens = /\b(rawView|gradView|storageOf|elementsOf|hostArray)\b|\.view\b|\.storage\b/;
+    const hits = files
+      .filter((f) => !f.startsWith('kernels/'))
+      .flatMap((f) =>
+        readFileSync(new URL(f, srcDir), 'utf8')
+          .split('\n')
+          .map((l, i) => ({ f, i: i + 1, l }))
+          .filter(({ l }) => opens.test(l) && !/^\s*(\*|\/\/)/.test(l)),
+      )
+      .map(({ f, i, l }) => `${f}:${i}: ${l.trim()}`);
+    expect(hits).toEqual([]);
+  });
+
+  it('every device -> host read (dataSync / item / toArray / data) says so in a comment', () => {
+    const reads = /\.(dataSync|item|toArray|data)\(\)/;
+    const unexplained = files.flatMap((f) => {
+      const lines = readFileSync(new URL(f, srcDir), 'utf8').split('\n');
+      return lines
+        .map((l, i) => ({ l, i }))
+        .filter(({ l }) => reads.test(l) && !/^\s*(\*|\/\/)/.test(l))
+        .filter(({ i }) => !lines.slice(Math.max(0, i - 3), i + 1).some((c) => /device -> host/.test(c)))
+        .map(({ l, i }) => `${f}:${i + 1}: ${l.trim()}`);
+    });
+    expect(unexplained).toEqual([]);
   });
 });

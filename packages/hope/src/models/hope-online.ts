@@ -122,7 +122,7 @@ const natsOf = (ce: Tensor): Tensor => (ce.dtype === 'float64' ? ce.detach() : c
  */
 export function teacherForced(model: OnlineModel, batch: Tensor, opts: { outer: boolean }): OnlineResult {
   const r = teacherForcedOnDevice(model, batch, opts);
-  return { nats: r.nats.item(), count: r.count };
+  return { nats: r.nats.item(), count: r.count }; // one device -> host read: the summed loss
 }
 
 /**
