@@ -1,7 +1,9 @@
 /**
  * @nl/optim — optimizers behind one swappable contract (see README.md): SGD, Adam, AdamW, Muon,
  * DeltaMomentum, PreconditionedMomentum, DMGD, M3, each with its pure update function; schedules,
- * gradient clipping, and the ParamLike adapter for plain typed arrays.
+ * gradient clipping, and the ParamLike adapter for plain typed arrays. @nl/tensor Tensor
+ * parameters are stepped on their device by the `optim.*` kernels of the tensor kernel registry
+ * (signatures in kernels/types.ts, CPU versions in kernels/*.ts); plain arrays take the host path.
  */
 export * from './param.js';
 export * from './serialize.js';
