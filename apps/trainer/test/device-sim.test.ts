@@ -88,6 +88,21 @@ describe('nl-train train --device sim', () => {
       expect(tail(sim.out, 'sim')).toEqual(tail(cpu.out, 'cpu'));
       const metrics = (d: string) => readFileSync(join(root, `${model}-${d}`, 'metrics.jsonl'), 'utf8');
       expect(metrics('sim')).toEqual(metrics('cpu'));
+      // eval and sample read the checkpoint back onto the device: the same numbers and text
+      const again: Record<string, string[]> = {};
+      for (const device of ['cpu', 'sim']) {
+        const ckpt = join(root, `${model}-${device}`, 'ckpt');
+        const e = await run(['eval', '--checkpoint-dir', ckpt, '--device', device]);
+        const s = await run(['sample', '--checkpoint-dir', ckpt, '--device', device]);
+        expect(e.err + s.err).toBe('');
+        expect([e.code, s.code]).toEqual([0, 0]);
+        again[device] = [
+          e.out.match(/^eval: .*$/m)![0].replaceAll(`${model}-${device}`, ''),
+          s.out.slice(s.out.indexOf('--- sample 1 ---')),
+        ];
+      }
+      expect(again.sim).toEqual(again.cpu);
+      expect(again.cpu![0]).toMatch(/bits per byte/);
     }, 60_000);
   }
 
