@@ -17,7 +17,8 @@ import './kernels/clip.js';
 /**
  * Scales every gradient in place so that the global ℓ2 norm is at most `maxNorm`.
  * @returns the total norm before clipping: a number for plain arrays; for Tensors a 0-d float64
- *   tensor on their device (no host read; `.item()` on it is one scalar download)
+ *   tensor on their device (no host read; `.item()` on it is one scalar download); an empty
+ *   list has no device and returns the number 0
  * @throws when the parameters are on different devices (naming both)
  */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor;

@@ -210,22 +210,31 @@ export abstract class Optimizer<O extends object> {
         throw new RangeError(`${this.name}.loadStateDict: group ${gi} size does not match`);
     });
     const params = this.allParams();
-    const loaded = new Map<ParamLike, ParamState>();
-    for (const [key, entry] of Object.entries(sd.state)) {
-      const p = params[Number(key)];
-      if (!p) throw new RangeError(`${this.name}.loadStateDict: state for unknown parameter ${key}`);
-      const s: ParamState = {};
-      for (const [k, v] of Object.entries(entry))
-        s[k] = decodeState(v, p, `${this.name}.loadStateDict: ${key}.${k}`);
-      loaded.set(p, s);
-    }
-    sd.paramGroups.forEach((g, gi) => {
-      const group = this.paramGroups[gi]!;
-      const candidate = { ...group } as Record<string, unknown>;
+    // options first (nothing changes when one is invalid), then the state (device uploads)
+    const candidates = sd.paramGroups.map((g, gi) => {
+      const candidate = { ...this.paramGroups[gi]! } as Record<string, unknown>;
       for (const [k, v] of Object.entries(g))
         if (k !== 'params') candidate[k] = Array.isArray(v) ? [...v] : v;
       this.validate(candidate as O);
-      Object.assign(group, candidate, { params: group.params });
+      return candidate;
+    });
+    const loaded = new Map<ParamLike, ParamState>();
+    try {
+      for (const [key, entry] of Object.entries(sd.state)) {
+        const p = params[Number(key)];
+        if (!p) throw new RangeError(`${this.name}.loadStateDict: state for unknown parameter ${key}`);
+        const s: ParamState = {};
+        loaded.set(p, s);
+        for (const [k, v] of Object.entries(entry))
+          s[k] = decodeState(v, p, `${this.name}.loadStateDict: ${key}.${k}`);
+      }
+    } catch (e) {
+      for (const s of loaded.values()) disposeState(s);
+      throw e;
+    }
+    candidates.forEach((c, gi) => {
+      const group = this.paramGroups[gi]!;
+      Object.assign(group, c, { params: group.params });
     });
     this.dispose();
     for (const [p, s] of loaded) this.state.set(p, s);
