@@ -116,7 +116,9 @@ export function dmgdInit(s: ParamState, cols: number, o: DMGDOptions): void {
     s.step = 0;
   }
   if ((s.W1 as Float64Array).length !== o.hidden * cols)
-    throw new RangeError(`DMGD: hidden changed from the memory's width; it cannot change after the first step`);
+    throw new RangeError(
+      `DMGD: hidden changed from the memory's width; it cannot change after the first step`,
+    );
 }
 
 /** Deep momentum gradient descent: an MLP momentum trained online by its inner objective. */

@@ -37,7 +37,8 @@ export function newtonSchulzTensor(x: Tensor, opts: NewtonSchulzTensorOptions = 
     throw new RangeError(`newtonSchulzTensor: expected [rows, cols] or [batch, rows, cols], got ${x.ndim}-D`);
   if (x.dtype !== 'float32' && x.dtype !== 'float64')
     throw new TypeError(`newtonSchulzTensor: expected float32 or float64, got ${x.dtype}`);
-  const [batch, rows, cols] = x.ndim === 2 ? [1, x.shape[0]!, x.shape[1]!] : (x.shape as [number, number, number]);
+  const [batch, rows, cols] =
+    x.ndim === 2 ? [1, x.shape[0]!, x.shape[1]!] : (x.shape as [number, number, number]);
   const out = opts.out;
   if (out && (out.device !== x.device || out.dtype !== x.dtype || out.numel !== x.numel))
     throw new TypeError('newtonSchulzTensor: out must have the input shape, dtype and device');

@@ -98,7 +98,9 @@ export function preconditionedMomentumStep(
   if (!s.momentumBuffer) s.momentumBuffer = zerosLike(param);
   const value = o.preconditioner(grad, { shape, state: s });
   if (value.length !== grad.length)
-    throw new RangeError(`${name}: preconditioner returned ${value.length} elements, expected ${grad.length}`);
+    throw new RangeError(
+      `${name}: preconditioner returned ${value.length} elements, expected ${grad.length}`,
+    );
   preconditionedMomentumUpdate(param, value, s.momentumBuffer as FloatArray, o);
 }
 
@@ -138,6 +140,13 @@ export class PreconditionedMomentum extends Optimizer<PreconditionedMomentumOpti
     const { params, grads } = this.withGrads(g);
     if (params.length === 0) return;
     const states = params.map((p) => this.stateOf(p));
-    runKernel<PreconditionedMomentumKernel>(OPTIM_KERNELS.preconditionedMomentum, device, params, grads, states, g);
+    runKernel<PreconditionedMomentumKernel>(
+      OPTIM_KERNELS.preconditionedMomentum,
+      device,
+      params,
+      grads,
+      states,
+      g,
+    );
   }
 }

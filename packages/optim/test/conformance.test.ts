@@ -271,7 +271,13 @@ function variants(info: OptimInfo): Array<[string, Record<string, unknown>]> {
 }
 
 /** `steps` steps on a fresh device quadratic; transfers of every zeroGrad() and step() recorded. */
-function runOn(info: OptimInfo, opts: Record<string, unknown>, device: Device, dtype: FloatDType, steps = STEPS) {
+function runOn(
+  info: OptimInfo,
+  opts: Record<string, unknown>,
+  device: Device,
+  dtype: FloatDType,
+  steps = STEPS,
+) {
   const q = deviceQuadratic(11, device, dtype);
   const opt = info.make(q.params, opts);
   const transfers: number[] = [];
@@ -357,7 +363,9 @@ describe.each(optimDb)('$name on devices', (info) => {
       /param group 0: mixes devices: parameter 0 is on 'cpu' and parameter 1 on 'sim'/,
     );
     const { params } = quadratic(1);
-    expect(() => info.make([s, params[1]!])).toThrow(/parameter 0 is on 'sim' and parameter 1 on host arrays/);
+    expect(() => info.make([s, params[1]!])).toThrow(
+      /parameter 0 is on 'sim' and parameter 1 on host arrays/,
+    );
     // separate groups per device are fine
     expect(() => info.make([{ params: [c] }, { params: [s] }] as never)).not.toThrow();
     c.dispose();

@@ -33,7 +33,12 @@ export function quadraticData(seed: number, dtype: FloatDType) {
  * loss = Σ 0.5·c·(x − t)² with parameters on `device`; `backward()` fills p.grad on the device.
  * `values` overrides the initial values (e.g. a snapshot).
  */
-export function deviceQuadratic(seed: number, device: Device, dtype: FloatDType, values?: ArrayLike<number>[]) {
+export function deviceQuadratic(
+  seed: number,
+  device: Device,
+  dtype: FloatDType,
+  values?: ArrayLike<number>[],
+) {
   const data = quadraticData(seed, dtype);
   const params: Tensor[] = data.map((d, i) => {
     const init = values ? new (ctor(dtype))(Array.from(values[i]!)) : d.values;

@@ -5,14 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { tensor, Tensor } from '@nl/tensor';
 import { enableSimDevice, resetSimTransfers, simTransfers } from '@nl/tensor/testing';
-import {
-  clipGradNorm,
-  DMGD,
-  M3,
-  newtonSchulz,
-  newtonSchulzTensor,
-  SGD,
-} from '../src/index.js';
+import { clipGradNorm, DMGD, M3, newtonSchulz, newtonSchulzTensor, SGD } from '../src/index.js';
 import { copyGrads, deviceQuadratic, hostTwins } from './device-helpers.js';
 import { rng } from './helpers.js';
 
