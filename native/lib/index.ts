@@ -223,6 +223,11 @@ export interface NativeBinding extends MemoryBinding {
     dw: Float64Array | null,
     db: Float64Array | null,
   ): void;
+  /**
+   * True when the addon raised glibc's mmap/trim thresholds at load (large host arrays reuse mapped
+   * heap memory instead of fresh mmaps; see src/binding/addon.cc). NL_MALLOC_TUNING=0 turns it off.
+   */
+  readonly mallocTuned: boolean;
   /** Inverted dropout: writes mask (0 or 1/(1-p), from a hash of seed and index) and y = x * mask. */
   dropoutForward(x: FloatArray, seed: number, p: number, mask: FloatArray, y: FloatArray): void;
   /** dx = g * mask. */
