@@ -6,7 +6,8 @@
  * run equals the CPU run bit for bit. Every host<->device transfer is counted.
  */
 import type { DType, TypedArray } from '../dtype.js';
-import { allocArray, itemSize } from '../dtype.js';
+import { itemSize } from '../dtype.js';
+import { giveBuffer, takeBuffer } from '../pool.js';
 import type { Backend, DeviceBuffer, TransferStats } from '../backend/types.js';
 import { registerHostOpener } from '../backend/host.js';
 import { insideKernel, mirrorBackend } from '../backend/registry.js';
@@ -36,11 +37,15 @@ const asBuffer = (s: SimBuffer): DeviceBuffer => s as unknown as DeviceBuffer;
 
 const simBackend: Backend = {
   name: 'sim',
-  allocate: (dtype, n) => asBuffer(new SimBuffer(allocArray(dtype, n))),
+  // device memory is host memory from the CPU's recycling pool (so a sim step costs what a CPU
+  // step does, plus the handles)
+  allocate: (dtype, n, zero = true) => asBuffer(new SimBuffer(takeBuffer(dtype, n, zero))),
   fromHost(data, dtype) {
     counters.uploads++;
     counters.uploadBytes += data.length * itemSize(dtype);
-    return asBuffer(new SimBuffer(data.slice()));
+    const copy = takeBuffer(dtype, data.length, false);
+    copy.set(data);
+    return asBuffer(new SimBuffer(copy));
   },
   toHost(buf, dtype, offset, n) {
     counters.downloads++;
@@ -50,7 +55,9 @@ const simBackend: Backend = {
   toHostAsync(buf, dtype, offset, n) {
     return Promise.resolve().then(() => simBackend.toHost(buf, dtype, offset, n));
   },
-  release() {},
+  release(buf, dtype, poolable) {
+    if (poolable) giveBuffer(SimBuffer.raw(buf), dtype);
+  },
   host: {
     open: (buf) => SimBuffer.open(buf)!,
     adopt(data) {
