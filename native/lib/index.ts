@@ -56,10 +56,43 @@ export interface NativeBinding extends MemoryBinding {
    * Elementwise and row kernels of @nl/tensor (native/src/binding/tensor_ops.cc); `op` is a code
    * of OP_CODES.binary / .unary / .rowReduce. out is contiguous; shape / strides at most 8 dims.
    */
-  tensorBinary(op: number, out: FloatArray, a: FloatArray, aOffset: number, b: FloatArray, bOffset: number, shape: number[], stridesA: number[], stridesB: number[]): void;
-  tensorUnary(op: number, out: FloatArray, a: FloatArray, aOffset: number, shape: number[], stridesA: number[], p0: number, p1: number): void;
-  tensorReduceRows(op: number, out: FloatArray, a: FloatArray, aOffset: number, rows: number, n: number): void;
-  tensorReduceCols(op: number, out: FloatArray, a: FloatArray, aOffset: number, rows: number, n: number): void;
+  tensorBinary(
+    op: number,
+    out: FloatArray,
+    a: FloatArray,
+    aOffset: number,
+    b: FloatArray,
+    bOffset: number,
+    shape: number[],
+    stridesA: number[],
+    stridesB: number[],
+  ): void;
+  tensorUnary(
+    op: number,
+    out: FloatArray,
+    a: FloatArray,
+    aOffset: number,
+    shape: number[],
+    stridesA: number[],
+    p0: number,
+    p1: number,
+  ): void;
+  tensorReduceRows(
+    op: number,
+    out: FloatArray,
+    a: FloatArray,
+    aOffset: number,
+    rows: number,
+    n: number,
+  ): void;
+  tensorReduceCols(
+    op: number,
+    out: FloatArray,
+    a: FloatArray,
+    aOffset: number,
+    rows: number,
+    n: number,
+  ): void;
   tensorSoftmaxRows(log: boolean, out: FloatArray, a: FloatArray, aOffset: number, rows: number, n: number): void; // prettier-ignore
   info(): NativeInfo;
   numThreads(): number;

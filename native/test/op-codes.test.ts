@@ -2,10 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { native, OP_CODES } from '@nl/native';
 
-const table = JSON.parse(readFileSync(new URL('../src/tables/op_codes.json', import.meta.url), 'utf8')) as Record<
-  'binary' | 'unary' | 'rowReduce',
-  string[]
->;
+const table = JSON.parse(
+  readFileSync(new URL('../src/tables/op_codes.json', import.meta.url), 'utf8'),
+) as Record<'binary' | 'unary' | 'rowReduce', string[]>;
 
 describe('op codes come from one table (src/tables/op_codes.json)', () => {
   it('OP_CODES (TypeScript) is the table: code = index in its list, names unique', () => {

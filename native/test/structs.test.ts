@@ -46,13 +46,19 @@ describe('memory kernels take (arrays, dims) structs', () => {
     const s = st();
     const a = { x: n(1, 3, 1, 2), q: n(1, 3, 1, 2), ...s, o: n(1, 3, 1, 2), w1Out: n(1, M, 1, 2, 2), w2Out: n(1, M, 1, 2, 2), s1Out: n(1, M, 1, 2, 2), s2Out: n(1, M, 1, 2, 2), a1Out: n(1, M, 1, 2, 2), a2Out: n(1, M, 1, 2, 2) }; // prettier-ignore
     native.selfModForward(a, d);
-    expect(() => native.selfModForward(a, { ...d, adaptiveQ: true })).toThrow(/dims\.mems must be 5 .* or 6 with adaptiveQ/);
-    expect(() => native.selfModForward(a, { ...d, momentum: Number.NaN })).toThrow(/dims\.momentum must be a finite number, got NaN/);
+    expect(() => native.selfModForward(a, { ...d, adaptiveQ: true })).toThrow(
+      /dims\.mems must be 5 .* or 6 with adaptiveQ/,
+    );
+    expect(() => native.selfModForward(a, { ...d, momentum: Number.NaN })).toThrow(
+      /dims\.momentum must be a finite number, got NaN/,
+    );
     const g = st();
     native.selfModBackward(
       { x: a.x, q: a.q, ...s, dO: n(1, 3, 1, 2), dx: n(1, 3, 1, 2), dq: n(1, 3, 1, 2), gW1: g.w1, gW2: g.w2, gS1: g.s1, gS2: g.s2, gA1: g.a1, gA2: g.a2 },
       { ...d, block: 16 },
     ); // prettier-ignore
-    expect(() => native.selfModBackward({ x: a.x } as never, d)).toThrow(/nl\.selfModBackward: arrays\.q is missing/);
+    expect(() => native.selfModBackward({ x: a.x } as never, d)).toThrow(
+      /nl\.selfModBackward: arrays\.q is missing/,
+    );
   });
 });

@@ -25,7 +25,15 @@ describe('README', () => {
   it('Entry points: the check helpers live behind @nl/memory/internal, not the root', async () => {
     expect(checkSeq('m', 'x', tensor(new Float32Array(8), { shape: [1, 2, 2, 2] }), 2, 2)).toEqual([1, 2]);
     const root = (await import('@nl/memory')) as Record<string, unknown>;
-    for (const name of ['checkSeq', 'checkGates', 'checkKV', 'checkChunk', 'checkArray', 'allocLike', 'fusedSelfMod'])
+    for (const name of [
+      'checkSeq',
+      'checkGates',
+      'checkKV',
+      'checkChunk',
+      'checkArray',
+      'allocLike',
+      'fusedSelfMod',
+    ])
       expect(root[name], name).toBeUndefined();
     expect(typeof root.setDebugChecks).toBe('function');
   });

@@ -62,7 +62,13 @@ const op = defineOp<FusedTitansAttrs>({
       const opt = (g: Tensor | null | undefined) => (g ? arr(g) : undefined);
       const g = titansMlpBackward(
         x,
-        { dO: gO ? arr(gO) : allocLike(x.q, x.q.length), dW1: opt(gW1), dW2: opt(gW2), dS1: opt(gS1), dS2: opt(gS2) },
+        {
+          dO: gO ? arr(gO) : allocLike(x.q, x.q.length),
+          dW1: opt(gW1),
+          dW2: opt(gW2),
+          dS1: opt(gS1),
+          dS2: opt(gS2),
+        },
         ctx.attrs,
       );
       return [g.dq, g.dk, g.dv, g.dTheta, g.dEta, g.dAlpha, g.dW1, g.dW2, g.dS1, g.dS2].map((a, i) =>

@@ -90,7 +90,10 @@ abstract class MatrixMemory extends MemoryModule {
 
   private stackOrEmpty(outs: Tensor[], q: Tensor): Tensor {
     if (outs.length > 0) return stackTokens(outs);
-    return zeros([q.shape[0]!, 0, this.heads, this.dv], { dtype: q.dtype as 'float32' | 'float64', device: q.device });
+    return zeros([q.shape[0]!, 0, this.heads, this.dv], {
+      dtype: q.dtype as 'float32' | 'float64',
+      device: q.device,
+    });
   }
 }
 

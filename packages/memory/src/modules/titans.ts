@@ -202,8 +202,7 @@ export class TitansMemory extends MemoryModule {
       w2 = add(mul(w2!, keep), s2);
       if (qt !== null && this.readAfterWrite) outs.push(this.mlp(w1, w2, qt));
     }
-    const out =
-      q === null ? null : outs.length > 0 ? stackTokens(outs) : this.empty(k);
+    const out = q === null ? null : outs.length > 0 ? stackTokens(outs) : this.empty(k);
     return { out, state: { w1: w1!, w2: w2!, s1: s1!, s2: s2!, a1: a1!, a2: a2! } };
   }
 

@@ -89,7 +89,11 @@ function run<M extends Module>(
 }
 
 /** The same body on cpu and sim: equal bit for bit, no download on sim, some gradient everywhere. */
-function sameOnSim<M extends Module>(build: () => M, inputs: Input[], step: (m: M, ins: Tensor[]) => Tensor[]) {
+function sameOnSim<M extends Module>(
+  build: () => M,
+  inputs: Input[],
+  step: (m: M, ins: Tensor[]) => Tensor[],
+) {
   const cpu = run('cpu', build, inputs, step);
   const sim = run('sim', build, inputs, step);
   expect(sim.downloads).toBe(0);
@@ -97,7 +101,10 @@ function sameOnSim<M extends Module>(build: () => M, inputs: Input[], step: (m: 
   expect(sim.grads).toEqual(cpu.grads);
   for (const [i, g] of cpu.grads.entries()) {
     expect(g, `gradient ${i}`).not.toBeNull();
-    expect(g!.some((v) => v !== 0), `gradient ${i} is all zeros`).toBe(true);
+    expect(
+      g!.some((v) => v !== 0),
+      `gradient ${i} is all zeros`,
+    ).toBe(true);
     expect(g!.every(Number.isFinite), `gradient ${i} is not finite`).toBe(true);
   }
 }
@@ -134,19 +141,22 @@ describe('matrix memories (gated delta rule / linear attention) on cpu and sim',
 describe('Titans MLP memory on cpu and sim', () => {
   const T = 11; // chunk 4 from token 0: two fused chunks, a 3-token tail on the loop
   const D = 4;
-  it.each(['fused', 'loop'] as const)('impl %s: outputs, state and every gradient equal, zero downloads', (impl) => {
-    sameOnSim(
-      () => new TitansMemory({ heads: H, dk: D, dv: D, hidden: 3, chunkSize: 4, impl, initStd: 0.3 }),
-      [seq(T, D), seq(T, D), seq(T, D), gate(T, 0, 0.2), gate(T, 0, 0.9), gate(T, 0, 0.1)],
-      (m, [q, k, v, theta, eta, alpha]) => {
-        const o = m.forward(q!, k!, v!, { theta: theta!, eta: eta!, alpha: alpha! });
-        const st = m.state!;
-        const fin = [st.w1!, st.w2!, st.s1!, st.s2!];
-        backprop([o, ...fin]);
-        return [o, ...fin];
-      },
-    );
-  });
+  it.each(['fused', 'loop'] as const)(
+    'impl %s: outputs, state and every gradient equal, zero downloads',
+    (impl) => {
+      sameOnSim(
+        () => new TitansMemory({ heads: H, dk: D, dv: D, hidden: 3, chunkSize: 4, impl, initStd: 0.3 }),
+        [seq(T, D), seq(T, D), seq(T, D), gate(T, 0, 0.2), gate(T, 0, 0.9), gate(T, 0, 0.1)],
+        (m, [q, k, v, theta, eta, alpha]) => {
+          const o = m.forward(q!, k!, v!, { theta: theta!, eta: eta!, alpha: alpha! });
+          const st = m.state!;
+          const fin = [st.w1!, st.w2!, st.s1!, st.s2!];
+          backprop([o, ...fin]);
+          return [o, ...fin];
+        },
+      );
+    },
+  );
 });
 
 describe('SelfModifyingTitans on cpu and sim', () => {
@@ -157,21 +167,24 @@ describe('SelfModifyingTitans on cpu and sim', () => {
     ['chunked', false],
     ['fused', true],
     ['loop', false],
-  ] as const)('impl %s (adaptiveQ %s): outputs, state and every gradient equal, zero downloads', (impl, adaptiveQ) => {
-    sameOnSim(
-      () =>
+  ] as const)(
+    'impl %s (adaptiveQ %s): outputs, state and every gradient equal, zero downloads',
+    (impl, adaptiveQ) => {
+      sameOnSim(
+        () =>
         new SelfModifyingTitans({ heads: H, dim: D, hidden: 2, chunkMem: 4, chunkOther: 2, impl, adaptiveQ, initStd: 0.3 }), // prettier-ignore
-      adaptiveQ ? [seq(T, D)] : [seq(T, D), seq(T, D)],
-      (m, [x, q]) => {
-        const o1 = m.forward(x!, q ?? x!);
-        const o2 = m.forward(x!, q ?? x!); // carried state, chunks continue across calls
-        const live = m.liveState()!;
-        const fin = Object.values(live).flatMap((s) => [s.w1, s.w2, s.s1, s.s2]);
-        backprop([o1, o2, ...fin]);
-        return [o1, o2, ...fin];
-      },
-    );
-  });
+        adaptiveQ ? [seq(T, D)] : [seq(T, D), seq(T, D)],
+        (m, [x, q]) => {
+          const o1 = m.forward(x!, q ?? x!);
+          const o2 = m.forward(x!, q ?? x!); // carried state, chunks continue across calls
+          const live = m.liveState()!;
+          const fin = Object.values(live).flatMap((s) => [s.w1, s.w2, s.s1, s.s2]);
+          backprop([o1, o2, ...fin]);
+          return [o1, o2, ...fin];
+        },
+      );
+    },
+  );
 });
 
 describe('ContinuumMemory (CMS) on cpu and sim', () => {
