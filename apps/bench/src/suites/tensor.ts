@@ -5,11 +5,13 @@
  *   - overhead: µs per op on tiny tensors (JS -> kernel -> new Tensor), next to a raw native call
  *     (`axpy` on 4 floats) for the JS->native floor;
  *   - training: a 2-layer MLP step (forward, backward, SGD through ParamLike views) in steps/s,
- *     with memory().numTensors before and after 1000 steps (must be equal: no leak).
+ *     with memory().numTensors before and after 1000 steps (must be equal: no leak);
+ *   - reading results: matmul with and without dataSync() of its result (suites/tensor-read.ts).
  */
 import { native } from '@nl/native';
 import * as T from '@nl/tensor';
 import { measure, type Row } from '../harness.js';
+import { readRows } from './tensor-read.js';
 
 export interface TensorSuiteOptions {
   /** Elements of the bandwidth-test tensors. */
@@ -179,5 +181,6 @@ export async function tensorSuite(opts: TensorSuiteOptions): Promise<Row[]> {
     note: `numTensors ${before} -> ${after} over ${opts.leakSteps} steps; loss ${first.toFixed(3)} -> ${last.toFixed(3)}`,
   });
   for (const t of [a, b, m2, row, x, y, w, wg, ...params, input, target, onehot]) t.dispose();
+  rows.push(...(await readRows(opts.n >= 1 << 23 ? 1024 : 256, timeMs)));
   return rows;
 }
