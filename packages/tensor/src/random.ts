@@ -79,9 +79,23 @@ export class Generator {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /** Uniform integer in [low, high). */
+  /**
+   * Uniform integer in [low, high) (safe integers). Ranges up to 2^32 keep the historical
+   * `floor(random() * range)` stream; larger ones (up to 2^53) draw a 53-bit integer and reject
+   * the top remainder, so every value is exact and in range.
+   */
   int(low: number, high: number): number {
-    return low + Math.floor(this.random() * (high - low));
+    const range = high - low;
+    if (range <= 4294967296) return low + Math.floor(this.random() * range);
+    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || range > 9007199254740992)
+      throw new RangeError(
+        `Generator.int: [${low}, ${high}) is not a range of safe integers up to 2^53 wide`,
+      );
+    const limit = 9007199254740992 - (9007199254740992 % range);
+    for (;;) {
+      const x = (this.nextUint32() >>> 11) * 4294967296 + this.nextUint32(); // 53 bits
+      if (x < limit) return low + (x % range);
+    }
   }
 }
 

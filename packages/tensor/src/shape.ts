@@ -90,7 +90,17 @@ export function normDim(dim: number, ndim: number, where: string): number {
   return dim < 0 ? dim + Math.max(ndim, 1) : dim;
 }
 
-/** Normalises a dims argument (undefined = all dims) into sorted unique dims. */
+function describeDim(d: unknown): string {
+  if (typeof d === 'string') return JSON.stringify(d);
+  if (Array.isArray(d))
+    return `[${d.map((x) => (typeof x === 'string' ? JSON.stringify(x) : String(x))).join(', ')}]`;
+  return d === null ? 'null' : typeof d === 'object' ? 'an object' : String(d);
+}
+
+/**
+ * Normalises a dims argument (undefined = all dims) into sorted dims. Throws a TypeError for
+ * anything but an integer or an array of integers and a RangeError for a repeated dim.
+ */
 export function normDims(
   dims: number | readonly number[] | undefined,
   ndim: number,
@@ -98,11 +108,23 @@ export function normDims(
 ): number[] {
   if (dims === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof dims === 'number' ? [dims] : dims;
-  const out = [
-    ...new Set(list.map((d) => (ndim === 0 ? (normDim(d, 1, where), 0) : normDim(d, ndim, where)))),
-  ];
+  if (!Array.isArray(list) || !list.every((d) => typeof d === 'number' && Number.isInteger(d))) {
+    throw new TypeError(`${where}: dim must be an integer or an array of integers, got ${describeDim(dims)}`);
+  }
+  const seen = new Map<number, number>();
+  for (const d of list) {
+    const n = ndim === 0 ? (normDim(d, 1, where), 0) : normDim(d, ndim, where);
+    if (seen.has(n)) {
+      const first = seen.get(n)!;
+      throw new RangeError(
+        `${where}: dim ${d} is repeated in [${list.join(', ')}]` +
+          (first === d ? '' : ` (${first} and ${d} are the same dim of a ${ndim}-d tensor)`),
+      );
+    }
+    seen.set(n, d);
+  }
   if (ndim === 0) return [];
-  return out.sort((x, y) => x - y);
+  return [...seen.keys()].sort((x, y) => x - y);
 }
 
 /**

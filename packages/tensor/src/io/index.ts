@@ -97,10 +97,33 @@ function tensorData(name: string, r: SafetensorsRecord): Float32Array | Float64A
   return toInt32(name, r);
 }
 
+/** Options of the load functions. */
+export interface LoadOptions {
+  /**
+   * Refuse float tensors holding NaN or +-Infinity (the error names the tensor, the element
+   * index and the value) instead of loading them. Off by default: a file may hold them on
+   * purpose (masks of -Infinity). Turn it on for model weights.
+   */
+  finite?: boolean;
+}
+
+/** Throws when a float array holds NaN/Infinity (checked before any Tensor is allocated). */
+function checkFinite(name: string, data: Float32Array | Float64Array | Int32Array, where: string): void {
+  if (data instanceof Int32Array) return;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new RangeError(
+        `${where}: tensor '${name}' holds ${data[i]} at element ${i} (loaded with { finite: true })`,
+      );
+    }
+  }
+}
+
 /** Decodes file bytes into tensors; `path` (when the bytes came from a file) prefixes errors. */
 function fromBytes(
   bytes: Uint8Array,
   path: string | null,
+  options: LoadOptions = {},
 ): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   let decoded: ReturnType<typeof decodeSafetensors>;
   try {
@@ -114,6 +137,9 @@ function fromBytes(
   const arrays = Object.entries(decoded.tensors).map(
     ([name, r]) => [name, tensorData(name, r), r.shape] as const,
   );
+  if (options.finite)
+    for (const [name, data] of arrays)
+      checkFinite(name, data, path === null ? 'io.load' : `io.load '${path}'`);
   const tensors: Record<string, Tensor> = {};
   for (const [name, data, shape] of arrays) tensors[name] = fromTypedArray(data, shape);
   return { tensors, metadata: decoded.metadata };
@@ -124,11 +150,14 @@ function fromBytes(
  * @param source - a file path or the file's bytes
  * @returns `tensors` by name and `metadata` (`{}` when the file has none)
  */
-export function loadWithMetadata(source: string | Uint8Array): {
+export function loadWithMetadata(
+  source: string | Uint8Array,
+  options: LoadOptions = {},
+): {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;
 } {
-  if (source instanceof Uint8Array) return fromBytes(source, null);
+  if (source instanceof Uint8Array) return fromBytes(source, null, options);
   if (typeof source !== 'string')
     throw new TypeError(`io.load: expected a path or a Uint8Array, got ${typeof source}`);
   let bytes: Uint8Array;
@@ -137,17 +166,18 @@ export function loadWithMetadata(source: string | Uint8Array): {
   } catch (err) {
     throw new Error(`io.load: cannot read '${source}': ${(err as Error).message}`, { cause: err });
   }
-  return fromBytes(bytes, source);
+  return fromBytes(bytes, source, options);
 }
 
 /**
  * Loads every tensor of a safetensors file (or bytes) by name.
  * @param source - a file path or the file's bytes
+ * @param options - `{ finite: true }` refuses NaN/Infinity in float tensors
  * @example
- * model.loadStateDict(io.load('model.safetensors'));
+ * model.loadStateDict(io.load('model.safetensors', { finite: true }));
  */
-export function load(source: string | Uint8Array): Record<string, Tensor> {
-  return loadWithMetadata(source).tensors;
+export function load(source: string | Uint8Array, options: LoadOptions = {}): Record<string, Tensor> {
+  return loadWithMetadata(source, options).tensors;
 }
 
 /**
@@ -167,13 +197,14 @@ export async function saveAsync(
 /** `loadWithMetadata` from a file, reading it without blocking the event loop. */
 export async function loadWithMetadataAsync(
   path: string,
+  options: LoadOptions = {},
 ): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
   if (typeof path !== 'string')
     throw new TypeError(`io.loadAsync: path must be a string, got ${typeof path}`);
-  return fromBytes(await readFileBytes(path), path);
+  return fromBytes(await readFileBytes(path), path, options);
 }
 
 /** `load` from a file, reading it without blocking the event loop. */
-export async function loadAsync(path: string): Promise<Record<string, Tensor>> {
-  return (await loadWithMetadataAsync(path)).tensors;
+export async function loadAsync(path: string, options: LoadOptions = {}): Promise<Record<string, Tensor>> {
+  return (await loadWithMetadataAsync(path, options)).tensors;
 }

@@ -198,8 +198,9 @@ export abstract class Module {
   ): LoadStateDictResult {
     const strict = options.strict ?? true;
     const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !(k in state));
-    const unexpectedKeys = Object.keys(state).filter((k) => !(k in own));
+    // own-property checks: 'constructor', 'toString', ... are not keys of a plain object
+    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(state, k));
+    const unexpectedKeys = Object.keys(state).filter((k) => !Object.hasOwn(own, k));
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
       const parts: string[] = [];
       if (missingKeys.length) parts.push(`missing key(s) ${missingKeys.map((k) => `'${k}'`).join(', ')}`);
@@ -209,7 +210,7 @@ export abstract class Module {
     }
     const pairs: [Tensor, Tensor][] = [];
     for (const [key, dst] of Object.entries(own)) {
-      const src = state[key];
+      const src = Object.hasOwn(state, key) ? state[key] : undefined;
       if (src === undefined) continue;
       if (!(src instanceof Tensor)) throw new TypeError(`loadStateDict: '${key}' is not a Tensor`);
       src.assertLive(`loadStateDict '${key}'`);

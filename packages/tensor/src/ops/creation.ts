@@ -15,6 +15,19 @@ import { Tensor, type NestedArray } from '../tensor.js';
 import { checkShape, contiguousStrides, fmtShape, numelOf } from '../shape.js';
 import { defaultGenerator, type Generator } from '../random.js';
 
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** Throws unless `v` (element `i` of the input) is an integer int32 can hold. */
+function checkInt32(v: number, i: number, where: string): void {
+  if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
+    throw new RangeError(
+      `${where}: value ${v} at index ${i} is not an int32 (integers in [-2147483648, 2147483647]); ` +
+        'round/clamp it first or use a float dtype',
+    );
+  }
+}
+
 /** Options shared by creation functions. */
 export interface CreateOptions {
   dtype?: DType;
@@ -111,6 +124,8 @@ export function tensor(
     const shape = opts.shape ? checkShape(opts.shape, 'tensor') : [src.length];
     if (numelOf(shape) !== src.length)
       throw new RangeError(`tensor: ${src.length} values do not fill shape ${fmtShape(shape)}`);
+    if (dtype === 'int32' && !(src instanceof Int32Array))
+      for (let i = 0; i < src.length; i++) checkInt32(src[i], i, 'tensor');
     const arr = takeBuffer(dtype, src.length, false);
     arr.set(src);
     return finish(arr, shape, dtype, opts, 'tensor');
@@ -120,6 +135,7 @@ export function tensor(
   const shape = opts.shape ? checkShape(opts.shape, 'tensor') : inferred;
   if (numelOf(shape) !== flat.length)
     throw new RangeError(`tensor: ${flat.length} values do not fill shape ${fmtShape(shape)}`);
+  if (dtype === 'int32') for (let i = 0; i < flat.length; i++) checkInt32(flat[i], i, 'tensor');
   const arr = takeBuffer(dtype, flat.length, false);
   for (let i = 0; i < flat.length; i++) arr[i] = flat[i];
   return finish(arr, shape, dtype, opts, 'tensor');
@@ -245,6 +261,23 @@ export function randint(
   }
   const s = checkShape(shape, 'randint');
   const dtype = dtypeOf(opts, 'randint', 'int32');
+  // every value of [low, high) must be exact in the output dtype
+  const [lo, hi, what] =
+    dtype === 'int32'
+      ? [INT32_MIN, INT32_MAX + 1, 'int32 holds [-2^31, 2^31)']
+      : dtype === 'float32'
+        ? [-16777216, 16777217, 'float32 holds every integer only in [-2^24, 2^24]']
+        : [
+            -Number.MAX_SAFE_INTEGER,
+            Number.MAX_SAFE_INTEGER + 1,
+            'float64 holds every integer only in [-(2^53 - 1), 2^53 - 1]',
+          ];
+  if (low < lo || high > hi || high - low > 9007199254740992) {
+    throw new RangeError(
+      `randint: [${low}, ${high}) does not fit dtype ${dtype} (${what}${dtype === 'float64' ? ', range at most 2^53' : ''}); ` +
+        (dtype === 'float64' ? 'narrow the range' : 'narrow the range or pass { dtype: ' + "'float64' }"),
+    );
+  }
   const g = opts.generator ?? defaultGenerator;
   const arr = takeBuffer(dtype, numelOf(s), false);
   for (let i = 0; i < arr.length; i++) arr[i] = g.int(low, high);

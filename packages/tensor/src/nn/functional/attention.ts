@@ -62,6 +62,9 @@ export function scaledDotProductAttention(
     throw new TypeError(`${op}: q, k and v must share a dtype, got ${q.dtype}, ${k.dtype}, ${v.dtype}`);
   }
   const scale = options.scale ?? 1 / Math.sqrt(dk);
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) {
+    throw new RangeError(`${op}: scale must be a finite number, got ${String(scale)}`);
+  }
   if (options.causal && s < t) {
     throw new RangeError(`${op}: causal attention needs at least as many keys (${s}) as queries (${t})`);
   }
