@@ -15,8 +15,21 @@
  * which {@link readCheckpoint} falls back to) or the new one — never a half-written folder. On an
  * error the previous checkpoint is put back and the temporary folder removed.
  * Reading checks the manifest, sizes, hashes and JSON shapes and names the bad file in its error.
+ *
+ * Next to other processes (issue 15):
+ * - a run takes `<dir>.lock` ({@link acquireCheckpointLock}); {@link writeCheckpoint} refuses a
+ *   folder whose lock another live process holds;
+ * - a write removes only its own `<dir>.tmp-<pid>-<n>` folders and those of dead processes, never
+ *   a live writer's;
+ * - each manifest carries a random `generation`; a reader that hits an error while the folder was
+ *   replaced under it (the manifest's generation changed during the read) reads again, so a
+ *   concurrent writer never causes a false "corrupt"/"truncated"/"missing" error, and every file
+ *   returned matches the SHA-256 of the one manifest read;
+ * - once the new folder is renamed into place the checkpoint is committed: failing to remove the
+ *   previous copy (`<dir>.old`, e.g. EACCES) is a warning, and a leftover `.old` that cannot be
+ *   removed is moved aside (`<dir>.trash-<pid>-<n>`) so it never blocks a later checkpoint.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -31,6 +44,18 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import {
+  acquireLock,
+  describeHolder,
+  isOwnHolder,
+  isStaleHolder,
+  lockPathOf,
+  pidAlive,
+  readLockHolder,
+  type CheckpointLock,
+} from './lock.js';
+
+export type { CheckpointLock, LockHolder } from './lock.js';
 
 /** Manifest format tag; bumped if the layout changes. */
 export const CHECKPOINT_FORMAT = 'nl-checkpoint/1';
@@ -69,6 +94,8 @@ export class CheckpointError extends Error {
 
 interface Manifest {
   format: string;
+  /** Random id of this write (absent in older checkpoints). */
+  generation?: string;
   files: Record<string, { bytes: number; sha256: string }>;
 }
 
@@ -133,12 +160,72 @@ function encodeFiles(c: CheckpointContents): Map<string, () => Uint8Array> {
   return files;
 }
 
-/** Remove temporary folders left by killed writers of `dir`. */
-function removeStaleTemps(dir: string): void {
+/** Options of {@link writeCheckpoint}. */
+export interface WriteCheckpointOptions {
+  /** Receives non-fatal problems (e.g. the previous copy could not be removed); default: stderr. */
+  onWarning?: (message: string) => void;
+}
+
+/** What a successful {@link writeCheckpoint} reports. */
+export interface WriteCheckpointResult {
+  path: string;
+  /** Non-fatal problems (also passed to `onWarning`). */
+  warnings: string[];
+}
+
+/**
+ * Take the exclusive lock of checkpoint folder `dir` for a run (`<dir>.lock` holding pid, host and
+ * start time, created with O_EXCL; the parent folder is created). A stale lock (holder on this
+ * host no longer running) is taken over, with a message to `onWarning`.
+ * @throws CheckpointError naming `dir` and the holder when another live process holds it, or when
+ *   the parent folder is not writable (use it as the start-of-run writability check)
+ */
+export function acquireCheckpointLock(
+  dir: string,
+  opts: { onWarning?: (message: string) => void } = {},
+): CheckpointLock {
+  return acquireLock(dir, (m) => new CheckpointError(m), opts);
+}
+
+/** Remove this process's and dead processes' temporary folders of `dir` (never a live writer's). */
+function removeStaleTemps(dir: string, warn: (m: string) => void): void {
   const parent = dirname(dir);
   const prefix = `${basename(dir)}.tmp-`;
-  for (const name of readdirSync(parent))
-    if (name.startsWith(prefix)) rmSync(join(parent, name), { recursive: true, force: true });
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && pidAlive(pid)) continue;
+    try {
+      rmSync(join(parent, name), { recursive: true, force: true });
+    } catch (e) {
+      warn(
+        `checkpoint: could not remove the stale temporary folder ${join(parent, name)}: ${(e as Error).message}`,
+      );
+    }
+  }
+}
+
+/** Remove `<dir>.old`; when that fails, move it aside so it cannot block the next rename. */
+function clearOld(dir: string, warn: (m: string) => void): void {
+  const old = `${dir}.old`;
+  if (!existsSync(old)) return;
+  try {
+    rmSync(old, { recursive: true, force: true });
+    return;
+  } catch (e) {
+    const aside = `${dir}.trash-${process.pid}-${tmpCounter++}`;
+    renameSync(old, aside); // throws (and the write fails cleanly) only if the parent is unwritable
+    warn(
+      `checkpoint: could not remove ${old} (${(e as Error).message}); moved it to ${aside}, delete it by hand`,
+    );
+    try {
+      rmSync(aside, { recursive: true, force: true });
+    } catch {
+      /* reported above */
+    }
+  }
 }
 
 /**
@@ -147,8 +234,22 @@ function removeStaleTemps(dir: string): void {
  * @throws CheckpointError if `dir` exists but is not a checkpoint (nothing is touched), or on any
  *   write error (the previous checkpoint is left in place)
  */
-export function writeCheckpoint(dir: string, contents: CheckpointContents): void {
+export function writeCheckpoint(
+  dir: string,
+  contents: CheckpointContents,
+  opts: WriteCheckpointOptions = {},
+): WriteCheckpointResult {
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    (opts.onWarning ?? ((x: string) => void process.stderr.write(x + '\n')))(m);
+  };
   const files = encodeFiles(contents);
+  const holder = readLockHolder(dir);
+  if (holder && !isOwnHolder(holder) && !isStaleHolder(holder))
+    throw new CheckpointError(
+      `checkpoint: ${dir} is locked by ${describeHolder(holder)} (${lockPathOf(dir)}); not writing`,
+    );
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory())
       throw new CheckpointError(`checkpoint: ${dir} exists and is not a folder; refusing to replace it`);
@@ -160,7 +261,7 @@ export function writeCheckpoint(dir: string, contents: CheckpointContents): void
   }
   try {
     mkdirSync(dirname(dir), { recursive: true });
-    removeStaleTemps(dir);
+    removeStaleTemps(dir, warn);
   } catch (e) {
     throw new CheckpointError(
       `checkpoint: cannot prepare the parent folder of ${dir}: ${(e as Error).message}`,
@@ -171,7 +272,11 @@ export function writeCheckpoint(dir: string, contents: CheckpointContents): void
   let movedOld = false;
   try {
     mkdirSync(tmp);
-    const manifest: Manifest = { format: CHECKPOINT_FORMAT, files: {} };
+    const manifest: Manifest = {
+      format: CHECKPOINT_FORMAT,
+      generation: randomBytes(12).toString('hex'),
+      files: {},
+    };
     for (const [name, encode] of files) {
       const bytes = encode();
       writeFileSynced(join(tmp, name), bytes);
@@ -184,12 +289,11 @@ export function writeCheckpoint(dir: string, contents: CheckpointContents): void
     fsyncDir(tmp);
     if (existsSync(dir)) {
       // a leftover <dir>.old is only the newest copy when <dir> is missing, which is not the case here
-      rmSync(old, { recursive: true, force: true });
+      clearOld(dir, warn);
       renameSync(dir, old);
       movedOld = true;
     }
     renameSync(tmp, dir);
-    fsyncDir(dirname(dir));
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     if (movedOld && !existsSync(dir)) renameSync(old, dir);
@@ -197,7 +301,20 @@ export function writeCheckpoint(dir: string, contents: CheckpointContents): void
       ? e
       : new CheckpointError(`checkpoint: writing ${dir} failed: ${(e as Error).message}`);
   }
-  rmSync(old, { recursive: true, force: true });
+  // committed: from here on nothing may fail the write
+  try {
+    fsyncDir(dirname(dir));
+  } catch {
+    /* the renames are done; durability of the parent entry is best effort */
+  }
+  try {
+    rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    warn(
+      `checkpoint: ${dir} was written, but the previous copy ${old} could not be removed (${(e as Error).message}); it is moved aside at the next checkpoint`,
+    );
+  }
+  return { path: dir, warnings };
 }
 
 /** True when `dir` (or its `.old` fallback) holds a checkpoint manifest. */
@@ -216,11 +333,40 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
+/** The manifest text of `dir` (or, when `dir` is missing, of `<dir>.old`); '' when neither reads. */
+function currentManifest(dir: string): string {
+  for (const d of [dir, `${dir}.old`, dir]) {
+    try {
+      return readFileSync(join(d, 'manifest.json'), 'utf8');
+    } catch {
+      /* next */
+    }
+  }
+  return '';
+}
+
 /**
- * Read and validate a checkpoint folder.
+ * Read and validate a checkpoint folder. When a writer replaces the folder during the read (the
+ * manifest changed), the read is repeated, so the result is one whole generation and errors are
+ * real.
  * @throws CheckpointError naming the missing or corrupt file
  */
 export function readCheckpoint(dir: string): LoadedCheckpoint {
+  let err: unknown;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const before = currentManifest(dir);
+    try {
+      return readOnce(dir);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      err = e;
+      if (currentManifest(dir) === before) throw e; // nothing changed under us: a real error
+    }
+  }
+  throw err;
+}
+
+function readOnce(dir: string): LoadedCheckpoint {
   let path = dir;
   if (!existsSync(dir)) {
     if (existsSync(join(`${dir}.old`, 'manifest.json'))) path = `${dir}.old`;
@@ -243,8 +389,14 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
     if (!meta) throw new CheckpointError(`checkpoint: ${mPath} does not list ${name}`);
     if (name.includes('/') || name.includes('\\') || name === '..')
       throw new CheckpointError(`checkpoint: bad file name ${name} in ${mPath}`);
-    if (!existsSync(f)) throw new CheckpointError(`checkpoint: ${f} is missing`);
-    const b = new Uint8Array(readFileSync(f));
+    let b: Uint8Array;
+    try {
+      b = new Uint8Array(readFileSync(f));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new CheckpointError(`checkpoint: ${f} is missing`);
+      throw new CheckpointError(`checkpoint: cannot read ${f}: ${(e as Error).message}`);
+    }
     if (b.length !== meta.bytes)
       throw new CheckpointError(
         `checkpoint: ${f} has ${b.length} bytes, manifest says ${meta.bytes} (truncated or corrupt)`,

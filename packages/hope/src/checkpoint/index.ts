@@ -6,10 +6,15 @@
 export {
   CHECKPOINT_FORMAT,
   CheckpointError,
+  acquireCheckpointLock,
   checkpointExists,
   readCheckpoint,
   writeCheckpoint,
   type CheckpointContents,
+  type CheckpointLock,
+  type LockHolder,
+  type WriteCheckpointOptions,
+  type WriteCheckpointResult,
   type CheckpointState,
   type LoadedCheckpoint,
 } from './folder.js';
