@@ -44,6 +44,7 @@ Napi::Value CudaAxpy(const Napi::CallbackInfo& info) {
   check_pair(info, "cudaAxpy", x, y);
   if (x.dtype != DType::F32) throw_type(info.Env(), "cudaAxpy", "x and y must be Float32Array");
   int64_t device = info.Length() > 3 && !info[3].IsUndefined() ? count(info, 3, "cudaAxpy", "device") : 0;
+  if (device > 1 << 20) throw_range(info.Env(), "cudaAxpy", "device must be a device index, got " + std::to_string(device));
   std::string err = cuda::axpy_f32(static_cast<int>(device), x.length, static_cast<float>(a), x.as<float>(), y.as<float>());
   if (!err.empty()) throw Napi::Error::New(info.Env(), "nl.cudaAxpy: " + err);
   return info.Env().Undefined();
@@ -52,8 +53,8 @@ Napi::Value CudaAxpy(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_axpy(Napi::Env env, Napi::Object exports) {
-  exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
-  exports.Set("cudaAxpy", Napi::Function::New(env, CudaAxpy, "cudaAxpy"));
+  export_fn(env, exports, "axpy", Axpy);
+  export_fn(env, exports, "cudaAxpy", CudaAxpy);
 }
 
 }  // namespace nl::binding

@@ -22,7 +22,17 @@ void check_operand(Napi::Env env, const char* kOp, const char* name, int64_t row
                               std::to_string(cols) + " columns");
   }
   if (rows == 0 || cols == 0 || batch == 0) return;
-  const int64_t last = offset + (batch - 1) * stride + (rows - 1) * ld + (cols - 1);
+  // last = offset + (batch-1)*stride + (rows-1)*ld + cols-1, every step overflow-checked (m = ldc =
+  // 2^32 or batch 4097 x stride 2^52 used to wrap and pass).
+  int64_t bs, rl, last;
+  if (__builtin_mul_overflow(batch - 1, stride, &bs) || __builtin_mul_overflow(rows - 1, ld, &rl) ||
+      __builtin_add_overflow(offset, bs, &last) || __builtin_add_overflow(last, rl, &last) ||
+      __builtin_add_overflow(last, cols - 1, &last)) {
+    throw_range(env, kOp, std::string(name) + ": the last element offset + (batch-1)*stride + (rows-1)*ld + cols-1 "
+                              "overflows 64-bit integers (offset " + std::to_string(offset) + ", batch " +
+                              std::to_string(batch) + ", stride " + std::to_string(stride) + ", rows " +
+                              std::to_string(rows) + ", ld " + std::to_string(ld) + ", cols " + std::to_string(cols) + ")");
+  }
   if (last >= length) {
     throw_range(env, kOp, std::string(name) + " is too small: a [" + std::to_string(rows) + ", " +
                               std::to_string(cols) + "] operand (ld " + std::to_string(ld) + ", batch " +
@@ -64,12 +74,17 @@ Napi::Value RunGemm(const Napi::CallbackInfo& info, const char* kOp, GemmF32 f32
     throw_type(env, kOp, std::string("a, b and c must share a dtype, got ") + dtype_name(a.dtype) + ", " +
                              dtype_name(b.dtype) + " and " + dtype_name(c.dtype));
   }
+  if (a.dtype == DType::I32) throw_type(env, kOp, "a, b and c must be Float32Array or Float64Array, got Int32Array");
   check_operand(env, kOp, "a", g.trans_a ? g.k : g.m, g.trans_a ? g.m : g.k, a_off, g.lda, g.stride_a, g.batch, a.length);
   check_operand(env, kOp, "b", g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, b_off, g.ldb, g.stride_b, g.batch, b.length);
   check_operand(env, kOp, "c", g.m, g.n, c_off, g.ldc, g.stride_c, g.batch, c.length);
-  if (g.batch > 1 && g.stride_c < g.m * g.ldc && g.m > 0 && g.n > 0) {
+  // Nothing to write: C is [m, n] per batch entry. (Returning here also keeps a huge m, batch or k
+  // with an empty C from looping over nothing.)
+  if (g.m == 0 || g.n == 0 || g.batch == 0) return env.Undefined();
+  const int64_t m_ldc = checked_product(env, kOp, "m * ldc", {g.m, g.ldc});
+  if (g.batch > 1 && g.stride_c < m_ldc) {
     throw_range(env, kOp, "strideC " + std::to_string(g.stride_c) + " makes batch outputs overlap (needs >= m*ldc = " +
-                              std::to_string(g.m * g.ldc) + ")");
+                              std::to_string(m_ldc) + ")");
   }
 
   if (a.dtype == DType::F32) {
@@ -89,8 +104,8 @@ Napi::Value GemmRef(const Napi::CallbackInfo& info) { return RunGemm(info, "gemm
 }  // namespace
 
 void register_gemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
-  exports.Set("gemmRef", Napi::Function::New(env, GemmRef, "gemmRef"));
+  export_fn(env, exports, "gemm", Gemm);
+  export_fn(env, exports, "gemmRef", GemmRef);
 }
 
 }  // namespace nl::binding

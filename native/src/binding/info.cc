@@ -61,9 +61,9 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_info(Napi::Env env, Napi::Object exports) {
-  exports.Set("info", Napi::Function::New(env, Info, "info"));
-  exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  export_fn(env, exports, "info", Info);
+  export_fn(env, exports, "numThreads", NumThreads);
+  export_fn(env, exports, "setNumThreads", SetNumThreads);
 }
 
 }  // namespace nl::binding

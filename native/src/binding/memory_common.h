@@ -74,8 +74,18 @@ class Fields {
     }
     a.length = static_cast<int64_t>(ta.ElementLength());
     a.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    // Overflow-checked (T = 2^52 with H = 4096 used to wrap to 0 and match an empty array); the
+    // product of the non-zero dims must fit too, as the kernels multiply subsets of them.
     int64_t n = 1;
-    for (int64_t x : dims) n *= x;
+    bool zero = false;
+    for (int64_t x : dims) {
+      if (x == 0) {
+        zero = true;
+      } else if (__builtin_mul_overflow(n, x, &n)) {
+        throw_range(env_, op_, field(name) + ": " + shape_text(dims, labels) + " has more elements than fit in 64-bit integers");
+      }
+    }
+    if (zero) n = 0;
     if (a.length != n) {
       throw_range(env_, op_, field(name) + " must have " + std::to_string(n) + " elements for " +
                                  shape_text(dims, labels) + ", got " + std::to_string(a.length));
@@ -91,7 +101,7 @@ class Fields {
     if (v.IsUndefined() || v.IsNull()) fail_type(name, "is missing (expected " + want + ")");
     if (!v.IsNumber()) fail_type(name, "must be " + want + ", got " + kind(v));
     const double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= static_cast<double>(min)) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<int64_t>(d))) {
+    if (!(d >= static_cast<double>(min)) || !is_count(d)) {
       throw_range(env_, op_, field(name) + " must be " + want + ", got " + number_text(d));
     }
     return static_cast<int64_t>(d);

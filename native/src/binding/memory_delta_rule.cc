@@ -107,8 +107,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_memory_delta_rule(Napi::Env env, Napi::Object exports) {
-  exports.Set("deltaRuleForward", Napi::Function::New(env, Forward, "deltaRuleForward"));
-  exports.Set("deltaRuleBackward", Napi::Function::New(env, Backward, "deltaRuleBackward"));
+  export_fn(env, exports, "deltaRuleForward", Forward);
+  export_fn(env, exports, "deltaRuleBackward", Backward);
 }
 
 }  // namespace nl::binding

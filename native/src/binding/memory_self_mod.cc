@@ -53,6 +53,13 @@ SelfModDims read_dims(const Napi::CallbackInfo& info, const char* op) {
   return d;
 }
 
+// self_mod_ckpt_size, overflow-checked.
+int64_t ckpt_size(const Napi::CallbackInfo& info, const char* op, const SelfModDims& d) {
+  const int64_t nblk = d.seq == 0 ? 0 : (d.seq - 1) / d.block + 1;
+  return checked_product(info.Env(), op, "ckpt elements B * H * ceil(T / block) * 6 * M * D * Dh",
+                         {d.batch, d.heads, nblk, kSelfModStates, d.mems, d.d, d.hidden});
+}
+
 // The six state arrays named prefix + {W1, W2, S1, S2, A1, A2} (or names[]), in kernel order.
 void states(Fields& a, const SelfModDims& d, const char* const* names, bool optional, ArrayView* out, DType* dtype) {
   const int64_t B = d.batch, M = d.mems, H = d.heads, D = d.d, Dh = d.hidden;
@@ -89,7 +96,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   ArrayView out[kSelfModStates];
   static const char* names[] = {"w1Out", "w2Out", "s1Out", "s2Out", "a1Out", "a2Out"};
   states(a, d, names, false, out, &x.dtype);
-  const ArrayView ck = a.array("ckpt", {self_mod_ckpt_size(d)}, "[ckpt elements]", true, &x.dtype);
+  const ArrayView ck = a.array("ckpt", {ckpt_size(info, op, d)}, "[ckpt elements]", true, &x.dtype);
   a.done();
   auto run = [&](auto tag) {
     using F = decltype(tag);
@@ -121,7 +128,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   ArrayView dx = a.array("dx", {B, T, H, D}, kSeq, false, &x.dtype);
   ArrayView dq = a.array("dq", {B, T, H, D}, kSeq, false, &x.dtype);
   states(a, d, inames, false, gin, &x.dtype);
-  const ArrayView ck = a.array("ckpt", {self_mod_ckpt_size(d)}, "[ckpt elements]", true, &x.dtype);
+  const ArrayView ck = a.array("ckpt", {ckpt_size(info, op, d)}, "[ckpt elements]", true, &x.dtype);
   a.done();
   auto run = [&](auto tag) {
     using F = decltype(tag);
@@ -142,8 +149,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_memory_self_mod(Napi::Env env, Napi::Object exports) {
-  exports.Set("selfModForward", Napi::Function::New(env, Forward, "selfModForward"));
-  exports.Set("selfModBackward", Napi::Function::New(env, Backward, "selfModBackward"));
+  export_fn(env, exports, "selfModForward", Forward);
+  export_fn(env, exports, "selfModBackward", Backward);
 }
 
 }  // namespace nl::binding

@@ -116,8 +116,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_memory_titans(Napi::Env env, Napi::Object exports) {
-  exports.Set("titansLinearForward", Napi::Function::New(env, Forward, "titansLinearForward"));
-  exports.Set("titansLinearBackward", Napi::Function::New(env, Backward, "titansLinearBackward"));
+  export_fn(env, exports, "titansLinearForward", Forward);
+  export_fn(env, exports, "titansLinearBackward", Backward);
 }
 
 }  // namespace nl::binding

@@ -125,8 +125,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_memory_titans_mlp(Napi::Env env, Napi::Object exports) {
-  exports.Set("titansMlpForward", Napi::Function::New(env, Forward, "titansMlpForward"));
-  exports.Set("titansMlpBackward", Napi::Function::New(env, Backward, "titansMlpBackward"));
+  export_fn(env, exports, "titansMlpForward", Forward);
+  export_fn(env, exports, "titansMlpBackward", Backward);
 }
 
 }  // namespace nl::binding

@@ -4,6 +4,7 @@
 // Int32Array with every value in [0, C) or equal to ignoreIndex). No maths here.
 #include <napi.h>
 
+#include <cmath>
 #include <string>
 
 #include "binding/args.h"
@@ -55,6 +56,10 @@ struct Checker {
     return a;
   }
   int64_t dim(size_t i, const char* name) const { return count(info, i, op, name); }
+  // Overflow-checked product of sizes ("b * t * c"); the error names the factors and values.
+  int64_t prod(const char* what, std::initializer_list<int64_t> xs) const {
+    return checked_product(info.Env(), op, what, xs);
+  }
 };
 
 template <typename T>
@@ -79,8 +84,9 @@ Napi::Value RmsNormForward(const Napi::CallbackInfo& info) {
   expect_args(info, "rmsNormForward", 7);
   Checker k{info, "rmsNormForward"};
   const int64_t rows = k.dim(2, "rows"), d = k.dim(3, "d");
+  const int64_t rd = k.prod("rows * d", {rows, d});
   const double eps = number(info, 4, k.op, "eps");
-  ArrayView x = k.floats(0, "x", rows * d), w = k.floats(1, "weight", d, true), y = k.floats(5, "y", rows * d);
+  ArrayView x = k.floats(0, "x", rd), w = k.floats(1, "weight", d, true), y = k.floats(5, "y", rd);
   ArrayView rstd = k.f64(6, "rstd", rows);
   NL_DISPATCH(k, rms_norm_forward<T>(cp<T>(x), cp<T>(w), rows, d, eps, mp<T>(y), dp(rstd)));
   return info.Env().Undefined();
@@ -90,8 +96,9 @@ Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
   expect_args(info, "rmsNormBackward", 8);
   Checker k{info, "rmsNormBackward"};
   const int64_t rows = k.dim(4, "rows"), d = k.dim(5, "d");
-  ArrayView g = k.floats(0, "g", rows * d), x = k.floats(1, "x", rows * d), w = k.floats(2, "weight", d, true);
-  ArrayView rstd = k.f64(3, "rstd", rows), dx = k.floats(6, "dx", rows * d), dw = k.f64(7, "dw", d, true);
+  const int64_t rd = k.prod("rows * d", {rows, d});
+  ArrayView g = k.floats(0, "g", rd), x = k.floats(1, "x", rd), w = k.floats(2, "weight", d, true);
+  ArrayView rstd = k.f64(3, "rstd", rows), dx = k.floats(6, "dx", rd), dw = k.f64(7, "dw", d, true);
   NL_DISPATCH(k, rms_norm_backward<T>(cp<T>(g), cp<T>(x), cp<T>(w), dp(rstd), rows, d, mp<T>(dx), dp(dw)));
   return info.Env().Undefined();
 }
@@ -100,9 +107,10 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   expect_args(info, "layerNormForward", 9);
   Checker k{info, "layerNormForward"};
   const int64_t rows = k.dim(3, "rows"), d = k.dim(4, "d");
+  const int64_t rd = k.prod("rows * d", {rows, d});
   const double eps = number(info, 5, k.op, "eps");
-  ArrayView x = k.floats(0, "x", rows * d), w = k.floats(1, "weight", d, true), b = k.floats(2, "bias", d, true);
-  ArrayView y = k.floats(6, "y", rows * d), mean = k.f64(7, "mean", rows), rstd = k.f64(8, "rstd", rows);
+  ArrayView x = k.floats(0, "x", rd), w = k.floats(1, "weight", d, true), b = k.floats(2, "bias", d, true);
+  ArrayView y = k.floats(6, "y", rd), mean = k.f64(7, "mean", rows), rstd = k.f64(8, "rstd", rows);
   NL_DISPATCH(k, layer_norm_forward<T>(cp<T>(x), cp<T>(w), cp<T>(b), rows, d, eps, mp<T>(y), dp(mean), dp(rstd)));
   return info.Env().Undefined();
 }
@@ -111,8 +119,9 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   expect_args(info, "layerNormBackward", 10);
   Checker k{info, "layerNormBackward"};
   const int64_t rows = k.dim(5, "rows"), d = k.dim(6, "d");
-  ArrayView g = k.floats(0, "g", rows * d), x = k.floats(1, "x", rows * d), w = k.floats(2, "weight", d, true);
-  ArrayView mean = k.f64(3, "mean", rows), rstd = k.f64(4, "rstd", rows), dx = k.floats(7, "dx", rows * d);
+  const int64_t rd = k.prod("rows * d", {rows, d});
+  ArrayView g = k.floats(0, "g", rd), x = k.floats(1, "x", rd), w = k.floats(2, "weight", d, true);
+  ArrayView mean = k.f64(3, "mean", rows), rstd = k.f64(4, "rstd", rows), dx = k.floats(7, "dx", rd);
   ArrayView dw = k.f64(8, "dw", d, true), db = k.f64(9, "db", d, true);
   NL_DISPATCH(k, layer_norm_backward<T>(cp<T>(g), cp<T>(x), cp<T>(w), dp(mean), dp(rstd), rows, d, mp<T>(dx),
                                         dp(dw), dp(db)));
@@ -131,7 +140,9 @@ void check_targets(const Checker& k, const ArrayView& targets, int64_t c, int32_
 
 int32_t ignore_index(const Napi::CallbackInfo& info, size_t i, const char* op) {
   const double v = number(info, i, op, "ignoreIndex");
-  if (v != static_cast<double>(static_cast<int32_t>(v))) throw_range(info.Env(), op, "ignoreIndex must be an int32");
+  if (!(v >= -2147483648.0 && v <= 2147483647.0) || v != std::trunc(v)) {
+    throw_range(info.Env(), op, "ignoreIndex must be an int32, got " + num_text(v));
+  }
   return static_cast<int32_t>(v);
 }
 
@@ -139,9 +150,10 @@ Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
   expect_args(info, "crossEntropyForward", 7);
   Checker k{info, "crossEntropyForward"};
   const int64_t n = k.dim(2, "n"), c = k.dim(3, "c");
+  const int64_t nc = k.prod("n * c", {n, c});
   const int32_t ignore = ignore_index(info, 4, k.op);
-  ArrayView logits = k.floats(0, "logits", n * c), targets = k.i32(1, "targets", n);
-  ArrayView losses = k.f64(5, "losses", n), probs = k.floats(6, "probs", n * c);
+  ArrayView logits = k.floats(0, "logits", nc), targets = k.i32(1, "targets", n);
+  ArrayView losses = k.f64(5, "losses", n), probs = k.floats(6, "probs", nc);
   check_targets(k, targets, c, ignore);
   NL_DISPATCH(k, cross_entropy_forward<T>(cp<T>(logits), cp<int32_t>(targets), n, c, ignore, dp(losses), mp<T>(probs)));
   return info.Env().Undefined();
@@ -151,9 +163,10 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
   expect_args(info, "crossEntropyBackward", 7);
   Checker k{info, "crossEntropyBackward"};
   const int64_t n = k.dim(2, "n"), c = k.dim(3, "c");
+  const int64_t nc = k.prod("n * c", {n, c});
   const int32_t ignore = ignore_index(info, 4, k.op);
-  ArrayView probs = k.floats(0, "probs", n * c), targets = k.i32(1, "targets", n);
-  ArrayView scale = k.f64(5, "rowScale", n), grad = k.floats(6, "grad", n * c);
+  ArrayView probs = k.floats(0, "probs", nc), targets = k.i32(1, "targets", n);
+  ArrayView scale = k.f64(5, "rowScale", n), grad = k.floats(6, "grad", nc);
   check_targets(k, targets, c, ignore);
   NL_DISPATCH(k, cross_entropy_backward<T>(cp<T>(probs), cp<int32_t>(targets), n, c, ignore, dp(scale), mp<T>(grad)));
   return info.Env().Undefined();
@@ -163,8 +176,10 @@ Napi::Value CausalConv1dForward(const Napi::CallbackInfo& info) {
   expect_args(info, "causalConv1dForward", 8);
   Checker k{info, "causalConv1dForward"};
   const int64_t b = k.dim(3, "b"), t = k.dim(4, "t"), c = k.dim(5, "c"), kk = k.dim(6, "k");
-  ArrayView x = k.floats(0, "x", b * t * c), w = k.floats(1, "weight", c * kk), bias = k.floats(2, "bias", c, true);
-  ArrayView y = k.floats(7, "y", b * t * c);
+  const int64_t btc = k.prod("b * t * c", {b, t, c}), ck = k.prod("c * k", {c, kk});
+  ArrayView x = k.floats(0, "x", btc), w = k.floats(1, "weight", ck), bias = k.floats(2, "bias", c, true);
+  ArrayView y = k.floats(7, "y", btc);
+  if (c == 0) return info.Env().Undefined();  // every array is empty (b * t may still be huge)
   NL_DISPATCH(k, causal_conv1d_forward<T>(cp<T>(x), cp<T>(w), cp<T>(bias), b, t, c, kk, mp<T>(y)));
   return info.Env().Undefined();
 }
@@ -173,8 +188,10 @@ Napi::Value CausalConv1dBackward(const Napi::CallbackInfo& info) {
   expect_args(info, "causalConv1dBackward", 10);
   Checker k{info, "causalConv1dBackward"};
   const int64_t b = k.dim(3, "b"), t = k.dim(4, "t"), c = k.dim(5, "c"), kk = k.dim(6, "k");
-  ArrayView g = k.floats(0, "g", b * t * c), x = k.floats(1, "x", b * t * c), w = k.floats(2, "weight", c * kk);
-  ArrayView dx = k.floats(7, "dx", b * t * c), dw = k.f64(8, "dw", c * kk, true), db = k.f64(9, "db", c, true);
+  const int64_t btc = k.prod("b * t * c", {b, t, c}), ck = k.prod("c * k", {c, kk});
+  ArrayView g = k.floats(0, "g", btc), x = k.floats(1, "x", btc), w = k.floats(2, "weight", ck);
+  ArrayView dx = k.floats(7, "dx", btc), dw = k.f64(8, "dw", ck, true), db = k.f64(9, "db", c, true);
+  if (c == 0) return info.Env().Undefined();  // every array is empty (b * t may still be huge)
   NL_DISPATCH(k, causal_conv1d_backward<T>(cp<T>(g), cp<T>(x), cp<T>(w), b, t, c, kk, mp<T>(dx), dp(dw), dp(db)));
   return info.Env().Undefined();
 }
@@ -186,7 +203,9 @@ Napi::Value DropoutForward(const Napi::CallbackInfo& info) {
   const int64_t n = x.length;
   x = k.floats(0, "x", n);
   const double seed = number(info, 1, k.op, "seed"), p = number(info, 2, k.op, "p");
-  if (seed != static_cast<double>(static_cast<int64_t>(seed))) throw_range(info.Env(), k.op, "seed must be an integer");
+  if (!(std::fabs(seed) <= 9007199254740991.0) || seed != std::trunc(seed)) {
+    throw_range(info.Env(), k.op, "seed must be an integer, got " + num_text(seed));
+  }
   if (!(p >= 0 && p < 1)) throw_range(info.Env(), k.op, "p must be in [0, 1), got " + std::to_string(p));
   ArrayView mask = k.floats(3, "mask", n), y = k.floats(4, "y", n);
   const uint32_t s = static_cast<uint32_t>(static_cast<int64_t>(seed));
@@ -208,16 +227,16 @@ Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_nn(Napi::Env env, Napi::Object exports) {
-  exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
-  exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));
-  exports.Set("layerNormForward", Napi::Function::New(env, LayerNormForward, "layerNormForward"));
-  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward, "layerNormBackward"));
-  exports.Set("crossEntropyForward", Napi::Function::New(env, CrossEntropyForward, "crossEntropyForward"));
-  exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
-  exports.Set("causalConv1dForward", Napi::Function::New(env, CausalConv1dForward, "causalConv1dForward"));
-  exports.Set("causalConv1dBackward", Napi::Function::New(env, CausalConv1dBackward, "causalConv1dBackward"));
-  exports.Set("dropoutForward", Napi::Function::New(env, DropoutForward, "dropoutForward"));
-  exports.Set("dropoutBackward", Napi::Function::New(env, DropoutBackward, "dropoutBackward"));
+  export_fn(env, exports, "rmsNormForward", RmsNormForward);
+  export_fn(env, exports, "rmsNormBackward", RmsNormBackward);
+  export_fn(env, exports, "layerNormForward", LayerNormForward);
+  export_fn(env, exports, "layerNormBackward", LayerNormBackward);
+  export_fn(env, exports, "crossEntropyForward", CrossEntropyForward);
+  export_fn(env, exports, "crossEntropyBackward", CrossEntropyBackward);
+  export_fn(env, exports, "causalConv1dForward", CausalConv1dForward);
+  export_fn(env, exports, "causalConv1dBackward", CausalConv1dBackward);
+  export_fn(env, exports, "dropoutForward", DropoutForward);
+  export_fn(env, exports, "dropoutBackward", DropoutBackward);
 }
 
 }  // namespace nl::binding

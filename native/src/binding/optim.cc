@@ -18,6 +18,7 @@ namespace nl::binding {
 namespace {
 
 constexpr const char* kOp = "optimAdamStep";
+constexpr int64_t kMaxNewtonSchulzSteps = 10000;
 
 std::vector<ArrayView> array_list(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
@@ -100,8 +101,13 @@ Napi::Value OptimNewtonSchulz(const Napi::CallbackInfo& info) {
     throw_type(info.Env(), op, std::string("g and out must both be Float32Array or both Float64Array, got ") + dtype_name(g.dtype) + " and " + dtype_name(out.dtype));
   }
   if (batch < 1 || rows < 1 || cols < 1) throw_range(info.Env(), op, "batch, rows and cols must be >= 1");
-  if (g.length != batch * rows * cols || out.length != g.length) {
-    throw_range(info.Env(), op, "g and out must have batch*rows*cols = " + std::to_string(batch * rows * cols) + " elements, got " +
+  // Bounds the run time: legitimate callers use ~5 (Muon); 2^31 steps on a 1x1 matrix would hang.
+  if (steps > kMaxNewtonSchulzSteps) {
+    throw_range(info.Env(), op, "steps must be at most " + std::to_string(kMaxNewtonSchulzSteps) + ", got " + std::to_string(steps));
+  }
+  const int64_t numel = checked_product(info.Env(), op, "batch * rows * cols", {batch, rows, cols});
+  if (g.length != numel || out.length != g.length) {
+    throw_range(info.Env(), op, "g and out must have batch*rows*cols = " + std::to_string(numel) + " elements, got " +
                                      std::to_string(g.length) + " and " + std::to_string(out.length));
   }
   if (g.dtype == DType::F32) newton_schulz_f32(g.as<float>(), out.as<float>(), batch, rows, cols, steps);
@@ -112,8 +118,8 @@ Napi::Value OptimNewtonSchulz(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_optim(Napi::Env env, Napi::Object exports) {
-  exports.Set("optimAdamStep", Napi::Function::New(env, OptimAdamStep, "optimAdamStep"));
-  exports.Set("optimNewtonSchulz", Napi::Function::New(env, OptimNewtonSchulz, "optimNewtonSchulz"));
+  export_fn(env, exports, "optimAdamStep", OptimAdamStep);
+  export_fn(env, exports, "optimNewtonSchulz", OptimNewtonSchulz);
 }
 
 }  // namespace nl::binding

@@ -30,7 +30,7 @@ StridedShape read_shape(const Napi::CallbackInfo& info, size_t i, const char* op
   for (int d = 0; d < s.nd; ++d) {
     Napi::Value v = arr.Get(static_cast<uint32_t>(d));
     double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (!(x >= 0) || x != static_cast<double>(static_cast<int64_t>(x))) throw_range(info.Env(), op, "shape entries must be non-negative integers");
+    if (!is_count(x)) throw_range(info.Env(), op, "shape entries must be non-negative integers, got shape[" + std::to_string(d) + "] = " + num_text(x));
     s.shape[d] = static_cast<int64_t>(x);
   }
   return s;
@@ -44,22 +44,43 @@ void read_strides(const Napi::CallbackInfo& info, size_t i, const char* op, cons
   for (int d = 0; d < nd; ++d) {
     Napi::Value v = arr.Get(static_cast<uint32_t>(d));
     double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (!(x >= 0) || x != static_cast<double>(static_cast<int64_t>(x))) throw_range(info.Env(), op, std::string(name) + " entries must be non-negative integers");
+    if (!is_count(x)) throw_range(info.Env(), op, std::string(name) + " entries must be non-negative integers, got " + std::string(name) + "[" + std::to_string(d) + "] = " + num_text(x));
     out[d] = static_cast<int64_t>(x);
   }
 }
 
-int64_t numel(const StridedShape& s) {
+std::string shape_text(const StridedShape& s) {
+  std::string t = "[";
+  for (int d = 0; d < s.nd; ++d) t += (d ? ", " : "") + std::to_string(s.shape[d]);
+  return t + "]";
+}
+
+// Element count, overflow-checked (the non-zero dims' product must fit as well).
+int64_t numel(const Napi::CallbackInfo& info, const char* op, const StridedShape& s) {
   int64_t n = 1;
-  for (int d = 0; d < s.nd; ++d) n *= s.shape[d];
-  return n;
+  bool zero = false;
+  for (int d = 0; d < s.nd; ++d) {
+    if (s.shape[d] == 0) zero = true;
+    else if (__builtin_mul_overflow(n, s.shape[d], &n)) {
+      throw_range(info.Env(), op, "shape " + shape_text(s) + " has more elements than fit in 64-bit integers");
+    }
+  }
+  return zero ? 0 : n;
 }
 
 void check_reach(const Napi::CallbackInfo& info, const char* op, const char* name, const StridedShape& s,
                  const int64_t* st, int64_t offset, int64_t length) {
-  if (numel(s) == 0) return;
+  if (numel(info, op, s) == 0) return;
   int64_t last = offset;
-  for (int d = 0; d < s.nd; ++d) last += (s.shape[d] - 1) * st[d];
+  for (int d = 0; d < s.nd; ++d) {
+    int64_t step;
+    if (__builtin_mul_overflow(s.shape[d] - 1, st[d], &step) || __builtin_add_overflow(last, step, &last)) {
+      throw_range(info.Env(), op, std::string(name) + ": offset " + std::to_string(offset) + " + (shape[" +
+                                      std::to_string(d) + "] - 1) * stride = " + std::to_string(s.shape[d] - 1) + " * " +
+                                      std::to_string(st[d]) + " ... overflows 64-bit integers (shape " +
+                                      shape_text(s) + ")");
+    }
+  }
   if (last >= length) {
     throw_range(info.Env(), op, std::string(name) + " is too small: the view reaches element " + std::to_string(last) +
                                     " but the array has " + std::to_string(length));
@@ -90,9 +111,11 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   read_strides(info, 7, op, "stridesA", s.nd, sa);
   read_strides(info, 8, op, "stridesB", s.nd, sb);
   DType d = same_float(info, op, {out, a, b});
-  if (out.length < numel(s)) throw_range(info.Env(), op, "out is smaller than the shape");
+  const int64_t count_out = numel(info, op, s);
+  if (out.length < count_out) throw_range(info.Env(), op, "out is smaller than the shape");
   check_reach(info, op, "a", s, sa, ao, a.length);
   check_reach(info, op, "b", s, sb, bo, b.length);
+  if (count_out == 0) return info.Env().Undefined();
   if (d == DType::F32) {
     tensor_binary<float>(static_cast<BinaryOp>(code), s, out.as<float>(), a.as<float>() + ao, sa, b.as<float>() + bo, sb);
   } else {
@@ -115,8 +138,10 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const double p0 = number(info, 6, op, "p0");
   const double p1 = number(info, 7, op, "p1");
   DType d = same_float(info, op, {out, a});
-  if (out.length < numel(s)) throw_range(info.Env(), op, "out is smaller than the shape");
+  const int64_t count_out = numel(info, op, s);
+  if (out.length < count_out) throw_range(info.Env(), op, "out is smaller than the shape");
   check_reach(info, op, "a", s, sa, ao, a.length);
+  if (count_out == 0) return info.Env().Undefined();
   if (d == DType::F32) {
     tensor_unary<float>(static_cast<UnaryOp>(code), s, out.as<float>(), a.as<float>() + ao, sa, p0, p1);
   } else {
@@ -138,7 +163,10 @@ Napi::Value ReduceRows(const Napi::CallbackInfo& info) {
   DType d = same_float(info, op, {out, a});
   if (n == 0 && rows > 0) throw_range(info.Env(), op, "cannot reduce empty rows");
   if (out.length < rows) throw_range(info.Env(), op, "out is smaller than rows");
-  if (rows > 0 && ao + rows * n > a.length) throw_range(info.Env(), op, "a is smaller than rows * n");
+  const int64_t rn = checked_product(info.Env(), op, "rows * n", {rows, n});
+  if (rows > 0 && checked_add(info.Env(), op, "aOffset + rows * n", ao, rn) > a.length) {
+    throw_range(info.Env(), op, "a is smaller than aOffset + rows * n = " + std::to_string(ao) + " + " + std::to_string(rn));
+  }
   if (d == DType::F32) {
     tensor_reduce_rows<float>(static_cast<RowReduceOp>(code), rows, n, out.as<float>(), a.as<float>() + ao);
   } else {
@@ -162,7 +190,11 @@ Napi::Value ReduceCols(const Napi::CallbackInfo& info) {
   const int64_t n = count(info, 5, op, "n");
   DType d = same_float(info, op, {out, a});
   if (out.length < n) throw_range(info.Env(), op, "out is smaller than n");
-  if (rows > 0 && ao + rows * n > a.length) throw_range(info.Env(), op, "a is smaller than rows * n");
+  const int64_t rn = checked_product(info.Env(), op, "rows * n", {rows, n});
+  if (rows > 0 && checked_add(info.Env(), op, "aOffset + rows * n", ao, rn) > a.length) {
+    throw_range(info.Env(), op, "a is smaller than aOffset + rows * n = " + std::to_string(ao) + " + " + std::to_string(rn));
+  }
+  if (n == 0) return info.Env().Undefined();  // no columns: nothing to write (rows may be huge)
   if (d == DType::F32) {
     tensor_reduce_cols<float>(static_cast<RowReduceOp>(code), rows, n, out.as<float>(), a.as<float>() + ao);
   } else {
@@ -182,8 +214,12 @@ Napi::Value SoftmaxRows(const Napi::CallbackInfo& info) {
   const int64_t rows = count(info, 4, op, "rows");
   const int64_t n = count(info, 5, op, "n");
   DType d = same_float(info, op, {out, a});
-  if (out.length < rows * n) throw_range(info.Env(), op, "out is smaller than rows * n");
-  if (rows > 0 && ao + rows * n > a.length) throw_range(info.Env(), op, "a is smaller than rows * n");
+  if (out.length < checked_product(info.Env(), op, "rows * n", {rows, n})) throw_range(info.Env(), op, "out is smaller than rows * n");
+  const int64_t rn = checked_product(info.Env(), op, "rows * n", {rows, n});
+  if (rows > 0 && checked_add(info.Env(), op, "aOffset + rows * n", ao, rn) > a.length) {
+    throw_range(info.Env(), op, "a is smaller than aOffset + rows * n = " + std::to_string(ao) + " + " + std::to_string(rn));
+  }
+  if (rows == 0 || n == 0) return info.Env().Undefined();  // empty rows: nothing to write
   if (d == DType::F32) {
     tensor_softmax_rows<float>(log, rows, n, out.as<float>(), a.as<float>() + ao);
   } else {
@@ -210,12 +246,12 @@ Napi::Value OpCodes(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_tensor_ops(Napi::Env env, Napi::Object exports) {
-  exports.Set("opCodes", Napi::Function::New(env, OpCodes, "opCodes"));
-  exports.Set("tensorBinary", Napi::Function::New(env, Binary, "tensorBinary"));
-  exports.Set("tensorUnary", Napi::Function::New(env, Unary, "tensorUnary"));
-  exports.Set("tensorReduceRows", Napi::Function::New(env, ReduceRows, "tensorReduceRows"));
-  exports.Set("tensorReduceCols", Napi::Function::New(env, ReduceCols, "tensorReduceCols"));
-  exports.Set("tensorSoftmaxRows", Napi::Function::New(env, SoftmaxRows, "tensorSoftmaxRows"));
+  export_fn(env, exports, "opCodes", OpCodes);
+  export_fn(env, exports, "tensorBinary", Binary);
+  export_fn(env, exports, "tensorUnary", Unary);
+  export_fn(env, exports, "tensorReduceRows", ReduceRows);
+  export_fn(env, exports, "tensorReduceCols", ReduceCols);
+  export_fn(env, exports, "tensorSoftmaxRows", SoftmaxRows);
 }
 
 }  // namespace nl::binding

@@ -10,6 +10,7 @@
 //   o_i     = e_i S0^T q_i + sum_{j<=i} G_ij (q_i.k_j) d_j
 //   S_L     = e_L S0 + sum_j G_Lj k_j d_j^T
 // Cost per chunk ~ 2L^2 Dk (KK^T, QK^T) + 6 L Dk Dv (K S0, Q S0, update) + 2 L^2 Dv (solve, O).
+#include "cpu/chunking.h"
 #include "cpu/delta_rule.h"
 #include "cpu/delta_rule_vec.h"
 
@@ -106,8 +107,9 @@ template void forward_one<double>(const DeltaRuleDims&, int64_t, int64_t, const 
 }  // namespace delta_rule_detail
 
 template <typename F>
-void delta_rule_forward(const DeltaRuleDims& d, const F* q, const F* k, const F* v, const F* alpha, const F* beta,
+void delta_rule_forward(const DeltaRuleDims& dims, const F* q, const F* k, const F* v, const F* alpha, const F* beta,
                         const F* s0, F* o, F* state_out) {
+  const DeltaRuleDims d = with_effective_chunk(dims);  // chunk >= T is one chunk of T (same result)
   const int64_t n = d.dk * d.dv;
   parallel_for(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
     std::vector<F> scratch(static_cast<size_t>(delta_rule_detail::scratch_size(d)));

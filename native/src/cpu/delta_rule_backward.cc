@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu/chunking.h"
 #include "cpu/delta_rule.h"
 #include "cpu/delta_rule_vec.h"
 #include "cpu/thread_pool.h"
@@ -204,9 +205,10 @@ void chunk_backward(const DeltaRuleDims& d, int64_t b, int64_t h, int64_t t0, in
 }  // namespace
 
 template <typename F>
-void delta_rule_backward(const DeltaRuleDims& d, const F* q, const F* k, const F* v, const F* alpha, const F* beta,
+void delta_rule_backward(const DeltaRuleDims& dims, const F* q, const F* k, const F* v, const F* alpha, const F* beta,
                          const F* s0, const F* d_o, const F* d_state, F* dq, F* dk, F* dv, F* dalpha, F* dbeta,
                          F* ds0) {
+  const DeltaRuleDims d = with_effective_chunk(dims);  // chunk >= T is one chunk of T (same result)
   const int64_t n = d.dk * d.dv;
   const int64_t nchunks = (d.seq + d.chunk - 1) / d.chunk;
   parallel_for(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {

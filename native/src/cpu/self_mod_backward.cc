@@ -12,6 +12,7 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu/chunking.h"
 #include "cpu/self_mod.h"
 #include "cpu/self_mod_work.h"
 #include "cpu/thread_pool.h"
@@ -336,8 +337,10 @@ struct Back {
 }  // namespace
 
 template <typename F>
-void self_mod_backward(const SelfModDims& d, const F* x, const F* q, const F* const* state, const F* d_o,
+void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F* const* state, const F* d_o,
                        const F* const* d_state, F* dx, F* dq, F* const* d_init, const F* ckpt) {
+  SelfModDims d = dims;  // one block when block >= T (same result, scratch by the real block)
+  d.block = effective_tile(d.block, d.seq);
   const int64_t T = d.seq, H = d.heads, nblk = (T + d.block - 1) / d.block;
   parallel_for_dynamic(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
     Back<F> k(d, ckpt ? 0 : nblk);

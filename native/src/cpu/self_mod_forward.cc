@@ -3,6 +3,7 @@
 // (Worker::precompute), then the token recurrence and the read of mem (Worker::step).
 #include <algorithm>
 
+#include "cpu/chunking.h"
 #include "cpu/self_mod.h"
 #include "cpu/self_mod_work.h"
 #include "cpu/thread_pool.h"
@@ -10,8 +11,10 @@
 namespace nl {
 
 template <typename F>
-void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* const* state, F* o, F* const* out,
+void self_mod_forward(const SelfModDims& dims, const F* x, const F* q, const F* const* state, F* o, F* const* out,
                       F* ckpt) {
+  SelfModDims d = dims;  // one block when block >= T (same result, scratch by the real block)
+  d.block = effective_tile(d.block, d.seq);
   using self_mod_detail::Worker;
   const int64_t T = d.seq, H = d.heads, D = d.d, nblk = (T + d.block - 1) / d.block;
   parallel_for_dynamic(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {

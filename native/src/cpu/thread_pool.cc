@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -62,6 +63,8 @@ class Pool {
       ticket_.store(uint64_t(job.id) << 32, std::memory_order_release);
     }
     cv_.notify_all();
+    error_ = nullptr;
+    failed_.store(false, std::memory_order_relaxed);
     tls_in_pool = true;
     work_on_parts(job);
     tls_in_pool = false;
@@ -74,6 +77,15 @@ class Pool {
         done_cv_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
       }
     }
+    // A part that threw (e.g. std::bad_alloc sizing its scratch) is rethrown on the calling
+    // thread, after every part has finished: an exception escaping a worker thread would
+    // std::terminate the process.
+    std::exception_ptr err;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::swap(err, error_);
+    }
+    if (err) std::rethrow_exception(err);
   }
 
  private:
@@ -99,7 +111,15 @@ class Pool {
       const int64_t q = job.n / job.parts, r = job.n % job.parts;
       const int64_t begin = p * q + std::min<int64_t>(p, r);
       const int64_t end = begin + q + (p < r ? 1 : 0);
-      (*job.fn)(begin, end);
+      if (!failed_.load(std::memory_order_relaxed)) {  // after a failure the other parts are skipped
+        try {
+          (*job.fn)(begin, end);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!error_) error_ = std::current_exception();
+          failed_.store(true, std::memory_order_relaxed);
+        }
+      }
       if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mu_);
         done_cv_.notify_all();
@@ -157,6 +177,8 @@ class Pool {
   std::atomic<uint64_t> ticket_{0};
   std::atomic<int> remaining_{0};
   std::atomic<bool> stop_flag_{false};
+  std::exception_ptr error_;          // first exception of the current job's parts (under mu_)
+  std::atomic<bool> failed_{false};   // a part of the current job threw
   bool stop_ = false;
 };
 

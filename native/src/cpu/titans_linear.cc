@@ -8,6 +8,7 @@
 //   read before write uses the t-1 coefficients and j < t)
 // All coefficients come from recurrences (no divisions), so gates of exactly 0 or 1 are fine.
 // Cost per chunk ~ 2 L Dk Dv (E) + 4 L Dk Dv (M0 Q, S0 Q) + L^2 (Dk + Dv) + 4 L Dk Dv (state).
+#include "cpu/chunking.h"
 #include "cpu/titans_linear.h"
 #include "cpu/delta_rule_vec.h"
 
@@ -123,8 +124,9 @@ template void forward_one<double>(const TitansLinearDims&, int64_t, int64_t, con
 }  // namespace titans_detail
 
 template <typename F>
-void titans_linear_forward(const TitansLinearDims& d, const F* q, const F* k, const F* v, const F* theta,
+void titans_linear_forward(const TitansLinearDims& dims, const F* q, const F* k, const F* v, const F* theta,
                            const F* eta, const F* alpha, const F* m0, const F* s0, F* o, F* m_out, F* s_out) {
+  const TitansLinearDims d = with_effective_chunk(dims);  // chunk >= T is one chunk of T (same result)
   const int64_t n = d.dk * d.dv;
   parallel_for(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
     std::vector<F> scratch(static_cast<size_t>(titans_detail::scratch_size(d)));

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu/chunking.h"
 #include "cpu/delta_rule_vec.h"
 #include "cpu/thread_pool.h"
 #include "cpu/titans_linear.h"
@@ -203,9 +204,10 @@ void chunk_backward(const TitansLinearDims& d, int64_t b, int64_t h, int64_t t0,
 }  // namespace
 
 template <typename F>
-void titans_linear_backward(const TitansLinearDims& d, const F* q, const F* k, const F* v, const F* theta,
+void titans_linear_backward(const TitansLinearDims& dims, const F* q, const F* k, const F* v, const F* theta,
                             const F* eta, const F* alpha, const F* m0, const F* s0, const F* d_o, const F* d_m,
                             const F* d_s, F* dq, F* dk, F* dv, F* dtheta, F* deta, F* dalpha, F* dm0, F* ds0) {
+  const TitansLinearDims d = with_effective_chunk(dims);  // chunk >= T is one chunk of T (same result)
   const int64_t n = d.dk * d.dv;
   const int64_t nchunks = (d.seq + d.chunk - 1) / d.chunk;
   parallel_for(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu/chunking.h"
 #include "cpu/delta_rule_vec.h"
 #include "cpu/thread_pool.h"
 #include "cpu/titans_mlp.h"
@@ -326,10 +327,11 @@ void chunk_backward(const TitansMlpDims& d, int64_t b, int64_t h, int64_t t0, in
 }  // namespace
 
 template <typename F>
-void titans_mlp_backward(const TitansMlpDims& d, const F* q, const F* k, const F* v, const F* theta, const F* eta,
+void titans_mlp_backward(const TitansMlpDims& dims, const F* q, const F* k, const F* v, const F* theta, const F* eta,
                          const F* alpha, const F* w1, const F* w2, const F* s1, const F* s2, const F* d_o,
                          const F* d_w1, const F* d_w2, const F* d_s1, const F* d_s2, F* dq, F* dk, F* dv,
                          F* dtheta, F* deta, F* dalpha, F* dw1, F* dw2, F* ds1, F* ds2) {
+  const TitansMlpDims d = with_effective_chunk(dims);  // chunk >= T is one chunk of T (same result)
   const int64_t D = d.d, Dh = d.hidden, n = D * Dh, T = d.seq, H = d.heads, C = d.chunk;
   const int64_t nchunks = std::max<int64_t>((T + C - 1) / C, 1);
   parallel_for(d.batch * H, 1, [&](int64_t begin, int64_t end) {

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu/chunking.h"
 #include "cpu/delta_rule_vec.h"
 #include "cpu/thread_pool.h"
 #include "cpu/titans_mlp.h"
@@ -173,9 +174,10 @@ template void chunk_step<double>(const TitansMlpDims&, int64_t, int64_t, int64_t
 }  // namespace titans_mlp_detail
 
 template <typename F>
-void titans_mlp_forward(const TitansMlpDims& d, const F* q, const F* k, const F* v, const F* theta, const F* eta,
+void titans_mlp_forward(const TitansMlpDims& dims, const F* q, const F* k, const F* v, const F* theta, const F* eta,
                         const F* alpha, const F* w1, const F* w2, const F* s1, const F* s2, F* o, F* w1_out,
                         F* w2_out, F* s1_out, F* s2_out) {
+  const TitansMlpDims d = with_effective_chunk(dims);  // chunk >= T is one chunk of T (same result)
   const int64_t n = d.d * d.hidden, T = d.seq;
   parallel_for(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
     ChunkWork<F> w(d);
