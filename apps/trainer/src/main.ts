@@ -42,8 +42,13 @@ export interface MainDeps {
   stderr?: NodeJS.WritableStream;
   /** Aborting it acts like Ctrl-C. */
   signal?: AbortSignal;
-  /** Install a SIGINT handler that aborts training (the real CLI). */
+  /**
+   * Install SIGINT and SIGTERM handlers (the real CLI): the first signal finishes the step and
+   * saves a checkpoint; a second one stops at once without saving (`exit(130)`).
+   */
   handleSigint?: boolean;
+  /** How a second interrupt stops the process (default `process.exit`; tests record it). */
+  exit?: (code: number) => void;
   /** Override the reporter (tests). */
   reporter?: Reporter;
   /** Override the clock in milliseconds (tests of `timeLimit`). */
@@ -124,21 +129,41 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const print = (s: string) => void stdout.write(s + '\n');
   let code = 0;
 
-  /** Run `fn` with an abort signal fired by deps.signal or (real CLI) the first Ctrl-C. */
+  /**
+   * Run `fn` with an abort signal fired by deps.signal or (real CLI) the first Ctrl-C / SIGTERM.
+   * The listener stays installed: a second signal (even one that arrived during the same
+   * synchronous step) stops the process at once, without saving.
+   */
   const withInterrupt = async (fn: (signal: AbortSignal) => Promise<void>): Promise<void> => {
     const controller = new AbortController();
     deps.signal?.addEventListener('abort', () => controller.abort());
-    const onSigint = () => {
-      stderr.write(
-        '\nnl-train: Ctrl-C — finishing this step and saving a checkpoint (press again to abort without saving)\n',
-      );
-      controller.abort();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      const what = sig === 'SIGINT' ? 'Ctrl-C' : sig;
+      if (signals === 1) {
+        stderr.write(
+          `\nnl-train: ${what} — finishing this step and saving a checkpoint (press Ctrl-C again to stop at once without saving)\n`,
+        );
+        controller.abort();
+        return;
+      }
+      stderr.write(`\nnl-train: ${what} again — stopping now without saving (the last checkpoint is kept)\n`);
+      (deps.exit ?? ((c: number) => process.exit(c)))(130);
     };
-    if (deps.handleSigint) process.once('SIGINT', onSigint);
+    const onInt = () => onSignal('SIGINT');
+    const onTerm = () => onSignal('SIGTERM');
+    if (deps.handleSigint) {
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    }
     try {
       await fn(controller.signal);
     } finally {
-      if (deps.handleSigint) process.removeListener('SIGINT', onSigint);
+      if (deps.handleSigint) {
+        process.removeListener('SIGINT', onInt);
+        process.removeListener('SIGTERM', onTerm);
+      }
     }
   };
 

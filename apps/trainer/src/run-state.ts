@@ -42,15 +42,25 @@ export async function saveRun(
   model: TrainableLM,
   trainerConfig: object,
   state: RunState,
+  onWarning?: (message: string) => void,
 ): Promise<void> {
   const m = await model.save();
-  writeCheckpoint(dir, {
-    model: m.weights,
-    optimizer: m.optimizer,
-    extra: m.extra,
-    config: { format: RUN_CONFIG_FORMAT, vocabSize: 256, trainer: trainerConfig, model: model.modelConfig() },
-    state: { ...state },
-  });
+  writeCheckpoint(
+    dir,
+    {
+      model: m.weights,
+      optimizer: m.optimizer,
+      extra: m.extra,
+      config: {
+        format: RUN_CONFIG_FORMAT,
+        vocabSize: 256,
+        trainer: trainerConfig,
+        model: model.modelConfig(),
+      },
+      state: { ...state },
+    },
+    { onWarning },
+  );
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>

@@ -12,7 +12,7 @@
  * exactly the same steps as an uninterrupted one. A non-finite loss stops the run without
  * writing a checkpoint (the last good one stays).
  */
-import { RandomBatches, Rng } from '@nl/hope';
+import { RandomBatches, Rng, acquireCheckpointLock } from '@nl/hope';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asciichart from 'asciichart';
@@ -83,6 +83,35 @@ export async function runTrain(
       `${config.checkpointDir} already holds a checkpoint; pass --resume to continue it, or choose another --checkpoint-dir (nothing was overwritten)`,
     );
   }
+  // One trainer per checkpoint folder: the lock (also the check that the folder's parent is
+  // writable, before any step is spent) is held until the run returns.
+  let lock: ReturnType<typeof acquireCheckpointLock>;
+  try {
+    lock = acquireCheckpointLock(config.checkpointDir, { onWarning: print });
+  } catch (e) {
+    throw new Error(`cannot use --checkpoint-dir: ${(e as Error).message}`);
+  }
+  try {
+    try {
+      mkdirSync(config.plotDir, { recursive: true });
+    } catch (e) {
+      throw new Error(`cannot create --plot-dir ${config.plotDir}: ${(e as Error).message}`);
+    }
+    return await trainLocked(config, resume, deps, factory, device, wallStart);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(
+  config: TrainConfig,
+  resume: LoadedRun | undefined,
+  deps: TrainDeps,
+  factory: ReturnType<typeof getModelFactory>,
+  device: ReturnType<typeof resolveDevice>,
+  wallStart: number,
+): Promise<TrainResult> {
+  const { print, reporter, signal } = deps;
   const { split, summary } = prepareData(config);
   print(summary);
   const threads = await applyThreads(config.threads);
@@ -121,7 +150,7 @@ export async function runTrain(
     let lastSaved: number | undefined = resume ? state.step : undefined;
     const checkpoint = async (why: string): Promise<void> => {
       state.rng.batches = batches.state();
-      await saveRun(config.checkpointDir, model, config, state);
+      await saveRun(config.checkpointDir, model, config, state, (m) => reporter.log(`warning: ${m}`));
       lastSaved = state.step;
       reporter.log(`step ${state.step}: checkpoint (${why}) written to ${config.checkpointDir}`);
     };
