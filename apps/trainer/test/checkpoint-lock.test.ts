@@ -24,7 +24,9 @@ it('a second trainer on the same checkpoint folder is refused, naming the folder
       const m = (await bigramFactory()(ctx)) as BigramLM;
       const step = m.trainStep.bind(m);
       const first = ctx.config.plotDir.endsWith('first');
-      m.trainStep = async (batch, lr) => {
+      (
+        m as unknown as { trainStep: (...a: Parameters<BigramLM['trainStep']>) => Promise<number> }
+      ).trainStep = async (batch, lr) => {
         if (!first) secondSteps++;
         if (first && m.trainCalls === 3 && !second) {
           second = await run(
