@@ -3,5 +3,5 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['development'] },
   ssr: { resolve: { conditions: ['development'] } },
-  test: { name: 'native', include: ['test/**/*.test.ts'] },
+  test: { name: 'native', testTimeout: 30_000, include: ['test/**/*.test.ts'] },
 });

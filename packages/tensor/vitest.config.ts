@@ -3,5 +3,5 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['development'] },
   ssr: { resolve: { conditions: ['development'] } },
-  test: { name: 'tensor', include: ['test/**/*.test.ts'] },
+  test: { name: 'tensor', testTimeout: 30_000, include: ['test/**/*.test.ts'] },
 });
