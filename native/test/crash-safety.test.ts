@@ -48,10 +48,22 @@ describe('overflowing size products are refused with a RangeError naming the op 
   const cases: [string, RegExp][] = [
     ['gemmHugeM', /^nl\.gemm: c: .*overflows 64-bit integers.*rows 4294967296, ld 4294967296/],
     ['gemmHugeBatch', /^nl\.gemm: a: .*overflows 64-bit integers.*batch 4097, stride 4503599627370496/],
-    ['deltaRuleHugeT', /^nl\.deltaRuleForward: arrays\.q: \[B, T, H, Dk\] = \[1, 4503599627370496, 4096, 1\] has more elements than fit/],
-    ['titansHugeT', /^nl\.titansLinearForward: arrays\.q: .*4503599627370496, 4096.* has more elements than fit/],
-    ['titansMlpHugeT', /^nl\.titansMlpForward: arrays\.q: .*4503599627370496, 4096.* has more elements than fit/],
-    ['newtonSchulzHuge', /^nl\.optimNewtonSchulz: batch \* rows \* cols = 1 \* 4294967296 \* 4294967296 overflows/],
+    [
+      'deltaRuleHugeT',
+      /^nl\.deltaRuleForward: arrays\.q: \[B, T, H, Dk\] = \[1, 4503599627370496, 4096, 1\] has more elements than fit/,
+    ],
+    [
+      'titansHugeT',
+      /^nl\.titansLinearForward: arrays\.q: .*4503599627370496, 4096.* has more elements than fit/,
+    ],
+    [
+      'titansMlpHugeT',
+      /^nl\.titansMlpForward: arrays\.q: .*4503599627370496, 4096.* has more elements than fit/,
+    ],
+    [
+      'newtonSchulzHuge',
+      /^nl\.optimNewtonSchulz: batch \* rows \* cols = 1 \* 4294967296 \* 4294967296 overflows/,
+    ],
     ['conv1dHuge', /^nl\.causalConv1dForward: b \* t \* c = 4294967296 \* 4294967296 \* 1 overflows/],
   ];
   for (const [name, message] of cases) {

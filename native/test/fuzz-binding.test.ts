@@ -31,11 +31,19 @@ it(`fuzz: ${CALLS} seeded calls of the raw binding, no abort, no segfault, every
       timeout: 60_000,
       maxBuffer: 64 << 20,
     });
-    const lastCall = r.stderr.split('\n').filter((l) => l.startsWith('CALL ')).pop() ?? '(none)';
+    const lastCall =
+      r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('CALL '))
+        .pop() ?? '(none)';
     if (r.status !== 0 || r.signal !== null) {
       crashes.push(
         `seed ${SEED}, batch from call ${first}: status ${r.status}, signal ${r.signal}; last call started: ${lastCall}` +
-          `\n  stderr tail: ${r.stderr.split('\n').filter((l) => !l.startsWith('CALL ')).join(' ').slice(-300)}`,
+          `\n  stderr tail: ${r.stderr
+            .split('\n')
+            .filter((l) => !l.startsWith('CALL '))
+            .join(' ')
+            .slice(-300)}`,
       );
       continue;
     }
@@ -54,5 +62,5 @@ it(`fuzz: ${CALLS} seeded calls of the raw binding, no abort, no segfault, every
   expect(crashes).toEqual([]);
   expect(total.unnamed).toEqual([]);
   expect(total.calls).toBe(CALLS);
-  expect(total.ok).toBeGreaterThan(CALLS / 20);  // the generator still reaches the kernels
+  expect(total.ok).toBeGreaterThan(CALLS / 20); // the generator still reaches the kernels
 }, 120_000);
