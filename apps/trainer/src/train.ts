@@ -83,6 +83,7 @@ export async function runTrain(
       `${config.checkpointDir} already holds a checkpoint; pass --resume to continue it, or choose another --checkpoint-dir (nothing was overwritten)`,
     );
   }
+  const data = prepareData(config); // a bad corpus fails before anything is created
   // One trainer per checkpoint folder: the lock (also the check that the folder's parent is
   // writable, before any step is spent) is held until the run returns.
   let lock: ReturnType<typeof acquireCheckpointLock>;
@@ -92,12 +93,7 @@ export async function runTrain(
     throw new Error(`cannot use --checkpoint-dir: ${(e as Error).message}`);
   }
   try {
-    try {
-      mkdirSync(config.plotDir, { recursive: true });
-    } catch (e) {
-      throw new Error(`cannot create --plot-dir ${config.plotDir}: ${(e as Error).message}`);
-    }
-    return await trainLocked(config, resume, deps, factory, device, wallStart);
+    return await trainLocked(config, resume, deps, factory, device, wallStart, data);
   } finally {
     lock.release();
   }
@@ -110,9 +106,10 @@ async function trainLocked(
   factory: ReturnType<typeof getModelFactory>,
   device: ReturnType<typeof resolveDevice>,
   wallStart: number,
+  data: ReturnType<typeof prepareData>,
 ): Promise<TrainResult> {
   const { print, reporter, signal } = deps;
-  const { split, summary } = prepareData(config);
+  const { split, summary } = data;
   print(summary);
   const threads = await applyThreads(config.threads);
   if (threads !== undefined) print(`native CPU threads: ${threads}`);

@@ -23,6 +23,7 @@ export const STATE_FORMAT = 'nl-hope-session/2';
 
 /** SHA-256 of a tensor's elements as stored (host bytes of its dtype). */
 function tensorHash(t: Tensor): string {
+  // device -> host read: hashing a saved/loaded tensor is file I/O, not a training path
   const a = t.dataSync() as ArrayLike<number> & ArrayBufferView;
   return createHash('sha256')
     .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
