@@ -4,7 +4,8 @@
  * reports live tracked tensors and their bytes. A FinalizationRegistry warns (once per process,
  * with a count) about tensors garbage-collected without `dispose()`; set
  * NL_TENSOR_LEAK_WARNINGS=0 to silence it. It never frees anything itself. Tensors under 4 KiB
- * are sampled (1 in 64) because each registration costs garbage-collector time.
+ * are sampled (1 in 64) because each registration costs garbage-collector time. `dispose()`
+ * unregisters its tensor at once, so disposed tensors leave no registry record behind.
  */
 import { allDeviceStats, stats, type DeviceMemory } from './memory-stats.js';
 
@@ -107,6 +108,8 @@ export function memory(): MemoryInfo {
 /** Shared between a tensor and the registry (must not reference the tensor). */
 export interface LeakToken {
   disposed: boolean;
+  /** registered with the FinalizationRegistry (set by watchLeak, cleared on unregister) */
+  watched?: boolean;
 }
 let leaked = 0;
 let warned = false;
@@ -138,7 +141,20 @@ const WATCH_ALWAYS_BYTES = 4096;
  */
 export function watchLeak(target: object, token: LeakToken, bytes: number): void {
   if (registry === null) return;
-  if (bytes >= WATCH_ALWAYS_BYTES || (sampleCounter++ & 63) === 0) registry.register(target, token);
+  if (bytes >= WATCH_ALWAYS_BYTES || (sampleCounter++ & 63) === 0) {
+    token.watched = true;
+    // the token is also the unregister token: dispose() removes the record at once, so a
+    // synchronous loop that disposes its tensors leaves no registry records behind (they were
+    // otherwise freed only after a GC and a turn of the event loop)
+    registry.register(target, token, token);
+  }
+}
+
+/** Called by dispose(): drops the registry record of a watched tensor (no-op otherwise). */
+export function unwatchLeak(token: LeakToken): void {
+  if (registry === null || !token.watched) return;
+  token.watched = false;
+  registry.unregister(token);
 }
 
 /** Tensors collected without dispose so far. */

@@ -14,7 +14,7 @@ import { cpuBuffer, hostArray } from './backend/host.js';
 import { insideKernel } from './backend/registry.js';
 import { contiguousStrides, fmtShape, isContiguousLayout, numelOf } from './shape.js';
 import { deviceStats, stats } from './memory-stats.js';
-import { trackInScope, watchLeak, type LeakToken } from './memory.js';
+import { trackInScope, unwatchLeak, watchLeak, type LeakToken } from './memory.js';
 import type { Node } from './autograd/node.js';
 
 /** What @nl/optim updates: a live element view and the live view of its gradient. */
@@ -35,8 +35,7 @@ export class Tensor implements ParamLike {
   node: Node | null = null;
   /** Which output of `node` this tensor is. */
   outputIndex = 0;
-  /** Gradient accumulated by backward (leaves that require grad only). */
-  grad: Tensor | null = null;
+  private _grad: Tensor | null = null;
   /** Set by `keep()`: tidy scopes never dispose this tensor. */
   kept = false;
   private _requiresGrad = false;
@@ -122,6 +121,29 @@ export class Tensor implements ParamLike {
     this._requiresGrad = v;
   }
 
+  /**
+   * Gradient accumulated by backward (leaves that require grad only). The tensor owns its
+   * gradient: assigning a new value (or null) disposes the one it replaces, and `dispose()`
+   * disposes it. Use `takeGrad()` to keep the current gradient alive while detaching it.
+   */
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+  set grad(g: Tensor | null) {
+    if (g !== null && !(g instanceof Tensor))
+      throw new TypeError(`grad: expected a Tensor or null, got ${typeof g}`);
+    const old = this._grad;
+    this._grad = g;
+    if (old !== null && old !== g) old.dispose();
+  }
+
+  /** Detaches and returns the gradient without disposing it (the caller owns it now). */
+  takeGrad(): Tensor | null {
+    const g = this._grad;
+    this._grad = null;
+    return g;
+  }
+
   /** Throws a clear error when this tensor was disposed. */
   assertLive(where: string): void {
     if (this._disposed) {
@@ -166,13 +188,11 @@ export class Tensor implements ParamLike {
     if (this._disposed || !this.tracked) return;
     this._disposed = true;
     this.token!.disposed = true;
+    unwatchLeak(this.token!);
     stats.numTensors--;
     deviceStats(this.storage.device).numTensors--;
     this.storage.release();
-    if (this.grad !== null) {
-      this.grad.dispose();
-      this.grad = null;
-    }
+    this.grad = null; // disposes it
   }
 
   [Symbol.dispose](): void {

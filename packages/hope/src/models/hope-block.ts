@@ -154,6 +154,15 @@ export class HopeBlock extends nn.Module {
     });
   }
 
+  /**
+   * Frees the parked reset zeros (called by dispose()). The conv cache is left alone: it may be
+   * shared with a state installed by `loadFastState`.
+   */
+  override disposeState(): void {
+    for (const t of this.parked) t.dispose();
+    this.parked = [];
+  }
+
   /** Detached copies of the fast state. */
   fastState(): HopeBlockState {
     return {

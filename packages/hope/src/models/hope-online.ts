@@ -160,9 +160,9 @@ export function teacherForcedOnDevice(
   );
   const params = model.parameters();
   const full = opts.outer && model.config.trainGrad === 'full';
-  const stash = opts.outer ? params.map((p) => p.grad) : [];
-  if (opts.outer) for (const p of params) p.grad = null;
-  else for (const p of params) p.requiresGrad = false;
+  // takeGrad detaches without disposing: the stash is merged back by mergeGrads
+  const stash = opts.outer ? params.map((p) => p.takeGrad()) : [];
+  if (!opts.outer) for (const p of params) p.requiresGrad = false;
   const taus: Tensor[][] = [];
   const sigmas: Tensor[][] = [];
   let nats: Tensor | null = null;

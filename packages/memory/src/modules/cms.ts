@@ -325,8 +325,24 @@ export class ContinuumMemory extends nn.Module {
     }
   }
 
-  /** Drops every Δ, accumulator and counter. */
+  /** Frees the schedule state (Δ and accumulators) and the forward cache; called by dispose(). */
+  override disposeState(): void {
+    this.disposeLevels();
+    for (const t of this.cache?.probes ?? []) t.dispose();
+    this.levels = [];
+    this.cache = null;
+  }
+
+  /** Disposes the current Δ and accumulators (idempotent; snapshots hold clones, not these). */
+  private disposeLevels(): void {
+    const held = new Set<Tensor>();
+    for (const l of this.levels) for (const t of [l.d1, l.d2, l.g1, l.g2]) held.add(t);
+    for (const t of held) t.dispose();
+  }
+
+  /** Drops every Δ, accumulator and counter (disposing the previous ones). */
   reset(): void {
+    this.disposeLevels();
     this.levels = this.w1.map((w1, i) => {
       const s1 = zerosLike(w1);
       const s2 = zerosLike(this.w2[i]!);

@@ -24,6 +24,7 @@ import {
   sigmoid,
   silu,
   sub,
+  tidy,
   transpose,
   unsqueeze,
   zeros,
@@ -64,8 +65,15 @@ export class SelfModMlp extends nn.Module {
   readonly w2: Tensor;
   constructor(h: number, d: number, dh: number, std: number, dtype: 'float32' | 'float64') {
     super();
-    this.w1 = this.registerParameter('w1', mul(randnLike([h, d, dh], dtype), std).detach());
-    this.w2 = this.registerParameter('w2', mul(randnLike([h, dh, d], dtype), std).detach());
+    // tidy frees the randn draws and the scaled (pre-detach) tensors: only the detached results live
+    this.w1 = this.registerParameter(
+      'w1',
+      tidy(() => mul(randnLike([h, d, dh], dtype), std).detach()),
+    );
+    this.w2 = this.registerParameter(
+      'w2',
+      tidy(() => mul(randnLike([h, dh, d], dtype), std).detach()),
+    );
   }
   forward(): never {
     throw new Error('SelfModMlp holds parameters only; use SelfModifyingTitans.forward');

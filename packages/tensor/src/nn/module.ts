@@ -262,9 +262,17 @@ export abstract class Module {
     return this;
   }
 
-  /** Disposes every parameter and buffer of this module and its descendants. */
+  /**
+   * Frees tensors this module holds outside its parameters and buffers (fast state, caches).
+   * Nothing by default; modules with such state override it. `dispose()` calls it on every
+   * module of the tree.
+   */
+  disposeState(): void {}
+
+  /** Disposes every parameter and buffer (and `disposeState()`) of this module and its descendants. */
   dispose(): void {
     for (const m of this.modules()) {
+      m.disposeState();
       for (const t of [...m._parameters.values(), ...m._buffers.values()]) t.dispose();
     }
   }
