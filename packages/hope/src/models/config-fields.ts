@@ -47,6 +47,19 @@ export function posInt(fail: (m: string) => never, name: string, v: unknown, dfl
   return x as number;
 }
 
+/**
+ * Upper bound of `layers` in every model config: a typo such as `layers: 1e6` would otherwise
+ * build for minutes before failing (or exhaust memory).
+ */
+export const MAX_LAYERS = 1024;
+
+/** `layers`: a positive integer up to MAX_LAYERS. */
+export function layersField(fail: (m: string) => never, v: unknown): number {
+  const n = posInt(fail, 'layers', v);
+  if (n > MAX_LAYERS) fail(`layers must be at most ${MAX_LAYERS}, got ${n}`);
+  return n;
+}
+
 /** A finite number field in [lo, hi] (inclusive), or the default when absent. */
 export function numIn(
   fail: (m: string) => never,
@@ -81,7 +94,7 @@ export function resolveShell(
     fail(`kind must be '${kind}', got ${JSON.stringify(input.kind)}`);
   const vocabSize = posInt(fail, 'vocabSize', input.vocabSize);
   const dim = posInt(fail, 'dim', input.dim);
-  const layers = posInt(fail, 'layers', input.layers);
+  const layers = layersField(fail, input.layers);
   const heads = posInt(fail, 'heads', input.heads);
   if (dim % heads !== 0) fail(`dim (${dim}) must be divisible by heads (${heads})`);
   const dtype = input.dtype ?? 'float32';

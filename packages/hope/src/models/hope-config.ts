@@ -4,6 +4,7 @@
  * (`hopeParamCount`) used to param-match the paper-scale presets to Transformer++.
  */
 import type { LMConfigBase } from './contract.js';
+import { layersField } from './config-fields.js';
 
 /** One CMS level: update period in tokens and inner learning rate. */
 export interface HopeCmsLevel {
@@ -108,7 +109,7 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
   if (input.kind !== undefined && input.kind !== 'hope') fail(`kind must be 'hope', got '${input.kind}'`);
   const vocabSize = posInt('vocabSize', input.vocabSize);
   const dim = posInt('dim', input.dim);
-  const layers = posInt('layers', input.layers);
+  const layers = layersField(fail, input.layers);
   const heads = posInt('heads', input.heads);
   if (dim % heads !== 0) fail(`dim (${dim}) must be divisible by heads (${heads})`);
   const headDim = dim / heads;
