@@ -74,7 +74,7 @@ export async function runTrain(
   resume: LoadedRun | undefined,
   deps: TrainDeps,
 ): Promise<TrainResult> {
-  const { print, reporter, signal } = deps;
+  const { print } = deps;
   const wallStart = performance.now();
   const factory = getModelFactory(config.model, deps.registry); // fail before any work
   const device = resolveDevice(config.device); // an unknown or unavailable device, too

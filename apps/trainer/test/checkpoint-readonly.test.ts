@@ -27,7 +27,8 @@ vi.mock('node:fs', async (importOriginal) => {
 });
 
 const { run, tinyFlags, writeCorpus } = await import('./helpers.js');
-const { bigramFactory, BigramLM } = await import('./bigram-model.js');
+const { bigramFactory } = await import('./bigram-model.js');
+type BigramLM = import('./bigram-model.js').BigramLM;
 const root = mkdtempSync(join(tmpdir(), 'nl-trainer-ro-'));
 afterAll(() => realFs.rmSync(root, { recursive: true, force: true }));
 
@@ -40,7 +41,7 @@ it('a read-only checkpoint parent fails at start with exit 1, before any step', 
   const r = await run(tinyFlags(parent, corpus, ['--plot-dir', join(root, 'plots')]), {
     registry: {
       bigram: async (ctx) => {
-        const m = (await bigramFactory()(ctx)) as InstanceType<typeof BigramLM>;
+        const m = (await bigramFactory()(ctx)) as BigramLM;
         const step = m.trainStep.bind(m);
         m.trainStep = (b, lr) => (steps++, step(b, lr));
         return m;

@@ -45,7 +45,7 @@ describe('model construction and dispose', () => {
 
 describe('config bounds', () => {
   it('layers: 1e6 is refused at once, naming the field', () => {
-    for (const [kind, name] of TINY) {
+    for (const [kind] of TINY) {
       const t0 = Date.now();
       expect(() => buildModel(tiny(kind, { layers: 1e6 }))).toThrow(
         /layers must be at most 1024, got 1000000/,
