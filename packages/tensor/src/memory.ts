@@ -110,7 +110,11 @@ export interface LeakToken {
   disposed: boolean;
   /** registered with the FinalizationRegistry (set by watchLeak, cleared on unregister) */
   watched?: boolean;
+  /** where the tensor was made (only with NL_TENSOR_LEAK_STACKS=1) */
+  stack?: string;
 }
+const leakStacks = process.env.NL_TENSOR_LEAK_STACKS === '1';
+const stackCounts = new Map<string, number>();
 let leaked = 0;
 let warned = false;
 const warnEnabled = process.env.NL_TENSOR_LEAK_WARNINGS !== '0';
@@ -120,13 +124,16 @@ const registry =
     : new FinalizationRegistry<LeakToken>((token) => {
         if (token.disposed) return;
         leaked++;
+        if (token.stack !== undefined) stackCounts.set(token.stack, (stackCounts.get(token.stack) ?? 0) + 1);
         if (!warned && warnEnabled) {
           warned = true;
           setTimeout(() => {
             console.warn(
               `@nl/tensor: ${leaked} tensor(s) were garbage-collected without dispose(); ` +
-                'use tidy()/dispose() (their bytes still count in memory()). This warning is shown once.',
+                'use tidy()/dispose() (their bytes still count in memory()). This warning is shown once' +
+                (leakStacks ? '.' : '; NL_TENSOR_LEAK_STACKS=1 shows where they were made.'),
             );
+            for (const [stack, n] of stackCounts) console.warn(`  ${n} x made at\n${stack}`);
           }, 0).unref?.();
         }
       });
@@ -143,6 +150,7 @@ export function watchLeak(target: object, token: LeakToken, bytes: number): void
   if (registry === null) return;
   if (bytes >= WATCH_ALWAYS_BYTES || (sampleCounter++ & 63) === 0) {
     token.watched = true;
+    if (leakStacks) token.stack = new Error().stack?.split('\n').slice(3, 12).join('\n');
     // the token is also the unregister token: dispose() removes the record at once, so a
     // synchronous loop that disposes its tensors leaves no registry records behind (they were
     // otherwise freed only after a GC and a turn of the event loop)

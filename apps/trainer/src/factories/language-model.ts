@@ -185,6 +185,7 @@ export class LanguageModelTrainer implements TrainableLM {
   }
 
   dispose(): void {
+    this.optimizer.dispose(); // its state tensors (on the model's device)
     this.model.dispose();
   }
 }
