@@ -48,11 +48,21 @@ export function encodeWeights(module: nn.Module): Uint8Array {
 export function loadWeights(module: nn.Module, bytes: Uint8Array, where = 'model.safetensors'): void {
   let tensors: Record<string, Tensor>;
   try {
-    tensors = io.load(bytes);
+    // weights are never NaN/Inf in a checkpoint we wrote: refuse them here, naming the tensor,
+    // rather than let them fail later with an unrelated message
+    tensors = io.load(bytes, { finite: true });
   } catch (e) {
-    throw new CheckpointError(`checkpoint: ${where} is not a readable safetensors file: ${msg(e)}`);
+    throw new CheckpointError(`checkpoint: ${where} is not loadable: ${msg(e)}`);
   }
   try {
+    // encodeWeights stores every tensor in the module's own dtype, so a different dtype means a
+    // mislabelled or foreign file (e.g. float bytes labelled I32), not a conversion to make
+    const own = module.stateDict();
+    for (const [name, t] of Object.entries(tensors)) {
+      const mine = Object.hasOwn(own, name) ? own[name] : undefined;
+      if (mine !== undefined && mine.dtype !== t.dtype)
+        throw new Error(`'${name}' is stored as ${t.dtype} but the model's tensor is ${mine.dtype}`);
+    }
     module.loadStateDict(tensors);
   } catch (e) {
     throw new CheckpointError(`checkpoint: ${where} does not fit the model: ${msg(e)}`);
