@@ -353,6 +353,7 @@ function currentManifest(dir: string): string {
  */
 export function readCheckpoint(dir: string): LoadedCheckpoint {
   let err: unknown;
+  let stableFailures = 0;
   for (let attempt = 0; attempt < 20; attempt++) {
     const before = currentManifest(dir);
     try {
@@ -360,10 +361,21 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
     } catch (e) {
       if (!(e instanceof CheckpointError)) throw e;
       err = e;
-      if (currentManifest(dir) === before) throw e; // nothing changed under us: a real error
+      // While a writer swaps folders, <dir> is briefly missing and <dir>.old still holds the
+      // manifest we read, so an unchanged manifest alone does not prove the error real: wait a
+      // moment and require the same failure twice with nothing changed in between.
+      sleepSync(10);
+      const midSwap = !existsSync(dir) && existsSync(`${dir}.old`);
+      if (currentManifest(dir) !== before || midSwap) stableFailures = 0;
+      else if (++stableFailures >= 2) throw e;
     }
   }
   throw err;
+}
+
+/** Blocks the thread for `ms` milliseconds (readCheckpoint is synchronous). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function readOnce(dir: string): LoadedCheckpoint {
