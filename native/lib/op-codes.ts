@@ -11,6 +11,8 @@ export interface OpCodeTable {
   binary: Readonly<Record<string, number>>;
   unary: Readonly<Record<string, number>>;
   rowReduce: Readonly<Record<string, number>>;
+  /** Codes below these run on the CPU SIMD kernels; the rest only in JS (CPU) and on CUDA. */
+  cpuSimd: Readonly<{ binary: number; unary: number }>;
 }
 
 const codes = (names: readonly string[]): Readonly<Record<string, number>> =>
@@ -21,4 +23,5 @@ export const OP_CODES: OpCodeTable = Object.freeze({
   binary: codes(table.binary),
   unary: codes(table.unary),
   rowReduce: codes(table.rowReduce),
+  cpuSimd: Object.freeze({ ...table.cpuSimd }),
 });

@@ -43,6 +43,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_memory_self_mod(env, exports);
   nl::binding::register_nn(env, exports);
   nl::binding::register_optim(env, exports);
+  nl::binding::register_cuda_runtime(env, exports);
+  nl::binding::register_cuda_ops(env, exports);
   return exports;
 }
 }  // namespace

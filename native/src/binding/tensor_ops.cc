@@ -100,7 +100,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const char* op = "tensorBinary";
   expect_args(info, op, 9);
   const int64_t code = count(info, 0, op, "op");
-  if (code >= kBinaryOpCount) throw_range(info.Env(), op, "unknown binary op code " + std::to_string(code));
+  if (code >= kCpuSimdBinaryOps) throw_range(info.Env(), op, "binary op code " + std::to_string(code) + " is not implemented by the CPU SIMD kernels");
   ArrayView out = typed_array(info, 1, op, "out");
   ArrayView a = typed_array(info, 2, op, "a");
   const int64_t ao = count(info, 3, op, "aOffset");
@@ -128,7 +128,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const char* op = "tensorUnary";
   expect_args(info, op, 8);
   const int64_t code = count(info, 0, op, "op");
-  if (code >= kUnaryOpCount) throw_range(info.Env(), op, "unknown unary op code " + std::to_string(code));
+  if (code >= kCpuSimdUnaryOps) throw_range(info.Env(), op, "unary op code " + std::to_string(code) + " is not implemented by the CPU SIMD kernels");
   ArrayView out = typed_array(info, 1, op, "out");
   ArrayView a = typed_array(info, 2, op, "a");
   const int64_t ao = count(info, 3, op, "aOffset");

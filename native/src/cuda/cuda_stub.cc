@@ -1,5 +1,7 @@
-// CPU-only build: the CUDA entry points exist and report that CUDA was not compiled in.
+// CPU-only build: the CUDA entry points exist and report that CUDA was not compiled in. The
+// emulated device (cuda/host/) is always built.
 #include "cuda/cuda_api.h"
+#include "cuda/runtime.h"
 
 namespace nl::cuda {
 
@@ -10,5 +12,11 @@ RuntimeInfo query() {
 }
 
 std::string axpy_f32(int, int64_t, float, const float*, float*) { return query().error; }
+
+Runtime* make_gpu_runtime(int, std::string& err) {
+  err = query().error;
+  return nullptr;
+}
+
 
 }  // namespace nl::cuda

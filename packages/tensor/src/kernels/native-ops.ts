@@ -72,6 +72,7 @@ export function nativeBinary(
   if (
     !hasNativeTensorOps ||
     code === undefined ||
+    code >= OP_CODES.cpuSimd.binary ||
     n < NATIVE_MIN_ELEMENTS ||
     shape.length > 8 ||
     !floatSame(out, a, b)
@@ -97,6 +98,7 @@ export function nativeUnary(
   if (
     !hasNativeTensorOps ||
     code === undefined ||
+    code >= OP_CODES.cpuSimd.unary ||
     n < NATIVE_MIN_ELEMENTS ||
     shape.length > 8 ||
     !floatSame(out, a)

@@ -1,0 +1,218 @@
+// A real GPU behind the Runtime interface (cuda/runtime.h): one non-blocking stream per device,
+// cudaMalloc behind the caching allocator, uploads through pinned staging buffers (the host
+// array is copied out before the call returns, the device copy runs on the stream), downloads
+// into pinned memory with an event the async readback waits on from a worker thread.
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "cuda/gpu/cublas.h"
+#include "cuda/host/caching_allocator.h"
+#include "cuda/ops/table.h"
+#include "cuda/runtime.h"
+
+namespace nl::cuda {
+
+const OpTable& gpu_ops();
+
+namespace {
+
+std::string cuda_err(const std::string& what, cudaError_t e) {
+  (void)cudaGetLastError();
+  return what + " failed: " + cudaGetErrorString(e);
+}
+
+class GpuRuntime final : public Runtime {
+ public:
+  GpuRuntime(int index, cudaStream_t stream, std::string name)
+      : index_(index),
+        stream_(stream),
+        name_(std::move(name)),
+        alloc_(
+            [index](size_t bytes, std::string& err) -> void* {
+              void* p = nullptr;
+              cudaSetDevice(index);
+              cudaError_t e = cudaMalloc(&p, bytes);
+              if (e != cudaSuccess) {
+                err = cuda_err("cudaMalloc", e);
+                return nullptr;
+              }
+              return p;
+            },
+            [index](void* p) {
+              cudaSetDevice(index);
+              cudaFree(p);
+            }) {
+    blas_ = cublas::create_handle(stream_);
+    std::string where;
+    gemm_ = blas_ ? "cuBLAS (" + std::string(cublas::api(&where) ? where : "") + ")"
+                  : "nl tiled kernel (" + (cublas::api(&where), where) + ")";
+  }
+
+  bool emulated() const override { return false; }
+  int device() const override { return index_; }
+  std::string name() const override { return name_; }
+  void* stream() const override { return stream_; }
+  void* blas() const { return blas_; }
+  std::string gemm_backend() const override { return gemm_; }
+  const OpTable& ops() const override { return gpu_ops(); }
+
+  std::string alloc(size_t bytes, bool zero, void** out) override {
+    cudaSetDevice(index_);
+    std::string err;
+    void* p = alloc_.alloc(bytes, err);
+    if (p == nullptr) {
+      MemInfo m = mem();
+      return "CUDA out of memory on cuda:" + std::to_string(index_) + ": asked for " + std::to_string(bytes) +
+             " bytes, " + std::to_string(m.free) + " free of " + std::to_string(m.total) + " (" +
+             std::to_string(m.in_use) + " in use by tensors; " + err + ")";
+    }
+    if (zero) {
+      cudaError_t e = cudaMemsetAsync(p, 0, bytes, stream_);
+      if (e != cudaSuccess) {
+        alloc_.free(p);
+        return cuda_err("cudaMemsetAsync", e);
+      }
+    }
+    track_buffer(p, this, bytes);
+    *out = p;
+    return "";
+  }
+  void free(void* p) override {
+    untrack_buffer(p);
+    alloc_.free(p);  // stream-ordered reuse: the next user is queued on the same stream
+  }
+
+  std::string upload(void* dst, const void* src, size_t bytes) override {
+    cudaSetDevice(index_);
+    if (bytes > kStagingBytes) {
+      cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_);
+      if (e == cudaSuccess) e = cudaStreamSynchronize(stream_);
+      return e == cudaSuccess ? "" : cuda_err("cudaMemcpy (host to device)", e);
+    }
+    Staging& s = staging_[next_staging_];
+    next_staging_ = (next_staging_ + 1) % kStagingSlots;
+    if (s.ptr == nullptr) {
+      cudaError_t e = cudaMallocHost(&s.ptr, kStagingBytes);
+      if (e == cudaSuccess) e = cudaEventCreateWithFlags(&s.done, cudaEventDisableTiming);
+      if (e != cudaSuccess) return cuda_err("cudaMallocHost (staging)", e);
+    } else {
+      cudaError_t e = cudaEventSynchronize(s.done);  // the slot's previous copy has left it
+      if (e != cudaSuccess) return cuda_err("cudaEventSynchronize", e);
+    }
+    std::memcpy(s.ptr, src, bytes);
+    cudaError_t e = cudaMemcpyAsync(dst, s.ptr, bytes, cudaMemcpyHostToDevice, stream_);
+    if (e == cudaSuccess) e = cudaEventRecord(s.done, stream_);
+    return e == cudaSuccess ? "" : cuda_err("cudaMemcpyAsync (host to device)", e);
+  }
+
+  std::string download(void* dst, const void* src, size_t bytes) override {
+    cudaSetDevice(index_);
+    cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_);
+    if (e == cudaSuccess) e = cudaStreamSynchronize(stream_);
+    return e == cudaSuccess ? "" : cuda_err("device to host copy (or a kernel queued before it)", e);
+  }
+
+  struct GpuPending final : Pending {
+    void* host = nullptr;
+    cudaEvent_t done = nullptr;
+    ~GpuPending() override {
+      if (done) cudaEventDestroy(done);
+      if (host) cudaFreeHost(host);
+    }
+    std::string wait() override {
+      cudaError_t e = cudaEventSynchronize(done);
+      return e == cudaSuccess ? "" : cuda_err("device to host copy (or a kernel queued before it)", e);
+    }
+    const void* data() const override { return host; }
+  };
+  std::string download_async(const void* src, size_t bytes, Pending** out) override {
+    cudaSetDevice(index_);
+    auto p = std::make_unique<GpuPending>();
+    cudaError_t e = cudaMallocHost(&p->host, bytes > 0 ? bytes : 1);
+    if (e == cudaSuccess) e = cudaEventCreateWithFlags(&p->done, cudaEventDisableTiming);
+    if (e == cudaSuccess) e = cudaMemcpyAsync(p->host, src, bytes, cudaMemcpyDeviceToHost, stream_);
+    if (e == cudaSuccess) e = cudaEventRecord(p->done, stream_);
+    if (e != cudaSuccess) return cuda_err("async device to host copy", e);
+    *out = p.release();
+    return "";
+  }
+
+  std::string synchronize() override {
+    cudaSetDevice(index_);
+    cudaError_t e = cudaStreamSynchronize(stream_);
+    return e == cudaSuccess ? "" : cuda_err("cudaStreamSynchronize", e);
+  }
+
+  MemInfo mem() override {
+    MemInfo m;
+    size_t f = 0, t = 0;
+    cudaSetDevice(index_);
+    if (cudaMemGetInfo(&f, &t) == cudaSuccess) {
+      m.free = int64_t(f);
+      m.total = int64_t(t);
+    } else {
+      (void)cudaGetLastError();
+    }
+    m.in_use = alloc_.in_use();
+    m.cached = alloc_.cached();
+    m.peak = alloc_.peak();
+    m.allocs = alloc_.allocs();
+    return m;
+  }
+  void empty_cache() override {
+    cudaSetDevice(index_);
+    cudaStreamSynchronize(stream_);
+    alloc_.release_cache();
+  }
+
+ private:
+  static constexpr size_t kStagingBytes = size_t(8) << 20;
+  static constexpr int kStagingSlots = 4;
+  struct Staging {
+    void* ptr = nullptr;
+    cudaEvent_t done = nullptr;
+  };
+  int index_;
+  cudaStream_t stream_;
+  std::string name_;
+  CachingAllocator alloc_;
+  void* blas_ = nullptr;
+  std::string gemm_;
+  Staging staging_[kStagingSlots];
+  int next_staging_ = 0;
+};
+
+}  // namespace
+
+Runtime* make_gpu_runtime(int index, std::string& err) {
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    err = cuda_err("cudaGetDeviceCount", e);
+    return nullptr;
+  }
+  if (index < 0 || index >= count) {
+    err = "cuda:" + std::to_string(index) + " does not exist (" + std::to_string(count) + " CUDA device" +
+          (count == 1 ? "" : "s") + " found)";
+    return nullptr;
+  }
+  e = cudaSetDevice(index);
+  cudaStream_t stream = nullptr;
+  if (e == cudaSuccess) e = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+  if (e != cudaSuccess) {
+    err = cuda_err("creating the stream of cuda:" + std::to_string(index), e);
+    return nullptr;
+  }
+  cudaDeviceProp p{};
+  cudaGetDeviceProperties(&p, index);
+  return new GpuRuntime(index, stream, p.name);
+}
+
+// Used by GpuExec (ops_gpu.cu).
+void* gpu_blas_handle(Runtime* rt) { return static_cast<GpuRuntime*>(rt)->blas(); }
+
+}  // namespace nl::cuda
