@@ -10,9 +10,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { MemoryBinding } from './memory.js';
+import type { CudaBinding } from './cuda.js';
 import type { OpCodeTable } from './op-codes.js';
 
 export type * from './memory.js';
+export type * from './cuda.js';
 export { OP_CODES, type OpCodeTable } from './op-codes.js';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -49,7 +51,7 @@ export interface NativeInfo {
  * The raw N-API entry points; see native/src/binding/*.cc. The memory kernels take `(arrays, dims)`
  * structs (./memory.ts); the older families still take positional arguments.
  */
-export interface NativeBinding extends MemoryBinding {
+export interface NativeBinding extends MemoryBinding, CudaBinding {
   /** The op-code table this binary was compiled with (must equal OP_CODES; see ./op-codes.ts). */
   opCodes(): OpCodeTable;
   /**

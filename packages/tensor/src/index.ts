@@ -5,6 +5,7 @@
  * authors who register kernels use `@nl/tensor/internal`. See the package README.
  */
 import './backends/cpu-kernels.js';
+import './backends/cuda-install.js';
 import './tensor-methods.js';
 import * as testing from './testing/index.js';
 

@@ -4,6 +4,7 @@
  * and the autograd recorder. Nothing here is needed to build or train a model.
  */
 import './backends/cpu-kernels.js';
+import './backends/cuda-install.js';
 import './tensor-methods.js';
 
 export {
@@ -31,3 +32,14 @@ export { adoptOutput } from './ops/adopt.js';
 export { record } from './autograd/tape.js';
 export { empty_ as emptyTensor } from './ops/helpers.js';
 export { cpuBackend } from './backends/cpu.js';
+export {
+  CudaBuffer,
+  type CudaDevice,
+  cudaPointer,
+  cudaDType,
+  cudaDTypeOf,
+  cudaDeviceOf,
+  scratch as cudaScratch,
+  releaseScratch as releaseCudaScratch,
+} from './backends/cuda.js';
+export { cudaMode, hasCudaGpu } from './backends/cuda-install.js';

@@ -11,6 +11,7 @@
  *   y.item();                                          // one download
  */
 import './backends/cpu-kernels.js';
+import './backends/cuda-install.js';
 import './tensor-methods.js';
 import { installSimBackend, resetSimTransfers, simTransfers } from './backends/sim.js';
 import { availableDevices, type Device } from './device.js';
@@ -18,6 +19,7 @@ import { availableDevices, type Device } from './device.js';
 export { assertClose, gradcheck } from './testing/index.js';
 export type { CloseOptions, Comparable, GradcheckOptions, GradcheckResult } from './testing/index.js';
 export { simTransfers, resetSimTransfers };
+export { enableCudaEmulation, cudaMode } from './backends/cuda-install.js';
 export type { TransferStats } from './backend/types.js';
 
 /** Installs the 'sim' device (idempotent). */

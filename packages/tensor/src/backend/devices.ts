@@ -9,6 +9,18 @@ import { backendKey } from './registry.js';
 import { cpuBackend } from '../backends/cpu.js';
 
 const backends = new Map<string, Backend>([['cpu', cpuBackend]]);
+/** 'cuda:N' -> its backend, once a CUDA provider is installed (backends/cuda-install.ts). */
+let cudaProvider: ((index: number) => Backend) | null = null;
+
+/** Installs (or with null removes) the function that opens CUDA device N's backend. */
+export function registerCudaProvider(provider: ((index: number) => Backend) | null): void {
+  cudaProvider = provider;
+}
+
+/** The device index of 'cuda' (0) or 'cuda:N'. */
+export function cudaIndex(device: string): number {
+  return device === 'cuda' ? 0 : Number(device.slice(5));
+}
 
 /** True when `d` is a syntactically valid device string. */
 export function isDeviceString(d: unknown): d is Device {
@@ -20,7 +32,7 @@ function cudaReason(): string {
     const c = info().cuda;
     if (!c.compiled) return c.error ?? 'the addon was built without CUDA';
     if (c.devices.length === 0) return c.error ?? 'no CUDA device found';
-    return '@nl/tensor has no CUDA backend yet (CUDA devices exist, tensors on them are not implemented)';
+    return 'the CUDA backend is not installed (import @nl/tensor)';
   } catch (e) {
     return String((e as Error).message);
   }
@@ -39,6 +51,7 @@ export function backendFor(device: unknown, where = 'device'): Backend {
   }
   const b = backends.get(backendKey(device));
   if (b !== undefined) return b;
+  if (cudaProvider !== null && backendKey(device) === 'cuda') return cudaProvider(cudaIndex(device));
   if (device === 'sim')
     throw new Error(
       `${where}: the 'sim' device is not enabled; call enableSimDevice() from '@nl/tensor/testing'`,
@@ -57,5 +70,7 @@ export function registerBackend(kind: 'sim' | 'cuda', backend: Backend | null): 
 
 /** Devices with a backend now ('cpu' first). */
 export function availableDevices(): Device[] {
-  return [...backends.keys()] as Device[];
+  const out = [...backends.keys()] as Device[];
+  if (cudaProvider !== null && !out.includes('cuda')) out.push('cuda');
+  return out;
 }
