@@ -5,6 +5,11 @@
  * Dtype codes: 0 float32, 1 float64, 2 int32. A device is opened once with cudaOpen (index, and
  * `emulated` for the host-emulated device CI uses); its `id` names it in the other calls.
  */
+import type { CudaLayoutBinding } from './cuda-layout.js';
+import type { CudaSelectBinding } from './cuda-select.js';
+import type { CudaNnBinding } from './cuda-nn.js';
+import type { CudaOptimBinding } from './cuda-optim.js';
+
 export type CudaPtr = number;
 /** 0 float32, 1 float64, 2 int32. */
 export type CudaDType = 0 | 1 | 2;
@@ -27,7 +32,7 @@ export interface CudaMemoryInfo {
   allocs: number;
 }
 
-export interface CudaBinding {
+export interface CudaBinding extends CudaLayoutBinding, CudaSelectBinding, CudaNnBinding, CudaOptimBinding {
   cudaOpen(index: number, emulated: boolean): CudaOpened;
   cudaAlloc(id: number, bytes: number, zero: boolean): CudaPtr;
   cudaFree(ptr: CudaPtr): void;

@@ -45,6 +45,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_optim(env, exports);
   nl::binding::register_cuda_runtime(env, exports);
   nl::binding::register_cuda_ops(env, exports);
+  nl::binding::register_cuda_layout(env, exports);
+  nl::binding::register_cuda_select(env, exports);
+  nl::binding::register_cuda_nn(env, exports);
+  nl::binding::register_cuda_optim(env, exports);
   return exports;
 }
 }  // namespace

@@ -15,4 +15,8 @@ void register_nn(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 void register_cuda_runtime(Napi::Env env, Napi::Object exports);
 void register_cuda_ops(Napi::Env env, Napi::Object exports);
+void register_cuda_layout(Napi::Env env, Napi::Object exports);
+void register_cuda_select(Napi::Env env, Napi::Object exports);
+void register_cuda_nn(Napi::Env env, Napi::Object exports);
+void register_cuda_optim(Napi::Env env, Napi::Object exports);
 }  // namespace nl::binding

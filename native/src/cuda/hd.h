@@ -70,3 +70,30 @@ NL_HD bool nl_isnan(T x) { return x != x; }
 NL_HD int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace nl::cuda
+
+namespace nl::cuda {
+
+// atomicAdd on the GPU; a plain add in the emulator (it runs one thread at a time).
+template <class T>
+NL_HD void nl_atomic_add(T* p, T v) {
+#if defined(__CUDA_ARCH__)
+  atomicAdd(p, v);
+#else
+  *p += v;
+#endif
+}
+
+// Block tree reductions as phases (launch.h contract): with `threads` a power of two, phase
+// k = 1..tree_steps(threads) of a kernel runs tree_step(buf, tid, threads >> k, op); after the last,
+// buf[0] holds the reduction of buf[0..threads). The phase before writes each thread's partial.
+NL_HD int tree_steps(unsigned threads) {
+  int n = 0;
+  while ((1u << n) < threads) ++n;
+  return n;
+}
+template <class T, class Op>
+NL_HD void tree_step(T* buf, unsigned tid, unsigned stride, Op op) {
+  if (tid < stride) buf[tid] = op(buf[tid], buf[tid + stride]);
+}
+
+}  // namespace nl::cuda

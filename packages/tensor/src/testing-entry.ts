@@ -19,7 +19,9 @@ import { availableDevices, type Device } from './device.js';
 export { assertClose, gradcheck } from './testing/index.js';
 export type { CloseOptions, Comparable, GradcheckOptions, GradcheckResult } from './testing/index.js';
 export { simTransfers, resetSimTransfers };
-export { enableCudaEmulation, cudaMode } from './backends/cuda-install.js';
+import { enableCudaEmulation } from './backends/cuda-install.js';
+export { enableCudaEmulation };
+export { cudaMode } from './backends/cuda-install.js';
 export type { TransferStats } from './backend/types.js';
 
 /** Installs the 'sim' device (idempotent). */
@@ -27,8 +29,14 @@ export function enableSimDevice(): void {
   installSimBackend();
 }
 
-/** Devices one test body should run on: 'cpu', 'sim' (enabled here), and CUDA when a backend serves it. */
-export function testDevices(): Device[] {
+/**
+ * Devices one test body should run on: 'cpu', 'sim' (enabled here) and 'cuda': a real GPU when
+ * one serves it, else the emulated CUDA device (every CUDA kernel run by the host emulator), so
+ * CUDA kernels are diffed against the CPU in CI. `{ cuda: false }` leaves CUDA out.
+ */
+export function testDevices(opts: { cuda?: boolean } = {}): Device[] {
   installSimBackend();
-  return availableDevices();
+  if (opts.cuda !== false) enableCudaEmulation();
+  const all = availableDevices();
+  return opts.cuda === false ? all.filter((d) => !d.startsWith('cuda')) : all;
 }

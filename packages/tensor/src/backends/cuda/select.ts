@@ -1,0 +1,2 @@
+/** CUDA kernels of the select family, registered under 'cuda' (see ../cuda-kernels.ts). */
+export {};
