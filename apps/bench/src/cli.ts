@@ -6,6 +6,9 @@
  *   pnpm bench                 all suites
  *   pnpm bench --suite gemm    one suite
  *   pnpm bench --quick         smaller sizes, shorter sampling (smoke run)
+ *   pnpm bench --device cuda   the CUDA suite (GEMM, AdamW, transformer-tiny step and decode) beside
+ *                              PyTorch on the same GPU; exits 1 naming the reason when no CUDA
+ *                              device serves (NL_CUDA_EMULATE=1: a smoke run on the emulated device)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -19,6 +22,8 @@ import { BATCHED_SHAPES, gemmShapesSuite } from './suites/gemm-shapes.js';
 import { memorySuite } from './suites/memory.js';
 import { tensorSuite } from './suites/tensor.js';
 import { optimSuite } from './suites/optim.js';
+import { cudaSuite } from './suites/cuda.js';
+import { cudaDeviceInfo, type Device } from '@nl/tensor';
 
 interface Suite {
   name: string;
@@ -132,8 +137,39 @@ async function main(): Promise<void> {
     .option('-s, --suite <names...>', `suites to run (${suites.map((s) => s.name).join(', ')})`)
     .option('-q, --quick', 'small sizes and short sampling', false)
     .option('-o, --out <dir>', 'folder for the JSON results', 'results')
+    .option('-d, --device <device>', "run the device suite on 'cuda' / 'cuda:N' instead of the CPU suites")
     .parse();
-  const opts = program.opts<{ suite?: string[]; quick: boolean; out: string }>();
+  const opts = program.opts<{ suite?: string[]; quick: boolean; out: string; device?: string }>();
+  if (opts.device !== undefined && opts.device !== 'cpu') {
+    if (!/^cuda(:\d+)?$/.test(opts.device)) {
+      console.error(`nl-bench: unknown --device ${JSON.stringify(opts.device)} (expected cpu, cuda or cuda:N)`);
+      process.exit(2);
+    }
+    let dev: ReturnType<typeof cudaDeviceInfo>;
+    try {
+      dev = cudaDeviceInfo(opts.device);
+    } catch (e) {
+      console.error(`nl-bench: --device ${opts.device}: ${(e as Error).message}`);
+      process.exit(1);
+    }
+    console.log(`nl-bench --device ${opts.device}: ${dev.name}${dev.emulated ? ' (EMULATED: rates measure the host emulator)' : ''}, GEMM: ${dev.gemm}`);
+    const q = opts.quick;
+    const rows = await cudaSuite({
+      device: opts.device as Device,
+      gemmSizes: q ? [64, 128] : [1024, 2048, 4096],
+      adamParams: q ? [[64, 64], [64, 16]] : [[4096, 1024], [1024, 4096], [1024, 1024], [1024, 1024]],
+      train: q ? { batch: 2, seq: 16 } : { batch: 8, seq: 128 },
+      decodeTokens: q ? 4 : 256,
+      timeMs: q ? 50 : 1000,
+    });
+    console.log(formatTable(rows, 'ratio'));
+    const dir = resolve(opts.out);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `bench-cuda-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), device: dev, quick: q, rows }, null, 2));
+    console.log(`\nwrote ${file}`);
+    return;
+  }
   const unknown = (opts.suite ?? []).filter((s) => !suites.some((x) => x.name === s));
   if (unknown.length > 0) {
     console.error(

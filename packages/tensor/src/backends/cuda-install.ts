@@ -4,9 +4,9 @@
  * calls `enableCudaEmulation()`. 'cuda' is 'cuda:0'. Kernels: ./cuda-kernels.ts (core ops) and the
  * CUDA kernel files of the other op families.
  */
-import { info } from '@nl/native';
+import { info, native } from '@nl/native';
 import type { Backend } from '../backend/types.js';
-import { registerCudaProvider } from '../backend/devices.js';
+import { backendFor, registerCudaProvider } from '../backend/devices.js';
 import { cudaBackendFor, openCudaDevice } from './cuda.js';
 import './cuda-kernels.js';
 
@@ -62,4 +62,49 @@ if (hasCudaGpu()) {
   registerCudaProvider(provider(false));
 } else if (process.env.NL_CUDA_EMULATE === '1') {
   enableCudaEmulation();
+}
+
+/** What serves a CUDA device and its memory (the caching allocator's and the device's). */
+export interface CudaDeviceReport {
+  device: string;
+  name: string;
+  emulated: boolean;
+  /** Which GEMM serves it: 'cuBLAS (<path>)' or 'nl tiled kernel (...)'. */
+  gemm: string;
+  memory: {
+    /** bytes in live buffers, bytes cached for reuse, high-water mark of inUse */
+    inUse: number;
+    cached: number;
+    peak: number;
+    /** the device's free and total bytes */
+    free: number;
+    total: number;
+  };
+}
+
+/**
+ * The device behind 'cuda' / 'cuda:N' and its memory.
+ * @throws when no CUDA backend serves `device` (the message says why)
+ */
+export function cudaDeviceInfo(device: string = 'cuda'): CudaDeviceReport {
+  if (!/^cuda(:\d+)?$/.test(device)) throw new TypeError(`cudaDeviceInfo: not a CUDA device: ${JSON.stringify(device)}`);
+  if (mode === null) backendFor(device, 'cudaDeviceInfo'); // throws with the reason
+  const index = device === 'cuda' ? 0 : Number(device.slice(5));
+  const d = openCudaDevice(index, mode === 'emulated');
+  const m = native.cudaMemory(d.id);
+  return {
+    device: d.label,
+    name: d.name,
+    emulated: d.emulated,
+    gemm: d.gemm,
+    memory: { inUse: m.inUse, cached: m.cached, peak: m.peak, free: m.free, total: m.total },
+  };
+}
+
+/** Waits until every kernel queued on `device` has finished (for timing; reads already wait). */
+export function synchronize(device: string = 'cuda'): void {
+  if (!device.startsWith('cuda')) return;
+  const index = device === 'cuda' ? 0 : Number(device.slice(5));
+  backendFor(device, 'synchronize');
+  native.cudaSynchronize(openCudaDevice(index, mode === 'emulated').id);
 }

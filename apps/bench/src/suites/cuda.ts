@@ -1,0 +1,124 @@
+/**
+ * `nl-bench --device cuda`: GEMM, an AdamW step, and a transformer-tiny train step and decode on
+ * a CUDA device, each beside its PyTorch peer measured in the same run on the same GPU when
+ * `python3 -c "import torch"` works there (peers/torch_cuda.py). Every timed call ends with a
+ * device synchronize, so rates are completed work. On the emulated device (NL_CUDA_EMULATE=1,
+ * for smoke runs only) the rates measure the host emulator, not a GPU; rows say so.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as T from '@nl/tensor';
+import { AdamW } from '@nl/optim';
+import { buildModel, preset } from '@nl/hope';
+import { measure, type Row } from '../harness.js';
+
+export interface CudaSuiteOptions {
+  device: T.Device;
+  gemmSizes: number[];
+  adamParams: [number, number][];
+  train: { batch: number; seq: number } | null;
+  decodeTokens: number;
+  timeMs: number;
+}
+
+interface TorchResult {
+  error?: string;
+  torch?: string;
+  device?: string;
+  gemm?: { n: number; fp32: number; tf32: number; bf16: number }[];
+  adamw?: { ms: number; params: number } | null;
+}
+
+function torchPeers(o: CudaSuiteOptions): TorchResult {
+  const script = fileURLToPath(new URL('../../peers/torch_cuda.py', import.meta.url));
+  const spec = { device: o.device, gemm: o.gemmSizes, adamw: { params: o.adamParams }, timeMs: o.timeMs };
+  const r = spawnSync('python3', [script, JSON.stringify(spec)], { encoding: 'utf8', timeout: 300_000 });
+  if (r.error) return { error: `python3 not runnable: ${r.error.message}` };
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as TorchResult;
+  } catch {
+    return { error: `torch peer failed: ${(r.stderr || r.stdout).slice(-300)}` };
+  }
+}
+
+const sync = (device: string) => () => T.synchronize(device);
+
+export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
+  const info = T.cudaDeviceInfo(o.device);
+  const where = info.emulated ? ' [EMULATED: host emulator, not a GPU]' : '';
+  const rows: Row[] = [];
+  const peer = info.emulated ? { error: 'no peer on the emulated device' } : torchPeers(o);
+  const peerNote = peer.error ?? `torch ${peer.torch} on ${peer.device}`;
+  const done = sync(o.device);
+
+  for (const n of o.gemmSizes) {
+    const a = T.randn([n, n], { device: o.device });
+    const b = T.randn([n, n], { device: o.device });
+    const m = await measure(() => {
+      T.matmul(a, b).dispose();
+      done();
+    }, { timeMs: o.timeMs });
+    const flops = 2 * n ** 3;
+    const ours = flops / (m.medianMs * 1e6);
+    rows.push({ suite: 'cuda', case: `gemm fp32 ${n}²`, impl: `@nl ${info.gemm}${where}`, rate: ours, unit: 'GFLOP/s', medianMs: m.medianMs, ratio: 1 });
+    const t = peer.gemm?.find((g) => g.n === n);
+    for (const mode of ['fp32', 'tf32', 'bf16'] as const) {
+      const ms = t?.[mode];
+      rows.push({
+        suite: 'cuda',
+        case: `gemm fp32 ${n}²`,
+        impl: `torch.matmul ${mode}`,
+        rate: ms ? flops / (ms * 1e6) : null,
+        unit: 'GFLOP/s',
+        medianMs: ms ?? null,
+        ratio: ms ? ours / (flops / (ms * 1e6)) : null,
+        note: ms ? `ratio = ours / torch` : peerNote,
+      });
+    }
+    a.dispose();
+    b.dispose();
+  }
+
+  const params = o.adamParams.map((s) => {
+    const p = T.randn(s, { device: o.device, requiresGrad: true });
+    p.grad = T.randn(s, { device: o.device });
+    return p;
+  });
+  const opt = new AdamW(params, { lr: 1e-3, weightDecay: 0.01 });
+  const nParams = o.adamParams.reduce((s, [r, c]) => s + r * c, 0);
+  const am = await measure(() => {
+    opt.step();
+    done();
+  }, { timeMs: o.timeMs });
+  rows.push({ suite: 'cuda', case: `AdamW step ${(nParams / 1e6).toFixed(1)}M params`, impl: `@nl${where}`, rate: nParams / (am.medianMs * 1e3), unit: 'Mparam/s', medianMs: am.medianMs, ratio: 1 }); // prettier-ignore
+  const pa = peer.adamw;
+  rows.push({ suite: 'cuda', case: `AdamW step ${(nParams / 1e6).toFixed(1)}M params`, impl: 'torch.optim.AdamW foreach', rate: pa ? pa.params / (pa.ms * 1e3) : null, unit: 'Mparam/s', medianMs: pa?.ms ?? null, ratio: pa ? pa.ms / am.medianMs : null, note: pa ? 'ratio = torch ms / ours' : peerNote }); // prettier-ignore
+  opt.dispose?.();
+  for (const p of params) p.dispose();
+
+  if (o.train) {
+    const model = buildModel(preset('transformer', 'tiny'));
+    model.to(o.device);
+    const { batch, seq } = o.train;
+    const ids = T.randint(0, 256, [batch, seq + 1], { device: o.device });
+    const tOpt = new AdamW(model.parameters(), { lr: 1e-3 });
+    const tm = await measure(() => {
+      model.lossAndBackward(ids);
+      tOpt.step();
+      tOpt.zeroGrad();
+      done();
+    }, { timeMs: o.timeMs, iterations: 2 });
+    rows.push({ suite: 'cuda', case: `transformer-tiny train step B${batch} T${seq}`, impl: `@nl${where}`, rate: (batch * seq) / (tm.medianMs / 1e3), unit: 'tok/s', medianMs: tm.medianMs, ratio: 1, note: 'torch eager peer of this model: not in this suite yet' }); // prettier-ignore
+    const dec = model.decoder();
+    const tokens = new Int32Array(o.decodeTokens).map((_, i) => (i * 31) % 256);
+    const dm = await measure(() => {
+      for (let i = 0; i < tokens.length; i++) dec.feed(tokens.subarray(i, i + 1));
+    }, { timeMs: o.timeMs, iterations: 1 });
+    rows.push({ suite: 'cuda', case: 'transformer-tiny decode batch 1', impl: `@nl${where}`, rate: o.decodeTokens / (dm.medianMs / 1e3), unit: 'tok/s', medianMs: dm.medianMs, ratio: 1 }); // prettier-ignore
+    dec.dispose();
+    ids.dispose();
+    tOpt.dispose?.();
+    model.dispose?.();
+  }
+  return rows;
+}
