@@ -23,4 +23,5 @@ cp -r "$headers/include/." "$out/include/"
 cp "$addon_api"/*.h "$out/include/"
 
 pnpm --filter @nl/native build >/dev/null # tsup: native/dist (the loader the check script imports)
+node tools/gpu/bundle.mjs                  # .gpu/tests/*.mjs (the CUDA suite) and .gpu/bench-cuda.mjs
 du -sh "$out" native/dist | sed 's/^/pack: /'

@@ -30,7 +30,7 @@ interface TorchResult {
 }
 
 function torchPeers(o: CudaSuiteOptions): TorchResult {
-  const script = fileURLToPath(new URL('../../peers/torch_cuda.py', import.meta.url));
+  const script = process.env.NL_TORCH_PEER ?? fileURLToPath(new URL('../../peers/torch_cuda.py', import.meta.url));
   const spec = { device: o.device, gemm: o.gemmSizes, adamw: { params: o.adamParams }, timeMs: o.timeMs };
   const r = spawnSync('python3', [script, JSON.stringify(spec)], { encoding: 'utf8', timeout: 300_000 });
   if (r.error) return { error: `python3 not runnable: ${r.error.message}` };

@@ -4,6 +4,7 @@
 // into pinned memory with an event the async readback waits on from a worker thread.
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -46,10 +47,12 @@ class GpuRuntime final : public Runtime {
               cudaSetDevice(index);
               cudaFree(p);
             }) {
-    blas_ = cublas::create_handle(stream_);
+    // NL_CUBLAS_DISABLE=1 runs our tiled GEMM kernel on the GPU (tests and comparisons)
+    const char* off = std::getenv("NL_CUBLAS_DISABLE");
+    blas_ = (off != nullptr && off[0] == '1') ? nullptr : cublas::create_handle(stream_);
     std::string where;
     gemm_ = blas_ ? "cuBLAS (" + std::string(cublas::api(&where) ? where : "") + ")"
-                  : "nl tiled kernel (" + (cublas::api(&where), where) + ")";
+                  : "nl tiled kernel (" + (off != nullptr && off[0] == '1' ? std::string("NL_CUBLAS_DISABLE=1") : (cublas::api(&where), where)) + ")";
   }
 
   bool emulated() const override { return false; }

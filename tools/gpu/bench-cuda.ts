@@ -1,0 +1,26 @@
+/**
+ * The CUDA bench on the GPU machine (bundled by tools/gpu/bundle.mjs into .gpu/bench-cuda.mjs):
+ * the same suite as `pnpm bench --device cuda`, results to $OUT/bench-cuda.json and a table.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cudaDeviceInfo } from '@nl/tensor';
+import { cudaSuite } from '../../apps/bench/src/suites/cuda.js';
+import { formatTable } from '../../apps/bench/src/table.js';
+
+const out = process.env.OUT || '.gpu/out';
+const quick = process.argv.includes('--quick');
+const dev = cudaDeviceInfo('cuda');
+console.log(`bench-cuda on ${dev.name} (emulated: ${dev.emulated}), GEMM: ${dev.gemm}`);
+const rows = await cudaSuite({
+  device: 'cuda',
+  gemmSizes: quick ? [256] : [1024, 2048, 4096],
+  adamParams: quick ? [[256, 256]] : [[4096, 1024], [1024, 4096], [1024, 1024], [1024, 1024]],
+  train: quick ? { batch: 2, seq: 16 } : { batch: 8, seq: 128 },
+  decodeTokens: quick ? 4 : 128,
+  timeMs: quick ? 50 : 500,
+});
+const table = formatTable(rows, 'ratio');
+console.log(table);
+writeFileSync(join(out, 'bench-cuda.json'), JSON.stringify({ device: dev, rows }, null, 2));
+writeFileSync(join(out, 'bench-cuda.txt'), table);
