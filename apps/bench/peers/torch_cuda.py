@@ -1,7 +1,8 @@
 """PyTorch peers of `nl-bench --device cuda`, measured in the same run on the same GPU.
 
 Usage: python3 torch_cuda.py '<json spec>'  ->  prints one JSON object of results.
-spec: {"device": "cuda:0", "gemm": [sizes], "adamw": {"params": [[rows, cols], ...], "steps": n},
+spec: {"device": "cuda:0", "gemm": [sizes], "adamw": {"params": [[rows, cols], ...]},
+       "transformer": {"config": {...our model.config...}, "batch": B, "seq": T, "decodeTokens": n},
        "timeMs": t}
 Exit code 3 (with {"error": ...}) when torch or a CUDA device is missing.
 """
@@ -57,6 +58,13 @@ def main():
             p.grad = torch.randn_like(p)
         opt = torch.optim.AdamW(ps, lr=1e-3, weight_decay=0.01, foreach=True)
         out["adamw"] = {"ms": timed(opt.step, t_ms, sync), "params": sum(p.numel() for p in ps)}
+    tr = spec.get("transformer")
+    if tr:
+        import os
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from torch_transformer import bench
+
+        out["transformer"] = bench(tr["config"], str(dev), tr["batch"], tr["seq"], tr["decodeTokens"], t_ms)
     print(json.dumps(out))
 
 

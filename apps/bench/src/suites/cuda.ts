@@ -27,11 +27,14 @@ interface TorchResult {
   device?: string;
   gemm?: { n: number; fp32: number; tf32: number; bf16: number }[];
   adamw?: { ms: number; params: number } | null;
+  transformer?: { trainMs: number; trainTokS: number; decodeTokS: number; params: number };
 }
 
-function torchPeers(o: CudaSuiteOptions): TorchResult {
+function torchPeers(o: CudaSuiteOptions, modelConfig: Record<string, unknown> | null): TorchResult {
   const script = process.env.NL_TORCH_PEER ?? fileURLToPath(new URL('../../peers/torch_cuda.py', import.meta.url));
-  const spec = { device: o.device, gemm: o.gemmSizes, adamw: { params: o.adamParams }, timeMs: o.timeMs };
+  const transformer =
+    modelConfig && o.train ? { config: modelConfig, ...o.train, decodeTokens: o.decodeTokens } : undefined;
+  const spec = { device: o.device, gemm: o.gemmSizes, adamw: { params: o.adamParams }, transformer, timeMs: o.timeMs };
   const r = spawnSync('python3', [script, JSON.stringify(spec)], { encoding: 'utf8', timeout: 300_000 });
   if (r.error) return { error: `python3 not runnable: ${r.error.message}` };
   try {
@@ -47,7 +50,10 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
   const info = T.cudaDeviceInfo(o.device);
   const where = info.emulated ? ' [EMULATED: host emulator, not a GPU]' : '';
   const rows: Row[] = [];
-  const peer = info.emulated ? { error: 'no peer on the emulated device' } : torchPeers(o);
+  const probe = buildModel(preset('transformer', 'tiny'));
+  const tinyConfig = { ...probe.config } as Record<string, unknown>;
+  probe.dispose?.();
+  const peer: TorchResult = info.emulated ? { error: 'no peer on the emulated device' } : torchPeers(o, tinyConfig);
   const peerNote = peer.error ?? `torch ${peer.torch} on ${peer.device}`;
   const done = sync(o.device);
 
@@ -108,13 +114,18 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
       tOpt.zeroGrad();
       done();
     }, { timeMs: o.timeMs, iterations: 2 });
-    rows.push({ suite: 'cuda', case: `transformer-tiny train step B${batch} T${seq}`, impl: `@nl${where}`, rate: (batch * seq) / (tm.medianMs / 1e3), unit: 'tok/s', medianMs: tm.medianMs, ratio: 1, note: 'torch eager peer of this model: not in this suite yet' }); // prettier-ignore
+    const ourTrain = (batch * seq) / (tm.medianMs / 1e3);
+    const pt = peer.transformer;
+    rows.push({ suite: 'cuda', case: `transformer-tiny train step B${batch} T${seq}`, impl: `@nl${where}`, rate: ourTrain, unit: 'tok/s', medianMs: tm.medianMs, ratio: 1 }); // prettier-ignore
+    rows.push({ suite: 'cuda', case: `transformer-tiny train step B${batch} T${seq}`, impl: 'torch eager (same shape, AdamW)', rate: pt?.trainTokS ?? null, unit: 'tok/s', medianMs: pt?.trainMs ?? null, ratio: pt ? ourTrain / pt.trainTokS : null, note: pt ? 'ratio = ours / torch' : peerNote }); // prettier-ignore
     const dec = model.decoder();
     const tokens = new Int32Array(o.decodeTokens).map((_, i) => (i * 31) % 256);
     const dm = await measure(() => {
       for (let i = 0; i < tokens.length; i++) dec.feed(tokens.subarray(i, i + 1));
     }, { timeMs: o.timeMs, iterations: 1 });
-    rows.push({ suite: 'cuda', case: 'transformer-tiny decode batch 1', impl: `@nl${where}`, rate: o.decodeTokens / (dm.medianMs / 1e3), unit: 'tok/s', medianMs: dm.medianMs, ratio: 1 }); // prettier-ignore
+    const ourDec = o.decodeTokens / (dm.medianMs / 1e3);
+    rows.push({ suite: 'cuda', case: 'transformer-tiny decode batch 1', impl: `@nl${where}`, rate: ourDec, unit: 'tok/s', medianMs: dm.medianMs, ratio: 1 }); // prettier-ignore
+    rows.push({ suite: 'cuda', case: 'transformer-tiny decode batch 1', impl: 'torch eager, KV cache', rate: pt?.decodeTokS ?? null, unit: 'tok/s', medianMs: null, ratio: pt ? ourDec / pt.decodeTokS : null, note: pt ? 'ratio = ours / torch' : peerNote }); // prettier-ignore
     dec.dispose();
     ids.dispose();
     tOpt.dispose?.();
