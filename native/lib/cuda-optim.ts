@@ -2,6 +2,52 @@
 import type { CudaPtr, CudaDType } from './cuda.js';
 
 export interface CudaOptimBinding {
-  /** (placeholder so the interface is not empty; remove when the first op is added) */
-  readonly __cudaOptim?: [CudaPtr, CudaDType];
+  /**
+   * One elementwise optimizer update over n elements (codes and operands:
+   * native/src/cuda/kernels/optim.h). `ptrs[i]` (0 or null where an optional
+   * operand is absent) at element `offs[i]`; operands are of dtype `dt` or float64 as the update
+   * says; `scalar` a float64 device scalar (a sum of squares) at element `scalarOff`, or 0.
+   */
+  cudaOptimEw(
+    kind: number,
+    dt: CudaDType,
+    n: number,
+    ptrs: readonly (CudaPtr | null)[],
+    offs: readonly number[],
+    scalar: CudaPtr | null,
+    scalarOff: number,
+    h: readonly number[],
+    flags: number,
+  ): void;
+  /** partial[partialOff + b] = block b's sum of squares of a[aOff ..+n), b < blocks (float64). */
+  cudaOptimSumSq(
+    dt: CudaDType,
+    a: CudaPtr,
+    aOff: number,
+    n: number,
+    partial: CudaPtr,
+    partialOff: number,
+    blocks: number,
+  ): void;
+  /** out[outOff] = takeSqrt ? sqrt(Σ partial) : mul·Σ partial over partial[partialOff ..+count). */
+  cudaOptimFinalize(
+    partial: CudaPtr,
+    partialOff: number,
+    count: number,
+    out: CudaPtr,
+    outOff: number,
+    takeSqrt: boolean,
+    mul: number,
+  ): void;
+  /** Newton–Schulz's first step per [rows, cols] matrix: dst = src/(‖src‖_F + 1e-7), transposed when rows > cols. */
+  cudaOptimNsNorm(
+    dt: CudaDType,
+    src: CudaPtr,
+    srcOff: number,
+    dst: CudaPtr,
+    dstOff: number,
+    batch: number,
+    rows: number,
+    cols: number,
+  ): void;
 }

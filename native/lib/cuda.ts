@@ -42,6 +42,8 @@ export interface CudaBinding extends CudaLayoutBinding, CudaSelectBinding, CudaN
   cudaSynchronize(id: number): void;
   cudaMemory(id: number): CudaMemoryInfo;
   cudaEmptyCache(id: number): void;
+  /** float32 GEMM on TF32 tensor cores (cuBLAS math mode) when `on`; returns the flag. */
+  cudaSetTf32(id: number, on: boolean): boolean;
   /** out[outOff + i] = op(a[i], b[i]) over shape; inDt is a's and b's dtype; outDt is inDt or int32. */
   cudaBinary(
     op: number,

@@ -103,10 +103,20 @@ inline void same_device(Napi::Env env, const std::string& op, std::initializer_l
     if (b->rt != rt) throw_range(env, op, "operands are on different CUDA devices");
 }
 
-// Throws "nl.<op>: <err> (device)" when a runtime call failed.
-inline void check_cuda(Napi::Env env, const std::string& op, const std::string& err, const cuda::Runtime* rt) {
+// "[2, 3, 4]" for error messages.
+inline std::string shape_text(const cuda::Shape& s) {
+  std::string t = "[";
+  for (int d = 0; d < s.rank; ++d) t += (d ? ", " : "") + std::to_string(s.dim[d]);
+  return t + "]";
+}
+
+// Throws "nl.<op>: <err> (<detail>) [cuda:N]" when a runtime call failed; `detail` names the
+// shapes / dtypes of the call so a device error says which launch it came from.
+inline void check_cuda(Napi::Env env, const std::string& op, const std::string& err, const cuda::Runtime* rt,
+                       const std::string& detail = "") {
   if (!err.empty())
-    throw Napi::Error::New(env, "nl." + op + ": " + err + (rt ? " [" + std::string(rt->emulated() ? "emulated" : "cuda:" + std::to_string(rt->device())) + "]" : ""));
+    throw Napi::Error::New(env, "nl." + op + ": " + err + (detail.empty() ? "" : " (" + detail + ")") +
+                                    (rt ? " [" + std::string(rt->emulated() ? "emulated" : "cuda:" + std::to_string(rt->device())) + "]" : ""));
 }
 
 }  // namespace nl::binding

@@ -41,7 +41,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   g.out = out.ptr;
   g.a = a.ptr;
   g.b = b.ptr;
-  if (n > 0) check_cuda(env, op, out.rt->ops().binary(out.rt, g), out.rt);
+  if (n > 0)
+    check_cuda(env, op, out.rt->ops().binary(out.rt, g), out.rt,
+               std::string(kBinaryOpNames[g.op]) + " over " + shape_text(g.shape) + ", " + dt_name(g.in_dt));
   return env.Undefined();
 }
 
@@ -65,7 +67,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   check_strided(env, op, "a", a, g.dt, g.shape, g.sa);
   g.out = out.ptr;
   g.a = a.ptr;
-  if (n > 0) check_cuda(env, op, out.rt->ops().unary(out.rt, g), out.rt);
+  if (n > 0)
+    check_cuda(env, op, out.rt->ops().unary(out.rt, g), out.rt,
+               std::string(kUnaryOpNames[g.op]) + " over " + shape_text(g.shape) + ", " + dt_name(g.dt));
   return env.Undefined();
 }
 
@@ -87,7 +91,9 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   check_strided(env, op, "a", a, g.in_dt, g.shape, g.sa);
   g.out = out.ptr;
   g.a = a.ptr;
-  if (n > 0) check_cuda(env, op, out.rt->ops().copy(out.rt, g), out.rt);
+  if (n > 0)
+    check_cuda(env, op, out.rt->ops().copy(out.rt, g), out.rt,
+               shape_text(g.shape) + " " + dt_name(g.in_dt) + " -> " + dt_name(g.out_dt));
   return env.Undefined();
 }
 
@@ -159,7 +165,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   g.a = a.ptr;
   g.b = b.ptr;
   g.c = c.ptr;
-  check_cuda(env, op, c.rt->ops().gemm(c.rt, g), c.rt);
+  check_cuda(env, op, c.rt->ops().gemm(c.rt, g), c.rt,
+             "m=" + std::to_string(g.m) + " n=" + std::to_string(g.n) + " k=" + std::to_string(g.k) +
+                 " batch=" + std::to_string(g.batch) + " " + dt_name(g.dt));
   return env.Undefined();
 }
 

@@ -1,12 +1,181 @@
 // CUDA entry points: optimizer updates: SGD, AdamW, Muon (momentum, Newton-Schulz, apply), delta momentum, DMGD, M3, preconditioned momentum, grad-norm clipping. Buffers and extents checked with binding/cuda_args.h.
+// cudaOptimEw runs one elementwise update of kernels/optim.h (operand dtypes per update from
+// optim_slots); cudaOptimSumSq / cudaOptimFinalize reduce sums of squares in double;
+// cudaOptimNsNorm is Newton–Schulz's normalise-and-transpose. Every operand is a live buffer of
+// the same device and every element an update touches lies inside its buffer.
 #include <napi.h>
+
+#include <string>
 
 #include "binding/cuda_args.h"
 #include "binding/register.h"
 #include "cuda/ops/table.h"
 
 namespace nl::binding {
+namespace {
 
-void register_cuda_optim(Napi::Env env, Napi::Object exports) {}
+bool absent(const Napi::Value& v) {
+  return v.IsNull() || v.IsUndefined() || (v.IsNumber() && v.As<Napi::Number>().DoubleValue() == 0);
+}
+
+DevBuf buffer_of(Napi::Env env, const Napi::Value& v, const std::string& op, const std::string& name) {
+  if (!v.IsNumber() || !is_count(v.As<Napi::Number>().DoubleValue()))
+    throw_type(env, op, name + " is not a device buffer");
+  DevBuf b;
+  b.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(v.As<Napi::Number>().DoubleValue()));
+  if (!cuda::find_buffer(b.ptr, &b.rt, &b.bytes))
+    throw_range(env, op, name + " is not a live CUDA buffer (freed, or not from cudaAlloc)");
+  return b;
+}
+
+int64_t count_of(Napi::Env env, const Napi::Value& v, const std::string& op, const std::string& name) {
+  if (!v.IsNumber() || !is_count(v.As<Napi::Number>().DoubleValue()))
+    throw_range(env, op, name + " must be a non-negative integer");
+  return int64_t(v.As<Napi::Number>().DoubleValue());
+}
+
+// `n` elements of dtype dt from element `off` of buffer b: checked; returns their first address.
+void* span_at(Napi::Env env, const std::string& op, const std::string& name, const DevBuf& b, cuda::DT dt,
+              int64_t off, int64_t n) {
+  if (n == 0) return b.ptr;
+  int64_t last = 0;
+  if (__builtin_add_overflow(off, n - 1, &last)) throw_range(env, op, name + ": extent overflows");
+  check_span(env, op, name.c_str(), b, dt, off, last);
+  return static_cast<char*>(b.ptr) + off * int64_t(dt_size(dt));
+}
+
+cuda::DT float_dt(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
+  cuda::DT dt = dt_arg(info, i, op, "dtype");
+  if (dt == cuda::DT::I32) throw_type(info.Env(), op, "dtype must be float32 or float64");
+  return dt;
+}
+
+// cudaOptimEw(kind, dt, n, ptrs, offs, scalar, scalarOff, h, flags)
+Napi::Value Ew(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaOptimEw";
+  expect_args(info, op, 9);
+  Napi::Env env = info.Env();
+  cuda::OptimEwArgs g{};
+  const int64_t kind = count(info, 0, op, "update code");
+  if (kind >= cuda::kOptimEwCount) throw_range(env, op, "unknown update code " + std::to_string(kind));
+  g.kind = int(kind);
+  g.dt = float_dt(info, 1, op);
+  g.n = count(info, 2, op, "n");
+  if (!info[3].IsArray() || !info[4].IsArray()) throw_type(env, op, "ptrs and offs must be arrays");
+  Napi::Array ptrs = info[3].As<Napi::Array>(), offs = info[4].As<Napi::Array>();
+  const std::string slots = cuda::optim_slots(cuda::OptimEw(g.kind));
+  if (ptrs.Length() != slots.size() || offs.Length() != slots.size())
+    throw_range(env, op, "update " + std::to_string(kind) + " takes " + std::to_string(slots.size()) + " operands");
+  cuda::Runtime* rt = nullptr;
+  auto same = [&](const DevBuf& b) {
+    if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
+    rt = b.rt;
+  };
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    const std::string name = "operand " + std::to_string(i);
+    const char c = slots[i];
+    Napi::Value v = ptrs[i];
+    if (absent(v)) {
+      if (c == 'T' || c == 'D') throw_type(env, op, name + " is required");
+      continue;
+    }
+    DevBuf b = buffer_of(env, v, op, name);
+    same(b);
+    const cuda::DT dt = (c == 'T' || c == 't') ? g.dt : cuda::DT::F64;
+    g.t[i] = span_at(env, op, name, b, dt, count_of(env, offs[i], op, name + " offset"), g.n);
+  }
+  const char sc = cuda::optim_scalar(cuda::OptimEw(g.kind));
+  if (!absent(info[5]) && sc != '-') {
+    DevBuf b = buffer_of(env, info[5], op, "scalar");
+    same(b);
+    g.s = static_cast<const double*>(span_at(env, op, "scalar", b, cuda::DT::F64, count(info, 6, op, "scalar offset"), 1));
+  } else if (sc == 'S') {
+    throw_type(env, op, "update " + std::to_string(kind) + " needs its device scalar");
+  }
+  if (!info[7].IsArray() || info[7].As<Napi::Array>().Length() > 8)
+    throw_type(env, op, "h must be an array of at most 8 numbers");
+  Napi::Array h = info[7].As<Napi::Array>();
+  for (uint32_t i = 0; i < h.Length(); ++i) {
+    Napi::Value v = h[i];
+    if (!v.IsNumber()) throw_type(env, op, "h[" + std::to_string(i) + "] must be a number");
+    g.h[i] = v.As<Napi::Number>().DoubleValue();
+  }
+  g.flags = int(count(info, 8, op, "flags"));
+  if (g.n > 0 && rt != nullptr) check_cuda(env, op, rt->ops().optim_ew(rt, g), rt);
+  return env.Undefined();
+}
+
+// cudaOptimSumSq(dt, a, aOff, n, partial, partialOff, blocks)
+Napi::Value SumSq(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaOptimSumSq";
+  expect_args(info, op, 7);
+  Napi::Env env = info.Env();
+  cuda::OptimSumSqArgs g{};
+  g.dt = float_dt(info, 0, op);
+  DevBuf a = dev_buffer(info, 1, op, "a");
+  const int64_t a_off = count(info, 2, op, "a offset");
+  g.n = count(info, 3, op, "n");
+  DevBuf p = dev_buffer(info, 4, op, "partial");
+  const int64_t p_off = count(info, 5, op, "partial offset");
+  g.blocks = count(info, 6, op, "blocks");
+  if (g.blocks > (1 << 20)) throw_range(env, op, "at most 2^20 blocks");
+  same_device(env, op, {&a, &p});
+  g.a = span_at(env, op, "a", a, g.dt, a_off, g.n);
+  g.partial = static_cast<double*>(span_at(env, op, "partial", p, cuda::DT::F64, p_off, g.blocks));
+  if (g.blocks > 0) check_cuda(env, op, a.rt->ops().optim_sumsq(a.rt, g), a.rt);
+  return env.Undefined();
+}
+
+// cudaOptimFinalize(partial, partialOff, count, out, outOff, takeSqrt, mul)
+Napi::Value Finalize(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaOptimFinalize";
+  expect_args(info, op, 7);
+  Napi::Env env = info.Env();
+  cuda::OptimFinalizeArgs g{};
+  DevBuf p = dev_buffer(info, 0, op, "partial");
+  const int64_t p_off = count(info, 1, op, "partial offset");
+  g.count = count(info, 2, op, "count");
+  DevBuf out = dev_buffer(info, 3, op, "out");
+  const int64_t out_off = count(info, 4, op, "out offset");
+  g.take_sqrt = info[5].ToBoolean();
+  g.mul = number(info, 6, op, "mul");
+  same_device(env, op, {&p, &out});
+  g.partial = static_cast<const double*>(span_at(env, op, "partial", p, cuda::DT::F64, p_off, g.count));
+  g.out = static_cast<double*>(span_at(env, op, "out", out, cuda::DT::F64, out_off, 1));
+  check_cuda(env, op, out.rt->ops().optim_finalize(out.rt, g), out.rt);
+  return env.Undefined();
+}
+
+// cudaOptimNsNorm(dt, src, srcOff, dst, dstOff, batch, rows, cols)
+Napi::Value NsNorm(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaOptimNsNorm";
+  expect_args(info, op, 8);
+  Napi::Env env = info.Env();
+  cuda::OptimNsNormArgs g{};
+  g.dt = float_dt(info, 0, op);
+  DevBuf src = dev_buffer(info, 1, op, "src");
+  const int64_t s_off = count(info, 2, op, "src offset");
+  DevBuf dst = dev_buffer(info, 3, op, "dst");
+  const int64_t d_off = count(info, 4, op, "dst offset");
+  g.batch = count(info, 5, op, "batch");
+  g.rows = count(info, 6, op, "rows");
+  g.cols = count(info, 7, op, "cols");
+  if (g.batch > 0x7fffffff) throw_range(env, op, "batch exceeds 2^31 - 1");
+  same_device(env, op, {&src, &dst});
+  const int64_t n = checked_product(env, op, "batch*rows*cols", {g.batch, g.rows, g.cols});
+  g.src = span_at(env, op, "src", src, g.dt, s_off, n);
+  g.dst = span_at(env, op, "dst", dst, g.dt, d_off, n);
+  if (n > 0) check_cuda(env, op, dst.rt->ops().optim_ns_norm(dst.rt, g), dst.rt);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_cuda_optim(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaOptimEw", Napi::Function::New(env, Ew, "cudaOptimEw"));
+  exports.Set("cudaOptimSumSq", Napi::Function::New(env, SumSq, "cudaOptimSumSq"));
+  exports.Set("cudaOptimFinalize", Napi::Function::New(env, Finalize, "cudaOptimFinalize"));
+  exports.Set("cudaOptimNsNorm", Napi::Function::New(env, NsNorm, "cudaOptimNsNorm"));
+}
 
 }  // namespace nl::binding

@@ -176,6 +176,14 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// cudaSetTf32(id, on) -> the flag now
+Napi::Value SetTf32(const Napi::CallbackInfo& info) {
+  expect_args(info, "cudaSetTf32", 2);
+  cuda::Runtime* rt = runtime_arg(info, 0, "cudaSetTf32");
+  rt->set_tf32(info[1].ToBoolean());
+  return Napi::Boolean::New(info.Env(), rt->tf32());
+}
+
 }  // namespace
 
 void register_cuda_runtime(Napi::Env env, Napi::Object exports) {
@@ -188,6 +196,7 @@ void register_cuda_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaSynchronize", Napi::Function::New(env, Synchronize, "cudaSynchronize"));
   exports.Set("cudaMemory", Napi::Function::New(env, Memory, "cudaMemory"));
   exports.Set("cudaEmptyCache", Napi::Function::New(env, EmptyCache, "cudaEmptyCache"));
+  exports.Set("cudaSetTf32", Napi::Function::New(env, SetTf32, "cudaSetTf32"));
 }
 
 }  // namespace nl::binding

@@ -51,6 +51,9 @@ class Runtime {
   virtual void* stream() const = 0;
   // Which GEMM serves this device: "cublas (libcublas.so.13)", "nl tiled kernel", ...
   virtual std::string gemm_backend() const = 0;
+  // float32 GEMM on TF32 tensor cores (cuBLAS math mode); false = exact fp32 (the default).
+  virtual void set_tf32(bool on) = 0;
+  virtual bool tf32() const = 0;
 };
 
 // The runtime of CUDA device `index` (created on first use), or of the emulated device when

@@ -61,6 +61,11 @@ class GpuRuntime final : public Runtime {
   void* stream() const override { return stream_; }
   void* blas() const { return blas_; }
   std::string gemm_backend() const override { return gemm_; }
+  void set_tf32(bool on) override {
+    tf32_ = on;
+    if (blas_) cublas::set_tf32(blas_, on);
+  }
+  bool tf32() const override { return tf32_; }
   const OpTable& ops() const override { return gpu_ops(); }
 
   std::string alloc(size_t bytes, bool zero, void** out) override {
@@ -184,6 +189,7 @@ class GpuRuntime final : public Runtime {
   std::string name_;
   CachingAllocator alloc_;
   void* blas_ = nullptr;
+  bool tf32_ = false;
   std::string gemm_;
   Staging staging_[kStagingSlots];
   int next_staging_ = 0;

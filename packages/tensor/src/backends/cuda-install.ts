@@ -108,3 +108,16 @@ export function synchronize(device: string = 'cuda'): void {
   backendFor(device, 'synchronize');
   native.cudaSynchronize(openCudaDevice(index, mode === 'emulated').id);
 }
+
+/**
+ * float32 matmul precision on a CUDA device, like torch.set_float32_matmul_precision: 'highest'
+ * (exact fp32, the default) or 'high' (TF32 tensor cores through cuBLAS; ~10-bit mantissa
+ * products). No effect on the emulated device or with the tiled fallback GEMM.
+ */
+export function setMatmulPrecision(precision: 'highest' | 'high', device: string = 'cuda'): void {
+  if (precision !== 'highest' && precision !== 'high')
+    throw new TypeError(`setMatmulPrecision: expected 'highest' or 'high', got ${JSON.stringify(precision)}`);
+  backendFor(device, 'setMatmulPrecision');
+  const index = device === 'cuda' ? 0 : Number(device.slice(5));
+  native.cudaSetTf32(openCudaDevice(index, mode === 'emulated').id, precision === 'high');
+}
