@@ -262,8 +262,11 @@ function runCase(c: OpCase, device: Device) {
 }
 
 const devices = testDevices();
-const launched = new Set<string>();
-beforeAll(() => traceKernels((op, device) => device === 'sim' && launched.add(op)));
+const launched = new Map<string, Set<string>>([
+  ['sim', new Set()],
+  ['cuda', new Set()],
+]);
+beforeAll(() => traceKernels((op, device) => launched.get(device.startsWith('cuda') ? 'cuda' : device)?.add(op)));
 afterAll(() => traceKernels(null));
 
 describe.each(devices.filter((d) => d !== 'cpu'))('every op on %s equals the CPU', (device) => {
@@ -302,14 +305,19 @@ describe.each(devices.filter((d) => d !== 'cpu'))('every op on %s equals the CPU
   }
 });
 
-describe('kernel coverage on sim', () => {
-  it('every kernel @nl/tensor registers was launched on sim by the cases above', () => {
-    const tensorKernels = registeredKernels()
+describe('kernel coverage on sim and cuda', () => {
+  const tensorKernels = () =>
+    registeredKernels()
       .filter((k) => k.backends.includes('cpu'))
       .map((k) => k.op)
       .filter((op) => !op.includes('.') || op.startsWith('nn.'))
       .filter((op) => !op.startsWith('test.'));
-    const missing = tensorKernels.filter((op) => !launched.has(op));
-    expect(missing).toEqual([]);
+  it('every kernel @nl/tensor registers was launched on sim by the cases above', () => {
+    expect(tensorKernels().filter((op) => !launched.get('sim')!.has(op))).toEqual([]);
+  });
+  it('every kernel @nl/tensor registers for the CPU has a CUDA kernel, launched on cuda by the cases above', () => {
+    const cuda = new Set(registeredKernels().filter((k) => k.backends.includes('cuda')).map((k) => k.op));
+    expect(tensorKernels().filter((op) => !cuda.has(op))).toEqual([]);
+    expect(tensorKernels().filter((op) => !launched.get('cuda')!.has(op))).toEqual([]);
   });
 });
