@@ -71,3 +71,24 @@ it('README custom op: a CPU kernel forward, a tensor-op backward, on cpu and sim
     expect(Array.from(x.grad!.dataSync())).toEqual([3, 12]);
   }
 });
+
+// The "CUDA" example of the README, as written, on the emulated device (a GPU when one serves).
+import { cudaDeviceInfo, matmul, setMatmulPrecision } from '../src/index.js';
+import { enableCudaEmulation } from '../src/testing-entry.js';
+
+it('README CUDA example runs (emulated device here) and agrees with the CPU', async () => {
+  enableCudaEmulation();
+  const a = randn([64, 48], { device: 'cuda' }); // drawn on the host, one upload
+  const c = matmul(a, a.t());
+  const info = cudaDeviceInfo('cuda');
+  expect(info.gemm).toMatch(/cuBLAS|tiled/);
+  expect(info.memory.inUse).toBeGreaterThan(0);
+  setMatmulPrecision('high');
+  const rowSums = await c.sum(1).data();
+  setMatmulPrecision('highest');
+  const cpu = a.to('cpu');
+  const want = matmul(cpu, cpu.t()).sum(1).dataSync();
+  expect(rowSums.length).toBe(64);
+  for (let i = 0; i < 64; i++) expect(rowSums[i]).toBeCloseTo(want[i]!, 3);
+  for (const t of [a, c, cpu]) t.dispose();
+});
