@@ -24,3 +24,5 @@ export * from './state_flat.js';
 export * from './device.js';
 export * from './newton_schulz_tensor.js';
 export * from './kernels/types.js';
+// the 'cuda' optimizer kernels register themselves (the CPU ones come with each optimizer)
+import './kernels/cuda.js';
