@@ -6,7 +6,9 @@
 // (Newton–Schulz transposes the tall ones), vectors and 3-D params; some gradients are
 // non-contiguous views. Plus clipGradNorm (norm stays a device tensor) and Newton–Schulz alone.
 import { describe, expect, it } from 'vitest';
-import { tensor, Tensor, type Device } from '@nl/tensor';
+import { memory, tensor, Tensor, zeros, type Device } from '@nl/tensor';
+import { native } from '@nl/native';
+import { cudaPointer } from '@nl/tensor/internal';
 import { assertClose, enableCudaEmulation } from '@nl/tensor/testing';
 import {
   Adam,
@@ -207,4 +209,79 @@ describe('Newton–Schulz on cuda == cpu', () => {
         });
         [x, y, ox, oy].forEach((t) => t!.dispose());
       });
+});
+
+describe('Newton–Schulz into a view that does not start its buffer', () => {
+  for (const [rows, cols] of [
+    [4, 7],
+    [7, 4],
+  ] as const)
+    it(`out = a select() of a larger tensor (${rows}x${cols})`, () => {
+      const data = fill(rng(3), 2 * rows * cols, 'float64');
+      const want = newtonSchulzTensor(tensor(data, { shape: [2, rows, cols] }), { steps: 4 });
+      const big = zeros([3, 2, rows, cols], { dtype: 'float64', device: 'cuda' });
+      const out = big.select(0, 1);
+      const x = tensor(data, { shape: [2, rows, cols], device: 'cuda' });
+      newtonSchulzTensor(x, { steps: 4, out });
+      assertClose('ns at offset', want.dataSync(), out.dataSync());
+      expect(Array.from(big.select(0, 0).dataSync()).every((v) => v === 0)).toBe(true);
+      expect(Array.from(big.select(0, 2).dataSync()).every((v) => v === 0)).toBe(true);
+      [want, big, out, x].forEach((t) => t.dispose());
+    });
+});
+
+describe('cuda optimizer kernels: sizes, leaks, bad calls', () => {
+  it('a parameter larger than one grid of the elementwise launch (4096 blocks x 256 threads)', () => {
+    const n = 4096 * 256 + 1234;
+    const [a, b] = (['cpu', 'cuda'] as const).map((device) => {
+      const p = tensor(fill(rng(1), n, 'float32'), { device });
+      p.requiresGrad = true;
+      const opt = new AdamW([p], { lr: 0.01, amsgrad: true });
+      for (let s = 0; s < 2; s++) {
+        p.grad = tensor(fill(rng(50 + s), n, 'float32'), { device });
+        opt.step();
+      }
+      return { p, opt };
+    });
+    assertClose('big AdamW param', a!.p.dataSync(), b!.p.dataSync());
+    [a!, b!].forEach((r) => (r.opt.dispose(), r.p.dispose()));
+  });
+
+  for (const c of CASES)
+    it(`after the first step, steps leave the live tensor count unchanged (${c.name})`, () => {
+      const params = makeParams('cuda', 'float32');
+      const opt = c.make(params);
+      const once = (s: number) => {
+        setGrads(params, s, 'float32', false); // clipping scales grads in place: contiguous ones
+        clipGradNorm(params, 1).dispose();
+        opt.step();
+      };
+      once(0);
+      const before = memory().numTensors;
+      for (let s = 1; s < 3; s++) once(s);
+      expect(memory().numTensors).toBe(before);
+      opt.dispose();
+      params.forEach((p) => p.dispose());
+    });
+
+  it('the entry points refuse bad operands with errors (no crash)', () => {
+    const p = tensor(new Float32Array(10), { device: 'cuda' });
+    const ptr = (t: Tensor) => cudaPointer(t.storage.buffer);
+    // operand count, reach past the buffer, a missing required operand, an unknown code
+    expect(() => native.cudaOptimEw(0, 0, 10, [ptr(p)], [0], null, 0, [], 0)).toThrow(/takes 3 operands/);
+    expect(() => native.cudaOptimEw(3, 0, 11, [ptr(p), ptr(p)], [0, 0], null, 0, [1, 1, 1], 0)).toThrow(
+      /reaches element/,
+    );
+    expect(() => native.cudaOptimEw(3, 0, 10, [ptr(p), null], [0, 0], null, 0, [], 0)).toThrow(/required/);
+    expect(() => native.cudaOptimEw(99, 0, 10, [], [], null, 0, [], 0)).toThrow(/unknown update code/);
+    expect(() => native.cudaOptimEw(5, 0, 10, [ptr(p)], [0], null, 0, [1], 0)).toThrow(/device scalar/);
+    // 40 bytes hold float64 scalars 0..4
+    expect(() => native.cudaOptimEw(5, 0, 10, [ptr(p)], [0], ptr(p), 5, [1], 0)).toThrow(/reaches element/);
+    expect(() => native.cudaOptimSumSq(0, ptr(p), 5, 6, ptr(p), 0, 1)).toThrow(/reaches element/);
+    expect(() => native.cudaOptimNsNorm(0, ptr(p), 0, ptr(p), 0, 1, 4, 3)).toThrow(/reaches element/);
+    expect(() => native.cudaOptimEw(3, 0, 10, [12345, ptr(p)], [0, 0], null, 0, [], 0)).toThrow(
+      /not a live CUDA buffer/,
+    );
+    p.dispose();
+  });
 });
