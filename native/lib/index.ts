@@ -44,6 +44,8 @@ export interface NativeInfo {
     devices: CudaDeviceInfo[];
     /** Why no CUDA device is usable, or null when at least one is. */
     error: string | null;
+    /** cuBLAS as the run-time loader finds it ('cuBLAS: <path>' or why not); GPUs use our tiled GEMM without it. */
+    cublas: string;
   };
 }
 

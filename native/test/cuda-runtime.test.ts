@@ -257,3 +257,20 @@ describe('CUDA GEMM (tiled kernel when emulated or NL_CUBLAS_DISABLE=1, else cuB
     for (const p of [pa, pc, pn, pi]) native.cudaFree(p);
   });
 });
+
+describe('cuBLAS is found at run time (or its absence explained)', () => {
+  it('info().cuda.cublas names the library or every path it tried; NL_CUBLAS_PATH is tried first', () => {
+    const code = `const n = require(${JSON.stringify(addonPath)}); console.log(n.info().cuda.cublas);`;
+    const r = spawnSync(process.execPath, ['-e', code], {
+      env: { ...process.env, NL_CUBLAS_PATH: '/nonexistent/dir' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const s = r.stdout.trim();
+    if (s.startsWith('cuBLAS: ')) return; // a machine with cuBLAS (found on another path)
+    if (/not compiled in/.test(s)) return; // a CPU-only build
+    expect(s).toMatch(/^cuBLAS not found \(tried \/nonexistent\/dir\/libcublas\.so\.13, /);
+    expect(s).toMatch(/libcublas\.so\.12/);
+    expect(s).toMatch(/set NL_CUBLAS_PATH$/);
+  });
+});

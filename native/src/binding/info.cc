@@ -39,6 +39,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     devices.Set(i, o);
   }
   c.Set("devices", devices);
+  // which GEMM a GPU would use: cuBLAS found at run time, else our tiled kernel
+  c.Set("cublas", cuda::cublas_status());
   if (rt.error.empty()) {
     c.Set("error", env.Null());
   } else {

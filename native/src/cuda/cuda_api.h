@@ -27,6 +27,10 @@ struct RuntimeInfo {
 
 RuntimeInfo query();
 
+// cuBLAS as the loader finds it: "cuBLAS: <path>" or "not found (tried ...)"; the CUDA-less build
+// says CUDA is not compiled in. Loading happens on the first call (or the first GPU GEMM).
+std::string cublas_status();
+
 // y <- a*x + y on device `device`, copying host arrays in and out (the sample kernel).
 std::string axpy_f32(int device, int64_t n, float a, const float* x, float* y);
 

@@ -13,6 +13,8 @@ RuntimeInfo query() {
 
 std::string axpy_f32(int, int64_t, float, const float*, float*) { return query().error; }
 
+std::string cublas_status() { return "not loaded: CUDA support was not compiled in"; }
+
 Runtime* make_gpu_runtime(int, std::string& err) {
   err = query().error;
   return nullptr;

@@ -1,4 +1,5 @@
 #include "cuda/gpu/cublas.h"
+#include "cuda/cuda_api.h"
 
 #include <dlfcn.h>
 #include <glob.h>
@@ -148,3 +149,10 @@ bool dgemm(void* handle, bool ta, bool tb, long long m, long long n, long long k
 }
 
 }  // namespace nl::cuda::cublas
+
+namespace nl::cuda {
+std::string cublas_status() {
+  std::string where;
+  return cublas::api(&where) ? "cuBLAS: " + where : where;
+}
+}  // namespace nl::cuda
