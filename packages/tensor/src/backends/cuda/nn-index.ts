@@ -49,27 +49,31 @@ registerKernel('nn.embedding.backward', 'cuda', (ctx: BackwardCtx<Attrs>, [g]: (
   }
 });
 
-registerKernel('nn.crossEntropy.forward', 'cuda', (ctx: ForwardCtx<Attrs>, inputs: Tensor[], attrs: Attrs) => {
-  const tmp = new Temps();
-  try {
-    const [logits, targets] = [tmp.contig(inputs[0]), tmp.contig(inputs[1])];
-    const [n, c] = logits.shape;
-    const mode = reductionCode(attrs.reduction);
-    const probs = tmp.out([n, c], logits.dtype, logits);
-    const losses = tmp.out([n], 'float64', logits);
-    const stats = tmp.out([2], 'float64', logits, true);
-    const out = mode === 0 ? null : tmp.out([], logits.dtype, logits);
-    native.cudaCrossEntropyForward(dt(logits), ...dev(logits), ...dev(targets), n, c, attrs.ignoreIndex, mode, ...dev(probs), ...dev(losses), ...dev(stats), ...dev(out)); // prettier-ignore
-    ctx.save(probs, targets, stats);
-    if (out !== null) return out;
-    if (logits.dtype === 'float64') return losses;
-    const none = tmp.out([n], logits.dtype, logits);
-    native.cudaCopy(dev(none)[0], dt(none), [n], dev(losses)[0], dt(losses), 0, [1]);
-    return none;
-  } finally {
-    tmp.free();
-  }
-});
+registerKernel(
+  'nn.crossEntropy.forward',
+  'cuda',
+  (ctx: ForwardCtx<Attrs>, inputs: Tensor[], attrs: Attrs) => {
+    const tmp = new Temps();
+    try {
+      const [logits, targets] = [tmp.contig(inputs[0]), tmp.contig(inputs[1])];
+      const [n, c] = logits.shape;
+      const mode = reductionCode(attrs.reduction);
+      const probs = tmp.out([n, c], logits.dtype, logits);
+      const losses = tmp.out([n], 'float64', logits);
+      const stats = tmp.out([2], 'float64', logits, true);
+      const out = mode === 0 ? null : tmp.out([], logits.dtype, logits);
+      native.cudaCrossEntropyForward(dt(logits), ...dev(logits), ...dev(targets), n, c, attrs.ignoreIndex, mode, ...dev(probs), ...dev(losses), ...dev(stats), ...dev(out)); // prettier-ignore
+      ctx.save(probs, targets, stats);
+      if (out !== null) return out;
+      if (logits.dtype === 'float64') return losses;
+      const none = tmp.out([n], logits.dtype, logits);
+      native.cudaCopy(dev(none)[0], dt(none), [n], dev(losses)[0], dt(losses), 0, [1]);
+      return none;
+    } finally {
+      tmp.free();
+    }
+  },
+);
 
 registerKernel('nn.crossEntropy.backward', 'cuda', (ctx: BackwardCtx<Attrs>, [g]: (Tensor | null)[]) => {
   if (g === null) return [null, null];
