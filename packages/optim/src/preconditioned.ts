@@ -36,7 +36,7 @@ export const identityPreconditioner: Preconditioner = (grad) => grad;
  * @param eps denominator floor (default 1e-8)
  */
 export function rmsPreconditioner(beta2 = 0.999, eps = 1e-8): Preconditioner {
-  return (grad, { state }) => {
+  const fn: Preconditioner = (grad, { state }) => {
     if (!state.pcV) {
       state.pcV = new Float64Array(grad.length);
       state.pcStep = 0;
@@ -52,6 +52,8 @@ export function rmsPreconditioner(beta2 = 0.999, eps = 1e-8): Preconditioner {
     }
     return out;
   };
+  // its constants, so a device kernel can run the same preconditioner (src/kernels/cuda.ts)
+  return Object.assign(fn, { rms: { beta2, eps } });
 }
 
 /** Preconditioned-momentum options. */

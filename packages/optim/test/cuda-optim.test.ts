@@ -5,7 +5,7 @@
 // sizes that are not a multiple of the block (300), matrices wider and taller than square
 // (Newton–Schulz transposes the tall ones), vectors and 3-D params; some gradients are
 // non-contiguous views. Plus clipGradNorm (norm stays a device tensor) and Newton–Schulz alone.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { memory, tensor, Tensor, zeros, type Device } from '@nl/tensor';
 import { native } from '@nl/native';
 import { cudaPointer } from '@nl/tensor/internal';
@@ -24,6 +24,7 @@ import {
   SGD,
   type Optimizer,
   type ParamLike,
+  type Preconditioner,
 } from '../src/index.js';
 import { rng } from './helpers.js';
 
@@ -71,6 +72,12 @@ interface Case {
   rtol64?: number;
 }
 
+/** A host preconditioner with state (runs on the host between a download and an upload on cuda). */
+const tanhCounting: Preconditioner = (g, { state }) => {
+  state.calls = ((state.calls as number | undefined) ?? 0) + 1;
+  return g.map((x) => Math.tanh(x)) as typeof g;
+};
+
 const CASES: Case[] = [
   { name: 'SGD plain', make: (p) => new SGD(p, { lr: 0.1 }) },
   { name: 'SGD momentum dampening wd', make: (p) => new SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3, weightDecay: 0.01 }) }, // prettier-ignore
@@ -90,7 +97,8 @@ const CASES: Case[] = [
   { name: 'DeltaMomentum no erase', make: (p) => new DeltaMomentum(p, { lr: 0.02, erase: 0 }) },
   { name: 'DeltaMomentum reference', make: (p) => new DeltaMomentum(p, { erase: 0.7, impl: 'reference' }) },
   { name: 'PreconditionedMomentum identity', make: (p) => new PreconditionedMomentum(p, { lr: 0.05, weightDecay: 0.01 }) }, // prettier-ignore
-  { name: 'PreconditionedMomentum rms (host)', make: (p) => new PreconditionedMomentum(p, { lr: 0.01, preconditioner: rmsPreconditioner() }) }, // prettier-ignore
+  { name: 'PreconditionedMomentum rms', make: (p) => new PreconditionedMomentum(p, { lr: 0.01, weightDecay: 0.1, preconditioner: rmsPreconditioner(0.9, 1e-3) }) }, // prettier-ignore
+  { name: 'PreconditionedMomentum custom (host)', make: (p) => new PreconditionedMomentum(p, { lr: 0.05, preconditioner: tanhCounting }) }, // prettier-ignore
   { name: 'DMGD', make: (p) => new DMGD(p, { lr: 0.2, hidden: 4 }) },
   {
     name: 'DMGD wd',
@@ -263,6 +271,24 @@ describe('cuda optimizer kernels: sizes, leaks, bad calls', () => {
       opt.dispose();
       params.forEach((p) => p.dispose());
     });
+
+  it('step() reads nothing back for the device preconditioners, and does for a host one', () => {
+    const downloads = (preconditioner?: Preconditioner) => {
+      const params = makeParams('cuda', 'float32');
+      const opt = new PreconditionedMomentum(params, preconditioner ? { preconditioner } : {});
+      setGrads(params, 0, 'float32');
+      const spy = vi.spyOn(native, 'cudaDownload');
+      opt.step();
+      const n = spy.mock.calls.length;
+      spy.mockRestore();
+      opt.dispose();
+      params.forEach((p) => p.dispose());
+      return n;
+    };
+    expect(downloads()).toBe(0);
+    expect(downloads(rmsPreconditioner())).toBe(0);
+    expect(downloads(tanhCounting)).toBeGreaterThan(0);
+  });
 
   it('the entry points refuse bad operands with errors (no crash)', () => {
     const p = tensor(new Float32Array(10), { device: 'cuda' });

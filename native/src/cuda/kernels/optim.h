@@ -26,19 +26,21 @@ enum class OptimEw : int {
   Tanh = 13,        // t: y, x                   y = tanh(x)
   TanhBackward = 14,// t: y, x                   h: c             y = y·(1 − x²)·c
   Sub = 15,         // t: y, x                   y = y − x
+  PrecondRms = 16,  // t: p, g, m, v (f64)       h: momentum, lr, decay, beta2, bc, eps
 };
-constexpr int kOptimEwCount = 16;
+constexpr int kOptimEwCount = 17;
 constexpr int kOptimSlots = 6;
 
 // Per update: each operand slot's dtype ('T' the parameter dtype, 'D' float64; lower case when
 // optional), and whether the device scalar is required ('S'), optional ('s') or unused ('-').
 inline const char* optim_slots(OptimEw k) {
   static const char* const slots[kOptimEwCount] = {"TTt",  "TTTTt", "TTT", "TT", "TTTd", "T",  "TDDDD", "DDDD",
-                                                   "TD",   "DDD",   "TD",  "TD", "DD",   "DD", "DD",    "DD"};
+                                                   "TD",   "DDD",   "TD",  "TD", "DD",   "DD", "DD",    "DD",
+                                                   "TTTD"};
   return slots[int(k)];
 }
 inline char optim_scalar(OptimEw k) {
-  static const char scalar[kOptimEwCount + 1] = "----sS--s-SS----";
+  static const char scalar[kOptimEwCount + 1] = "----sS--s-SS-----";
   return scalar[int(k)];
 }
 
@@ -168,6 +170,17 @@ struct OptimEwK {
     tp(0)[i] = T(double(tp(0)[i]) * h[2] - h[1] * rms() * dp(1)[i]);
   }
 
+  // rmsPreconditioner's value g/(sqrt(v̂) + eps) (v an EMA of g²) into preconditioned momentum.
+  NL_HD void precond_rms(int64_t i) const {
+    T *p = tp(0), *m = tp(2);
+    double* v = dp(3);
+    const double g = double(tp(1)[i]), beta2 = h[3];
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    const double value = g / (nl_sqrt(v[i] / h[4]) + h[5]);
+    m[i] = T(h[0] * double(m[i]) - h[1] * value);
+    p[i] = T(double(p[i]) * h[2] + double(m[i]));
+  }
+
   NL_HD int phases() const { return 1; }
   NL_HD void operator()(int, const Idx& at, char*, Regs&) const {
     for (int64_t i = gs_start(at); i < n; i += gs_step(at)) {
@@ -188,6 +201,7 @@ struct OptimEwK {
         case OptimEw::Tanh: dp(0)[i] = nl_tanh(dp(1)[i]); break;
         case OptimEw::TanhBackward: dp(0)[i] = dp(0)[i] * (1 - dp(1)[i] * dp(1)[i]) * h[0]; break;
         case OptimEw::Sub: dp(0)[i] = dp(0)[i] - dp(1)[i]; break;
+        case OptimEw::PrecondRms: precond_rms(i); break;
       }
     }
   }

@@ -37,6 +37,7 @@ export const EW = {
   tanh: 13,
   tanhBackward: 14,
   sub: 15,
+  precondRms: 16,
 } as const;
 
 export type FloatDType = 'float32' | 'float64';

@@ -150,18 +150,35 @@ const deltaMomentumCuda: DeltaMomentumKernel = (params, grads, bufs, o) => {
   );
 };
 
-/** Preconditioned momentum: the identity preconditioner on the device; any other on the host. */
+/**
+ * Preconditioned momentum: the identity and `rmsPreconditioner` on the device (the latter's v
+ * a float64 [numel] state tensor, as the CPU kernel adopts it); any other preconditioner on the host.
+ */
 const preconditionedCuda: PreconditionedMomentumKernel = (params, grads, states, o) => {
+  const rms = (o.preconditioner as { rms?: { beta2: number; eps: number } }).rms;
   params.forEach((p, i) => {
     const s = states[i]!;
-    // the CPU kernel adopts its buffer as a [numel] tensor
+    // the CPU kernel adopts its buffers as [numel] tensors
     if (!s.momentumBuffer) s.momentumBuffer = keep(zeros([p.numel], { dtype: p.dtype, device: p.device }));
-    if (o.preconditioner !== identityPreconditioner) return preconditionedOnHost(p, grads[i]!, s, o);
+    const pcV = s.pcV;
+    const rmsOnDevice =
+      rms !== undefined && (pcV === undefined || (pcV instanceof Tensor && pcV.dtype === 'float64'));
+    if (o.preconditioner !== identityPreconditioner && !rmsOnDevice)
+      return preconditionedOnHost(p, grads[i]!, s, o);
     withScratch(p, (sc) => {
       const P = span(p);
       const G = readAs(grads[i]!, dtypeOf(p), sc);
-      const h = [o.momentum, 0, o.lr, 1 - o.lr * o.weightDecay];
-      ew(EW.delta, P.dt, p.numel, [P, G, span(s.momentumBuffer as Tensor), null], h);
+      const M = span(s.momentumBuffer as Tensor);
+      const decay = 1 - o.lr * o.weightDecay;
+      if (!rmsOnDevice) return ew(EW.delta, P.dt, p.numel, [P, G, M, null], [o.momentum, 0, o.lr, decay]);
+      if (!s.pcV) {
+        s.pcV = keep(zeros([p.numel], { dtype: 'float64', device: p.device }));
+        s.pcStep = 0;
+      }
+      const t = (s.pcStep as number) + 1;
+      s.pcStep = t;
+      const h = [o.momentum, o.lr, decay, rms.beta2, 1 - rms.beta2 ** t, rms.eps];
+      ew(EW.precondRms, P.dt, p.numel, [P, G, M, span(s.pcV as Tensor)], h);
     });
   });
 };
