@@ -71,7 +71,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   g.a = a.ptr;
   g.out = out.ptr;
   void* parts = nullptr;
-  if (!g.plan.serial && g.plan.chunks > 1) {
+  if (g.plan.chunks > 1) {
     const size_t bytes = size_t(g.n_out) * size_t(g.plan.chunks) * sizeof(cuda::RState);
     check_cuda(env, op, out.rt->alloc(bytes, false, &parts), out.rt);
     g.partials = parts;

@@ -150,6 +150,24 @@ describe.each(FLOATS)('cuda reduce (%s) equals the CPU', (dt) => {
     check('[5000, 8] dim 0', [f([5000, 8], dt)], ([x]) => [T.sum(x, 0), T.mean(x, 0), T.max(x, 0)]);
     check('[40, 3000] dim 0', [f([40, 3000], dt)], ([x]) => [T.sum(x, 0), T.variance(x, 0), T.min(x, 0)]);
     check('[3000, 70] dim 1', [f([3000, 70], dt)], ([x]) => [T.sum(x, 1), T.logsumexp(x, 1)]);
+    check('[20000, 40] dim 0 (column chunks)', [f([20_000, 40], dt)], ([x]) => [
+      T.sum(x, 0),
+      T.variance(x, 0),
+      T.logsumexp(x, 0),
+      T.prod(x.narrow(0, 0, 300).mul(0.01).add(1), 0),
+    ]);
+    check('[6, 3000, 20] dims 0, 1 of a view', [f([6, 3000, 20], dt)], ([x]) => [
+      T.sum(x, [0, 1]),
+      T.mean(x.narrow(2, 2, 17), [0, 1], true),
+    ]);
+    const d = rnd(3000 * 50).map((v) => Math.round(v * 4));
+    d[2000 * 50 + 7] = NaN;
+    d[2500 * 50 + 7] = NaN;
+    check(
+      'column argmax/argmin: ties and NaN across chunks',
+      [{ data: d, shape: [3000, 50], dtype: dt, grad: false }],
+      ([x]) => [x.argmax(0), x.argmin(0), T.max(x, 0)],
+    );
   });
 
   it('NaN wins max/min and the first NaN is argmax/argmin; ties go to the first index', () => {
@@ -218,10 +236,15 @@ describe('cuda reduce of int32 and empty tensors', () => {
 describe.each(FLOATS)('cuda softmax / where / assign / scans (%s) equal the CPU', (dt) => {
   it('softmax and logSoftmax along every dim (block rows and line kernels), with grads', () => {
     for (const d of [0, 1, 2])
-      check(`softmax dim ${d}`, [f([3, 40, 70], dt)], ([x]) => [T.softmax(x.mul(3), d), T.logSoftmax(x, d)]);
-    // float32 grads: the CPU's float exp differs in the last bits; g - sum(g * y) cancels them up
+      check(
+        `softmax dim ${d}`,
+        [f([3, 40, 70], dt)],
+        ([x]) => [T.softmax(x.mul(3), d), T.logSoftmax(x, d)],
+        1e-5,
+      );
+    // float32 grads: the CPU's float exp differs in the last bits and g - sum(g * y) cancels: atol 1e-5
     check('long rows', [f([2, 5000], dt)], ([x]) => [T.softmax(x.mul(10), 1), T.logSoftmax(x, 1)], 1e-5);
-    check('view input', [f([50, 40], dt)], ([x]) => [T.softmax(x.t(), 1), T.logSoftmax(x.t(), 0)]);
+    check('view input', [f([50, 40], dt)], ([x]) => [T.softmax(x.t(), 1), T.logSoftmax(x.t(), 0)], 1e-5);
     const I = Infinity;
     const rows = [-I, -I, -I, -I, 0, 1, -I, 2, NaN, 1, 2, 3, I, 0, 1, 2];
     const wide = Array.from({ length: 4 }, (_, r) =>

@@ -3,10 +3,11 @@
 // Every op keeps a combinable partial (RState, in double as the CPU accumulates): sum, prod, the
 // (value, index) of max/min/argmax/argmin (the first NaN wins, ties go to the first index), the
 // (max, sum exp) of logsumexp and Welford's (count, mean, M2) of var. Three kernels:
-//   ReduceSerialK  one thread per output row (short rows, or column sums whose kept dims are
-//                  innermost in memory: neighbouring threads read neighbouring elements)
+//   ReduceSerialK  one thread per output row (short rows)
 //   ReduceBlockK   one block per (row, chunk): threads stride over the chunk, a shared-memory tree
 //                  combines them; one chunk per row writes the output, several write partials
+//   ReduceColsK    blocks of 32 output rows x 8 slices of a chunk (column sums: the kept dims
+//                  hold the unit stride, so the 32 threads of a row read neighbouring elements)
 //   ReduceCombineK one block per row combines its chunks' partials and writes the output
 #pragma once
 #include "cuda/launch.h"
@@ -178,6 +179,41 @@ struct ReduceBlockK {
     } else if (tid == 0) {
       if (chunks > 1) partials[item] = buf[0];
       else out[row] = js_store<TO>(red_final(op, buf[0], inner, correction));
+    }
+  }
+};
+
+// Column reduction: block (32, 8), thread x an output row (neighbouring rows are neighbouring
+// elements when the kept dims hold the unit stride), thread y a slice of chunk block.y of the
+// reduced range; a tree over y. Output row = row0 + 32 * block.x + thread.x.
+template <class TI, class TO>
+struct ReduceColsK {
+  using Regs = NoRegs;
+  int op;
+  Shape kshape, rshape;
+  Strides ks, rs;
+  int64_t n_out, inner, chunks, clen, row0;
+  const TI* a;
+  TO* out;
+  RState* partials;
+  double correction;
+  NL_HD int phases() const { return 5; }
+  NL_HD void operator()(int phase, const Idx& at, char* smem, Regs&) const {
+    RState* buf = reinterpret_cast<RState*>(smem);  // [8][32]
+    const unsigned tid = at.tid();
+    const int64_t row = row0 + int64_t(at.block.x) * 32 + at.thread.x, c = at.block.y;
+    if (phase == 0) {
+      RState s = red_init(op);
+      if (row < n_out) {
+        const int64_t base = ks.at(kshape, row), j1 = (c + 1) * clen < inner ? (c + 1) * clen : inner;
+        for (int64_t j = c * clen + at.thread.y; j < j1; j += 8) red_push(op, s, double(a[base + rs.at(rshape, j)]), j);
+      }
+      buf[tid] = s;
+    } else if (phase <= 3) {
+      tree_step(buf, tid, 256u >> phase, RedCombine{op});
+    } else if (at.thread.y == 0 && row < n_out) {
+      if (chunks > 1) partials[row * chunks + c] = buf[at.thread.x];
+      else out[row] = js_store<TO>(red_final(op, buf[at.thread.x], inner, correction));
     }
   }
 };

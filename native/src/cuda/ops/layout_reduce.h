@@ -53,19 +53,32 @@ inline void lay_collapse(Shape& sh, Strides& st) {
   st = os;
 }
 
-// serial: one thread per output; else blocks of `threads` over `chunks` chunks of `clen` per row
-// (chunks > 1 needs a partials buffer of n_out * chunks RStates).
+// How a reduction runs: Serial (a thread per output row), Rows (a block per row chunk) or Cols
+// (blocks of 32 rows x 8 slices); `chunks` chunks of `clen` per row, chunks > 1 needing a partials
+// buffer of n_out * chunks RStates and a combine pass.
+enum class RedMode : int { Serial = 0, Rows, Cols };
 struct ReducePlan {
-  bool serial = true;
+  RedMode mode = RedMode::Serial;
   int64_t chunks = 1, clen = 0;
   unsigned threads = 32;
 };
 
-// kept_inner: the operand's unit-stride dim is a kept one (column sums: serial reads coalesce).
+// kept_inner: the operand's unit-stride dim is a kept one (column sums).
 inline ReducePlan reduce_plan(int64_t n_out, int64_t inner, bool kept_inner) {
   ReducePlan p;
-  if (inner <= 32 || (kept_inner && n_out >= 2048 && inner <= 65536)) return p;
-  p.serial = false;
+  p.clen = inner;
+  if (inner <= 8) return p;
+  if (kept_inner && n_out >= 16) {  // about 1024 blocks, chunks of at least 256
+    p.mode = RedMode::Cols;
+    const int64_t bx = ceil_div(n_out, 32), want = ceil_div(1024, bx), most = ceil_div(inner, 256);
+    const int64_t chunks = want < most ? want : most;
+    p.clen = ceil_div(inner, chunks);
+    p.chunks = ceil_div(inner, p.clen);
+    p.threads = 256;
+    return p;
+  }
+  if (inner <= 32) return p;
+  p.mode = RedMode::Rows;
   int64_t chunks = 1;
   if (n_out < 1024) {
     const int64_t want = ceil_div(inner, 4096), cap = ceil_div(2048, n_out);
@@ -94,22 +107,36 @@ template <class TI, class TO, class Exec>
 std::string reduce_typed(Exec& ex, const ReduceArgs& g) {
   const TI* a = static_cast<const TI*>(g.a);
   TO* out = static_cast<TO*>(g.out);
-  if (g.plan.serial)
+  if (g.plan.mode == RedMode::Serial)
     return ex.launch(ReduceSerialK<TI, TO>{g.op, g.kshape, g.rshape, g.ks, g.rs, g.n_out, g.inner, a, out,
                                            g.correction},
                      launch_1d(g.n_out));
   RState* parts = static_cast<RState*>(g.partials);
   Launch l;
-  l.block.x = g.plan.threads;
-  l.smem = unsigned(g.plan.threads * sizeof(RState));
-  ReduceBlockK<TI, TO> k{g.op, g.kshape, g.rshape, g.ks, g.rs, g.inner, g.plan.chunks, g.plan.clen, 0,
-                         a, out, parts, g.correction, tree_steps(g.plan.threads)};
-  const int64_t items = g.n_out * g.plan.chunks;
-  for (int64_t i0 = 0; i0 < items; i0 += kLayMaxGrid) {
-    k.item0 = i0;
-    l.grid.x = unsigned(items - i0 < kLayMaxGrid ? items - i0 : kLayMaxGrid);
-    std::string err = ex.launch(k, l);
-    if (!err.empty()) return err;
+  l.smem = unsigned(256 * sizeof(RState));
+  if (g.plan.mode == RedMode::Cols) {
+    ReduceColsK<TI, TO> k{g.op, g.kshape, g.rshape, g.ks, g.rs, g.n_out, g.inner, g.plan.chunks, g.plan.clen, 0,
+                          a, out, parts, g.correction};
+    l.block = {32, 8, 1};
+    l.grid.y = unsigned(g.plan.chunks);
+    const int64_t bx = ceil_div(g.n_out, 32);
+    for (int64_t b0 = 0; b0 < bx; b0 += kLayMaxGrid) {
+      k.row0 = b0 * 32;
+      l.grid.x = unsigned(bx - b0 < kLayMaxGrid ? bx - b0 : kLayMaxGrid);
+      std::string err = ex.launch(k, l);
+      if (!err.empty()) return err;
+    }
+  } else {
+    l.block.x = g.plan.threads;
+    ReduceBlockK<TI, TO> k{g.op, g.kshape, g.rshape, g.ks, g.rs, g.inner, g.plan.chunks, g.plan.clen, 0,
+                           a, out, parts, g.correction, tree_steps(g.plan.threads)};
+    const int64_t items = g.n_out * g.plan.chunks;
+    for (int64_t i0 = 0; i0 < items; i0 += kLayMaxGrid) {
+      k.item0 = i0;
+      l.grid.x = unsigned(items - i0 < kLayMaxGrid ? items - i0 : kLayMaxGrid);
+      std::string err = ex.launch(k, l);
+      if (!err.empty()) return err;
+    }
   }
   if (g.plan.chunks == 1) return "";
   Launch lc;
@@ -139,7 +166,8 @@ std::string reduce_op(Exec& ex, const ReduceArgs& g) {
   if (g.op < 0 || g.op >= kRedOpCount) return "reduce: bad op code";
   if (g.out_dt != reduce_out_dt(g.op, g.in_dt)) return "reduce: wrong output dtype";
   if (g.n_out == 0) return "";
-  if (!g.plan.serial && g.plan.chunks > 1 && g.partials == nullptr) return "reduce: no partials buffer";
+  if (g.plan.chunks > 1 && g.partials == nullptr) return "reduce: no partials buffer";
+  if (g.plan.chunks > 65535 || g.plan.clen * g.plan.chunks < g.inner) return "reduce: bad plan";
   const bool to_i32 = g.out_dt == DT::I32;
   switch (g.in_dt) {
     case DT::F32: return to_i32 ? reduce_typed<float, int32_t>(ex, g) : reduce_typed<float, float>(ex, g);
