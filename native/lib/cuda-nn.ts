@@ -3,7 +3,10 @@
  * (forward and backward) (native/src/binding/cuda_nn.cc, cuda_nn_more.cc). Every device operand
  * is a (buffer, element offset) pair; the addon checks the elements each spans. `null` buffers
  * are absent optional operands (no weight, no bias, gradient not wanted). Float operands share
- * `dt`; statistics (rstd, mean, losses, stats) are float64; ids / targets int32.
+ * `dt`; statistics (rstd, mean, losses, stats) are float64; ids / targets int32. The backward
+ * calls with weight / bias gradients take an optional float64 scratch of `scratchLen` elements:
+ * with min(64, ceil(rows / 256)) * columns of it the column sums split their rows into chunks
+ * (more blocks); with less (or null) they use what fits, down to one block row.
  */
 import type { CudaPtr, CudaDType } from './cuda.js';
 
@@ -29,6 +32,7 @@ export interface CudaNnBinding {
     rows: number, d: number,
     dx: CudaPtr, dxOff: number,
     dw: Opt, dwOff: number,
+    scratch: Opt, scratchOff: number, scratchLen: number,
   ): void; // prettier-ignore
   /** y = (x - mean) * rstd * w + b per row; mean, rstd [rows]. */
   cudaLayerNormForward(
@@ -53,6 +57,7 @@ export interface CudaNnBinding {
     dx: CudaPtr, dxOff: number,
     dw: Opt, dwOff: number,
     db: Opt, dbOff: number,
+    scratch: Opt, scratchOff: number, scratchLen: number,
   ): void; // prettier-ignore
   /** out [m, d] = w [v, d] rows at ids [m] (ids outside [0, v) give zero rows). */
   cudaEmbeddingForward(
@@ -96,6 +101,7 @@ export interface CudaNnBinding {
     dx: CudaPtr, dxOff: number,
     dw: Opt, dwOff: number,
     db: Opt, dbOff: number,
+    scratch: Opt, scratchOff: number, scratchLen: number,
   ): void; // prettier-ignore
   /**
    * probs [n, c] = softmax(logits); losses [n] float64 (0 on ignored rows, NaN for targets out of

@@ -1,5 +1,6 @@
 // CUDA entry points: RMSNorm, LayerNorm, embedding, dropout, causal conv1d, cross-entropy (forward and backward). Buffers and extents checked with binding/cuda_args.h.
-// This file: RMSNorm / LayerNorm; the rest in binding/cuda_nn_more.cc. Every device operand is a
+// Backward entry points take an optional float64 scratch that lets the weight / bias column sums
+// split their rows into chunks (kernels/nn_rows.h col_sum). This file: RMSNorm / LayerNorm; the rest in binding/cuda_nn_more.cc. Every device operand is a
 // (buffer, element offset) pair (binding/cuda_nn_args.h); statistics are float64.
 #include <napi.h>
 
@@ -30,9 +31,10 @@ Napi::Value RmsNormForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// cudaRmsNormBackward(dt, g, gOff, x, xOff, w|null, wOff, rstd, rstdOff, rows, d, dx, dxOff, dw|null, dwOff)
+// cudaRmsNormBackward(dt, g, gOff, x, xOff, w|null, wOff, rstd, rstdOff, rows, d, dx, dxOff, dw|null, dwOff,
+//                     scratch|null, scratchOff, scratchLen)
 Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
-  NnArgs a(info, "cudaRmsNormBackward", 15);
+  NnArgs a(info, "cudaRmsNormBackward", 18);
   cuda::RmsNormBwdArgs g{};
   g.dt = a.float_dt(0);
   g.rows = a.count_at(9, "rows");
@@ -44,6 +46,7 @@ Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
   g.rstd = static_cast<const double*>(a.buffer(7, "rstd", F64, g.rows));
   g.dx = a.buffer(11, "dx", g.dt, n);
   g.dw = a.optional(13, "dw", g.dt, g.d);
+  g.scratch = a.scratch(15, &g.scratch_len);
   a.run(a.rt()->ops().rms_norm_backward(a.rt(), g));
   return info.Env().Undefined();
 }
@@ -68,9 +71,9 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
 }
 
 // cudaLayerNormBackward(dt, g, gOff, x, xOff, w|null, wOff, mean, meanOff, rstd, rstdOff, rows, d,
-//                       dx, dxOff, dw|null, dwOff, db|null, dbOff)
+//                       dx, dxOff, dw|null, dwOff, db|null, dbOff, scratch|null, scratchOff, scratchLen)
 Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
-  NnArgs a(info, "cudaLayerNormBackward", 19);
+  NnArgs a(info, "cudaLayerNormBackward", 22);
   cuda::LayerNormBwdArgs g{};
   g.dt = a.float_dt(0);
   g.rows = a.count_at(11, "rows");
@@ -84,6 +87,7 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   g.dx = a.buffer(13, "dx", g.dt, n);
   g.dw = a.optional(15, "dw", g.dt, g.d);
   g.db = a.optional(17, "db", g.dt, g.d);
+  g.scratch = a.scratch(19, &g.scratch_len);
   a.run(a.rt()->ops().layer_norm_backward(a.rt(), g));
   return info.Env().Undefined();
 }

@@ -59,6 +59,12 @@ class NnArgs {
     return buffer(i, name, dt, n);
   }
 
+  // Optional float64 scratch at info[i] (buffer), info[i + 1] (offset), info[i + 2] (elements).
+  double* scratch(size_t i, int64_t* len) {
+    *len = count(info_, i + 2, op_, "scratch length");
+    return static_cast<double*>(optional(i, "scratch", cuda::DT::F64, *len));
+  }
+
   // Runs the op on the operands' device; "nl.<op>: <err>" on failure.
   void run(const std::string& err) { check_cuda(env(), op_, err, rt_); }
   cuda::Runtime* rt() const { return rt_; }

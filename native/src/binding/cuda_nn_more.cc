@@ -76,9 +76,10 @@ Napi::Value CausalConv1dForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// cudaCausalConv1dBackward(dt, g, gOff, x, xOff, w, wOff, b, t, c, k, dx, dxOff, dw|null, dwOff, db|null, dbOff)
+// cudaCausalConv1dBackward(dt, g, gOff, x, xOff, w, wOff, b, t, c, k, dx, dxOff, dw|null, dwOff, db|null, dbOff,
+//                          scratch|null, scratchOff, scratchLen)
 Napi::Value CausalConv1dBackward(const Napi::CallbackInfo& info) {
-  NnArgs a(info, "cudaCausalConv1dBackward", 17);
+  NnArgs a(info, "cudaCausalConv1dBackward", 20);
   cuda::Conv1dBwdArgs g{};
   g.dt = a.float_dt(0);
   g.b = a.count_at(7, "b");
@@ -92,6 +93,7 @@ Napi::Value CausalConv1dBackward(const Napi::CallbackInfo& info) {
   g.dx = a.buffer(11, "dx", g.dt, n);
   g.dw = a.optional(13, "dw", g.dt, ck);
   g.db = a.optional(15, "db", g.dt, g.c);
+  g.scratch = a.scratch(17, &g.scratch_len);
   a.run(a.rt()->ops().causal_conv1d_backward(a.rt(), g));
   return info.Env().Undefined();
 }

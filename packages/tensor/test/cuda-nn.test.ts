@@ -97,6 +97,9 @@ describe.each(['float32', 'float64'] as DType[])('cuda nn (%s) equals the CPU', 
     check('rms no weight', [f([9, 257], dt)], ([x]) => T.rmsNorm(x));
     check('rms transposed', [f([33, 6], dt), f([33], dt)], ([x, w]) => T.rmsNorm(x.transpose(0, 1), w));
     check('rms narrowed', [f([10, 12], dt), f([12], dt)], ([x, w]) => T.rmsNorm(x.narrow(0, 3, 5), w));
+    check('rms 1000 rows (chunked weight grad)', [f([1000, 33], dt), f([33], dt)], ([x, w]) =>
+      T.rmsNorm(x, w),
+    );
     check('rms d=1', [f([4, 1], dt), f([1], dt)], ([x, w]) => T.rmsNorm(x, w));
   });
 
@@ -106,6 +109,9 @@ describe.each(['float32', 'float64'] as DType[])('cuda nn (%s) equals the CPU', 
     );
     check('ln w', [f([13, 5], dt), f([5], dt)], ([x, w]) => T.layerNorm(x, w, null, 1e-3));
     check('ln b', [f([13, 5], dt), f([5], dt)], ([x, b]) => T.layerNorm(x, null, b));
+    check('ln 700 rows (chunked grads)', [f([700, 45], dt), f([45], dt), f([45], dt)], ([x, w, b]) =>
+      T.layerNorm(x, w, b),
+    );
     check('ln none', [f([6, 513], dt)], ([x]) => T.layerNorm(x));
     check('ln transposed', [f([20, 4], dt), f([20], dt), f([20], dt)], ([x, w, b]) =>
       T.layerNorm(x.transpose(0, 1), w, b),
@@ -128,6 +134,9 @@ describe.each(['float32', 'float64'] as DType[])('cuda nn (%s) equals the CPU', 
     check('conv', [f([3, 40, 70], dt), f([70, 4], dt), f([70], dt)], ([x, w, b]) => T.causalConv1d(x, w, b));
     check('conv no bias', [f([2, 9, 300], dt), f([300, 3], dt)], ([x, w]) => T.causalConv1d(x, w));
     check('conv K > T', [f([2, 3, 5], dt), f([5, 6], dt), f([5], dt)], ([x, w, b]) =>
+      T.causalConv1d(x, w, b),
+    );
+    check('conv 800 rows (chunked grads)', [f([4, 200, 5], dt), f([5, 3], dt), f([5], dt)], ([x, w, b]) =>
       T.causalConv1d(x, w, b),
     );
     check('conv K = 1', [f([1, 4, 3], dt), f([3, 1], dt)], ([x, w]) => T.causalConv1d(x, w));
@@ -203,5 +212,42 @@ describe('cuda nn: argument checks in the addon', () => {
     expect(() => native.cudaDropoutForward(1, p(x), 0, 12, 1, 1.5, p(y), 0, p(y), 0)).toThrow(/p must be/);
     native.cudaRmsNormForward(1, p(x), 0, null, 0, 4, 3, 1e-6, p(y), 0, p(rstd), 0);
     for (const t of [x, y, rstd]) t.dispose();
+  });
+});
+
+describe('cuda nn: column-sum scratch', () => {
+  it('weight grads agree with no scratch, a scratch too small for every chunk, and a full one', async () => {
+    const { native } = await import('@nl/native');
+    const { cudaPointer } = await import('../src/internal.js');
+    const rows = 3000;
+    const d = 19;
+    const opts = { device: 'cuda', dtype: 'float64' } as const;
+    const x = T.tensor(rnd(rows * d), { ...opts, shape: [rows, d] });
+    const g = T.tensor(rnd(rows * d), { ...opts, shape: [rows, d] });
+    const rstd = T.tensor(rnd(rows, 0.5, 2), opts);
+    const dx = T.zeros([rows, d], opts);
+    const scratch = T.zeros([12 * d], opts);
+    const p = (t: Tensor) => cudaPointer(t.storage.buffer);
+    const dws = [null, 3 * d + 5, 12 * d].map((len) => {
+      const dw = T.zeros([d], opts);
+      native.cudaRmsNormBackward(1, p(g), 0, p(x), 0, null, 0, p(rstd), 0, rows, d, p(dx), 0, p(dw), 0, len === null ? null : p(scratch), 0, len ?? 0); // prettier-ignore
+      const v = Array.from(dw.dataSync());
+      dw.dispose();
+      return v;
+    });
+    const xs = x.dataSync();
+    const gs = g.dataSync();
+    const rs = rstd.dataSync();
+    const ref = Array.from({ length: d }, (_, j) => {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += gs[r * d + j] * xs[r * d + j] * rs[r];
+      return s;
+    });
+    for (const dw of dws) assertClose('dw', ref, dw, { rtol: 1e-10, atol: 1e-10 });
+    expect(
+      () =>
+      native.cudaRmsNormBackward(1, p(g), 0, p(x), 0, null, 0, p(rstd), 0, rows, d, p(dx), 0, null, 0, p(scratch), 0, 12 * d + 1), // prettier-ignore
+    ).toThrow(/reaches element/);
+    for (const t of [x, g, rstd, dx, scratch]) t.dispose();
   });
 });

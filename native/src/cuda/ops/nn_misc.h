@@ -46,6 +46,8 @@ struct Conv1dBwdArgs {
   void* dw;  // [c, k] or null
   void* db;  // [c] or null
   int64_t b, t, c, k;
+  double* scratch;  // float64 [scratch_len] for chunked column sums, or null
+  int64_t scratch_len;
 };
 
 struct XentFwdArgs {
@@ -103,8 +105,11 @@ std::string conv_bwd_t(Exec& ex, const Conv1dBwdArgs& g) {
   const T* xp = static_cast<const T*>(g.x);
   ConvBwdDxK<T> k{gp, static_cast<const T*>(g.w), static_cast<T*>(g.dx), n, g.t, g.c, g.k};
   std::string err = ex.launch(k, launch_1d(n));
-  if (err.empty() && g.dw) err = col_sum(ex, ConvDwF<T>{gp, xp, g.t, g.c, g.k}, rows, g.c * g.k, static_cast<T*>(g.dw));
-  if (err.empty() && g.db) err = col_sum(ex, SumRowsF<T>{gp, g.c}, rows, g.c, static_cast<T*>(g.db));
+  if (err.empty() && g.dw)
+    err = col_sum(ex, ConvDwF<T>{gp, xp, g.t, g.c, g.k}, rows, g.c * g.k, static_cast<T*>(g.dw), g.scratch,
+                  g.scratch_len);
+  if (err.empty() && g.db)
+    err = col_sum(ex, SumRowsF<T>{gp, g.c}, rows, g.c, static_cast<T*>(g.db), g.scratch, g.scratch_len);
   return err;
 }
 template <class T, class Exec>

@@ -36,6 +36,8 @@ struct RmsNormBwdArgs {
   void* dx;            // [rows, d]
   void* dw;            // [d] or null (not wanted)
   int64_t rows, d;
+  double* scratch;     // float64 [scratch_len] for chunked column sums, or null
+  int64_t scratch_len;
 };
 
 struct LayerNormFwdArgs {
@@ -61,6 +63,8 @@ struct LayerNormBwdArgs {
   void* dw;  // or null
   void* db;  // or null
   int64_t rows, d;
+  double* scratch;  // float64 [scratch_len] for chunked column sums, or null
+  int64_t scratch_len;
 };
 
 template <class T, class Exec>
@@ -78,7 +82,8 @@ std::string rms_bwd_t(Exec& ex, const RmsNormBwdArgs& g) {
   const T* xp = static_cast<const T*>(g.x);
   RmsBwdK<T> k{gp, xp, static_cast<const T*>(g.w), g.rstd, static_cast<T*>(g.dx), g.d, tree_steps(nt), 0};
   std::string err = launch_rows(ex, k, g.rows, nt, unsigned(nt * sizeof(double)));
-  if (err.empty() && g.dw) err = col_sum(ex, RmsDwF<T>{gp, xp, g.rstd, g.d}, g.rows, g.d, static_cast<T*>(g.dw));
+  if (err.empty() && g.dw)
+    err = col_sum(ex, RmsDwF<T>{gp, xp, g.rstd, g.d}, g.rows, g.d, static_cast<T*>(g.dw), g.scratch, g.scratch_len);
   return err;
 }
 
@@ -98,8 +103,10 @@ std::string ln_bwd_t(Exec& ex, const LayerNormBwdArgs& g) {
   LnBwdK<T> k{gp, xp, static_cast<const T*>(g.w), g.mean, g.rstd, static_cast<T*>(g.dx), g.d, tree_steps(nt), 0};
   std::string err = launch_rows(ex, k, g.rows, nt, unsigned(2 * nt * sizeof(double)));
   if (err.empty() && g.dw)
-    err = col_sum(ex, LnDwF<T>{gp, xp, g.mean, g.rstd, g.d}, g.rows, g.d, static_cast<T*>(g.dw));
-  if (err.empty() && g.db) err = col_sum(ex, SumRowsF<T>{gp, g.d}, g.rows, g.d, static_cast<T*>(g.db));
+    err = col_sum(ex, LnDwF<T>{gp, xp, g.mean, g.rstd, g.d}, g.rows, g.d, static_cast<T*>(g.dw), g.scratch,
+                  g.scratch_len);
+  if (err.empty() && g.db)
+    err = col_sum(ex, SumRowsF<T>{gp, g.d}, g.rows, g.d, static_cast<T*>(g.db), g.scratch, g.scratch_len);
   return err;
 }
 

@@ -46,6 +46,19 @@ export class Temps {
     return empty_(shape, dtype, on.device, zero);
   }
 
+  /**
+   * Float64 scratch for the column sums (weight / bias gradients) of a backward over `rows` rows
+   * and up to `cols` columns, as the (pointer, offset, length) the entry points take: one chunk
+   * per 256 rows, at most 64 (native kernels/nn_rows.h col_chunks); none for a single chunk.
+   */
+  colScratch(rows: number, cols: number, on: Tensor): [number | null, number, number] {
+    const chunks = Math.min(64, Math.ceil(rows / 256));
+    if (chunks <= 1 || cols === 0) return [null, 0, 0];
+    const s = empty_([chunks * cols], 'float64', on.device, false);
+    this.#made.push(s);
+    return [...dev(s), chunks * cols];
+  }
+
   free(): void {
     for (const t of this.#made) t.dispose();
     this.#made.length = 0;

@@ -45,7 +45,7 @@ registerKernel('nn.rmsNorm.backward', 'cuda', (ctx: BackwardCtx<Attrs>, [g]: (Te
     const { rows, d } = rowsOf(x);
     const dx = tmp.out(x.shape, x.dtype, x);
     const dw = w && ctx.needsInputGrad[1] ? tmp.out([d], w.dtype, x) : null;
-    native.cudaRmsNormBackward(dt(x), ...dev(gg), ...dev(x), ...dev(w), ...dev(ctx.saved[0]), rows, d, ...dev(dx), ...dev(dw)); // prettier-ignore
+    native.cudaRmsNormBackward(dt(x), ...dev(gg), ...dev(x), ...dev(w), ...dev(ctx.saved[0]), rows, d, ...dev(dx), ...dev(dw), ...tmp.colScratch(rows, dw ? d : 0, x)); // prettier-ignore
     return w ? [dx, dw] : [dx];
   } finally {
     tmp.free();
@@ -83,7 +83,7 @@ registerKernel('nn.layerNorm.backward', 'cuda', (ctx: BackwardCtx<Attrs>, [g]: (
     const dw = hasWeight && ctx.needsInputGrad[1] ? tmp.out([d], x.dtype, x) : null;
     const db = hasBias && ctx.needsInputGrad[hasWeight ? 2 : 1] ? tmp.out([d], x.dtype, x) : null;
     const [mean, rstd] = ctx.saved;
-    native.cudaLayerNormBackward(dt(x), ...dev(gg), ...dev(x), ...dev(w), ...dev(mean), ...dev(rstd), rows, d, ...dev(dx), ...dev(dw), ...dev(db)); // prettier-ignore
+    native.cudaLayerNormBackward(dt(x), ...dev(gg), ...dev(x), ...dev(w), ...dev(mean), ...dev(rstd), rows, d, ...dev(dx), ...dev(dw), ...dev(db), ...tmp.colScratch(rows, dw || db ? d : 0, x)); // prettier-ignore
     const out: (Tensor | null)[] = [dx];
     if (hasWeight) out.push(dw);
     if (hasBias) out.push(db);
@@ -119,7 +119,7 @@ registerKernel('nn.causalConv1d.backward', 'cuda', (ctx: BackwardCtx<Attrs>, [g]
     const dx = tmp.out(x.shape, x.dtype, x);
     const dw = ctx.needsInputGrad[1] ? tmp.out(w.shape, x.dtype, x) : null;
     const db = hasBias && ctx.needsInputGrad[2] ? tmp.out([c], x.dtype, x) : null;
-    native.cudaCausalConv1dBackward(dt(x), ...dev(gg), ...dev(x), ...dev(w), b, t, c, k, ...dev(dx), ...dev(dw), ...dev(db)); // prettier-ignore
+    native.cudaCausalConv1dBackward(dt(x), ...dev(gg), ...dev(x), ...dev(w), b, t, c, k, ...dev(dx), ...dev(dw), ...dev(db), ...tmp.colScratch(b * t, dw ? c * k : db ? c : 0, x)); // prettier-ignore
     return hasBias ? [dx, dw, db] : [dx, dw];
   } finally {
     tmp.free();
