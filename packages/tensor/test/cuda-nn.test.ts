@@ -183,6 +183,17 @@ describe.each(['float32', 'float64'] as DType[])('cuda nn (%s) equals the CPU', 
   });
 });
 
+describe('cuda nn: empty operands', () => {
+  it('zero rows, zero ids, zero time steps', () => {
+    check('rms 0 rows', [f([0, 5]), f([5])], ([x, w]) => T.rmsNorm(x, w));
+    check('ln 0 rows', [f([0, 5]), f([5]), f([5])], ([x, w, b]) => T.layerNorm(x, w, b));
+    check('emb 0 ids', [f([4, 3]), ints([], [0])], ([w, i]) => T.embedding(i, w));
+    check('conv T=0', [f([2, 0, 3]), f([3, 2]), f([3])], ([x, w, b]) => T.causalConv1d(x, w, b));
+    check('xent 0 rows', [f([0, 5]), ints([], [0])], ([l, t]) => T.crossEntropy(l, t, { reduction: 'sum' }));
+    check('dropout empty', [f([0, 4])], ([x]) => T.dropout(x, { p: 0.5, seed: 1 }), true);
+  });
+});
+
 describe('cuda nn: more rows than one launch', () => {
   it('rmsNorm / layerNorm / crossEntropy over 70000 rows (two launches of block-per-row)', () => {
     const rows = 70000;
