@@ -331,7 +331,13 @@ describe.each(FLOATS)('cuda softmax / where / assign / scans (%s) equal the CPU'
       T.cumprod(x, 1),
       T.cumprod(x, 0),
     ]);
+    // few long lines: a block per line
     check('long cumsum', [f([3000], dt)], ([x]) => T.cumsum(x, 0));
+    check('long scans with inner > 1, grads', [f([2500, 3], dt, true, 0.999, 1.001)], ([x]) => [
+      T.cumsum(x, 0),
+      T.cumprod(x, 0),
+      T.cumsum(x.t(), 1),
+    ]);
     const ints = { data: [1, 2, 3, 4, 5, 6], shape: [2, 3], dtype: 'int32' as DType, grad: false };
     check('int32 cumsum', [ints], ([x]) => [T.cumsum(x, 1), T.cumprod(x, 0), T.tril(x)]);
   });

@@ -5,9 +5,11 @@
 //   FillViewK       dst[view] = value
 //   TriangleK       zeroes outside the tril / triu band of [batch, r, c] (in place)
 //   ScanK           cumsum / cumprod / reverse cumsum along [outer, n, inner] (in place, in double)
+//   ScanBlockK      the same, a block per line (few long lines)
 //   CumprodBwdK     dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k along [outer, n, inner]
 //   ProdBwdK        out[e] = ge[e] * prod of x over e's reduced group without e
-// Elementwise ones are 1-D grid-stride launches; scans run one thread per (outer, inner) line.
+// Elementwise ones are 1-D grid-stride launches; scans run one thread per (outer, inner) line, or
+// one block per line when the lines are few and long.
 #pragma once
 #include "cuda/kernels/layout_common.h"
 
@@ -97,6 +99,47 @@ struct ScanK {
         }
       }
     }
+  }
+};
+
+// One block of 256 threads per line (few long lines): thread t scans its contiguous segment of
+// the line. Phase 0: each segment's total; phases 1..8: an inclusive scan of the totals
+// (Hillis-Steele, ping-pong between two smem arrays); last phase: each thread rescans its segment
+// from the totals before it. Line = line0 + block.x; smem: 2 * 256 doubles.
+template <class T>
+struct ScanBlockK {
+  using Regs = NoRegs;
+  T* out;
+  int64_t n, inner, line0;
+  int kind;  // 0 sum, 1 prod, 2 reverse sum
+  NL_HD int phases() const { return 10; }
+  NL_HD void operator()(int phase, const Idx& at, char* smem, Regs&) const {
+    double* buf = reinterpret_cast<double*>(smem);  // [2][256]
+    const unsigned t = at.thread.x;
+    const int64_t line = line0 + at.block.x, seg = (n + 255) / 256, i0 = int64_t(t) * seg;
+    const int64_t i1 = i0 + seg < n ? i0 + seg : n;
+    T* o = out + (line / inner) * n * inner + line % inner;
+    const bool rev = kind == 2, prod = kind == 1;
+    const double id = prod ? 1.0 : 0.0;
+    // element k of the scan order
+#define NL_SCAN_AT(k) o[(rev ? n - 1 - (k) : (k)) * inner]
+    if (phase == 0) {
+      double acc = id;
+      for (int64_t k = i0; k < i1; ++k) acc = prod ? acc * double(NL_SCAN_AT(k)) : acc + double(NL_SCAN_AT(k));
+      buf[t] = acc;
+    } else if (phase <= 8) {
+      const unsigned d = 1u << (phase - 1);
+      const double* src = buf + 256 * ((phase - 1) & 1);
+      double* dst = buf + 256 * (phase & 1);
+      dst[t] = t >= d ? (prod ? src[t - d] * src[t] : src[t - d] + src[t]) : src[t];
+    } else {
+      double acc = t == 0 ? id : buf[t - 1];  // inclusive totals of phase 8 are in buf[0..256)
+      for (int64_t k = i0; k < i1; ++k) {
+        acc = prod ? acc * double(NL_SCAN_AT(k)) : acc + double(NL_SCAN_AT(k));
+        NL_SCAN_AT(k) = js_store<T>(acc);
+      }
+    }
+#undef NL_SCAN_AT
   }
 };
 

@@ -130,7 +130,13 @@ std::string scan_op(Exec& ex, const ScanArgs& g) {
   if (lines == 0 || g.n == 0) return "";
   return lay_dispatch(g.dt, [&](auto z) {
     using T = decltype(z);
-    return ex.launch(ScanK<T>{static_cast<T*>(g.out) + g.off, g.outer, g.n, g.inner, g.kind}, launch_1d(lines));
+    T* out = static_cast<T*>(g.out) + g.off;
+    if (lines >= 512 || g.n < 2048) return ex.launch(ScanK<T>{out, g.outer, g.n, g.inner, g.kind}, launch_1d(lines));
+    Launch l;
+    l.block.x = 256;
+    l.grid.x = unsigned(lines);
+    l.smem = 2 * 256 * sizeof(double);
+    return ex.launch(ScanBlockK<T>{out, g.n, g.inner, 0, g.kind}, l);
   });
 }
 
