@@ -34,7 +34,9 @@ describe('devices', () => {
 describe('kernel registry', () => {
   it('a missing kernel names the op and the device; registering twice throws', () => {
     expect(() => getKernel('noSuchOp', 'cpu')).toThrow("noSuchOp: no kernel for device 'cpu'");
-    expect(() => getKernel('binary', 'cuda:1')).toThrow("binary: no kernel for device 'cuda:1'");
+    registerKernel('test.cpuOnly', 'cpu', () => 0);
+    expect(() => getKernel('test.cpuOnly', 'cuda:1')).toThrow("test.cpuOnly: no kernel for device 'cuda:1'");
+    expect(hasKernel('binary', 'cuda:1')).toBe(true); // the CUDA backend's core kernels
     expect(() => registerKernel('binary', 'cpu', () => {})).toThrow(
       /'binary' already has a kernel for 'cpu'/,
     );
