@@ -274,3 +274,13 @@ describe('cuBLAS is found at run time (or its absence explained)', () => {
     expect(s).toMatch(/set NL_CUBLAS_PATH$/);
   });
 });
+
+describe('CUDA GEMM refuses overlapping output batches', () => {
+  it('strideC 0 with batch > 1 is an error (batches are written concurrently on a GPU)', () => {
+    const p = native.cudaAlloc(dev.id, 64, true);
+    expect(() => native.cudaGemm(F32, false, false, 2, 2, 2, 1, p, 0, 2, 0, p, 0, 2, 0, 0, p, 0, 2, 0, 2 ** 31)).toThrow(
+      /strideC 0 makes the 2147483648 output matrices overlap/,
+    );
+    native.cudaFree(p);
+  });
+});

@@ -162,6 +162,10 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     check_matrix(env, op, "b", b, g.dt, g.b_off, g.trans_b ? g.n : g.k, g.trans_b ? g.k : g.n, g.ldb, g.stride_b, g.batch);
   }
   check_matrix(env, op, "c", c, g.dt, g.c_off, g.m, g.n, g.ldc, g.stride_c, g.batch);
+  // batches of C must not overlap: on a GPU they are written concurrently
+  if (g.batch > 1 && g.m > 0 && g.n > 0 && g.stride_c < (g.m - 1) * g.ldc + g.n)
+    throw_range(env, op, "c: strideC " + std::to_string(g.stride_c) + " makes the " + std::to_string(g.batch) +
+                             " output matrices overlap (needs >= " + std::to_string((g.m - 1) * g.ldc + g.n) + ")");
   g.a = a.ptr;
   g.b = b.ptr;
   g.c = c.ptr;
