@@ -42,8 +42,8 @@ export interface CudaBinding extends CudaLayoutBinding, CudaSelectBinding, CudaN
   cudaSynchronize(id: number): void;
   cudaMemory(id: number): CudaMemoryInfo;
   cudaEmptyCache(id: number): void;
-  /** float32 GEMM on TF32 tensor cores (cuBLAS math mode) when `on`; returns the flag. */
-  cudaSetTf32(id: number, on: boolean): boolean;
+  /** float32 GEMM precision: 0 highest (fp32), 1 high (TF32), 2 medium (bf16 operands, fp32 accumulation). */
+  cudaSetMatmulPrecision(id: number, precision: 0 | 1 | 2): number;
   /** out[outOff + i] = op(a[i], b[i]) over shape; inDt is a's and b's dtype; outDt is inDt or int32. */
   cudaBinary(
     op: number,

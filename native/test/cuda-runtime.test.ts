@@ -284,3 +284,53 @@ describe('CUDA GEMM refuses overlapping output batches', () => {
     native.cudaFree(p);
   });
 });
+
+describe("matmul precision 'medium': bfloat16 operands, fp32 accumulation", () => {
+  /** Round-to-nearest-even to bfloat16, through the float's bits (independent of the addon). */
+  function bf16(x: number): number {
+    const f = new Float32Array([x]);
+    const u = new Uint32Array(f.buffer);
+    u[0] = ((u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) >>> 16) << 16;
+    return f[0]!;
+  }
+
+  it('rounds both operands to bf16 (ties to even) and matches a float64 product of the rounded values', () => {
+    expect([bf16(1 + 2 ** -8), bf16(1 + 3 * 2 ** -8), bf16(1 + 2 ** -7)]).toEqual([1, 1 + 2 ** -6, 1 + 2 ** -7]);
+    const r = rng(11);
+    const m = 37,
+      n = 29,
+      k = 70;
+    const A = Float32Array.from({ length: m * k }, r);
+    const B = Float32Array.from({ length: n * k }, r); // used transposed
+    const pa = upload(A);
+    const pb = upload(B);
+    const pc = native.cudaAlloc(dev.id, m * n * 4, true);
+    expect(native.cudaSetMatmulPrecision(dev.id, 2)).toBe(2);
+    try {
+      native.cudaGemm(F32, false, true, m, n, k, 1, pa, 0, k, 0, pb, 0, k, 0, 0, pc, 0, n, 0, 1);
+    } finally {
+      native.cudaSetMatmulPrecision(dev.id, 0);
+    }
+    const got = download(pc, new Float32Array(m * n));
+    let maxRounded = 0,
+      maxExact = 0;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0,
+          e = 0;
+        for (let p = 0; p < k; p++) {
+          s += bf16(A[i * k + p]!) * bf16(B[j * k + p]!);
+          e += A[i * k + p]! * B[j * k + p]!;
+        }
+        maxRounded = Math.max(maxRounded, Math.abs(got[i * n + j]! - s));
+        maxExact = Math.max(maxExact, Math.abs(got[i * n + j]! - e));
+      }
+    expect(maxRounded).toBeLessThan(2e-5 * k); // fp32 accumulation of bf16 products
+    expect(maxExact).toBeGreaterThan(1e-3); // and it is not the fp32 product
+    for (const p of [pa, pb, pc]) native.cudaFree(p);
+  });
+
+  it('refuses unknown precision codes', () => {
+    expect(() => native.cudaSetMatmulPrecision(dev.id, 3 as 2)).toThrow(/precision must be 0 \(highest\), 1 \(high\) or 2 \(medium\)/);
+  });
+});

@@ -176,12 +176,15 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// cudaSetTf32(id, on) -> the flag now
-Napi::Value SetTf32(const Napi::CallbackInfo& info) {
-  expect_args(info, "cudaSetTf32", 2);
-  cuda::Runtime* rt = runtime_arg(info, 0, "cudaSetTf32");
-  rt->set_tf32(info[1].ToBoolean());
-  return Napi::Boolean::New(info.Env(), rt->tf32());
+// cudaSetMatmulPrecision(id, 0 | 1 | 2) -> the precision now (0 highest, 1 high = TF32, 2 medium = bf16)
+Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaSetMatmulPrecision";
+  expect_args(info, op, 2);
+  cuda::Runtime* rt = runtime_arg(info, 0, op);
+  int64_t p = count(info, 1, op, "precision");
+  if (p > 2) throw_range(info.Env(), op, "precision must be 0 (highest), 1 (high) or 2 (medium), got " + std::to_string(p));
+  rt->set_precision(int(p));
+  return Napi::Number::New(info.Env(), rt->precision());
 }
 
 }  // namespace
@@ -196,7 +199,7 @@ void register_cuda_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaSynchronize", Napi::Function::New(env, Synchronize, "cudaSynchronize"));
   exports.Set("cudaMemory", Napi::Function::New(env, Memory, "cudaMemory"));
   exports.Set("cudaEmptyCache", Napi::Function::New(env, EmptyCache, "cudaEmptyCache"));
-  exports.Set("cudaSetTf32", Napi::Function::New(env, SetTf32, "cudaSetTf32"));
+  exports.Set("cudaSetMatmulPrecision", Napi::Function::New(env, SetPrecision, "cudaSetMatmulPrecision"));
 }
 
 }  // namespace nl::binding

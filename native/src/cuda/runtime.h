@@ -51,9 +51,12 @@ class Runtime {
   virtual void* stream() const = 0;
   // Which GEMM serves this device: "cublas (libcublas.so.13)", "nl tiled kernel", ...
   virtual std::string gemm_backend() const = 0;
-  // float32 GEMM on TF32 tensor cores (cuBLAS math mode); false = exact fp32 (the default).
-  virtual void set_tf32(bool on) = 0;
-  virtual bool tf32() const = 0;
+  // float32 GEMM precision, as torch.set_float32_matmul_precision: 0 'highest' (exact fp32, the
+  // default), 1 'high' (TF32 tensor cores, cuBLAS math mode), 2 'medium' (operands rounded to
+  // bfloat16, products accumulated in fp32: cublasGemmStridedBatchedEx, or the tiled kernel on
+  // bf16-rounded copies where cuBLAS is absent and in the emulator).
+  virtual void set_precision(int p) = 0;
+  virtual int precision() const = 0;
 };
 
 // The runtime of CUDA device `index` (created on first use), or of the emulated device when

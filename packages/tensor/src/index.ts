@@ -10,7 +10,13 @@ import './tensor-methods.js';
 import * as testing from './testing/index.js';
 
 export { info as backendInfo } from '@nl/native';
-export { cudaDeviceInfo, setMatmulPrecision, synchronize, type CudaDeviceReport } from './backends/cuda-install.js';
+export {
+  cudaDeviceInfo,
+  setMatmulPrecision,
+  synchronize,
+  type CudaDeviceReport,
+  type MatmulPrecision,
+} from './backends/cuda-install.js';
 export { Tensor, type ParamLike, type NestedArray } from './tensor.js';
 export type { DType, FloatDType, TypedArray, FloatTypedArray } from './dtype.js';
 export { DTYPES, isFloat, promote } from './dtype.js';

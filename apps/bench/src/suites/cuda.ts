@@ -62,22 +62,23 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
     const b = T.randn([n, n], { device: o.device });
     const flops = 2 * n ** 3;
     const t = peer.gemm?.find((g) => g.n === n);
-    for (const mode of ['fp32', 'tf32'] as const) {
-      T.setMatmulPrecision(mode === 'tf32' ? 'high' : 'highest', o.device);
+    const PRECISION = { fp32: 'highest', tf32: 'high', bf16: 'medium' } as const;
+    for (const mode of ['fp32', 'tf32', 'bf16'] as const) {
+      T.setMatmulPrecision(PRECISION[mode], o.device);
       const m = await measure(() => {
         T.matmul(a, b).dispose();
         done();
       }, { timeMs: o.timeMs });
       const ours = flops / (m.medianMs * 1e6);
       const kase = `gemm ${mode} ${n}²`;
-      rows.push({ suite: 'cuda', case: kase, impl: `@nl ${info.gemm}${where}`, rate: ours, unit: 'GFLOP/s', medianMs: m.medianMs, ratio: 1 }); // prettier-ignore
+      const how = mode === 'bf16' ? ' (f32 tensors, bf16 operands, fp32 out)' : '';
+      rows.push({ suite: 'cuda', case: kase, impl: `@nl ${info.gemm}${how}${where}`, rate: ours, unit: 'GFLOP/s', medianMs: m.medianMs, ratio: 1 }); // prettier-ignore
       const ms = t?.[mode];
       const theirs = ms ? flops / (ms * 1e6) : null;
-      rows.push({ suite: 'cuda', case: kase, impl: `torch.matmul ${mode}`, rate: theirs, unit: 'GFLOP/s', medianMs: ms ?? null, ratio: theirs ? ours / theirs : null, note: theirs ? 'ratio = ours / torch' : peerNote }); // prettier-ignore
+      const theirHow = mode === 'bf16' ? ' (bf16 tensors, bf16 out)' : '';
+      rows.push({ suite: 'cuda', case: kase, impl: `torch.matmul ${mode}${theirHow}`, rate: theirs, unit: 'GFLOP/s', medianMs: ms ?? null, ratio: theirs ? ours / theirs : null, note: theirs ? 'ratio = ours / torch' : peerNote }); // prettier-ignore
     }
     T.setMatmulPrecision('highest', o.device);
-    const bf = t?.bf16;
-    rows.push({ suite: 'cuda', case: `gemm bf16 ${n}²`, impl: 'torch.matmul bf16', rate: bf ? flops / (bf * 1e6) : null, unit: 'GFLOP/s', medianMs: bf ?? null, ratio: null, note: bf ? '@nl has no bf16 GEMM yet' : peerNote }); // prettier-ignore
     a.dispose();
     b.dispose();
   }

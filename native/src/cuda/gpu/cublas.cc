@@ -23,6 +23,9 @@ struct Api {
                   long long, const float*, float*, int, long long, int);
   Status (*dgemm)(Handle, int, int, int, int, int, const double*, const double*, int, long long, const double*, int,
                   long long, const double*, double*, int, long long, int);
+  // cublasGemmStridedBatchedEx (may be absent in very old cuBLAS)
+  Status (*gemm_ex)(Handle, int, int, int, int, int, const void*, const void*, int, int, long long, const void*, int,
+                    int, long long, const void*, void*, int, int, long long, int, int, int);
 };
 
 namespace {
@@ -87,6 +90,7 @@ const Api* load(std::string* why) {
     a->set_math_mode = reinterpret_cast<decltype(a->set_math_mode)>(dlsym(h, "cublasSetMathMode"));
     a->sgemm = reinterpret_cast<decltype(a->sgemm)>(dlsym(h, "cublasSgemmStridedBatched"));
     a->dgemm = reinterpret_cast<decltype(a->dgemm)>(dlsym(h, "cublasDgemmStridedBatched"));
+    a->gemm_ex = reinterpret_cast<decltype(a->gemm_ex)>(dlsym(h, "cublasGemmStridedBatchedEx"));
     if (a->create && a->set_stream && a->sgemm && a->dgemm) return a;
     tried += (tried.empty() ? "" : ", ") + path + " (missing symbols)";
     delete a;
@@ -146,6 +150,18 @@ bool dgemm(void* handle, bool ta, bool tb, long long m, long long n, long long k
   const Api* x = api(nullptr);
   return x && gemm_rowmajor<double>(x->dgemm, handle, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc,
                                     sc, batch);
+}
+
+bool gemm_bf16(void* handle, bool ta, bool tb, long long m, long long n, long long k, float alpha, const void* a,
+               long long lda, long long sa, const void* b, long long ldb, long long sb, float beta, float* c,
+               long long ldc, long long sc, long long batch) {
+  const Api* x = api(nullptr);
+  constexpr int kR16BF = 14, kR32F = 0, kCompute32F = 68, kAlgoDefault = -1;
+  if (x == nullptr || x->gemm_ex == nullptr || handle == nullptr || !fits_int(m) || !fits_int(n) || !fits_int(k) ||
+      !fits_int(lda) || !fits_int(ldb) || !fits_int(ldc) || !fits_int(batch))
+    return false;
+  return x->gemm_ex(handle, tb ? kOpT : kOpN, ta ? kOpT : kOpN, int(n), int(m), int(k), &alpha, b, kR16BF, int(ldb), sb,
+                    a, kR16BF, int(lda), sa, &beta, c, kR32F, int(ldc), sc, int(batch), kCompute32F, kAlgoDefault) == 0;
 }
 
 }  // namespace nl::cuda::cublas

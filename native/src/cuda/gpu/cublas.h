@@ -25,6 +25,12 @@ bool dgemm(void* handle, bool ta, bool tb, long long m, long long n, long long k
            long long lda, long long sa, const double* b, long long ldb, long long sb, double beta, double* c,
            long long ldc, long long sc, long long batch);
 
+// bf16 operands (raw uint16 bits), fp32 C and accumulation (cublasGemmStridedBatchedEx); false when
+// cuBLAS is absent or refuses.
+bool gemm_bf16(void* handle, bool ta, bool tb, long long m, long long n, long long k, float alpha, const void* a,
+               long long lda, long long sa, const void* b, long long ldb, long long sb, float beta, float* c,
+               long long ldc, long long sc, long long batch);
+
 // TF32 tensor-op math for float32 GEMM (cublasSetMathMode).
 void set_tf32(void* handle, bool on);
 

@@ -38,6 +38,19 @@ struct GpuExec {
                            static_cast<double*>(g.c) + g.c_off, g.ldc, g.stride_c, g.batch);
     return false;
   }
+  bool has_blas() const { return gpu_blas_handle(rt) != nullptr; }
+  bool gemm_bf16_blas(const GemmArgsD& g) {
+    return cublas::gemm_bf16(gpu_blas_handle(rt), g.trans_a, g.trans_b, g.m, g.n, g.k, float(g.alpha), g.a, g.lda,
+                             g.stride_a, g.b, g.ldb, g.stride_b, float(g.beta), static_cast<float*>(g.c) + g.c_off,
+                             g.ldc, g.stride_c, g.batch);
+  }
+  int precision() const { return rt->precision(); }
+  void* scratch(size_t bytes, std::string& err) {
+    void* p = nullptr;
+    err = rt->alloc(bytes > 0 ? bytes : 1, false, &p);
+    return err.empty() ? p : nullptr;
+  }
+  void release(void* p) { rt->free(p); }
 };
 
 }  // namespace

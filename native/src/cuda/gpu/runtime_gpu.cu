@@ -61,11 +61,11 @@ class GpuRuntime final : public Runtime {
   void* stream() const override { return stream_; }
   void* blas() const { return blas_; }
   std::string gemm_backend() const override { return gemm_; }
-  void set_tf32(bool on) override {
-    tf32_ = on;
-    if (blas_) cublas::set_tf32(blas_, on);
+  void set_precision(int p) override {
+    precision_ = p;
+    if (blas_) cublas::set_tf32(blas_, p == 1);
   }
-  bool tf32() const override { return tf32_; }
+  int precision() const override { return precision_; }
   const OpTable& ops() const override { return gpu_ops(); }
 
   std::string alloc(size_t bytes, bool zero, void** out) override {
@@ -189,7 +189,7 @@ class GpuRuntime final : public Runtime {
   std::string name_;
   CachingAllocator alloc_;
   void* blas_ = nullptr;
-  bool tf32_ = false;
+  int precision_ = 0;
   std::string gemm_;
   Staging staging_[kStagingSlots];
   int next_staging_ = 0;

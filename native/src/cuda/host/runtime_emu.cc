@@ -107,13 +107,13 @@ class EmuRuntime final : public Runtime {
   const OpTable& ops() const override { return emu_ops(); }
   void* stream() const override { return nullptr; }
   std::string gemm_backend() const override { return "nl tiled kernel (emulated)"; }
-  // the emulator has no tensor cores: the flag is kept (so callers can read it back) but GEMM stays fp32
-  void set_tf32(bool on) override { tf32_ = on; }
-  bool tf32() const override { return tf32_; }
+  // the emulator has no tensor cores: TF32 ('high') stays fp32; 'medium' rounds operands to bf16
+  void set_precision(int p) override { precision_ = p; }
+  int precision() const override { return precision_; }
 
  private:
   int64_t budget_;
-  bool tf32_ = false;
+  int precision_ = 0;
   int64_t reserved_ = 0;
   std::unordered_map<void*, size_t> sizes_;
   CachingAllocator alloc_;

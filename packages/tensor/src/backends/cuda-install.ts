@@ -110,14 +110,28 @@ export function synchronize(device: string = 'cuda'): void {
 }
 
 /**
- * float32 matmul precision on a CUDA device, like torch.set_float32_matmul_precision: 'highest'
- * (exact fp32, the default) or 'high' (TF32 tensor cores through cuBLAS; ~10-bit mantissa
- * products). No effect on the emulated device or with the tiled fallback GEMM.
+ * float32 matmul precision on a CUDA device, as torch.set_float32_matmul_precision: 'highest'
+ * (exact fp32, the default), 'high' (TF32 tensor cores through cuBLAS), 'medium' (operands rounded
+ * to bfloat16, products accumulated in fp32: cuBLAS GemmEx on bf16 copies, or our tiled kernel on
+ * bf16-rounded copies where cuBLAS is absent and on the emulated device). Returns the previous one.
  */
-export function setMatmulPrecision(precision: 'highest' | 'high', device: string = 'cuda'): void {
-  if (precision !== 'highest' && precision !== 'high')
-    throw new TypeError(`setMatmulPrecision: expected 'highest' or 'high', got ${JSON.stringify(precision)}`);
+export function setMatmulPrecision(
+  precision: MatmulPrecision,
+  device: string = 'cuda',
+): MatmulPrecision {
+  const code = PRECISIONS.indexOf(precision);
+  if (code < 0)
+    throw new TypeError(`setMatmulPrecision: expected 'highest', 'high' or 'medium', got ${JSON.stringify(precision)}`);
   backendFor(device, 'setMatmulPrecision');
   const index = device === 'cuda' ? 0 : Number(device.slice(5));
-  native.cudaSetTf32(openCudaDevice(index, mode === 'emulated').id, precision === 'high');
+  const id = openCudaDevice(index, mode === 'emulated').id;
+  const before = precisions.get(id) ?? 'highest';
+  native.cudaSetMatmulPrecision(id, code as 0 | 1 | 2);
+  precisions.set(id, precision);
+  return before;
 }
+
+/** float32 matmul precisions (setMatmulPrecision). */
+export type MatmulPrecision = 'highest' | 'high' | 'medium';
+const PRECISIONS: MatmulPrecision[] = ['highest', 'high', 'medium'];
+const precisions = new Map<number, MatmulPrecision>();
