@@ -97,3 +97,25 @@ NL_HD void tree_step(T* buf, unsigned tid, unsigned stride, Op op) {
 }
 
 }  // namespace nl::cuda
+
+namespace nl::cuda {
+
+// Device-side faults (bad indices found by a kernel), reported at the next read from the device,
+// like CUDA's device asserts but without killing the context: the first fault's code and value
+// stay in the runtime's fault word until a download / synchronize reports and clears it.
+// Codes: see fault_message() in runtime.h.
+NL_HD void nl_fault(int32_t* word, int32_t code, int32_t value) {
+  if (word == nullptr) return;
+#if defined(__CUDA_ARCH__)
+  if (atomicCAS(word, 0, code) == 0) word[1] = value;
+#else
+  if (word[0] == 0) {
+    word[0] = code;
+    word[1] = value;
+  }
+#endif
+}
+
+enum FaultCode : int32_t { kFaultEmbeddingId = 1, kFaultXentTarget = 2 };
+
+}  // namespace nl::cuda

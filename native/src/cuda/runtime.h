@@ -49,6 +49,8 @@ class Runtime {
   virtual const OpTable& ops() const = 0;
   // The stream kernels are queued on (cudaStream_t; null for the emulator).
   virtual void* stream() const = 0;
+  // The fault word kernels report bad indices into (two int32: code, value; see hd.h nl_fault).
+  virtual int32_t* fault_word() = 0;
   // Which GEMM serves this device: "cublas (libcublas.so.13)", "nl tiled kernel", ...
   virtual std::string gemm_backend() const = 0;
   // float32 GEMM precision, as torch.set_float32_matmul_precision: 0 'highest' (exact fp32, the
@@ -69,6 +71,16 @@ bool find_buffer(const void* p, Runtime** rt, size_t* bytes);
 // Buffer table maintenance (called by the runtimes).
 void track_buffer(const void* p, Runtime* rt, size_t bytes);
 void untrack_buffer(const void* p);
+
+// "nn.embedding: an index was out of range (300) ..." for a fault word's code and value.
+inline std::string fault_message(int32_t code, int32_t value) {
+  const std::string v = std::to_string(value);
+  std::string what = code == 1   ? "nn.embedding: id " + v + " is out of range for the embedding table"
+                     : code == 2 ? "nn.crossEntropy: target " + v + " is out of range for the classes"
+                                 : "fault code " + std::to_string(code) + " (value " + v + ")";
+  return "a kernel queued earlier found bad input: " + what +
+         " (CUDA kernels report bad indices at the next read from the device; the outputs of that op are not valid)";
+}
 
 // Real-GPU runtime factory: nullptr + err when CUDA is not compiled in or the device is unusable.
 Runtime* make_gpu_runtime(int index, std::string& err);

@@ -45,6 +45,7 @@ struct GpuExec {
                              g.ldc, g.stride_c, g.batch);
   }
   int precision() const { return rt->precision(); }
+  int32_t* fault() const { return rt->fault_word(); }
   void* scratch(size_t bytes, std::string& err) {
     void* p = nullptr;
     err = rt->alloc(bytes > 0 ? bytes : 1, false, &p);

@@ -50,6 +50,10 @@ class GpuRuntime final : public Runtime {
     // NL_CUBLAS_DISABLE=1 runs our tiled GEMM kernel on the GPU (tests and comparisons)
     const char* off = std::getenv("NL_CUBLAS_DISABLE");
     blas_ = (off != nullptr && off[0] == '1') ? nullptr : cublas::create_handle(stream_);
+    if (cudaMalloc(reinterpret_cast<void**>(&fault_), 2 * sizeof(int32_t)) == cudaSuccess)
+      cudaMemset(fault_, 0, 2 * sizeof(int32_t));
+    else
+      fault_ = nullptr;  // kernels then skip fault reports
     std::string where;
     gemm_ = blas_ ? "cuBLAS (" + std::string(cublas::api(&where) ? where : "") + ")"
                   : "nl tiled kernel (" + (off != nullptr && off[0] == '1' ? std::string("NL_CUBLAS_DISABLE=1") : (cublas::api(&where), where)) + ")";
@@ -121,28 +125,51 @@ class GpuRuntime final : public Runtime {
     cudaSetDevice(index_);
     cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_);
     if (e == cudaSuccess) e = cudaStreamSynchronize(stream_);
-    return e == cudaSuccess ? "" : cuda_err("device to host copy (or a kernel queued before it)", e);
+    return e == cudaSuccess ? take_fault() : cuda_err("device to host copy (or a kernel queued before it)", e);
+  }
+  int32_t* fault_word() override { return fault_; }
+  // After a synchronize: the pending fault as an error (cleared on the device), or "".
+  std::string take_fault() {
+    if (fault_ == nullptr) return "";
+    int32_t w[2] = {0, 0};
+    if (cudaMemcpy(w, fault_, sizeof w, cudaMemcpyDeviceToHost) != cudaSuccess || w[0] == 0) return "";
+    cudaMemset(fault_, 0, sizeof w);
+    return fault_message(w[0], w[1]);
   }
 
   struct GpuPending final : Pending {
     void* host = nullptr;
     cudaEvent_t done = nullptr;
+    size_t bytes = 0;
+    int32_t* fault = nullptr;  // the device fault word, cleared here when set
     ~GpuPending() override {
       if (done) cudaEventDestroy(done);
       if (host) cudaFreeHost(host);
     }
     std::string wait() override {
       cudaError_t e = cudaEventSynchronize(done);
-      return e == cudaSuccess ? "" : cuda_err("device to host copy (or a kernel queued before it)", e);
+      if (e != cudaSuccess) return cuda_err("device to host copy (or a kernel queued before it)", e);
+      int32_t w[2];
+      std::memcpy(w, static_cast<char*>(host) + bytes, sizeof w);  // copied after the data
+      if (fault == nullptr || w[0] == 0) return "";
+      cudaMemset(fault, 0, sizeof w);
+      return fault_message(w[0], w[1]);
     }
     const void* data() const override { return host; }
   };
   std::string download_async(const void* src, size_t bytes, Pending** out) override {
     cudaSetDevice(index_);
     auto p = std::make_unique<GpuPending>();
-    cudaError_t e = cudaMallocHost(&p->host, bytes > 0 ? bytes : 1);
+    p->bytes = bytes;
+    p->fault = fault_;
+    cudaError_t e = cudaMallocHost(&p->host, bytes + 2 * sizeof(int32_t));
     if (e == cudaSuccess) e = cudaEventCreateWithFlags(&p->done, cudaEventDisableTiming);
     if (e == cudaSuccess) e = cudaMemcpyAsync(p->host, src, bytes, cudaMemcpyDeviceToHost, stream_);
+    if (e == cudaSuccess && fault_ != nullptr)
+      e = cudaMemcpyAsync(static_cast<char*>(p->host) + bytes, fault_, 2 * sizeof(int32_t), cudaMemcpyDeviceToHost,
+                          stream_);
+    else if (e == cudaSuccess)
+      std::memset(static_cast<char*>(p->host) + bytes, 0, 2 * sizeof(int32_t));
     if (e == cudaSuccess) e = cudaEventRecord(p->done, stream_);
     if (e != cudaSuccess) return cuda_err("async device to host copy", e);
     *out = p.release();
@@ -152,7 +179,7 @@ class GpuRuntime final : public Runtime {
   std::string synchronize() override {
     cudaSetDevice(index_);
     cudaError_t e = cudaStreamSynchronize(stream_);
-    return e == cudaSuccess ? "" : cuda_err("cudaStreamSynchronize", e);
+    return e == cudaSuccess ? take_fault() : cuda_err("cudaStreamSynchronize", e);
   }
 
   MemInfo mem() override {
@@ -190,6 +217,7 @@ class GpuRuntime final : public Runtime {
   CachingAllocator alloc_;
   void* blas_ = nullptr;
   int precision_ = 0;
+  int32_t* fault_ = nullptr;
   std::string gemm_;
   Staging staging_[kStagingSlots];
   int next_staging_ = 0;

@@ -18,6 +18,7 @@ struct EmuExec {
   bool has_blas() const { return false; }
   bool gemm_bf16_blas(const GemmArgsD&) { return false; }
   int precision() const { return rt->precision(); }
+  int32_t* fault() const { return rt->fault_word(); }
   void* scratch(size_t bytes, std::string& err) {
     void* p = nullptr;
     err = rt->alloc(bytes > 0 ? bytes : 1, false, &p);

@@ -79,20 +79,30 @@ class EmuRuntime final : public Runtime {
   }
   std::string download(void* dst, const void* src, size_t bytes) override {
     std::memcpy(dst, src, bytes);
-    return "";
+    return take_fault();
+  }
+  int32_t* fault_word() override { return fault_; }
+  // The pending fault as an error (and clears it), or "".
+  std::string take_fault() {
+    if (fault_[0] == 0) return "";
+    std::string e = fault_message(fault_[0], fault_[1]);
+    fault_[0] = fault_[1] = 0;
+    return e;
   }
   struct EmuPending final : Pending {
     std::vector<char> bytes;
-    std::string wait() override { return ""; }
+    std::string fault;
+    std::string wait() override { return fault; }
     const void* data() const override { return bytes.data(); }
   };
   std::string download_async(const void* src, size_t bytes, Pending** out) override {
     auto p = std::make_unique<EmuPending>();
     p->bytes.assign(static_cast<const char*>(src), static_cast<const char*>(src) + bytes);
+    p->fault = take_fault();
     *out = p.release();
     return "";
   }
-  std::string synchronize() override { return ""; }
+  std::string synchronize() override { return take_fault(); }
   MemInfo mem() override {
     MemInfo m;
     m.total = budget_;
@@ -114,6 +124,7 @@ class EmuRuntime final : public Runtime {
  private:
   int64_t budget_;
   int precision_ = 0;
+  int32_t fault_[2] = {0, 0};
   int64_t reserved_ = 0;
   std::unordered_map<void*, size_t> sizes_;
   CachingAllocator alloc_;

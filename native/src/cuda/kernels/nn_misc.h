@@ -15,11 +15,13 @@ struct EmbFwdK {
   const int32_t* ids;
   T* out;
   int64_t m, d, v;
+  int32_t* fault;  // bad ids reported here (runtime fault word)
   NL_HD int phases() const { return 1; }
   NL_HD void operator()(int, const Idx& at, char*, Regs&) const {
     const int64_t n = m * d;
     for (int64_t i = gs_start(at); i < n; i += gs_step(at)) {
       const int64_t id = ids[i / d];
+      if ((id < 0 || id >= v) && i % d == 0) nl_fault(fault, kFaultEmbeddingId, int32_t(id));
       out[i] = (id >= 0 && id < v) ? w[id * d + i % d] : T(0);
     }
   }

@@ -22,6 +22,7 @@ struct XentRowK {
   int64_t ignore;  // any integer (rows whose target equals it are skipped)
   int steps;
   int64_t row0;
+  int32_t* fault;  // targets outside [0, c) (and not `ignore`) reported here
   NL_HD int phases() const { return 2 * steps + 3; }
   NL_HD T row_max(const double* mx) const {
     const T m = T(mx[0]);
@@ -56,6 +57,7 @@ struct XentRowK {
       for (int64_t j = tid; j < c; j += nt) p[j] *= inv;
       if (tid == 0) {
         const int32_t t = targets[row];
+        if (t != ignore && (t < 0 || t >= c)) nl_fault(fault, kFaultXentTarget, t);
         losses[row] = t == ignore ? 0.0
                       : (t < 0 || t >= c) ? double(NAN)
                                           : double(row_max(mx)) + nl_log(sum[0]) - double(l[t]);

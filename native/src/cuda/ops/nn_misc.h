@@ -77,7 +77,7 @@ struct XentBwdArgs {
 
 template <class T, class Exec>
 std::string emb_fwd_t(Exec& ex, const EmbeddingArgs& g) {
-  EmbFwdK<T> k{static_cast<const T*>(g.src), g.ids, static_cast<T*>(g.dst), g.m, g.d, g.v};
+  EmbFwdK<T> k{static_cast<const T*>(g.src), g.ids, static_cast<T*>(g.dst), g.m, g.d, g.v, ex.fault()};
   return ex.launch(k, launch_1d(g.m * g.d));
 }
 template <class T, class Exec>
@@ -116,7 +116,7 @@ template <class T, class Exec>
 std::string xent_fwd_t(Exec& ex, const XentFwdArgs& g) {
   const unsigned nt = row_threads(g.c);
   XentRowK<T> k{static_cast<const T*>(g.logits), g.targets, static_cast<T*>(g.probs), g.losses, g.c, g.ignore,
-                tree_steps(nt), 0};
+                tree_steps(nt), 0, ex.fault()};
   std::string err = launch_rows(ex, k, g.n, nt, unsigned(2 * nt * sizeof(double)));
   if (!err.empty() || g.mode == kXentNone) return err;
   Launch l;
