@@ -43,3 +43,4 @@ export {
   releaseScratch as releaseCudaScratch,
 } from './backends/cuda.js';
 export { cudaMode, hasCudaGpu } from './backends/cuda-install.js';
+export { cudaFirstBadIndex, type BadIndex } from './backends/cuda/select-check.js';

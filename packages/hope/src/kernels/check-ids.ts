@@ -6,7 +6,7 @@
  * model code that opens a tensor's buffer.
  */
 import type { Tensor } from '@nl/tensor';
-import { elementsOf, hasKernel, registerKernel, runKernel } from '@nl/tensor/internal';
+import { cudaFirstBadIndex, elementsOf, hasKernel, registerKernel, runKernel } from '@nl/tensor/internal';
 
 /** Throws naming the first id outside [0, V) (ids: a host array). */
 export function checkIds(label: string, ids: ArrayLike<number>, vocabSize: number): void {
@@ -24,6 +24,16 @@ const OP = 'hope.checkIds';
 if (!hasKernel(OP, 'cpu'))
   registerKernel(OP, 'cpu', ((label, ids, vocabSize) =>
     checkIds(label, elementsOf(ids), vocabSize)) as CheckIdsKernel);
+
+// CUDA: a device kernel finds the first id outside [0, V); only (position, value) is read back.
+if (!hasKernel(OP, 'cuda'))
+  registerKernel(OP, 'cuda', ((label, ids, vocabSize) => {
+    const bad = cudaFirstBadIndex(ids, 0, vocabSize);
+    if (bad !== null)
+      throw new RangeError(
+        `${label}: token id ${bad.value} at index ${bad.position} is outside [0, ${vocabSize})`,
+      );
+  }) as CheckIdsKernel);
 
 /** Checks the ids of `ids` (any device) against [0, V), on the ids' device. */
 export function checkIdTensor(label: string, ids: Tensor, vocabSize: number): void {
