@@ -142,22 +142,38 @@ async function main(): Promise<void> {
   const opts = program.opts<{ suite?: string[]; quick: boolean; out: string; device?: string }>();
   if (opts.device !== undefined && opts.device !== 'cpu') {
     if (!/^cuda(:\d+)?$/.test(opts.device)) {
-      console.error(`nl-bench: unknown --device ${JSON.stringify(opts.device)} (expected cpu, cuda or cuda:N)`);
+      console.error(
+        `nl-bench: unknown --device ${JSON.stringify(opts.device)} (expected cpu, cuda or cuda:N)`,
+      );
       process.exit(2);
     }
     let dev: ReturnType<typeof cudaDeviceInfo>;
     try {
       dev = cudaDeviceInfo(opts.device);
     } catch (e) {
-      console.error(`nl-bench: --device ${opts.device}: ${(e as Error).message}`);
+      console.error(
+        `nl-bench: no CUDA device for --device ${opts.device}: ${(e as Error).message.replace(/^cudaDeviceInfo: /, '')}`,
+      );
       process.exit(1);
     }
-    console.log(`nl-bench --device ${opts.device}: ${dev.name}${dev.emulated ? ' (EMULATED: rates measure the host emulator)' : ''}, GEMM: ${dev.gemm}`);
+    console.log(
+      `nl-bench --device ${opts.device}: ${dev.name}${dev.emulated ? ' (EMULATED: rates measure the host emulator)' : ''}, GEMM: ${dev.gemm}`,
+    );
     const q = opts.quick;
     const rows = await cudaSuite({
       device: opts.device as Device,
       gemmSizes: q ? [64, 128] : [1024, 2048, 4096],
-      adamParams: q ? [[64, 64], [64, 16]] : [[4096, 1024], [1024, 4096], [1024, 1024], [1024, 1024]],
+      adamParams: q
+        ? [
+            [64, 64],
+            [64, 16],
+          ]
+        : [
+            [4096, 1024],
+            [1024, 4096],
+            [1024, 1024],
+            [1024, 1024],
+          ],
       train: q ? { batch: 2, seq: 16 } : { batch: 8, seq: 128 },
       decodeTokens: q ? 4 : 256,
       timeMs: q ? 50 : 1000,
@@ -166,7 +182,10 @@ async function main(): Promise<void> {
     const dir = resolve(opts.out);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `bench-cuda-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), device: dev, quick: q, rows }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify({ date: new Date().toISOString(), device: dev, quick: q, rows }, null, 2),
+    );
     console.log(`\nwrote ${file}`);
     return;
   }

@@ -31,10 +31,17 @@ interface TorchResult {
 }
 
 function torchPeers(o: CudaSuiteOptions, modelConfig: Record<string, unknown> | null): TorchResult {
-  const script = process.env.NL_TORCH_PEER ?? fileURLToPath(new URL('../../peers/torch_cuda.py', import.meta.url));
+  const script =
+    process.env.NL_TORCH_PEER ?? fileURLToPath(new URL('../../peers/torch_cuda.py', import.meta.url));
   const transformer =
     modelConfig && o.train ? { config: modelConfig, ...o.train, decodeTokens: o.decodeTokens } : undefined;
-  const spec = { device: o.device, gemm: o.gemmSizes, adamw: { params: o.adamParams }, transformer, timeMs: o.timeMs };
+  const spec = {
+    device: o.device,
+    gemm: o.gemmSizes,
+    adamw: { params: o.adamParams },
+    transformer,
+    timeMs: o.timeMs,
+  };
   const r = spawnSync('python3', [script, JSON.stringify(spec)], { encoding: 'utf8', timeout: 300_000 });
   if (r.error) return { error: `python3 not runnable: ${r.error.message}` };
   try {
@@ -53,7 +60,9 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
   const probe = buildModel(preset('transformer', 'tiny'));
   const tinyConfig = { ...probe.config } as Record<string, unknown>;
   probe.dispose?.();
-  const peer: TorchResult = info.emulated ? { error: 'no peer on the emulated device' } : torchPeers(o, tinyConfig);
+  const peer: TorchResult = info.emulated
+    ? { error: 'no peer on the emulated device' }
+    : torchPeers(o, tinyConfig);
   const peerNote = peer.error ?? `torch ${peer.torch} on ${peer.device}`;
   const done = sync(o.device);
 
@@ -65,10 +74,13 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
     const PRECISION = { fp32: 'highest', tf32: 'high', bf16: 'medium' } as const;
     for (const mode of ['fp32', 'tf32', 'bf16'] as const) {
       T.setMatmulPrecision(PRECISION[mode], o.device);
-      const m = await measure(() => {
-        T.matmul(a, b).dispose();
-        done();
-      }, { timeMs: o.timeMs });
+      const m = await measure(
+        () => {
+          T.matmul(a, b).dispose();
+          done();
+        },
+        { timeMs: o.timeMs },
+      );
       const ours = flops / (m.medianMs * 1e6);
       const kase = `gemm ${mode} ${n}²`;
       const how = mode === 'bf16' ? ' (f32 tensors, bf16 operands, fp32 out)' : '';
@@ -90,10 +102,13 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
   });
   const opt = new AdamW(params, { lr: 1e-3, weightDecay: 0.01 });
   const nParams = o.adamParams.reduce((s, [r, c]) => s + r * c, 0);
-  const am = await measure(() => {
-    opt.step();
-    done();
-  }, { timeMs: o.timeMs });
+  const am = await measure(
+    () => {
+      opt.step();
+      done();
+    },
+    { timeMs: o.timeMs },
+  );
   rows.push({ suite: 'cuda', case: `AdamW step ${(nParams / 1e6).toFixed(1)}M params`, impl: `@nl${where}`, rate: nParams / (am.medianMs * 1e3), unit: 'Mparam/s', medianMs: am.medianMs, ratio: 1 }); // prettier-ignore
   const pa = peer.adamw;
   rows.push({ suite: 'cuda', case: `AdamW step ${(nParams / 1e6).toFixed(1)}M params`, impl: 'torch.optim.AdamW foreach', rate: pa ? pa.params / (pa.ms * 1e3) : null, unit: 'Mparam/s', medianMs: pa?.ms ?? null, ratio: pa ? pa.ms / am.medianMs : null, note: pa ? 'ratio = torch ms / ours' : peerNote }); // prettier-ignore
@@ -106,21 +121,27 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
     const { batch, seq } = o.train;
     const ids = T.randint(0, 256, [batch, seq + 1], { device: o.device });
     const tOpt = new AdamW(model.parameters(), { lr: 1e-3 });
-    const tm = await measure(() => {
-      model.lossAndBackward(ids);
-      tOpt.step();
-      tOpt.zeroGrad();
-      done();
-    }, { timeMs: o.timeMs, iterations: 2 });
+    const tm = await measure(
+      () => {
+        model.lossAndBackward(ids);
+        tOpt.step();
+        tOpt.zeroGrad();
+        done();
+      },
+      { timeMs: o.timeMs, iterations: 2 },
+    );
     const ourTrain = (batch * seq) / (tm.medianMs / 1e3);
     const pt = peer.transformer;
     rows.push({ suite: 'cuda', case: `transformer-tiny train step B${batch} T${seq}`, impl: `@nl${where}`, rate: ourTrain, unit: 'tok/s', medianMs: tm.medianMs, ratio: 1 }); // prettier-ignore
     rows.push({ suite: 'cuda', case: `transformer-tiny train step B${batch} T${seq}`, impl: 'torch eager (same shape, AdamW)', rate: pt?.trainTokS ?? null, unit: 'tok/s', medianMs: pt?.trainMs ?? null, ratio: pt ? ourTrain / pt.trainTokS : null, note: pt ? 'ratio = ours / torch' : peerNote }); // prettier-ignore
     const dec = model.decoder();
     const tokens = new Int32Array(o.decodeTokens).map((_, i) => (i * 31) % 256);
-    const dm = await measure(() => {
-      for (let i = 0; i < tokens.length; i++) dec.feed(tokens.subarray(i, i + 1));
-    }, { timeMs: o.timeMs, iterations: 1 });
+    const dm = await measure(
+      () => {
+        for (let i = 0; i < tokens.length; i++) dec.feed(tokens.subarray(i, i + 1));
+      },
+      { timeMs: o.timeMs, iterations: 1 },
+    );
     const ourDec = o.decodeTokens / (dm.medianMs / 1e3);
     rows.push({ suite: 'cuda', case: 'transformer-tiny decode batch 1', impl: `@nl${where}`, rate: ourDec, unit: 'tok/s', medianMs: dm.medianMs, ratio: 1 }); // prettier-ignore
     rows.push({ suite: 'cuda', case: 'transformer-tiny decode batch 1', impl: 'torch eager, KV cache', rate: pt?.decodeTokS ?? null, unit: 'tok/s', medianMs: null, ratio: pt ? ourDec / pt.decodeTokS : null, note: pt ? 'ratio = ours / torch' : peerNote }); // prettier-ignore

@@ -1,0 +1,68 @@
+// `nl-bench --device cuda`: the suite runs end to end on the emulated device (NL_CUDA_EMULATE=1:
+// rates measure the host emulator and rows say so), writes its JSON, and without any CUDA device
+// the command exits 1 naming the missing device. Timings are not asserted (benchmarks, not tests).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+import { cudaSuite } from '../src/suites/cuda.js';
+import { enableCudaEmulation } from '@nl/tensor/testing';
+import { hasCudaGpu } from '@nl/tensor/internal';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'nl-bench-cuda-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+it.skipIf(hasCudaGpu())('without a CUDA device, --device cuda exits 1 naming the missing device', () => {
+  const env = { ...process.env };
+  delete env.NL_CUDA_EMULATE;
+  const r = spawnSync(process.execPath, [cli, '--device', 'cuda', '--quick', '--out', out], {
+    env,
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/^nl-bench: no CUDA device for --device cuda: CUDA backend not available: .+/m);
+  const bad = spawnSync(process.execPath, [cli, '--device', 'tpu'], { env, encoding: 'utf8' });
+  expect(bad.status).toBe(2);
+});
+
+it('the suite runs on the emulated device: every row present, labelled, ratios against peers absent', async () => {
+  enableCudaEmulation();
+  const rows = await cudaSuite({
+    device: 'cuda',
+    gemmSizes: [32],
+    adamParams: [[16, 8]],
+    train: { batch: 1, seq: 8 },
+    decodeTokens: 2,
+    timeMs: 5,
+  });
+  const cases = [...new Set(rows.map((r) => r.case))];
+  expect(cases).toEqual([
+    'gemm fp32 32²',
+    'gemm tf32 32²',
+    'gemm bf16 32²',
+    'AdamW step 0.0M params',
+    'transformer-tiny train step B1 T8',
+    'transformer-tiny decode batch 1',
+  ]);
+  for (const r of rows.filter((x) => x.impl.startsWith('@nl'))) {
+    expect(r.impl).toMatch(/EMULATED/);
+    expect(r.rate).toBeGreaterThan(0);
+  }
+  for (const r of rows.filter((x) => !x.impl.startsWith('@nl')))
+    expect(r.note).toMatch(/no peer on the emulated device/);
+});
+
+it('the CLI writes the JSON report (emulated, --quick)', () => {
+  const r = spawnSync(process.execPath, [cli, '--device', 'cuda', '--quick', '--out', out], {
+    env: { ...process.env, NL_CUDA_EMULATE: '1' },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(0);
+  const file = readdirSync(out).find((f) => f.startsWith('bench-cuda-'));
+  const report = JSON.parse(readFileSync(join(out, file!), 'utf8'));
+  expect(report.device.emulated).toBe(true);
+  expect(report.rows.length).toBeGreaterThan(10);
+}, 60_000);
