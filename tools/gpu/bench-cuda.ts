@@ -15,7 +15,14 @@ console.log(`bench-cuda on ${dev.name} (emulated: ${dev.emulated}), GEMM: ${dev.
 const rows = await cudaSuite({
   device: 'cuda',
   gemmSizes: quick ? [256] : [1024, 2048, 4096],
-  adamParams: quick ? [[256, 256]] : [[4096, 1024], [1024, 4096], [1024, 1024], [1024, 1024]],
+  adamParams: quick
+    ? [[256, 256]]
+    : [
+        [4096, 1024],
+        [1024, 4096],
+        [1024, 1024],
+        [1024, 1024],
+      ],
   train: quick ? { batch: 2, seq: 16 } : { batch: 8, seq: 128 },
   decodeTokens: quick ? 4 : 128,
   timeMs: quick ? 50 : 500,

@@ -14,9 +14,10 @@ const vitestReq = createRequire(req.resolve('vitest/package.json'));
 const expectPath = vitestReq.resolve('@vitest/expect');
 
 // the CUDA suite: files that run ops on 'cuda'
-const TESTS = (process.env.NL_GPU_TESTS ??
-  'native/test/cuda-runtime.test.ts packages/tensor/test/devices-ops.test.ts packages/tensor/test/cuda-*.test.ts packages/optim/test/cuda-*.test.ts packages/memory/test/cuda-*.test.ts packages/hope/test/cuda-*.test.ts apps/trainer/test/cuda-*.test.ts')
-  .split(/\s+/);
+const TESTS = (
+  process.env.NL_GPU_TESTS ??
+  'native/test/cuda-runtime.test.ts packages/tensor/test/devices-ops.test.ts packages/tensor/test/cuda-*.test.ts packages/optim/test/cuda-*.test.ts packages/memory/test/cuda-*.test.ts packages/hope/test/cuda-*.test.ts apps/trainer/test/cuda-*.test.ts'
+).split(/\s+/);
 
 const { globSync } = await import('node:fs').then((fs) => ({ globSync: fs.globSync })).catch(() => ({}));
 function expand(pattern) {
@@ -24,7 +25,10 @@ function expand(pattern) {
   const dir = join(root, dirname(pattern));
   const re = new RegExp('^' + basename(pattern).replace(/\./g, '\\.').replace(/\*/g, '.*') + '$');
   try {
-    return req('node:fs').readdirSync(dir).filter((f) => re.test(f)).map((f) => join(dirname(pattern), f));
+    return req('node:fs')
+      .readdirSync(dir)
+      .filter((f) => re.test(f))
+      .map((f) => join(dirname(pattern), f));
   } catch {
     return [];
   }
@@ -58,7 +62,9 @@ const common = {
   conditions: ['development'],
   nodePaths: [join(root, 'apps/bench/node_modules')],
   logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
 };
 
 const files = TESTS.flatMap(expand);

@@ -35,7 +35,15 @@ interface Suite {
   skip: boolean;
 }
 
-const root: Suite = { name: '', parent: null, before: [], after: [], beforeEach: [], afterEach: [], skip: false };
+const root: Suite = {
+  name: '',
+  parent: null,
+  before: [],
+  after: [],
+  beforeEach: [],
+  afterEach: [],
+  skip: false,
+};
 let current = root;
 const tests: Test[] = [];
 const suites: Suite[] = [root];
@@ -52,7 +60,15 @@ function format(name: string, args: unknown[]): string {
 
 function makeDescribe(skip: boolean) {
   return (name: string, fn: Fn) => {
-    const s: Suite = { name, parent: current, before: [], after: [], beforeEach: [], afterEach: [], skip: skip || current.skip };
+    const s: Suite = {
+      name,
+      parent: current,
+      before: [],
+      after: [],
+      beforeEach: [],
+      afterEach: [],
+      skip: skip || current.skip,
+    };
     suites.push(s);
     const prev = current;
     current = s;
@@ -65,7 +81,12 @@ function makeDescribe(skip: boolean) {
 }
 function makeIt(skip: boolean) {
   return (name: string, fn?: Fn) => {
-    tests.push({ name, fn: fn ?? (() => {}), skip: skip || fn === undefined || current.skip, suite: current });
+    tests.push({
+      name,
+      fn: fn ?? (() => {}),
+      skip: skip || fn === undefined || current.skip,
+      suite: current,
+    });
   };
 }
 function withEach<F extends (name: string, fn: any) => void>(base: F) {
@@ -116,7 +137,11 @@ export async function runAll(log: (line: string) => void = console.log): Promise
   for (const t of tests) for (const s of path(t.suite)) remaining.set(s, (remaining.get(s) ?? 0) + 1);
   for (const t of tests) {
     const chain = path(t.suite);
-    const full = chain.map((s) => s.name).filter(Boolean).concat(t.name).join(' > ');
+    const full = chain
+      .map((s) => s.name)
+      .filter(Boolean)
+      .concat(t.name)
+      .join(' > ');
     try {
       for (const s of chain)
         if (!started.has(s)) {
@@ -135,7 +160,10 @@ export async function runAll(log: (line: string) => void = console.log): Promise
       }
     } catch (e) {
       r.failed++;
-      const msg = e instanceof Error ? `${e.message}\n${(e.stack ?? '').split('\n').slice(1, 4).join('\n')}` : String(e);
+      const msg =
+        e instanceof Error
+          ? `${e.message}\n${(e.stack ?? '').split('\n').slice(1, 4).join('\n')}`
+          : String(e);
       r.failures.push({ name: full, error: msg });
       log(`  × ${full}\n    ${msg.split('\n').join('\n    ')}`);
     }
@@ -148,5 +176,26 @@ export async function runAll(log: (line: string) => void = console.log): Promise
   return r;
 }
 
-// vitest's `vi` is not provided: CUDA test files must not need mocks.
-export const vi = new Proxy({}, { get: (_t, k) => { throw new Error(`vitest shim: vi.${String(k)} is not available on the GPU runner`); } }); // prettier-ignore
+/** The part of vitest's `vi` the CUDA tests use: spyOn with mock.calls and mockRestore. */
+const viImpl = {
+  spyOn(obj: Record<string, any>, key: string) {
+    const original = obj[key];
+    const calls: unknown[][] = [];
+    const spy: any = function (this: unknown, ...args: unknown[]) {
+      calls.push(args);
+      return original.apply(this, args);
+    };
+    spy.mock = { calls };
+    spy.mockRestore = () => {
+      obj[key] = original;
+    };
+    obj[key] = spy;
+    return spy;
+  },
+};
+export const vi = new Proxy(viImpl, {
+  get: (t, k) => {
+    if (k in t) return (t as any)[k];
+    throw new Error(`vitest shim: vi.${String(k)} is not available on the GPU runner`);
+  },
+});
