@@ -4,7 +4,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', '**/results/**', '**/fixtures/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/build/**',
+      '**/results/**',
+      '**/fixtures/**',
+      '.gpu/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

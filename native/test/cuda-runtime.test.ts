@@ -76,7 +76,9 @@ describe('emulated CUDA device: buffers and transfers', () => {
 
   it('refuses freed, unknown and interior pointers, and out-of-range copies, with errors', () => {
     const p = native.cudaAlloc(dev.id, 64, true);
-    expect(() => native.cudaUpload(p, 60, new Float32Array(2))).toThrow(/8 bytes at offset 60 do not fit a buffer of 64/);
+    expect(() => native.cudaUpload(p, 60, new Float32Array(2))).toThrow(
+      /8 bytes at offset 60 do not fit a buffer of 64/,
+    );
     expect(() => native.cudaDownload(p + 4, 0, new Float32Array(1))).toThrow(/not a live CUDA buffer/);
     native.cudaFree(p);
     expect(() => native.cudaDownload(p, 0, new Float32Array(1))).toThrow(/not a live CUDA buffer/);
@@ -92,26 +94,31 @@ describe('emulated CUDA device: buffers and transfers', () => {
     expect(() => native.cudaUnary(OP_CODES.unary.exp!, out, F32, [2, 3], a, 0, [4, 1], 0, 0)).toThrow(
       /a reaches element 6 of a buffer of 6 float32 elements/,
     );
-    expect(() => native.cudaGemm(F32, false, false, 3, 3, 3, 1, a, 0, 3, 0, a, 0, 3, 0, 0, out, 0, 3, 0, 1)).toThrow(
-      /cudaGemm: a reaches element 8/,
-    );
+    expect(() =>
+      native.cudaGemm(F32, false, false, 3, 3, 3, 1, a, 0, 3, 0, a, 0, 3, 0, 0, out, 0, 3, 0, 1),
+    ).toThrow(/cudaGemm: a reaches element 8/);
     native.cudaFree(a);
     native.cudaFree(out);
   });
 
-  it.skipIf(real)('out of memory is an error saying what was asked and what is free (child with a 1 MiB budget)', () => {
-    const code = `const native = require(${JSON.stringify(addonPath)});
+  it.skipIf(real)(
+    'out of memory is an error saying what was asked and what is free (child with a 1 MiB budget)',
+    () => {
+      const code = `const native = require(${JSON.stringify(addonPath)});
       const d = native.cudaOpen(0, true);
       const keep = native.cudaAlloc(d.id, 600000, false);
       try { native.cudaAlloc(d.id, 700000, false); console.log('no error'); }
       catch (e) { console.log(e.message); }`;
-    const r = spawnSync(process.execPath, ['-e', code], {
-      env: { ...process.env, NL_CUDA_EMU_MEMORY: String(1 << 20) },
-      encoding: 'utf8',
-    });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/out of memory on the emulated CUDA device: asked for 700000 bytes, \d+ free of 1048576/);
-  });
+      const r = spawnSync(process.execPath, ['-e', code], {
+        env: { ...process.env, NL_CUDA_EMU_MEMORY: String(1 << 20) },
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(
+        /out of memory on the emulated CUDA device: asked for 700000 bytes, \d+ free of 1048576/,
+      );
+    },
+  );
 });
 
 describe('emulated CUDA kernels: elementwise', () => {
@@ -144,7 +151,10 @@ describe('emulated CUDA kernels: elementwise', () => {
           for (let j = 0; j < 4; j++)
             for (let k = 0; k < 5; k++) {
               const want = js[name]!(C.from([av[i * 5 + k]!])[0]!, C.from([b[j * 5 + k]!])[0]!);
-              expect(got[i * 20 + j * 5 + k], `${name} dt ${dt}`).toBeCloseTo(dt === F32 && !cmp ? Math.fround(want) : want, 5);
+              expect(got[i * 20 + j * 5 + k], `${name} dt ${dt}`).toBeCloseTo(
+                dt === F32 && !cmp ? Math.fround(want) : want,
+                5,
+              );
             }
         for (const p of [pa, pb, out]) native.cudaFree(p);
       }
@@ -183,8 +193,7 @@ describe('emulated CUDA kernels: elementwise', () => {
       native.cudaUnary(code, out, F64, [4, 3], p, 0, [1, 4], -0.5, 0.5);
       const got = download(out, new Float64Array(12));
       for (let i = 0; i < 4; i++)
-        for (let j = 0; j < 3; j++)
-          expect(got[i * 3 + j], name).toBeCloseTo(js[name]!(src[j * 4 + i]!), 12);
+        for (let j = 0; j < 3; j++) expect(got[i * 3 + j], name).toBeCloseTo(js[name]!(src[j * 4 + i]!), 12);
       native.cudaFree(p);
       native.cudaFree(out);
     }
@@ -236,10 +245,33 @@ describe('CUDA GEMM (tiled kernel when emulated or NL_CUBLAS_DISABLE=1, else cuB
         const pa = upload(Ctor.from(A));
         const pb = upload(Ctor.from(B));
         const pc = upload(Ctor.from(C0));
-        native.cudaGemm(dt, ta, tb, m, n, k, 1.5, pa, 0, lda, m * k, pb, 0, ldb, 0, 0.5, pc, 0, n, m * n, batch);
+        native.cudaGemm(
+          dt,
+          ta,
+          tb,
+          m,
+          n,
+          k,
+          1.5,
+          pa,
+          0,
+          lda,
+          m * k,
+          pb,
+          0,
+          ldb,
+          0,
+          0.5,
+          pc,
+          0,
+          n,
+          m * n,
+          batch,
+        );
         const got = download(pc, new Ctor(batch * m * n));
         const tol = dt === F64 ? 1e-12 : 2e-5 * Math.sqrt(k);
-        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(tol * (1 + Math.abs(want[i]!)));
+        for (let i = 0; i < want.length; i++)
+          expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(tol * (1 + Math.abs(want[i]!)));
         for (const p of [pa, pb, pc]) native.cudaFree(p);
       }
     });
@@ -278,9 +310,9 @@ describe('cuBLAS is found at run time (or its absence explained)', () => {
 describe('CUDA GEMM refuses overlapping output batches', () => {
   it('strideC 0 with batch > 1 is an error (batches are written concurrently on a GPU)', () => {
     const p = native.cudaAlloc(dev.id, 64, true);
-    expect(() => native.cudaGemm(F32, false, false, 2, 2, 2, 1, p, 0, 2, 0, p, 0, 2, 0, 0, p, 0, 2, 0, 2 ** 31)).toThrow(
-      /strideC 0 makes the 2147483648 output matrices overlap/,
-    );
+    expect(() =>
+      native.cudaGemm(F32, false, false, 2, 2, 2, 1, p, 0, 2, 0, p, 0, 2, 0, 0, p, 0, 2, 0, 2 ** 31),
+    ).toThrow(/strideC 0 makes the 2147483648 output matrices overlap/);
     native.cudaFree(p);
   });
 });
@@ -295,7 +327,11 @@ describe("matmul precision 'medium': bfloat16 operands, fp32 accumulation", () =
   }
 
   it('rounds both operands to bf16 (ties to even) and matches a float64 product of the rounded values', () => {
-    expect([bf16(1 + 2 ** -8), bf16(1 + 3 * 2 ** -8), bf16(1 + 2 ** -7)]).toEqual([1, 1 + 2 ** -6, 1 + 2 ** -7]);
+    expect([bf16(1 + 2 ** -8), bf16(1 + 3 * 2 ** -8), bf16(1 + 2 ** -7)]).toEqual([
+      1,
+      1 + 2 ** -6,
+      1 + 2 ** -7,
+    ]);
     const r = rng(11);
     const m = 37,
       n = 29,
@@ -331,6 +367,8 @@ describe("matmul precision 'medium': bfloat16 operands, fp32 accumulation", () =
   });
 
   it('refuses unknown precision codes', () => {
-    expect(() => native.cudaSetMatmulPrecision(dev.id, 3 as 2)).toThrow(/precision must be 0 \(highest\), 1 \(high\) or 2 \(medium\)/);
+    expect(() => native.cudaSetMatmulPrecision(dev.id, 3 as 2)).toThrow(
+      /precision must be 0 \(highest\), 1 \(high\) or 2 \(medium\)/,
+    );
   });
 });

@@ -31,7 +31,9 @@ describe('op codes come from one table (src/tables/op_codes.json)', () => {
       );
     }
     const u = OP_CODES.cpuSimd.unary;
-    expect(() => native.tensorUnary(u, a, a, 0, [4], [1], 0, 0)).toThrow(/unary op code \d+ is not implemented/);
+    expect(() => native.tensorUnary(u, a, a, 0, [4], [1], 0, 0)).toThrow(
+      /unary op code \d+ is not implemented/,
+    );
   });
 
   it('every code the TS side uses runs natively (add, exp, sum as spot checks)', () => {

@@ -266,7 +266,9 @@ const launched = new Map<string, Set<string>>([
   ['sim', new Set()],
   ['cuda', new Set()],
 ]);
-beforeAll(() => traceKernels((op, device) => launched.get(device.startsWith('cuda') ? 'cuda' : device)?.add(op)));
+beforeAll(() =>
+  traceKernels((op, device) => launched.get(device.startsWith('cuda') ? 'cuda' : device)?.add(op)),
+);
 afterAll(() => traceKernels(null));
 
 describe.each(devices.filter((d) => d !== 'cpu'))('every op on %s equals the CPU', (device) => {
@@ -316,7 +318,11 @@ describe('kernel coverage on sim and cuda', () => {
     expect(tensorKernels().filter((op) => !launched.get('sim')!.has(op))).toEqual([]);
   });
   it('every kernel @nl/tensor registers for the CPU has a CUDA kernel, launched on cuda by the cases above', () => {
-    const cuda = new Set(registeredKernels().filter((k) => k.backends.includes('cuda')).map((k) => k.op));
+    const cuda = new Set(
+      registeredKernels()
+        .filter((k) => k.backends.includes('cuda'))
+        .map((k) => k.op),
+    );
     expect(tensorKernels().filter((op) => !cuda.has(op))).toEqual([]);
     expect(tensorKernels().filter((op) => !launched.get('cuda')!.has(op))).toEqual([]);
   });

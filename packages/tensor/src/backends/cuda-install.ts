@@ -87,7 +87,8 @@ export interface CudaDeviceReport {
  * @throws when no CUDA backend serves `device` (the message says why)
  */
 export function cudaDeviceInfo(device: string = 'cuda'): CudaDeviceReport {
-  if (!/^cuda(:\d+)?$/.test(device)) throw new TypeError(`cudaDeviceInfo: not a CUDA device: ${JSON.stringify(device)}`);
+  if (!/^cuda(:\d+)?$/.test(device))
+    throw new TypeError(`cudaDeviceInfo: not a CUDA device: ${JSON.stringify(device)}`);
   if (mode === null) backendFor(device, 'cudaDeviceInfo'); // throws with the reason
   const index = device === 'cuda' ? 0 : Number(device.slice(5));
   const d = openCudaDevice(index, mode === 'emulated');
@@ -115,13 +116,12 @@ export function synchronize(device: string = 'cuda'): void {
  * to bfloat16, products accumulated in fp32: cuBLAS GemmEx on bf16 copies, or our tiled kernel on
  * bf16-rounded copies where cuBLAS is absent and on the emulated device). Returns the previous one.
  */
-export function setMatmulPrecision(
-  precision: MatmulPrecision,
-  device: string = 'cuda',
-): MatmulPrecision {
+export function setMatmulPrecision(precision: MatmulPrecision, device: string = 'cuda'): MatmulPrecision {
   const code = PRECISIONS.indexOf(precision);
   if (code < 0)
-    throw new TypeError(`setMatmulPrecision: expected 'highest', 'high' or 'medium', got ${JSON.stringify(precision)}`);
+    throw new TypeError(
+      `setMatmulPrecision: expected 'highest', 'high' or 'medium', got ${JSON.stringify(precision)}`,
+    );
   backendFor(device, 'setMatmulPrecision');
   const index = device === 'cuda' ? 0 : Number(device.slice(5));
   const id = openCudaDevice(index, mode === 'emulated').id;

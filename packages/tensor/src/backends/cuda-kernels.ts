@@ -10,7 +10,15 @@ import type { DType } from '../dtype.js';
 import { registerKernel } from '../backend/registry.js';
 import type { KernelOperand } from '../device.js';
 import type { BinaryKernel, CopyKernel, FillKernel, GemmKernel, UnaryKernel } from './cpu-kernels.js';
-import { CudaBuffer, cudaDType, cudaDeviceOf, cudaDTypeOf, cudaPointer, releaseScratch, scratch } from './cuda.js';
+import {
+  CudaBuffer,
+  cudaDType,
+  cudaDeviceOf,
+  cudaDTypeOf,
+  cudaPointer,
+  releaseScratch,
+  scratch,
+} from './cuda.js';
 
 const COMPARISONS = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
@@ -25,7 +33,11 @@ function promote(a: DType, b: DType): DType {
 }
 
 /** `o` as an operand of dtype `dt`: itself, or a converted contiguous copy (+ the scratch to free). */
-function asDtype(o: KernelOperand, shape: readonly number[], dt: DType): [KernelOperand, DeviceBuffer | null] {
+function asDtype(
+  o: KernelOperand,
+  shape: readonly number[],
+  dt: DType,
+): [KernelOperand, DeviceBuffer | null] {
   if (dtypeOf(o.buffer) === dt) return [o, null];
   const n = shape.reduce((p, d) => p * d, 1);
   const buf = scratch(cudaDeviceOf(o.buffer), dt, n);
@@ -68,7 +80,8 @@ const unary: UnaryKernel = (op, out, shape, a, p0 = 0, p1 = 0) => {
 const copy: CopyKernel = (out, shape, a) =>
   native.cudaCopy(cudaPointer(out), cudaDType(out), shape, cudaPointer(a.buffer), cudaDType(a.buffer), a.offset, a.strides); // prettier-ignore
 
-const fill: FillKernel = (out, offset, n, value) => native.cudaFill(cudaPointer(out), cudaDType(out), offset, n, value);
+const fill: FillKernel = (out, offset, n, value) =>
+  native.cudaFill(cudaPointer(out), cudaDType(out), offset, n, value);
 
 const gemm: GemmKernel = (tA, tB, m, n, k, alpha, a, ao, lda, sa, b, bo, ldb, sb, beta, c, co, ldc, sc, batch) =>
   native.cudaGemm(cudaDType(c), tA, tB, m, n, k, alpha, cudaPointer(a), ao, lda, sa, cudaPointer(b), bo, ldb, sb, beta, cudaPointer(c), co, ldc, sc, batch); // prettier-ignore

@@ -93,7 +93,11 @@ export function cudaBackendFor(device: CudaDevice): Backend {
     },
     async toHostAsync(buf, dtype, offset, n): Promise<TypedArray> {
       if (n === 0) return new CTOR[dtype](0);
-      const ab = await native.cudaDownloadAsync(cudaPointer(buf), offset * itemSize(dtype), n * itemSize(dtype));
+      const ab = await native.cudaDownloadAsync(
+        cudaPointer(buf),
+        offset * itemSize(dtype),
+        n * itemSize(dtype),
+      );
       return new CTOR[dtype](ab);
     },
     release(buf) {
