@@ -141,3 +141,75 @@ describe('bad indices throw the CPU error on cuda too', () => {
     expect(() => T.multinomial(T.tensor([[0, 0]], { device: 'cuda' }), 1)).toThrow(/sums to 0/);
   });
 });
+
+describe('select edge cases on cuda', () => {
+  it('more elements than one grid (4096 blocks x 256 threads), negative indices', () => {
+    const idx = ints(1100, 1000).map((v, j) => (j % 3 === 0 ? v - 1000 : v));
+    same(
+      'indexSelect big',
+      [
+        { data: rnd(1000 * 1000), shape: [1000, 1000], dtype: 'float32', grad: true },
+        { data: idx, shape: [1100], dtype: 'int32' },
+      ],
+      ([x, i]) => T.indexSelect(x!, 0, i!),
+      { rtol: 1e-5, atol: 1e-6 },
+    );
+  });
+  it('int32 sources, NaN in topk, 0-d operands', () => {
+    same(
+      'gather int32',
+      [
+        { data: ints(12, 100), shape: [3, 4], dtype: 'int32' },
+        { data: [0, 3, -1, 2, 1, 1], shape: [3, 2], dtype: 'int32' },
+      ],
+      ([x, i]) => T.gather(x!, 1, i!),
+    );
+    same(
+      'topk int32',
+      [{ data: [3, 1, 3, 2, 1, 3], shape: [6], dtype: 'int32' }],
+      ([x]) => T.topk(x!, 4).indices,
+    );
+    for (const largest of [true, false])
+      same(
+        `topk NaN ${largest}`,
+        // one NaN: with two, the CPU comparator says each NaN sorts first (order left to V8's sort)
+        [{ data: [0.5, 3, 0.5, -1, NaN, 2], shape: [6], dtype: 'float64' }],
+        ([x]) => T.topk(x!, 6, 0, { largest }).indices,
+      );
+    same(
+      'indexSelect 0-d',
+      [
+        { data: [2.5], shape: [], dtype: 'float64', grad: true },
+        { data: [-1], shape: [1], dtype: 'int32' },
+      ],
+      ([x, i]) => T.indexSelect(x!, 0, i!),
+    );
+  });
+  it('a bad multinomial row leaves the generator where the CPU leaves it', () => {
+    const w = [1, 2, 3, 4, 0, 0, 5, 6];
+    const states = (['cpu', 'cuda'] as const).map((device) => {
+      const g = new T.Generator(11);
+      const x = T.tensor(w, { shape: [4, 2], device });
+      expect(() => T.multinomial(x, 3, { generator: g })).toThrow(/row 2 of the weights sums to 0/);
+      return g.random();
+    });
+    expect(states[1]).toBe(states[0]);
+  });
+  it('bad native calls throw instead of reading out of bounds', async () => {
+    const { native } = await import('@nl/native');
+    const { cudaPointer } = await import('../src/internal.js');
+    const x = T.zeros([4, 3], { device: 'cuda' });
+    const i = T.tensor([[0, 1, 2, 3, 4]], { dtype: 'int32', device: 'cuda' });
+    const p = (t: Tensor) => cudaPointer(t.storage.buffer);
+    // index wider than x in a non-indexed dim
+    expect(() => native.cudaGather(p(x), 0, p(x), 0, [4, 3], [3, 1], 0, p(i), 0, [1, 5], [5, 1])).toThrow(
+      /larger than the operand/,
+    );
+    // x's extent past its buffer
+    expect(() => native.cudaIndexSelect(p(x), 0, p(x), 0, [4, 30], [30, 1], 0, p(i), 0, 1, 1)).toThrow(
+      /reaches element/,
+    );
+    expect(native.cudaCheckIndices(p(i), 0, [1, 5], [5, 1], 0, 4)).toEqual([4, 4]);
+    expect(native.cudaCheckIndices(p(i), 0, [1, 5], [5, 1], 0, 5)).toEqual([-1, 0]);
+  });
+});
