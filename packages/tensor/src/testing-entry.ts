@@ -34,9 +34,16 @@ export function enableSimDevice(): void {
  * one serves it, else the emulated CUDA device (every CUDA kernel run by the host emulator), so
  * CUDA kernels are diffed against the CPU in CI. `{ cuda: false }` leaves CUDA out.
  */
+let announced = false;
 export function testDevices(opts: { cuda?: boolean } = {}): Device[] {
   installSimBackend();
-  if (opts.cuda !== false) enableCudaEmulation();
+  if (opts.cuda !== false && enableCudaEmulation() === 'emulated' && !announced) {
+    announced = true;
+    // loud, once per process: the CUDA cases ran, but not on a GPU
+    console.warn(
+      "testDevices: no CUDA GPU here — 'cuda' runs on the emulated device (every CUDA kernel through the host emulator); races, cuBLAS and speed need a GPU (tools/gpu)",
+    );
+  }
   const all = availableDevices();
   return opts.cuda === false ? all.filter((d) => !d.startsWith('cuda')) : all;
 }
