@@ -19,6 +19,23 @@ export interface CudaOptimBinding {
     h: readonly number[],
     flags: number,
   ): void;
+  /**
+   * One launch of update `kind` over up to 16 tensors (multi-tensor apply): each part has its own
+   * operands (as cudaOptimEw), length and hyperparameters; kind, dtype, flags and scalar are shared.
+   */
+  cudaOptimEwMulti(
+    kind: number,
+    dt: CudaDType,
+    flags: number,
+    scalar: CudaPtr | null,
+    scalarOff: number,
+    parts: readonly {
+      ptrs: readonly (CudaPtr | null)[];
+      offs: readonly number[];
+      n: number;
+      h: readonly number[];
+    }[],
+  ): void;
   /** partial[partialOff + b] = block b's sum of squares of a[aOff ..+n), b < blocks (float64). */
   cudaOptimSumSq(
     dt: CudaDType,

@@ -50,29 +50,20 @@ cuda::DT float_dt(const Napi::CallbackInfo& info, size_t i, const std::string& o
   return dt;
 }
 
-// cudaOptimEw(kind, dt, n, ptrs, offs, scalar, scalarOff, h, flags)
-Napi::Value Ew(const Napi::CallbackInfo& info) {
-  const std::string op = "cudaOptimEw";
-  expect_args(info, op, 9);
-  Napi::Env env = info.Env();
-  cuda::OptimEwArgs g{};
-  const int64_t kind = count(info, 0, op, "update code");
-  if (kind >= cuda::kOptimEwCount) throw_range(env, op, "unknown update code " + std::to_string(kind));
-  g.kind = int(kind);
-  g.dt = float_dt(info, 1, op);
-  g.n = count(info, 2, op, "n");
-  if (!info[3].IsArray() || !info[4].IsArray()) throw_type(env, op, "ptrs and offs must be arrays");
-  Napi::Array ptrs = info[3].As<Napi::Array>(), offs = info[4].As<Napi::Array>();
+// Checks and fills g.t (every operand a live buffer of one device, n elements in range) and g.h.
+void fill_operands(Napi::Env env, const std::string& op, cuda::OptimEwArgs& g, const Napi::Value& ptrs_v,
+                   const Napi::Value& offs_v, const Napi::Value& h_v, cuda::Runtime*& rt, const std::string& where) {
+  if (!ptrs_v.IsArray() || !offs_v.IsArray()) throw_type(env, op, where + "ptrs and offs must be arrays");
+  Napi::Array ptrs = ptrs_v.As<Napi::Array>(), offs = offs_v.As<Napi::Array>();
   const std::string slots = cuda::optim_slots(cuda::OptimEw(g.kind));
   if (ptrs.Length() != slots.size() || offs.Length() != slots.size())
-    throw_range(env, op, "update " + std::to_string(kind) + " takes " + std::to_string(slots.size()) + " operands");
-  cuda::Runtime* rt = nullptr;
+    throw_range(env, op, where + "update " + std::to_string(g.kind) + " takes " + std::to_string(slots.size()) + " operands");
   auto same = [&](const DevBuf& b) {
     if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
     rt = b.rt;
   };
   for (uint32_t i = 0; i < slots.size(); ++i) {
-    const std::string name = "operand " + std::to_string(i);
+    const std::string name = where + "operand " + std::to_string(i);
     const char c = slots[i];
     Napi::Value v = ptrs[i];
     if (absent(v)) {
@@ -84,24 +75,85 @@ Napi::Value Ew(const Napi::CallbackInfo& info) {
     const cuda::DT dt = (c == 'T' || c == 't') ? g.dt : cuda::DT::F64;
     g.t[i] = span_at(env, op, name, b, dt, count_of(env, offs[i], op, name + " offset"), g.n);
   }
-  const char sc = cuda::optim_scalar(cuda::OptimEw(g.kind));
-  if (!absent(info[5]) && sc != '-') {
-    DevBuf b = buffer_of(env, info[5], op, "scalar");
-    same(b);
-    g.s = static_cast<const double*>(span_at(env, op, "scalar", b, cuda::DT::F64, count(info, 6, op, "scalar offset"), 1));
-  } else if (sc == 'S') {
-    throw_type(env, op, "update " + std::to_string(kind) + " needs its device scalar");
-  }
-  if (!info[7].IsArray() || info[7].As<Napi::Array>().Length() > 8)
-    throw_type(env, op, "h must be an array of at most 8 numbers");
-  Napi::Array h = info[7].As<Napi::Array>();
+  if (!h_v.IsArray() || h_v.As<Napi::Array>().Length() > 8)
+    throw_type(env, op, where + "h must be an array of at most 8 numbers");
+  Napi::Array h = h_v.As<Napi::Array>();
   for (uint32_t i = 0; i < h.Length(); ++i) {
     Napi::Value v = h[i];
-    if (!v.IsNumber()) throw_type(env, op, "h[" + std::to_string(i) + "] must be a number");
+    if (!v.IsNumber()) throw_type(env, op, where + "h[" + std::to_string(i) + "] must be a number");
     g.h[i] = v.As<Napi::Number>().DoubleValue();
   }
+}
+
+// The device scalar of an update (slot 'S' required, 's' optional, '-' unused).
+const double* scalar_of(Napi::Env env, const std::string& op, int kind, const Napi::Value& v, const Napi::Value& off,
+                        cuda::Runtime*& rt) {
+  const char sc = cuda::optim_scalar(cuda::OptimEw(kind));
+  if (!absent(v) && sc != '-') {
+    DevBuf b = buffer_of(env, v, op, "scalar");
+    if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
+    rt = b.rt;
+    return static_cast<const double*>(span_at(env, op, "scalar", b, cuda::DT::F64, count_of(env, off, op, "scalar offset"), 1));
+  }
+  if (sc == 'S') throw_type(env, op, "update " + std::to_string(kind) + " needs its device scalar");
+  return nullptr;
+}
+
+int update_kind(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
+  const int64_t kind = count(info, i, op, "update code");
+  if (kind >= cuda::kOptimEwCount) throw_range(info.Env(), op, "unknown update code " + std::to_string(kind));
+  return int(kind);
+}
+
+// cudaOptimEw(kind, dt, n, ptrs, offs, scalar, scalarOff, h, flags)
+Napi::Value Ew(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaOptimEw";
+  expect_args(info, op, 9);
+  Napi::Env env = info.Env();
+  cuda::OptimEwArgs g{};
+  g.kind = update_kind(info, 0, op);
+  g.dt = float_dt(info, 1, op);
+  g.n = count(info, 2, op, "n");
+  cuda::Runtime* rt = nullptr;
+  fill_operands(env, op, g, info[3], info[4], info[7], rt, "");
+  g.s = scalar_of(env, op, g.kind, info[5], info[6], rt);
   g.flags = int(count(info, 8, op, "flags"));
   if (g.n > 0 && rt != nullptr) check_cuda(env, op, rt->ops().optim_ew(rt, g), rt);
+  return env.Undefined();
+}
+
+// cudaOptimEwMulti(kind, dt, flags, scalar, scalarOff, parts: [{ ptrs, offs, n, h }, ...]): one
+// launch for up to 16 tensors (multi-tensor apply).
+Napi::Value EwMulti(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaOptimEwMulti";
+  expect_args(info, op, 6);
+  Napi::Env env = info.Env();
+  cuda::OptimEwMultiArgs g{};
+  const int kind = update_kind(info, 0, op);
+  const cuda::DT dt = float_dt(info, 1, op);
+  const int flags = int(count(info, 2, op, "flags"));
+  if (!info[5].IsArray()) throw_type(env, op, "parts must be an array");
+  Napi::Array parts = info[5].As<Napi::Array>();
+  if (parts.Length() == 0 || parts.Length() > uint32_t(cuda::kOptimMultiTensors))
+    throw_range(env, op, "parts must hold 1.." + std::to_string(cuda::kOptimMultiTensors) + " tensors, got " +
+                             std::to_string(parts.Length()));
+  cuda::Runtime* rt = nullptr;
+  const double* scalar = scalar_of(env, op, kind, info[3], info[4], rt);
+  g.count = int(parts.Length());
+  for (uint32_t j = 0; j < parts.Length(); ++j) {
+    const std::string where = "parts[" + std::to_string(j) + "]: ";
+    Napi::Value pv = parts[j];
+    if (!pv.IsObject()) throw_type(env, op, where + "must be an object { ptrs, offs, n, h }");
+    Napi::Object part = pv.As<Napi::Object>();
+    cuda::OptimEwArgs& a = g.part[j];
+    a.kind = kind;
+    a.dt = dt;
+    a.flags = flags;
+    a.s = scalar;
+    a.n = count_of(env, part.Get("n"), op, where + "n");
+    fill_operands(env, op, a, part.Get("ptrs"), part.Get("offs"), part.Get("h"), rt, where);
+  }
+  if (rt != nullptr) check_cuda(env, op, rt->ops().optim_ew_multi(rt, g), rt, std::to_string(g.count) + " tensors");
   return env.Undefined();
 }
 
@@ -173,6 +225,7 @@ Napi::Value NsNorm(const Napi::CallbackInfo& info) {
 
 void register_cuda_optim(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaOptimEw", Napi::Function::New(env, Ew, "cudaOptimEw"));
+  exports.Set("cudaOptimEwMulti", Napi::Function::New(env, EwMulti, "cudaOptimEwMulti"));
   exports.Set("cudaOptimSumSq", Napi::Function::New(env, SumSq, "cudaOptimSumSq"));
   exports.Set("cudaOptimFinalize", Napi::Function::New(env, Finalize, "cudaOptimFinalize"));
   exports.Set("cudaOptimNsNorm", Napi::Function::New(env, NsNorm, "cudaOptimNsNorm"));

@@ -183,7 +183,11 @@ struct OptimEwK {
 
   NL_HD int phases() const { return 1; }
   NL_HD void operator()(int, const Idx& at, char*, Regs&) const {
-    for (int64_t i = gs_start(at); i < n; i += gs_step(at)) {
+    for (int64_t i = gs_start(at); i < n; i += gs_step(at)) apply(i);
+  }
+  // The update at element i.
+  NL_HD void apply(int64_t i) const {
+    {
       switch (static_cast<OptimEw>(kind)) {
         case OptimEw::Sgd: sgd(i); break;
         case OptimEw::Adam: adam(i); break;
@@ -203,6 +207,28 @@ struct OptimEwK {
         case OptimEw::Sub: dp(0)[i] = dp(0)[i] - dp(1)[i]; break;
         case OptimEw::PrecondRms: precond_rms(i); break;
       }
+    }
+  }
+};
+
+// Multi-tensor form (torch's multi_tensor_apply): one launch applies the same update to up to
+// kOptimMultiTensors tensors, each with its own operands, length and hyperparameters (Adam's
+// per-tensor step sizes), over the concatenation of their index ranges.
+constexpr int kOptimMultiTensors = 16;
+
+template <class T>
+struct OptimEwMultiK {
+  using Regs = NoRegs;
+  int count;
+  int64_t start[kOptimMultiTensors + 1];  // prefix sums of the tensors' lengths
+  OptimEwK<T> part[kOptimMultiTensors];
+  NL_HD int phases() const { return 1; }
+  NL_HD void operator()(int, const Idx& at, char*, Regs&) const {
+    const int64_t total = start[count];
+    int j = 0;
+    for (int64_t i = gs_start(at); i < total; i += gs_step(at)) {
+      while (i >= start[j + 1]) ++j;  // i only grows along the loop
+      part[j].apply(i - start[j]);
     }
   }
 };

@@ -14,7 +14,8 @@
   X(optim_ew, OptimEwArgs)            \
   X(optim_sumsq, OptimSumSqArgs)      \
   X(optim_finalize, OptimFinalizeArgs) \
-  X(optim_ns_norm, OptimNsNormArgs)
+  X(optim_ns_norm, OptimNsNormArgs)   \
+  X(optim_ew_multi, OptimEwMultiArgs)
 
 namespace nl::cuda {
 
@@ -61,6 +62,41 @@ std::string optim_ew_typed(Exec& ex, const OptimEwArgs& g) {
   for (int i = 0; i < kOptimSlots; ++i) k.t[i] = g.t[i];
   for (int i = 0; i < 8; ++i) k.h[i] = g.h[i];
   return ex.launch(k, launch_1d(g.n));
+}
+
+// One update over up to kOptimMultiTensors tensors (same kind, dtype, flags and device scalar).
+struct OptimEwMultiArgs {
+  int count;
+  OptimEwArgs part[kOptimMultiTensors];
+};
+
+template <class T, class Exec>
+std::string optim_ew_multi_typed(Exec& ex, const OptimEwMultiArgs& g) {
+  OptimEwMultiK<T> k{};
+  k.count = g.count;
+  k.start[0] = 0;
+  for (int j = 0; j < g.count; ++j) {
+    const OptimEwArgs& a = g.part[j];
+    OptimEwK<T>& p = k.part[j];
+    p.kind = a.kind;
+    p.n = a.n;
+    for (int i = 0; i < kOptimSlots; ++i) p.t[i] = a.t[i];
+    p.s = a.s;
+    for (int i = 0; i < 8; ++i) p.h[i] = a.h[i];
+    p.flags = a.flags;
+    k.start[j + 1] = k.start[j] + a.n;
+  }
+  for (int j = g.count; j < kOptimMultiTensors; ++j) k.start[j + 1] = k.start[g.count];
+  return k.start[g.count] == 0 ? "" : ex.launch(k, launch_1d(k.start[g.count]));
+}
+
+template <class Exec>
+std::string optim_ew_multi_op(Exec& ex, const OptimEwMultiArgs& g) {
+  if (g.count <= 0) return "";
+  if (g.count > kOptimMultiTensors) return "optim: too many tensors for one launch";
+  if (g.part[0].dt == DT::F32) return optim_ew_multi_typed<float>(ex, g);
+  if (g.part[0].dt == DT::F64) return optim_ew_multi_typed<double>(ex, g);
+  return "optim: dtype must be float32 or float64";
 }
 
 template <class Exec>

@@ -127,6 +127,40 @@ export function ew(
   );
 }
 
+/** Tensors per multi-tensor launch (kOptimMultiTensors in native/src/cuda/kernels/optim.h). */
+export const MULTI_TENSORS = 16;
+
+/** One tensor's part of a multi-tensor update. */
+export interface EwPart {
+  ops: readonly (Span | null)[];
+  n: number;
+  h: readonly number[];
+}
+
+/**
+ * Update `kind` over many tensors of one dtype in launches of up to MULTI_TENSORS tensors each
+ * (torch's multi_tensor_apply): a step over L tensors is ceil(L / 16) launches instead of L.
+ */
+export function ewMulti(
+  kind: number,
+  dt: CudaDType,
+  parts: readonly EwPart[],
+  flags: readonly boolean[] = [],
+): void {
+  let f = 0;
+  flags.forEach((b, i) => (f |= b ? 1 << i : 0));
+  const live = parts.filter((p) => p.n > 0);
+  for (let i = 0; i < live.length; i += MULTI_TENSORS) {
+    const group = live.slice(i, i + MULTI_TENSORS).map((p) => ({
+      ptrs: p.ops.map((o) => (o ? o.ptr : null)),
+      offs: p.ops.map((o) => (o ? o.off : 0)),
+      n: p.n,
+      h: p.h,
+    }));
+    native.cudaOptimEwMulti(kind, dt, f, null, 0, group);
+  }
+}
+
 const REDUCE_THREADS = 256;
 const MAX_BLOCKS = 256;
 

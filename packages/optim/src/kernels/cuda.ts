@@ -1,7 +1,8 @@
 /**
  * The optimizer kernels of the 'cuda' device (the `optim.*` signatures of ./types.ts, the
  * arithmetic of the CPU kernels next to this file): elementwise updates in double with state
- * stores rounded to their dtype (native/src/cuda/kernels/optim.h), one launch per tensor;
+ * stores rounded to their dtype (native/src/cuda/kernels/optim.h), Adam(W) as multi-tensor
+ * launches (16 tensors each), the others one launch per tensor;
  * reductions (gradient norms) stay on the device as float64 scalars; Newton–Schulz and delta
  * momentum's products run on the CUDA GEMM. M3 and DMGD: ./cuda-state.ts. Nothing reads device
  * memory back, except a preconditioned-momentum group whose preconditioner is a host function
@@ -16,6 +17,8 @@ import type { ParamState } from '../optimizer.js';
 import {
   EW,
   ew,
+  ewMulti,
+  type EwPart,
   gemm,
   newtonSchulzCuda,
   readAs,
@@ -55,10 +58,13 @@ const sgdCuda: SgdKernel = (params, grads, bufs, first, o) => {
   );
 };
 
+// Multi-tensor: the whole group in ceil(L / 16) launches per dtype (per-tensor step sizes).
 const adamCuda: AdamKernel = (params, grads, expAvg, expAvgSq, maxExpAvgSq, steps, o, decoupled) => {
+  if (params.length === 0) return;
   const [beta1, beta2] = o.betas;
-  params.forEach((p, i) =>
-    withScratch(p, (s) => {
+  withScratch(params[0]!, (s) => {
+    const byDtype = new Map<number, EwPart[]>();
+    params.forEach((p, i) => {
       const step = steps[i]!;
       const stepSize = o.lr / (1 - beta1 ** step);
       const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
@@ -66,9 +72,13 @@ const adamCuda: AdamKernel = (params, grads, expAvg, expAvgSq, maxExpAvgSq, step
       const P = span(p);
       const operands = [P, readAs(grads[i]!, dtypeOf(p), s), span(expAvg[i]!), span(expAvgSq[i]!), vmax];
       const h = [o.lr, beta1, beta2, o.eps, o.weightDecay, stepSize, bc2Sqrt];
-      ew(EW.adam, P.dt, p.numel, operands, h, [decoupled, o.amsgrad, o.maximize]);
-    }),
-  );
+      const list = byDtype.get(P.dt) ?? [];
+      list.push({ ops: operands, n: p.numel, h });
+      byDtype.set(P.dt, list);
+    });
+    for (const [dt, parts] of byDtype)
+      ewMulti(EW.adam, dt as 0 | 1, parts, [decoupled, o.amsgrad, o.maximize]);
+  });
 };
 
 const muonMomentumCuda: MuonMomentumKernel = (grads, bufs, out, o) => {
