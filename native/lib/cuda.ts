@@ -9,6 +9,7 @@ import type { CudaLayoutBinding } from './cuda-layout.js';
 import type { CudaSelectBinding } from './cuda-select.js';
 import type { CudaNnBinding } from './cuda-nn.js';
 import type { CudaOptimBinding } from './cuda-optim.js';
+import type { CudaMemoryBinding } from './cuda-memory.js';
 
 export type CudaPtr = number;
 /** 0 float32, 1 float64, 2 int32. */
@@ -32,7 +33,12 @@ export interface CudaMemoryInfo {
   allocs: number;
 }
 
-export interface CudaBinding extends CudaLayoutBinding, CudaSelectBinding, CudaNnBinding, CudaOptimBinding {
+export interface CudaBinding
+  extends CudaLayoutBinding,
+    CudaSelectBinding,
+    CudaNnBinding,
+    CudaOptimBinding,
+    CudaMemoryBinding {
   cudaOpen(index: number, emulated: boolean): CudaOpened;
   cudaAlloc(id: number, bytes: number, zero: boolean): CudaPtr;
   cudaFree(ptr: CudaPtr): void;

@@ -19,4 +19,5 @@ void register_cuda_layout(Napi::Env env, Napi::Object exports);
 void register_cuda_select(Napi::Env env, Napi::Object exports);
 void register_cuda_nn(Napi::Env env, Napi::Object exports);
 void register_cuda_optim(Napi::Env env, Napi::Object exports);
+void register_cuda_memory(Napi::Env env, Napi::Object exports);
 }  // namespace nl::binding

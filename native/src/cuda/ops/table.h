@@ -10,6 +10,7 @@
 #include "cuda/ops/elementwise.h"
 #include "cuda/ops/gemm.h"
 #include "cuda/ops/layout.h"
+#include "cuda/ops/memory.h"
 #include "cuda/ops/nn.h"
 #include "cuda/ops/optim.h"
 #include "cuda/ops/select.h"
@@ -26,7 +27,8 @@
   NL_CUDA_OPS_LAYOUT(X)      \
   NL_CUDA_OPS_SELECT(X)      \
   NL_CUDA_OPS_NN(X)          \
-  NL_CUDA_OPS_OPTIM(X)
+  NL_CUDA_OPS_OPTIM(X)       \
+  NL_CUDA_OPS_MEMORY(X)
 
 namespace nl::cuda {
 

@@ -10,6 +10,7 @@ import { adoptOutput, elementsOf } from '@nl/tensor/internal';
 import { deltaRuleBackward, deltaRuleForward } from '../kernels/delta-rule/native.js';
 import { allocLike } from '../kernels/alloc.js';
 import type { FloatArray } from '../kernels/shape.js';
+import './fused-delta-cuda.js';
 
 /** Attributes of the fused op. */
 export interface FusedDeltaAttrs extends Record<string, unknown> {
