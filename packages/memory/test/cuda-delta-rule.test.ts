@@ -5,7 +5,9 @@
  * one chunk and over several, a chunk-size sweep, B, H > 1, Dk ≠ Dv, absent dO or dS_T, and the
  * memory modules that run on the op (LinearMemory, GatedDeltaMemory) end to end.
  */
+import { native } from '@nl/native';
 import { mul, tensor, type Tensor } from '@nl/tensor';
+import { cudaPointer } from '@nl/tensor/internal';
 import { assertClose, enableCudaEmulation } from '@nl/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { fusedGatedDelta } from '../src/modules/fused-delta.js';
@@ -214,4 +216,60 @@ describe('memory modules on the fused op: cuda == cpu', () => {
       assertClose('state', a.m, b.m, tl);
       a.grads.forEach((g, i) => assertClose(`grad ${i}`, g, b.grads[i]!, tl));
     });
+});
+
+describe('cudaDeltaRuleForward / Backward refuse bad calls', () => {
+  const dims = [1, 3, 2, 4, 5];
+  const buf = (n: number) => tensor(new Array(n).fill(0.5), { dtype: 'float64', device: 'cuda' });
+  const p = (t: Tensor) => cudaPointer(t.storage.buffer);
+  const fwd = () => {
+    const [q, k] = [buf(24), buf(24)];
+    const v = buf(30);
+    const [al, be] = [buf(6), buf(6)];
+    const s0 = buf(40);
+    const [o, s] = [buf(30), buf(40)];
+    return [q, k, v, al, be, s0, o, s].map(p) as (number | null)[];
+  };
+  const zeros = (n: number) => new Array<number>(n).fill(0);
+
+  it('forward: good call runs; short buffers, bad pointers, missing operands, bad dims and dtypes throw', () => {
+    const ptrs = fwd();
+    expect(() => native.cudaDeltaRuleForward(1, dims, true, ptrs, zeros(8))).not.toThrow();
+    expect(() => native.cudaDeltaRuleForward(1, [1, 4, 2, 4, 5], true, ptrs, zeros(8))).toThrow(
+      /reaches element/,
+    );
+    expect(() => native.cudaDeltaRuleForward(1, dims, true, ptrs, [1, 0, 0, 0, 0, 0, 0, 0])).toThrow(
+      /reaches/,
+    );
+    expect(() => native.cudaDeltaRuleForward(1, dims, true, [...ptrs.slice(0, 7), 12345], zeros(8))).toThrow(
+      /not a live CUDA buffer/,
+    );
+    expect(() => native.cudaDeltaRuleForward(1, dims, true, [null, ...ptrs.slice(1)], zeros(8))).toThrow(
+      /required/,
+    );
+    expect(() => native.cudaDeltaRuleForward(1, dims, true, ptrs.slice(0, 7), zeros(7))).toThrow(
+      /8 operands/,
+    );
+    expect(() => native.cudaDeltaRuleForward(1, [1, 3, 2, 4], true, ptrs, zeros(8))).toThrow(/dims/);
+    expect(() => native.cudaDeltaRuleForward(2 as 0, dims, true, ptrs, zeros(8))).toThrow(
+      /float32 or float64/,
+    );
+    // float32 reads 4-byte elements: the same float64 buffers are long enough, a longer T is not
+    expect(() => native.cudaDeltaRuleForward(0, [1, 7, 2, 4, 5], true, ptrs, zeros(8))).toThrow(/reaches/);
+  });
+
+  it('backward: chunk 0, short gradient buffers and missing outputs throw', () => {
+    const f = fwd();
+    const ins = [...f.slice(0, 6), f[6]!, f[7]!];
+    const outs = [buf(24), buf(24), buf(30), buf(6), buf(6), buf(40)].map(p);
+    expect(() => native.cudaDeltaRuleBackward(1, dims, true, 2, [...ins, ...outs], zeros(14))).not.toThrow();
+    expect(() => native.cudaDeltaRuleBackward(1, dims, true, 0, [...ins, ...outs], zeros(14))).toThrow(
+      /chunk/,
+    );
+    const short = [...outs.slice(0, 5), p(buf(39))];
+    expect(() => native.cudaDeltaRuleBackward(1, dims, true, 2, [...ins, ...short], zeros(14))).toThrow(
+      /reaches/,
+    );
+    expect(() => native.cudaDeltaRuleBackward(1, dims, true, 2, [...ins, ...outs.slice(0, 5), null], zeros(14))).toThrow(/required/); // prettier-ignore
+  });
 });
