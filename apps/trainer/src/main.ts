@@ -4,9 +4,10 @@
  * Every config key (config.ts) is a kebab-case flag whose help shows its default; `--config
  * <file.json>` reads overrides from a JSON file; flags win over the file. The effective config is
  * printed before any work. `main()` returns the exit code instead of exiting, so tests drive it
- * in-process: 0 done, 1 runtime error (missing model, corrupt checkpoint, bad corpus), 2 usage
- * error (unknown option or config key, bad value, existing checkpoint without --resume),
- * 130 interrupted by Ctrl-C after saving a checkpoint.
+ * in-process: 0 done, 1 runtime error (planned model with no factory, missing or corrupt
+ * checkpoint, bad corpus), 2 usage error (unknown command, option, model, device or config key,
+ * bad value, existing checkpoint without --resume), 130 interrupted by Ctrl-C after saving a
+ * checkpoint. Every command checks --device before it reads a corpus or a checkpoint.
  */
 import { Command, CommanderError, Option } from 'commander';
 import {
@@ -26,10 +27,11 @@ import { evaluateBpb } from './evaluate.js';
 import { resolveDevice } from './device.js';
 import { prepareData } from './data.js';
 import type { ModelRegistry, TrainableLM } from './model-api.js';
-import { MODELS, getModelFactory } from './models.js';
+import { MODELS, UnknownModelError, getModelFactory } from './models.js';
 import { runCompare } from './compare.js';
 import { createReporter, type Reporter } from './progress.js';
-import { loadRun, type LoadedRun } from './run-state.js';
+import { checkpointExists, loadRun, type LoadedRun } from './run-state.js';
+import { existsSync } from 'node:fs';
 import { sampleText } from './sample.js';
 import { applyThreads } from './threads.js';
 import { TrainSetupError, runTrain } from './train.js';
@@ -89,8 +91,15 @@ function overridesFrom(opts: Record<string, unknown>): Partial<TrainConfig>[] {
 }
 
 /** Resolve the config of a command that reads an existing checkpoint: its saved run config is the base. */
-function configFromCheckpoint(layers: Partial<TrainConfig>[]): { config: TrainConfig; run: LoadedRun } {
+function configFromCheckpoint(
+  layers: Partial<TrainConfig>[],
+  command: 'train --resume' | 'eval' | 'sample',
+): { config: TrainConfig; run: LoadedRun } {
+  // a --device given on the command line is checked before the checkpoint is read
+  const flagged = layers.map((l) => l.device).filter((d) => d !== undefined);
+  if (flagged.length) resolveDevice(flagged[flagged.length - 1]!);
   const dir = resolveConfig({}, ...layers).checkpointDir;
+  if (!checkpointExists(dir)) throw new Error(noCheckpointMessage(dir, command));
   const run = loadRun(dir);
   try {
     resolveConfig(run.trainerConfig); // the saved config alone must be valid: else the checkpoint is at fault
@@ -106,6 +115,34 @@ function configFromCheckpoint(layers: Partial<TrainConfig>[]): { config: TrainCo
     );
   }
   return { config: { ...config, checkpointDir: dir }, run };
+}
+
+/** Quote `s` for a POSIX shell when it needs it. */
+const shq = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
+/** What `command` says when `dir` holds no checkpoint: where it looked and how to make one. */
+function noCheckpointMessage(dir: string, command: 'train --resume' | 'eval' | 'sample'): string {
+  const what = existsSync(dir)
+    ? `no checkpoint found in ${dir} (it has no manifest.json)`
+    : `no checkpoint found in ${dir} (the folder does not exist)`;
+  const args = `train --checkpoint-dir ${shq(dir)}`;
+  const first =
+    command === 'train --resume'
+      ? 'nothing to resume; start the run without --resume'
+      : `${command} needs a trained checkpoint; train one first (add --model <name> for another model than the default)`;
+  return `${what}\n${first}:\n  nl-train ${args}\n  pnpm train ${args}   (from the repository root)`;
+}
+
+/**
+ * Throw UnknownModelError (exit 2) when `model` is neither registered nor planned. A planned model
+ * with no factory is left to the run (exit 1, after the effective config is printed).
+ */
+function usageCheck(model: string, registry: ModelRegistry): void {
+  try {
+    getModelFactory(model, registry);
+  } catch (e) {
+    if (e instanceof UnknownModelError) throw e;
+  }
 }
 
 async function loadModel(config: TrainConfig, run: LoadedRun, registry: ModelRegistry): Promise<TrainableLM> {
@@ -191,8 +228,10 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     const layers = overridesFrom(opts);
     let config: TrainConfig;
     let run: LoadedRun | undefined;
-    if (opts.resume) ({ config, run } = configFromCheckpoint(layers));
+    if (opts.resume) ({ config, run } = configFromCheckpoint(layers, 'train --resume'));
     else config = resolveConfig({ ...DEFAULT_CONFIG }, ...layers);
+    usageCheck(config.model, registry); // usage errors before the effective config is printed
+    resolveDevice(config.device);
     print(`nl-train train${run ? ' --resume' : ''}: effective config\n${formatConfig(config, 'train')}`);
     await withInterrupt(async (signal) => {
       const reporter = deps.reporter ?? createReporter(stdout, config.logInterval);
@@ -216,6 +255,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       if (models.length === 0 || new Set(models).size !== models.length) {
         throw new ConfigError(`--models must list distinct model names, got ${JSON.stringify(opts.models)}`);
       }
+      for (const m of models) usageCheck(m, registry); // unknown models: usage error before any work
+      resolveDevice(config.device); // and a device this process cannot serve
       print(`nl-train compare ${models.join(', ')}: effective config\n${formatConfig(config, 'train')}`);
       await withInterrupt(async (signal) => {
         const reporter = () => deps.reporter ?? createReporter(stdout, config.logInterval);
@@ -234,9 +275,9 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .command('eval')
     .description('validation bits per byte of a checkpoint (use --corpus to score another corpus)');
   addConfigOptions(evalCmd, 'eval', true).action(async (opts: Record<string, unknown>) => {
-    const { config, run } = configFromCheckpoint(overridesFrom(opts));
-    print(`nl-train eval: effective config\n${formatConfig(config, 'eval')}`);
+    const { config, run } = configFromCheckpoint(overridesFrom(opts), 'eval');
     resolveDevice(config.device); // refuse a device this process cannot serve before reading the corpus
+    print(`nl-train eval: effective config\n${formatConfig(config, 'eval')}`);
     const { split, summary } = prepareData(config);
     print(summary);
     const model = await loadModel(config, run, registry);
@@ -252,7 +293,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
 
   const sampleCmd = program.command('sample').description('generate text from a checkpoint');
   addConfigOptions(sampleCmd, 'sample', true).action(async (opts: Record<string, unknown>) => {
-    const { config, run } = configFromCheckpoint(overridesFrom(opts));
+    const { config, run } = configFromCheckpoint(overridesFrom(opts), 'sample');
+    resolveDevice(config.device); // refuse a device this process cannot serve before loading the model
     print(`nl-train sample: effective config\n${formatConfig(config, 'sample')}`);
     const model = await loadModel(config, run, registry);
     try {
@@ -275,6 +317,19 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       model.dispose?.();
     }
   });
+
+  // `train` is the default command, so commander would read an unknown command name as an
+  // argument of train ("too many arguments for 'train'"): name it and list the commands instead.
+  const first = argv[2];
+  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]).concat('help');
+  if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
+    stderr.write(
+      `nl-train: error: unknown command '${first}'\n` +
+        `commands: ${program.commands.map((c) => c.name() + (c.name() === 'train' ? ' (the default)' : '')).join(', ')}, help\n` +
+        '(run nl-train --help for what each does, nl-train <command> --help for its options)\n',
+    );
+    return 2;
+  }
 
   try {
     await program.parseAsync(argv);

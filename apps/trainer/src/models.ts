@@ -11,6 +11,7 @@
 import { buildModel, modelKinds, type SavedModelConfig } from '@nl/hope';
 import { languageModelFactory } from './factories/language-model.js';
 import { PRESETS } from './factories/presets.js';
+import { ConfigError } from './config.js';
 import type { ModelFactory, ModelRegistry } from './model-api.js';
 
 /** A factory building preset `name` with the trainer's vocabulary size and seed. */
@@ -48,19 +49,30 @@ export class ModelNotAvailableError extends Error {
   override name = 'ModelNotAvailableError';
 }
 
+/** A model name that is neither registered nor planned: a usage error (exit code 2). */
+export class UnknownModelError extends ConfigError {
+  override name = 'UnknownModelError';
+}
+
 /**
  * Look up a factory.
- * @throws ModelNotAvailableError naming the missing implementation and the registered names
+ * @throws UnknownModelError (exit 2) for a name that is neither registered nor planned, listing
+ *   the available models once; ModelNotAvailableError (exit 1) for a planned model with no factory
  */
 export function getModelFactory(name: string, registry: ModelRegistry = MODELS): ModelFactory {
   const f = Object.prototype.hasOwnProperty.call(registry, name) ? registry[name] : undefined;
   if (f) return f;
   const known = Object.keys(registry);
-  const have = known.length ? `registered models: ${known.join(', ')}` : 'no model is registered yet';
   const planned = PLANNED[name];
-  throw new ModelNotAvailableError(
-    planned
-      ? `model "${name}" is not available yet: it needs ${planned}, which is not implemented, and no factory is registered for it in apps/trainer/src/models.ts (${have})`
-      : `unknown model "${name}" (${have}; planned: ${Object.keys(PLANNED).join(', ')})`,
+  if (planned) {
+    const have = known.length ? `registered models: ${known.join(', ')}` : 'no model is registered yet';
+    throw new ModelNotAvailableError(
+      `model "${name}" is not available yet: it needs ${planned}, which is not implemented, and no factory is registered for it in apps/trainer/src/models.ts (${have})`,
+    );
+  }
+  throw new UnknownModelError(
+    known.length
+      ? `unknown model "${name}"; available models: ${known.join(', ')}`
+      : `unknown model "${name}"; no model is registered in apps/trainer/src/models.ts`,
   );
 }

@@ -36,10 +36,10 @@ describe('nl-train errors', () => {
     expect(existsSync(join(root, 'default'))).toBe(false);
   });
 
-  it('an unknown model lists the registered ones', async () => {
+  it('an unknown model is a usage error (exit 2) listing the registered ones', async () => {
     const r = await run(['train', '--model', 'gpt5', '--checkpoint-dir', join(root, 'u', 'c')], { registry });
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/unknown model "gpt5" \(registered models: bigram/);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown model "gpt5"; available models: bigram\n/);
   });
 
   it('unknown config-file key → exit 2 naming the key', async () => {
@@ -117,11 +117,12 @@ describe('nl-train errors', () => {
       expect((await run(tinyFlags(dir, corpus), { registry })).code).toBe(0);
     });
 
-    it('--resume / eval / sample on a missing checkpoint → exit 1', async () => {
+    it('--resume / eval / sample on a missing checkpoint → exit 1 with how to train one', async () => {
       for (const cmd of [['train', '--resume'], ['eval'], ['sample']]) {
         const r = await run([...cmd, '--checkpoint-dir', join(root, 'nowhere')], { registry });
         expect(r.code).toBe(1);
-        expect(r.err).toMatch(/nowhere does not exist/);
+        expect(r.err).toMatch(/no checkpoint found in .*nowhere \(the folder does not exist\)/);
+        expect(r.err).toMatch(/nl-train train --checkpoint-dir .*nowhere\n/);
       }
     });
 
@@ -147,7 +148,7 @@ describe('nl-train errors', () => {
     it('a folder that is not a checkpoint is rejected', async () => {
       const r = await run(['eval', '--checkpoint-dir', join(root, 'corpus')], { registry });
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/manifest\.json is missing/);
+      expect(r.err).toMatch(/no checkpoint found in .*corpus \(it has no manifest\.json\)/);
     });
 
     it('a checkpoint whose state or run config is damaged (but hashes match) → exit 1 naming it', async () => {
