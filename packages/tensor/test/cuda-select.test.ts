@@ -213,3 +213,16 @@ describe('select edge cases on cuda', () => {
     expect(native.cudaCheckIndices(p(i), 0, [1, 5], [5, 1], 0, 5)).toEqual([-1, 0]);
   });
 });
+
+describe('topk with several NaNs in a row', () => {
+  it('NaNs first, in index order, on the CPU and on cuda alike', () => {
+    const data = [0.5, NaN, 2, NaN, -1, NaN, 3];
+    for (const largest of [true, false]) {
+      const want = [1, 3, 5];
+      for (const device of ['cpu', 'cuda'] as const) {
+        const x = T.tensor(data, { device });
+        expect(Array.from(T.topk(x, 4, 0, { largest }).indices.dataSync()).slice(0, 3)).toEqual(want);
+      }
+    }
+  });
+});

@@ -176,11 +176,12 @@ const topk: TopkKernel = (indices, x, d, k, largest) => {
       order.sort((a, b) => {
         const va = xs[base + a * inner];
         const vb = xs[base + b * inner];
-        if (va !== vb) {
-          if (va !== va) return -1; // NaN counts as largest, like PyTorch
-          if (vb !== vb) return 1;
-          return largest ? vb - va : va - vb;
-        }
+        const nanA = va !== va;
+        const nanB = vb !== vb;
+        // NaNs come first (counted as largest, like PyTorch), among themselves by index: a
+        // consistent comparator (two NaNs used to both claim first place)
+        if (nanA || nanB) return nanA && nanB ? a - b : nanA ? -1 : 1;
+        if (va !== vb) return largest ? vb - va : va - vb;
         return a - b;
       });
       for (let j = 0; j < k; j++) id[p * k * inner + j * inner + q] = order[j];
