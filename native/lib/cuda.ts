@@ -39,6 +39,8 @@ export interface CudaBinding
     CudaNnBinding,
     CudaOptimBinding,
     CudaMemoryBinding {
+  /** GPUs the CUDA runtime sees (0 without CUDA compiled in or without a driver); does not load cuBLAS. */
+  cudaDeviceCount(): number;
   cudaOpen(index: number, emulated: boolean): CudaOpened;
   cudaAlloc(id: number, bytes: number, zero: boolean): CudaPtr;
   cudaFree(ptr: CudaPtr): void;

@@ -9,10 +9,18 @@
 
 #include "binding/cuda_args.h"
 #include "binding/register.h"
+#include "cuda/cuda_api.h"
 #include "cuda/runtime.h"
 
 namespace nl::binding {
 namespace {
+
+// cudaDeviceCount() -> GPUs the CUDA runtime sees (0 without CUDA compiled in or without a driver).
+// What @nl/tensor asks at import; unlike info() it does not look for cuBLAS.
+Napi::Value DeviceCount(const Napi::CallbackInfo& info) {
+  cuda::RuntimeInfo rt = cuda::query();
+  return Napi::Number::New(info.Env(), rt.compiled ? double(rt.devices.size()) : 0.0);
+}
 
 std::vector<cuda::Runtime*>& opened() {
   static auto* v = new std::vector<cuda::Runtime*>();
@@ -190,6 +198,7 @@ Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_cuda_runtime(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaDeviceCount", Napi::Function::New(env, DeviceCount, "cudaDeviceCount"));
   exports.Set("cudaOpen", Napi::Function::New(env, Open, "cudaOpen"));
   exports.Set("cudaAlloc", Napi::Function::New(env, Alloc, "cudaAlloc"));
   exports.Set("cudaFree", Napi::Function::New(env, Free, "cudaFree"));

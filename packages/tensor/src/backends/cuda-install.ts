@@ -4,35 +4,47 @@
  * calls `enableCudaEmulation()`. 'cuda' is 'cuda:0'. Kernels: ./cuda-kernels.ts (core ops) and the
  * CUDA kernel files of the other op families.
  */
-import { info, native } from '@nl/native';
+import { native } from '@nl/native';
 import type { Backend } from '../backend/types.js';
-import { backendFor, registerCudaProvider } from '../backend/devices.js';
-import { cudaBackendFor, openCudaDevice } from './cuda.js';
+import { backendFor, cudaIndex, registerCudaProvider } from '../backend/devices.js';
+import { cudaBackendFor, openCudaDevice, type CudaDevice } from './cuda.js';
 import './cuda-kernels.js';
 
 let mode: 'gpu' | 'emulated' | null = null;
-const opened = new Map<number, Backend>();
+/** cuda:N -> its opened device and backend (filled by the provider on first use). */
+const opened = new Map<number, { device: CudaDevice; backend: Backend }>();
 
 function provider(emulated: boolean): (index: number) => Backend {
   return (index) => {
-    let b = opened.get(index);
-    if (b === undefined) {
+    let entry = opened.get(index);
+    if (entry === undefined) {
       try {
-        b = cudaBackendFor(openCudaDevice(index, emulated));
+        const device = openCudaDevice(index, emulated);
+        entry = { device, backend: cudaBackendFor(device) };
       } catch (e) {
         throw new Error(`CUDA backend not available: ${(e as Error).message.replace(/^nl\.cudaOpen: /, '')}`);
       }
-      opened.set(index, b);
+      opened.set(index, entry);
     }
-    return b;
+    return entry.backend;
   };
 }
 
-/** True when the addon has CUDA compiled in and sees at least one GPU. */
+/** The opened device behind 'cuda' / 'cuda:N'; throws with the reason when none serves it. */
+function openedDevice(device: string, where: string): CudaDevice {
+  if (!/^cuda(:\d+)?$/.test(device))
+    throw new TypeError(`${where}: not a CUDA device: ${JSON.stringify(device)}`);
+  backendFor(device, where); // opens it through the provider, or throws why not
+  return opened.get(cudaIndex(device))!.device;
+}
+
+/**
+ * True when the addon has CUDA compiled in and sees at least one GPU. Runs at import: a device
+ * count only (`info()` would also look for cuBLAS on disk).
+ */
 export function hasCudaGpu(): boolean {
   try {
-    const c = info().cuda;
-    return c.compiled && c.devices.length > 0;
+    return native.cudaDeviceCount() > 0;
   } catch {
     return false;
   }
@@ -87,11 +99,7 @@ export interface CudaDeviceReport {
  * @throws when no CUDA backend serves `device` (the message says why)
  */
 export function cudaDeviceInfo(device: string = 'cuda'): CudaDeviceReport {
-  if (!/^cuda(:\d+)?$/.test(device))
-    throw new TypeError(`cudaDeviceInfo: not a CUDA device: ${JSON.stringify(device)}`);
-  if (mode === null) backendFor(device, 'cudaDeviceInfo'); // throws with the reason
-  const index = device === 'cuda' ? 0 : Number(device.slice(5));
-  const d = openCudaDevice(index, mode === 'emulated');
+  const d = openedDevice(device, 'cudaDeviceInfo');
   const m = native.cudaMemory(d.id);
   return {
     device: d.label,
@@ -105,9 +113,7 @@ export function cudaDeviceInfo(device: string = 'cuda'): CudaDeviceReport {
 /** Waits until every kernel queued on `device` has finished (for timing; reads already wait). */
 export function synchronize(device: string = 'cuda'): void {
   if (!device.startsWith('cuda')) return;
-  const index = device === 'cuda' ? 0 : Number(device.slice(5));
-  backendFor(device, 'synchronize');
-  native.cudaSynchronize(openCudaDevice(index, mode === 'emulated').id);
+  native.cudaSynchronize(openedDevice(device, 'synchronize').id);
 }
 
 /**
@@ -122,9 +128,7 @@ export function setMatmulPrecision(precision: MatmulPrecision, device: string = 
     throw new TypeError(
       `setMatmulPrecision: expected 'highest', 'high' or 'medium', got ${JSON.stringify(precision)}`,
     );
-  backendFor(device, 'setMatmulPrecision');
-  const index = device === 'cuda' ? 0 : Number(device.slice(5));
-  const id = openCudaDevice(index, mode === 'emulated').id;
+  const id = openedDevice(device, 'setMatmulPrecision').id;
   const before = precisions.get(id) ?? 'highest';
   native.cudaSetMatmulPrecision(id, code as 0 | 1 | 2);
   precisions.set(id, precision);

@@ -6,30 +6,17 @@
  */
 import { native, OP_CODES } from '@nl/native';
 import type { DeviceBuffer } from '../backend/types.js';
-import type { DType } from '../dtype.js';
+import { promote, type DType } from '../dtype.js';
+import { contiguousStrides } from '../shape.js';
 import { registerKernel } from '../backend/registry.js';
 import type { KernelOperand } from '../device.js';
 import type { BinaryKernel, CopyKernel, FillKernel, GemmKernel, UnaryKernel } from './cpu-kernels.js';
-import {
-  CudaBuffer,
-  cudaDType,
-  cudaDeviceOf,
-  cudaDTypeOf,
-  cudaPointer,
-  releaseScratch,
-  scratch,
-} from './cuda.js';
+import { CudaBuffer, cudaDType, cudaDTypeOf, cudaPointer, gatherAs, releaseScratch } from './cuda.js';
 
 const COMPARISONS = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
 function dtypeOf(buf: DeviceBuffer): DType {
   return (buf as unknown as CudaBuffer).dtype;
-}
-
-function promote(a: DType, b: DType): DType {
-  if (a === 'float64' || b === 'float64') return 'float64';
-  if (a === 'float32' || b === 'float32') return 'float32';
-  return 'int32';
 }
 
 /** `o` as an operand of dtype `dt`: itself, or a converted contiguous copy (+ the scratch to free). */
@@ -39,15 +26,8 @@ function asDtype(
   dt: DType,
 ): [KernelOperand, DeviceBuffer | null] {
   if (dtypeOf(o.buffer) === dt) return [o, null];
-  const n = shape.reduce((p, d) => p * d, 1);
-  const buf = scratch(cudaDeviceOf(o.buffer), dt, n);
-  native.cudaCopy(cudaPointer(buf), cudaDTypeOf(dt), shape, cudaPointer(o.buffer), cudaDType(o.buffer), o.offset, o.strides); // prettier-ignore
-  const strides = new Array<number>(shape.length);
-  for (let d = shape.length - 1, s = 1; d >= 0; d--) {
-    strides[d] = shape[d] === 1 ? 0 : s;
-    s *= shape[d];
-  }
-  return [{ buffer: buf, offset: 0, strides }, buf];
+  const buf = gatherAs(o.buffer, o.offset, o.strides, shape, dt);
+  return [{ buffer: buf, offset: 0, strides: contiguousStrides(shape) }, buf];
 }
 
 const binary: BinaryKernel = (op, out, shape, a, b, outOffset = 0) => {

@@ -76,6 +76,26 @@ export function releaseScratch(buf: DeviceBuffer): void {
   native.cudaFree(cudaPointer(buf));
 }
 
+/**
+ * A contiguous scratch copy, as `dtype`, of the strided view (buf, offset, strides) over `shape`
+ * (one cudaCopy); free it with `releaseScratch` once the work reading it is queued.
+ */
+export function gatherAs(
+  buf: DeviceBuffer,
+  offset: number,
+  strides: readonly number[],
+  shape: readonly number[],
+  dtype: DType,
+): DeviceBuffer {
+  const out = scratch(
+    cudaDeviceOf(buf),
+    dtype,
+    shape.reduce((p, d) => p * d, 1),
+  );
+  native.cudaCopy(cudaPointer(out), DT_CODE[dtype], shape, cudaPointer(buf), cudaDType(buf), offset, strides);
+  return out;
+}
+
 /** The backend of one opened CUDA device. */
 export function cudaBackendFor(device: CudaDevice): Backend {
   return {

@@ -7,7 +7,6 @@
  */
 import { native } from '@nl/native';
 import type { DeviceBuffer } from '../../backend/types.js';
-import type { DType } from '../../dtype.js';
 import type { Tensor } from '../../tensor.js';
 import { registerKernel } from '../../backend/registry.js';
 import { broadcastStrides, collapseDims, contiguousStrides, numelOf } from '../../shape.js';
@@ -22,25 +21,12 @@ import type {
 import type { WhereKernel } from '../../kernels/select-kernels.js';
 import { aroundDim } from '../../kernels/strided-write.js';
 import type { CudaBuffer } from '../cuda.js';
-import { cudaDType, cudaDTypeOf, cudaDeviceOf, cudaPointer, releaseScratch, scratch } from '../cuda.js';
+import { cudaDType, cudaDTypeOf, cudaPointer, gatherAs, releaseScratch } from '../cuda.js';
 
 const REDUCE_CODES = { sum: 0, mean: 1, max: 2, min: 3, argmax: 4, argmin: 5, logsumexp: 6, var: 7, prod: 8 };
 const NEEDS_ELEMENTS = new Set(['max', 'min', 'argmax', 'argmin']);
 
 const ptr = (t: Tensor): number => cudaPointer(t.storage.buffer);
-
-/** A contiguous copy of the strided view (buf, off, strides) over `shape` as dtype `dt` (scratch). */
-function gathered(
-  buf: DeviceBuffer,
-  off: number,
-  strides: readonly number[],
-  shape: readonly number[],
-  dt: DType,
-): DeviceBuffer {
-  const out = scratch(cudaDeviceOf(buf), dt, numelOf(shape));
-  native.cudaCopy(cudaPointer(out), cudaDTypeOf(dt), shape, cudaPointer(buf), cudaDType(buf), off, strides);
-  return out;
-}
 
 /**
  * Drops size-1 dims and merges neighbouring dims of the same kind (both reduced or both kept) that
@@ -96,7 +82,7 @@ const where: WhereKernel = (out, cond, A, B) => {
   const temps: DeviceBuffer[] = [];
   const operand = (t: Tensor, s: number[]): [DeviceBuffer, number, number[]] => {
     if (t.dtype === out.dtype) return [t.storage.buffer, t.offset, s];
-    const buf = gathered(t.storage.buffer, t.offset, s, col.shape, out.dtype);
+    const buf = gatherAs(t.storage.buffer, t.offset, s, col.shape, out.dtype);
     temps.push(buf);
     return [buf, 0, contiguousStrides(col.shape)];
   };
@@ -118,7 +104,7 @@ const assign: AssignKernel = (dst, dOffset, dStrides, src, srcStrides, shape, sn
     return;
   }
   // src overlaps dst: read it from a copy taken first (stream order keeps the copy before the write)
-  const copy = gathered(src.storage.buffer, src.offset, ss, col.shape, src.dtype);
+  const copy = gatherAs(src.storage.buffer, src.offset, ss, col.shape, src.dtype);
   try {
     native.cudaAssign(ptr(dst), cudaDTypeOf(dst.dtype), dOffset, ds, col.shape, cudaPointer(copy), cudaDTypeOf(src.dtype), 0, contiguousStrides(col.shape)); // prettier-ignore
   } finally {

@@ -20,7 +20,8 @@ import type {
   SpreadKernel,
   TopkKernel,
 } from '../../kernels/select-kernels.js';
-import { cudaDTypeOf, cudaDeviceOf, cudaPointer, releaseScratch, scratch } from '../cuda.js';
+import { contiguousStrides } from '../../shape.js';
+import { cudaDTypeOf, cudaDeviceOf, cudaPointer, gatherAs, releaseScratch, scratch } from '../cuda.js';
 import { checkIndexRange, firstBadIn } from './select-check.js';
 
 const ptr = (t: Tensor): number => cudaPointer(t.storage.buffer);
@@ -43,21 +44,11 @@ function operand(t: Tensor): Operand {
   };
 }
 
-function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  for (let d = shape.length - 1, acc = 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
-
 /** `t` as an operand of dtype `dtype`: itself, or a converted contiguous copy (+ the scratch to free). */
 function asDtype(t: Tensor, dtype: DType): [Operand, DeviceBuffer | null] {
   const o = operand(t);
   if (t.dtype === dtype) return [o, null];
-  const buf = scratch(cudaDeviceOf(o.buf), dtype, t.numel);
-  native.cudaCopy(cudaPointer(buf), cudaDTypeOf(dtype), o.shape, cudaPointer(o.buf), dt(t), o.offset, o.strides); // prettier-ignore
+  const buf = gatherAs(o.buf, o.offset, o.strides, o.shape, dtype);
   return [{ buf, offset: 0, shape: o.shape, strides: contiguousStrides(o.shape) }, buf];
 }
 
