@@ -22,20 +22,34 @@ inline const char* dt_name(cuda::DT d) {
   return d == cuda::DT::F32 ? "float32" : d == cuda::DT::F64 ? "float64" : "int32";
 }
 
-inline DevBuf dev_buffer(const Napi::CallbackInfo& info, size_t i, const std::string& op, const char* name) {
-  double d = number(info, i, op, name);
-  if (!is_count(d) || d == 0) throw_type(info.Env(), op, std::string(name) + " is not a device buffer");
+// A device buffer given as a JS value (an element of an operand array, a field): its address
+// looked up in the buffer table.
+inline DevBuf dev_buffer_value(Napi::Env env, const Napi::Value& v, const std::string& op, const std::string& name) {
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!is_count(d) || d == 0) throw_type(env, op, name + " is not a device buffer");
   DevBuf b;
   b.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(d));
   if (!cuda::find_buffer(b.ptr, &b.rt, &b.bytes))
-    throw_range(info.Env(), op, std::string(name) + " is not a live CUDA buffer (freed, or not from cudaAlloc)");
+    throw_range(env, op, name + " is not a live CUDA buffer (freed, or not from cudaAlloc)");
   return b;
+}
+
+inline DevBuf dev_buffer(const Napi::CallbackInfo& info, size_t i, const std::string& op, const char* name) {
+  number(info, i, op, name);  // "must be a number" for other types
+  return dev_buffer_value(info.Env(), info[i], op, name);
 }
 
 inline cuda::DT dt_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op, const char* name) {
   int64_t c = count(info, i, op, name);
   if (c > 2) throw_range(info.Env(), op, std::string(name) + ": unknown dtype code " + std::to_string(c));
   return static_cast<cuda::DT>(c);
+}
+
+// A dtype code that must be float32 or float64.
+inline cuda::DT float_dt_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
+  cuda::DT dt = dt_arg(info, i, op, "dtype");
+  if (dt == cuda::DT::I32) throw_type(info.Env(), op, "dtype must be float32 or float64");
+  return dt;
 }
 
 inline cuda::Shape shape_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op, const char* name) {
@@ -83,6 +97,16 @@ inline void check_span(Napi::Env env, const std::string& op, const char* name, c
   if (offset < 0 || last_index >= cap)
     throw_range(env, op, std::string(name) + " reaches element " + std::to_string(last_index) + " of a buffer of " +
                              std::to_string(cap) + " " + dt_name(dt) + " elements");
+}
+
+// `n` elements of dtype dt from element `off` of buffer b, checked; their first address.
+inline void* span_at(Napi::Env env, const std::string& op, const std::string& name, const DevBuf& b, cuda::DT dt,
+                     int64_t off, int64_t n) {
+  if (n == 0) return b.ptr;
+  int64_t last = 0;
+  if (__builtin_add_overflow(off, n - 1, &last)) throw_range(env, op, name + ": extent overflows");
+  check_span(env, op, name.c_str(), b, dt, off, last);
+  return static_cast<char*>(b.ptr) + off * int64_t(dt_size(dt));
 }
 
 inline void check_strided(Napi::Env env, const std::string& op, const char* name, const DevBuf& b, cuda::DT dt,

@@ -54,31 +54,14 @@ std::vector<const void*> operands(const Napi::CallbackInfo& info, size_t pi, con
       if (!optional[i]) throw_type(env, op, name + " is required");
       continue;
     }
-    if (!p.IsNumber() || !is_count(p.As<Napi::Number>().DoubleValue()) || p.As<Napi::Number>().DoubleValue() == 0)
-      throw_type(env, op, name + " is not a device buffer");
+    DevBuf b = dev_buffer_value(env, p, op, name);
     if (!o.IsNumber() || !is_count(o.As<Napi::Number>().DoubleValue()))
       throw_range(env, op, name + " offset must be a non-negative integer");
-    DevBuf b;
-    b.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(p.As<Napi::Number>().DoubleValue()));
-    if (!cuda::find_buffer(b.ptr, &b.rt, &b.bytes))
-      throw_range(env, op, name + " is not a live CUDA buffer (freed, or not from cudaAlloc)");
     if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
     rt = b.rt;
-    const int64_t off = int64_t(o.As<Napi::Number>().DoubleValue()), n = extent(d, ext[i]);
-    int64_t last = 0;
-    if (n > 0) {
-      if (__builtin_add_overflow(off, n - 1, &last)) throw_range(env, op, name + ": extent overflows");
-      check_span(env, op, name.c_str(), b, dt, off, last);
-    }
-    out[i] = static_cast<char*>(b.ptr) + off * int64_t(dt_size(dt));
+    out[i] = span_at(env, op, name, b, dt, int64_t(o.As<Napi::Number>().DoubleValue()), extent(d, ext[i]));
   }
   return out;
-}
-
-cuda::DT float_dt(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
-  cuda::DT dt = dt_arg(info, i, op, "dtype");
-  if (dt == cuda::DT::I32) throw_type(info.Env(), op, "dtype must be float32 or float64");
-  return dt;
 }
 
 std::string detail(const cuda::DeltaDims& d, cuda::DT dt) {
@@ -90,7 +73,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   const std::string op = "cudaDeltaRuleForward";
   expect_args(info, op, 5);
   cuda::DeltaRuleFwdArgs g{};
-  g.dt = float_dt(info, 0, op);
+  g.dt = float_dt_arg(info, 0, op);
   g.d = dims_arg(info, 1, op);
   g.erase = info[2].ToBoolean();
   cuda::Runtime* rt = nullptr;
@@ -106,7 +89,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   const std::string op = "cudaDeltaRuleBackward";
   expect_args(info, op, 6);
   cuda::DeltaRuleBwdArgs g{};
-  g.dt = float_dt(info, 0, op);
+  g.dt = float_dt_arg(info, 0, op);
   g.d = dims_arg(info, 1, op);
   g.erase = info[2].ToBoolean();
   g.chunk = count(info, 3, op, "chunk");

@@ -18,37 +18,12 @@ bool absent(const Napi::Value& v) {
   return v.IsNull() || v.IsUndefined() || (v.IsNumber() && v.As<Napi::Number>().DoubleValue() == 0);
 }
 
-DevBuf buffer_of(Napi::Env env, const Napi::Value& v, const std::string& op, const std::string& name) {
-  if (!v.IsNumber() || !is_count(v.As<Napi::Number>().DoubleValue()))
-    throw_type(env, op, name + " is not a device buffer");
-  DevBuf b;
-  b.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(v.As<Napi::Number>().DoubleValue()));
-  if (!cuda::find_buffer(b.ptr, &b.rt, &b.bytes))
-    throw_range(env, op, name + " is not a live CUDA buffer (freed, or not from cudaAlloc)");
-  return b;
-}
-
 int64_t count_of(Napi::Env env, const Napi::Value& v, const std::string& op, const std::string& name) {
   if (!v.IsNumber() || !is_count(v.As<Napi::Number>().DoubleValue()))
     throw_range(env, op, name + " must be a non-negative integer");
   return int64_t(v.As<Napi::Number>().DoubleValue());
 }
 
-// `n` elements of dtype dt from element `off` of buffer b: checked; returns their first address.
-void* span_at(Napi::Env env, const std::string& op, const std::string& name, const DevBuf& b, cuda::DT dt,
-              int64_t off, int64_t n) {
-  if (n == 0) return b.ptr;
-  int64_t last = 0;
-  if (__builtin_add_overflow(off, n - 1, &last)) throw_range(env, op, name + ": extent overflows");
-  check_span(env, op, name.c_str(), b, dt, off, last);
-  return static_cast<char*>(b.ptr) + off * int64_t(dt_size(dt));
-}
-
-cuda::DT float_dt(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
-  cuda::DT dt = dt_arg(info, i, op, "dtype");
-  if (dt == cuda::DT::I32) throw_type(info.Env(), op, "dtype must be float32 or float64");
-  return dt;
-}
 
 // Checks and fills g.t (every operand a live buffer of one device, n elements in range) and g.h.
 void fill_operands(Napi::Env env, const std::string& op, cuda::OptimEwArgs& g, const Napi::Value& ptrs_v,
@@ -70,7 +45,7 @@ void fill_operands(Napi::Env env, const std::string& op, cuda::OptimEwArgs& g, c
       if (c == 'T' || c == 'D') throw_type(env, op, name + " is required");
       continue;
     }
-    DevBuf b = buffer_of(env, v, op, name);
+    DevBuf b = dev_buffer_value(env, v, op, name);
     same(b);
     const cuda::DT dt = (c == 'T' || c == 't') ? g.dt : cuda::DT::F64;
     g.t[i] = span_at(env, op, name, b, dt, count_of(env, offs[i], op, name + " offset"), g.n);
@@ -90,7 +65,7 @@ const double* scalar_of(Napi::Env env, const std::string& op, int kind, const Na
                         cuda::Runtime*& rt) {
   const char sc = cuda::optim_scalar(cuda::OptimEw(kind));
   if (!absent(v) && sc != '-') {
-    DevBuf b = buffer_of(env, v, op, "scalar");
+    DevBuf b = dev_buffer_value(env, v, op, "scalar");
     if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
     rt = b.rt;
     return static_cast<const double*>(span_at(env, op, "scalar", b, cuda::DT::F64, count_of(env, off, op, "scalar offset"), 1));
@@ -112,7 +87,7 @@ Napi::Value Ew(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   cuda::OptimEwArgs g{};
   g.kind = update_kind(info, 0, op);
-  g.dt = float_dt(info, 1, op);
+  g.dt = float_dt_arg(info, 1, op);
   g.n = count(info, 2, op, "n");
   cuda::Runtime* rt = nullptr;
   fill_operands(env, op, g, info[3], info[4], info[7], rt, "");
@@ -130,7 +105,7 @@ Napi::Value EwMulti(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   cuda::OptimEwMultiArgs g{};
   const int kind = update_kind(info, 0, op);
-  const cuda::DT dt = float_dt(info, 1, op);
+  const cuda::DT dt = float_dt_arg(info, 1, op);
   const int flags = int(count(info, 2, op, "flags"));
   if (!info[5].IsArray()) throw_type(env, op, "parts must be an array");
   Napi::Array parts = info[5].As<Napi::Array>();
@@ -163,7 +138,7 @@ Napi::Value SumSq(const Napi::CallbackInfo& info) {
   expect_args(info, op, 7);
   Napi::Env env = info.Env();
   cuda::OptimSumSqArgs g{};
-  g.dt = float_dt(info, 0, op);
+  g.dt = float_dt_arg(info, 0, op);
   DevBuf a = dev_buffer(info, 1, op, "a");
   const int64_t a_off = count(info, 2, op, "a offset");
   g.n = count(info, 3, op, "n");
@@ -204,7 +179,7 @@ Napi::Value NsNorm(const Napi::CallbackInfo& info) {
   expect_args(info, op, 8);
   Napi::Env env = info.Env();
   cuda::OptimNsNormArgs g{};
-  g.dt = float_dt(info, 0, op);
+  g.dt = float_dt_arg(info, 0, op);
   DevBuf src = dev_buffer(info, 1, op, "src");
   const int64_t s_off = count(info, 2, op, "src offset");
   DevBuf dst = dev_buffer(info, 3, op, "dst");
