@@ -50,10 +50,12 @@ class GpuRuntime final : public Runtime {
     // NL_CUBLAS_DISABLE=1 runs our tiled GEMM kernel on the GPU (tests and comparisons)
     const char* off = std::getenv("NL_CUBLAS_DISABLE");
     blas_ = (off != nullptr && off[0] == '1') ? nullptr : cublas::create_handle(stream_);
-    if (cudaMalloc(reinterpret_cast<void**>(&fault_), 2 * sizeof(int32_t)) == cudaSuccess)
-      cudaMemset(fault_, 0, 2 * sizeof(int32_t));
-    else
+    if (cudaMalloc(reinterpret_cast<void**>(&fault_), kFaultBytes) != cudaSuccess ||
+        cudaMallocHost(reinterpret_cast<void**>(&fault_host_), kFaultBytes) != cudaSuccess ||
+        cudaMemset(fault_, 0, kFaultBytes) != cudaSuccess) {
+      (void)cudaGetLastError();
       fault_ = nullptr;  // kernels then skip fault reports
+    }
     std::string where;
     gemm_ = blas_ ? "cuBLAS (" + std::string(cublas::api(&where) ? where : "") + ")"
                   : "nl tiled kernel (" + (off != nullptr && off[0] == '1' ? std::string("NL_CUBLAS_DISABLE=1") : (cublas::api(&where), where)) + ")";
@@ -124,24 +126,35 @@ class GpuRuntime final : public Runtime {
   std::string download(void* dst, const void* src, size_t bytes) override {
     cudaSetDevice(index_);
     cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_);
-    if (e == cudaSuccess) e = cudaStreamSynchronize(stream_);
-    return e == cudaSuccess ? take_fault() : cuda_err("device to host copy (or a kernel queued before it)", e);
+    return e == cudaSuccess ? sync_and_take_fault("device to host copy (or a kernel queued before it)")
+                            : cuda_err("device to host copy", e);
   }
   int32_t* fault_word() override { return fault_; }
-  // After a synchronize: the pending fault as an error (cleared on the device), or "".
-  std::string take_fault() {
-    if (fault_ == nullptr) return "";
-    int32_t w[2] = {0, 0};
-    if (cudaMemcpy(w, fault_, sizeof w, cudaMemcpyDeviceToHost) != cudaSuccess || w[0] == 0) return "";
-    cudaMemset(fault_, 0, sizeof w);
-    return fault_message(w[0], w[1]);
+  // Queues (on the stream, after everything queued so far) a copy of the fault word into `host`
+  // and its reset, so a fault is read once and a later kernel's fault is not cleared by mistake.
+  cudaError_t queue_fault_read(void* host) {
+    if (fault_ == nullptr) {
+      std::memset(host, 0, kFaultBytes);
+      return cudaSuccess;
+    }
+    cudaError_t e = cudaMemcpyAsync(host, fault_, kFaultBytes, cudaMemcpyDeviceToHost, stream_);
+    return e == cudaSuccess ? cudaMemsetAsync(fault_, 0, kFaultBytes, stream_) : e;
+  }
+  // Synchronises the stream (with the fault word read at its end): an error, a fault, or "".
+  std::string sync_and_take_fault(const char* what) {
+    cudaError_t e = fault_ != nullptr ? queue_fault_read(fault_host_) : cudaSuccess;
+    if (e == cudaSuccess) e = cudaStreamSynchronize(stream_);
+    if (e != cudaSuccess) return cuda_err(what, e);
+    return fault_ != nullptr ? fault_text(fault_host_) : "";
+  }
+  static std::string fault_text(const int32_t* w) {
+    return (w == nullptr || w[0] == 0) ? "" : fault_message(w[0], w[1]);
   }
 
   struct GpuPending final : Pending {
     void* host = nullptr;
     cudaEvent_t done = nullptr;
-    size_t bytes = 0;
-    int32_t* fault = nullptr;  // the device fault word, cleared here when set
+    size_t bytes = 0;  // the data; the fault word's copy follows it
     ~GpuPending() override {
       if (done) cudaEventDestroy(done);
       if (host) cudaFreeHost(host);
@@ -150,10 +163,8 @@ class GpuRuntime final : public Runtime {
       cudaError_t e = cudaEventSynchronize(done);
       if (e != cudaSuccess) return cuda_err("device to host copy (or a kernel queued before it)", e);
       int32_t w[2];
-      std::memcpy(w, static_cast<char*>(host) + bytes, sizeof w);  // copied after the data
-      if (fault == nullptr || w[0] == 0) return "";
-      cudaMemset(fault, 0, sizeof w);
-      return fault_message(w[0], w[1]);
+      std::memcpy(w, static_cast<char*>(host) + bytes, sizeof w);
+      return fault_text(w);
     }
     const void* data() const override { return host; }
   };
@@ -161,15 +172,10 @@ class GpuRuntime final : public Runtime {
     cudaSetDevice(index_);
     auto p = std::make_unique<GpuPending>();
     p->bytes = bytes;
-    p->fault = fault_;
-    cudaError_t e = cudaMallocHost(&p->host, bytes + 2 * sizeof(int32_t));
+    cudaError_t e = cudaMallocHost(&p->host, bytes + kFaultBytes);
     if (e == cudaSuccess) e = cudaEventCreateWithFlags(&p->done, cudaEventDisableTiming);
     if (e == cudaSuccess) e = cudaMemcpyAsync(p->host, src, bytes, cudaMemcpyDeviceToHost, stream_);
-    if (e == cudaSuccess && fault_ != nullptr)
-      e = cudaMemcpyAsync(static_cast<char*>(p->host) + bytes, fault_, 2 * sizeof(int32_t), cudaMemcpyDeviceToHost,
-                          stream_);
-    else if (e == cudaSuccess)
-      std::memset(static_cast<char*>(p->host) + bytes, 0, 2 * sizeof(int32_t));
+    if (e == cudaSuccess) e = queue_fault_read(static_cast<char*>(p->host) + bytes);
     if (e == cudaSuccess) e = cudaEventRecord(p->done, stream_);
     if (e != cudaSuccess) return cuda_err("async device to host copy", e);
     *out = p.release();
@@ -178,8 +184,7 @@ class GpuRuntime final : public Runtime {
 
   std::string synchronize() override {
     cudaSetDevice(index_);
-    cudaError_t e = cudaStreamSynchronize(stream_);
-    return e == cudaSuccess ? take_fault() : cuda_err("cudaStreamSynchronize", e);
+    return sync_and_take_fault("cudaStreamSynchronize");
   }
 
   MemInfo mem() override {
@@ -217,7 +222,9 @@ class GpuRuntime final : public Runtime {
   CachingAllocator alloc_;
   void* blas_ = nullptr;
   int precision_ = 0;
-  int32_t* fault_ = nullptr;
+  static constexpr size_t kFaultBytes = 2 * sizeof(int32_t);
+  int32_t* fault_ = nullptr;       // device fault word (code, value)
+  int32_t* fault_host_ = nullptr;  // pinned: where synchronise points read it
   std::string gemm_;
   Staging staging_[kStagingSlots];
   int next_staging_ = 0;
