@@ -3,7 +3,7 @@
 //   .gpu/bench-cuda.mjs          the CUDA bench (tools/gpu/bench-cuda.ts)
 // @nl/native stays external, imported from ../../native/dist/index.js (its addon is built there).
 import { createRequire } from 'node:module';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,21 +19,18 @@ const TESTS = (
   'native/test/cuda-runtime.test.ts packages/tensor/test/devices-ops.test.ts packages/tensor/test/cuda-*.test.ts packages/optim/test/cuda-*.test.ts packages/memory/test/cuda-*.test.ts packages/hope/test/cuda-*.test.ts apps/trainer/test/cuda-*.test.ts'
 ).split(/\s+/);
 
-const { globSync } = await import('node:fs').then((fs) => ({ globSync: fs.globSync })).catch(() => ({}));
 function expand(pattern) {
   if (!pattern.includes('*')) return [pattern];
   const dir = join(root, dirname(pattern));
   const re = new RegExp('^' + basename(pattern).replace(/\./g, '\\.').replace(/\*/g, '.*') + '$');
   try {
-    return req('node:fs')
-      .readdirSync(dir)
+    return readdirSync(dir)
       .filter((f) => re.test(f))
       .map((f) => join(dirname(pattern), f));
   } catch {
     return [];
   }
 }
-void globSync;
 
 const out = join(root, '.gpu');
 rmSync(join(out, 'tests'), { recursive: true, force: true });

@@ -1,5 +1,5 @@
 // Elementwise ops (binary, unary, copy, fill): argument structs and launchers, one text for the
-// GPU and the emulator (`Exec` is GpuExec or EmuExec, see exec.h). The binding has checked
+// GPU and the emulator (`Exec` is GpuExec in gpu/ops_gpu.cu or EmuExec in host/ops_emu.cc). The binding has checked
 // every pointer and extent; dtypes arrive as DT codes.
 #pragma once
 #include <string>
