@@ -275,19 +275,51 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the built addon is expected. */
 export const addonPath = join(packageRoot, 'build', 'Release', 'nl_native.node');
 
-function load(): NativeBinding {
-  if (!existsSync(addonPath)) {
-    throw new Error(
-      `@nl/native: the addon is not built (${addonPath} is missing). ` +
-        'Run `pnpm build` at the repository root (needs cmake and a C++17 compiler).',
-    );
+/**
+ * Why the addon could not be loaded, or null when it is loaded. NL_NATIVE_DISABLE=1 makes loading
+ * fail on purpose (tests of the pure-JS paths run with it, as a user without a binary would).
+ */
+export let nativeLoadError: Error | null = null;
+
+function load(): NativeBinding | null {
+  try {
+    if (process.env.NL_NATIVE_DISABLE === '1')
+      throw new Error('@nl/native: the addon is disabled (NL_NATIVE_DISABLE=1).');
+    if (!existsSync(addonPath)) {
+      throw new Error(
+        `@nl/native: the addon is not built (${addonPath} is missing). ` +
+          'Run `pnpm build` at the repository root (needs cmake and a C++17 compiler).',
+      );
+    }
+    const require = createRequire(import.meta.url);
+    return require(addonPath) as NativeBinding;
+  } catch (e) {
+    nativeLoadError = e instanceof Error ? e : new Error(String(e));
+    return null;
   }
-  const require = createRequire(import.meta.url);
-  return require(addonPath) as NativeBinding;
 }
 
-/** The loaded addon (loaded once, on import). */
-export const native: NativeBinding = load();
+const loaded = load();
+
+/** True when the addon is loaded; code with a pure-JS path checks this before touching `native`. */
+export function hasNative(): boolean {
+  return loaded !== null;
+}
+
+/**
+ * The loaded addon (loaded once, on import). Without a binary every property access throws the
+ * load error, so importing a package never fails; only the first use of a native entry point does.
+ */
+export const native: NativeBinding =
+  loaded ??
+  (new Proxy({} as NativeBinding, {
+    get(_t, key) {
+      if (key === 'then' || typeof key === 'symbol') return undefined; // not a thenable; inspectable
+      throw new Error(`${nativeLoadError!.message} (needed for native.${key})`, {
+        cause: nativeLoadError,
+      });
+    },
+  }) as NativeBinding);
 
 /** Version, SIMD level, threads in use, and what CUDA support was compiled in and found. */
 export function info(): NativeInfo {

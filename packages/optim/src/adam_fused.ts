@@ -2,9 +2,10 @@
  * Fused Adam/AdamW: one native call per parameter group (native/src/cpu/optim_adamw.cc) doing
  * the same arithmetic as `adamUpdate`, threaded over elements. Used when a group has
  * `fused: true`; the TypeScript `adamUpdate` stays the reference (conformance suite: fused == ref).
+ * Without the addon (no binary for this platform) the fused call runs `adamUpdate` per array.
  */
-import { native } from '@nl/native';
-import type { AdamOptions } from './adam.js';
+import { hasNative, native } from '@nl/native';
+import { adamUpdate, type AdamOptions } from './adam.js';
 import { zerosLike, type ParamState } from './optimizer.js';
 import type { FloatArray, ParamLike } from './param.js';
 
@@ -45,7 +46,7 @@ export function adamFusedGroupStep(
   adamFusedArrays(views, grads, ms, vs, o.amsgrad ? vmax : null, steps, o, decoupled);
 }
 
-/** The fused native Adam(W) call on arrays (one call for all of them). */
+/** The fused native Adam(W) call on arrays (one call for all of them; JS loops without the addon). */
 export function adamFusedArrays(
   views: FloatArray[],
   grads: FloatArray[],
@@ -59,6 +60,13 @@ export function adamFusedArrays(
   for (let i = 0; i < views.length; i++)
     if (grads[i]!.constructor !== views[i]!.constructor)
       throw new TypeError('Adam (fused): gradView must have the same dtype as the parameter view');
+  if (!hasNative()) {
+    for (let i = 0; i < views.length; i++) {
+      const b = { expAvg: ms[i]!, expAvgSq: vs[i]!, maxExpAvgSq: vmax?.[i] ?? null };
+      adamUpdate(views[i]!, grads[i]!, b, steps[i]!, o, decoupled);
+    }
+    return;
+  }
   native.optimAdamStep(
     views,
     grads,

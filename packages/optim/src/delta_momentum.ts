@@ -13,7 +13,7 @@ import {
   type ParamGroup,
   type ParamState,
 } from './optimizer.js';
-import { gemm } from '@nl/native';
+import { gemm, hasNative } from '@nl/native';
 import { asMatrix, type FloatArray, type ParamLike } from './param.js';
 import { runKernel } from '@nl/tensor/internal';
 import type { Device, Tensor } from '@nl/tensor';
@@ -33,7 +33,7 @@ export interface DeltaMomentumOptions {
   normalize: boolean;
   /** decoupled weight decay: W ← W(1 − lr·wd) */
   weightDecay: number;
-  /** 'native': the two products on the native GEMM (float64); 'reference': plain loops */
+  /** 'native': the two products on the native GEMM (float64; plain loops without the addon); 'reference': plain loops */
   impl: 'native' | 'reference';
 }
 
@@ -69,7 +69,7 @@ export function deltaMomentumUpdate(
   const next = new Float64Array(rows * cols);
   if (lambda !== 0) {
     const K = new Float64Array(rows * rows);
-    if (o.impl === 'native') {
+    if (o.impl === 'native' && hasNative()) {
       const m64 = m instanceof Float64Array ? m : Float64Array.from(m);
       const g64 = grad instanceof Float64Array ? grad : Float64Array.from(grad);
       gemm(m64, g64, K, rows, rows, cols, { transB: true, alpha: scale });

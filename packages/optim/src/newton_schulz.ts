@@ -4,9 +4,9 @@
  * A = X Xᵀ; B = bA + cA²; X = aX + BX, with (a, b, c) = (3.4445, −4.7750, 2.0315).
  * Two versions: `newtonSchulzRef` (plain float64 loops, the reference) and `newtonSchulz`
  * (one native call: batched, in the input's dtype, three batched GEMMs per iteration —
- * native/src/cpu/newton_schulz.cc).
+ * native/src/cpu/newton_schulz.cc). Without the addon `newtonSchulz` runs the reference per matrix.
  */
-import { native } from '@nl/native';
+import { hasNative, native } from '@nl/native';
 import type { FloatArray } from './param.js';
 
 /** Muon's quintic coefficients (a, b, c). */
@@ -94,7 +94,8 @@ export interface NewtonSchulzOptions {
 }
 
 /**
- * Batched Newton–Schulz on the native GEMM, in the input's precision.
+ * Batched Newton–Schulz on the native GEMM, in the input's precision (without the addon: the
+ * float64 reference per matrix, rounded into `out`).
  * @param g [batch, rows, cols] row-major
  * @returns [batch, rows, cols] (the `out` array when given)
  */
@@ -110,6 +111,12 @@ export function newtonSchulz(
   const out = opts.out ?? new Ctor(g.length);
   if (out.length !== g.length || out.constructor !== g.constructor)
     throw new TypeError('newtonSchulz: out must have the input type and length');
-  native.optimNewtonSchulz(g, out, batch, rows, cols, steps);
+  if (hasNative()) {
+    native.optimNewtonSchulz(g, out, batch, rows, cols, steps);
+    return out;
+  }
+  const n = rows * cols;
+  for (let b = 0; b < batch; b++)
+    out.set(newtonSchulzRef(g.subarray(b * n, (b + 1) * n), rows, cols, steps), b * n);
   return out;
 }

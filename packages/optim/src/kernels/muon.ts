@@ -1,12 +1,12 @@
 /**
  * CPU kernels of Muon (mirrored by 'sim'): `optim.muonMomentum` (EMA buffer + Nesterov input
- * into the stack), `optim.newtonSchulz` (the native batched call, in place), `optim.muonApply`
+ * into the stack), `optim.newtonSchulz` (the native batched call, in place; JS without the addon), `optim.muonApply`
  * (scale, decay, step) and `optim.muonReference` (the float64 loop reference, per parameter).
  * The same arithmetic as Muon's host-array path.
  */
-import { native } from '@nl/native';
 import { registerKernel } from '@nl/tensor/internal';
 import { applyMuon, momentumInto, muonDirection } from '../muon.js';
+import { newtonSchulz } from '../newton_schulz.js';
 import { asMatrix } from '../param.js';
 import { gradView, paramView } from './host-state.js';
 import {
@@ -25,7 +25,7 @@ const momentumCpu: MuonMomentumKernel = (grads, bufs, out, o) => {
 
 const newtonSchulzCpu: NewtonSchulzKernel = (x, rows, cols, steps) => {
   const a = paramView(x);
-  native.optimNewtonSchulz(a, a, a.length / (rows * cols), rows, cols, steps);
+  newtonSchulz(a, rows, cols, { steps, batch: a.length / (rows * cols), out: a });
 };
 
 const applyCpu: MuonApplyKernel = (params, out, scale, o) => {

@@ -4,7 +4,7 @@
  * The JS kernels call these for float32/float64 operands of one dtype once a tensor is big enough
  * that the call overhead (~0.2 µs) is repaid; small tensors, int32 and mixed dtypes stay in JS.
  */
-import { native, OP_CODES } from '@nl/native';
+import { hasNative, native, OP_CODES } from '@nl/native';
 import type { TypedArray } from '../dtype.js';
 
 interface TensorNative {
@@ -35,8 +35,8 @@ interface TensorNative {
 }
 
 const addon = native as unknown as Partial<TensorNative>;
-/** False when the loaded addon predates the tensor kernels (then everything runs in JS). */
-export const hasNativeTensorOps = typeof addon.tensorBinary === 'function';
+/** False without the addon or when it predates the tensor kernels (then everything runs in JS). */
+export const hasNativeTensorOps = hasNative() && typeof addon.tensorBinary === 'function';
 const nat = addon as TensorNative;
 
 /** Elements below which the JS loop is faster than a native call. */
