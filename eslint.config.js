@@ -12,6 +12,7 @@ export default tseslint.config(
       '**/results/**',
       '**/fixtures/**',
       '.gpu/**',
+      'tools/docs-check/.blocks/**',
     ],
   },
   js.configs.recommended,

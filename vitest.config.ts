@@ -7,7 +7,7 @@ const jsonReport = process.env.NL_TEST_REPORT;
 
 export default defineConfig({
   test: {
-    projects: ['native', 'packages/*', 'apps/*'],
+    projects: ['native', 'packages/*', 'apps/*', 'tools/docs-check'],
     reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
   },
 });
