@@ -10,6 +10,7 @@ import type { CudaSelectBinding } from './cuda-select.js';
 import type { CudaNnBinding } from './cuda-nn.js';
 import type { CudaOptimBinding } from './cuda-optim.js';
 import type { CudaMemoryBinding } from './cuda-memory.js';
+import type { CudaTitansBinding } from './cuda-titans.js';
 
 export type CudaPtr = number;
 /** 0 float32, 1 float64, 2 int32. */
@@ -38,7 +39,8 @@ export interface CudaBinding
     CudaSelectBinding,
     CudaNnBinding,
     CudaOptimBinding,
-    CudaMemoryBinding {
+    CudaMemoryBinding,
+    CudaTitansBinding {
   /** GPUs the CUDA runtime sees (0 without CUDA compiled in or without a driver); does not load cuBLAS. */
   cudaDeviceCount(): number;
   cudaOpen(index: number, emulated: boolean): CudaOpened;

@@ -14,6 +14,7 @@
 #include "cuda/ops/nn.h"
 #include "cuda/ops/optim.h"
 #include "cuda/ops/select.h"
+#include "cuda/ops/titans.h"
 
 #define NL_CUDA_OPS_ELEMENTWISE(X) \
   X(binary, BinaryArgs)            \
@@ -28,7 +29,8 @@
   NL_CUDA_OPS_SELECT(X)      \
   NL_CUDA_OPS_NN(X)          \
   NL_CUDA_OPS_OPTIM(X)       \
-  NL_CUDA_OPS_MEMORY(X)
+  NL_CUDA_OPS_MEMORY(X)      \
+  NL_CUDA_OPS_TITANS(X)
 
 namespace nl::cuda {
 

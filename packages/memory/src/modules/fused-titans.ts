@@ -4,12 +4,14 @@
  * kernels `memory.titansMlp.forward` / `.backward` (they also run on 'sim'). Inputs
  * q, k, v [B, T, H, D], θ, η, α [B, T, H], W1 [B, H, D, Dh], W2 [B, H, Dh, D], S1, S2 (same);
  * outputs o [B, T, H, D] and the final W1, W2, S1, S2. The call starts a new chunk at token 0.
+ * ./fused-titans-cuda.ts adds the 'cuda' kernels.
  */
 import { defineOp, type Tensor } from '@nl/tensor';
 import { adoptOutput, elementsOf } from '@nl/tensor/internal';
 import { allocLike } from '../kernels/alloc.js';
 import { titansMlpBackward, titansMlpForward } from '../kernels/titans-mlp/native.js';
 import type { FloatArray } from '../kernels/shape.js';
+import './fused-titans-cuda.js';
 
 /** Attributes of the fused Titans op. */
 export interface FusedTitansAttrs extends Record<string, unknown> {

@@ -1,0 +1,141 @@
+// CUDA entry points: the fused Titans MLP memory (memory.titansMlp), forward and backward
+// (ops/titans.h). Operands are contiguous, given as (device buffer, element offset) pairs; every
+// buffer is a live buffer of one device and every operand's extent lies inside its buffer.
+//   cudaTitansMlpForward(dt, dims, chunk, readAfter, ptrs, offs): dims = [B, T, H, D, Dh];
+//     ptrs = [q, k, v, theta, eta, alpha, w1, w2, s1 | null, s2 | null, o, w1Out, w2Out, s1Out, s2Out]
+//   cudaTitansMlpBackward(dt, dims, chunk, readAfter, ptrs, offs):
+//     ptrs = [q, k, v, theta, eta, alpha, w1, w2, s1 | null, s2 | null, dO | null, dW1 | null,
+//             dW2 | null, dS1 | null, dS2 | null, dq, dk, dv, dTheta, dEta, dAlpha, dW1_0, dW2_0, dS1_0, dS2_0]
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "binding/cuda_args.h"
+#include "binding/register.h"
+#include "cuda/ops/table.h"
+
+namespace nl::binding {
+namespace {
+
+// Extent kinds: token rows [B, T, H, D], gates [B, T, H], weights / momenta [B, H, D, Dh].
+enum Ext { kQ, kG, kW };
+
+cuda::TitansDims dims_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
+  cuda::Shape s = shape_arg(info, i, op, "dims");
+  if (s.rank != 5) throw_range(info.Env(), op, "dims must be [B, T, H, D, Dh]");
+  cuda::TitansDims d{s.dim[0], s.dim[1], s.dim[2], s.dim[3], s.dim[4]};
+  int64_t bh = 0, bth = 0, x = 0;
+  if (__builtin_mul_overflow(d.B, d.H, &bh) || bh > 0x7fffffff || __builtin_mul_overflow(bh, d.T, &bth) ||
+      __builtin_mul_overflow(bth, d.D, &x) || __builtin_mul_overflow(bh, d.D, &x) ||
+      __builtin_mul_overflow(x, d.Dh, &x) || __builtin_mul_overflow(x, 8 * (d.T + 2), &x) ||
+      __builtin_mul_overflow(bth, 5 * d.Dh + d.D + 4, &x))  // the backward's scratch
+    throw_range(info.Env(), op, "dims too large");
+  return d;
+}
+
+int64_t extent(const cuda::TitansDims& d, Ext e) {  // dims_arg checked the products
+  const int64_t bth = d.B * d.T * d.H;
+  return e == kQ ? bth * d.D : e == kG ? bth : d.B * d.H * d.D * d.Dh;
+}
+
+int64_t chunk_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
+  const int64_t c = count(info, i, op, "chunk");
+  if (c == 0) throw_range(info.Env(), op, "chunk must be positive");
+  return c;
+}
+
+// Checks the operands against their slots; `optional` marks those that may be null (absent).
+std::vector<const void*> operands(const Napi::CallbackInfo& info, size_t pi, const std::string& op, cuda::DT dt,
+                                  const cuda::TitansDims& d, const std::vector<Ext>& ext,
+                                  const std::vector<bool>& optional, cuda::Runtime*& rt) {
+  Napi::Env env = info.Env();
+  if (!info[pi].IsArray() || !info[pi + 1].IsArray()) throw_type(env, op, "ptrs and offs must be arrays");
+  Napi::Array ptrs = info[pi].As<Napi::Array>(), offs = info[pi + 1].As<Napi::Array>();
+  if (ptrs.Length() != ext.size() || offs.Length() != ext.size())
+    throw_range(env, op, "takes " + std::to_string(ext.size()) + " operands");
+  std::vector<const void*> out(ext.size(), nullptr);
+  for (uint32_t i = 0; i < ext.size(); ++i) {
+    const std::string name = "operand " + std::to_string(i);
+    Napi::Value p = ptrs[i], o = offs[i];
+    if (p.IsNull() || p.IsUndefined()) {
+      if (!optional[i]) throw_type(env, op, name + " is required");
+      continue;
+    }
+    DevBuf b = dev_buffer_value(env, p, op, name);
+    if (!o.IsNumber() || !is_count(o.As<Napi::Number>().DoubleValue()))
+      throw_range(env, op, name + " offset must be a non-negative integer");
+    if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
+    rt = b.rt;
+    out[i] = span_at(env, op, name, b, dt, int64_t(o.As<Napi::Number>().DoubleValue()), extent(d, ext[i]));
+  }
+  return out;
+}
+
+std::string detail(const cuda::TitansDims& d, int64_t chunk, cuda::DT dt) {
+  return "B=" + std::to_string(d.B) + " T=" + std::to_string(d.T) + " H=" + std::to_string(d.H) +
+         " D=" + std::to_string(d.D) + " Dh=" + std::to_string(d.Dh) + " chunk=" + std::to_string(chunk) + " " +
+         dt_name(dt);
+}
+
+// The ten inputs: q, k, v, theta, eta, alpha, w1, w2, s1 | null, s2 | null.
+const std::vector<Ext> kInputs = {kQ, kQ, kQ, kG, kG, kG, kW, kW, kW, kW};
+const std::vector<bool> kInputsOptional = {false, false, false, false, false, false, false, false, true, true};
+
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaTitansMlpForward";
+  expect_args(info, op, 6);
+  cuda::TitansMlpFwdArgs g{};
+  g.dt = float_dt_arg(info, 0, op);
+  g.d = dims_arg(info, 1, op);
+  g.chunk = chunk_arg(info, 2, op);
+  g.read_after = info[3].ToBoolean();
+  std::vector<Ext> ext = kInputs;
+  std::vector<bool> opt = kInputsOptional;
+  ext.insert(ext.end(), {kQ, kW, kW, kW, kW});
+  opt.insert(opt.end(), 5, false);
+  cuda::Runtime* rt = nullptr;
+  auto p = operands(info, 4, op, g.dt, g.d, ext, opt, rt);
+  g.q = p[0], g.k = p[1], g.v = p[2], g.th = p[3], g.et = p[4], g.al = p[5];
+  g.w1 = p[6], g.w2 = p[7], g.s1 = p[8], g.s2 = p[9];
+  g.o = const_cast<void*>(p[10]), g.w1_out = const_cast<void*>(p[11]), g.w2_out = const_cast<void*>(p[12]);
+  g.s1_out = const_cast<void*>(p[13]), g.s2_out = const_cast<void*>(p[14]);
+  check_cuda(info.Env(), op, rt->ops().titans_mlp_fwd(rt, g), rt, detail(g.d, g.chunk, g.dt));
+  return info.Env().Undefined();
+}
+
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  const std::string op = "cudaTitansMlpBackward";
+  expect_args(info, op, 6);
+  cuda::TitansMlpBwdArgs g{};
+  g.dt = float_dt_arg(info, 0, op);
+  g.d = dims_arg(info, 1, op);
+  g.chunk = chunk_arg(info, 2, op);
+  g.read_after = info[3].ToBoolean();
+  std::vector<Ext> ext = kInputs;
+  std::vector<bool> opt = kInputsOptional;
+  ext.insert(ext.end(), {kQ, kW, kW, kW, kW});  // upstream gradients, all optional
+  opt.insert(opt.end(), 5, true);
+  ext.insert(ext.end(), kInputs.begin(), kInputs.end());  // a gradient per input
+  opt.insert(opt.end(), 10, false);
+  cuda::Runtime* rt = nullptr;
+  auto p = operands(info, 4, op, g.dt, g.d, ext, opt, rt);
+  g.q = p[0], g.k = p[1], g.v = p[2], g.th = p[3], g.et = p[4], g.al = p[5];
+  g.w1 = p[6], g.w2 = p[7], g.s1 = p[8], g.s2 = p[9];
+  g.dO = p[10], g.gW1 = p[11], g.gW2 = p[12], g.gS1 = p[13], g.gS2 = p[14];
+  void* out[10];
+  for (int i = 0; i < 10; ++i) out[i] = const_cast<void*>(p[15 + i]);
+  g.dq = out[0], g.dk = out[1], g.dv = out[2], g.dth = out[3], g.det = out[4], g.dal = out[5];
+  g.dw1 = out[6], g.dw2 = out[7], g.ds1 = out[8], g.ds2 = out[9];
+  check_cuda(info.Env(), op, rt->ops().titans_mlp_bwd(rt, g), rt, detail(g.d, g.chunk, g.dt));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_cuda_titans(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaTitansMlpForward", Napi::Function::New(env, Forward, "cudaTitansMlpForward"));
+  exports.Set("cudaTitansMlpBackward", Napi::Function::New(env, Backward, "cudaTitansMlpBackward"));
+}
+
+}  // namespace nl::binding
