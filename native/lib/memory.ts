@@ -10,6 +10,10 @@
  * Shapes: B batch, T seqLen, H heads; Dk, Dv key / value widths; D = Dk = Dv and Dh hidden for
  * the MLP memories; M memories of a self-modifying layer.
  */
+import type { CmsBinding } from './memory-cms.js';
+
+export type * from './memory-cms.js';
+
 type FloatArray = Float32Array | Float64Array;
 type Opt = FloatArray | null | undefined;
 
@@ -216,7 +220,7 @@ export interface SelfModBackwardArrays extends SelfModInputArrays {
 }
 
 /** The memory-kernel entry points of the addon. */
-export interface MemoryBinding {
+export interface MemoryBinding extends CmsBinding {
   deltaRuleForward(arrays: DeltaRuleForwardArrays, dims: DeltaRuleDims): void;
   deltaRuleBackward(arrays: DeltaRuleBackwardArrays, dims: DeltaRuleDims): void;
   titansLinearForward(arrays: TitansLinearForwardArrays, dims: TitansLinearDims): void;

@@ -41,6 +41,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_memory_titans(env, exports);
   nl::binding::register_memory_titans_mlp(env, exports);
   nl::binding::register_memory_self_mod(env, exports);
+  nl::binding::register_memory_cms(env, exports);
   nl::binding::register_nn(env, exports);
   nl::binding::register_optim(env, exports);
   nl::binding::register_cuda_runtime(env, exports);
@@ -50,6 +51,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_cuda_nn(env, exports);
   nl::binding::register_cuda_optim(env, exports);
   nl::binding::register_cuda_memory(env, exports);
+  nl::binding::register_cuda_self_mod(env, exports);
   nl::binding::register_cuda_titans(env, exports);
   return exports;
 }

@@ -11,6 +11,7 @@ void register_memory_delta_rule(Napi::Env env, Napi::Object exports);
 void register_memory_titans(Napi::Env env, Napi::Object exports);
 void register_memory_titans_mlp(Napi::Env env, Napi::Object exports);
 void register_memory_self_mod(Napi::Env env, Napi::Object exports);
+void register_memory_cms(Napi::Env env, Napi::Object exports);
 void register_nn(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 void register_cuda_runtime(Napi::Env env, Napi::Object exports);
@@ -20,5 +21,6 @@ void register_cuda_select(Napi::Env env, Napi::Object exports);
 void register_cuda_nn(Napi::Env env, Napi::Object exports);
 void register_cuda_optim(Napi::Env env, Napi::Object exports);
 void register_cuda_memory(Napi::Env env, Napi::Object exports);
+void register_cuda_self_mod(Napi::Env env, Napi::Object exports);
 void register_cuda_titans(Napi::Env env, Napi::Object exports);
 }  // namespace nl::binding

@@ -12,10 +12,14 @@
  * aggregated by learnable weights), 'nested' (chain; when a level fires, every faster level —
  * smaller C — is re-initialized to its meta-learned init, Δ = 0). `flush()` applies partial
  * chunks at sequence end. A level with C ≥ sequence length never fires: a plain MLP.
+ * `impl: 'fused'` runs the forward, its backward and `observe` as native ops (cms-fused.ts: whole
+ * chunks of GEMMs, the schedule as host integers, no tensor read on the host); 'loop' (default)
+ * composes tensor ops and is the reference it is tested against.
  */
 import {
   add,
   matmul,
+  stack,
   mul,
   noGrad,
   randn,
@@ -29,6 +33,7 @@ import {
 } from '@nl/tensor';
 import { siluDerivative } from './titans.js';
 import { checkFiniteDebug } from './check.js';
+import { advanceCounters, fusedCmsForward, fusedCmsObserve, type FusedCmsCache } from './cms-fused.js';
 
 /** One CMS level. */
 export interface CmsLevelConfig {
@@ -47,6 +52,8 @@ export interface CmsConfig {
   dtype?: 'float32' | 'float64';
   /** Std of the random initial weights (default 0.02). */
   initStd?: number;
+  /** 'loop' (tensor ops, the reference; default) or 'fused' (native ops, cms-fused.ts). */
+  impl?: 'loop' | 'fused';
 }
 
 /** Zeros of t's shape, dtype and device. */
@@ -79,7 +86,17 @@ export class ContinuumMemory extends nn.Module {
   /** Aggregation weights [L] (independent variant only). */
   readonly agg: Tensor | null;
   private levels: LevelState[] = [];
-  private cache: { inputs: Tensor[]; w1: Tensor[]; w2: Tensor[]; probes: Tensor[] } | null = null;
+  readonly impl: 'loop' | 'fused';
+  /** Last forward: per-level inputs / weights / probes (loop), or the fused op's tensors and one
+   * stacked probe [L, B, T, D]; `shape` is x's. */
+  private cache: {
+    shape: readonly number[];
+    inputs: Tensor[];
+    w1: Tensor[];
+    w2: Tensor[];
+    probes: Tensor[];
+    fused?: FusedCmsCache;
+  } | null = null;
   private _tokens = 0;
   private _frozen = false;
 
@@ -97,6 +114,9 @@ export class ContinuumMemory extends nn.Module {
     this.dim = dim;
     this.hidden = hidden;
     this.variant = cfg.variant ?? 'sequential';
+    this.impl = cfg.impl ?? 'loop';
+    if (this.impl !== 'loop' && this.impl !== 'fused')
+      throw new Error(`ContinuumMemory: impl must be 'loop' or 'fused', got ${JSON.stringify(cfg.impl)}`);
     this.chunkSizes = cfg.levels.map((l, i) => {
       if (!Number.isInteger(l.chunkSize) || l.chunkSize < 1) {
         throw new Error(
@@ -175,6 +195,7 @@ export class ContinuumMemory extends nn.Module {
       throw new Error(`ContinuumMemory: x must be [B, T, ${this.dim}], got [${x.shape.join(', ')}]`);
     }
     this.followParameters();
+    if (this.impl === 'fused') return this.forwardFused(x, opts.probes === true);
     const inputs: Tensor[] = [];
     const w1s: Tensor[] = [];
     const w2s: Tensor[] = [];
@@ -204,8 +225,28 @@ export class ContinuumMemory extends nn.Module {
         out = out === null ? term : add(out, term);
       } else h = y;
     });
-    this.cache = { inputs, w1: w1s, w2: w2s, probes };
+    this.cache = { shape: x.shape, inputs, w1: w1s, w2: w2s, probes };
     return this.variant === 'independent' ? out! : h;
+  }
+
+  private forwardFused(x: Tensor, probes: boolean): Tensor {
+    const probe = probes
+      ? zeros([this.levels.length, ...x.shape], {
+          dtype: x.dtype as 'float32' | 'float64',
+          device: x.device,
+          requiresGrad: true,
+        })
+      : null;
+    const r = fusedCmsForward(x, {
+      w1: this.w1,
+      d1: this.levels.map((l) => l.d1),
+      w2: this.w2,
+      d2: this.levels.map((l) => l.d2),
+      agg: this.agg,
+      probe,
+    });
+    this.cache = { shape: x.shape, inputs: [], w1: [], w2: [], probes: probe ? [probe] : [], fused: r.cache };
+    return r.y;
   }
 
   /**
@@ -220,7 +261,7 @@ export class ContinuumMemory extends nn.Module {
         `ContinuumMemory.observe: expected ${this.levels.length} error tensors, got ${errors.length}`,
       );
     }
-    const shape = c.inputs[0]!.shape;
+    const shape = c.shape;
     errors.forEach((e, i) => {
       if (e.shape.join() !== shape.join()) {
         throw new Error(
@@ -232,6 +273,14 @@ export class ContinuumMemory extends nn.Module {
     this.cache = null;
     if (this._frozen) return;
     const T = shape[1]!;
+    if (c.fused) {
+      const fused = c.fused;
+      this.observeFused(
+        fused,
+        noGrad(() => stack(errors, 0)),
+      );
+      return;
+    }
     noGrad(() => {
       let pos = 0;
       while (pos < T) {
@@ -260,12 +309,54 @@ export class ContinuumMemory extends nn.Module {
     if (c === null || c.probes.length === 0) {
       throw new Error('ContinuumMemory.observeGrads: call forward(x, { probes: true }) and backward first');
     }
+    if (c.fused) {
+      const g = c.probes[0]!.grad;
+      if (g === null)
+        throw new Error('ContinuumMemory.observeGrads: the levels got no gradient; run backward first');
+      checkFiniteDebug('ContinuumMemory.observeGrads: errors', g); // opt-in: a host read
+      this.cache = null;
+      if (!this._frozen) this.observeFused(c.fused, g);
+      return;
+    }
     const errs = c.probes.map((p, i) => {
       if (p.grad === null)
         throw new Error(`ContinuumMemory.observeGrads: level ${i} got no gradient; run backward first`);
       return p.grad;
     });
     this.observe(errs);
+  }
+
+  /** The fused update from errors [L, B, T, D]; the schedule counters advance on the host. */
+  private observeFused(cache: FusedCmsCache, errors: Tensor): void {
+    const T = errors.shape[2]!;
+    if (T === 0) return;
+    const r = noGrad(() =>
+      fusedCmsObserve(
+        cache,
+        errors,
+        {
+          d1: this.levels.map((l) => l.d1),
+          d2: this.levels.map((l) => l.d2),
+          g1: this.levels.map((l) => l.g1),
+          g2: this.levels.map((l) => l.g2),
+        },
+        {
+          independent: this.variant === 'independent',
+          nested: this.variant === 'nested',
+          chunkSizes: this.chunkSizes,
+          pending: this.levels.map((l) => l.pending),
+          lrs: this.lrs,
+        },
+      ),
+    );
+    this.levels.forEach((l, i) => {
+      l.d1 = r.d1[i]!;
+      l.d2 = r.d2[i]!;
+      l.g1 = r.g1[i]!;
+      l.g2 = r.g2[i]!;
+    });
+    advanceCounters(this.chunkSizes, this.levels, T);
+    this._tokens += T;
   }
 
   /** Applies the partial chunks pending at sequence end (each counts as an update). */

@@ -1,0 +1,54 @@
+// Internal helpers of the CMS kernels (cms_forward.cc, cms_backward.cc, cms_observe.cc): a dtype
+// dispatch over the native GEMM, silu / silu' and threaded elementwise passes over rows.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "cpu/gemm.h"
+#include "cpu/thread_pool.h"
+
+namespace nl::cms_detail {
+
+inline void gemm(const GemmArgs& g, float alpha, const float* a, const float* b, float beta, float* c) {
+  gemm_f32(g, alpha, a, b, beta, c);
+}
+inline void gemm(const GemmArgs& g, double alpha, const double* a, const double* b, double beta, double* c) {
+  gemm_f64(g, alpha, a, b, beta, c);
+}
+
+// C [m, n] = alpha op(A) op(B) + beta C with dense row-major operands (leading dims from the shapes).
+template <typename F>
+void mm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, F alpha, const F* a, const F* b, F beta, F* c) {
+  GemmArgs g;
+  g.trans_a = ta;
+  g.trans_b = tb;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.lda = ta ? m : k;
+  g.ldb = tb ? k : n;
+  g.ldc = n;
+  gemm(g, alpha, a, b, beta, c);
+}
+
+template <typename F>
+inline F sigmoid(F x) {
+  return F(1) / (F(1) + std::exp(-x));
+}
+template <typename F>
+inline F silu(F x) {
+  return x * sigmoid(x);
+}
+template <typename F>
+inline F dsilu(F x) {
+  const F s = sigmoid(x);
+  return s * (F(1) + x * (F(1) - s));
+}
+
+// fn(begin, end) over [0, n) elements, threaded in ranges of at least 4096.
+template <typename Fn>
+void rows(int64_t n, Fn&& fn) {
+  parallel_for(n, 4096, fn);
+}
+
+}  // namespace nl::cms_detail

@@ -1,0 +1,254 @@
+/**
+ * ContinuumMemory `impl: 'fused'`: the native CMS kernels (native/src/cpu/cms.h) registered through
+ * `defineOp` as the 'cpu' kernels of two ops (they also run on 'sim'; a CUDA backend adds its own
+ * with `registerKernel('<name>.forward', 'cuda', fn)`):
+ *
+ *   memory.cms         inputs  x [B, T, D], w1_ℓ, d1_ℓ [Dh, D], w2_ℓ, d2_ℓ [D, Dh] (ℓ < L, grouped by
+ *                              kind), agg [L] (independent), probe [L, B, T, D] (optional zeros)
+ *                      outputs y [B, T, D], hs [L, B, T, Dh], w1e [L, Dh, D], w2e [L, D, Dh] and, for
+ *                              the chain variants, xs [L, B, T, D] (level inputs)
+ *                      backward: x, θ0 (w1_ℓ, w2_ℓ: the gradient of θ0 + Δ; Δ gets none, A11), agg,
+ *                              probe (= the error signals δ_ℓ = ∂L/∂(level ℓ output))
+ *   memory.cmsObserve  inputs  x (independent) or xs, hs, w2e, err [L, B, T, D], d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ
+ *                      outputs the updated d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ (no gradient)
+ *
+ * The schedule (chunk sizes, tokens pending, rates) travels as host integers in the attributes,
+ * so a call reads no tensor value on the host.
+ */
+import { defineOp, type Tensor } from '@nl/tensor';
+import { adoptOutput, elementsOf } from '@nl/tensor/internal';
+import { native } from '@nl/native';
+import { allocLike } from '../kernels/alloc.js';
+import type { FloatArray } from '../kernels/shape.js';
+
+/** Attributes of `memory.cms`. */
+export interface CmsOpAttrs extends Record<string, unknown> {
+  levels: number;
+  independent: boolean;
+  probe: boolean;
+}
+
+/** Attributes of `memory.cmsObserve`. */
+export interface CmsObserveAttrs extends Record<string, unknown> {
+  independent: boolean;
+  nested: boolean;
+  chunkSizes: readonly number[];
+  pending: readonly number[];
+  lrs: readonly number[];
+}
+
+/** Opens a tensor inside the kernel (row-major elements, no transfer). */
+const arr = (t: Tensor): FloatArray => elementsOf(t) as FloatArray;
+
+/** Sizes of a call: x [B, T, D], w1_0 [Dh, D]. */
+function dimsOf(x: Tensor, w1: Tensor, levels: number, independent: boolean) {
+  const [batch, seqLen, d] = x.shape as [number, number, number];
+  return { batch, seqLen, d, hidden: w1.shape[0]!, levels, independent };
+}
+
+/** Per-level fields `name_ℓ` of a struct. */
+function perLevel(out: Record<string, unknown>, name: string, ts: readonly Tensor[]): void {
+  ts.forEach((t, l) => (out[`${name}_${l}`] = arr(t)));
+}
+
+/** The op inputs split by role. */
+function split(ins: readonly Tensor[], a: CmsOpAttrs) {
+  const L = a.levels;
+  const at = (k: number) => ins.slice(1 + k * L, 1 + (k + 1) * L);
+  let i = 1 + 4 * L;
+  const agg = a.independent ? ins[i++]! : null;
+  const probe = a.probe ? ins[i++]! : null;
+  return { x: ins[0]!, w1: at(0), d1: at(1), w2: at(2), d2: at(3), agg, probe };
+}
+
+const cmsOp = defineOp<CmsOpAttrs>({
+  name: 'memory.cms',
+  forward: {
+    cpu(_ctx, inputs, a) {
+      const s = split(inputs, a);
+      const dims = dimsOf(s.x, s.w1[0]!, a.levels, a.independent);
+      const { batch: B, seqLen: T, d: D, hidden: Dh, levels: L } = dims;
+      const x = arr(s.x);
+      const out = {
+        y: allocLike(x, B * T * D),
+        hs: allocLike(x, L * B * T * Dh),
+        w1e: allocLike(x, L * Dh * D),
+        w2e: allocLike(x, L * D * Dh),
+        xs: a.independent ? null : allocLike(x, L * B * T * D),
+      };
+      const arrays: Record<string, FloatArray | null> = { x, ...out };
+      perLevel(arrays, 'w1', s.w1);
+      perLevel(arrays, 'd1', s.d1);
+      perLevel(arrays, 'w2', s.w2);
+      perLevel(arrays, 'd2', s.d2);
+      if (s.agg) arrays.agg = arr(s.agg);
+      if (s.probe) arrays.probe = arr(s.probe);
+      native.cmsForward(arrays, dims);
+      const res = [
+        adoptOutput(out.y, s.x.shape),
+        adoptOutput(out.hs, [L, B, T, Dh]),
+        adoptOutput(out.w1e, [L, Dh, D]),
+        adoptOutput(out.w2e, [L, D, Dh]),
+      ];
+      if (out.xs) res.push(adoptOutput(out.xs, [L, B, T, D]));
+      return res;
+    },
+  },
+  backward: {
+    cpu(ctx, grads) {
+      const a = ctx.attrs;
+      const s = split(ctx.inputs, a);
+      const dims = dimsOf(s.x, s.w1[0]!, a.levels, a.independent);
+      const { batch: B, seqLen: T, d: D, hidden: Dh, levels: L } = dims;
+      const [, hs, w1e, w2e, xs] = ctx.outputs;
+      const x = arr(s.x);
+      const nw = Dh * D;
+      const g = {
+        dx: allocLike(x, B * T * D),
+        dw1: allocLike(x, L * nw),
+        dw2: allocLike(x, L * nw),
+        dagg: a.independent ? allocLike(x, L) : null,
+        dprobe: s.probe ? allocLike(x, L * B * T * D) : null,
+      };
+      native.cmsBackward(
+        {
+          x,
+          xs: xs ? arr(xs) : null,
+          hs: arr(hs!),
+          w1e: arr(w1e!),
+          w2e: arr(w2e!),
+          agg: s.agg ? arr(s.agg) : null,
+          probe: s.probe ? arr(s.probe) : null,
+          dy: grads[0] ? arr(grads[0]) : allocLike(x, B * T * D),
+          ...g,
+        },
+        dims,
+      );
+      const level = (m: FloatArray, l: number, shape: number[]) =>
+        adoptOutput(m.slice(l * nw, (l + 1) * nw), shape);
+      const need = ctx.needsInputGrad;
+      const out: (Tensor | null)[] = [adoptOutput(g.dx, s.x.shape)];
+      for (let l = 0; l < L; l++) out.push(need[1 + l] ? level(g.dw1, l, [Dh, D]) : null);
+      for (let l = 0; l < L; l++) out.push(null); // Δ1: no gradient (first order, A11)
+      for (let l = 0; l < L; l++) out.push(need[1 + 2 * L + l] ? level(g.dw2, l, [D, Dh]) : null);
+      for (let l = 0; l < L; l++) out.push(null); // Δ2
+      if (g.dagg) out.push(adoptOutput(g.dagg, [L]));
+      if (g.dprobe) out.push(adoptOutput(g.dprobe, [L, B, T, D]));
+      return out;
+    },
+  },
+});
+
+const observeOp = defineOp<CmsObserveAttrs>({
+  name: 'memory.cmsObserve',
+  forward: {
+    cpu(_ctx, inputs, a) {
+      const L = a.chunkSizes.length;
+      const [xin, hs, w2e, err] = inputs as Tensor[];
+      const st = inputs.slice(4);
+      const [, B, T, Dh] = hs!.shape as [number, number, number, number];
+      const D = err!.shape[3]!;
+      const dims: Record<string, number | boolean> = {
+        batch: B,
+        seqLen: T,
+        d: D,
+        hidden: Dh,
+        levels: L,
+        independent: a.independent,
+        nested: a.nested,
+      };
+      for (let l = 0; l < L; l++) {
+        dims[`chunkSize_${l}`] = a.chunkSizes[l]!;
+        dims[`pending_${l}`] = a.pending[l]!;
+        dims[`lr_${l}`] = a.lrs[l]!;
+      }
+      const h = arr(hs!);
+      const arrays: Record<string, FloatArray> = { hs: h, w2e: arr(w2e!), err: arr(err!) };
+      arrays[a.independent ? 'x' : 'xs'] = arr(xin!);
+      const outs: FloatArray[] = [];
+      ['d1', 'd2', 'g1', 'g2'].forEach((k, j) => {
+        for (let l = 0; l < L; l++) {
+          const t = st[j * L + l]!;
+          arrays[`${k}_${l}`] = arr(t);
+          const o = allocLike(h, t.numel);
+          arrays[`${k}Out_${l}`] = o;
+          outs.push(o);
+        }
+      });
+      native.cmsObserve(arrays, dims as Parameters<typeof native.cmsObserve>[1]);
+      return outs.map((o, i) => adoptOutput(o, st[i]!.shape));
+    },
+  },
+  backward() {
+    throw new Error('memory.cmsObserve: the CMS update has no gradient (first order, A11)');
+  },
+});
+
+/** The tensors of a fused forward that `observe` and the backward read. */
+export interface FusedCmsCache {
+  /** Level inputs: x [B, T, D] (independent) or xs [L, B, T, D] (chain variants). */
+  inputs: Tensor;
+  hs: Tensor;
+  w2e: Tensor;
+}
+
+/** One fused CMS forward; `probe` [L, B, T, D] zeros (requiresGrad) collect the error signals. */
+export function fusedCmsForward(
+  x: Tensor,
+  p: { w1: Tensor[]; d1: Tensor[]; w2: Tensor[]; d2: Tensor[]; agg: Tensor | null; probe: Tensor | null },
+): { y: Tensor; cache: FusedCmsCache } {
+  const L = p.w1.length;
+  const inputs = [x, ...p.w1, ...p.d1, ...p.w2, ...p.d2];
+  if (p.agg) inputs.push(p.agg);
+  if (p.probe) inputs.push(p.probe);
+  const attrs = { levels: L, independent: p.agg !== null, probe: p.probe !== null };
+  const [y, hs, , w2e, xs] = cmsOp(inputs, attrs) as Tensor[];
+  return { y: y!, cache: { inputs: (xs ?? x).detach(), hs: hs!.detach(), w2e: w2e!.detach() } };
+}
+
+/** The fused update: errors [L, B, T, D] and the level states → the updated states (same order). */
+export function fusedCmsObserve(
+  cache: FusedCmsCache,
+  errors: Tensor,
+  states: { d1: Tensor[]; d2: Tensor[]; g1: Tensor[]; g2: Tensor[] },
+  attrs: CmsObserveAttrs,
+): { d1: Tensor[]; d2: Tensor[]; g1: Tensor[]; g2: Tensor[] } {
+  const L = attrs.chunkSizes.length;
+  const ins = [
+    cache.inputs,
+    cache.hs,
+    cache.w2e,
+    errors,
+    ...states.d1,
+    ...states.d2,
+    ...states.g1,
+    ...states.g2,
+  ];
+  const outs = observeOp(ins, attrs) as Tensor[];
+  const at = (k: number) => outs.slice(k * L, (k + 1) * L);
+  return { d1: at(0), d2: at(1), g1: at(2), g2: at(3) };
+}
+
+/**
+ * The reference's event loop on the schedule counters only (the kernel applied the updates):
+ * T more tokens; every level whose pending count reaches its chunk size fires (pending 0, updates + 1).
+ */
+export function advanceCounters(
+  chunkSizes: readonly number[],
+  levels: { pending: number; updates: number }[],
+  T: number,
+): void {
+  let pos = 0;
+  while (pos < T) {
+    let n = T - pos;
+    levels.forEach((l, i) => (n = Math.min(n, chunkSizes[i]! - l.pending)));
+    pos += n;
+    levels.forEach((l, i) => {
+      l.pending += n;
+      if (l.pending === chunkSizes[i]) {
+        l.pending = 0;
+        l.updates++;
+      }
+    });
+  }
+}
