@@ -10,6 +10,7 @@ import type { CudaSelectBinding } from './cuda-select.js';
 import type { CudaNnBinding } from './cuda-nn.js';
 import type { CudaOptimBinding } from './cuda-optim.js';
 import type { CudaMemoryBinding } from './cuda-memory.js';
+import type { CudaSelfModBinding } from './cuda-self-mod.js';
 import type { CudaTitansBinding } from './cuda-titans.js';
 
 export type CudaPtr = number;
@@ -40,6 +41,7 @@ export interface CudaBinding
     CudaNnBinding,
     CudaOptimBinding,
     CudaMemoryBinding,
+    CudaSelfModBinding,
     CudaTitansBinding {
   /** GPUs the CUDA runtime sees (0 without CUDA compiled in or without a driver); does not load cuBLAS. */
   cudaDeviceCount(): number;

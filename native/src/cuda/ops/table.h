@@ -14,6 +14,7 @@
 #include "cuda/ops/nn.h"
 #include "cuda/ops/optim.h"
 #include "cuda/ops/select.h"
+#include "cuda/ops/self_mod.h"
 #include "cuda/ops/titans.h"
 
 #define NL_CUDA_OPS_ELEMENTWISE(X) \
@@ -30,6 +31,7 @@
   NL_CUDA_OPS_NN(X)          \
   NL_CUDA_OPS_OPTIM(X)       \
   NL_CUDA_OPS_MEMORY(X)      \
+  NL_CUDA_OPS_SELF_MOD(X)    \
   NL_CUDA_OPS_TITANS(X)
 
 namespace nl::cuda {

@@ -11,7 +11,7 @@ import { cudaDTypeOf, cudaPointer, emptyTensor, registerKernel } from '@nl/tenso
 import type { FusedDeltaAttrs } from './fused-delta.js';
 
 /** Copies made for one kernel call (contiguous / converted), disposed by `free()`. */
-class Temps {
+export class Temps {
   readonly #made: Tensor[] = [];
   /** `t` contiguous in `dtype`. */
   take(t: Tensor, dtype: Tensor['dtype']): Tensor {
@@ -26,8 +26,8 @@ class Temps {
   }
 }
 
-const ptr = (t: Tensor | null): number | null => (t === null ? null : cudaPointer(t.storage.buffer));
-const off = (t: Tensor | null): number => (t === null ? 0 : t.offset);
+export const ptr = (t: Tensor | null): number | null => (t === null ? null : cudaPointer(t.storage.buffer));
+export const off = (t: Tensor | null): number => (t === null ? 0 : t.offset);
 
 function dimsOf(q: Tensor, v: Tensor): number[] {
   const [B, T, H, Dk] = q.shape as [number, number, number, number];

@@ -32,6 +32,7 @@ import {
 } from '../kernels/self-mod/native.js';
 import type { FloatArray } from '../kernels/shape.js';
 import type { ChunkedArgs, ChunkMemState } from './self-modifying-chunked.js';
+import './self-modifying-cuda.js';
 
 /** Attributes of the fused op: the kernel options less the sizes, which are read from the inputs. */
 export interface FusedSelfModAttrs

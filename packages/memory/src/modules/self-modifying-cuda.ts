@@ -1,0 +1,83 @@
+/**
+ * The 'cuda' kernels of the fused SelfModifyingTitans op (`memory.selfModifyingTitans.forward` /
+ * `.backward`, same signatures and maths as the 'cpu' kernels of ./self-modifying-fused.ts):
+ * token-recurrent native kernels (native/src/cuda/kernels/self_mod*.h), one block per
+ * (batch, head) running every memory of the layer. The backward recomputes the forward from
+ * block-boundary states (attrs.block tokens a block, 0 = about √(3T)); the result does not depend
+ * on the block. Operands run in x's dtype (float32 or float64), contiguous.
+ * Op inputs: x, q [B, T, H, D], then w1, w2, s1, s2, a1, a2 (all memories stacked on axis 1).
+ */
+import { native, type SelfModDims } from '@nl/native';
+import type { Tensor } from '@nl/tensor';
+import { cudaDTypeOf, emptyTensor, registerKernel } from '@nl/tensor/internal';
+import { Temps, off, ptr } from './fused-delta-cuda.js';
+import type { FusedSelfModAttrs } from './self-modifying-fused.js';
+
+/** The native dims of a call: sizes from x [B, T, H, D] and w1 [B, M, H, D, Dh], options from attrs. */
+function dimsOf(x: Tensor, w1: Tensor, a: FusedSelfModAttrs): SelfModDims {
+  const [batch, seqLen, heads, d] = x.shape as [number, number, number, number];
+  const [, mems, , , hidden] = w1.shape as [number, number, number, number, number];
+  return {
+    batch, seqLen, heads, d, hidden, mems, tokens: a.tokens, chunkMem: a.chunkMem, chunkOther: a.chunkOther,
+    block: a.block ?? 0, momentum: a.momentum, alphaBias: a.alphaBias, etaBias: a.etaBias,
+    adaptiveQ: a.adaptiveQ, readSnapshot: a.readSnapshot,
+  }; // prettier-ignore
+}
+
+function forwardCuda(_ctx: unknown, inputs: Tensor[], attrs: FusedSelfModAttrs): Tensor[] {
+  const tmp = new Temps();
+  try {
+    const dtype = inputs[0]!.dtype;
+    const ins = inputs.map((t) => tmp.take(t, dtype));
+    const dims = dimsOf(ins[0]!, ins[2]!, attrs);
+    const o = emptyTensor(ins[0]!.shape, dtype, ins[0]!.device, dims.seqLen === 0);
+    const states = ins.slice(2).map((s) => emptyTensor(s.shape, dtype, s.device, false));
+    if (dims.seqLen === 0) {
+      states.forEach((s, i) => s.copy_(ins[2 + i]!));
+      return [o, ...states];
+    }
+    const ops = [...ins, o, ...states];
+    native.cudaSelfModForward(cudaDTypeOf(dtype), dims, ops.map(ptr), ops.map(off));
+    return [o, ...states];
+  } finally {
+    tmp.free();
+  }
+}
+
+interface BackwardCtx {
+  inputs: readonly Tensor[];
+  attrs: FusedSelfModAttrs;
+}
+
+function backwardCuda(ctx: BackwardCtx, grads: (Tensor | null)[]): (Tensor | null)[] {
+  const tmp = new Temps();
+  try {
+    const dtype = ctx.inputs[0]!.dtype;
+    const ins = ctx.inputs.map((t) => tmp.take(t, dtype));
+    const g = grads.map((t) => (t ? tmp.take(t, dtype) : null));
+    const dims = dimsOf(ins[0]!, ins[2]!, ctx.attrs);
+    const out = ins.map((t) => emptyTensor(t.shape, dtype, t.device, dims.seqLen === 0));
+    if (dims.seqLen === 0) {
+      g.slice(1).forEach((s, i) => s && out[2 + i]!.copy_(s));
+    } else {
+      const ops = [...ins, ...g, ...out];
+      native.cudaSelfModBackward(cudaDTypeOf(dtype), dims, ops.map(ptr), ops.map(off));
+    }
+    return out.map((t, i) => {
+      if (i === 1 && ctx.attrs.adaptiveQ) {
+        t.dispose();
+        return null; // q is unused with adaptiveQ
+      }
+      const want = ctx.inputs[i]!.dtype;
+      if (want === dtype) return t;
+      const c = t.to(want);
+      t.dispose();
+      return c;
+    });
+  } finally {
+    tmp.free();
+  }
+}
+
+registerKernel('memory.selfModifyingTitans.forward', 'cuda', forwardCuda);
+registerKernel('memory.selfModifyingTitans.backward', 'cuda', backwardCuda);
