@@ -1,7 +1,8 @@
 // `nl-train train --device cuda` end to end. Without a GPU the CUDA backend runs on the emulated
 // device (every CUDA kernel run by the host emulator; enabled here), so this checks the whole
-// training path through the CUDA kernels in CI: transformer-tiny and deltanet-tiny (its fused
-// gated delta rule has CUDA kernels; hope and titans do not yet) train, their losses follow the
+// training path through the CUDA kernels in CI: transformer-tiny, deltanet-tiny, titans-tiny and
+// hope-tiny (their fused gated delta rule / Titans MLP / self-modifying Titans memories have CUDA
+// kernels) train, their losses follow the
 // CPU run's within float32 rounding (GEMM and reduction orders differ), the device line names the
 // device, its memory and the GEMM, and eval / sample read the checkpoint back onto the device.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -54,7 +55,7 @@ const flags = (model: string, device: string, dir: string) => [
 ];
 
 describe('nl-train train --device cuda', () => {
-  it.each(['transformer-tiny', 'deltanet-tiny'])(
+  it.each(['transformer-tiny', 'deltanet-tiny', 'titans-tiny', 'hope-tiny'])(
     '%s trains on cuda with the CPU losses (float32 tolerance); eval and sample run there',
     async (model) => {
       const mode = enableCudaEmulation();
