@@ -2,9 +2,9 @@
 // device (every CUDA kernel run by the host emulator; enabled here), so this checks the whole
 // training path through the CUDA kernels in CI: transformer-tiny, deltanet-tiny, titans-tiny and
 // hope-tiny (their fused gated delta rule / Titans MLP / self-modifying Titans memories have CUDA
-// kernels) train, their losses follow the
-// CPU run's within float32 rounding (GEMM and reduction orders differ), the device line names the
-// device, its memory and the GEMM, and eval / sample read the checkpoint back onto the device.
+// kernels) train, their losses follow the CPU run's within float32 rounding (GEMM and reduction
+// orders differ), the device line names the device, its memory and the GEMM, and eval / sample
+// read the checkpoint back onto the device.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
