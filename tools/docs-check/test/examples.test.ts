@@ -30,7 +30,7 @@ function run(name: string, args: string[], env: Record<string, string> = {}): Re
 describe.skipIf(!built)('examples/', () => {
   it('every example has package.json, README.md and the script its README runs', () => {
     const names = readdirSync(examples).filter((n) => existsSync(join(examples, n, 'package.json')));
-    expect(names.sort()).toEqual(['hope-session-stream', 'optim-plain-js', 'train-own-text']);
+    expect(names.sort()).toEqual(['hope-session-stream', 'optim-plain-js', 'optim-tfjs', 'train-own-text']);
     for (const n of names) expect(existsSync(join(examples, n, 'README.md')), n).toBe(true);
   });
 
@@ -43,6 +43,14 @@ describe.skipIf(!built)('examples/', () => {
       expect(pureJs[name].first).toBe(withAddon[name].first);
       expect(Math.abs(pureJs[name].last - withAddon[name].last)).toBeLessThan(1e-4);
     }
+  });
+
+  it('optim-tfjs: Muon and M3 train a tfjs model; @nl/optim Adam through the adapter == tfjs Adam', () => {
+    // without the addon, as where only tfjs runs
+    const r = run('optim-tfjs', ['train.mjs', '--steps', '40'], { NL_NATIVE_DISABLE: '1' });
+    for (const name of ['muon', 'm3', 'nl-adam', 'tf-adam'])
+      expect(r[name].last).toBeLessThan(r[name].first * 0.7);
+    expect(Math.abs(r['nl-adam'].last - r['tf-adam'].last)).toBeLessThan(1e-4 * r['tf-adam'].last);
   });
 
   it('hope-session-stream: the stream lowers the probe loss; rollback restores it exactly', () => {
