@@ -59,7 +59,7 @@ const suites: Suite[] = [
   {
     name: 'memory',
     description:
-      '@nl/memory fused chunk kernels (gated delta rule, Titans linear, Titans MLP) vs their TS token-by-token references, f32, B=1 H=4 D=64; SelfModifyingTitans fused vs loop/chunked, B=1..16 H=4 D=32/64',
+      '@nl/memory fused chunk kernels (gated delta rule, Titans linear, Titans MLP) vs their TS token-by-token references, f32, B=1 H=4 D=64; SelfModifyingTitans fused vs loop/chunked, B=1..16 H=4 D=32/64; ContinuumMemory fused vs loop (hope-tiny CMS, fwd+bwd+observe)',
     ratioLabel: 'vs TS ref',
     run: (quick) =>
       memorySuite(
@@ -70,6 +70,7 @@ const suites: Suite[] = [
               timeMs: 100,
               chunkSize: 64,
               selfMod: { batches: [1, 4], dims: [32], seqLen: 512, refT: 16, timeMs: 100 },
+              cms: { batches: [4], seqLen: 32, timeMs: 100 },
             }
           : {
               seqLens: [512, 2048, 8192],
@@ -77,6 +78,7 @@ const suites: Suite[] = [
               timeMs: 1000,
               chunkSize: 64,
               selfMod: { batches: [1, 4, 16], dims: [32, 64], seqLen: 512, refT: 32, timeMs: 1000 },
+              cms: { batches: [1, 8, 32], seqLen: 32, timeMs: 1000 },
             },
       ),
   },
@@ -177,6 +179,9 @@ async function main(): Promise<void> {
       train: q ? { batch: 2, seq: 16 } : { batch: 8, seq: 128 },
       decodeTokens: q ? 4 : 256,
       timeMs: q ? 50 : 1000,
+      memory: q
+        ? { batch: 1, seq: 16, heads: 2, dim: 16, hidden: 16, chunkSize: 8 }
+        : { batch: 4, seq: 512, heads: 8, dim: 64, hidden: 64, chunkSize: 64 },
     });
     console.log(formatTable(rows, 'ratio'));
     const dir = resolve(opts.out);

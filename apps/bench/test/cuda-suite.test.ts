@@ -37,6 +37,7 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
     train: { batch: 1, seq: 8 },
     decodeTokens: 2,
     timeMs: 5,
+    memory: { batch: 1, seq: 6, heads: 2, dim: 4, hidden: 3, chunkSize: 4 },
   });
   const cases = [...new Set(rows.map((r) => r.case))];
   expect(cases).toEqual([
@@ -46,13 +47,19 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
     'AdamW step 0.0M params',
     'transformer-tiny train step B1 T8',
     'transformer-tiny decode batch 1',
+    'gatedDeltaRule fwd+bwd B1 T6 H2 D4 C4',
+    'titansMlp fwd+bwd B1 T6 H2 D4 Dh3 C4',
   ]);
-  for (const r of rows.filter((x) => x.impl.startsWith('@nl'))) {
+  const cpuRows = rows.filter((x) => x.impl.startsWith('@nl cpu kernels'));
+  for (const r of rows.filter((x) => x.impl.startsWith('@nl') && !cpuRows.includes(x))) {
     expect(r.impl).toMatch(/EMULATED/);
     expect(r.rate).toBeGreaterThan(0);
   }
   for (const r of rows.filter((x) => !x.impl.startsWith('@nl')))
     expect(r.note).toMatch(/no peer on the emulated device/);
+  // the memory ops' rows beside them: the same op on the cpu kernels
+  expect(cpuRows).toHaveLength(2);
+  for (const r of cpuRows) expect(r.rate).toBeGreaterThan(0);
 });
 
 it('the CLI writes the JSON report (emulated, --quick)', () => {

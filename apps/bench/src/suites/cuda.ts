@@ -1,6 +1,6 @@
 /**
- * `nl-bench --device cuda`: GEMM, an AdamW step, and a transformer-tiny train step and decode on
- * a CUDA device, each beside its PyTorch peer measured in the same run on the same GPU when
+ * `nl-bench --device cuda`: GEMM, an AdamW step, a transformer-tiny train step and decode, and the
+ * fused memory ops (gated delta rule, Titans MLP: forward + backward, cuda-memory.ts) on a CUDA device, each beside its PyTorch peer measured in the same run on the same GPU when
  * `python3 -c "import torch"` works there (peers/torch_cuda.py). Every timed call ends with a
  * device synchronize, so rates are completed work. On the emulated device (NL_CUDA_EMULATE=1,
  * for smoke runs only) the rates measure the host emulator, not a GPU; rows say so.
@@ -11,6 +11,7 @@ import * as T from '@nl/tensor';
 import { AdamW } from '@nl/optim';
 import { buildModel, preset } from '@nl/hope';
 import { measure, type Row } from '../harness.js';
+import { cudaMemoryRows, type CudaMemoryBenchOptions } from './cuda-memory.js';
 
 export interface CudaSuiteOptions {
   device: T.Device;
@@ -19,6 +20,8 @@ export interface CudaSuiteOptions {
   train: { batch: number; seq: number } | null;
   decodeTokens: number;
   timeMs: number;
+  /** Fused memory-op rows (gated delta rule, Titans MLP; cuda-memory.ts); none when absent. */
+  memory?: CudaMemoryBenchOptions;
 }
 
 interface TorchResult {
@@ -150,5 +153,6 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
     tOpt.dispose?.();
     model.dispose?.();
   }
+  if (o.memory) rows.push(...(await cudaMemoryRows(o.device, o.memory, o.timeMs, where)));
   return rows;
 }
