@@ -67,7 +67,7 @@ function run(device: 'cpu' | 'cuda', dtype: DT, c: Case, a: FusedSelfModAttrs, d
   const [o, ...fin] = fusedSelfMod(ins[0]!, ins[1]!, ins.slice(2), a);
   let loss = noO ? null : mul(o!, mk(d.wo, seq, false)).sum();
   fin.forEach((f, i) => {
-    const l = mul(f, mk(d.ws[i]!, f.shape, false)).sum();
+    const l = mul(f, mk(d.ws[i]!, [...f.shape], false)).sum();
     loss = loss ? loss.add(l) : l;
   });
   loss!.backward();
