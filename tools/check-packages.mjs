@@ -2,7 +2,8 @@
 // applied, workspace: ranges replaced) and checks the package.json inside each tarball:
 // no `development` condition or other export target pointing at TypeScript sources, every export
 // target present in the tarball, types next to each import, no workspace: specifier left; then
-// runs publint (--strict) on the unpacked tarball, i.e. on exactly what a user would install.
+// runs publint (--strict) on the unpacked tarball and @arethetypeswrong/cli (esm-only profile) on
+// the tarball, i.e. on exactly what a user would install.
 //
 //   node tools/check-packages.mjs            (after pnpm build: dist/ must exist)
 import { execFileSync } from 'node:child_process';
@@ -56,6 +57,19 @@ for (const dir of dirs) {
       });
     } catch (e) {
       bad(`publint: ${e.stdout || e.message}`);
+    }
+    try {
+      // types as TypeScript resolves them for ESM consumers (node16, bundler); the packages are ESM-only
+      execFileSync(
+        join(root, 'node_modules', '.bin', 'attw'),
+        [join(tmp, tgz), '--profile', 'esm-only', '--format', 'ascii'],
+        {
+          stdio: 'pipe',
+          encoding: 'utf8',
+        },
+      );
+    } catch (e) {
+      bad(`arethetypeswrong: ${e.stdout || e.message}`);
     }
     console.log(`${pkg.name}: packed ${tgz}, ${Object.keys(pkg.exports ?? {}).length} export paths checked`);
   } finally {
