@@ -6,7 +6,8 @@
  *   pnpm bench                 all suites
  *   pnpm bench --suite gemm    one suite
  *   pnpm bench --quick         smaller sizes, shorter sampling (smoke run)
- *   pnpm bench --device cuda   the CUDA suite (GEMM, AdamW, transformer-tiny step and decode) beside
+ *   pnpm bench --device cuda   the CUDA suite (GEMM, AdamW, transformer-tiny step and decode, memory
+ *                              ops, hope-tiny step) beside
  *                              PyTorch on the same GPU; exits 1 naming the reason when no CUDA
  *                              device serves (NL_CUDA_EMULATE=1: a smoke run on the emulated device)
  */
@@ -182,6 +183,7 @@ async function main(): Promise<void> {
       memory: q
         ? { batch: 1, seq: 16, heads: 2, dim: 16, hidden: 16, chunkSize: 8 }
         : { batch: 4, seq: 512, heads: 8, dim: 64, hidden: 64, chunkSize: 64 },
+      hope: q ? { batch: 1, seq: 8 } : { batch: 8, seq: 256 },
     });
     console.log(formatTable(rows, 'ratio'));
     const dir = resolve(opts.out);

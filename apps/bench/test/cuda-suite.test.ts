@@ -38,6 +38,7 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
     decodeTokens: 2,
     timeMs: 5,
     memory: { batch: 1, seq: 6, heads: 2, dim: 4, hidden: 3, chunkSize: 4 },
+    hope: { batch: 1, seq: 4 },
   });
   const cases = [...new Set(rows.map((r) => r.case))];
   expect(cases).toEqual([
@@ -49,6 +50,8 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
     'transformer-tiny decode batch 1',
     'gatedDeltaRule fwd+bwd B1 T6 H2 D4 C4',
     'titansMlp fwd+bwd B1 T6 H2 D4 Dh3 C4',
+    'selfModifyingTitans fwd+bwd B1 T4 H4 D32 Dh16',
+    'hope-tiny train step B1 T4',
   ]);
   const cpuRows = rows.filter((x) => x.impl.startsWith('@nl cpu kernels'));
   for (const r of rows.filter((x) => x.impl.startsWith('@nl') && !cpuRows.includes(x))) {
@@ -57,8 +60,8 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
   }
   for (const r of rows.filter((x) => !x.impl.startsWith('@nl')))
     expect(r.note).toMatch(/no peer on the emulated device/);
-  // the memory ops' rows beside them: the same op on the cpu kernels
-  expect(cpuRows).toHaveLength(2);
+  // the memory ops' and Hope rows beside them: the same work on the cpu kernels
+  expect(cpuRows).toHaveLength(4);
   for (const r of cpuRows) expect(r.rate).toBeGreaterThan(0);
 });
 

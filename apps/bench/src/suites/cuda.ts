@@ -1,6 +1,8 @@
 /**
- * `nl-bench --device cuda`: GEMM, an AdamW step, a transformer-tiny train step and decode, and the
- * fused memory ops (gated delta rule, Titans MLP: forward + backward, cuda-memory.ts) on a CUDA device, each beside its PyTorch peer measured in the same run on the same GPU when
+ * `nl-bench --device cuda`: GEMM, an AdamW step, a transformer-tiny train step and decode, the
+ * fused memory ops (gated delta rule, Titans MLP: forward + backward, cuda-memory.ts), the fused
+ * selfModifyingTitans op and a hope-tiny train step (cuda-hope.ts) on a CUDA device, each beside
+ * its PyTorch peer (or the same work on the CPU) measured in the same run on the same GPU when
  * `python3 -c "import torch"` works there (peers/torch_cuda.py). Every timed call ends with a
  * device synchronize, so rates are completed work. On the emulated device (NL_CUDA_EMULATE=1,
  * for smoke runs only) the rates measure the host emulator, not a GPU; rows say so.
@@ -12,6 +14,7 @@ import { AdamW } from '@nl/optim';
 import { buildModel, preset } from '@nl/hope';
 import { measure, type Row } from '../harness.js';
 import { cudaMemoryRows, type CudaMemoryBenchOptions } from './cuda-memory.js';
+import { cudaHopeRows } from './cuda-hope.js';
 
 export interface CudaSuiteOptions {
   device: T.Device;
@@ -22,6 +25,8 @@ export interface CudaSuiteOptions {
   timeMs: number;
   /** Fused memory-op rows (gated delta rule, Titans MLP; cuda-memory.ts); none when absent. */
   memory?: CudaMemoryBenchOptions;
+  /** Hope rows (selfModifyingTitans fwd+bwd, hope-tiny train step; cuda-hope.ts); none when absent. */
+  hope?: { batch: number; seq: number };
 }
 
 interface TorchResult {
@@ -154,5 +159,6 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
     model.dispose?.();
   }
   if (o.memory) rows.push(...(await cudaMemoryRows(o.device, o.memory, o.timeMs, where)));
+  if (o.hope) rows.push(...(await cudaHopeRows(o.device, o.hope, o.timeMs, where)));
   return rows;
 }
