@@ -5,7 +5,7 @@
  * (`w1_0`, `w1_1`, ..., `chunkSize_0`, ...).
  *
  * Shapes: B batch, T seqLen, D width, Dh hidden, L levels. x, y, dy, dx [B, T, D]; xs, probe, err,
- * dprobe [L, B, T, D]; hs [L, B, T, Dh]; per-level w1_ℓ, d1_ℓ, g1_ℓ [Dh, D] and w2_ℓ, d2_ℓ, g2_ℓ
+ * dprobe [L, B, T, D]; hs, ss [L, B, T, Dh] (pre-activations h, sigmoid(h)); per-level w1_ℓ, d1_ℓ, g1_ℓ [Dh, D] and w2_ℓ, d2_ℓ, g2_ℓ
  * [D, Dh]; stacked w1e, dw1 [L, Dh, D] and w2e, dw2 [L, D, Dh]; agg, dagg [L].
  */
 type FloatArray = Float32Array | Float64Array;
@@ -27,7 +27,7 @@ export type CmsObserveDims = CmsDims & { nested: boolean } & Record<string, numb
 
 /**
  * cmsForward: reads x, per-level `w1_ℓ`, `d1_ℓ`, `w2_ℓ`, `d2_ℓ`, agg (independent), probe (optional);
- * writes y, xs (chain variants), hs, w1e, w2e.
+ * writes y, xs (chain variants), hs, ss, w1e, w2e.
  */
 export type CmsForwardArrays = Record<string, Opt>;
 
@@ -36,6 +36,7 @@ export interface CmsBackwardArrays {
   x: FloatArray;
   xs?: Opt;
   hs: FloatArray;
+  ss: FloatArray;
   w1e: FloatArray;
   w2e: FloatArray;
   agg?: Opt;
@@ -49,7 +50,7 @@ export interface CmsBackwardArrays {
 }
 
 /**
- * cmsObserve: reads x (independent) or xs (chain), hs, w2e, err and per-level `d1_ℓ`, `d2_ℓ`,
+ * cmsObserve: reads x (independent) or xs (chain), hs, ss, w2e, err and per-level `d1_ℓ`, `d2_ℓ`,
  * `g1_ℓ`, `g2_ℓ`; writes the updated states to `d1Out_ℓ`, `d2Out_ℓ`, `g1Out_ℓ`, `g2Out_ℓ`.
  */
 export type CmsObserveArrays = Record<string, Opt>;

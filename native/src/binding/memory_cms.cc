@@ -1,11 +1,11 @@
 // cmsForward / cmsBackward / cmsObserve: the Continuum Memory System kernels of @nl/memory (cpu/cms.h).
 //
-//   cmsForward({ x, w1_ℓ, d1_ℓ, w2_ℓ, d2_ℓ (ℓ < L), agg?, probe?, y, xs?, hs, w1e, w2e }, dims)
-//   cmsBackward({ x, xs?, hs, w1e, w2e, agg?, probe?, dy, dx, dw1, dw2, dagg?, dprobe? }, dims)
-//   cmsObserve({ x?, xs?, hs, w2e, err, d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ, d1Out_ℓ, d2Out_ℓ, g1Out_ℓ, g2Out_ℓ }, dims)
+//   cmsForward({ x, w1_ℓ, d1_ℓ, w2_ℓ, d2_ℓ (ℓ < L), agg?, probe?, y, xs?, hs, ss, w1e, w2e }, dims)
+//   cmsBackward({ x, xs?, hs, ss, w1e, w2e, agg?, probe?, dy, dx, dw1, dw2, dagg?, dprobe? }, dims)
+//   cmsObserve({ x?, xs?, hs, ss, w2e, err, d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ, d1Out_ℓ, d2Out_ℓ, g1Out_ℓ, g2Out_ℓ }, dims)
 //   dims = { batch, seqLen, d, hidden, levels, independent }
 //          + for cmsObserve { nested, chunkSize_ℓ, pending_ℓ, lr_ℓ }
-// x, y, dy, dx [B, T, D]; xs, probe, err [L, B, T, D]; hs [L, B, T, Dh]; w1_ℓ, d1_ℓ [Dh, D];
+// x, y, dy, dx [B, T, D]; xs, probe, err [L, B, T, D]; hs, ss [L, B, T, Dh]; w1_ℓ, d1_ℓ [Dh, D];
 // w2_ℓ, d2_ℓ [D, Dh]; w1e, dw1 [L, Dh, D]; w2e, dw2 [L, D, Dh]; agg, dagg [L]. xs is required for
 // the chain variants and absent for independent (which needs agg, dagg, and x in cmsObserve).
 // Field names and types: native/lib/memory-cms.ts.
@@ -85,6 +85,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   ArrayView y = a.array("y", {B, T, D}, kSeq, false, &dt);
   ArrayView xs = a.array("xs", {L, B, T, D}, kLevSeq, d.independent, &dt);
   ArrayView hs = a.array("hs", {L, B, T, Dh}, kLevHid, false, &dt);
+  ArrayView ss = a.array("ss", {L, B, T, Dh}, kLevHid, false, &dt);
   ArrayView w1e = a.array("w1e", {L, Dh, D}, "[L, Dh, D]", false, &dt);
   ArrayView w2e = a.array("w2e", {L, D, Dh}, "[L, D, Dh]", false, &dt);
   a.done();
@@ -92,7 +93,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     using F = decltype(tag);
     cms_forward<F>(d, ptr<F>(x), cptrs<F>(w1).data(), cptrs<F>(d1).data(), cptrs<F>(w2).data(), cptrs<F>(d2).data(),
                    d.independent ? ptr<F>(agg) : nullptr, ptr<F>(probe), mut<F>(y),
-                   d.independent ? nullptr : mut<F>(xs), mut<F>(hs), mut<F>(w1e), mut<F>(w2e));
+                   d.independent ? nullptr : mut<F>(xs), mut<F>(hs), mut<F>(ss), mut<F>(w1e), mut<F>(w2e));
   };
   if (dt == DType::F32) run(float{});
   else run(double{});
@@ -111,6 +112,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   ArrayView x = a.array("x", {B, T, D}, kSeq, false, &dt);
   ArrayView xs = a.array("xs", {L, B, T, D}, kLevSeq, d.independent, &dt);
   ArrayView hs = a.array("hs", {L, B, T, Dh}, kLevHid, false, &dt);
+  ArrayView ss = a.array("ss", {L, B, T, Dh}, kLevHid, false, &dt);
   ArrayView w1e = a.array("w1e", {L, Dh, D}, "[L, Dh, D]", false, &dt);
   ArrayView w2e = a.array("w2e", {L, D, Dh}, "[L, D, Dh]", false, &dt);
   ArrayView agg = a.array("agg", {L}, "[L]", !d.independent, &dt);
@@ -124,7 +126,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   a.done();
   auto run = [&](auto tag) {
     using F = decltype(tag);
-    cms_backward<F>(d, ptr<F>(x), d.independent ? nullptr : ptr<F>(xs), ptr<F>(hs), ptr<F>(w1e), ptr<F>(w2e),
+    cms_backward<F>(d, ptr<F>(x), d.independent ? nullptr : ptr<F>(xs), ptr<F>(hs), ptr<F>(ss), ptr<F>(w1e), ptr<F>(w2e),
                     d.independent ? ptr<F>(agg) : nullptr, ptr<F>(probe), ptr<F>(dy), mut<F>(dx), mut<F>(dw1),
                     mut<F>(dw2), d.independent ? mut<F>(dagg) : nullptr, mut<F>(dprobe));
   };
@@ -157,6 +159,7 @@ Napi::Value Observe(const Napi::CallbackInfo& info) {
   ArrayView x = a.array("x", {B, T, D}, kSeq, !d.independent, &dt);
   ArrayView xs = a.array("xs", {L, B, T, D}, kLevSeq, d.independent, &dt);
   ArrayView hs = a.array("hs", {L, B, T, Dh}, kLevHid, false, &dt);
+  ArrayView ss = a.array("ss", {L, B, T, Dh}, kLevHid, false, &dt);
   ArrayView w2e = a.array("w2e", {L, D, Dh}, "[L, D, Dh]", false, &dt);
   ArrayView err = a.array("err", {L, B, T, D}, kLevSeq, false, &dt);
   auto d1 = level_arrays(a, "d1", {Dh, D}, kW1, L, &dt);
@@ -178,7 +181,7 @@ Napi::Value Observe(const Napi::CallbackInfo& info) {
   auto run = [&](auto tag) {
     using F = decltype(tag);
     cms_observe<F>(d, s, d.independent ? ptr<F>(x) : nullptr, d.independent ? nullptr : ptr<F>(xs), ptr<F>(hs),
-                   ptr<F>(w2e), ptr<F>(err), mptrs<F>(d1o).data(), mptrs<F>(d2o).data(), mptrs<F>(g1o).data(),
+                   ptr<F>(ss), ptr<F>(w2e), ptr<F>(err), mptrs<F>(d1o).data(), mptrs<F>(d2o).data(), mptrs<F>(g1o).data(),
                    mptrs<F>(g2o).data());
   };
   if (dt == DType::F32) run(float{});

@@ -40,21 +40,23 @@ struct CmsSchedule {
 
 // x [B, T, D]; w1[ℓ], d1[ℓ] [Dh, D]; w2[ℓ], d2[ℓ] [D, Dh]; agg [L] (independent only, else null);
 // probe [L, B, T, D] or null. Writes y [B, T, D], xs [L, B, T, D] (level inputs; null for
-// independent), hs [L, B, T, Dh] (pre-activations), w1e [L, Dh, D], w2e [L, D, Dh] (θ0 + Δ).
+// independent), hs [L, B, T, Dh] (pre-activations h), ss [L, B, T, Dh] (sigmoid(h): the backward and
+// observe form silu and silu' from h and s without another exp), w1e [L, Dh, D], w2e [L, D, Dh] (θ0 + Δ).
 template <typename F>
 void cms_forward(const CmsDims& dm, const F* x, const F* const* w1, const F* const* d1, const F* const* w2,
-                 const F* const* d2, const F* agg, const F* probe, F* y, F* xs, F* hs, F* w1e, F* w2e);
+                 const F* const* d2, const F* agg, const F* probe, F* y, F* xs, F* hs, F* ss, F* w1e, F* w2e);
 
-// The forward's x, xs, hs, w1e, w2e, agg, probe and dy [B, T, D]. Writes dx [B, T, D], dw1 [L, Dh, D],
+// The forward's x, xs, hs, ss, w1e, w2e, agg, probe and dy [B, T, D]. Writes dx [B, T, D], dw1 [L, Dh, D],
 // dw2 [L, D, Dh], dagg [L] (independent only, else null) and dprobe [L, B, T, D] (may be null).
 template <typename F>
-void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const F* w1e, const F* w2e, const F* agg,
+void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const F* ss, const F* w1e, const F* w2e,
+                  const F* agg,
                   const F* probe, const F* dy, F* dx, F* dw1, F* dw2, F* dagg, F* dprobe);
 
-// The forward's x (independent) or xs (chain), hs, w2e; err [L, B, T, D]. d1/d2/g1/g2 [ℓ] are the
+// The forward's x (independent) or xs (chain), hs, ss, w2e; err [L, B, T, D]. d1/d2/g1/g2 [ℓ] are the
 // level states, updated in place (callers pass fresh copies). Schedule as above.
 template <typename F>
-void cms_observe(const CmsDims& dm, const CmsSchedule& s, const F* x, const F* xs, const F* hs, const F* w2e,
+void cms_observe(const CmsDims& dm, const CmsSchedule& s, const F* x, const F* xs, const F* hs, const F* ss, const F* w2e,
                  const F* err, F* const* d1, F* const* d2, F* const* g1, F* const* g2);
 
 }  // namespace nl

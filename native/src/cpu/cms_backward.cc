@@ -13,17 +13,16 @@ namespace nl {
 using cms_detail::dsilu;
 using cms_detail::mm;
 using cms_detail::rows;
-using cms_detail::silu;
 
 namespace {
 
-// a = silu(h); u ← scale · u ⊙ silu'(h)   (h, a, u [n])
+// a = silu(h) = h s; u ← scale · u ⊙ silu'(h)   (h, s = sigmoid(h), a, u [n])
 template <typename F>
-void activations(int64_t n, const F* h, F* a, F* u, F scale) {
+void activations(int64_t n, const F* h, const F* s, F* a, F* u, F scale) {
   rows(n, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      a[i] = silu(h[i]);
-      u[i] *= scale * dsilu(h[i]);
+      a[i] = h[i] * s[i];
+      u[i] *= scale * dsilu(h[i], s[i]);
     }
   });
 }
@@ -31,8 +30,8 @@ void activations(int64_t n, const F* h, F* a, F* u, F scale) {
 }  // namespace
 
 template <typename F>
-void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const F* w1e, const F* w2e, const F* agg,
-                  const F* probe, const F* dy, F* dx, F* dw1, F* dw2, F* dagg, F* dprobe) {
+void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const F* ss, const F* w1e, const F* w2e,
+                  const F* agg, const F* probe, const F* dy, F* dx, F* dw1, F* dw2, F* dagg, F* dprobe) {
   const int64_t N = dm.batch * dm.seq, D = dm.d, Dh = dm.hidden, L = dm.levels, nw = Dh * D;
   if (N == 0) {
     std::fill(dw1, dw1 + L * nw, F(0));
@@ -45,9 +44,10 @@ void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const
     std::memcpy(dx, dy, sizeof(F) * N * D);  // g = ∂L/∂y_ℓ, carried down the chain in dx
     for (int64_t l = L - 1; l >= 0; --l) {
       const F* h = hs + l * N * Dh;
+      const F* sg = ss + l * N * Dh;
       if (dprobe) std::memcpy(dprobe + l * N * D, dx, sizeof(F) * N * D);
       mm<F>(false, false, N, Dh, D, F(1), dx, w2e + l * nw, F(0), u.data());  // g W2 [N, Dh]
-      activations<F>(N * Dh, h, a.data(), u.data(), F(1));                     // gh
+      activations<F>(N * Dh, h, sg, a.data(), u.data(), F(1));                 // gh
       mm<F>(true, false, D, Dh, N, F(1), dx, a.data(), F(0), dw2 + l * nw);    // gᵀ a
       mm<F>(true, false, Dh, D, N, F(1), u.data(), xs + l * N * D, F(0), dw1 + l * nw);  // ghᵀ x
       mm<F>(false, false, N, D, Dh, F(1), u.data(), w1e + l * nw, F(1), dx);  // g += gh W1
@@ -61,6 +61,7 @@ void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const
   });
   for (int64_t l = 0; l < L; ++l) {
     const F* h = hs + l * N * Dh;
+    const F* sg = ss + l * N * Dh;
     const F* pr = probe ? probe + l * N * D : nullptr;
     const F w = agg[l];
     if (dprobe) {
@@ -72,19 +73,20 @@ void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const
     mm<F>(false, false, N, Dh, D, F(1), dy, w2e + l * nw, F(0), u.data());  // ∂L/∂out W2 [N, Dh]
     double s = 0;  // dagg_ℓ = ⟨x + probe_ℓ, ∂L/∂out⟩ + ⟨a, ∂L/∂out W2⟩
     for (int64_t i = 0; i < N * D; ++i) s += static_cast<double>((pr ? x[i] + pr[i] : x[i]) * dy[i]);
-    for (int64_t i = 0; i < N * Dh; ++i) s += static_cast<double>(silu(h[i]) * u[i]);
+    for (int64_t i = 0; i < N * Dh; ++i) s += static_cast<double>(h[i] * sg[i] * u[i]);
     dagg[l] = static_cast<F>(s);
-    activations<F>(N * Dh, h, a.data(), u.data(), w);                          // gh_ℓ = agg_ℓ (…) ⊙ silu'(h)
+    activations<F>(N * Dh, h, sg, a.data(), u.data(), w);                          // gh_ℓ = agg_ℓ (…) ⊙ silu'(h)
     mm<F>(true, false, D, Dh, N, w, dy, a.data(), F(0), dw2 + l * nw);         // agg_ℓ ∂L/∂outᵀ a
     mm<F>(true, false, Dh, D, N, F(1), u.data(), x, F(0), dw1 + l * nw);       // ghᵀ x
     mm<F>(false, false, N, D, Dh, F(1), u.data(), w1e + l * nw, F(1), dx);    // dx += gh W1
   }
 }
 
-template void cms_backward<float>(const CmsDims&, const float*, const float*, const float*, const float*,
+template void cms_backward<float>(const CmsDims&, const float*, const float*, const float*, const float*, const float*,
                                   const float*, const float*, const float*, const float*, float*, float*, float*,
                                   float*, float*);
 template void cms_backward<double>(const CmsDims&, const double*, const double*, const double*, const double*,
+                                   const double*,
                                    const double*, const double*, const double*, const double*, double*, double*,
                                    double*, double*, double*);
 

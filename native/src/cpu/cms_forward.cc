@@ -15,7 +15,7 @@ using cms_detail::rows;
 
 template <typename F>
 void cms_forward(const CmsDims& dm, const F* x, const F* const* w1, const F* const* d1, const F* const* w2,
-                 const F* const* d2, const F* agg, const F* probe, F* y, F* xs, F* hs, F* w1e, F* w2e) {
+                 const F* const* d2, const F* agg, const F* probe, F* y, F* xs, F* hs, F* ss, F* w1e, F* w2e) {
   const int64_t N = dm.batch * dm.seq, D = dm.d, Dh = dm.hidden, L = dm.levels, nw = Dh * D;
   for (int64_t l = 0; l < L; ++l) {  // effective weights θ0 + Δ (straight-through, A11)
     F* e1 = w1e + l * nw;
@@ -35,9 +35,13 @@ void cms_forward(const CmsDims& dm, const F* x, const F* const* w1, const F* con
   for (int64_t l = 0; l < L; ++l) {
     const F* in = dm.independent ? x : xs + l * N * D;  // [N, D]
     F* h = hs + l * N * Dh;                              // [N, Dh]
+    F* s = ss + l * N * Dh;
     mm<F>(false, true, N, Dh, D, F(1), in, w1e + l * nw, F(0), h);
     rows(N * Dh, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) a[i] = cms_detail::silu(h[i]);
+      for (int64_t i = i0; i < i1; ++i) {
+        s[i] = cms_detail::sigmoid(h[i]);
+        a[i] = h[i] * s[i];
+      }
     });
     F* out = dm.independent ? term.data() : (l + 1 < L ? xs + (l + 1) * N * D : y);  // [N, D]
     const F* pr = probe ? probe + l * N * D : nullptr;
@@ -56,9 +60,9 @@ void cms_forward(const CmsDims& dm, const F* x, const F* const* w1, const F* con
 
 template void cms_forward<float>(const CmsDims&, const float*, const float* const*, const float* const*,
                                  const float* const*, const float* const*, const float*, const float*, float*,
-                                 float*, float*, float*, float*);
+                                 float*, float*, float*, float*, float*);
 template void cms_forward<double>(const CmsDims&, const double*, const double* const*, const double* const*,
                                   const double* const*, const double* const*, const double*, const double*,
-                                  double*, double*, double*, double*, double*);
+                                  double*, double*, double*, double*, double*, double*);
 
 }  // namespace nl

@@ -68,20 +68,21 @@ void fire(int64_t n, F lr, F* d, F* g) {
 }  // namespace
 
 template <typename F>
-void cms_observe(const CmsDims& dm, const CmsSchedule& s, const F* x, const F* xs, const F* hs, const F* w2e,
+void cms_observe(const CmsDims& dm, const CmsSchedule& s, const F* x, const F* xs, const F* hs, const F* ss, const F* w2e,
                  const F* err, F* const* d1, F* const* d2, F* const* g1, F* const* g2) {
   const int64_t T = dm.seq, N = dm.batch * T, D = dm.d, Dh = dm.hidden, L = dm.levels, nw = Dh * D;
   if (T == 0) return;
   std::vector<F> a(static_cast<size_t>(N * Dh)), gh(static_cast<size_t>(N * Dh));
   for (int64_t l = 0; l < L; ++l) {
     const F* h = hs + l * N * Dh;
+    const F* sg = ss + l * N * Dh;
     const F* e = err + l * N * D;
     const F* xl = dm.independent ? x : xs + l * N * D;
     mm<F>(false, false, N, Dh, D, F(1), e, w2e + l * nw, F(0), gh.data());  // δ W2 [N, Dh]
     rows(N * Dh, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
-        a[i] = cms_detail::silu(h[i]);
-        gh[i] *= cms_detail::dsilu(h[i]);
+        a[i] = h[i] * sg[i];
+        gh[i] *= cms_detail::dsilu(h[i], sg[i]);
       }
     });
     const F lr = static_cast<F>(s.lr[l]);
@@ -101,10 +102,11 @@ void cms_observe(const CmsDims& dm, const CmsSchedule& s, const F* x, const F* x
   }
 }
 
-template void cms_observe<float>(const CmsDims&, const CmsSchedule&, const float*, const float*, const float*,
+template void cms_observe<float>(const CmsDims&, const CmsSchedule&, const float*, const float*, const float*, const float*,
                                  const float*, const float*, float* const*, float* const*, float* const*,
                                  float* const*);
 template void cms_observe<double>(const CmsDims&, const CmsSchedule&, const double*, const double*, const double*,
+                                  const double*,
                                   const double*, const double*, double* const*, double* const*, double* const*,
                                   double* const*);
 

@@ -39,9 +39,9 @@ template <typename F>
 inline F silu(F x) {
   return x * sigmoid(x);
 }
+// silu'(x) given s = sigmoid(x)
 template <typename F>
-inline F dsilu(F x) {
-  const F s = sigmoid(x);
+inline F dsilu(F x, F s) {
   return s * (F(1) + x * (F(1) - s));
 }
 

@@ -5,18 +5,19 @@
  *
  *   memory.cms         inputs  x [B, T, D], w1_ℓ, d1_ℓ [Dh, D], w2_ℓ, d2_ℓ [D, Dh] (ℓ < L, grouped by
  *                              kind), agg [L] (independent), probe [L, B, T, D] (optional zeros)
- *                      outputs y [B, T, D], hs [L, B, T, Dh], w1e [L, Dh, D], w2e [L, D, Dh] and, for
+ *                      outputs y [B, T, D], hs, ss [L, B, T, Dh] (pre-activations h and sigmoid(h)),
+ *                              w1e [L, Dh, D], w2e [L, D, Dh] (θ0 + Δ) and, for
  *                              the chain variants, xs [L, B, T, D] (level inputs)
  *                      backward: x, θ0 (w1_ℓ, w2_ℓ: the gradient of θ0 + Δ; Δ gets none, A11), agg,
  *                              probe (= the error signals δ_ℓ = ∂L/∂(level ℓ output))
- *   memory.cmsObserve  inputs  x (independent) or xs, hs, w2e, err [L, B, T, D], d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ
+ *   memory.cmsObserve  inputs  x (independent) or xs, hs, ss, w2e, err [L, B, T, D], d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ
  *                      outputs the updated d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ (no gradient)
  *
  * The schedule (chunk sizes, tokens pending, rates) travels as host integers in the attributes,
  * so a call reads no tensor value on the host.
  */
 import { defineOp, type Tensor } from '@nl/tensor';
-import { adoptOutput, elementsOf } from '@nl/tensor/internal';
+import { elementsOf, emptyTensor } from '@nl/tensor/internal';
 import { native } from '@nl/native';
 import { allocLike } from '../kernels/alloc.js';
 import type { FloatArray } from '../kernels/shape.js';
@@ -39,6 +40,24 @@ export interface CmsObserveAttrs extends Record<string, unknown> {
 
 /** Opens a tensor inside the kernel (row-major elements, no transfer). */
 const arr = (t: Tensor): FloatArray => elementsOf(t) as FloatArray;
+
+/**
+ * A new output tensor like `like` (dtype, device) from the backend's buffer pool, not zeroed (the
+ * kernels write every element): fresh typed arrays per call cost garbage collections.
+ */
+const output = (like: Tensor, shape: number[]): Tensor => emptyTensor(shape, like.dtype, like.device, false);
+
+/** Reused host scratch per (slot, dtype): the stacked weight gradients before they are split per level. */
+const scratchArrays = new Map<string, FloatArray>();
+function scratch(like: FloatArray, n: number, slot: string): FloatArray {
+  const key = `${slot}:${like instanceof Float32Array ? 32 : 64}`;
+  let a = scratchArrays.get(key);
+  if (a === undefined || a.length < n) {
+    a = allocLike(like, n);
+    scratchArrays.set(key, a);
+  }
+  return a.subarray(0, n);
+}
 
 /** Sizes of a call: x [B, T, D], w1_0 [Dh, D]. */
 function dimsOf(x: Tensor, w1: Tensor, levels: number, independent: boolean) {
@@ -68,15 +87,16 @@ const cmsOp = defineOp<CmsOpAttrs>({
       const s = split(inputs, a);
       const dims = dimsOf(s.x, s.w1[0]!, a.levels, a.independent);
       const { batch: B, seqLen: T, d: D, hidden: Dh, levels: L } = dims;
-      const x = arr(s.x);
-      const out = {
-        y: allocLike(x, B * T * D),
-        hs: allocLike(x, L * B * T * Dh),
-        w1e: allocLike(x, L * Dh * D),
-        w2e: allocLike(x, L * D * Dh),
-        xs: a.independent ? null : allocLike(x, L * B * T * D),
-      };
-      const arrays: Record<string, FloatArray | null> = { x, ...out };
+      const res = [
+        output(s.x, [B, T, D]), // y
+        output(s.x, [L, B, T, Dh]), // hs
+        output(s.x, [L, B, T, Dh]), // ss
+        output(s.x, [L, Dh, D]), // w1e
+        output(s.x, [L, D, Dh]), // w2e
+      ];
+      if (!a.independent) res.push(output(s.x, [L, B, T, D])); // xs
+      const [y, hs, ss, w1e, w2e, xs] = res.map(arr);
+      const arrays: Record<string, FloatArray | null> = { x: arr(s.x), y, hs, ss, w1e, w2e, xs: xs ?? null };
       perLevel(arrays, 'w1', s.w1);
       perLevel(arrays, 'd1', s.d1);
       perLevel(arrays, 'w2', s.w2);
@@ -84,13 +104,6 @@ const cmsOp = defineOp<CmsOpAttrs>({
       if (s.agg) arrays.agg = arr(s.agg);
       if (s.probe) arrays.probe = arr(s.probe);
       native.cmsForward(arrays, dims);
-      const res = [
-        adoptOutput(out.y, s.x.shape),
-        adoptOutput(out.hs, [L, B, T, Dh]),
-        adoptOutput(out.w1e, [L, Dh, D]),
-        adoptOutput(out.w2e, [L, D, Dh]),
-      ];
-      if (out.xs) res.push(adoptOutput(out.xs, [L, B, T, D]));
       return res;
     },
   },
@@ -100,21 +113,25 @@ const cmsOp = defineOp<CmsOpAttrs>({
       const s = split(ctx.inputs, a);
       const dims = dimsOf(s.x, s.w1[0]!, a.levels, a.independent);
       const { batch: B, seqLen: T, d: D, hidden: Dh, levels: L } = dims;
-      const [, hs, w1e, w2e, xs] = ctx.outputs;
+      const [, hs, ss, w1e, w2e, xs] = ctx.outputs;
       const x = arr(s.x);
       const nw = Dh * D;
+      const dx = output(s.x, [B, T, D]);
+      const dagg = a.independent ? output(s.x, [L]) : null;
+      const dprobe = s.probe ? output(s.x, [L, B, T, D]) : null;
       const g = {
-        dx: allocLike(x, B * T * D),
-        dw1: allocLike(x, L * nw),
-        dw2: allocLike(x, L * nw),
-        dagg: a.independent ? allocLike(x, L) : null,
-        dprobe: s.probe ? allocLike(x, L * B * T * D) : null,
+        dx: arr(dx),
+        dw1: scratch(x, L * nw, 'dw1'),
+        dw2: scratch(x, L * nw, 'dw2'),
+        dagg: dagg ? arr(dagg) : null,
+        dprobe: dprobe ? arr(dprobe) : null,
       };
       native.cmsBackward(
         {
           x,
           xs: xs ? arr(xs) : null,
           hs: arr(hs!),
+          ss: arr(ss!),
           w1e: arr(w1e!),
           w2e: arr(w2e!),
           agg: s.agg ? arr(s.agg) : null,
@@ -124,16 +141,19 @@ const cmsOp = defineOp<CmsOpAttrs>({
         },
         dims,
       );
-      const level = (m: FloatArray, l: number, shape: number[]) =>
-        adoptOutput(m.slice(l * nw, (l + 1) * nw), shape);
+      const level = (m: FloatArray, l: number, shape: number[]) => {
+        const t = output(s.x, shape);
+        arr(t).set(m.subarray(l * nw, (l + 1) * nw));
+        return t;
+      };
       const need = ctx.needsInputGrad;
-      const out: (Tensor | null)[] = [adoptOutput(g.dx, s.x.shape)];
+      const out: (Tensor | null)[] = [dx];
       for (let l = 0; l < L; l++) out.push(need[1 + l] ? level(g.dw1, l, [Dh, D]) : null);
       for (let l = 0; l < L; l++) out.push(null); // Δ1: no gradient (first order, A11)
       for (let l = 0; l < L; l++) out.push(need[1 + 2 * L + l] ? level(g.dw2, l, [D, Dh]) : null);
       for (let l = 0; l < L; l++) out.push(null); // Δ2
-      if (g.dagg) out.push(adoptOutput(g.dagg, [L]));
-      if (g.dprobe) out.push(adoptOutput(g.dprobe, [L, B, T, D]));
+      if (dagg) out.push(dagg);
+      if (dprobe) out.push(dprobe);
       return out;
     },
   },
@@ -144,8 +164,8 @@ const observeOp = defineOp<CmsObserveAttrs>({
   forward: {
     cpu(_ctx, inputs, a) {
       const L = a.chunkSizes.length;
-      const [xin, hs, w2e, err] = inputs as Tensor[];
-      const st = inputs.slice(4);
+      const [xin, hs, ss, w2e, err] = inputs as Tensor[];
+      const st = inputs.slice(5);
       const [, B, T, Dh] = hs!.shape as [number, number, number, number];
       const D = err!.shape[3]!;
       const dims: Record<string, number | boolean> = {
@@ -163,20 +183,20 @@ const observeOp = defineOp<CmsObserveAttrs>({
         dims[`lr_${l}`] = a.lrs[l]!;
       }
       const h = arr(hs!);
-      const arrays: Record<string, FloatArray> = { hs: h, w2e: arr(w2e!), err: arr(err!) };
+      const arrays: Record<string, FloatArray> = { hs: h, ss: arr(ss!), w2e: arr(w2e!), err: arr(err!) };
       arrays[a.independent ? 'x' : 'xs'] = arr(xin!);
-      const outs: FloatArray[] = [];
+      const outs: Tensor[] = [];
       ['d1', 'd2', 'g1', 'g2'].forEach((k, j) => {
         for (let l = 0; l < L; l++) {
           const t = st[j * L + l]!;
           arrays[`${k}_${l}`] = arr(t);
-          const o = allocLike(h, t.numel);
-          arrays[`${k}Out_${l}`] = o;
+          const o = output(t, [...t.shape]); // the binding copies the state in first
+          arrays[`${k}Out_${l}`] = arr(o);
           outs.push(o);
         }
       });
       native.cmsObserve(arrays, dims as Parameters<typeof native.cmsObserve>[1]);
-      return outs.map((o, i) => adoptOutput(o, st[i]!.shape));
+      return outs;
     },
   },
   backward() {
@@ -189,6 +209,7 @@ export interface FusedCmsCache {
   /** Level inputs: x [B, T, D] (independent) or xs [L, B, T, D] (chain variants). */
   inputs: Tensor;
   hs: Tensor;
+  ss: Tensor;
   w2e: Tensor;
 }
 
@@ -202,8 +223,9 @@ export function fusedCmsForward(
   if (p.agg) inputs.push(p.agg);
   if (p.probe) inputs.push(p.probe);
   const attrs = { levels: L, independent: p.agg !== null, probe: p.probe !== null };
-  const [y, hs, , w2e, xs] = cmsOp(inputs, attrs) as Tensor[];
-  return { y: y!, cache: { inputs: (xs ?? x).detach(), hs: hs!.detach(), w2e: w2e!.detach() } };
+  const [y, hs, ss, , w2e, xs] = cmsOp(inputs, attrs) as Tensor[];
+  const cache = { inputs: (xs ?? x).detach(), hs: hs!.detach(), ss: ss!.detach(), w2e: w2e!.detach() };
+  return { y: y!, cache };
 }
 
 /** The fused update: errors [L, B, T, D] and the level states → the updated states (same order). */
@@ -217,6 +239,7 @@ export function fusedCmsObserve(
   const ins = [
     cache.inputs,
     cache.hs,
+    cache.ss,
     cache.w2e,
     errors,
     ...states.d1,
