@@ -286,9 +286,15 @@ function load(): NativeBinding | null {
     if (process.env.NL_NATIVE_DISABLE === '1')
       throw new Error('@nl/native: the addon is disabled (NL_NATIVE_DISABLE=1).');
     if (!existsSync(addonPath)) {
+      const platform = `${process.platform}-${process.arch}`;
+      const installed = packageRoot.split(/[\\/]/).includes('node_modules');
       throw new Error(
-        `@nl/native: the addon is not built (${addonPath} is missing). ` +
-          'Run `pnpm build` at the repository root (needs cmake and a C++17 compiler).',
+        `@nl/native: no binary for ${platform} (${addonPath} is missing). ` +
+          (installed
+            ? 'No prebuilt binary is published for this platform yet; build from source: clone the ' +
+              'repository and run `pnpm install && pnpm build` (needs cmake and a C++17 compiler). '
+            : 'Run `pnpm build` at the repository root (needs cmake and a C++17 compiler). ') +
+          'The plain-array optimizers of @nl/optim work without it.',
       );
     }
     const require = createRequire(import.meta.url);
