@@ -1,7 +1,7 @@
 /**
  * ContinuumMemory `impl: 'fused'`: the native CMS kernels (native/src/cpu/cms.h) registered through
- * `defineOp` as the 'cpu' kernels of two ops (they also run on 'sim'; a CUDA backend adds its own
- * with `registerKernel('<name>.forward', 'cuda', fn)`):
+ * `defineOp` as the 'cpu' kernels of two ops (they also run on 'sim'; the 'cuda' kernels, composed
+ * of device tensor ops with the same algorithm, are in cms-fused-cuda.ts):
  *
  *   memory.cms         inputs  x [B, T, D], w1_ℓ, d1_ℓ [Dh, D], w2_ℓ, d2_ℓ [D, Dh] (ℓ < L, grouped by
  *                              kind), agg [L] (independent), probe [L, B, T, D] (optional zeros)
@@ -21,6 +21,7 @@ import { elementsOf, emptyTensor } from '@nl/tensor/internal';
 import { native } from '@nl/native';
 import { allocLike } from '../kernels/alloc.js';
 import type { FloatArray } from '../kernels/shape.js';
+import './cms-fused-cuda.js';
 
 /** Attributes of `memory.cms`. */
 export interface CmsOpAttrs extends Record<string, unknown> {

@@ -15,7 +15,7 @@ const D = 3,
   DH = 5;
 type Variant = NonNullable<CmsConfig['variant']>;
 const VARIANTS: Variant[] = ['sequential', 'independent', 'nested'];
-const DEVICES = testDevices({ cuda: false });
+const DEVICES = testDevices(); // cpu, sim and 'cuda' (a GPU, or the emulated device)
 
 /** A reference module and a fused one with the same parameters, on `device`. */
 function pair(
