@@ -1,21 +1,17 @@
-// Install test, as a user without this repository would install: pack @nl/native, @nl/tensor and
-// @nl/optim (pnpm pack, as published), `npm install` the tarballs into a fresh project outside
-// the workspace with only `node` on PATH (no compiler, no cmake, no pnpm), and run the
-// examples/optim-plain-js script there. No binary is in the tarballs (prebuilt per-platform
-// packages do not exist yet), so this checks that the plain-array optimizers work without one,
-// and that @nl/tensor then fails with the loader's message naming the platform, not a crash.
+// Install test, as a user without this repository would install: pack the @nl packages (pnpm
+// pack, as published), `npm install` the tarballs into fresh projects outside the workspace with
+// only `node` on PATH (no compiler, no cmake, no pnpm), and run the examples there.
+//   1. no binary: @nl/native + @nl/tensor + @nl/optim run examples/optim-plain-js (pure JS), and
+//      @nl/tensor's first native call fails with the loader's error naming the platform;
+//   2. prebuilt binary: the platform package made from the local build
+//      (tools/native-platform-package.mjs) installed beside all five packages; @nl/native loads it
+//      (source 'prebuilt'), and examples/train-own-text and examples/hope-session-stream run.
+// The platform package is not published, and @nl/native does not list it as an optional
+// dependency yet, so a user would install it by name; this checks the loading, not the publishing.
 //
-//   node tools/install-test.mjs            (after pnpm build: dist/ must exist)
+//   node tools/install-test.mjs            (after pnpm build: dist/ and the addon must exist)
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,66 +22,107 @@ const fail = (msg) => {
   console.error(`install test: ${msg}`);
   process.exit(1);
 };
-try {
-  const tarballs = join(tmp, 'tarballs');
-  mkdirSync(tarballs);
-  const deps = {};
-  for (const dir of ['native', 'packages/tensor', 'packages/optim']) {
-    const before = new Set(readdirSync(tarballs));
-    execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(root, dir), stdio: 'pipe' });
-    const tgz = readdirSync(tarballs).find((f) => !before.has(f));
-    deps[`@nl/${tgz.replace(/^nl-/, '').replace(/-\d+\.\d+\.\d+\.tgz$/, '')}`] =
-      `file:${join(tarballs, tgz)}`;
-  }
-  const project = join(tmp, 'project');
-  mkdirSync(project);
-  writeFileSync(
-    join(project, 'package.json'),
-    JSON.stringify({ name: 'user-project', private: true, type: 'module', dependencies: deps }, null, 2),
+
+// PATH with node alone: npm runs through node, and nothing can reach a compiler
+const bin = join(tmp, 'bin');
+mkdirSync(bin);
+symlinkSync(process.execPath, join(bin, 'node'));
+const env = { ...process.env, PATH: bin, npm_config_update_notifier: 'false' };
+for (const k of Object.keys(env))
+  if (/^(npm_(lifecycle|package|node_execpath)|PNPM|INIT_CWD)/i.test(k)) delete env[k];
+const npmCli = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+
+const tarballs = join(tmp, 'tarballs');
+mkdirSync(tarballs);
+/** pnpm pack of a package folder into tarballs/; returns [name, file: spec]. */
+function pack(dir) {
+  const before = new Set(readdirSync(tarballs));
+  execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir, stdio: 'pipe' });
+  const tgz = readdirSync(tarballs).find((f) => !before.has(f));
+  const name = `@nl/${tgz.replace(/^nl-/, '').replace(/-\d+\.\d+\.\d+\.tgz$/, '')}`;
+  return [name, `file:${join(tarballs, tgz)}`];
+}
+
+/** A fresh project depending on `deps`, with `files` copied from examples/, npm-installed. */
+function project(name, deps, files) {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  const pkg = { name, private: true, type: 'module', dependencies: deps };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+  for (const f of files)
+    cpSync(join(root, 'examples', f), join(dir, f.split('/').pop()), { recursive: true });
+  const r = spawnSync(process.execPath, [npmCli, 'install', '--no-audit', '--no-fund'], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) fail(`npm install in ${name} failed:\n${r.stdout}\n${r.stderr}`);
+  console.log(
+    `${name}: installed ${Object.keys(deps).join(', ')} from tarballs with PATH=${bin} (node only)`,
   );
-  copyFileSync(join(root, 'examples', 'optim-plain-js', 'train.mjs'), join(project, 'train.mjs'));
+  return dir;
+}
 
-  // PATH with node alone: npm runs through node, and nothing can reach a compiler
-  const bin = join(tmp, 'bin');
-  mkdirSync(bin);
-  symlinkSync(process.execPath, join(bin, 'node'));
-  const env = { ...process.env, PATH: bin, npm_config_update_notifier: 'false' };
-  for (const k of Object.keys(env))
-    if (/^(npm_(lifecycle|package|node_execpath)|PNPM|INIT_CWD)/i.test(k)) delete env[k];
-  const npmCli = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
-  const install = spawnSync(process.execPath, [npmCli, 'install', '--no-audit', '--no-fund'], {
-    cwd: project,
-    env,
-    encoding: 'utf8',
-  });
-  if (install.status !== 0) fail(`npm install failed:\n${install.stdout}\n${install.stderr}`);
-  console.log(`installed ${Object.keys(deps).join(', ')} from tarballs with PATH=${bin} (node only)`);
+/** node <args> in `dir`; returns stdout lines. */
+function run(dir, args) {
+  const r = spawnSync(process.execPath, args, { cwd: dir, env, encoding: 'utf8' });
+  if (r.status !== 0) fail(`node ${args.join(' ')} failed in ${dir}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout.trim().split('\n');
+}
 
-  const run = spawnSync(process.execPath, ['train.mjs', '--steps', '60', '--optimizers', 'muon,m3'], {
-    cwd: project,
-    env,
-    encoding: 'utf8',
-  });
-  if (run.status !== 0)
-    fail(`examples/optim-plain-js failed in the installed project:\n${run.stdout}\n${run.stderr}`);
-  const summary = JSON.parse(run.stdout.trim().split('\n').pop());
-  for (const [name, r] of Object.entries(summary))
-    if (!(r.last < r.first * 0.7)) fail(`${name} did not lower the held-out error: ${JSON.stringify(r)}`);
-  console.log(run.stdout.trim().split('\n').slice(0, -1).join('\n'));
-
-  const probe = `import { hasNative, nativeLoadError } from '@nl/native';
+const PROBE = `import { hasNative, nativeBinary, nativeLoadError } from '@nl/native';
 import { randn } from '@nl/tensor';
-console.log(JSON.stringify({ hasNative: hasNative(), reason: nativeLoadError?.message }));
-try { randn([2, 2]).matmul(randn([2, 2])); console.log('matmul ran'); } catch (e) { console.log('matmul: ' + e.message); }`;
-  writeFileSync(join(project, 'probe.mjs'), probe);
-  const p = spawnSync(process.execPath, ['probe.mjs'], { cwd: project, env, encoding: 'utf8' });
-  if (p.status !== 0) fail(`probe crashed:\n${p.stdout}\n${p.stderr}`);
-  const [first, second] = p.stdout.trim().split('\n');
-  const info = JSON.parse(first);
-  if (info.hasNative) fail('the installed @nl/native found a binary, but the tarball ships none');
-  if (!second.includes(`${process.platform}-${process.arch}`))
-    fail(`the missing-binary error does not name the platform: ${second}`);
-  console.log(`without a binary: ${second}`);
+console.log(JSON.stringify({ hasNative: hasNative(), source: nativeBinary?.source ?? null, reason: nativeLoadError?.message }));
+try { console.log('matmul ' + randn([2, 3]).matmul(randn([3, 2])).shape.join('x')); } catch (e) { console.log('matmul: ' + e.message); }`;
+
+try {
+  const base = Object.fromEntries(
+    ['native', 'packages/tensor', 'packages/optim'].map((d) => pack(join(root, d))),
+  );
+
+  // 1. no binary
+  const plain = project('user-optim', base, ['optim-plain-js/train.mjs']);
+  const out = run(plain, ['train.mjs', '--steps', '60', '--optimizers', 'muon,m3']);
+  for (const [name, r] of Object.entries(JSON.parse(out.pop())))
+    if (!(r.last < r.first * 0.7)) fail(`${name} did not lower the held-out error: ${JSON.stringify(r)}`);
+  console.log(out.join('\n'));
+  writeFileSync(join(plain, 'probe.mjs'), PROBE);
+  const [info, matmul] = run(plain, ['probe.mjs']);
+  if (JSON.parse(info).hasNative) fail('the installed @nl/native found a binary, but the tarballs ship none');
+  if (!matmul.includes(process.platform) || !matmul.includes('@nl/native-'))
+    fail(`the missing-binary error names neither the platform nor its package: ${matmul}`);
+  console.log(`without a binary: ${matmul}`);
+
+  // 2. prebuilt binary
+  const platformDir = execFileSync(
+    process.execPath,
+    [join(root, 'tools', 'native-platform-package.mjs'), join(tmp, 'platform')],
+    { encoding: 'utf8' },
+  ).trim();
+  const full = {
+    ...base,
+    ...Object.fromEntries(['packages/memory', 'packages/hope', platformDir].map((d) => pack(d))),
+  };
+  const hope = project('user-hope', full, [
+    'train-own-text/train.mjs',
+    'train-own-text/my-texts',
+    'hope-session-stream/stream.mjs',
+  ]);
+  writeFileSync(join(hope, 'probe.mjs'), PROBE);
+  const [info2, matmul2] = run(hope, ['probe.mjs']);
+  if (JSON.parse(info2).source !== 'prebuilt' || matmul2 !== 'matmul 2x2')
+    fail(`prebuilt binary not used: ${info2} ${matmul2}`);
+  const trained = JSON.parse(
+    run(hope, ['train.mjs', 'my-texts', '--steps', '10', '--out', join(tmp, 'run')]).pop(),
+  );
+  if (!(trained.last < trained.first))
+    fail(`train-own-text did not lower validation loss: ${JSON.stringify(trained)}`);
+  const session = JSON.parse(run(hope, ['stream.mjs', '--chunks', '2', '--chunk-bytes', '64']).pop());
+  if (session.probeRolledBack !== session.probeAfter)
+    fail(`hope-session-stream rollback: ${JSON.stringify(session)}`);
+  console.log(
+    `with the prebuilt package: binary ${JSON.parse(info2).source}, train-own-text validation ${trained.first.toFixed(3)} -> ${trained.last.toFixed(3)} bits/byte, session rollback exact`,
+  );
   console.log('install test passed');
 } finally {
   rmSync(tmp, { recursive: true, force: true });

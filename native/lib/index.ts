@@ -6,16 +6,17 @@
  * calling one where no GPU is usable throws a JS Error naming the reason, never crashes.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { MemoryBinding } from './memory.js';
 import type { CudaBinding } from './cuda.js';
 import type { OpCodeTable } from './op-codes.js';
+import { locateBinary, platformPackage, platformTag, type LocatedBinary } from './locate.js';
 
 export type * from './memory.js';
 export type * from './cuda.js';
 export { OP_CODES, type OpCodeTable } from './op-codes.js';
+export { platformPackage, platformTag, type LocatedBinary } from './locate.js';
 
 export type FloatArray = Float32Array | Float64Array;
 export type NumericArray = Float32Array | Float64Array | Int32Array;
@@ -281,24 +282,29 @@ export const addonPath = join(packageRoot, 'build', 'Release', 'nl_native.node')
  */
 export let nativeLoadError: Error | null = null;
 
+/** The binary that was loaded and where it came from, or null when none was. */
+export let nativeBinary: LocatedBinary | null = null;
+
 function load(): NativeBinding | null {
   try {
     if (process.env.NL_NATIVE_DISABLE === '1')
       throw new Error('@nl/native: the addon is disabled (NL_NATIVE_DISABLE=1).');
-    if (!existsSync(addonPath)) {
-      const platform = `${process.platform}-${process.arch}`;
+    const found = locateBinary(import.meta.url, addonPath);
+    if (!found) {
       const installed = packageRoot.split(/[\\/]/).includes('node_modules');
       throw new Error(
-        `@nl/native: no binary for ${platform} (${addonPath} is missing). ` +
+        `@nl/native: no binary for ${platformTag()}: the prebuilt package ${platformPackage()} is not ` +
+          `installed and there is no local build (${addonPath}). ` +
           (installed
-            ? 'No prebuilt binary is published for this platform yet; build from source: clone the ' +
-              'repository and run `pnpm install && pnpm build` (needs cmake and a C++17 compiler). '
+            ? `Install ${platformPackage()} if it exists for your platform, or build from source: clone ` +
+              'the repository and run `pnpm install && pnpm build` (needs cmake and a C++17 compiler). '
             : 'Run `pnpm build` at the repository root (needs cmake and a C++17 compiler). ') +
           'The plain-array optimizers of @nl/optim work without it.',
       );
     }
-    const require = createRequire(import.meta.url);
-    return require(addonPath) as NativeBinding;
+    const binding = createRequire(import.meta.url)(found.path) as NativeBinding;
+    nativeBinary = found;
+    return binding;
   } catch (e) {
     nativeLoadError = e instanceof Error ? e : new Error(String(e));
     return null;

@@ -1,0 +1,45 @@
+/**
+ * Where @nl/native finds its binary: a prebuilt platform package (`@nl/native-linux-x64-gnu`,
+ * `@nl/native-darwin-arm64`, ...: one `nl_native.node`, made by tools/native-platform-package.mjs)
+ * when one is installed, else the local build of this package (`build/Release/nl_native.node`,
+ * `pnpm build` in the repository).
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+
+/** This machine's platform tag: `linux-x64-gnu` / `linux-x64-musl`, `darwin-arm64`, `win32-x64-msvc`. */
+export function platformTag(): string {
+  const { platform, arch } = process;
+  if (platform === 'linux') {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+    return `${platform}-${arch}-${report?.header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
+  }
+  if (platform === 'win32') return `${platform}-${arch}-msvc`;
+  return `${platform}-${arch}`;
+}
+
+/** The name of the prebuilt package for this machine. */
+export function platformPackage(): string {
+  return `@nl/native-${platformTag()}`;
+}
+
+export interface LocatedBinary {
+  path: string;
+  source: 'prebuilt' | 'local build';
+}
+
+/**
+ * The binary to load: the platform package's `nl_native.node` when it resolves from `fromUrl`,
+ * else `localBuild` when that file exists; null when neither is there.
+ */
+export function locateBinary(fromUrl: string, localBuild: string): LocatedBinary | null {
+  try {
+    return {
+      path: createRequire(fromUrl).resolve(`${platformPackage()}/nl_native.node`),
+      source: 'prebuilt',
+    };
+  } catch {
+    // no prebuilt package for this platform installed
+  }
+  return existsSync(localBuild) ? { path: localBuild, source: 'local build' } : null;
+}
