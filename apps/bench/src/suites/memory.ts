@@ -29,6 +29,7 @@ import {
 } from '@nl/memory';
 import { measure, type Row } from '../harness.js';
 import { selfModRows, type SelfModBenchOptions } from './memory-selfmod.js';
+import { cmsRows, type CmsBenchOptions } from './memory-cms.js';
 
 export interface MemorySuiteOptions {
   seqLens: number[];
@@ -40,6 +41,8 @@ export interface MemorySuiteOptions {
   chunkSize: number;
   /** SelfModifyingTitans rows (memory-selfmod.ts); none when absent. */
   selfMod?: SelfModBenchOptions;
+  /** ContinuumMemory rows (memory-cms.ts); none when absent. */
+  cms?: CmsBenchOptions;
 }
 
 const H = 4;
@@ -240,5 +243,6 @@ export async function memorySuite(opts: MemorySuiteOptions): Promise<Row[]> {
     }
   }
   if (opts.selfMod) rows.push(...(await selfModRows(opts.selfMod)));
+  if (opts.cms) rows.push(...(await cmsRows(opts.cms)));
   return rows;
 }

@@ -107,6 +107,7 @@ export class HopeBlock extends nn.Module {
         levels: c.cmsLevels,
         variant: 'sequential',
         dtype: c.dtype,
+        impl: c.cmsImpl,
       }),
     );
   }

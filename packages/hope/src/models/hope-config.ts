@@ -12,6 +12,9 @@ export interface HopeCmsLevel {
   lr: number;
 }
 
+/** ContinuumMemory implementation (@nl/memory `CmsConfig.impl`). */
+export type HopeCmsImpl = 'loop' | 'fused';
+
 /** How the outer gradient crosses the segments of the online CMS scheme (README "HopeLM"). */
 export type HopeTrainGrad = 'full' | 'truncated';
 
@@ -36,6 +39,8 @@ export type HopeConfig = LMConfigBase & {
   cmsHidden: number;
   /** SelfModifyingTitans implementation ('loop' is the reference; others when @nl/memory has them). */
   selfModImpl: string;
+  /** ContinuumMemory implementation: 'loop' (tensor ops, the reference) or 'fused' (native ops). */
+  cmsImpl: HopeCmsImpl;
   /** Outer gradient across CMS segments: 'full' (exact, A18 over the sequence) or 'truncated'. */
   trainGrad: HopeTrainGrad;
   /** Tie the LM head to the embedding. */
@@ -62,6 +67,7 @@ export const HOPE_DEFAULTS = {
     { chunkSize: 512, lr: 1e-3 },
   ] as HopeCmsLevel[],
   selfModImpl: 'loop',
+  cmsImpl: 'loop' as HopeCmsImpl,
   trainGrad: 'full' as HopeTrainGrad,
   tieEmbeddings: false,
   dtype: 'float32' as const,
@@ -83,6 +89,7 @@ const KNOWN = new Set([
   'cmsLevels',
   'cmsHidden',
   'selfModImpl',
+  'cmsImpl',
   'trainGrad',
   'tieEmbeddings',
   'dtype',
@@ -141,6 +148,9 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
   const cmsHidden = posInt('cmsHidden', input.cmsHidden ?? 4 * dim);
   const selfModImpl = input.selfModImpl ?? HOPE_DEFAULTS.selfModImpl;
   if (typeof selfModImpl !== 'string' || selfModImpl === '') fail(`selfModImpl must be a non-empty string`);
+  const cmsImpl = input.cmsImpl ?? HOPE_DEFAULTS.cmsImpl;
+  if (cmsImpl !== 'loop' && cmsImpl !== 'fused')
+    fail(`cmsImpl must be 'loop' or 'fused', got ${JSON.stringify(cmsImpl)}`);
   const trainGrad = input.trainGrad ?? HOPE_DEFAULTS.trainGrad;
   if (trainGrad !== 'full' && trainGrad !== 'truncated')
     fail(`trainGrad must be 'full' or 'truncated', got ${JSON.stringify(trainGrad)}`);
@@ -166,6 +176,7 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
     cmsLevels,
     cmsHidden,
     selfModImpl,
+    cmsImpl,
     trainGrad,
     tieEmbeddings,
     dtype,

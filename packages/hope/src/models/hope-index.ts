@@ -6,6 +6,7 @@ export {
   hopeParamCount,
   resolveHopeConfig,
   transformerPPParamCount,
+  type HopeCmsImpl,
   type HopeCmsLevel,
   type HopeConfig,
   type HopeConfigInput,
