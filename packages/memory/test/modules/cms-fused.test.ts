@@ -6,8 +6,8 @@
  * float32; gradients also against central finite differences; bad input.
  */
 import { describe, expect, it } from 'vitest';
-import { mul, sum, type Device, type Tensor } from '@nl/tensor';
-import { testDevices } from '@nl/tensor/testing';
+import { manualSeed, mul, randn, sum, type Device, type Tensor } from '@nl/tensor';
+import { enableSimDevice, resetSimTransfers, simTransfers, testDevices } from '@nl/tensor/testing';
 import { ContinuumMemory, type CmsConfig } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 
@@ -220,5 +220,39 @@ describe.each(DEVICES)('ContinuumMemory fused on %s', (device) => {
     fused.forward(on(randArr(r, 2 * D), [1, 2, D], device, 'float64'), { probes: true });
     expect(() => fused.observeGrads()).toThrow(/no gradient; run backward first/);
     expect(fused.tokens).toBe(0);
+  });
+});
+
+describe('ContinuumMemory fused: README example and host syncs', () => {
+  it('the README example as written: the 4-token level fires twice', () => {
+    manualSeed(1);
+    const cms = new ContinuumMemory({
+      dim: 8,
+      hidden: 16,
+      levels: [{ chunkSize: 4 }, { chunkSize: 16 }],
+      impl: 'fused',
+    });
+    const x = randn([2, 8, 8]);
+    const y = cms.forward(x, { probes: true });
+    y.square().sum().backward();
+    cms.observeGrads();
+    expect(cms.updates).toEqual([2, 0]);
+  });
+
+  it('forward, backward, observeGrads and flush on sim download nothing', () => {
+    enableSimDevice();
+    for (const variant of VARIANTS) {
+      const [, fused] = pair([2, 3], variant, 'sim', 'float32');
+      const x = on(randArr(rng(71), 2 * 5 * D), [2, 5, D], 'sim', 'float32');
+      resetSimTransfers();
+      for (let call = 0; call < 2; call++) {
+        const y = fused.forward(x, { probes: true });
+        sum(mul(y, y)).backward();
+        fused.observeGrads();
+      }
+      fused.flush();
+      expect(simTransfers().downloads, variant).toBe(0);
+      expect(fused.updates).toEqual([5, 4]);
+    }
   });
 });
