@@ -201,6 +201,32 @@ describe.each(DEVICES)('ContinuumMemory fused on %s', (device) => {
     });
   });
 
+  it('snapshot / restore and freeze behave as the reference', () => {
+    const [ref, fused] = pair([2, 3], 'nested', device);
+    const r = rng(67);
+    const xs = [0, 1, 2].map(() => randArr(r, 5 * D));
+    const es = [0, 1, 2].map(() => [randArr(r, 5 * D), randArr(r, 5 * D)]);
+    const call = (m: ContinuumMemory, i: number) => {
+      m.forward(on(xs[i]!, [1, 5, D], device, 'float64'));
+      m.observe(es[i]!.map((e) => on(e, [1, 5, D], device, 'float64')));
+    };
+    for (const m of [ref, fused]) call(m, 0);
+    const snap = fused.snapshot();
+    call(fused, 1);
+    fused.restore(snap);
+    for (const m of [ref, fused]) call(m, 1);
+    expect(fused.updates).toEqual(ref.updates);
+    expect(stateDiff(ref, fused)).toBeLessThan(1e-12);
+    for (const m of [ref, fused]) {
+      m.freeze();
+      call(m, 2);
+      m.flush();
+    }
+    expect(fused.updates).toEqual(ref.updates);
+    expect(fused.tokens).toBe(10);
+    expect(stateDiff(ref, fused)).toBeLessThan(1e-12);
+  });
+
   it('bad input: unknown impl, dtype mismatch, wrong error shapes, observeGrads without backward', () => {
     expect(
       () => new ContinuumMemory({ dim: D, hidden: DH, levels: [{ chunkSize: 2 }], impl: 'gpu' as 'loop' }),
