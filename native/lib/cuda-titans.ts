@@ -1,7 +1,10 @@
-/** CUDA entry points: the fused Titans MLP memory, forward and backward (native/src/binding/cuda_titans.cc). */
+/**
+ * CUDA entry points: the fused Titans MLP and linear memories, forward and backward
+ * (native/src/binding/cuda_titans.cc, cuda_titans_linear.cc).
+ */
 import type { CudaPtr, CudaDType } from './cuda.js';
 
-export interface CudaTitansBinding {
+export interface CudaTitansBinding extends CudaTitansLinearBinding {
   /**
    * Titans MLP memory forward (mini-batch chunks of `chunk` tokens, inner gradients at each
    * chunk's start weights) over contiguous operands at element offsets `offs[i]`;
@@ -23,6 +26,35 @@ export interface CudaTitansBinding {
    * dq, dk, dv, dTheta, dEta, dAlpha, dW1_0, dW2_0, dS1_0, dS2_0 (overwritten).
    */
   cudaTitansMlpBackward(
+    dt: CudaDType,
+    dims: readonly number[],
+    chunk: number,
+    readAfterWrite: boolean,
+    ptrs: readonly (CudaPtr | null)[],
+    offs: readonly number[],
+  ): void;
+}
+
+export interface CudaTitansLinearBinding {
+  /**
+   * Titans linear memory forward (M, S [Dv, Dk] per head; mini-batch chunks of `chunk` tokens, inner
+   * gradients at each chunk's start state); dims = [B, T, H, Dk, Dv]. ptrs = [q, k, v, theta, eta,
+   * alpha, m0 | null, s0 | null, o, mOut, sOut]: q, k [B, T, H, Dk]; v, o [B, T, H, Dv];
+   * gates [B, T, H]; m0, s0, mOut, sOut [B, H, Dv, Dk].
+   */
+  cudaTitansLinearForward(
+    dt: CudaDType,
+    dims: readonly number[],
+    chunk: number,
+    readAfterWrite: boolean,
+    ptrs: readonly (CudaPtr | null)[],
+    offs: readonly number[],
+  ): void;
+  /**
+   * Its backward: ptrs = the forward's eight inputs, then dO, dM, dS (each `null` = zeros), then the
+   * eight gradients dq, dk, dv, dTheta, dEta, dAlpha, dM0, dS0 (overwritten).
+   */
+  cudaTitansLinearBackward(
     dt: CudaDType,
     dims: readonly number[],
     chunk: number,

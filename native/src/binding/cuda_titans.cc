@@ -1,5 +1,6 @@
 // CUDA entry points: the fused Titans MLP memory (memory.titansMlp), forward and backward
-// (ops/titans.h). Operands are contiguous, given as (device buffer, element offset) pairs; every
+// (ops/titans.h); register_cuda_titans also registers the linear memory's (cuda_titans_linear.cc).
+// Operands are contiguous, given as (device buffer, element offset) pairs; every
 // buffer is a live buffer of one device and every operand's extent lies inside its buffer.
 //   cudaTitansMlpForward(dt, dims, chunk, readAfter, ptrs, offs): dims = [B, T, H, D, Dh];
 //     ptrs = [q, k, v, theta, eta, alpha, w1, w2, s1 | null, s2 | null, o, w1Out, w2Out, s1Out, s2Out]
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "binding/cuda_args.h"
+#include "binding/cuda_operands.h"
 #include "binding/register.h"
 #include "cuda/ops/table.h"
 
@@ -34,42 +36,17 @@ cuda::TitansDims dims_arg(const Napi::CallbackInfo& info, size_t i, const std::s
   return d;
 }
 
-int64_t extent(const cuda::TitansDims& d, Ext e) {  // dims_arg checked the products
+std::vector<int64_t> extents(const cuda::TitansDims& d, const std::vector<Ext>& ext) {  // products checked
   const int64_t bth = d.B * d.T * d.H;
-  return e == kQ ? bth * d.D : e == kG ? bth : d.B * d.H * d.D * d.Dh;
+  std::vector<int64_t> out;
+  for (Ext e : ext) out.push_back(e == kQ ? bth * d.D : e == kG ? bth : d.B * d.H * d.D * d.Dh);
+  return out;
 }
 
 int64_t chunk_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
   const int64_t c = count(info, i, op, "chunk");
   if (c == 0) throw_range(info.Env(), op, "chunk must be positive");
   return c;
-}
-
-// Checks the operands against their slots; `optional` marks those that may be null (absent).
-std::vector<const void*> operands(const Napi::CallbackInfo& info, size_t pi, const std::string& op, cuda::DT dt,
-                                  const cuda::TitansDims& d, const std::vector<Ext>& ext,
-                                  const std::vector<bool>& optional, cuda::Runtime*& rt) {
-  Napi::Env env = info.Env();
-  if (!info[pi].IsArray() || !info[pi + 1].IsArray()) throw_type(env, op, "ptrs and offs must be arrays");
-  Napi::Array ptrs = info[pi].As<Napi::Array>(), offs = info[pi + 1].As<Napi::Array>();
-  if (ptrs.Length() != ext.size() || offs.Length() != ext.size())
-    throw_range(env, op, "takes " + std::to_string(ext.size()) + " operands");
-  std::vector<const void*> out(ext.size(), nullptr);
-  for (uint32_t i = 0; i < ext.size(); ++i) {
-    const std::string name = "operand " + std::to_string(i);
-    Napi::Value p = ptrs[i], o = offs[i];
-    if (p.IsNull() || p.IsUndefined()) {
-      if (!optional[i]) throw_type(env, op, name + " is required");
-      continue;
-    }
-    DevBuf b = dev_buffer_value(env, p, op, name);
-    if (!o.IsNumber() || !is_count(o.As<Napi::Number>().DoubleValue()))
-      throw_range(env, op, name + " offset must be a non-negative integer");
-    if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
-    rt = b.rt;
-    out[i] = span_at(env, op, name, b, dt, int64_t(o.As<Napi::Number>().DoubleValue()), extent(d, ext[i]));
-  }
-  return out;
 }
 
 std::string detail(const cuda::TitansDims& d, int64_t chunk, cuda::DT dt) {
@@ -95,7 +72,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   ext.insert(ext.end(), {kQ, kW, kW, kW, kW});
   opt.insert(opt.end(), 5, false);
   cuda::Runtime* rt = nullptr;
-  auto p = operands(info, 4, op, g.dt, g.d, ext, opt, rt);
+  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, ext), opt, rt);
   g.q = p[0], g.k = p[1], g.v = p[2], g.th = p[3], g.et = p[4], g.al = p[5];
   g.w1 = p[6], g.w2 = p[7], g.s1 = p[8], g.s2 = p[9];
   g.o = const_cast<void*>(p[10]), g.w1_out = const_cast<void*>(p[11]), g.w2_out = const_cast<void*>(p[12]);
@@ -119,7 +96,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   ext.insert(ext.end(), kInputs.begin(), kInputs.end());  // a gradient per input
   opt.insert(opt.end(), 10, false);
   cuda::Runtime* rt = nullptr;
-  auto p = operands(info, 4, op, g.dt, g.d, ext, opt, rt);
+  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, ext), opt, rt);
   g.q = p[0], g.k = p[1], g.v = p[2], g.th = p[3], g.et = p[4], g.al = p[5];
   g.w1 = p[6], g.w2 = p[7], g.s1 = p[8], g.s2 = p[9];
   g.dO = p[10], g.gW1 = p[11], g.gW2 = p[12], g.gS1 = p[13], g.gS2 = p[14];
@@ -133,9 +110,12 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+void register_cuda_titans_linear(Napi::Env env, Napi::Object exports);  // cuda_titans_linear.cc
+
 void register_cuda_titans(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaTitansMlpForward", Napi::Function::New(env, Forward, "cudaTitansMlpForward"));
   exports.Set("cudaTitansMlpBackward", Napi::Function::New(env, Backward, "cudaTitansMlpBackward"));
+  register_cuda_titans_linear(env, exports);
 }
 
 }  // namespace nl::binding

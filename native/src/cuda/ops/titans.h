@@ -1,4 +1,5 @@
-// CUDA ops: the fused Titans MLP memory (memory.titansMlp), forward and backward. Args structs +
+// CUDA ops: the fused Titans MLP memory (memory.titansMlp), forward and backward (the list also
+// holds the Titans linear memory's ops, ops/titans_linear.h). Args structs +
 // `template <class Exec> std::string <name>_op(Exec&, const Args&)`; kernels in
 // cuda/kernels/titans_mlp*.h. Operands are contiguous at their first element; the binding
 // (binding/cuda_titans.cc) has checked every pointer and extent. Scratch (chunk factors, boundary and
@@ -10,10 +11,13 @@
 #include "cuda/kernels/strided.h"
 #include "cuda/kernels/titans_mlp.h"
 #include "cuda/kernels/titans_mlp_backward.h"
+#include "cuda/ops/titans_linear.h"
 
-#define NL_CUDA_OPS_TITANS(X)          \
-  X(titans_mlp_fwd, TitansMlpFwdArgs) \
-  X(titans_mlp_bwd, TitansMlpBwdArgs)
+#define NL_CUDA_OPS_TITANS(X)            \
+  X(titans_mlp_fwd, TitansMlpFwdArgs)    \
+  X(titans_mlp_bwd, TitansMlpBwdArgs)    \
+  X(titans_linear_fwd, TitansLinFwdArgs) \
+  X(titans_linear_bwd, TitansLinBwdArgs)
 
 namespace nl::cuda {
 

@@ -7,27 +7,11 @@
  */
 import { native } from '@nl/native';
 import type { Tensor } from '@nl/tensor';
-import { cudaDTypeOf, cudaPointer, emptyTensor, registerKernel } from '@nl/tensor/internal';
+import { cudaDTypeOf, emptyTensor, registerKernel } from '@nl/tensor/internal';
+import { inInputDtypes, off, ptr, Temps } from './cuda-operands.js';
+// re-exported for the kernels that import them from here (self-modifying-cuda.ts)
+export { off, ptr, Temps } from './cuda-operands.js';
 import type { FusedDeltaAttrs } from './fused-delta.js';
-
-/** Copies made for one kernel call (contiguous / converted), disposed by `free()`. */
-export class Temps {
-  readonly #made: Tensor[] = [];
-  /** `t` contiguous in `dtype`. */
-  take(t: Tensor, dtype: Tensor['dtype']): Tensor {
-    let c = t;
-    if (c.dtype !== dtype) this.#made.push((c = c.to(dtype)));
-    if (!c.isContiguous) this.#made.push((c = c.contiguous()));
-    return c;
-  }
-  free(): void {
-    for (const t of this.#made) t.dispose();
-    this.#made.length = 0;
-  }
-}
-
-export const ptr = (t: Tensor | null): number | null => (t === null ? null : cudaPointer(t.storage.buffer));
-export const off = (t: Tensor | null): number => (t === null ? 0 : t.offset);
 
 function dimsOf(q: Tensor, v: Tensor): number[] {
   const [B, T, H, Dk] = q.shape as [number, number, number, number];
@@ -85,13 +69,7 @@ function backwardCuda(ctx: BackwardCtx, [gO, gS]: (Tensor | null)[]): Tensor[] {
         ops.map(off),
       );
     }
-    return grads.map((g, i) => {
-      const want = ctx.inputs[i]!.dtype;
-      if (want === dtype) return g;
-      const c = g.to(want);
-      g.dispose();
-      return c;
-    });
+    return inInputDtypes(grads, ctx.inputs);
   } finally {
     tmp.free();
   }

@@ -8,27 +8,9 @@
  */
 import { native } from '@nl/native';
 import type { Tensor } from '@nl/tensor';
-import { cudaDTypeOf, cudaPointer, emptyTensor, registerKernel } from '@nl/tensor/internal';
+import { cudaDTypeOf, emptyTensor, registerKernel } from '@nl/tensor/internal';
+import { inInputDtypes, off, ptr, Temps } from './cuda-operands.js';
 import type { FusedTitansAttrs } from './fused-titans.js';
-
-/** Copies made for one kernel call (contiguous / converted), disposed by `free()`. */
-class Temps {
-  readonly #made: Tensor[] = [];
-  /** `t` contiguous in `dtype`. */
-  take(t: Tensor, dtype: Tensor['dtype']): Tensor {
-    let c = t;
-    if (c.dtype !== dtype) this.#made.push((c = c.to(dtype)));
-    if (!c.isContiguous) this.#made.push((c = c.contiguous()));
-    return c;
-  }
-  free(): void {
-    for (const t of this.#made) t.dispose();
-    this.#made.length = 0;
-  }
-}
-
-const ptr = (t: Tensor | null): number | null => (t === null ? null : cudaPointer(t.storage.buffer));
-const off = (t: Tensor | null): number => (t === null ? 0 : t.offset);
 
 /** [B, T, H, D, Dh] from q [B, T, H, D] and the hidden width. */
 function dimsOf(q: Tensor, hidden: number): number[] {
@@ -52,7 +34,7 @@ function forwardCuda(_ctx: unknown, inputs: Tensor[], attrs: FusedTitansAttrs): 
     const o = emptyTensor(q!.shape, dtype, q!.device, !nonEmpty(dims));
     const states = [w1!, w2!, w1!, w2!].map((w) => emptyTensor(w.shape, dtype, q!.device, false));
     if (!nonEmpty(dims)) {
-      states.forEach((st, i) => st.numel > 0 && st.copy_(ins[6 + i]!));
+      for (const [i, st] of states.entries()) if (st.numel > 0) st.copy_(ins[6 + i]!);
       return [o, ...states];
     }
     const ops = [...ins, o, ...states];
@@ -85,7 +67,11 @@ function backwardCuda(ctx: BackwardCtx, upstream: (Tensor | null | undefined)[])
     const dims = dimsOf(q, ctx.attrs.hidden);
     const grads = ctx.inputs.map((t) => emptyTensor(t.shape, dtype, q.device, !nonEmpty(dims)));
     if (!nonEmpty(dims)) {
-      grads.slice(6).forEach((g, i) => g.numel > 0 && ups[1 + i] && g.copy_(ups[1 + i]!));
+      // T = 0 (or empty weights): the final-state gradients pass through
+      for (let i = 6; i < 10; i++) {
+        const u = ups[i - 5];
+        if (u && grads[i]!.numel > 0) grads[i]!.copy_(u);
+      }
     } else {
       const ops = [...ins, ...ups, ...grads];
       native.cudaTitansMlpBackward(
@@ -97,13 +83,7 @@ function backwardCuda(ctx: BackwardCtx, upstream: (Tensor | null | undefined)[])
         ops.map(off),
       );
     }
-    return grads.map((g, i) => {
-      const want = ctx.inputs[i]!.dtype;
-      if (want === dtype) return g;
-      const c = g.to(want);
-      g.dispose();
-      return c;
-    });
+    return inInputDtypes(grads, ctx.inputs);
   } finally {
     tmp.free();
   }

@@ -7,3 +7,4 @@ export * from './cms.js';
 export * from './self-modifying.js';
 export * from './fused-delta.js';
 export * from './fused-titans.js';
+export * from './fused-titans-linear.js';

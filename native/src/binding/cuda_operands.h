@@ -1,0 +1,41 @@
+// Operand lists of the CUDA memory entry points: `ptrs` and `offs` arrays of (device buffer,
+// element offset) pairs, each checked against its slot's element count before any launch.
+#pragma once
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "binding/cuda_args.h"
+
+namespace nl::binding {
+
+// Checks the operands against their slots; `optional` marks those that may be null (absent).
+// `ext`: each operand's element count.
+inline std::vector<const void*> cuda_operands(const Napi::CallbackInfo& info, size_t pi, const std::string& op,
+                                              cuda::DT dt, const std::vector<int64_t>& ext,
+                                              const std::vector<bool>& optional, cuda::Runtime*& rt) {
+  Napi::Env env = info.Env();
+  if (!info[pi].IsArray() || !info[pi + 1].IsArray()) throw_type(env, op, "ptrs and offs must be arrays");
+  Napi::Array ptrs = info[pi].As<Napi::Array>(), offs = info[pi + 1].As<Napi::Array>();
+  if (ptrs.Length() != ext.size() || offs.Length() != ext.size())
+    throw_range(env, op, "takes " + std::to_string(ext.size()) + " operands");
+  std::vector<const void*> out(ext.size(), nullptr);
+  for (uint32_t i = 0; i < ext.size(); ++i) {
+    const std::string name = "operand " + std::to_string(i);
+    Napi::Value p = ptrs[i], o = offs[i];
+    if (p.IsNull() || p.IsUndefined()) {
+      if (!optional[i]) throw_type(env, op, name + " is required");
+      continue;
+    }
+    DevBuf b = dev_buffer_value(env, p, op, name);
+    if (!o.IsNumber() || !is_count(o.As<Napi::Number>().DoubleValue()))
+      throw_range(env, op, name + " offset must be a non-negative integer");
+    if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
+    rt = b.rt;
+    out[i] = span_at(env, op, name, b, dt, int64_t(o.As<Napi::Number>().DoubleValue()), ext[i]);
+  }
+  return out;
+}
+
+}  // namespace nl::binding
