@@ -10,7 +10,7 @@
 import { native, type SelfModDims } from '@nl/native';
 import type { Tensor } from '@nl/tensor';
 import { cudaDTypeOf, emptyTensor, registerKernel } from '@nl/tensor/internal';
-import { Temps, off, ptr } from './fused-delta-cuda.js';
+import { inInputDtypes, off, ptr, Temps } from './cuda-operands.js';
 import type { FusedSelfModAttrs } from './self-modifying-fused.js';
 
 /** The native dims of a call: sizes from x [B, T, H, D] and w1 [B, M, H, D, Dh], options from attrs. */
@@ -63,17 +63,12 @@ function backwardCuda(ctx: BackwardCtx, grads: (Tensor | null)[]): (Tensor | nul
       const ops = [...ins, ...g, ...out];
       native.cudaSelfModBackward(cudaDTypeOf(dtype), dims, ops.map(ptr), ops.map(off));
     }
-    return out.map((t, i) => {
-      if (i === 1 && ctx.attrs.adaptiveQ) {
-        t.dispose();
-        return null; // q is unused with adaptiveQ
-      }
-      const want = ctx.inputs[i]!.dtype;
-      if (want === dtype) return t;
-      const c = t.to(want);
-      t.dispose();
-      return c;
-    });
+    const res: (Tensor | null)[] = inInputDtypes(out, ctx.inputs);
+    if (ctx.attrs.adaptiveQ) {
+      res[1]!.dispose();
+      res[1] = null; // q is unused with adaptiveQ
+    }
+    return res;
   } finally {
     tmp.free();
   }
