@@ -44,6 +44,13 @@ for (const dir of dirs) {
     for (const [sub, entry] of Object.entries(pkg.exports ?? {}))
       if (entry && typeof entry === 'object' && entry.import && !entry.types)
         bad(`exports[${sub}] has import but no types`);
+    // a relative `declare module` left in a bundled .d.ts augments a file that is not published
+    const dts = execFileSync('tar', ['tzf', tgz], { cwd: tmp, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.endsWith('.d.ts'));
+    for (const f of dts)
+      if (/declare module ['"]\.\.?\//.test(readFileSync(join(tmp, f), 'utf8')))
+        bad(`${f.replace(/^package\//, '')}: augments a relative module (its methods are lost for users)`);
     for (const field of ['main', 'types'])
       if (pkg[field] && !existsSync(join(pkgDir, pkg[field])))
         bad(`${field} = ${pkg[field]} is not in the tarball`);

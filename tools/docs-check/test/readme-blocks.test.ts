@@ -1,9 +1,10 @@
 /**
  * Every ```ts / ```js block of every README.md in the repository runs as written: each block is
  * copied verbatim into its own module under .blocks/ (gitignored) and imported, so its imports
- * resolve like a user's project that depends on the @nl packages. A block that is not meant to
+ * resolve like a user's project that depends on the @nl packages; the ts blocks also type-check. A block that is not meant to
  * run on its own (a fragment, a signature) has `<!-- no-run -->` on the line before its fence.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,19 @@ export function extractBlocks(text: string, readme: string): Block[] {
 const all = readmes().flatMap((f) => extractBlocks(readFileSync(f, 'utf8'), relative(repo, f)));
 rmSync(blocksDir, { recursive: true, force: true });
 mkdirSync(blocksDir, { recursive: true });
+/** Each block as its own module (`export {}` keeps it one), named after its README and line. */
+const files = new Map<string, Block>();
+for (const b of all) {
+  const file = join(
+    blocksDir,
+    `${b.readme.replace(/[/.]/g, '_')}_${b.line}.${b.lang === 'ts' ? 'ts' : 'mjs'}`,
+  );
+  writeFileSync(file, `${b.code}\nexport {};\n`);
+  files.set(file, b);
+}
+const typesBuilt = ['native', 'packages/tensor', 'packages/optim', 'packages/memory', 'packages/hope'].every(
+  (d) => existsSync(join(repo, d, 'dist', 'index.d.ts')),
+);
 
 describe('README code blocks run as written', () => {
   it('finds the blocks (and the extractor honours no-run markers)', () => {
@@ -66,11 +80,23 @@ describe('README code blocks run as written', () => {
     expect(extractBlocks(sample.join('\n'), 'x').map((b) => b.code)).toEqual(['a()']);
   });
 
-  for (const b of all)
-    it(`${b.readme}:${b.line}`, async () => {
-      const name = `${b.readme.replace(/[/.]/g, '_')}_${b.line}.${b.lang === 'ts' ? 'ts' : 'mjs'}`;
-      const file = join(blocksDir, name);
-      writeFileSync(file, `${b.code}\nexport {};\n`);
-      await import(file);
-    });
+  for (const [file, b] of files) it(`${b.readme}:${b.line}`, async () => void (await import(file)));
+
+  // Against the packages' published .d.ts (tsconfig.blocks.json drops the development condition),
+  // so a wrong option name or type in a README fails here even where JavaScript would ignore it.
+  it.skipIf(!typesBuilt)('the ts blocks type-check against the built .d.ts of the packages', () => {
+    const tsc = join(repo, 'node_modules', '.bin', 'tsc');
+    const r = spawnSync(tsc, ['-p', join(here, '..', 'tsconfig.blocks.json')], { encoding: 'utf8' });
+    // .blocks/<name>.ts(line,col): message -> README.md:line: message
+    const errors = r.stdout
+      .split('\n')
+      .filter((l) => l.includes('error TS'))
+      .map((l) => {
+        const m = l.match(/([^/\\]+\.ts)\((\d+),\d+\): (.*)$/);
+        const b = m ? files.get(join(blocksDir, m[1]!)) : undefined;
+        return b ? `${b.readme}:${b.line + Number(m![2])}: ${m![3]}` : l;
+      });
+    expect(errors).toEqual([]);
+    expect(r.status).toBe(0);
+  });
 });
