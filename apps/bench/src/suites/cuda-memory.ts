@@ -1,12 +1,13 @@
 /**
  * `nl-bench --device cuda` rows for the fused memory ops with CUDA kernels: the gated delta rule
- * (memory.gatedDeltaRule) and the Titans MLP memory (memory.titansMlp), forward + backward of one
+ * (memory.gatedDeltaRule), the Titans linear memory (memory.titansLinear) and the Titans MLP memory
+ * (memory.titansMlp), forward + backward of one
  * call (loss = sum of o), each beside the same op on the 'cpu' native kernels (threaded) in the
  * same run. Rates are tokens (B·T) a second; every timed call ends with a device synchronize. On
  * the emulated device the CUDA rates measure the host emulator (rows say so).
  */
 import * as T from '@nl/tensor';
-import { fusedGatedDelta, fusedTitansMlp } from '@nl/memory';
+import { fusedGatedDelta, fusedTitansLinear, fusedTitansMlp } from '@nl/memory';
 import { measure, type Row } from '../harness.js';
 
 /** Shapes of the memory rows: q, k, v [batch, seq, heads, dim]; Titans hidden width `hidden`. */
@@ -39,6 +40,7 @@ function inputs(device: T.Device, o: CudaMemoryBenchOptions) {
   const s = 1 / Math.sqrt(D);
   return {
     delta: [leaf(device, row, 1, -s, s), leaf(device, row, 2, -s, s), leaf(device, row, 3), leaf(device, gate, 4, 0.9, 1), leaf(device, gate, 5, 0, 1), leaf(device, [B, H, D, D], 6)], // prettier-ignore
+    linear: [leaf(device, row, 17), leaf(device, row, 18, -s, s), leaf(device, row, 19), leaf(device, gate, 20, 0, 0.5), leaf(device, gate, 21, 0.5, 0.9), leaf(device, gate, 22, 0, 0.1), leaf(device, [B, H, D, D], 23), leaf(device, [B, H, D, D], 24, -0.1, 0.1)], // prettier-ignore
     titans: [leaf(device, row, 7), leaf(device, row, 8, -s, s), leaf(device, row, 9), leaf(device, gate, 10, 0, 0.1), leaf(device, gate, 11, 0.5, 0.9), leaf(device, gate, 12, 0, 0.05), leaf(device, [B, H, D, Dh], 13), leaf(device, [B, H, Dh, D], 14), leaf(device, [B, H, D, Dh], 15, -0.01, 0.01), leaf(device, [B, H, Dh, D], 16, -0.01, 0.01)], // prettier-ignore
   };
 }
@@ -59,6 +61,8 @@ function steps(ins: ReturnType<typeof inputs>, o: CudaMemoryBenchOptions) {
       const [q, k, v, a, b, s0] = ins.delta as [T.Tensor, T.Tensor, T.Tensor, T.Tensor, T.Tensor, T.Tensor];
       fwdBwd(fusedGatedDelta(q, k, v, a, b, s0, { chunkSize: o.chunkSize, erase: true }), ins.delta);
     },
+    linear: () =>
+      fwdBwd(fusedTitansLinear(ins.linear, { chunkSize: o.chunkSize, readAfterWrite: true }), ins.linear),
     titans: () =>
       fwdBwd(
         fusedTitansMlp(ins.titans, { chunkSize: o.chunkSize, readAfterWrite: true, hidden: o.hidden }),
@@ -79,13 +83,14 @@ export async function cudaMemoryRows(
   const shape = `B${o.batch} T${o.seq} H${o.heads} D${o.dim}`;
   const cases = {
     delta: `gatedDeltaRule fwd+bwd ${shape} C${o.chunkSize}`,
+    linear: `titansLinear fwd+bwd ${shape} C${o.chunkSize}`,
     titans: `titansMlp fwd+bwd ${shape} Dh${o.hidden} C${o.chunkSize}`,
   };
   const onDevice = inputs(device, o);
   const onCpu = inputs('cpu', o);
   const dev = steps(onDevice, o);
   const cpu = steps(onCpu, o);
-  for (const op of ['delta', 'titans'] as const) {
+  for (const op of ['delta', 'linear', 'titans'] as const) {
     const m = await measure(
       () => {
         dev[op]();
@@ -99,6 +104,7 @@ export async function cudaMemoryRows(
     rows.push({ suite: 'cuda', case: cases[op], impl: `@nl cuda kernels${where}`, rate: ours, unit: 'tok/s', medianMs: m.medianMs, ratio: 1 }); // prettier-ignore
     rows.push({ suite: 'cuda', case: cases[op], impl: '@nl cpu kernels (same op, threaded)', rate: theirs, unit: 'tok/s', medianMs: c.medianMs, ratio: ours / theirs, note: 'ratio = cuda / cpu' }); // prettier-ignore
   }
-  for (const t of [...onDevice.delta, ...onDevice.titans, ...onCpu.delta, ...onCpu.titans]) t.dispose();
+  for (const ins of [onDevice, onCpu])
+    for (const t of [...ins.delta, ...ins.linear, ...ins.titans]) t.dispose();
   return rows;
 }

@@ -23,7 +23,7 @@ export interface CudaSuiteOptions {
   train: { batch: number; seq: number } | null;
   decodeTokens: number;
   timeMs: number;
-  /** Fused memory-op rows (gated delta rule, Titans MLP; cuda-memory.ts); none when absent. */
+  /** Fused memory-op rows (gated delta rule, Titans linear / MLP; cuda-memory.ts); none when absent. */
   memory?: CudaMemoryBenchOptions;
   /** Hope rows (selfModifyingTitans fwd+bwd, hope-tiny train step; cuda-hope.ts); none when absent. */
   hope?: { batch: number; seq: number };
