@@ -1,5 +1,5 @@
 // Internal helpers of the CMS kernels (cms_forward.cc, cms_backward.cc, cms_observe.cc): a dtype
-// dispatch over the native GEMM, silu / silu' and threaded elementwise passes over rows.
+// dispatch over the native GEMM, sigmoid / silu' and threaded elementwise passes over rows.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -34,10 +34,6 @@ void mm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, F alpha, const F* a, 
 template <typename F>
 inline F sigmoid(F x) {
   return F(1) / (F(1) + std::exp(-x));
-}
-template <typename F>
-inline F silu(F x) {
-  return x * sigmoid(x);
 }
 // silu'(x) given s = sigmoid(x)
 template <typename F>

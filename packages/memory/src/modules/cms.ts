@@ -230,6 +230,9 @@ export class ContinuumMemory extends nn.Module {
   }
 
   private forwardFused(x: Tensor, probes: boolean): Tensor {
+    const dtype = this.w1[0]!.dtype;
+    if (x.dtype !== dtype)
+      throw new Error(`ContinuumMemory: x is ${x.dtype} but the parameters are ${dtype}`);
     const probe = probes
       ? zeros([this.levels.length, ...x.shape], {
           dtype: x.dtype as 'float32' | 'float64',
