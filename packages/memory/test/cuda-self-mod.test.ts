@@ -117,6 +117,15 @@ describe('memory.selfModifyingTitans on cuda == cpu fused kernels', () => {
   it('absent output gradient (only the final states carry a loss)', () => {
     compare('float64', { B: 1, T: 5, H: 2, D: 2, Dh: 3 }, base, 9, true);
   });
+
+  it('T = 0: o is empty, the final states are the initial ones and pass their gradients back', () => {
+    const c = { B: 2, T: 0, H: 1, D: 2, Dh: 3 };
+    const r = compare('float64', c, base, 4);
+    expect(r.o).toHaveLength(0);
+    const d = data(c, base, 4);
+    r.fin.forEach((f, i) => expect(f).toEqual(Array.from(d.st[i]!)));
+    r.grads.slice(2).forEach((g, i) => expect(g).toEqual(Array.from(d.ws[i]!)));
+  });
 });
 
 type Cfg = Omit<SelfModifyingConfig, 'heads' | 'dim' | 'hidden' | 'impl'>;

@@ -41,10 +41,13 @@ struct SelfModBwdArgs {
   void* dst[6];
 };
 
-// Threads of a (b, h) block: a power of two covering max(D, Dh), in [32, 256].
+// Threads of a (b, h) block: a power of two covering M max(D, Dh) (the (memory, column) and
+// (memory, hidden unit) items of most phases), in [32, 256] (the backward kernel's registers allow
+// 256).
 inline unsigned self_mod_threads(const SelfModCudaDims& d) {
+  const int64_t items = d.M * (d.D > d.Dh ? d.D : d.Dh);
   unsigned t = 32;
-  while (t < 256 && int64_t(t) < (d.D > d.Dh ? d.D : d.Dh)) t <<= 1;
+  while (t < 256 && int64_t(t) < items) t <<= 1;
   return t;
 }
 
