@@ -201,6 +201,22 @@ describe.each(DEVICES)('ContinuumMemory fused on %s', (device) => {
     });
   });
 
+  it('an empty call (T = 0) gives an empty output and changes nothing', () => {
+    const [ref, fused] = pair([2, 3], 'sequential', device);
+    for (const m of [ref, fused]) {
+      const x = on(new Float64Array(0), [2, 0, D], device, 'float64');
+      x.requiresGrad = true;
+      const y = m.forward(x, { probes: true });
+      expect(y.shape).toEqual([2, 0, D]);
+      sum(y).backward();
+      m.observeGrads();
+      expect(x.grad!.shape).toEqual([2, 0, D]);
+      expect(maxDiff(host(m.parameters()[0]!.grad!), new Float64Array(DH * D))).toBe(0);
+    }
+    expect(fused.updates).toEqual([0, 0]);
+    expect(fused.tokens).toBe(0);
+  });
+
   it('snapshot / restore and freeze behave as the reference', () => {
     const [ref, fused] = pair([2, 3], 'nested', device);
     const r = rng(67);
