@@ -1,6 +1,7 @@
 // Internal helpers of the CMS kernels (cms_forward.cc, cms_backward.cc, cms_observe.cc): a dtype
 // dispatch over the native GEMM, sigmoid / silu' and threaded elementwise passes over rows.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -41,10 +42,11 @@ inline F dsilu(F x, F s) {
   return s * (F(1) + x * (F(1) - s));
 }
 
-// fn(begin, end) over [0, n) elements, threaded in ranges of at least 4096.
+// fn(begin, end) over [0, n) elements, threaded: ranges of at least 4096 that threads claim as they
+// become free (a thread descheduled on a shared machine does not hold the others up).
 template <typename Fn>
 void rows(int64_t n, Fn&& fn) {
-  parallel_for(n, 4096, fn);
+  parallel_for_dynamic(n, std::max<int64_t>(4096, n / (4 * num_threads())), fn);
 }
 
 }  // namespace nl::cms_detail
