@@ -5,6 +5,8 @@
  * hope-tiny preset (float32) within float32 tolerance.
  */
 import { describe, expect, it } from 'vitest';
+import { memory } from '@nl/tensor';
+import { HopeSession } from '../src/session/session.js';
 import { HopeLM } from '../src/models/hope.js';
 import { hopePreset } from '../src/models/hope-presets.js';
 import { resolveHopeConfig } from '../src/models/hope-config.js';
@@ -72,5 +74,33 @@ describe("HopeLM cmsImpl 'fused' == 'loop'", () => {
       const scale = Math.max(...a.map(Math.abs));
       expect(maxAbsDiff(a, g2.get(n)!), n).toBeLessThan(5e-5 * scale + 1e-9); // measured ≤ 2.2e-6 · scale
     }
+  });
+
+  it('training, evaluation, decoding and a session leave no tensors behind', () => {
+    const counts = (fn: () => void): number[] => [0, 1, 2, 3].map(() => (fn(), memory().numTensors)).slice(1); // the first run warms caches up
+    const m = tinyHope({ cmsLevels: firing, cmsImpl: 'fused' });
+    const batch = ids2d([lcgIds(11, 16, 1), lcgIds(11, 16, 2)]);
+    const train = counts(() => {
+      m.zeroGrad();
+      m.lossAndBackward(batch);
+    });
+    expect(new Set(train).size, `train ${train}`).toBe(1);
+    const ev = counts(() => m.evalLoss(batch));
+    expect(new Set(ev).size, `eval ${ev}`).toBe(1);
+    const dec = m.decoder();
+    const d = counts(() => dec.feed(Int32Array.from([1, 2, 3])));
+    expect(new Set(d).size, `decode ${d}`).toBe(1);
+    dec.dispose();
+    const s = new HopeSession(tinyHope({ cmsLevels: firing, vocabSize: 256, cmsImpl: 'fused' }));
+    s.feed('warm up');
+    const c = counts(() => {
+      s.feed('some more text');
+      s.loss('probe');
+      const snap = s.snapshot();
+      s.feed('x');
+      s.rollback(snap);
+      snap.dispose();
+    });
+    expect(new Set(c).size, `session ${c}`).toBe(1);
   });
 });
