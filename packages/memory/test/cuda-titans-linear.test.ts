@@ -4,10 +4,11 @@
  * device: native/src/cuda/kernels/titans_linear.h) against the float64 token-level TS reference
  * (ref.ts, ref-backward.ts): outputs, final M, S and every gradient (q, k, v, θ, η, α, M0, S0),
  * both read orders, float32 / float64, odd T, T below one chunk and over several, a chunk-size
- * sweep, Dk ≠ Dv, absent upstream gradients, T = 0; bad calls to the CUDA entry points.
+ * sweep, Dk ≠ Dv, absent upstream gradients, T = 0, pieces cut at chunk boundaries == one call;
+ * bad calls to the CUDA entry points.
  */
 import { native } from '@nl/native';
-import { mul, tensor, type Tensor } from '@nl/tensor';
+import { cat, mul, narrow, tensor, type Tensor } from '@nl/tensor';
 import { cudaPointer } from '@nl/tensor/internal';
 import { assertClose, enableCudaEmulation, enableSimDevice } from '@nl/tensor/testing';
 import { describe, expect, it } from 'vitest';
@@ -150,6 +151,44 @@ describe('memory.titansLinear on cpu, sim and cuda == float64 reference', () => 
       for (const readAfterWrite of [true, false])
         for (const drop of ['o', 'states'] as const)
           compare(dtype, c, { chunkSize: 4, readAfterWrite, drop });
+  });
+
+  it('pieces cut at chunk boundaries (M, S carried) == one call on every device, gradients included', () => {
+    const c = { B: 2, T: 12, H: 2, dk: 3, dv: 4 };
+    const d = data(c, 11);
+    const st = [c.B, c.H, c.dv, c.dk];
+    const shapes = [[c.B, c.T, c.H, c.dk], [c.B, c.T, c.H, c.dk], [c.B, c.T, c.H, c.dv], [c.B, c.T, c.H], [c.B, c.T, c.H], [c.B, c.T, c.H], st, st]; // prettier-ignore
+    for (const device of ['cpu', 'sim', 'cuda'] as const)
+      for (const readAfterWrite of [true, false]) {
+        const go = (cuts: number[]) => {
+          const ins = INPUTS.map((n, i) =>
+            tensor(Array.from(d[n]), { shape: shapes[i]!, dtype: 'float64', device, requiresGrad: true }),
+          );
+          let states = ins.slice(6);
+          const outs: Tensor[] = [];
+          for (let i = 0; i + 1 < cuts.length; i++) {
+            const piece = ins.slice(0, 6).map((t) => narrow(t, 1, cuts[i]!, cuts[i + 1]! - cuts[i]!));
+            const [o, m, s] = fusedTitansLinear([...piece, ...states], { chunkSize: 4, readAfterWrite });
+            outs.push(o);
+            states = [m, s];
+          }
+          const o = cat(outs, 1);
+          const lo = mul(o, tensor(Array.from(d.lo), { shape: o.shape, dtype: 'float64', device })).sum();
+          lo.add(states[0]!.sum()).add(states[1]!.sum()).backward();
+          return [o, ...states, ...ins.map((x) => x.grad!)].map((t) => Array.from(t.dataSync()));
+        };
+        const one = go([0, 12]);
+        for (const cuts of [
+          [0, 4, 12],
+          [0, 8, 12],
+          [0, 4, 8, 12],
+        ]) {
+          const p = go(cuts);
+          one.forEach((x, i) =>
+            assertClose(`${device}: value ${i}, cuts ${cuts.join('/')}`, x, p[i]!, tol('float64')),
+          );
+        }
+      }
   });
 
   it('T = 0: o is empty, M and S pass through, so do their gradients', () => {

@@ -3,11 +3,11 @@
  * against the 'cpu' chunk-form kernels and the float64 token-level TS reference (ref.ts,
  * ref-backward.ts): outputs, final W1, W2, S1, S2 and every gradient (q, k, v, θ, η, α, W1, W2, S1,
  * S2), both read orders, float32 / float64, odd T, T below one chunk and over several, a chunk-size
- * sweep, B, H > 1, absent upstream gradients, T = 0, TitansMemory (impl 'fused') over calls that
- * start mid-chunk; bad calls to the entry points.
+ * sweep, B, H > 1, absent upstream gradients, T = 0, pieces cut at chunk boundaries == one call,
+ * TitansMemory (impl 'fused') over calls that start mid-chunk; bad calls to the entry points.
  */
 import { native } from '@nl/native';
-import { mul, tensor, type Tensor } from '@nl/tensor';
+import { cat, mul, narrow, tensor, type Tensor } from '@nl/tensor';
 import { cudaPointer } from '@nl/tensor/internal';
 import { assertClose, enableCudaEmulation } from '@nl/tensor/testing';
 import { describe, expect, it } from 'vitest';
@@ -169,6 +169,44 @@ describe('memory.titansMlp on cuda == cpu == float64 reference', () => {
         compare(dtype, c, { chunkSize: 4, readAfterWrite, drop: 'o' });
         compare(dtype, c, { chunkSize: 4, readAfterWrite, drop: 'states' });
       }
+  });
+
+  it('pieces cut at chunk boundaries (W1, W2, S1, S2 carried) == one call, gradients included', () => {
+    const c = { B: 2, T: 12, H: 2, D: 3, Dh: 4 };
+    const d = data(c, 11);
+    for (const readAfterWrite of [true, false]) {
+      const go = (cuts: number[]) => {
+        const sh = shapes(c);
+        const ins = INPUTS.map((n, i) =>
+          tensor(Array.from(d[n]), { shape: sh[i]!, dtype: 'float64', device: 'cuda', requiresGrad: true }),
+        );
+        let states = ins.slice(6);
+        const outs: Tensor[] = [];
+        for (let i = 0; i + 1 < cuts.length; i++) {
+          // [B, L, H, ...] views of the token inputs (not contiguous for B > 1)
+          const piece = ins.slice(0, 6).map((t) => narrow(t, 1, cuts[i]!, cuts[i + 1]! - cuts[i]!));
+          const r = fusedTitansMlp([...piece, ...states], { chunkSize: 4, readAfterWrite, hidden: c.Dh });
+          outs.push(r[0]!);
+          states = r.slice(1);
+        }
+        const o = cat(outs, 1);
+        const lo = mul(
+          o,
+          tensor(Array.from(d.lo), { shape: o.shape, dtype: 'float64', device: 'cuda' }),
+        ).sum();
+        lo.add(states[0]!.sum()).add(states[3]!.sum()).backward();
+        return [o, ...states, ...ins.map((x) => x.grad!)].map((t) => Array.from(t.dataSync()));
+      };
+      const one = go([0, 12]);
+      for (const cuts of [
+        [0, 4, 12],
+        [0, 8, 12],
+        [0, 4, 8, 12],
+      ]) {
+        const p = go(cuts);
+        one.forEach((x, i) => assertClose(`value ${i}, cuts ${cuts.join('/')}`, x, p[i]!, tol('float64')));
+      }
+    }
   });
 
   it('T = 0: o is empty, the states pass through, so do their gradients', () => {
