@@ -125,6 +125,8 @@ const CASES: [string, Case, number][] = [
   ['chunk 1', { B: 1, T: 6, H: 1, dk: 3, dv: 3 }, 1],
   ['wider than one block of threads', { B: 1, T: 4, H: 1, dk: 40, dv: 70 }, 2],
   ['one token', { B: 2, T: 1, H: 2, dk: 3, dv: 2 }, 64],
+  ['more rows than threads (256)', { B: 1, T: 3, H: 1, dk: 3, dv: 300 }, 2],
+  ['more columns than threads (256)', { B: 1, T: 3, H: 1, dk: 270, dv: 2 }, 2],
 ];
 
 describe('memory.titansLinear on cpu, sim and cuda == float64 reference', () => {
