@@ -23,3 +23,10 @@ export {
   type RecallOptions,
   type SyntheticExample,
 } from './synthetic.js';
+export {
+  multiQueryRecall,
+  mqarLength,
+  resolveMqarOptions,
+  type MqarExample,
+  type MqarOptions,
+} from './mqar.js';

@@ -27,6 +27,10 @@ export class Rng {
   private s: Uint32Array;
 
   private constructor(state: RngState) {
+    // `private` binds TypeScript callers only: from JavaScript, `new Rng(42)` would build an empty
+    // state and `int()` would then loop forever, so the words are checked here too.
+    if (!Array.isArray(state) || state.length !== 4)
+      throw new TypeError('Rng: create a generator with Rng.fromSeed(seed) or Rng.fromState(state)');
     this.s = Uint32Array.from(state);
   }
 
