@@ -36,6 +36,7 @@ import { sampleText } from './sample.js';
 import { applyThreads } from './threads.js';
 import { TrainSetupError, runTrain } from './train.js';
 import { Rng } from '@nl/hope';
+import { registerExport } from './export-onnx.js';
 
 /** Injected I/O and models (the real CLI passes process streams and {@link MODELS}). */
 export interface MainDeps {
@@ -317,6 +318,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       model.dispose?.();
     }
   });
+
+  registerExport(program, print);
 
   // `train` is the default command, so commander would read an unknown command name as an
   // argument of train ("too many arguments for 'train'"): name it and list the commands instead.

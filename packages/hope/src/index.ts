@@ -4,3 +4,4 @@ export * from './checkpoint/index.js';
 export * from './models/index.js';
 export * from './generate/index.js';
 export * from './session/index.js';
+export * from './export/index.js';

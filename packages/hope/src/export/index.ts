@@ -1,0 +1,1 @@
+export { exportTransformerOnnx, type OnnxExportOptions } from './onnx-transformer.js';
