@@ -23,6 +23,7 @@ import { BATCHED_SHAPES, gemmShapesSuite } from './suites/gemm-shapes.js';
 import { memorySuite } from './suites/memory.js';
 import { tensorSuite } from './suites/tensor.js';
 import { optimSuite } from './suites/optim.js';
+import { inferenceSuite } from './suites/inference.js';
 import { cudaSuite } from './suites/cuda.js';
 import { cudaDeviceInfo, type Device } from '@nl/tensor';
 
@@ -130,6 +131,13 @@ const suites: Suite[] = [
               timeMs: 500,
             },
       ),
+  },
+  {
+    name: 'inference',
+    description:
+      'transformer-tiny greedy decode, tokens/s: our streaming decoder vs its exported ONNX step graph (KV cache as inputs/outputs) in onnxruntime-node',
+    ratioLabel: 'vs ORT',
+    run: (quick) => inferenceSuite(quick ? { tokens: 16, runs: 1 } : { tokens: 128, runs: 3 }),
   },
 ];
 

@@ -1,0 +1,14 @@
+// The inference suite decodes the same greedy tokens with our decoder and the exported ONNX step
+// graph in onnxruntime-node (its rows say so), and reports a rate for each.
+import { expect, it } from 'vitest';
+import { inferenceSuite } from '../src/suites/inference.js';
+
+it('inference suite: our decoder and the ORT step graph generate the same tokens', async () => {
+  const rows = await inferenceSuite({ tokens: 6, runs: 1 });
+  expect(rows.map((r) => r.impl)).toEqual(['onnxruntime-node (exported step graph)', '@nl/hope decoder']);
+  for (const r of rows) {
+    expect(r.note).toBe('same tokens');
+    expect(r.rate).toBeGreaterThan(0);
+    expect(r.unit).toBe('tok/s');
+  }
+});
