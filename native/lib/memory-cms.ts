@@ -50,7 +50,9 @@ export interface CmsBackwardArrays {
 }
 
 /**
- * cmsObserve: reads x (independent) or xs (chain), hs, ss, w2e, err and per-level `d1_ℓ`, `d2_ℓ`,
+ * cmsObserve: reads x (independent) or xs (chain), hs, ss, w2e, err, optional inc1 [L, Dh, D] and inc2
+ * [L, D, Dh] (the backward's weight gradients when err are its error signals: a level with no fire
+ * inside the call adds them to G instead of recomputing them) and per-level `d1_ℓ`, `d2_ℓ`,
  * `g1_ℓ`, `g2_ℓ`; writes the updated states to `d1Out_ℓ`, `d2Out_ℓ`, `g1Out_ℓ`, `g2Out_ℓ`.
  */
 export type CmsObserveArrays = Record<string, Opt>;

@@ -2,7 +2,8 @@
 //
 //   cmsForward({ x, w1_ℓ, d1_ℓ, w2_ℓ, d2_ℓ (ℓ < L), agg?, probe?, y, xs?, hs, ss, w1e, w2e }, dims)
 //   cmsBackward({ x, xs?, hs, ss, w1e, w2e, agg?, probe?, dy, dx, dw1, dw2, dagg?, dprobe? }, dims)
-//   cmsObserve({ x?, xs?, hs, ss, w2e, err, d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ, d1Out_ℓ, d2Out_ℓ, g1Out_ℓ, g2Out_ℓ }, dims)
+//   cmsObserve({ x?, xs?, hs, ss, w2e, err, inc1?, inc2?, d1_ℓ, d2_ℓ, g1_ℓ, g2_ℓ, d1Out_ℓ, d2Out_ℓ, g1Out_ℓ, g2Out_ℓ },
+//              dims)
 //   dims = { batch, seqLen, d, hidden, levels, independent }
 //          + for cmsObserve { nested, chunkSize_ℓ, pending_ℓ, lr_ℓ }
 // x, y, dy, dx [B, T, D]; xs, probe, err [L, B, T, D]; hs, ss [L, B, T, Dh]; w1_ℓ, d1_ℓ [Dh, D];
@@ -162,6 +163,9 @@ Napi::Value Observe(const Napi::CallbackInfo& info) {
   ArrayView ss = a.array("ss", {L, B, T, Dh}, kLevHid, false, &dt);
   ArrayView w2e = a.array("w2e", {L, D, Dh}, "[L, D, Dh]", false, &dt);
   ArrayView err = a.array("err", {L, B, T, D}, kLevSeq, false, &dt);
+  ArrayView inc1 = a.array("inc1", {L, Dh, D}, "[L, Dh, D]", true, &dt);
+  ArrayView inc2 = a.array("inc2", {L, D, Dh}, "[L, D, Dh]", true, &dt);
+  if ((inc1.data == nullptr) != (inc2.data == nullptr)) throw_type(info.Env(), op, "arrays.inc1 and arrays.inc2 go together");
   auto d1 = level_arrays(a, "d1", {Dh, D}, kW1, L, &dt);
   auto d2 = level_arrays(a, "d2", {D, Dh}, kW2, L, &dt);
   auto g1 = level_arrays(a, "g1", {Dh, D}, kW1, L, &dt);
@@ -182,7 +186,7 @@ Napi::Value Observe(const Napi::CallbackInfo& info) {
     using F = decltype(tag);
     cms_observe<F>(d, s, d.independent ? ptr<F>(x) : nullptr, d.independent ? nullptr : ptr<F>(xs), ptr<F>(hs),
                    ptr<F>(ss), ptr<F>(w2e), ptr<F>(err), mptrs<F>(d1o).data(), mptrs<F>(d2o).data(), mptrs<F>(g1o).data(),
-                   mptrs<F>(g2o).data());
+                   mptrs<F>(g2o).data(), ptr<F>(inc1), ptr<F>(inc2));
   };
   if (dt == DType::F32) run(float{});
   else run(double{});

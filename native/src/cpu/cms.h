@@ -54,9 +54,12 @@ void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const
                   const F* probe, const F* dy, F* dx, F* dw1, F* dw2, F* dagg, F* dprobe);
 
 // The forward's x (independent) or xs (chain), hs, ss, w2e; err [L, B, T, D]. d1/d2/g1/g2 [ℓ] are the
-// level states, updated in place (callers pass fresh copies). Schedule as above.
+// level states, updated in place (callers pass fresh copies). Schedule as above. inc1 [L, Dh, D],
+// inc2 [L, D, Dh] (may be null): the backward's weight gradients when err are exactly its error
+// signals; a level with no fire inside the call then adds them to G instead of recomputing them.
 template <typename F>
 void cms_observe(const CmsDims& dm, const CmsSchedule& s, const F* x, const F* xs, const F* hs, const F* ss, const F* w2e,
-                 const F* err, F* const* d1, F* const* d2, F* const* g1, F* const* g2);
+                 const F* err, F* const* d1, F* const* d2, F* const* g1, F* const* g2, const F* inc1,
+                 const F* inc2);
 
 }  // namespace nl

@@ -69,7 +69,8 @@ void fire(int64_t n, F lr, F* d, F* g) {
 
 template <typename F>
 void cms_observe(const CmsDims& dm, const CmsSchedule& s, const F* x, const F* xs, const F* hs, const F* ss, const F* w2e,
-                 const F* err, F* const* d1, F* const* d2, F* const* g1, F* const* g2) {
+                 const F* err, F* const* d1, F* const* d2, F* const* g1, F* const* g2, const F* inc1,
+                 const F* inc2) {
   const int64_t T = dm.seq, N = dm.batch * T, D = dm.d, Dh = dm.hidden, L = dm.levels, nw = Dh * D;
   if (T == 0) return;
   std::vector<F> a(static_cast<size_t>(N * Dh)), gh(static_cast<size_t>(N * Dh));
@@ -78,36 +79,56 @@ void cms_observe(const CmsDims& dm, const CmsSchedule& s, const F* x, const F* x
     const F* sg = ss + l * N * Dh;
     const F* e = err + l * N * D;
     const F* xl = dm.independent ? x : xs + l * N * D;
-    mm<F>(false, false, N, Dh, D, F(1), e, w2e + l * nw, F(0), gh.data());  // δ W2 [N, Dh]
-    rows(N * Dh, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        a[i] = h[i] * sg[i];
-        gh[i] *= cms_detail::dsilu(h[i], sg[i]);
-      }
-    });
+    const std::vector<Event> events = events_of(s, l, T);
+    // With the backward's weight gradients given (the same sums over the whole call) and no fire of
+    // this level inside the call, the call is one run: G += inc, no GEMM.
+    const bool whole = inc1 && inc2 && std::none_of(events.begin(), events.end(), [&](const Event& ev) {
+                         return !ev.reset && ev.pos < T;
+                       });
+    auto run = [&](int64_t p0, int64_t p1) {
+      if (!whole) return accumulate<F>(dm, p0, p1, xl, e, a.data(), gh.data(), g1[l], g2[l]);
+      if (p1 <= p0) return;
+      const F* i1 = inc1 + l * nw;
+      const F* i2 = inc2 + l * nw;
+      rows(nw, [&](int64_t j0, int64_t j1) {
+        for (int64_t j = j0; j < j1; ++j) {
+          g1[l][j] += i1[j];
+          g2[l][j] += i2[j];
+        }
+      });
+    };
+    if (!whole) {
+      mm<F>(false, false, N, Dh, D, F(1), e, w2e + l * nw, F(0), gh.data());  // δ W2 [N, Dh]
+      rows(N * Dh, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          a[i] = h[i] * sg[i];
+          gh[i] *= cms_detail::dsilu(h[i], sg[i]);
+        }
+      });
+    }
     const F lr = static_cast<F>(s.lr[l]);
     int64_t from = 0;
-    for (const Event& ev : events_of(s, l, T)) {
+    for (const Event& ev : events) {
       if (ev.reset) {
         std::fill(d1[l], d1[l] + nw, F(0));
         std::fill(d2[l], d2[l] + nw, F(0));
         continue;
       }
-      accumulate<F>(dm, from, ev.pos, xl, e, a.data(), gh.data(), g1[l], g2[l]);
+      run(from, ev.pos);
       from = ev.pos;
       fire<F>(nw, lr, d1[l], g1[l]);
       fire<F>(nw, lr, d2[l], g2[l]);
     }
-    accumulate<F>(dm, from, T, xl, e, a.data(), gh.data(), g1[l], g2[l]);
+    run(from, T);
   }
 }
 
 template void cms_observe<float>(const CmsDims&, const CmsSchedule&, const float*, const float*, const float*, const float*,
                                  const float*, const float*, float* const*, float* const*, float* const*,
-                                 float* const*);
+                                 float* const*, const float*, const float*);
 template void cms_observe<double>(const CmsDims&, const CmsSchedule&, const double*, const double*, const double*,
                                   const double*,
                                   const double*, const double*, double* const*, double* const*, double* const*,
-                                  double* const*);
+                                  double* const*, const double*, const double*);
 
 }  // namespace nl

@@ -159,7 +159,7 @@ export function cmsEvents(a: CmsObserveAttrs, l: number, T: number): { pos: numb
 function observeCuda(_ctx: unknown, inputs: Tensor[], a: CmsObserveAttrs): Tensor[] {
   const L = a.chunkSizes.length;
   const [xin, hsAll, ssAll, w2eAll, err] = inputs as Tensor[];
-  const st = inputs.slice(5);
+  const st = inputs.slice(5, 5 + 4 * L); // (any trailing CPU-backward increments are not used here)
   const [, B, T, Dh] = hsAll!.shape as [number, number, number, number];
   const D = err!.shape[3]!;
   const d1 = st.slice(0, L);

@@ -16,7 +16,7 @@
  * The schedule (chunk sizes, tokens pending, rates) travels as host integers in the attributes,
  * so a call reads no tensor value on the host.
  */
-import { defineOp, type Tensor } from '@nl/tensor';
+import { defineOp, keep, type Tensor } from '@nl/tensor';
 import { elementsOf, emptyTensor } from '@nl/tensor/internal';
 import { native } from '@nl/native';
 import { allocLike } from '../kernels/alloc.js';
@@ -28,10 +28,34 @@ export interface CmsOpAttrs extends Record<string, unknown> {
   levels: number;
   independent: boolean;
   probe: boolean;
+  /** Where the CPU backward leaves its weight gradients for `observeGrads` (see `CmsGradSink`). */
+  sink?: CmsGradSink;
+}
+
+/**
+ * The stacked weight gradients dW1 [L, Dh, D], dW2 [L, D, Dh] of a forward's first backward: with
+ * the probe gradients as error signals they are exactly the G increments of the whole call, so
+ * `memory.cmsObserve` adds them instead of recomputing three GEMMs per level (for each level with no
+ * fire inside the call). Kept only after exactly one backward.
+ */
+export interface CmsGradSink {
+  backwards: number;
+  dw1: Tensor | null;
+  dw2: Tensor | null;
+}
+
+/** Frees a sink's tensors (idempotent). */
+export function releaseSink(sink: CmsGradSink | undefined): void {
+  if (sink === undefined) return;
+  sink.dw1?.dispose();
+  sink.dw2?.dispose();
+  sink.dw1 = sink.dw2 = null;
 }
 
 /** Attributes of `memory.cmsObserve`. */
 export interface CmsObserveAttrs extends Record<string, unknown> {
+  /** The inputs end with the backward's dW1, dW2 (CmsGradSink). */
+  inc?: boolean;
   independent: boolean;
   nested: boolean;
   chunkSizes: readonly number[];
@@ -142,6 +166,14 @@ const cmsOp = defineOp<CmsOpAttrs>({
         },
         dims,
       );
+      const sink = a.sink;
+      if (sink && s.probe && ++sink.backwards === 1) {
+        // kept past the backward's scope; observeGrads, the next forward or a second backward frees them
+        sink.dw1 = keep(output(s.x, [L, Dh, D]));
+        sink.dw2 = keep(output(s.x, [L, D, Dh]));
+        arr(sink.dw1).set(g.dw1);
+        arr(sink.dw2).set(g.dw2);
+      } else releaseSink(sink); // a second backward: the probes' gradients are sums
       const level = (m: FloatArray, l: number, shape: number[]) => {
         const t = output(s.x, shape);
         arr(t).set(m.subarray(l * nw, (l + 1) * nw));
@@ -166,7 +198,7 @@ const observeOp = defineOp<CmsObserveAttrs>({
     cpu(_ctx, inputs, a) {
       const L = a.chunkSizes.length;
       const [xin, hs, ss, w2e, err] = inputs as Tensor[];
-      const st = inputs.slice(5);
+      const st = inputs.slice(5, 5 + 4 * L);
       const [, B, T, Dh] = hs!.shape as [number, number, number, number];
       const D = err!.shape[3]!;
       const dims: Record<string, number | boolean> = {
@@ -186,6 +218,10 @@ const observeOp = defineOp<CmsObserveAttrs>({
       const h = arr(hs!);
       const arrays: Record<string, FloatArray> = { hs: h, ss: arr(ss!), w2e: arr(w2e!), err: arr(err!) };
       arrays[a.independent ? 'x' : 'xs'] = arr(xin!);
+      if (a.inc) {
+        arrays.inc1 = arr(inputs[5 + 4 * L]!);
+        arrays.inc2 = arr(inputs[6 + 4 * L]!);
+      }
       const outs: Tensor[] = [];
       ['d1', 'd2', 'g1', 'g2'].forEach((k, j) => {
         for (let l = 0; l < L; l++) {
@@ -212,6 +248,7 @@ export interface FusedCmsCache {
   hs: Tensor;
   ss: Tensor;
   w2e: Tensor;
+  sink: CmsGradSink;
 }
 
 /** One fused CMS forward; `probe` [L, B, T, D] zeros (requiresGrad) collect the error signals. */
@@ -223,18 +260,24 @@ export function fusedCmsForward(
   const inputs = [x, ...p.w1, ...p.d1, ...p.w2, ...p.d2];
   if (p.agg) inputs.push(p.agg);
   if (p.probe) inputs.push(p.probe);
-  const attrs = { levels: L, independent: p.agg !== null, probe: p.probe !== null };
+  const sink: CmsGradSink = { backwards: 0, dw1: null, dw2: null };
+  const attrs = { levels: L, independent: p.agg !== null, probe: p.probe !== null, sink };
   const [y, hs, ss, , w2e, xs] = cmsOp(inputs, attrs) as Tensor[];
-  const cache = { inputs: (xs ?? x).detach(), hs: hs!.detach(), ss: ss!.detach(), w2e: w2e!.detach() };
+  const cache = { inputs: (xs ?? x).detach(), hs: hs!.detach(), ss: ss!.detach(), w2e: w2e!.detach(), sink };
   return { y: y!, cache };
 }
 
-/** The fused update: errors [L, B, T, D] and the level states → the updated states (same order). */
+/**
+ * The fused update: errors [L, B, T, D] and the level states → the updated states (same order).
+ * `fromProbes`: the errors are the probes' gradients (then the backward's sink may stand in for them).
+ * Frees the sink.
+ */
 export function fusedCmsObserve(
   cache: FusedCmsCache,
   errors: Tensor,
   states: { d1: Tensor[]; d2: Tensor[]; g1: Tensor[]; g2: Tensor[] },
   attrs: CmsObserveAttrs,
+  fromProbes: boolean,
 ): { d1: Tensor[]; d2: Tensor[]; g1: Tensor[]; g2: Tensor[] } {
   const L = attrs.chunkSizes.length;
   const ins = [
@@ -248,7 +291,11 @@ export function fusedCmsObserve(
     ...states.g1,
     ...states.g2,
   ];
-  const outs = observeOp(ins, attrs) as Tensor[];
+  const k = cache.sink;
+  const inc = fromProbes && k.backwards === 1 && k.dw1 !== null && k.dw1.device === errors.device;
+  if (inc) ins.push(k.dw1!, k.dw2!);
+  const outs = observeOp(ins, { ...attrs, inc }) as Tensor[];
+  releaseSink(k);
   const at = (k: number) => outs.slice(k * L, (k + 1) * L);
   return { d1: at(0), d2: at(1), g1: at(2), g2: at(3) };
 }

@@ -33,7 +33,13 @@ import {
 } from '@nl/tensor';
 import { siluDerivative } from './titans.js';
 import { checkFiniteDebug } from './check.js';
-import { advanceCounters, fusedCmsForward, fusedCmsObserve, type FusedCmsCache } from './cms-fused.js';
+import {
+  advanceCounters,
+  fusedCmsForward,
+  fusedCmsObserve,
+  releaseSink,
+  type FusedCmsCache,
+} from './cms-fused.js';
 
 /** One CMS level. */
 export interface CmsLevelConfig {
@@ -195,6 +201,7 @@ export class ContinuumMemory extends nn.Module {
       throw new Error(`ContinuumMemory: x must be [B, T, ${this.dim}], got [${x.shape.join(', ')}]`);
     }
     this.followParameters();
+    releaseSink(this.cache?.fused?.sink); // the last forward's backward gradients, never observed
     if (this.impl === 'fused') return this.forwardFused(x, opts.probes === true);
     const inputs: Tensor[] = [];
     const w1s: Tensor[] = [];
@@ -281,6 +288,7 @@ export class ContinuumMemory extends nn.Module {
       this.observeFused(
         fused,
         noGrad(() => stack(errors, 0)),
+        false,
       );
       return;
     }
@@ -318,7 +326,8 @@ export class ContinuumMemory extends nn.Module {
         throw new Error('ContinuumMemory.observeGrads: the levels got no gradient; run backward first');
       checkFiniteDebug('ContinuumMemory.observeGrads: errors', g); // opt-in: a host read
       this.cache = null;
-      if (!this._frozen) this.observeFused(c.fused, g);
+      if (!this._frozen) this.observeFused(c.fused, g, true);
+      releaseSink(c.fused.sink);
       return;
     }
     const errs = c.probes.map((p, i) => {
@@ -330,7 +339,7 @@ export class ContinuumMemory extends nn.Module {
   }
 
   /** The fused update from errors [L, B, T, D]; the schedule counters advance on the host. */
-  private observeFused(cache: FusedCmsCache, errors: Tensor): void {
+  private observeFused(cache: FusedCmsCache, errors: Tensor, fromProbes: boolean): void {
     const T = errors.shape[2]!;
     if (T === 0) return;
     const r = noGrad(() =>
@@ -350,6 +359,7 @@ export class ContinuumMemory extends nn.Module {
           pending: this.levels.map((l) => l.pending),
           lrs: this.lrs,
         },
+        fromProbes,
       ),
     );
     this.levels.forEach((l, i) => {

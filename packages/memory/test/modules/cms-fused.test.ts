@@ -132,6 +132,26 @@ describe.each(DEVICES)('ContinuumMemory fused on %s', (device) => {
       expect(stateDiff(ref, fused)).toBeLessThan(1e-12);
     });
 
+    it('observeGrads after calls that end on boundaries (the backward gradients stand in for G)', () => {
+      const chunks = [4, 8, 100]; // calls of 4 tokens: no fire inside a call
+      const [ref, fused] = pair(chunks, variant, device);
+      const r = rng(37);
+      const B = 2,
+        T = 4;
+      for (let call = 0; call < 4; call++) {
+        const xa = randArr(r, B * T * D);
+        const w = randArr(r, B * T * D);
+        for (const m of [ref, fused]) {
+          const y = m.forward(on(xa, [B, T, D], device, 'float64'), { probes: true });
+          sum(mul(y, on(w, [B, T, D], device, 'float64'))).backward();
+          m.observeGrads();
+        }
+        expect(fused.updates).toEqual(ref.updates);
+        expect(stateDiff(ref, fused)).toBeLessThan(1e-12);
+      }
+      expect(fused.updates).toEqual([4, 2, 0]);
+    });
+
     it('gradients equal central finite differences (float64)', () => {
       const [, fused] = pair([2, 5], variant, device);
       const r = rng(41);
