@@ -433,6 +433,7 @@ export class ContinuumMemory extends nn.Module {
   override disposeState(): void {
     this.disposeLevels();
     for (const t of this.cache?.probes ?? []) t.dispose();
+    releaseSink(this.cache?.fused?.sink);
     this.levels = [];
     this.cache = null;
   }
