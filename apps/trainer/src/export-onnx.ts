@@ -2,17 +2,24 @@
  * `nl-train export --checkpoint-dir <dir> --onnx <file> [--step] [--max-len N]`: writes the
  * checkpoint's model as an ONNX graph (@nl/hope's exportTransformerOnnx): the full-sequence
  * forward, or with --step the one-token decode step with the KV cache as inputs and outputs.
- * Transformer checkpoints only so far; other kinds stop with an error naming the kind (exit 1).
+ * Transformer (forward and step) and DeltaNet (step) checkpoints so far; other kinds and the
+ * DeltaNet forward stop with an error naming what exists (exit 1).
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { exportTransformerOnnx, loadCheckpoint, TransformerLM } from '@nl/hope';
+import {
+  DeltaNetLM,
+  exportDeltaNetStepOnnx,
+  exportTransformerOnnx,
+  loadCheckpoint,
+  TransformerLM,
+} from '@nl/hope';
 import { ConfigError } from './config.js';
 
 export function registerExport(program: Command, print: (s: string) => void): void {
   program
     .command('export')
-    .description('write a checkpoint as an ONNX graph (transformer models)')
+    .description('write a checkpoint as an ONNX graph (transformer; deltanet with --step)')
     .requiredOption('--checkpoint-dir <dir>', 'checkpoint folder to export')
     .requiredOption('--onnx <file>', 'ONNX file to write')
     .option('--step', 'the one-token decode step with the KV cache, instead of the full-sequence forward')
@@ -23,13 +30,16 @@ export function registerExport(program: Command, print: (s: string) => void): vo
         throw new ConfigError(`--max-len must be a positive integer, got ${opts.maxLen}`);
       const { model } = loadCheckpoint(opts.checkpointDir);
       try {
-        if (!(model instanceof TransformerLM))
-          throw new Error(
-            `export: ONNX export supports transformer checkpoints so far; ${opts.checkpointDir} holds a ` +
-              `${(model.config as { kind: string }).kind} model`,
-          );
         const mode = opts.step ? 'step' : 'forward';
-        const bytes = exportTransformerOnnx(model, { mode, maxLen });
+        const kind = (model.config as { kind: string }).kind;
+        let bytes: Uint8Array;
+        if (model instanceof TransformerLM) bytes = exportTransformerOnnx(model, { mode, maxLen });
+        else if (model instanceof DeltaNetLM && mode === 'step') bytes = exportDeltaNetStepOnnx(model);
+        else
+          throw new Error(
+            `export: no ONNX ${mode} graph for ${kind} models yet (transformer: forward and --step; ` +
+              `deltanet: --step); ${opts.checkpointDir} holds a ${kind} model`,
+          );
         writeFileSync(opts.onnx, bytes);
         print(
           `nl-train export: ${mode} graph of ${opts.checkpointDir} -> ${opts.onnx} (${bytes.length} bytes)`,

@@ -35,13 +35,18 @@ describe('nl-train export --onnx', () => {
     for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-5 * scale);
   });
 
-  it('a deltanet checkpoint: exit 1 naming the kind; a missing --onnx: usage error', async () => {
+  it('deltanet: --step writes the step graph, the forward is refused naming what exists; a missing --onnx is a usage error', async () => {
     const model = buildModel(preset('deltanet', 'tiny', { dim: 32, layers: 1, heads: 2, seed: 5 }));
     const dir = join(root, 'dn', 'checkpoint');
     saveCheckpoint(dir, { model, step: 0, rng: null });
     const r = await run(['export', '--checkpoint-dir', dir, '--onnx', join(root, 'dn.onnx')]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/supports transformer checkpoints so far; .* holds a deltanet model/);
+    expect(r.err).toMatch(/no ONNX forward graph for deltanet models yet .*deltanet: --step/);
+    const s = await run(['export', '--checkpoint-dir', dir, '--onnx', join(root, 'dn-step.onnx'), '--step']);
+    expect(s.code).toBe(0);
+    const session = await ort.InferenceSession.create(readFileSync(join(root, 'dn-step.onnx')));
+    expect(session.inputNames).toEqual(['ids', 'conv_0', 'state_0']);
+    await session.release();
     const u = await run(['export', '--checkpoint-dir', dir]);
     expect(u.code).toBe(2);
     expect(u.err).toMatch(/--onnx/);

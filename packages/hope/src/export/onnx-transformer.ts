@@ -15,25 +15,13 @@
 import type { Tensor } from '@nl/tensor';
 import type { TransformerLM } from '../models/transformer.js';
 import { OnnxGraph } from './onnx-graph.js';
+import { ExportParts } from './onnx-parts.js';
 
 export interface OnnxExportOptions {
   /** 'forward' (full sequence) or 'step' (one token with the KV cache). */
   mode: 'forward' | 'step';
   /** Positions the RoPE tables cover (default 4096): longest sequence / cache + 1 the graph accepts. */
   maxLen?: number;
-}
-
-/** A parameter's values on the host, float32. */
-function hostValues(t: Tensor): Float32Array {
-  const v = t.to('cpu').dataSync(); // device -> host read: export copies the weights out
-  return v instanceof Float32Array ? Float32Array.from(v) : Float32Array.from(v as ArrayLike<number>);
-}
-
-/** w [out, in] → wᵀ [in, out] (MatMul(x, wᵀ) == Linear without bias). */
-function transposed(w: Float32Array, out: number, inF: number): Float32Array {
-  const t = new Float32Array(w.length);
-  for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * out + o] = w[o * inF + i]!;
-  return t;
 }
 
 export function exportTransformerOnnx(model: TransformerLM, opts: OnnxExportOptions): Uint8Array {
@@ -49,14 +37,8 @@ export function exportTransformerOnnx(model: TransformerLM, opts: OnnxExportOpti
   const { dim: D, heads: H, vocabSize: V, layers: L, normEps: eps, mlpHidden: F } = c;
   const Dh = D / H;
   const half = Dh / 2;
-  const sd = model.stateDict() as Record<string, Tensor>;
-  const param = (name: string): Float32Array => {
-    const t = sd[name];
-    if (!t) throw new Error(`exportTransformerOnnx: the model has no parameter ${name}`);
-    return hostValues(t);
-  };
   const g = new OnnxGraph();
-  const weightT = (name: string, out: number, inF: number) => g.float(`${name}_T`, transposed(param(name), out, inF), [inF, out]); // prettier-ignore
+  const P = new ExportParts(g, model.stateDict() as Record<string, Tensor>, 'exportTransformerOnnx', eps);
 
   // RoPE tables [maxLen, Dh/2], angles in float64 as ropeTables computes them
   const cos = new Float32Array(maxLen * half);
@@ -85,7 +67,6 @@ export function exportTransformerOnnx(model: TransformerLM, opts: OnnxExportOpti
   const cosT = g.node('Slice', [g.node('Identity', ['rope_cos']), start, end, g.int64([0])]); // [T, Dh/2]
   const sinT = g.node('Slice', [g.node('Identity', ['rope_sin']), start, end, g.int64([0])]);
   const scale = g.float('attn_scale', Float32Array.of(1 / Math.sqrt(Dh)), []);
-  const epsC = g.float('norm_eps', Float32Array.of(eps), []);
 
   // causal mask [T, S] (forward only; a single step query sees every cached key): key j > query i → −∞
   let mask: string | null = null;
@@ -100,11 +81,6 @@ export function exportTransformerOnnx(model: TransformerLM, opts: OnnxExportOpti
     mask = g.node('Where', [g.node('Greater', [cols, rows]), ninf, zf]); // [T, T]
   }
 
-  const rmsNorm = (x: string, weight: string): string => {
-    const ms = g.node('ReduceMean', [g.node('Mul', [x, x])], { axes: [-1], keepdims: 1 });
-    const y = g.node('Div', [x, g.node('Sqrt', [g.node('Add', [ms, epsC])])]);
-    return g.node('Mul', [y, g.float(weight, param(weight), [D])]);
-  };
   const heads = (x: string): string =>
     g.node('Transpose', [g.node('Reshape', [x, g.int64([0, 0, H, Dh])])], { perm: [0, 2, 1, 3] }); // [B, H, T, Dh]
   const rope = (x: string): string => {
@@ -115,13 +91,13 @@ export function exportTransformerOnnx(model: TransformerLM, opts: OnnxExportOpti
     return g.node('Concat', [y1, y2], { axis: 3 });
   };
 
-  let x = g.node('Gather', [g.float('embed.weight', param('embed.weight'), [V, D]), ids], { axis: 0 }); // [B, T, D]
+  let x = g.node('Gather', [P.raw('embed.weight', [V, D]), ids], { axis: 0 }); // [B, T, D]
   for (let l = 0; l < L; l++) {
     const p = `layers.${l}`;
-    const h = rmsNorm(x, `${p}.norm1.weight`);
-    const q = rope(heads(g.node('MatMul', [h, weightT(`${p}.q.weight`, D, D)])));
-    let k = rope(heads(g.node('MatMul', [h, weightT(`${p}.k.weight`, D, D)])));
-    let v = heads(g.node('MatMul', [h, weightT(`${p}.v.weight`, D, D)]));
+    const h = P.rmsNorm(x, `${p}.norm1`, D);
+    const q = rope(heads(P.linear(h, `${p}.q.weight`, D, D)));
+    let k = rope(heads(P.linear(h, `${p}.k.weight`, D, D)));
+    let v = heads(P.linear(h, `${p}.v.weight`, D, D));
     if (mode === 'step') {
       k = g.node('Concat', [pastNames[l]![0], k], { axis: 2 }, `present_key_${l}`);
       v = g.node('Concat', [pastNames[l]![1], v], { axis: 2 }, `present_value_${l}`);
@@ -135,14 +111,10 @@ export function exportTransformerOnnx(model: TransformerLM, opts: OnnxExportOpti
     if (mask) scores = g.node('Add', [scores, mask]);
     const a = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]); // [B, H, T, Dh]
     const merged = g.node('Reshape', [g.node('Transpose', [a], { perm: [0, 2, 1, 3] }), g.int64([0, 0, D])]);
-    const x1 = g.node('Add', [x, g.node('MatMul', [merged, weightT(`${p}.o.weight`, D, D)])]);
-    const h2 = rmsNorm(x1, `${p}.norm2.weight`);
-    const gate = g.node('MatMul', [h2, weightT(`${p}.mlp.gate.weight`, F, D)]);
-    const up = g.node('MatMul', [h2, weightT(`${p}.mlp.up.weight`, F, D)]);
-    const act = g.node('Mul', [g.node('Mul', [gate, g.node('Sigmoid', [gate])]), up]); // silu(gate) ⊙ up
-    x = g.node('Add', [x1, g.node('MatMul', [act, weightT(`${p}.mlp.down.weight`, D, F)])]);
+    const x1 = g.node('Add', [x, P.linear(merged, `${p}.o.weight`, D, D)]);
+    x = g.node('Add', [x1, P.swiglu(P.rmsNorm(x1, `${p}.norm2`, D), `${p}.mlp`, D, F)]);
   }
-  const logits = g.node('MatMul', [rmsNorm(x, 'normF.weight'), weightT('head.weight', V, D)], {}, 'logits');
+  const logits = g.node('Identity', [P.linear(P.rmsNorm(x, 'normF', D), 'head.weight', V, D)], {}, 'logits');
   g.output(logits, 'float32', mode === 'forward' ? ['batch', 'seq', V] : [1, 1, V]);
   return g.encode(`transformer_${mode}`, '@nl/hope');
 }
