@@ -39,7 +39,7 @@ describe('nl-train usage errors', () => {
     const r = await run(['frobnicate']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^nl-train: error: unknown command 'frobnicate'\n/);
-    expect(r.err).toMatch(/commands: train \(the default\), compare, eval, sample, help/);
+    expect(r.err).toMatch(/commands: train \(the default\), compare, eval, sample, export, help/);
     expect(r.err).not.toMatch(/too many arguments/);
     expect(r.out).toBe('');
     // flags alone still run the default command; known commands still dispatch
