@@ -36,6 +36,8 @@ const ALLOWED: Record<string, string> = {
   'packages/tensor/src/testing/gradcheck.ts': 'finite differences on float64 CPU tensors (a test helper)',
   'packages/memory/src/modules/fused-delta.ts': 'the { cpu } implementations of the fused delta-rule op',
   'packages/memory/src/modules/fused-titans.ts': 'the { cpu } implementations of the fused Titans op',
+  'packages/memory/src/modules/fused-titans-linear.ts':
+    'the { cpu } implementations of the fused Titans linear-memory op',
   'packages/memory/src/modules/self-modifying-fused.ts':
     'the { cpu } implementations of the fused self-mod op',
   'packages/optim/src/kernels/': 'the optimizer update kernels registered under cpu',
