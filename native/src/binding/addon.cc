@@ -52,7 +52,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_cuda_optim(env, exports);
   nl::binding::register_cuda_memory(env, exports);
   nl::binding::register_cuda_self_mod(env, exports);
-  nl::binding::register_cuda_self_mod(env, exports);
   nl::binding::register_cuda_titans(env, exports);
   return exports;
 }
