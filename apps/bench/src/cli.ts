@@ -24,6 +24,7 @@ import { memorySuite } from './suites/memory.js';
 import { tensorSuite } from './suites/tensor.js';
 import { optimSuite } from './suites/optim.js';
 import { inferenceSuite } from './suites/inference.js';
+import { transformerSuite } from './suites/transformer.js';
 import { cudaSuite } from './suites/cuda.js';
 import { cudaDeviceInfo, type Device } from '@nl/tensor';
 
@@ -138,6 +139,18 @@ const suites: Suite[] = [
       'transformer-tiny greedy decode, tokens/s: our streaming decoder vs its exported ONNX step graph (KV cache as inputs/outputs) in onnxruntime-node',
     ratioLabel: 'vs ORT',
     run: (quick) => inferenceSuite(quick ? { tokens: 16, runs: 1 } : { tokens: 128, runs: 3 }),
+  },
+  {
+    name: 'transformer',
+    description:
+      'transformer-tiny on the CPU: train step (fwd+bwd+AdamW) and batch-1 KV-cache decode, ours vs PyTorch eager (same shape, same run; skipped with a note without torch)',
+    ratioLabel: 'ours / torch',
+    run: (quick) =>
+      transformerSuite(
+        quick
+          ? { batch: 2, seq: 16, decodeTokens: 8, timeMs: 100 }
+          : { batch: 8, seq: 128, decodeTokens: 128, timeMs: 2000 },
+      ),
   },
 ];
 

@@ -7,14 +7,13 @@
  * device synchronize, so rates are completed work. On the emulated device (NL_CUDA_EMULATE=1,
  * for smoke runs only) the rates measure the host emulator, not a GPU; rows say so.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import * as T from '@nl/tensor';
 import { AdamW } from '@nl/optim';
 import { buildModel, preset } from '@nl/hope';
 import { measure, type Row } from '../harness.js';
 import { cudaMemoryRows, type CudaMemoryBenchOptions } from './cuda-memory.js';
 import { cudaHopeRows } from './cuda-hope.js';
+import { runPeer } from '../peers.js';
 
 export interface CudaSuiteOptions {
   device: T.Device;
@@ -39,8 +38,6 @@ interface TorchResult {
 }
 
 function torchPeers(o: CudaSuiteOptions, modelConfig: Record<string, unknown> | null): TorchResult {
-  const script =
-    process.env.NL_TORCH_PEER ?? fileURLToPath(new URL('../../peers/torch_cuda.py', import.meta.url));
   const transformer =
     modelConfig && o.train ? { config: modelConfig, ...o.train, decodeTokens: o.decodeTokens } : undefined;
   const spec = {
@@ -50,13 +47,7 @@ function torchPeers(o: CudaSuiteOptions, modelConfig: Record<string, unknown> | 
     transformer,
     timeMs: o.timeMs,
   };
-  const r = spawnSync('python3', [script, JSON.stringify(spec)], { encoding: 'utf8', timeout: 300_000 });
-  if (r.error) return { error: `python3 not runnable: ${r.error.message}` };
-  try {
-    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as TorchResult;
-  } catch {
-    return { error: `torch peer failed: ${(r.stderr || r.stdout).slice(-300)}` };
-  }
+  return runPeer<TorchResult>(process.env.NL_TORCH_PEER ?? 'torch_cuda.py', spec, 300_000);
 }
 
 const sync = (device: string) => () => T.synchronize(device);

@@ -2,10 +2,13 @@
  * Suite `gemm`: f32 C = A·B at 256/512/1024/2048 square — the native addon's GEMM, onnxruntime-node's
  * MatMul (CPU EP) and a plain JS loop, in GFLOP/s (2·n³ flops per product) with ratios to ORT.
  * Each product is also checked against ORT's result, so a fast wrong kernel cannot win.
+ * Beside them torch.matmul (f32, same threads) when PyTorch is importable (peers/torch_cpu.py),
+ * measured in the same run; its note gives ours / torch, or why the row is skipped.
  */
 import { gemm, numThreads } from '@nl/native';
 import { measure, type Row } from '../harness.js';
 import { ortMatmul } from './onnx-matmul.js';
+import { oursOverTorch, peerNote, runPeer } from '../peers.js';
 
 /** Deterministic f32 values in [-0.5, 0.5) from an LCG seeded with `seed`. */
 export function randomF32(n: number, seed: number): Float32Array {
@@ -59,6 +62,11 @@ export interface GemmSuiteOptions {
 export async function gemmSuite(opts: GemmSuiteOptions): Promise<Row[]> {
   const rows: Row[] = [];
   const threads = numThreads();
+  const torch = runPeer<{ gemm?: { n: number; ms: number }[] }>('torch_cpu.py', {
+    threads,
+    timeMs: opts.timeMs,
+    gemm: opts.sizes,
+  });
   for (const size of opts.sizes) {
     const [m, n, k] = [size, size, size];
     const flops = 2 * m * n * k;
@@ -98,6 +106,21 @@ export async function gemmSuite(opts: GemmSuiteOptions): Promise<Row[]> {
         err > 1e-4
           ? `MISMATCH vs ORT (max rel diff ${err.toExponential(1)})`
           : `max rel diff vs ORT ${err.toExponential(1)}`,
+    });
+
+    const torchMs = torch.gemm?.find((g) => g.n === size)?.ms ?? null;
+    const torchRate = torchMs ? gflops(torchMs) : null;
+    rows.push({
+      suite: 'gemm',
+      case: caseName,
+      impl: 'torch.matmul (CPU, f32)',
+      rate: torchRate,
+      unit: 'GFLOP/s',
+      medianMs: torchMs,
+      ratio: torchRate ? torchRate / ortRate : null,
+      note: torchRate
+        ? `${oursOverTorch(gflops(tNative.medianMs), torchRate)}; ${peerNote(torch)}`
+        : peerNote(torch),
     });
 
     if (size <= opts.jsMaxSize) {

@@ -10,6 +10,7 @@
  * titansMlp (hidden Dh = D) fwd 20·D·Dh, bwd 60·D·Dh (approximate).
  * The reference runs only up to `refMaxT` tokens (it is slow); above that its rows say "skipped".
  * Each native result is checked against the reference where both ran (relative RMS in the note).
+ * After each fused deltaRule row, its PyTorch peer when torch is importable (memory-torch.ts).
  */
 import { gemm } from '@nl/native';
 import {
@@ -30,6 +31,7 @@ import {
 import { measure, type Row } from '../harness.js';
 import { selfModRows, type SelfModBenchOptions } from './memory-selfmod.js';
 import { cmsRows, type CmsBenchOptions } from './memory-cms.js';
+import { withTorchDeltaRule, type DeltaCase } from './memory-torch.js';
 
 export interface MemorySuiteOptions {
   seqLens: number[];
@@ -164,9 +166,24 @@ function kernels(T: number, chunkSize: number): KernelCase[] {
   ];
 }
 
+/** A small delta-rule case (B1 T96 H2 D16: a partial last chunk) on the suite's distributions. */
+export function smallDeltaCase(seed = 20): DeltaCase {
+  const shape: SeqShape = { batch: 1, seqLen: 96, heads: 2, dk: 16, dv: 16 };
+  const n = shape.seqLen * shape.heads;
+  return {
+    q: unitRows(random(n * 16, seed), 16),
+    k: unitRows(random(n * 16, seed + 1), 16),
+    v: random(n * 16, seed + 2),
+    alpha: random(n, seed + 3, (u) => 0.95 + 0.1 * u),
+    beta: random(n, seed + 4, (u) => 0.5 + u),
+    dO: random(n * 16, seed + 5),
+    shape,
+  };
+}
+
 /** Runs the suite; one row per (kernel, pass, T, implementation). */
 export async function memorySuite(opts: MemorySuiteOptions): Promise<Row[]> {
-  const rows: Row[] = [];
+  let rows: Row[] = [];
   // The GEMM rate of this run, for scale.
   {
     const s = 256;
@@ -242,6 +259,7 @@ export async function memorySuite(opts: MemorySuiteOptions): Promise<Row[]> {
       }
     }
   }
+  rows = withTorchDeltaRule(rows, { ...opts, heads: H, dim: D, check: smallDeltaCase() });
   if (opts.selfMod) rows.push(...(await selfModRows(opts.selfMod)));
   if (opts.cms) rows.push(...(await cmsRows(opts.cms)));
   return rows;
