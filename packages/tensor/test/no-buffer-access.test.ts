@@ -40,6 +40,7 @@ const ALLOWED: Record<string, string> = {
     'the { cpu } implementations of the fused Titans linear-memory op',
   'packages/memory/src/modules/self-modifying-fused.ts':
     'the { cpu } implementations of the fused self-mod op',
+  'packages/memory/src/modules/cms-fused.ts': 'the { cpu } implementations of the fused CMS ops',
   'packages/optim/src/kernels/': 'the optimizer update kernels registered under cpu',
   'packages/optim/src/param.ts': 'ParamLike: plain host arrays from other projects (paramFromArrays)',
   'packages/optim/src/optimizer.ts': 'the plain-array ParamLike path (host arrays by contract)',
