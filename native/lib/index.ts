@@ -32,8 +32,14 @@ export interface CudaDeviceInfo {
 export interface NativeInfo {
   /** Version of @nl/native the binary was built from. */
   version: string;
-  /** SIMD level compiled in: 'avx512' | 'avx2' | 'avx' | 'sse4.2' | 'sse2' | 'neon' | 'scalar'. */
+  /**
+   * SIMD level the GEMM runs at: 'avx512' | 'avx2' | 'avx' | 'sse4.2' | 'sse2' | 'neon' | 'scalar'.
+   * Default builds: the build machine's (-march=native). Portable builds: 'avx512' where the CPU has
+   * it, else 'avx2'; NL_SIMD=avx2 in the environment forces 'avx2'.
+   */
   simd: string;
+  /** A portable build (NL_PORTABLE=ON): `simd` was chosen at run time, and NL_SIMD is honoured. */
+  simdDispatch: boolean;
   /** Threads CPU kernels use (the calling thread included). */
   threads: number;
   hardwareThreads: number;

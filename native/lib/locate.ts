@@ -25,14 +25,21 @@ export function platformPackage(): string {
 
 export interface LocatedBinary {
   path: string;
-  source: 'prebuilt' | 'local build';
+  source: 'NL_NATIVE_BINARY' | 'prebuilt' | 'local build';
 }
 
 /**
- * The binary to load: the platform package's `nl_native.node` when it resolves from `fromUrl`,
- * else `localBuild` when that file exists; null when neither is there.
+ * The binary to load: the file named by the NL_NATIVE_BINARY environment variable when set (e.g.
+ * a portable build, `build-portable/Release/nl_native.node`, under test), else the platform
+ * package's `nl_native.node` when it resolves from `fromUrl`, else `localBuild` when that file
+ * exists; null when none is there.
  */
 export function locateBinary(fromUrl: string, localBuild: string): LocatedBinary | null {
+  const chosen = process.env.NL_NATIVE_BINARY;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new Error(`@nl/native: NL_NATIVE_BINARY=${chosen}: no such file`);
+    return { path: chosen, source: 'NL_NATIVE_BINARY' };
+  }
   try {
     return {
       path: createRequire(fromUrl).resolve(`${platformPackage()}/nl_native.node`),

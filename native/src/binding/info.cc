@@ -19,6 +19,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("version", NL_VERSION);
   out.Set("simd", simd_level());
+  out.Set("simdDispatch", simd_dispatch());
   out.Set("threads", num_threads());
   out.Set("hardwareThreads", hardware_threads());
 

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "cpu/gemm.h"
+#include "cpu/gemm_isa.h"
 #include "cpu/gemm_kernel.h"
 #include "cpu/gemm_pack.h"
 #include "cpu/gemm_small.h"
@@ -25,7 +26,7 @@
 
 namespace nl {
 namespace {
-using namespace gemm_detail;
+using namespace gemm_detail::NL_GEMM_ISA;
 
 // A per-thread, 64-byte-aligned scratch buffer that only grows.
 template <typename T>
@@ -256,11 +257,14 @@ void gemm(const GemmArgs& g, T alpha, const T* a, const T* b, T beta, T* c) {
 
 }  // namespace
 
+// This copy's entry points; nl::gemm_f32 / gemm_f64 (simd_dispatch.cc) pick a copy at run time.
+namespace gemm_detail::NL_GEMM_ISA {
 void gemm_f32(const GemmArgs& g, float alpha, const float* a, const float* b, float beta, float* c) {
   gemm(g, alpha, a, b, beta, c);
 }
 void gemm_f64(const GemmArgs& g, double alpha, const double* a, const double* b, double beta, double* c) {
   gemm(g, alpha, a, b, beta, c);
 }
+}  // namespace gemm_detail::NL_GEMM_ISA
 
 }  // namespace nl

@@ -4,7 +4,8 @@
 // both are zero-padded by the packing code, so the kernel always computes a full tile. The tile
 // lives in MR x NV vector registers (NR = NV * lanes) for the whole k loop, and touches C once.
 //
-// Versions, chosen at compile time from the target's SIMD macros:
+// Versions, chosen at compile time by NL_GEMM_AVX512 / NL_GEMM_AVX2 (gemm_isa.h: the target's SIMD
+// macros, or forced by the AVX-512 copy of a portable build):
 //   AVX-512F    f32: 6 x 64 (24 zmm accumulators)   f64: 6 x 32
 //   AVX2 + FMA  f32: 6 x 16 (12 ymm accumulators)   f64: 6 x 8
 //   portable    f32/f64: 4 x 4 scalar (the compiler may vectorise it)
@@ -13,17 +14,19 @@
 // the small-m path in gemm_small.cc. GemmTile<T> names the tile and cache-block sizes of gemm.cc.
 #pragma once
 #include <cstdint>
-#if defined(__AVX512F__) || defined(__AVX2__)
+
+#include "cpu/gemm_isa.h"
+#if defined(NL_GEMM_AVX512) || defined(NL_GEMM_AVX2)
 #include <immintrin.h>
 #endif
 
-namespace nl::gemm_detail {
+namespace nl::gemm_detail::NL_GEMM_ISA {
 
 // ---- vector traits: one register type per (ISA, dtype) -------------------------------------
 template <typename T>
 struct Vec;
 
-#if defined(__AVX512F__)
+#if defined(NL_GEMM_AVX512)
 template <>
 struct Vec<float> {
   using V = __m512;
@@ -60,7 +63,7 @@ struct Vec<double> {
   }
 };
 constexpr int kNvF32 = 4, kNvF64 = 4, kMr = 6;
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif defined(NL_GEMM_AVX2)
 template <>
 struct Vec<float> {
   using V = __m256;
@@ -163,7 +166,7 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, int64_t rs_a, int64_
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) acc[i][j] = VT::zero();
-#if defined(__AVX512F__) || defined(__AVX2__)
+#if defined(NL_GEMM_AVX512) || defined(NL_GEMM_AVX2)
   // Ask for the C tile now: it is only touched after the k loop, by which time it has arrived.
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
@@ -237,4 +240,4 @@ inline void micro_kernel_cols(int64_t nr, int64_t kc, const T* a, int64_t rs_a, 
   }
 }
 
-}  // namespace nl::gemm_detail
+}  // namespace nl::gemm_detail::NL_GEMM_ISA

@@ -14,9 +14,9 @@
 
 #include "cpu/gemm_kernel.h"
 
-namespace nl::gemm_detail {
+namespace nl::gemm_detail::NL_GEMM_ISA {
 
-#if defined(__AVX2__)
+#if defined(NL_GEMM_AVX2)
 // In-register transpose of an 8x8 f32 block: r[i] holds row i on entry and column i on exit.
 inline void transpose8x8(__m256 r[8]) {
   __m256 t[8], u[8];
@@ -57,7 +57,7 @@ inline int64_t pack_bt_f32(float* __restrict dst, const float* B, int64_t ldb, i
 
 // Stores lanes 0..5 of v at d (AVX-512VL: a k-masked store; AVX2: vmaskmovps, slower on AMD).
 inline void store6(float* d, __m256 v) {
-#if defined(__AVX512VL__)
+#if defined(NL_GEMM_AVX512)
   _mm256_mask_storeu_ps(d, 0x3f, v);
 #else
   _mm256_maskstore_ps(d, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0), v);
@@ -101,7 +101,7 @@ void pack_a_panel(T* __restrict dst, const T* A, int64_t lda, bool trans, int64_
   constexpr int MR = GemmTile<T>::MR;
   if (trans) {
     const T* src = A + p0 * lda + i0;
-#if defined(__AVX512VL__)
+#if defined(NL_GEMM_AVX512)
     if constexpr (std::is_same_v<T, float> && MR == 6) {
       if (mr == MR) {
         for (int64_t p = 0; p < kc; ++p, src += lda, dst += MR) store6(dst, _mm256_maskz_loadu_ps(0x3f, src));
@@ -123,7 +123,7 @@ void pack_a_panel(T* __restrict dst, const T* A, int64_t lda, bool trans, int64_
   for (int i = 0; i < MR; ++i) rows[i] = A + (i0 + std::min(i, mr - 1)) * lda + p0;
   if (mr == MR) {
     int64_t p0v = 0;
-#if defined(__AVX2__)
+#if defined(NL_GEMM_AVX2)
     if constexpr (std::is_same_v<T, float> && MR == 6) p0v = pack_a6_rows_f32(dst, rows, kc);
 #endif
     for (int64_t p = p0v; p < kc; ++p) {
@@ -170,7 +170,7 @@ void pack_b_panel(T* __restrict dst, const T* B, int64_t ldb, bool trans, int64_
   // rows being written stay in L1 while each source row is read contiguously.
   constexpr int64_t PB = 16;
   int64_t pdone = 0;
-#if defined(__AVX2__)
+#if defined(NL_GEMM_AVX2)
   if constexpr (std::is_same_v<T, float> && NR % 8 == 0) {
     if (nr == NR) pdone = pack_bt_f32<NR>(dst, B, ldb, p0, kc, j0);
   }
@@ -196,4 +196,4 @@ void pack_b(T* dst, const T* B, int64_t ldb, bool trans, int64_t p0, int64_t kc,
   }
 }
 
-}  // namespace nl::gemm_detail
+}  // namespace nl::gemm_detail::NL_GEMM_ISA

@@ -9,7 +9,7 @@
 #include "cpu/gemm_kernel.h"
 #include "cpu/thread_pool.h"
 
-namespace nl::gemm_detail {
+namespace nl::gemm_detail::NL_GEMM_ISA {
 namespace {
 
 // c <- alpha * s + beta * c, rounded as the micro-kernel's store (beta == 0 does not read c).
@@ -209,4 +209,4 @@ void gemm_small_m(const GemmArgs& g, double alpha, const double* a, const double
   small_m(g, alpha, a, b, beta, c, parallel);
 }
 
-}  // namespace nl::gemm_detail
+}  // namespace nl::gemm_detail::NL_GEMM_ISA

@@ -8,8 +8,9 @@
 // Used by gemm.cc; versions: SIMD through Vec<T> (gemm_kernel.h), so AVX-512, AVX2 or scalar.
 #pragma once
 #include "cpu/gemm.h"
+#include "cpu/gemm_isa.h"
 
-namespace nl::gemm_detail {
+namespace nl::gemm_detail::NL_GEMM_ISA {
 
 // One product (batch entry) with g.m < GemmTile<T>::MR and g.k > 0. With `parallel`, columns are
 // split over the thread pool.
@@ -17,4 +18,4 @@ void gemm_small_m(const GemmArgs& g, float alpha, const float* a, const float* b
 void gemm_small_m(const GemmArgs& g, double alpha, const double* a, const double* b, double beta, double* c,
                   bool parallel);
 
-}  // namespace nl::gemm_detail
+}  // namespace nl::gemm_detail::NL_GEMM_ISA
