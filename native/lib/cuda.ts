@@ -12,6 +12,7 @@ import type { CudaOptimBinding } from './cuda-optim.js';
 import type { CudaMemoryBinding } from './cuda-memory.js';
 import type { CudaSelfModBinding } from './cuda-self-mod.js';
 import type { CudaTitansBinding } from './cuda-titans.js';
+import type { CudaEmuBinding } from './cuda-emu.js';
 
 export type CudaPtr = number;
 /** 0 float32, 1 float64, 2 int32. */
@@ -42,7 +43,8 @@ export interface CudaBinding
     CudaOptimBinding,
     CudaMemoryBinding,
     CudaSelfModBinding,
-    CudaTitansBinding {
+    CudaTitansBinding,
+    CudaEmuBinding {
   /** GPUs the CUDA runtime sees (0 without CUDA compiled in or without a driver); does not load cuBLAS. */
   cudaDeviceCount(): number;
   cudaOpen(index: number, emulated: boolean): CudaOpened;

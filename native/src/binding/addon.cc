@@ -53,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_cuda_memory(env, exports);
   nl::binding::register_cuda_self_mod(env, exports);
   nl::binding::register_cuda_titans(env, exports);
+  nl::binding::register_cuda_emu(env, exports);
   return exports;
 }
 }  // namespace

@@ -23,4 +23,5 @@ void register_cuda_optim(Napi::Env env, Napi::Object exports);
 void register_cuda_memory(Napi::Env env, Napi::Object exports);
 void register_cuda_self_mod(Napi::Env env, Napi::Object exports);
 void register_cuda_titans(Napi::Env env, Napi::Object exports);
+void register_cuda_emu(Napi::Env env, Napi::Object exports);
 }  // namespace nl::binding

@@ -73,6 +73,13 @@ NL_HD int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 namespace nl::cuda {
 
+// Atomic adds the host emulator ran on this thread: its race check (host/emu_order.h) tolerates
+// last-bit differences between thread orders in a launch that made some.
+inline uint64_t& emu_atomic_adds() {
+  static thread_local uint64_t n = 0;
+  return n;
+}
+
 // atomicAdd on the GPU; a plain add in the emulator (it runs one thread at a time).
 template <class T>
 NL_HD void nl_atomic_add(T* p, T v) {
@@ -80,6 +87,7 @@ NL_HD void nl_atomic_add(T* p, T v) {
   atomicAdd(p, v);
 #else
   *p += v;
+  ++emu_atomic_adds();
 #endif
 }
 

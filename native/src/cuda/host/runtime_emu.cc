@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cuda/host/caching_allocator.h"
+#include "cuda/host/emu_order.h"
 #include "cuda/ops/table.h"
 #include "cuda/runtime.h"
 
@@ -152,6 +153,13 @@ void untrack_buffer(const void* p) {
   buffer_table().erase(p);
 }
 
+void emu_live_buffers(Runtime* rt, std::vector<std::pair<char*, size_t>>& out) {
+  std::lock_guard<std::mutex> lock(table_mu);
+  out.clear();
+  for (const auto& [p, info] : buffer_table())
+    if (info.rt == rt) out.emplace_back(static_cast<char*>(const_cast<void*>(p)), info.bytes);
+}
+
 bool find_buffer(const void* p, Runtime** rt, size_t* bytes) {
   std::lock_guard<std::mutex> lock(table_mu);
   auto it = buffer_table().find(p);
@@ -167,6 +175,15 @@ Runtime* runtime_for(int index, bool emulated, std::string& err) {
   if (emulated) {
     if (index != 0) {
       err = "the emulated CUDA backend has one device (cuda:0), asked for cuda:" + std::to_string(index);
+      return nullptr;
+    }
+    // the schedule of the emulator's threads (host/emu_order.h), read when the device first opens
+    static std::string order_err = [] {
+      const char* env = std::getenv("NL_CUDA_EMU_ORDER");
+      return env == nullptr || *env == '\0' ? std::string() : parse_emu_order(env, emu_order());
+    }();
+    if (!order_err.empty()) {
+      err = "NL_CUDA_EMU_ORDER: " + order_err;
       return nullptr;
     }
     // never destroyed: buffers may outlive module teardown
