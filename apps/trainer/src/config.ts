@@ -46,7 +46,7 @@ export const CONFIG_FIELDS = {
       pattern: /^(cpu|sim|auto|cuda(:\d+)?)$/,
       describe: "'cpu', 'cuda', 'cuda:N', 'auto' or 'sim' (simulated test device)",
     },
-    help: "where the model runs: 'cpu', 'auto' (cpu until a CUDA backend is registered), 'cuda[:N]' (needs a CUDA backend), or 'sim', the simulated device for tests (same results as cpu)",
+    help: "where the model runs: 'cpu', 'auto' (the first real GPU, else cpu), 'cuda[:N]' (a GPU; NL_CUDA_EMULATE=1 opens the emulated device), or 'sim', the simulated device for tests (same results as cpu)",
     commands: ALL,
   },
   threads: {
