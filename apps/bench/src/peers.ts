@@ -6,6 +6,7 @@
  * `error`, which the rows print as their note, so every suite runs without Python.
  */
 import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** apps/bench/peers (this file sits one level below apps/bench both in src/ and bundled in dist/). */
@@ -25,9 +26,9 @@ export function peerPython(): string {
   return process.env.NL_PYTHON || 'python3';
 }
 
-/** Runs `peers/<script>` (or the absolute path `script`) on `spec`; never throws. */
+/** Runs `peers/<script>` (a `script` with a '/' is a path from the cwd) on `spec`; never throws. */
 export function runPeer<R extends object>(script: string, spec: unknown, timeoutMs = 900_000): R & PeerReply {
-  const path = script.startsWith('/') ? script : PEERS_DIR + script;
+  const path = script.includes('/') ? resolve(script) : PEERS_DIR + script;
   const json = JSON.stringify(spec);
   const viaStdin = json.length > 60_000; // argv strings are capped at 128 KiB on Linux
   const python = peerPython();

@@ -2,11 +2,13 @@
  * The memory suite's PyTorch peer: the gated delta rule written the way a PyTorch user would
  * (chunk-parallel WY / UT form, autograd for the backward; peers/torch_delta.py, checked there
  * against a float64 token loop by `torch_cpu.py --self-test`), forward and forward + backward at the
- * suite's shape (B = 1, H = 4, D = 64, chunk 64), one row after each of our fused deltaRule rows.
+ * suite's shape (B = 1, H = 4, D = 64, chunk 64) with our thread count, one row after each of our
+ * fused deltaRule rows.
  * Before timing, the peer runs a small case on our inputs and the note gives the relative RMS of
  * its o and dk against our fused kernel's, so the rows compare the same work.
  */
 import { deltaRuleBackward, deltaRuleForward, type SeqShape } from '@nl/memory';
+import { numThreads } from '@nl/native';
 import type { Row } from '../harness.js';
 import { oursOverTorch, peerNote, runPeer, type PeerReply } from '../peers.js';
 
@@ -82,6 +84,7 @@ export function withTorchDeltaRule(
   o: { seqLens: number[]; heads: number; dim: number; chunkSize: number; timeMs: number; check: DeltaCase },
 ): Row[] {
   const peer = runPeer<TorchDeltaReply>('torch_cpu.py', {
+    threads: numThreads(),
     timeMs: o.timeMs,
     deltaRule: { seqLens: o.seqLens, batch: 1, heads: o.heads, dim: o.dim, chunk: o.chunkSize },
     deltaCheck: checkSpec(o.check, o.chunkSize),
