@@ -1,6 +1,7 @@
 // The emulator's schedule setting and its check mode (see emu_order.h).
 #include "cuda/host/emu_order.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -104,9 +105,57 @@ std::string compare(const std::vector<std::pair<char*, size_t>>& bufs, const Mem
 
 }  // namespace
 
-std::string emulate_checked(Runtime* rt, const std::string& kernel, const std::function<std::string(const EmuOrder&)>& run) {
-  std::vector<std::pair<char*, size_t>> bufs;
-  emu_live_buffers(rt, bufs);
+namespace {
+
+using Buffers = std::vector<std::pair<char*, size_t>>;
+
+// The live buffer (of `sorted`, by address) that `word`, read as an address, points into; -1 if none.
+long find_target(const Buffers& sorted, uint64_t word) {
+  size_t lo = 0, hi = sorted.size();
+  while (lo < hi) {  // first buffer starting after word
+    size_t mid = (lo + hi) / 2;
+    if (uint64_t(reinterpret_cast<uintptr_t>(sorted[mid].first)) <= word) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return -1;
+  const auto& b = sorted[lo - 1];
+  const uint64_t base = uint64_t(reinterpret_cast<uintptr_t>(b.first));
+  return word <= base + b.second ? long(lo - 1) : -1;
+}
+
+// The buffers a kernel can reach: those its argument struct points into (any 8-byte-aligned
+// word that is an address inside a live buffer), and those the reached buffers point into (the
+// pointer tables of multi-tensor ops), transitively.
+Buffers reachable(const Buffers& live, const void* args, size_t args_bytes) {
+  Buffers sorted = live;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<char> seen(sorted.size(), 0);
+  std::vector<size_t> todo;
+  auto scan = [&](const char* p, size_t bytes) {
+    for (size_t off = 0; off + 8 <= bytes; off += 8) {
+      uint64_t word;
+      std::memcpy(&word, p + off, 8);
+      long i = word == 0 ? -1 : find_target(sorted, word);
+      if (i >= 0 && !seen[size_t(i)]) {
+        seen[size_t(i)] = 1;
+        todo.push_back(size_t(i));
+      }
+    }
+  };
+  scan(static_cast<const char*>(args), args_bytes);
+  for (size_t k = 0; k < todo.size(); ++k) scan(sorted[todo[k]].first, sorted[todo[k]].second);
+  Buffers out;
+  for (size_t i : todo) out.push_back(sorted[i]);
+  return out;
+}
+
+}  // namespace
+
+std::string emulate_checked(Runtime* rt, const std::string& kernel, const void* args, size_t args_bytes,
+                            const std::function<std::string(const EmuOrder&)>& run) {
+  Buffers live;
+  emu_live_buffers(rt, live);
+  const Buffers bufs = reachable(live, args, args_bytes);
   Memory before, forward;
   save(bufs, before);
   const uint64_t atomics0 = emu_atomic_adds();

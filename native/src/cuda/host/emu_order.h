@@ -59,8 +59,11 @@ inline void emu_permutation(std::vector<unsigned>& order, unsigned n, const EmuO
 void emu_live_buffers(Runtime* rt, std::vector<std::pair<char*, size_t>>& out);
 
 // Check mode: runs `run` under forward, reverse, shuffle:1 and shuffle:2 from the same memory,
-// leaves the forward result, and returns "" or the order-dependence found in `kernel`.
-std::string emulate_checked(Runtime* rt, const std::string& kernel, const std::function<std::string(const EmuOrder&)>& run);
+// leaves the forward result, and returns "" or the order-dependence found in `kernel`. Compared
+// (and saved / restored) are the live buffers the kernel's argument struct `args` points into,
+// directly or through pointer tables in those buffers.
+std::string emulate_checked(Runtime* rt, const std::string& kernel, const void* args, size_t args_bytes,
+                            const std::function<std::string(const EmuOrder&)>& run);
 
 // Runs a test-only kernel of host/race_probe.h (`kind` 0..3) in one block of `threads` on `out`
 // (a buffer of the emulated device) through the emulated op path (host/ops_emu.cc).

@@ -16,7 +16,7 @@ struct EmuExec {
   std::string launch(const K& k, const Launch& l) {
     const EmuOrder order = emu_order();
     if (order.kind != EmuOrderKind::kCheck) return emulate(k, l, order);
-    return emulate_checked(rt, kernel_name<K>(), [&](const EmuOrder& o) { return emulate(k, l, o); });
+    return emulate_checked(rt, kernel_name<K>(), &k, sizeof(K), [&](const EmuOrder& o) { return emulate(k, l, o); });
   }
   // no cuBLAS in the emulator: the tiled kernel serves
   bool gemm_blas(const GemmArgsD&, std::string&) { return false; }
