@@ -60,6 +60,12 @@ describe('info().simd and NL_SIMD', () => {
     if (i.simdDispatch && process.env.NL_SIMD === 'avx2') expect(i.simd).toBe('avx2');
   });
 
+  it('NL_NATIVE_BINARY makes the loader take that file', () => {
+    const chosen = process.env.NL_NATIVE_BINARY;
+    if (chosen) expect(nativeBinary).toEqual({ path: chosen, source: 'NL_NATIVE_BINARY' });
+    else expect(nativeBinary?.source).not.toBe('NL_NATIVE_BINARY');
+  });
+
   it('NL_SIMD=avx2 selects the AVX2 GEMM in portable builds and is ignored by default builds; both compute the product', () => {
     const auto = childRun(undefined);
     const forced = childRun('avx2');
