@@ -1,6 +1,7 @@
 /**
  * The CUDA bench on the GPU machine (bundled by tools/gpu/bundle.mjs into .gpu/bench-cuda.mjs):
- * the same suite as `pnpm bench --device cuda`, results to $OUT/bench-cuda.json and a table.
+ * the same suite as `pnpm bench --device cuda` (GEMM, AdamW, transformer-tiny, the fused memory ops,
+ * selfModifyingTitans and hope-tiny), results to $OUT/bench-cuda.json and a table.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,12 @@ const rows = await cudaSuite({
   train: quick ? { batch: 2, seq: 16 } : { batch: 8, seq: 128 },
   decodeTokens: quick ? 4 : 128,
   timeMs: quick ? 50 : 500,
+  // the fused memory ops (gated delta rule, Titans linear / MLP) and the hope rows
+  // (selfModifyingTitans fwd+bwd, hope-tiny train step), as `pnpm bench --device cuda`
+  memory: quick
+    ? { batch: 1, seq: 16, heads: 2, dim: 16, hidden: 16, chunkSize: 8 }
+    : { batch: 4, seq: 512, heads: 8, dim: 64, hidden: 64, chunkSize: 64 },
+  hope: quick ? { batch: 1, seq: 8 } : { batch: 8, seq: 256 },
 });
 const table = formatTable(rows, 'ratio');
 console.log(table);

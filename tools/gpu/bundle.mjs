@@ -16,7 +16,7 @@ const expectPath = vitestReq.resolve('@vitest/expect');
 // the CUDA suite: files that run ops on 'cuda'
 const TESTS = (
   process.env.NL_GPU_TESTS ??
-  'native/test/cuda-runtime.test.ts packages/tensor/test/devices-ops.test.ts packages/tensor/test/cuda-*.test.ts packages/optim/test/cuda-*.test.ts packages/memory/test/cuda-*.test.ts packages/hope/test/cuda-*.test.ts apps/trainer/test/cuda-*.test.ts'
+  'native/test/cuda-runtime.test.ts native/test/cuda-race-order.test.ts packages/tensor/test/devices-ops.test.ts packages/tensor/test/cuda-*.test.ts packages/optim/test/cuda-*.test.ts packages/memory/test/cuda-*.test.ts packages/hope/test/cuda-*.test.ts apps/trainer/test/device-cuda.test.ts'
 ).split(/\s+/);
 
 function expand(pattern) {
@@ -59,6 +59,8 @@ const common = {
   conditions: ['development'],
   nodePaths: [join(root, 'apps/bench/node_modules')],
   logLevel: 'warning',
+  // native addons of dependencies (the trainer's PNG plots: @resvg/resvg-js) travel beside the bundle
+  loader: { '.node': 'copy' },
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },

@@ -8,6 +8,8 @@
 #   4. the runtime/GEMM tests again with NL_CUBLAS_DISABLE=1 (our tiled kernel on the GPU)
 #   5. compute-sanitizer racecheck on the runtime tests, when the image has it
 #   6. the CUDA bench beside torch on the same GPU -> bench-cuda.json / bench-cuda.txt
+#   7. the emulator's race check (NL_CUDA_EMU_ORDER=check, GPU hidden) over the same bundles, many
+#      files at once on the machine's cores -> race-check/cuda-tests.json
 # Output files land in $OUT when set (device tool), else in .gpu/out. A failed step does not stop
 # the later ones; the exit status is 1 when any step failed.
 set -uo pipefail
@@ -36,7 +38,7 @@ timeout 60 node tools/gpu/cuda-check.mjs >"$out/cuda-check.json" || status=1
 tail -c 600 "$out/cuda-check.json"
 
 step "CUDA test suite on the GPU"
-NL_CUDA_REAL=1 timeout 300 node tools/gpu/run-tests.mjs || status=1
+NL_CUDA_REAL=1 NL_TEST_JOBS=4 timeout 300 node tools/gpu/run-tests.mjs || status=1
 
 step "runtime + tiled GEMM with cuBLAS disabled"
 NL_CUDA_REAL=1 NL_CUBLAS_DISABLE=1 timeout 60 node .gpu/tests/native-test-cuda-runtime.mjs >"$out/tiled-gemm.log" 2>&1 || status=1
@@ -53,5 +55,8 @@ fi
 
 step "CUDA bench"
 NL_TORCH_PEER=apps/bench/peers/torch_cuda.py OUT="$out" timeout 240 node .gpu/bench-cuda.mjs || status=1
+step "race check on the emulated device (every launch in 4 thread orders)"
+CUDA_VISIBLE_DEVICES= NL_CUDA_EMU_ORDER=check NL_TEST_JOBS="$(nproc)" OUT="$out/race-check" \
+  timeout 150 node tools/gpu/run-tests.mjs || status=1
 echo "done in $SECONDS s, status $status"
 exit $status

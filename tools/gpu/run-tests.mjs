@@ -1,6 +1,7 @@
-// Runs the bundled CUDA test files (.gpu/tests/*.mjs, made by pack.sh) one process each and writes
-// $OUT/cuda-tests.json (+ a log per file). Exit 1 when any test failed or a file crashed.
-import { spawnSync } from 'node:child_process';
+// Runs the bundled CUDA test files (.gpu/tests/*.mjs, made by pack.sh) one process each, NL_TEST_JOBS
+// (default 1) at a time, and writes $OUT/cuda-tests.json (+ a log per file). Exit 1 when any test
+// failed or a file crashed. The environment passes through (NL_CUDA_REAL, NL_CUDA_EMU_ORDER, ...).
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,26 +11,50 @@ const dir = '.gpu/tests';
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.mjs'))
   .sort();
-const results = [];
-let bad = false;
-for (const f of files) {
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(dir, f)], {
-    encoding: 'utf8',
-    timeout: 240_000,
-    maxBuffer: 64 << 20,
+const jobs = Math.max(1, Number(process.env.NL_TEST_JOBS) || 1);
+const timeoutMs = Number(process.env.NL_TEST_TIMEOUT_S || 240) * 1000;
+
+function runFile(f) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [join(dir, f)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status, signal) => {
+      const log = stdout + stderr;
+      writeFileSync(join(out, `${f}.log`), log);
+      const m = /^REPORT (.*)$/m.exec(stdout);
+      const report = m ? JSON.parse(m[1]) : { crashed: true, status, signal, tail: log.slice(-2000) };
+      const seconds = (Date.now() - t0) / 1000;
+      console.log(
+        `${f}: ${m ? `${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped` : `CRASHED (status ${status}, ${signal ?? ''})`} in ${seconds.toFixed(1)} s`,
+      );
+      resolve({ file: f, seconds, ...report, bad: !m || report.failed > 0 });
+    });
   });
-  const log = (r.stdout ?? '') + (r.stderr ?? '');
-  writeFileSync(join(out, `${f}.log`), log);
-  const m = /^REPORT (.*)$/m.exec(r.stdout ?? '');
-  const report = m
-    ? JSON.parse(m[1])
-    : { crashed: true, status: r.status, signal: r.signal, tail: log.slice(-2000) };
-  if (!m || report.failed > 0) bad = true;
-  results.push({ file: f, seconds: (Date.now() - t0) / 1000, ...report });
-  console.log(
-    `${f}: ${m ? `${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped` : `CRASHED (status ${r.status}, ${r.signal ?? ''})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-  );
 }
-writeFileSync(join(out, 'cuda-tests.json'), JSON.stringify(results, null, 2));
+
+const results = [];
+let next = 0;
+await Promise.all(
+  Array.from({ length: Math.min(jobs, files.length) }, async () => {
+    while (next < files.length) results.push(await runFile(files[next++]));
+  }),
+);
+results.sort((a, b) => a.file.localeCompare(b.file));
+const bad = results.some((r) => r.bad);
+writeFileSync(
+  join(out, 'cuda-tests.json'),
+  JSON.stringify(
+    results.map(({ bad: _, ...r }) => r),
+    null,
+    2,
+  ),
+);
 process.exit(bad ? 1 : 0);
