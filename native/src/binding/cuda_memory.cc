@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "binding/cuda_args.h"
+#include "binding/cuda_operands.h"
 #include "binding/register.h"
 #include "cuda/ops/table.h"
 
@@ -32,37 +33,19 @@ cuda::DeltaDims dims_arg(const Napi::CallbackInfo& info, size_t i, const std::st
   return d;
 }
 
-int64_t extent(const cuda::DeltaDims& d, Ext e) {  // dims_arg checked the products
+// Each slot's element count (dims_arg checked the products).
+std::vector<int64_t> extents(const cuda::DeltaDims& d, const std::vector<Ext>& ext) {
   const int64_t bth = d.B * d.T * d.H;
-  return e == kQ ? bth * d.dk : e == kV ? bth * d.dv : e == kG ? bth : d.B * d.H * d.dk * d.dv;
-}
-
-// Checks the operands against their slots; `optional` marks those that may be null (absent).
-std::vector<const void*> operands(const Napi::CallbackInfo& info, size_t pi, const std::string& op, cuda::DT dt,
-                                  const cuda::DeltaDims& d, const std::vector<Ext>& ext,
-                                  const std::vector<bool>& optional, cuda::Runtime*& rt) {
-  Napi::Env env = info.Env();
-  if (!info[pi].IsArray() || !info[pi + 1].IsArray()) throw_type(env, op, "ptrs and offs must be arrays");
-  Napi::Array ptrs = info[pi].As<Napi::Array>(), offs = info[pi + 1].As<Napi::Array>();
-  if (ptrs.Length() != ext.size() || offs.Length() != ext.size())
-    throw_range(env, op, "takes " + std::to_string(ext.size()) + " operands");
-  std::vector<const void*> out(ext.size(), nullptr);
-  for (uint32_t i = 0; i < ext.size(); ++i) {
-    const std::string name = "operand " + std::to_string(i);
-    Napi::Value p = ptrs[i], o = offs[i];
-    if (p.IsNull() || p.IsUndefined()) {
-      if (!optional[i]) throw_type(env, op, name + " is required");
-      continue;
-    }
-    DevBuf b = dev_buffer_value(env, p, op, name);
-    if (!o.IsNumber() || !is_count(o.As<Napi::Number>().DoubleValue()))
-      throw_range(env, op, name + " offset must be a non-negative integer");
-    if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
-    rt = b.rt;
-    out[i] = span_at(env, op, name, b, dt, int64_t(o.As<Napi::Number>().DoubleValue()), extent(d, ext[i]));
-  }
+  std::vector<int64_t> out;
+  for (Ext e : ext)
+    out.push_back(e == kQ ? bth * d.dk : e == kV ? bth * d.dv : e == kG ? bth : d.B * d.H * d.dk * d.dv);
   return out;
 }
+
+// The six inputs: q, k, v, alpha, beta, s0 | null; the two outputs: o, state.
+const std::vector<Ext> kInputs = {kQ, kQ, kV, kG, kG, kS};
+const std::vector<bool> kInputsOptional = {false, false, false, false, false, true};
+const std::vector<Ext> kOutputs = {kV, kS};
 
 std::string detail(const cuda::DeltaDims& d, cuda::DT dt) {
   return "B=" + std::to_string(d.B) + " T=" + std::to_string(d.T) + " H=" + std::to_string(d.H) +
@@ -77,8 +60,8 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   g.d = dims_arg(info, 1, op);
   g.erase = info[2].ToBoolean();
   cuda::Runtime* rt = nullptr;
-  auto p = operands(info, 3, op, g.dt, g.d, {kQ, kQ, kV, kG, kG, kS, kV, kS},
-                    {false, false, false, false, false, true, false, false}, rt);
+  const CudaSlots<Ext> slots = cuda_slots(kInputs, kInputsOptional, kOutputs, false);
+  auto p = cuda_operands(info, 3, op, g.dt, extents(g.d, slots.ext), slots.optional, rt);
   g.q = p[0], g.k = p[1], g.v = p[2], g.al = p[3], g.be = p[4], g.s0 = p[5];
   g.o = const_cast<void*>(p[6]), g.state = const_cast<void*>(p[7]);
   check_cuda(info.Env(), op, rt->ops().delta_rule_fwd(rt, g), rt, detail(g.d, g.dt));
@@ -92,12 +75,10 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   g.dt = float_dt_arg(info, 0, op);
   g.d = dims_arg(info, 1, op);
   g.erase = info[2].ToBoolean();
-  g.chunk = count(info, 3, op, "chunk");
-  if (g.chunk == 0) throw_range(info.Env(), op, "chunk must be positive");
+  g.chunk = cuda_chunk_arg(info, 3, op);
   cuda::Runtime* rt = nullptr;
-  auto p = operands(info, 4, op, g.dt, g.d, {kQ, kQ, kV, kG, kG, kS, kV, kS, kQ, kQ, kV, kG, kG, kS},
-                    {false, false, false, false, false, true, true, true, false, false, false, false, false, false},
-                    rt);
+  const CudaSlots<Ext> slots = cuda_slots(kInputs, kInputsOptional, kOutputs, true);
+  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, slots.ext), slots.optional, rt);
   g.q = p[0], g.k = p[1], g.v = p[2], g.al = p[3], g.be = p[4], g.s0 = p[5], g.dO = p[6], g.gS = p[7];
   g.dq = const_cast<void*>(p[8]), g.dk = const_cast<void*>(p[9]), g.dv = const_cast<void*>(p[10]);
   g.dal = const_cast<void*>(p[11]), g.dbe = const_cast<void*>(p[12]), g.ds0 = const_cast<void*>(p[13]);

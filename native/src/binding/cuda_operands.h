@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,35 @@ inline std::vector<const void*> cuda_operands(const Napi::CallbackInfo& info, si
     out[i] = span_at(env, op, name, b, dt, int64_t(o.As<Napi::Number>().DoubleValue()), ext[i]);
   }
   return out;
+}
+
+// A positive `chunk` argument.
+inline int64_t cuda_chunk_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
+  const int64_t c = count(info, i, op, "chunk");
+  if (c == 0) throw_range(info.Env(), op, "chunk must be positive");
+  return c;
+}
+
+// The slots of a fused memory entry point, in order: its inputs (`optional` marks those that may be
+// null); then, forward, its outputs (all required), or, backward, the upstream gradients of those
+// outputs (all optional) and a gradient per input (all required). E: an extent kind or count.
+template <class E>
+struct CudaSlots {
+  std::vector<E> ext;
+  std::vector<bool> optional;
+};
+
+template <class E>
+CudaSlots<E> cuda_slots(const std::vector<E>& inputs, const std::vector<bool>& optional, const std::vector<E>& outputs,
+                        bool backward) {
+  CudaSlots<E> s{inputs, optional};
+  s.ext.insert(s.ext.end(), outputs.begin(), outputs.end());
+  s.optional.insert(s.optional.end(), outputs.size(), backward);
+  if (backward) {
+    s.ext.insert(s.ext.end(), inputs.begin(), inputs.end());
+    s.optional.insert(s.optional.end(), inputs.size(), false);
+  }
+  return s;
 }
 
 }  // namespace nl::binding

@@ -14,9 +14,10 @@
 #include <vector>
 
 #include "binding/cuda_args.h"
+#include "binding/cuda_operands.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
-#include "cpu/self_mod.h"
+#include "binding/self_mod_dims.h"
 #include "cuda/ops/table.h"
 
 namespace nl::binding {
@@ -28,29 +29,14 @@ struct Dims {
 };
 
 Dims read_dims(const Napi::CallbackInfo& info, const char* op) {
-  memory::Fields f(info, 1, op, "dims");
+  const SelfModDims s = read_self_mod_dims(info, op);
   Dims r;
   cuda::SelfModCudaDims& d = r.d;
-  d.B = f.integer("batch", 1);
-  d.T = f.integer("seqLen", 0);
-  d.H = f.integer("heads", 1);
-  d.D = f.integer("d", 1);
-  d.Dh = f.integer("hidden", 1);
-  d.M = f.integer("mems", 1);
-  d.tokens = f.integer("tokens", 0);
-  d.chunk_mem = f.integer("chunkMem", 1);
-  d.chunk_other = f.integer("chunkOther", 1);
-  r.block = f.integer("block", 0, 0);
-  d.momentum = f.finite("momentum");
-  d.alpha_bias = f.finite("alphaBias");
-  d.eta_bias = f.finite("etaBias");
-  d.adaptive_q = f.flag("adaptiveQ");
-  d.read_snapshot = f.flag("readSnapshot");
-  f.done();
-  if (d.M != (d.adaptive_q ? 6 : 5))
-    throw_range(info.Env(), op, "dims.mems must be 5 (k, v, eta, alpha, mem), or 6 with adaptiveQ (+ q), got " +
-                                    std::to_string(d.M));
-  if (r.block == 0) r.block = self_mod_auto_block(d.T);
+  d.B = s.batch, d.T = s.seq, d.H = s.heads, d.D = s.d, d.Dh = s.hidden, d.M = s.mems;
+  d.tokens = s.tokens, d.chunk_mem = s.chunk_mem, d.chunk_other = s.chunk_other;
+  d.momentum = s.momentum, d.alpha_bias = s.alpha_bias, d.eta_bias = s.eta_bias;
+  d.adaptive_q = s.adaptive_q, d.read_snapshot = s.read_snapshot;
+  r.block = s.block;
   Napi::Env env = info.Env();
   if (checked_product(env, op, "B * H", {d.B, d.H}) > 0x7fffffff) throw_range(env, op, "B * H too large");
   r.seq = checked_product(env, op, "elements B * T * H * D", {d.B, d.T, d.H, d.D});
@@ -63,31 +49,11 @@ Dims read_dims(const Napi::CallbackInfo& info, const char* op) {
   return r;
 }
 
-// Checks the operands (extents `ext`, `optional` may be null); their first addresses.
-std::vector<const void*> operands(const Napi::CallbackInfo& info, const std::string& op, cuda::DT dt,
-                                  const std::vector<int64_t>& ext, const std::vector<bool>& optional,
-                                  cuda::Runtime*& rt) {
-  Napi::Env env = info.Env();
-  if (!info[2].IsArray() || !info[3].IsArray()) throw_type(env, op, "ptrs and offs must be arrays");
-  Napi::Array ptrs = info[2].As<Napi::Array>(), offs = info[3].As<Napi::Array>();
-  if (ptrs.Length() != ext.size() || offs.Length() != ext.size())
-    throw_range(env, op, "takes " + std::to_string(ext.size()) + " operands");
-  std::vector<const void*> out(ext.size(), nullptr);
-  for (uint32_t i = 0; i < ext.size(); ++i) {
-    const std::string name = "operand " + std::to_string(i);
-    Napi::Value p = ptrs[i], o = offs[i];
-    if (p.IsNull() || p.IsUndefined()) {
-      if (!optional[i]) throw_type(env, op, name + " is required");
-      continue;
-    }
-    DevBuf b = dev_buffer_value(env, p, op, name);
-    if (!o.IsNumber() || !is_count(o.As<Napi::Number>().DoubleValue()))
-      throw_range(env, op, name + " offset must be a non-negative integer");
-    if (rt != nullptr && b.rt != rt) throw_range(env, op, "operands are on different CUDA devices");
-    rt = b.rt;
-    out[i] = span_at(env, op, name, b, dt, int64_t(o.As<Napi::Number>().DoubleValue()), ext[i]);
-  }
-  return out;
+// Inputs x, q [B,T,H,D] and the six states; outputs o and the six states (no input optional).
+CudaSlots<int64_t> slots_of(const Dims& r, bool backward) {
+  const std::vector<int64_t> inputs = {r.seq, r.seq, r.state, r.state, r.state, r.state, r.state, r.state};
+  const std::vector<int64_t> outputs = {r.seq, r.state, r.state, r.state, r.state, r.state, r.state};
+  return cuda_slots(inputs, std::vector<bool>(inputs.size(), false), outputs, backward);
 }
 
 std::string detail(const cuda::SelfModCudaDims& d, cuda::DT dt) {
@@ -102,10 +68,9 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   g.dt = float_dt_arg(info, 0, op);
   const Dims r = read_dims(info, op.c_str());
   g.d = r.d;
-  std::vector<int64_t> ext(15, r.state);
-  ext[0] = ext[1] = ext[8] = r.seq;
+  const CudaSlots<int64_t> slots = slots_of(r, false);
   cuda::Runtime* rt = nullptr;
-  auto p = operands(info, op, g.dt, ext, std::vector<bool>(15, false), rt);
+  auto p = cuda_operands(info, 2, op, g.dt, slots.ext, slots.optional, rt);
   g.x = p[0], g.q = p[1], g.o = const_cast<void*>(p[8]);
   for (int s = 0; s < 6; ++s) g.st[s] = p[2 + s], g.out[s] = const_cast<void*>(p[9 + s]);
   check_cuda(info.Env(), op, rt->ops().self_mod_fwd(rt, g), rt, detail(g.d, g.dt));
@@ -120,12 +85,9 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   const Dims r = read_dims(info, op.c_str());
   g.d = r.d;
   g.block = r.block;
-  std::vector<int64_t> ext(23, r.state);
-  ext[0] = ext[1] = ext[8] = ext[15] = ext[16] = r.seq;
-  std::vector<bool> optional(23, false);
-  for (int i = 8; i < 15; ++i) optional[i] = true;
+  const CudaSlots<int64_t> slots = slots_of(r, true);
   cuda::Runtime* rt = nullptr;
-  auto p = operands(info, op, g.dt, ext, optional, rt);
+  auto p = cuda_operands(info, 2, op, g.dt, slots.ext, slots.optional, rt);
   g.x = p[0], g.q = p[1], g.dO = p[8], g.dx = const_cast<void*>(p[15]), g.dq = const_cast<void*>(p[16]);
   for (int s = 0; s < 6; ++s) g.st[s] = p[2 + s], g.gst[s] = p[9 + s], g.dst[s] = const_cast<void*>(p[17 + s]);
   check_cuda(info.Env(), op, rt->ops().self_mod_bwd(rt, g), rt, detail(g.d, g.dt));

@@ -43,12 +43,6 @@ std::vector<int64_t> extents(const cuda::TitansDims& d, const std::vector<Ext>& 
   return out;
 }
 
-int64_t chunk_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
-  const int64_t c = count(info, i, op, "chunk");
-  if (c == 0) throw_range(info.Env(), op, "chunk must be positive");
-  return c;
-}
-
 std::string detail(const cuda::TitansDims& d, int64_t chunk, cuda::DT dt) {
   return "B=" + std::to_string(d.B) + " T=" + std::to_string(d.T) + " H=" + std::to_string(d.H) +
          " D=" + std::to_string(d.D) + " Dh=" + std::to_string(d.Dh) + " chunk=" + std::to_string(chunk) + " " +
@@ -58,6 +52,8 @@ std::string detail(const cuda::TitansDims& d, int64_t chunk, cuda::DT dt) {
 // The ten inputs: q, k, v, theta, eta, alpha, w1, w2, s1 | null, s2 | null.
 const std::vector<Ext> kInputs = {kQ, kQ, kQ, kG, kG, kG, kW, kW, kW, kW};
 const std::vector<bool> kInputsOptional = {false, false, false, false, false, false, false, false, true, true};
+// The five outputs: o, w1Out, w2Out, s1Out, s2Out (backward: their upstream gradients).
+const std::vector<Ext> kOutputs = {kQ, kW, kW, kW, kW};
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const std::string op = "cudaTitansMlpForward";
@@ -65,14 +61,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   cuda::TitansMlpFwdArgs g{};
   g.dt = float_dt_arg(info, 0, op);
   g.d = dims_arg(info, 1, op);
-  g.chunk = chunk_arg(info, 2, op);
+  g.chunk = cuda_chunk_arg(info, 2, op);
   g.read_after = info[3].ToBoolean();
-  std::vector<Ext> ext = kInputs;
-  std::vector<bool> opt = kInputsOptional;
-  ext.insert(ext.end(), {kQ, kW, kW, kW, kW});
-  opt.insert(opt.end(), 5, false);
+  const CudaSlots<Ext> slots = cuda_slots(kInputs, kInputsOptional, kOutputs, false);
   cuda::Runtime* rt = nullptr;
-  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, ext), opt, rt);
+  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, slots.ext), slots.optional, rt);
   g.q = p[0], g.k = p[1], g.v = p[2], g.th = p[3], g.et = p[4], g.al = p[5];
   g.w1 = p[6], g.w2 = p[7], g.s1 = p[8], g.s2 = p[9];
   g.o = const_cast<void*>(p[10]), g.w1_out = const_cast<void*>(p[11]), g.w2_out = const_cast<void*>(p[12]);
@@ -87,16 +80,11 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   cuda::TitansMlpBwdArgs g{};
   g.dt = float_dt_arg(info, 0, op);
   g.d = dims_arg(info, 1, op);
-  g.chunk = chunk_arg(info, 2, op);
+  g.chunk = cuda_chunk_arg(info, 2, op);
   g.read_after = info[3].ToBoolean();
-  std::vector<Ext> ext = kInputs;
-  std::vector<bool> opt = kInputsOptional;
-  ext.insert(ext.end(), {kQ, kW, kW, kW, kW});  // upstream gradients, all optional
-  opt.insert(opt.end(), 5, true);
-  ext.insert(ext.end(), kInputs.begin(), kInputs.end());  // a gradient per input
-  opt.insert(opt.end(), 10, false);
+  const CudaSlots<Ext> slots = cuda_slots(kInputs, kInputsOptional, kOutputs, true);
   cuda::Runtime* rt = nullptr;
-  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, ext), opt, rt);
+  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, slots.ext), slots.optional, rt);
   g.q = p[0], g.k = p[1], g.v = p[2], g.th = p[3], g.et = p[4], g.al = p[5];
   g.w1 = p[6], g.w2 = p[7], g.s1 = p[8], g.s2 = p[9];
   g.dO = p[10], g.gW1 = p[11], g.gW2 = p[12], g.gS1 = p[13], g.gS2 = p[14];

@@ -42,12 +42,6 @@ std::vector<int64_t> extents(const cuda::TitansLinDims& d, const std::vector<Ext
   return out;
 }
 
-int64_t chunk_arg(const Napi::CallbackInfo& info, size_t i, const std::string& op) {
-  const int64_t c = count(info, i, op, "chunk");
-  if (c == 0) throw_range(info.Env(), op, "chunk must be positive");
-  return c;
-}
-
 std::string detail(const cuda::TitansLinDims& d, int64_t chunk, cuda::DT dt) {
   return "B=" + std::to_string(d.B) + " T=" + std::to_string(d.T) + " H=" + std::to_string(d.H) +
          " Dk=" + std::to_string(d.dk) + " Dv=" + std::to_string(d.dv) + " chunk=" + std::to_string(chunk) + " " +
@@ -57,6 +51,8 @@ std::string detail(const cuda::TitansLinDims& d, int64_t chunk, cuda::DT dt) {
 // The eight inputs: q, k, v, theta, eta, alpha, m0 | null, s0 | null.
 const std::vector<Ext> kInputs = {kQ, kQ, kV, kG, kG, kG, kS, kS};
 const std::vector<bool> kInputsOptional = {false, false, false, false, false, false, true, true};
+// The three outputs: o, mOut, sOut (backward: their upstream gradients).
+const std::vector<Ext> kOutputs = {kV, kS, kS};
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const std::string op = "cudaTitansLinearForward";
@@ -64,14 +60,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   cuda::TitansLinFwdArgs g{};
   g.dt = float_dt_arg(info, 0, op);
   g.d = dims_arg(info, 1, op);
-  g.chunk = chunk_arg(info, 2, op);
+  g.chunk = cuda_chunk_arg(info, 2, op);
   g.read_after = info[3].ToBoolean();
-  std::vector<Ext> ext = kInputs;
-  std::vector<bool> opt = kInputsOptional;
-  ext.insert(ext.end(), {kV, kS, kS});
-  opt.insert(opt.end(), 3, false);
+  const CudaSlots<Ext> slots = cuda_slots(kInputs, kInputsOptional, kOutputs, false);
   cuda::Runtime* rt = nullptr;
-  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, ext), opt, rt);
+  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, slots.ext), slots.optional, rt);
   g.q = p[0], g.k = p[1], g.v = p[2], g.th = p[3], g.et = p[4], g.al = p[5], g.m0 = p[6], g.s0 = p[7];
   g.o = const_cast<void*>(p[8]), g.m_out = const_cast<void*>(p[9]), g.s_out = const_cast<void*>(p[10]);
   check_cuda(info.Env(), op, rt->ops().titans_linear_fwd(rt, g), rt, detail(g.d, g.chunk, g.dt));
@@ -84,16 +77,11 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   cuda::TitansLinBwdArgs g{};
   g.dt = float_dt_arg(info, 0, op);
   g.d = dims_arg(info, 1, op);
-  g.chunk = chunk_arg(info, 2, op);
+  g.chunk = cuda_chunk_arg(info, 2, op);
   g.read_after = info[3].ToBoolean();
-  std::vector<Ext> ext = kInputs;
-  std::vector<bool> opt = kInputsOptional;
-  ext.insert(ext.end(), {kV, kS, kS});  // upstream gradients, all optional
-  opt.insert(opt.end(), 3, true);
-  ext.insert(ext.end(), kInputs.begin(), kInputs.end());  // a gradient per input
-  opt.insert(opt.end(), 8, false);
+  const CudaSlots<Ext> slots = cuda_slots(kInputs, kInputsOptional, kOutputs, true);
   cuda::Runtime* rt = nullptr;
-  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, ext), opt, rt);
+  auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, slots.ext), slots.optional, rt);
   g.q = p[0], g.k = p[1], g.v = p[2], g.th = p[3], g.et = p[4], g.al = p[5], g.m0 = p[6], g.s0 = p[7];
   g.dO = p[8], g.gM = p[9], g.gS = p[10];
   void* out[8];

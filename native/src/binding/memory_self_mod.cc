@@ -15,6 +15,7 @@
 
 #include "binding/memory_common.h"
 #include "binding/register.h"
+#include "binding/self_mod_dims.h"
 #include "cpu/self_mod.h"
 
 namespace nl::binding {
@@ -25,33 +26,6 @@ using memory::mut;
 using memory::ptr;
 
 constexpr const char* kSeq = "[B, T, H, D]";
-
-SelfModDims read_dims(const Napi::CallbackInfo& info, const char* op) {
-  Fields f(info, 1, op, "dims");
-  SelfModDims d;
-  d.batch = f.integer("batch", 1);
-  d.seq = f.integer("seqLen", 0);
-  d.heads = f.integer("heads", 1);
-  d.d = f.integer("d", 1);
-  d.hidden = f.integer("hidden", 1);
-  d.mems = f.integer("mems", 1);
-  d.tokens = f.integer("tokens", 0);
-  d.chunk_mem = f.integer("chunkMem", 1);
-  d.chunk_other = f.integer("chunkOther", 1);
-  d.block = f.integer("block", 0, 0);
-  d.momentum = f.finite("momentum");
-  d.alpha_bias = f.finite("alphaBias");
-  d.eta_bias = f.finite("etaBias");
-  d.adaptive_q = f.flag("adaptiveQ");
-  d.read_snapshot = f.flag("readSnapshot");
-  f.done();
-  if (d.mems != (d.adaptive_q ? 6 : 5)) {
-    throw_range(info.Env(), op, "dims.mems must be 5 (k, v, eta, alpha, mem), or 6 with adaptiveQ (+ q), got " +
-                                    std::to_string(d.mems));
-  }
-  if (d.block == 0) d.block = self_mod_auto_block(d.seq);  // 0 = automatic
-  return d;
-}
 
 // self_mod_ckpt_size, overflow-checked.
 int64_t ckpt_size(const Napi::CallbackInfo& info, const char* op, const SelfModDims& d) {
@@ -88,7 +62,7 @@ Inputs read_inputs(Fields& a, const SelfModDims& d) {
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const char* op = "selfModForward";
   expect_args(info, op, 2);
-  const SelfModDims d = read_dims(info, op);
+  const SelfModDims d = read_self_mod_dims(info, op);
   Fields a(info, 0, op, "arrays");
   Inputs x = read_inputs(a, d);
   const int64_t B = d.batch, T = d.seq, H = d.heads, D = d.d;
@@ -116,7 +90,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   const char* op = "selfModBackward";
   expect_args(info, op, 2);
-  const SelfModDims d = read_dims(info, op);
+  const SelfModDims d = read_self_mod_dims(info, op);
   Fields a(info, 0, op, "arrays");
   Inputs x = read_inputs(a, d);
   const int64_t B = d.batch, T = d.seq, H = d.heads, D = d.d;
