@@ -205,6 +205,17 @@ async function main(): Promise<void> {
         ? { batch: 1, seq: 16, heads: 2, dim: 16, hidden: 16, chunkSize: 8 }
         : { batch: 4, seq: 512, heads: 8, dim: 64, hidden: 64, chunkSize: 64 },
       hope: q ? { batch: 1, seq: 8 } : { batch: 8, seq: 256 },
+      peers: q
+        ? { delta: [{ batch: 1, seq: 16, heads: 2, dim: 16, chunk: 8 }], naiveSeq: 8, titans: { batch: 1, seq: 16, heads: 2, dim: 16, hidden: 16, chunk: 8 } } // prettier-ignore
+        : {
+            delta: [
+              { batch: 4, seq: 512, heads: 8, dim: 64, chunk: 64 },
+              { batch: 1, seq: 8192, heads: 16, dim: 128, chunk: 64 }, // fla's published shape
+            ],
+            naiveSeq: 256,
+            titans: { batch: 4, seq: 512, heads: 8, dim: 64, hidden: 64, chunk: 64 },
+          },
+      hope340m: q ? null : { batch: 2, seq: 1024 },
     });
     console.log(formatTable(rows, 'ratio'));
     const dir = resolve(opts.out);

@@ -39,6 +39,12 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
     timeMs: 5,
     memory: { batch: 1, seq: 6, heads: 2, dim: 4, hidden: 3, chunkSize: 4 },
     hope: { batch: 1, seq: 4 },
+    peers: {
+      delta: [{ batch: 1, seq: 8, heads: 2, dim: 4, chunk: 4 }],
+      naiveSeq: 4,
+      titans: { batch: 1, seq: 8, heads: 2, dim: 4, hidden: 3, chunk: 4 },
+    },
+    hope340m: { batch: 1, seq: 8 }, // the emulated device skips it regardless
   });
   const cases = [...new Set(rows.map((r) => r.case))];
   expect(cases).toEqual([
@@ -53,9 +59,28 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
     'titansMlp fwd+bwd B1 T6 H2 D4 Dh3 C4',
     'selfModifyingTitans fwd+bwd B1 T4 H4 D32 Dh16',
     'hope-tiny train step B1 T4',
+    'gatedDeltaRule vs torch fwd+bwd B1 T8 H2 D4 C4',
+    'titansMlp vs torch fwd+bwd B1 T8 H2 D4 Dh3 C4',
+    'hope-340m fwd+bwd',
+    'transformer++ 340M fwd+bwd',
   ]);
+  // beside ours: torch chunked and token-by-token delta rules, torch Titans ops (skipped: emulated)
+  const peerImpls = rows.filter((r) => r.case.includes('vs torch')).map((r) => r.impl.split(' (')[0]);
+  expect(peerImpls).toEqual([
+    '@nl cuda kernels [EMULATED: host emulator, not a GPU]',
+    'torch chunked WY/UT',
+    'torch ops token by token',
+    '@nl cuda kernels [EMULATED: host emulator, not a GPU]',
+    'torch ops, chunk-parallel',
+  ]);
+  // the 340M rows are present but not run on the emulator, with the reason
+  for (const r of rows.filter((x) => x.case.includes('340'))) {
+    expect(r.rate).toBeNull();
+    expect(r.note).toMatch(/skipped: full run on a GPU only/);
+  }
   const cpuRows = rows.filter((x) => x.impl.startsWith('@nl cpu kernels'));
-  for (const r of rows.filter((x) => x.impl.startsWith('@nl') && !cpuRows.includes(x))) {
+  const ran = (x: (typeof rows)[number]) => !x.case.includes('340');
+  for (const r of rows.filter((x) => x.impl.startsWith('@nl') && !cpuRows.includes(x) && ran(x))) {
     expect(r.impl).toMatch(/EMULATED/);
     expect(r.rate).toBeGreaterThan(0);
   }

@@ -21,7 +21,7 @@ export interface CudaMemoryBenchOptions {
 }
 
 /** Seeded uniform leaf tensor in [lo, hi) on `device`. */
-function leaf(device: T.Device, shape: number[], seed: number, lo = -0.5, hi = 0.5): T.Tensor {
+export function leaf(device: T.Device, shape: number[], seed: number, lo = -0.5, hi = 0.5): T.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const a = new Float32Array(n);
   let s = seed >>> 0;

@@ -13,6 +13,8 @@ import { buildModel, preset } from '@nl/hope';
 import { measure, type Row } from '../harness.js';
 import { cudaMemoryRows, type CudaMemoryBenchOptions } from './cuda-memory.js';
 import { cudaHopeRows } from './cuda-hope.js';
+import { cudaPeerRows, type CudaPeerOptions } from './cuda-peers.js';
+import { cudaHope340mRows } from './cuda-hope340m.js';
 import { runPeer } from '../peers.js';
 
 export interface CudaSuiteOptions {
@@ -26,6 +28,10 @@ export interface CudaSuiteOptions {
   memory?: CudaMemoryBenchOptions;
   /** Hope rows (selfModifyingTitans fwd+bwd, hope-tiny train step; cuda-hope.ts); none when absent. */
   hope?: { batch: number; seq: number };
+  /** Memory ops beside torch peers on the same GPU (cuda-peers.ts); none when absent. */
+  peers?: CudaPeerOptions;
+  /** hope-340m and transformer++ 340M fwd+bwd (cuda-hope340m.ts); null: rows skipped with a note. */
+  hope340m?: { batch: number; seq: number } | null;
 }
 
 interface TorchResult {
@@ -151,5 +157,8 @@ export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
   }
   if (o.memory) rows.push(...(await cudaMemoryRows(o.device, o.memory, o.timeMs, where)));
   if (o.hope) rows.push(...(await cudaHopeRows(o.device, o.hope, o.timeMs, where)));
+  if (o.peers) rows.push(...(await cudaPeerRows(o.device, o.peers, o.timeMs, where, info.emulated)));
+  if (o.hope340m !== undefined)
+    rows.push(...(await cudaHope340mRows(o.device, info.emulated ? null : o.hope340m, o.timeMs, where)));
   return rows;
 }
