@@ -3,7 +3,7 @@
  * the same suite as `pnpm bench --device cuda` (GEMM, AdamW, transformer-tiny, the fused memory ops,
  * selfModifyingTitans and hope-tiny), results to $OUT/bench-cuda.json and a table.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cudaDeviceInfo } from '@nl/tensor';
 import { cudaSuite } from '../../apps/bench/src/suites/cuda.js';
@@ -36,5 +36,6 @@ const rows = await cudaSuite({
 });
 const table = formatTable(rows, 'ratio');
 console.log(table);
+mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'bench-cuda.json'), JSON.stringify({ device: dev, rows }, null, 2));
 writeFileSync(join(out, 'bench-cuda.txt'), table);

@@ -61,8 +61,12 @@ const common = {
   logLevel: 'warning',
   // native addons of dependencies (the trainer's PNG plots: @resvg/resvg-js) travel beside the bundle
   loader: { '.node': 'copy' },
+  // CommonJS dependencies bundled into ESM still ask for require / __dirname (resvg finds its addon by it)
   banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    js:
+      "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" +
+      " import { fileURLToPath as __fu } from 'node:url'; const __filename = __fu(import.meta.url);" +
+      " import { dirname as __dn } from 'node:path'; const __dirname = __dn(__filename);",
   },
 };
 

@@ -8,8 +8,10 @@ import { join } from 'node:path';
 const out = process.env.OUT || '.gpu/out';
 mkdirSync(out, { recursive: true });
 const dir = '.gpu/tests';
+// NL_TEST_SKIP: a regular expression of bundle names to leave out
+const skip = process.env.NL_TEST_SKIP ? new RegExp(process.env.NL_TEST_SKIP) : null;
 const files = readdirSync(dir)
-  .filter((f) => f.endsWith('.mjs'))
+  .filter((f) => f.endsWith('.mjs') && !skip?.test(f))
   .sort();
 const jobs = Math.max(1, Number(process.env.NL_TEST_JOBS) || 1);
 const timeoutMs = Number(process.env.NL_TEST_TIMEOUT_S || 240) * 1000;
