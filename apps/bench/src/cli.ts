@@ -7,7 +7,7 @@
  *   pnpm bench --suite gemm    one suite
  *   pnpm bench --quick         smaller sizes, shorter sampling (smoke run)
  *   pnpm bench --device cuda   the CUDA suite (GEMM, AdamW, transformer-tiny step and decode, memory
- *                              ops, hope-tiny step) beside
+ *                              ops, hope-tiny step; memory ops beside torch peers, hope-340m) beside
  *                              PyTorch on the same GPU; exits 1 naming the reason when no CUDA
  *                              device serves (NL_CUDA_EMULATE=1: a smoke run on the emulated device)
  */
@@ -26,6 +26,8 @@ import { optimSuite } from './suites/optim.js';
 import { inferenceSuite } from './suites/inference.js';
 import { transformerSuite } from './suites/transformer.js';
 import { cudaSuite } from './suites/cuda.js';
+import { cudaPeerShapes } from './suites/cuda-peers.js';
+import { HOPE_340M_SHAPE } from './suites/cuda-hope340m.js';
 import { cudaDeviceInfo, type Device } from '@nl/tensor';
 
 interface Suite {
@@ -205,17 +207,8 @@ async function main(): Promise<void> {
         ? { batch: 1, seq: 16, heads: 2, dim: 16, hidden: 16, chunkSize: 8 }
         : { batch: 4, seq: 512, heads: 8, dim: 64, hidden: 64, chunkSize: 64 },
       hope: q ? { batch: 1, seq: 8 } : { batch: 8, seq: 256 },
-      peers: q
-        ? { delta: [{ batch: 1, seq: 16, heads: 2, dim: 16, chunk: 8 }], naiveSeq: 8, titans: { batch: 1, seq: 16, heads: 2, dim: 16, hidden: 16, chunk: 8 } } // prettier-ignore
-        : {
-            delta: [
-              { batch: 4, seq: 512, heads: 8, dim: 64, chunk: 64 },
-              { batch: 1, seq: 8192, heads: 16, dim: 128, chunk: 64 }, // fla's published shape
-            ],
-            naiveSeq: 256,
-            titans: { batch: 4, seq: 512, heads: 8, dim: 64, hidden: 64, chunk: 64 },
-          },
-      hope340m: q ? null : { batch: 2, seq: 1024 },
+      peers: cudaPeerShapes(q),
+      hope340m: q ? null : HOPE_340M_SHAPE,
     });
     console.log(formatTable(rows, 'ratio'));
     const dir = resolve(opts.out);

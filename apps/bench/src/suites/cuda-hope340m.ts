@@ -12,6 +12,9 @@ import { measure, type Row } from '../harness.js';
 
 const GiB = 2 ** 30;
 
+/** The full run's batch shape (2,048 tokens; fits an 80 GB GPU by estimate, not yet measured). */
+export const HOPE_340M_SHAPE = { batch: 2, seq: 1024 };
+
 /** The batch shape: $NL_BENCH_340M ("B,T") or `fallback`. */
 export function shape340m(fallback: { batch: number; seq: number }): { batch: number; seq: number } {
   const env = process.env.NL_BENCH_340M;

@@ -8,6 +8,7 @@
  *   titansMlp: ours vs the same layer composed of torch ops (chunk-parallel form).
  * Without torch or a GPU (and always on the emulated device) the peer rows carry the reason.
  */
+import { dirname, join } from 'node:path';
 import * as T from '@nl/tensor';
 import { fusedGatedDelta, fusedTitansMlp } from '@nl/memory';
 import { measure, type Row } from '../harness.js';
@@ -37,6 +38,29 @@ interface MemoryPeerReply extends PeerReply {
   delta?: (PeerShape & { ms: number; peakBytes: number })[];
   naive?: PeerShape & { ms: number };
   titans?: PeerShape & { ms: number };
+}
+
+/** The rows' shapes: small ones for --quick; the full run adds fla's shape (B1 T8192 H16 D128). */
+export function cudaPeerShapes(quick: boolean): CudaPeerOptions {
+  if (quick) {
+    const s = { batch: 1, seq: 16, heads: 2, dim: 16, chunk: 8 };
+    return { delta: [s], naiveSeq: 8, titans: { ...s, hidden: 16 } };
+  }
+  const s = { batch: 4, seq: 512, heads: 8, dim: 64, chunk: 64 };
+  return {
+    delta: [s, { batch: 1, seq: 8192, heads: 16, dim: 128, chunk: 64 }],
+    naiveSeq: 256,
+    titans: { ...s, hidden: 64 },
+  };
+}
+
+/** The peer script: $NL_TORCH_MEMORY_PEER, else beside $NL_TORCH_PEER (a bundled run), else peers/. */
+function peerScript(): string {
+  const env = process.env;
+  if (env.NL_TORCH_MEMORY_PEER) return env.NL_TORCH_MEMORY_PEER;
+  return env.NL_TORCH_PEER
+    ? join(dirname(env.NL_TORCH_PEER), 'torch_memory_cuda.py')
+    : 'torch_memory_cuda.py';
 }
 
 /** fla's chunk gated delta rule, forward + backward, one layer, as published for an H200 (issue 12). */
@@ -91,13 +115,11 @@ export async function cudaPeerRows(
   const naive = { ...o.delta[0]!, seq: o.naiveSeq };
   const peer: MemoryPeerReply = emulated
     ? { error: 'no peer on the emulated device' }
-    : runPeer<MemoryPeerReply>('torch_memory_cuda.py', {
-        device,
-        timeMs,
-        delta: o.delta,
-        naive,
-        titans: o.titans,
-      });
+    : runPeer<MemoryPeerReply>(
+        peerScript(),
+        { device, timeMs, delta: o.delta, naive, titans: o.titans },
+        600_000,
+      );
   const note = peer.error ? peerNote(peer) : `${peerNote(peer)}; ratio = ours / torch`;
   const rows: Row[] = [];
   const tok = (s: PeerShape, ms: number | undefined) => (ms ? (s.batch * s.seq) / (ms / 1e3) : null);
