@@ -9,6 +9,7 @@
 #include "cuda/kernels/delta_rule.h"
 #include "cuda/kernels/delta_rule_backward.h"
 #include "cuda/kernels/strided.h"
+#include "cuda/ops/chunk_scratch.h"
 
 #define NL_CUDA_OPS_MEMORY(X)           \
   X(delta_rule_fwd, DeltaRuleFwdArgs)   \
@@ -35,26 +36,15 @@ struct DeltaRuleBwdArgs {
   void *dq, *dk, *dv, *dal, *dbe, *ds0;
 };
 
-// Threads of a (b, h) block: a power of two covering max(Dk, Dv), in [32, 256].
-inline unsigned delta_threads(const DeltaDims& d) {
-  unsigned t = 32;
-  while (t < 256 && int64_t(t) < (d.dk > d.dv ? d.dk : d.dv)) t <<= 1;
-  return t;
-}
-
-// Chunk length the backward uses (a chunk of T tokens when chunk >= T) and the chunk count (>= 1).
-inline int64_t delta_chunk(const DeltaDims& d, int64_t chunk) { return chunk < d.T ? chunk : (d.T > 0 ? d.T : 1); }
-inline int64_t delta_nchunks(const DeltaDims& d, int64_t C) { return d.T > 0 ? (d.T + C - 1) / C : 1; }
+// One block per (b, h); threads cover max(Dk, Dv).
+inline Launch delta_launch(const DeltaDims& d) { return bh_launch(d.B * d.H, d.dk > d.dv ? d.dk : d.dv); }
 
 template <class T, class Exec>
 std::string delta_rule_fwd_typed(Exec& ex, const DeltaRuleFwdArgs& g) {
-  Launch l;
-  l.grid.x = unsigned(g.d.B * g.d.H);
-  l.block.x = delta_threads(g.d);
   DeltaForwardK<T> k{g.d, g.erase, 1, 1, static_cast<const T*>(g.q), static_cast<const T*>(g.k),
                      static_cast<const T*>(g.v), static_cast<const T*>(g.al), static_cast<const T*>(g.be),
                      static_cast<const T*>(g.s0), static_cast<T*>(g.o), static_cast<T*>(g.state), nullptr};
-  return ex.launch(k, l);
+  return ex.launch(k, delta_launch(g.d));
 }
 
 template <class Exec>
@@ -68,45 +58,36 @@ std::string delta_rule_fwd_op(Exec& ex, const DeltaRuleFwdArgs& g) {
 template <class T, class Exec>
 std::string delta_rule_bwd_typed(Exec& ex, const DeltaRuleBwdArgs& g) {
   const DeltaDims& d = g.d;
-  const int64_t n = d.dk * d.dv, BH = d.B * d.H, C = delta_chunk(d, g.chunk), N = delta_nchunks(d, C);
-  std::string err;
-  T* boundary = static_cast<T*>(ex.scratch(size_t(BH * N * n) * sizeof(T), err));
-  if (!err.empty()) return err;
-  T* states = static_cast<T*>(ex.scratch(size_t(BH * (C + 1) * n) * sizeof(T), err));
-  if (!err.empty()) return ex.release(boundary), err;
-  double* vec = static_cast<double*>(ex.scratch(size_t(BH * 3 * d.dv) * sizeof(double), err));
-  if (!err.empty()) return ex.release(boundary), ex.release(states), err;
+  const int64_t n = d.dk * d.dv, BH = d.B * d.H;
+  const ChunkPlan cp = chunk_plan(d.T, g.chunk);
+  const int64_t C = cp.C, N = cp.NB;  // T = 0: one empty chunk
+  ScratchSet<Exec> sc(ex);
+  T* boundary = sc.template take<T>(BH * N * n);
+  T* states = sc.template take<T>(BH * (C + 1) * n);
+  double* vec = sc.template take<double>(BH * 3 * d.dv);
+  if (!sc.err.empty()) return sc.err;
   const T *q = static_cast<const T*>(g.q), *k = static_cast<const T*>(g.k), *v = static_cast<const T*>(g.v);
   const T *al = static_cast<const T*>(g.al), *be = static_cast<const T*>(g.be);
-  Launch l;
-  l.grid.x = unsigned(BH);
-  l.block.x = delta_threads(d);
+  Launch l = delta_launch(d);
   // chunk-boundary states (the running state goes through ds0, overwritten by the first chunk)
   DeltaForwardK<T> fk{d, g.erase, C, N, q, k, v, al, be, static_cast<const T*>(g.s0), nullptr,
                       static_cast<T*>(g.ds0), boundary};
-  err = ex.launch(fk, l);
+  std::string err = ex.launch(fk, l);
   l.smem = unsigned(2 * l.block.x * sizeof(double));
   for (int64_t c = N - 1; c >= 0 && err.empty(); --c) {
-    const int64_t t0 = c * C, L = d.T - t0 < C ? d.T - t0 : C;
-    DeltaChunkBackK<T> bk{d, g.erase, c == N - 1, t0, L > 0 ? L : 0, (C + 1) * n, l.block.x, q, k, v, al, be,
+    DeltaChunkBackK<T> bk{d, g.erase, c == N - 1, cp.start(c), cp.length(c), (C + 1) * n, l.block.x, q, k, v, al, be,
                           static_cast<const T*>(g.dO), static_cast<const T*>(g.gS), boundary + c * n, N * n,
                           states, static_cast<T*>(g.ds0), static_cast<T*>(g.dq), static_cast<T*>(g.dk),
                           static_cast<T*>(g.dv), static_cast<T*>(g.dal), static_cast<T*>(g.dbe), vec};
     err = ex.launch(bk, l);
   }
-  ex.release(boundary);
-  ex.release(states);
-  ex.release(vec);
   return err;
 }
 
 template <class Exec>
 std::string delta_rule_bwd_op(Exec& ex, const DeltaRuleBwdArgs& g) {
-  if (g.d.B * g.d.H == 0) return "";
-  if (g.chunk <= 0) return "gatedDeltaRule: chunk size must be positive";
-  if (g.dt == DT::F32) return delta_rule_bwd_typed<float>(ex, g);
-  if (g.dt == DT::F64) return delta_rule_bwd_typed<double>(ex, g);
-  return "gatedDeltaRule: dtype must be float32 or float64";
+  return chunked_op("gatedDeltaRule", g.dt, g.d.B * g.d.H == 0, g.chunk,
+                    [&](auto t) { return delta_rule_bwd_typed<decltype(t)>(ex, g); });
 }
 
 }  // namespace nl::cuda

@@ -10,6 +10,7 @@
 #include "cuda/kernels/self_mod.h"
 #include "cuda/kernels/self_mod_backward.h"
 #include "cuda/kernels/strided.h"
+#include "cuda/ops/chunk_scratch.h"
 
 #define NL_CUDA_OPS_SELF_MOD(X)       \
   X(self_mod_fwd, SelfModFwdArgs)     \
@@ -41,46 +42,21 @@ struct SelfModBwdArgs {
   void* dst[6];
 };
 
-// Threads of a (b, h) block: a power of two covering M max(D, Dh) (the (memory, column) and
-// (memory, hidden unit) items of most phases), in [32, 256] (the backward kernel's registers allow
-// 256).
-inline unsigned self_mod_threads(const SelfModCudaDims& d) {
-  const int64_t items = d.M * (d.D > d.Dh ? d.D : d.Dh);
-  unsigned t = 32;
-  while (t < 256 && int64_t(t) < items) t <<= 1;
-  return t;
+// One block per (b, h); threads cover M max(D, Dh) (the (memory, column) and (memory, hidden unit)
+// items of most phases), at most 256 (the backward kernel's registers allow 256).
+inline Launch self_mod_launch(const SelfModCudaDims& d) {
+  return bh_launch(d.B * d.H, d.M * (d.D > d.Dh ? d.D : d.Dh));
 }
-
-// Scratch from the Exec, released together.
-template <class Exec>
-struct SmScratch {
-  Exec& ex;
-  void* p[5] = {};
-  int k = 0;
-  std::string err;
-  template <class U>
-  U* take(int64_t count) {
-    if (!err.empty()) return nullptr;
-    void* q = ex.scratch(size_t(count) * sizeof(U), err);
-    if (err.empty()) p[k++] = q;
-    return static_cast<U*>(q);
-  }
-  ~SmScratch() {
-    for (int i = 0; i < k; ++i) ex.release(p[i]);
-  }
-};
 
 template <class T, class Exec>
 std::string self_mod_fwd_typed(Exec& ex, const SelfModFwdArgs& g) {
   const SelfModCudaDims& d = g.d;
   const int64_t BH = d.B * d.H;
-  SmScratch<Exec> sc{ex};
+  ScratchSet<Exec> sc(ex);
   T* work = sc.template take<T>(BH * d.work_size());
   double* vec = sc.template take<double>(BH * SmLayout(d).total);
   if (!sc.err.empty()) return sc.err;
-  Launch l;
-  l.grid.x = unsigned(BH);
-  l.block.x = self_mod_threads(d);
+  Launch l = self_mod_launch(d);
   SelfModForwardK<T> k{};
   k.d = d, k.t0 = 0, k.t1 = d.T, k.block = 1;
   k.x = static_cast<const T*>(g.x), k.q = static_cast<const T*>(g.q);
@@ -104,9 +80,10 @@ template <class T, class Exec>
 std::string self_mod_bwd_typed(Exec& ex, const SelfModBwdArgs& g) {
   const SelfModCudaDims& d = g.d;
   const int64_t BH = d.B * d.H, ws = d.work_size(), n = d.n();
-  const int64_t C = g.block < d.T ? g.block : (d.T > 0 ? d.T : 1), N = d.T > 0 ? (d.T + C - 1) / C : 1;
+  const ChunkPlan cp = chunk_plan(d.T, g.block);
+  const int64_t C = cp.C, N = cp.NB;  // T = 0: one empty block
   const int64_t slot_stride = (C + 1) * d.M * 2 * n;
-  SmScratch<Exec> sc{ex};
+  ScratchSet<Exec> sc(ex);
   T* work = sc.template take<T>(BH * ws);
   T* boundary = sc.template take<T>(BH * N * ws);
   T* slots = sc.template take<T>(BH * slot_stride);
@@ -114,9 +91,7 @@ std::string self_mod_bwd_typed(Exec& ex, const SelfModBwdArgs& g) {
   double* vec = sc.template take<double>(BH * SmLayout(d).total);
   if (!sc.err.empty()) return sc.err;
   const T *x = static_cast<const T*>(g.x), *q = static_cast<const T*>(g.q);
-  Launch l;
-  l.grid.x = unsigned(BH);
-  l.block.x = self_mod_threads(d);
+  Launch l = self_mod_launch(d);
   // block-boundary states (boundary c of (b, h) at boundary + (bh * N + c) * ws)
   SelfModForwardK<T> fk{};
   fk.d = d, fk.t0 = 0, fk.t1 = d.T, fk.block = C, fk.nblocks = N;
@@ -126,7 +101,7 @@ std::string self_mod_bwd_typed(Exec& ex, const SelfModBwdArgs& g) {
   Launch lb = l;
   lb.smem = unsigned(2 * l.block.x * sizeof(double));
   for (int64_t c = N - 1; c >= 0 && err.empty(); --c) {
-    const int64_t t0 = c * C, L = d.T - t0 < C ? d.T - t0 : C;
+    const int64_t t0 = cp.start(c), L = cp.length(c);
     // the block's per-token W1, W2 from its boundary state
     SelfModForwardK<T> rk = fk;
     rk.t0 = t0, rk.t1 = t0 + L, rk.boundary = nullptr, rk.slots = slots, rk.slot_stride = slot_stride;

@@ -10,6 +10,7 @@
 
 #include "cuda/kernels/strided.h"
 #include "cuda/kernels/titans_linear.h"
+#include "cuda/ops/chunk_scratch.h"
 
 namespace nl::cuda {
 
@@ -33,16 +34,8 @@ struct TitansLinBwdArgs {
   void *dq, *dk, *dv, *dth, *det, *dal, *dm0, *ds0;
 };
 
-// Threads of a (b, h) block: a power of two covering max(Dk, Dv), in [32, 256].
-inline unsigned titans_lin_threads(const TitansLinDims& d) {
-  unsigned t = 32;
-  while (t < 256 && int64_t(t) < (d.dk > d.dv ? d.dk : d.dv)) t <<= 1;
-  return t;
-}
-
-inline int64_t titans_lin_chunk(const TitansLinDims& d, int64_t chunk) {
-  return chunk < d.T ? chunk : (d.T > 0 ? d.T : 1);
-}
+// One block per (b, h); threads cover max(Dk, Dv).
+inline Launch titans_lin_launch(const TitansLinDims& d) { return bh_launch(d.B * d.H, d.dk > d.dv ? d.dk : d.dv); }
 
 template <class T>
 TitansLinForwardK<T> titans_lin_forward_kernel(const TitansLinFwdArgs& g, int64_t C, double* e, T* boundary) {
@@ -67,57 +60,45 @@ TitansLinForwardK<T> titans_lin_forward_kernel(const TitansLinFwdArgs& g, int64_
 
 template <class T, class Exec>
 std::string titans_linear_fwd_typed(Exec& ex, const TitansLinFwdArgs& g) {
-  const int64_t BH = g.d.B * g.d.H, C = titans_lin_chunk(g.d, g.chunk);
-  std::string err;
-  double* e = static_cast<double*>(ex.scratch(size_t(BH * C * g.d.dv) * sizeof(double), err));
-  if (!err.empty()) return err;
-  Launch l;
-  l.grid.x = unsigned(BH);
-  l.block.x = titans_lin_threads(g.d);
-  err = ex.launch(titans_lin_forward_kernel<T>(g, C, e, nullptr), l);
-  ex.release(e);
-  return err;
+  const int64_t BH = g.d.B * g.d.H, C = chunk_plan(g.d.T, g.chunk).C;
+  ScratchSet<Exec> sc(ex);
+  double* e = sc.template take<double>(BH * C * g.d.dv);
+  if (!sc.err.empty()) return sc.err;
+  return ex.launch(titans_lin_forward_kernel<T>(g, C, e, nullptr), titans_lin_launch(g.d));
 }
 
 template <class Exec>
 std::string titans_linear_fwd_op(Exec& ex, const TitansLinFwdArgs& g) {
-  if (g.d.B * g.d.H == 0 || g.d.n() == 0) return "";
-  if (g.chunk <= 0) return "titansLinear: chunk size must be positive";
-  if (g.dt == DT::F32) return titans_linear_fwd_typed<float>(ex, g);
-  if (g.dt == DT::F64) return titans_linear_fwd_typed<double>(ex, g);
-  return "titansLinear: dtype must be float32 or float64";
+  return chunked_op("titansLinear", g.dt, g.d.B * g.d.H == 0 || g.d.n() == 0, g.chunk,
+                    [&](auto t) { return titans_linear_fwd_typed<decltype(t)>(ex, g); });
 }
 
 template <class T, class Exec>
 std::string titans_linear_bwd_typed(Exec& ex, const TitansLinBwdArgs& g) {
   const TitansLinDims& d = g.d;
-  const int64_t n = d.n(), BH = d.B * d.H, C = titans_lin_chunk(d, g.chunk), N = (d.T + C - 1) / C;
-  const int64_t NB = N > 0 ? N : 1;  // T = 0 runs one empty chunk: the final-state gradients pass through
+  const int64_t n = d.n(), BH = d.B * d.H;
+  const ChunkPlan cp = chunk_plan(d.T, g.chunk);
+  const int64_t C = cp.C, NB = cp.NB;
+  ScratchSet<Exec> sc(ex);
+  T* boundary = sc.template take<T>(BH * NB * 2 * n);
+  T* states = sc.template take<T>(BH * (C + 1) * 2 * n);
+  double* evec = sc.template take<double>(BH * (C + 1) * d.dv);
+  double* snap = sc.template take<double>(BH * n);
+  if (!sc.err.empty()) return sc.err;
+  Launch l = titans_lin_launch(d);
   std::string err;
-  T* boundary = static_cast<T*>(ex.scratch(size_t(BH * NB * 2 * n) * sizeof(T), err));
-  if (!err.empty()) return err;
-  T* states = static_cast<T*>(ex.scratch(size_t(BH * (C + 1) * 2 * n) * sizeof(T), err));
-  if (!err.empty()) return ex.release(boundary), err;
-  double* evec = static_cast<double*>(ex.scratch(size_t(BH * (C + 1) * d.dv) * sizeof(double), err));
-  if (!err.empty()) return ex.release(boundary), ex.release(states), err;
-  double* snap = static_cast<double*>(ex.scratch(size_t(BH * n) * sizeof(double), err));
-  if (!err.empty()) return ex.release(boundary), ex.release(states), ex.release(evec), err;
-  Launch l;
-  l.grid.x = unsigned(BH);
-  l.block.x = titans_lin_threads(d);
-  if (N > 0) {  // chunk-boundary states; the running state goes through dm0, ds0
+  if (cp.N > 0) {  // chunk-boundary states; the running state goes through dm0, ds0
     TitansLinFwdArgs f{g.dt, d, g.chunk, g.read_after, g.q, g.k, g.v, g.th, g.et, g.al, g.m0, g.s0,
                        nullptr, g.dm0, g.ds0};
     err = ex.launch(titans_lin_forward_kernel<T>(f, C, evec, boundary), l);
   }
   l.smem = unsigned(3 * l.block.x * sizeof(double));
-  for (int64_t c = NB - 1; c >= 0 && err.empty(); --c) {
-    const int64_t t0 = c * C, L = d.T - t0 < C ? d.T - t0 : C;
+  for (int64_t c = NB - 1; c >= 0 && err.empty(); --c) {  // T = 0: one empty chunk
     TitansLinChunkBackK<T> bk{d,
                               g.read_after,
                               c == NB - 1,
-                              t0,
-                              L > 0 ? L : 0,
+                              cp.start(c),
+                              cp.length(c),
                               C,
                               static_cast<const T*>(g.q),
                               static_cast<const T*>(g.k),
@@ -143,20 +124,13 @@ std::string titans_linear_bwd_typed(Exec& ex, const TitansLinBwdArgs& g) {
                               snap};
     err = ex.launch(bk, l);
   }
-  ex.release(boundary);
-  ex.release(states);
-  ex.release(evec);
-  ex.release(snap);
   return err;
 }
 
 template <class Exec>
 std::string titans_linear_bwd_op(Exec& ex, const TitansLinBwdArgs& g) {
-  if (g.d.B * g.d.H == 0 || g.d.n() == 0) return "";
-  if (g.chunk <= 0) return "titansLinear: chunk size must be positive";
-  if (g.dt == DT::F32) return titans_linear_bwd_typed<float>(ex, g);
-  if (g.dt == DT::F64) return titans_linear_bwd_typed<double>(ex, g);
-  return "titansLinear: dtype must be float32 or float64";
+  return chunked_op("titansLinear", g.dt, g.d.B * g.d.H == 0 || g.d.n() == 0, g.chunk,
+                    [&](auto t) { return titans_linear_bwd_typed<decltype(t)>(ex, g); });
 }
 
 }  // namespace nl::cuda
