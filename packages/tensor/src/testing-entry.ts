@@ -10,6 +10,7 @@
  *   const y = x.mul(2).sum();                          // no transfer
  *   y.item();                                          // one download
  */
+import { native } from '@nl/native';
 import './backends/cpu-kernels.js';
 import './backends/cuda-install.js';
 import './tensor-methods.js';
@@ -22,6 +23,17 @@ export { simTransfers, resetSimTransfers };
 import { enableCudaEmulation } from './backends/cuda-install.js';
 export { enableCudaEmulation };
 export { cudaMode } from './backends/cuda-install.js';
+
+/**
+ * The order the emulated CUDA device runs each kernel phase's threads (and a grid's blocks) in:
+ * 'forward' | 'reverse' | `shuffle:${seed}` | 'check' (every launch in four orders, compared; an
+ * order-dependent result — a race — fails the op). Process-wide; NL_CUDA_EMU_ORDER sets it when the
+ * emulated device opens. Returns the order before; without an argument only reads it. See
+ * native/README.md, "Race check by schedule permutation".
+ */
+export function setCudaEmulatorOrder(order?: string): string {
+  return native.cudaEmuSetThreadOrder(order);
+}
 export type { TransferStats } from './backend/types.js';
 
 /** Installs the 'sim' device (idempotent). */
