@@ -13,6 +13,9 @@ Usage: python3 torch_memory_cuda.py '<json spec>'  ->  one JSON line of results
              shape: {"batch", "seq", "heads", "dim", "chunk", "hidden"?}
        python3 torch_memory_cuda.py --self-test  ->  checks delta_chunked and titans_chunked
              against float64 token-by-token loops on the CPU; exit 1 when one disagrees.
+       python3 torch_memory_cuda.py --agree < {"kind": "delta"|"titans", "chunk", "inputs": [[shape,
+             flat]...], "dO": flat}  ->  {"o", "grads"} of the chunked form in float64 on the CPU (the
+             test that our fused kernels do the same work).
 Exit code 3 (with {"error": ...}) when torch or a CUDA device is missing.
 
 Delta rule chunk form, per chunk with start state S0, g_t = log(a_1 ... a_t), G[t, s] = exp(g_t - g_s):
@@ -252,7 +255,21 @@ def bench(spec):
     return out
 
 
+def agree(spec):
+    """o and the gradients of sum(o * dO), chunked form, float64 on the CPU, for given inputs."""
+    import torch
+
+    ins = [torch.tensor(flat, dtype=torch.float64).reshape(shape).requires_grad_() for shape, flat in spec["inputs"]]
+    fast = delta_chunked if spec["kind"] == "delta" else titans_chunked
+    out = fast(*ins, chunk=spec["chunk"])
+    (out[0] * torch.tensor(spec["dO"], dtype=torch.float64).reshape(out[0].shape)).sum().backward()
+    return {"o": out[0].detach().flatten().tolist(), "grads": [x.grad.flatten().tolist() for x in ins]}
+
+
 def main():
+    if sys.argv[1:2] == ["--agree"]:
+        print(json.dumps(agree(json.loads(sys.stdin.read()))))
+        return
     if sys.argv[1:2] == ["--self-test"]:
         worst = self_test()
         bad = {k: e for k, e in worst.items() if e > (1e-10 if "float64" in k else 1e-4)}

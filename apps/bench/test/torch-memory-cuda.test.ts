@@ -9,10 +9,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import * as T from '@nl/tensor';
 import { enableCudaEmulation } from '@nl/tensor/testing';
+import { fusedGatedDelta, fusedTitansMlp } from '@nl/memory';
 import type { Row } from '../src/harness.js';
 import { PEERS_DIR } from '../src/peers.js';
 import { cudaPeerRows } from '../src/suites/cuda-peers.js';
+import { relRms } from '../src/suites/memory-torch.js';
 
 /** A python3 that imports torch ($NL_PYTHON, python3 on PATH, Debian's /usr/bin/python3), or null. */
 function pythonWithTorch(): string | null {
@@ -108,3 +111,61 @@ it('a peer reply becomes rows beside ours: rate = B·T / its ms, ratio = ours / 
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+/** Seeded uniform values in [lo, hi). */
+function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
+  let s = seed >>> 0;
+  return new Float32Array(n).map(() => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + ((hi - lo) * s) / 4294967296;
+  });
+}
+
+it.skipIf(!py)(
+  'the torch peers do the same work as our fused kernels (o and every input gradient)',
+  () => {
+    const [B, L, H, D, Dh, C] = [1, 12, 2, 4, 3, 4];
+    const row = [B, L, H, D],
+      gate = [B, L, H];
+    const specs = {
+      delta: [[row, -0.5, 0.5], [row, -0.5, 0.5], [row, -0.5, 0.5], [gate, 0.9, 1], [gate, 0, 1], [[B, H, D, D], -0.5, 0.5]], // prettier-ignore
+      titans: [[row, -0.5, 0.5], [row, -0.5, 0.5], [row, -0.5, 0.5], [gate, 0, 0.1], [gate, 0.5, 0.9], [gate, 0, 0.05], [[B, H, D, Dh], -0.5, 0.5], [[B, H, Dh, D], -0.5, 0.5], [[B, H, D, Dh], -0.01, 0.01], [[B, H, Dh, D], -0.01, 0.01]], // prettier-ignore
+    } as const;
+    for (const kind of ['delta', 'titans'] as const) {
+      const arrays = specs[kind].map(([shape, lo, hi], i) => ({
+        shape: [...shape],
+        flat: uniform(
+          shape.reduce((a, b) => a * b, 1),
+          31 + i,
+          lo,
+          hi,
+        ),
+      }));
+      const dO = uniform(B * L * H * D, 99, -0.5, 0.5);
+      const ins = arrays.map((a) => T.tensor(a.flat, { shape: a.shape, requiresGrad: true }));
+      const outs =
+        kind === 'delta'
+          ? fusedGatedDelta(ins[0]!, ins[1]!, ins[2]!, ins[3]!, ins[4]!, ins[5]!, {
+              chunkSize: C,
+              erase: true,
+            })
+          : fusedTitansMlp(ins, { chunkSize: C, readAfterWrite: true, hidden: Dh });
+      outs[0]!
+        .mul(T.tensor(dO, { shape: row }))
+        .sum()
+        .backward();
+      const spec = { kind, chunk: C, inputs: arrays.map((a) => [a.shape, [...a.flat]]), dO: [...dO] };
+      const r = spawnSync(py!, [script, '--agree'], {
+        input: JSON.stringify(spec),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const torch = JSON.parse(r.stdout.trim().split('\n').pop()!) as { o: number[]; grads: number[][] };
+      expect(relRms(outs[0]!.dataSync(), torch.o), `${kind} o`).toBeLessThan(1e-5);
+      ins.forEach((x, i) =>
+        expect(relRms(x.grad!.dataSync(), torch.grads[i]!), `${kind} d${i}`).toBeLessThan(1e-4),
+      );
+    }
+  },
+  60_000,
+);
