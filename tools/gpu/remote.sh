@@ -55,6 +55,7 @@ fi
 
 step "CUDA bench"
 NL_TORCH_PEER=apps/bench/peers/torch_cuda.py OUT="$out" timeout 240 node .gpu/bench-cuda.mjs || status=1
+
 step "race check on the emulated device (every launch in 4 thread orders)"
 # (not the trainer's end-to-end file: four models' training under the check outlasts the step; the
 # memory / hope ops it runs are in the package files)
