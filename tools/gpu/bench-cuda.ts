@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { cudaDeviceInfo } from '@nl/tensor';
 import { cudaSuite } from '../../apps/bench/src/suites/cuda.js';
 import { formatTable } from '../../apps/bench/src/table.js';
+import { cudaPeerShapes } from '../../apps/bench/src/suites/cuda-peers.js';
+import { HOPE_340M_SHAPE } from '../../apps/bench/src/suites/cuda-hope340m.js';
 
 const out = process.env.OUT || '.gpu/out';
 const quick = process.argv.includes('--quick');
@@ -33,6 +35,9 @@ const rows = await cudaSuite({
     ? { batch: 1, seq: 16, heads: 2, dim: 16, hidden: 16, chunkSize: 8 }
     : { batch: 4, seq: 512, heads: 8, dim: 64, hidden: 64, chunkSize: 64 },
   hope: quick ? { batch: 1, seq: 8 } : { batch: 8, seq: 256 },
+  // the memory ops beside torch peers (peers/torch_memory_cuda.py) and hope-340m / transformer++ 340M
+  peers: cudaPeerShapes(quick),
+  hope340m: quick ? null : HOPE_340M_SHAPE,
 });
 const table = formatTable(rows, 'ratio');
 console.log(table);
