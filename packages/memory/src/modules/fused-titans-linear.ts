@@ -25,8 +25,12 @@ export interface FusedTitansLinearAttrs extends Record<string, unknown> {
 /** Opens a tensor inside the kernel (row-major elements, no transfer). */
 const arr = (t: Tensor): FloatArray => elementsOf(t) as FloatArray;
 
-function kernelInputs(ins: readonly Tensor[]) {
-  const [q, k, v, theta, eta, alpha, m0, s0] = ins as Tensor[];
+/**
+ * The six per-token inputs of a Titans memory (q, k, v, θ, η, α) opened for a kernel, with the
+ * shape from q [B, T, H, Dk] and v [B, T, H, Dv]. Also used by ./fused-titans.ts.
+ */
+export function titansTokenInputs(ins: readonly Tensor[]) {
+  const [q, k, v, theta, eta, alpha] = ins as Tensor[];
   const [batch, seqLen, heads, dk] = q!.shape as [number, number, number, number];
   return {
     q: arr(q!),
@@ -35,10 +39,12 @@ function kernelInputs(ins: readonly Tensor[]) {
     theta: arr(theta!),
     eta: arr(eta!),
     alpha: arr(alpha!),
-    m0: arr(m0!),
-    s0: arr(s0!),
     shape: { batch, seqLen, heads, dk, dv: v!.shape[3]! },
   };
+}
+
+function kernelInputs(ins: readonly Tensor[]) {
+  return { ...titansTokenInputs(ins), m0: arr(ins[6]!), s0: arr(ins[7]!) };
 }
 
 const op = defineOp<FusedTitansLinearAttrs>({

@@ -11,6 +11,7 @@ import { adoptOutput, elementsOf } from '@nl/tensor/internal';
 import { allocLike } from '../kernels/alloc.js';
 import { titansMlpBackward, titansMlpForward } from '../kernels/titans-mlp/native.js';
 import type { FloatArray } from '../kernels/shape.js';
+import { titansTokenInputs } from './fused-titans-linear.js';
 import './fused-titans-cuda.js';
 
 /** Attributes of the fused Titans op. */
@@ -24,20 +25,15 @@ export interface FusedTitansAttrs extends Record<string, unknown> {
 const arr = (t: Tensor): FloatArray => elementsOf(t) as FloatArray;
 
 function kernelInputs(ins: readonly Tensor[], hidden: number) {
-  const [q, k, v, theta, eta, alpha, w1, w2, s1, s2] = ins as Tensor[];
-  const [batch, seqLen, heads, dk] = q!.shape as [number, number, number, number];
+  const tokens = titansTokenInputs(ins);
+  const [w1, w2, s1, s2] = ins.slice(6, 10).map(arr);
   return {
-    q: arr(q!),
-    k: arr(k!),
-    v: arr(v!),
-    theta: arr(theta!),
-    eta: arr(eta!),
-    alpha: arr(alpha!),
-    w1: arr(w1!),
-    w2: arr(w2!),
-    s1: arr(s1!),
-    s2: arr(s2!),
-    shape: { batch, seqLen, heads, dk, dv: dk },
+    ...tokens,
+    w1: w1!,
+    w2: w2!,
+    s1: s1!,
+    s2: s2!,
+    shape: { ...tokens.shape, dv: tokens.shape.dk },
     hidden,
   };
 }
