@@ -4,50 +4,22 @@
  * every parameter gradient of lossAndBackward equal the CPU's within float32 rounding, for a
  * chunk size below T (several chunks) and above it.
  */
-import { noGrad, tensor, type Device, type Tensor } from '@nl/tensor';
-import { assertClose, enableCudaEmulation } from '@nl/tensor/testing';
-import { describe, expect, it } from 'vitest';
+import { enableCudaEmulation } from '@nl/tensor/testing';
+import { describe, it } from 'vitest';
 import { DeltaNetLM } from '../src/models/deltanet.js';
+import { expectSameRun, runLM, V } from './cuda-lm-helpers.js';
 
 enableCudaEmulation();
 
-const V = 13,
-  B = 2,
-  T = 11;
-const IDS = Array.from({ length: B * (T + 1) }, (_, i) => (i * 7 + 3) % V);
-const arr = (t: Tensor): number[] => Array.from(t.dataSync());
-
-function run(device: Device, chunkSize: number) {
-  const m0 = new DeltaNetLM({
-    vocabSize: V,
-    dim: 16,
-    layers: 2,
-    heads: 2,
-    seed: 3,
-    chunkSize,
-    learnInit: true,
-  });
-  const m = device === 'cpu' ? m0 : m0.to(device);
-  const logits = noGrad(() =>
-    arr(m.forward(tensor(IDS.slice(0, T), { shape: [1, T], dtype: 'int32', device }))),
+const run = (device: 'cpu' | 'cuda', chunkSize: number) =>
+  runLM(
+    new DeltaNetLM({ vocabSize: V, dim: 16, layers: 2, heads: 2, seed: 3, chunkSize, learnInit: true }),
+    device,
+    false,
   );
-  const loss = m.lossAndBackward(tensor(IDS, { shape: [B, T + 1], dtype: 'int32', device }));
-  const grads = m.namedParameters().map(([n, p]) => [n, p.grad === null ? null : arr(p.grad)] as const);
-  return { logits, loss, grads };
-}
 
 describe('DeltaNetLM on cuda == cpu', () => {
   for (const chunkSize of [4, 64])
-    it(`chunk size ${chunkSize}: logits, loss and every gradient`, () => {
-      const a = run('cpu', chunkSize);
-      const b = run('cuda', chunkSize);
-      const tol = { rtol: 1e-3, atol: 1e-5 };
-      assertClose('logits', a.logits, b.logits, tol);
-      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(a.loss)));
-      a.grads.forEach(([n, g], i) => {
-        expect(b.grads[i]![0]).toBe(n);
-        if (g === null) expect(b.grads[i]![1]).toBeNull();
-        else assertClose(`grad ${n}`, g, b.grads[i]![1]!, tol);
-      });
-    });
+    it(`chunk size ${chunkSize}: logits, loss and every gradient`, () =>
+      expectSameRun(run('cpu', chunkSize), run('cuda', chunkSize)));
 });

@@ -5,22 +5,15 @@
  * AdamW step, equal the CPU's within float32 rounding; chunks shorter than T (several snapshots in
  * a call; chunk 1) and longer than T.
  */
-import { noGrad, tensor, type Device, type Tensor } from '@nl/tensor';
-import { AdamW } from '@nl/optim';
-import { assertClose, enableCudaEmulation } from '@nl/tensor/testing';
-import { describe, expect, it } from 'vitest';
+import { enableCudaEmulation } from '@nl/tensor/testing';
+import { describe, it } from 'vitest';
 import { HopeLM } from '../src/models/hope.js';
 import type { HopeConfigInput } from '../src/models/hope-config.js';
+import { expectSameRun, runLM, V } from './cuda-lm-helpers.js';
 
 enableCudaEmulation();
 
-const V = 13,
-  B = 2,
-  T = 11;
-const IDS = Array.from({ length: B * (T + 1) }, (_, i) => (i * 7 + 3) % V);
-const arr = (t: Tensor): number[] => Array.from(t.dataSync());
-
-function run(device: Device, extra: Partial<HopeConfigInput>) {
+function run(device: 'cpu' | 'cuda', extra: Partial<HopeConfigInput>) {
   const m0 = new HopeLM({
     kind: 'hope',
     vocabSize: V,
@@ -37,15 +30,7 @@ function run(device: Device, extra: Partial<HopeConfigInput>) {
     selfModImpl: 'fused',
     ...extra,
   } as HopeConfigInput);
-  const m = device === 'cpu' ? m0 : m0.to(device);
-  const logits = noGrad(() =>
-    arr(m.forward(tensor(IDS.slice(0, T), { shape: [1, T], dtype: 'int32', device }))),
-  );
-  const loss = m.lossAndBackward(tensor(IDS, { shape: [B, T + 1], dtype: 'int32', device }));
-  const grads = m.namedParameters().map(([n, p]) => [n, p.grad === null ? null : arr(p.grad)] as const);
-  new AdamW(m.parameters(), { lr: 1e-2 }).step();
-  const after = m.namedParameters().map(([, p]) => arr(p));
-  return { logits, loss, grads, after };
+  return runLM(m0, device, true);
 }
 
 describe('HopeLM on cuda == cpu', () => {
@@ -55,17 +40,6 @@ describe('HopeLM on cuda == cpu', () => {
     ['chunk 1 for mem, 3 for the other memories', { chunkMem: 1, chunkOther: 3 }],
   ];
   for (const [name, extra] of cases)
-    it(`${name}: logits, loss, every gradient and a training step`, () => {
-      const a = run('cpu', extra);
-      const b = run('cuda', extra);
-      const tol = { rtol: 1e-3, atol: 1e-5 };
-      assertClose('logits', a.logits, b.logits, tol);
-      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(a.loss)));
-      a.grads.forEach(([n, g], i) => {
-        expect(b.grads[i]![0]).toBe(n);
-        if (g === null) expect(b.grads[i]![1]).toBeNull();
-        else assertClose(`grad ${n}`, g, b.grads[i]![1]!, tol);
-      });
-      a.after.forEach((p, i) => assertClose(`param ${a.grads[i]![0]} after the step`, p, b.after[i]!, tol));
-    });
+    it(`${name}: logits, loss, every gradient and a training step`, () =>
+      expectSameRun(run('cpu', extra), run('cuda', extra)));
 });
