@@ -46,6 +46,17 @@ inline int64_t cuda_chunk_arg(const Napi::CallbackInfo& info, size_t i, const st
   return c;
 }
 
+// The four leading arguments of the Titans entry points, (dt, dims, chunk, readAfterWrite, ptrs,
+// offs), into `g` (fields dt, d, chunk, read_after); `dims_arg` reads and checks the dims.
+template <class Args, class DimsArg>
+void cuda_titans_head(const Napi::CallbackInfo& info, const std::string& op, Args& g, DimsArg dims_arg) {
+  expect_args(info, op, 6);
+  g.dt = float_dt_arg(info, 0, op);
+  g.d = dims_arg(info, 1, op);
+  g.chunk = cuda_chunk_arg(info, 2, op);
+  g.read_after = info[3].ToBoolean();
+}
+
 // The slots of a fused memory entry point, in order: its inputs (`optional` marks those that may be
 // null); then, forward, its outputs (all required), or, backward, the upstream gradients of those
 // outputs (all optional) and a gradient per input (all required). E: an extent kind or count.

@@ -56,12 +56,8 @@ const std::vector<Ext> kOutputs = {kV, kS, kS};
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const std::string op = "cudaTitansLinearForward";
-  expect_args(info, op, 6);
   cuda::TitansLinFwdArgs g{};
-  g.dt = float_dt_arg(info, 0, op);
-  g.d = dims_arg(info, 1, op);
-  g.chunk = cuda_chunk_arg(info, 2, op);
-  g.read_after = info[3].ToBoolean();
+  cuda_titans_head(info, op, g, dims_arg);
   const CudaSlots<Ext> slots = cuda_slots(kInputs, kInputsOptional, kOutputs, false);
   cuda::Runtime* rt = nullptr;
   auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, slots.ext), slots.optional, rt);
@@ -73,12 +69,8 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   const std::string op = "cudaTitansLinearBackward";
-  expect_args(info, op, 6);
   cuda::TitansLinBwdArgs g{};
-  g.dt = float_dt_arg(info, 0, op);
-  g.d = dims_arg(info, 1, op);
-  g.chunk = cuda_chunk_arg(info, 2, op);
-  g.read_after = info[3].ToBoolean();
+  cuda_titans_head(info, op, g, dims_arg);
   const CudaSlots<Ext> slots = cuda_slots(kInputs, kInputsOptional, kOutputs, true);
   cuda::Runtime* rt = nullptr;
   auto p = cuda_operands(info, 4, op, g.dt, extents(g.d, slots.ext), slots.optional, rt);
