@@ -22,7 +22,7 @@ describe('PbWriter', () => {
   });
 
   it('writes repeated fields unpacked, bytes verbatim, and large field numbers', () => {
-    expect(hex(new PbWriter().ints(1, [1, 2]).finish())).toBe('08010802');
+    expect(hex(new PbWriter().intList(1, [1, 2]).finish())).toBe('08010802');
     expect(hex(new PbWriter().bytes(9, Uint8Array.of(0, 255)).finish())).toBe('4a0200ff');
     expect(hex(new PbWriter().int(20, 7).finish())).toBe('a00107');
     const big = new Uint8Array(300).fill(7);

@@ -20,7 +20,7 @@ const ELEM: Record<ElemType, number> = { float32: DT.FLOAT, int32: DT.INT32, int
 /** AttributeProto: name 1, f 2, i 3, ints 8, type 20. */
 function attribute(name: string, v: AttrValue): PbWriter {
   const a = new PbWriter().string(1, name);
-  if (Array.isArray(v)) return a.ints(8, v).int(20, ATTR.INTS);
+  if (Array.isArray(v)) return a.intList(8, v).int(20, ATTR.INTS);
   if (typeof v === 'object') return a.float(2, v.float).int(20, ATTR.FLOAT);
   return a.int(3, v).int(20, ATTR.INT);
 }
@@ -42,8 +42,8 @@ function tensorProto(
   dataType: number,
   data: { raw?: Uint8Array; int64?: number[] },
 ) {
-  const t = new PbWriter().ints(1, dims).int(2, dataType);
-  if (data.int64) t.ints(7, data.int64);
+  const t = new PbWriter().intList(1, dims).int(2, dataType);
+  if (data.int64) t.intList(7, data.int64);
   t.string(8, name);
   if (data.raw) t.bytes(9, data.raw);
   return t;

@@ -44,7 +44,7 @@ export class PbWriter {
   }
 
   /** Repeated integers, one field entry each. */
-  ints(field: number, vs: readonly number[]): this {
+  intList(field: number, vs: readonly number[]): this {
     for (const v of vs) this.int(field, v);
     return this;
   }
