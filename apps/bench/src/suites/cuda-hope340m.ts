@@ -4,7 +4,9 @@
  * backend: one forward + backward (lossAndBackward, no optimizer step) at B·T tokens, tokens a
  * second and the device's memory (peak since the process started, and in use during the step
  * above what was in use before). The quick and emulated runs print the rows with a note instead
- * (too big for the host emulator). NL_BENCH_340M="B,T" overrides the batch shape.
+ * (too big for the host emulator). NL_BENCH_340M="B,T" overrides the batch shape. Building hope-340m
+ * and one B1 T64 lossAndBackward on the CPU of a 23 GB dev machine was killed at 17 GB (host OOM; not
+ * profiled), so the GPU run starts at B1 T1024 and halves T while a step fails.
  */
 import * as T from '@nl/tensor';
 import { buildModel, HopeLM, hopePreset, preset } from '@nl/hope';
@@ -12,8 +14,8 @@ import { measure, type Row } from '../harness.js';
 
 const GiB = 2 ** 30;
 
-/** The full run's batch shape (2,048 tokens; fits an 80 GB GPU by estimate, not yet measured). */
-export const HOPE_340M_SHAPE = { batch: 2, seq: 1024 };
+/** The full run's first try (not yet measured on a GPU; a failed step retries at half the T). */
+export const HOPE_340M_SHAPE = { batch: 1, seq: 1024 };
 
 /** The batch shape: $NL_BENCH_340M ("B,T") or `fallback`. */
 export function shape340m(fallback: { batch: number; seq: number }): { batch: number; seq: number } {
@@ -86,29 +88,36 @@ async function stepRow(
   return row;
 }
 
-/** hope-340m and transformer++ 340M fwd+bwd rows; `o` null: the rows with a skip note. */
+/** hope-340m and transformer++ 340M fwd+bwd rows; `o` null: the rows with a skip note. A hope step
+ * that fails (e.g. out of memory) is retried at half the T, down to T128; transformer++ then runs
+ * at the shape Hope ran at, and the notes name the shapes that failed. */
 export async function cudaHope340mRows(
   device: T.Device,
   o: { batch: number; seq: number } | null,
   timeMs: number,
   where: string,
 ): Promise<Row[]> {
-  const { batch: b, seq: t } = o ? shape340m(o) : { batch: 0, seq: 0 };
-  const name = (m: string) => (o ? `${m} fwd+bwd B${b} T${t}` : `${m} fwd+bwd`);
-  const cases = [
-    [name('hope-340m'), () => new HopeLM(hopePreset('hope-340m', { seed: 1 }))],
-    [name('transformer++ 340M'), () => buildModel(preset('transformer', '340M', { seed: 1 }))],
-  ] as const;
-  const rows: Row[] = [];
-  for (const [c, make] of cases) {
-    if (!o) {
-      rows.push({ suite: 'cuda', case: c, impl: `@nl cuda kernels${where}`, rate: null, unit: 'tok/s', medianMs: null, ratio: null, note: 'skipped: full run on a GPU only (too big for the quick / emulated run)' }); // prettier-ignore
-      continue;
-    }
-    rows.push(await stepRow(device, c, `@nl cuda kernels${where}`, make as () => Model, b, t, timeMs));
+  const impl = `@nl cuda kernels${where}`;
+  const makeHope = () => new HopeLM(hopePreset('hope-340m', { seed: 1 })) as unknown as Model;
+  const makeTpp = () => buildModel(preset('transformer', '340M', { seed: 1 })) as unknown as Model;
+  if (!o) {
+    const note = 'skipped: full run on a GPU only (too big for the quick / emulated run)';
+    return ['hope-340m fwd+bwd', 'transformer++ 340M fwd+bwd'].map((c) => ({ suite: 'cuda', case: c, impl, rate: null, unit: 'tok/s', medianMs: null, ratio: null, note })); // prettier-ignore
   }
-  const [hope, tpp] = rows;
-  if (hope?.rate && tpp?.rate) tpp.ratio = hope.rate / tpp.rate;
-  if (tpp?.rate) tpp.note = `${tpp.note}; ratio = hope-340m / transformer++`;
-  return rows;
+  const { batch: b, seq } = shape340m(o);
+  let t = seq;
+  const failed: string[] = [];
+  let hope = await stepRow(device, `hope-340m fwd+bwd B${b} T${t}`, impl, makeHope, b, t, timeMs);
+  while (hope.rate === null && t > 128) {
+    failed.push(`B${b} T${t} ${hope.note}`);
+    t /= 2;
+    hope = await stepRow(device, `hope-340m fwd+bwd B${b} T${t}`, impl, makeHope, b, t, timeMs);
+  }
+  if (failed.length) hope.note = `${hope.note}; earlier tries: ${failed.join('; ')}`;
+  const tpp = await stepRow(device, `transformer++ 340M fwd+bwd B${b} T${t}`, impl, makeTpp, b, t, timeMs);
+  if (hope.rate && tpp.rate) {
+    tpp.ratio = hope.rate / tpp.rate;
+    tpp.note = `${tpp.note}; ratio = hope-340m / transformer++`;
+  }
+  return [hope, tpp];
 }
