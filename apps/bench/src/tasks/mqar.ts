@@ -87,13 +87,13 @@ function draw(
   return { inputs, targets, len };
 }
 
-/** Answer-only loss on a batch; with `backward`, gradients accumulate into the parameters. */
-function answerLoss(model: LanguageModel, inputs: Tensor, targets: Tensor, backward: boolean): Tensor {
+/** Answer-only loss on a batch (a scalar); its gradients accumulate into the parameters. */
+function answerLossBackward(model: LanguageModel, inputs: Tensor, targets: Tensor): Tensor {
   const logits = model.forward(inputs); // [B, L, V]
   const [b, l, v] = logits.shape as [number, number, number];
   const loss = crossEntropy(logits.reshape([b * l, v]), targets, { ignoreIndex: -100 });
-  if (backward) loss.backward();
-  return logits;
+  loss.backward();
+  return loss;
 }
 
 /** Share of answers (targets ≠ −100) whose argmax logit is the target. */
@@ -136,9 +136,7 @@ export function runMqar(opts: MqarRunOptions): MqarResult {
     finalLoss = tidy(() => {
       const x = fromTypedArray(inputs, [opts.batch, len]);
       const y = fromTypedArray(targets, [opts.batch * len]);
-      const logits = answerLoss(model, x, y, true);
-      const [b, l, v] = logits.shape as [number, number, number];
-      return crossEntropy(logits.detach().reshape([b * l, v]), y, { ignoreIndex: -100 }).item();
+      return answerLossBackward(model, x, y).item();
     });
     optimizer.step();
     if (opts.evalEvery !== undefined && step % opts.evalEvery === 0)
