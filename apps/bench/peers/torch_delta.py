@@ -4,8 +4,9 @@
 
 (the spec of @nl/memory's deltaRuleReference: q, k, v [B, T, H, D], alpha, beta [B, T, H], no
 scaling of q). `chunked` is the chunk-parallel (WY / UT) form a PyTorch user would write; backward
-is autograd through it. `recurrence` is the token-by-token loop in float64, the check of `chunked`
-(`python3 torch_cpu.py --self-test`).
+is autograd through it. `recurrence` is the token-by-token loop: in float64 the check of `chunked`
+(`python3 torch_cpu.py --self-test`), and the "composed of torch ops" row of the CUDA bench
+(torch_memory_cuda.py uses both, on whatever device the inputs are on).
 
 Chunked form, per chunk of C tokens with start state S0 and in-chunk cumulative decay
 g_t = a_1 ... a_t (G[t, s] = g_t / g_s for s <= t):
@@ -22,7 +23,7 @@ def recurrence(q, k, v, alpha, beta, s0=None):
     """o [B, T, H, Dv] and the final state [B, H, Dk, Dv], one token at a time (any dtype)."""
     b_, t_, h_, dk = k.shape
     dv = v.shape[-1]
-    s = torch.zeros(b_, h_, dk, dv, dtype=k.dtype) if s0 is None else s0
+    s = torch.zeros(b_, h_, dk, dv, dtype=k.dtype, device=k.device) if s0 is None else s0
     outs = []
     for t in range(t_):
         kt, vt, qt = k[:, t], v[:, t], q[:, t]  # [B, H, D]
@@ -49,11 +50,11 @@ def chunked(q, k, v, alpha, beta, chunk=64, s0=None):
 
     qc, kc, vc, bc = blocks(q), blocks(k), blocks(v), blocks(beta)
     g = torch.cumsum(torch.log(blocks(alpha)), -1)  # log g_t  [B, H, N, C]
-    lower = torch.ones(chunk, chunk, dtype=torch.bool).tril()
+    lower = torch.ones(chunk, chunk, dtype=torch.bool, device=q.device).tril()
     gdiff = (g[..., :, None] - g[..., None, :]).masked_fill(~lower, float("-inf")).exp()  # G  [.., C, C]
     kk = kc @ kc.transpose(-1, -2)  # [B, H, N, C, C]
     a_mat = (bc[..., None] * gdiff * kk).tril(-1)
-    eye = torch.eye(chunk, dtype=q.dtype)
+    eye = torch.eye(chunk, dtype=q.dtype, device=q.device)
     t_mat = torch.linalg.solve_triangular(eye + a_mat, eye.expand_as(a_mat), upper=False, unitriangular=True)
     u_all = t_mat @ (bc[..., None] * vc)  # [B, H, N, C, Dv]
     w_all = t_mat @ ((bc * g.exp())[..., None] * kc)  # [B, H, N, C, Dk]

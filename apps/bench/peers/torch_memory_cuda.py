@@ -28,57 +28,27 @@ Titans chunk form (per chunk, E_t = eta_1..eta_t, A_t = (1-alpha_1)..(1-alpha_t)
     u2_s = g_s k_s^T are rank one, so W_t q_t needs only dot products (no per-token weights).
 """
 import json
+import os
 import sys
 import time
 
 
+# the gated delta rule is torch_delta.py's (shared with the CPU peer rows)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
 def delta_chunked(q, k, v, alpha, beta, s0, chunk=64):
-    """o [B, T, H, Dv] and the final state [B, H, Dk, Dv]; T a multiple of `chunk`."""
-    import torch
+    """o [B, T, H, Dv] and the final state [B, H, Dk, Dv], chunk-parallel (torch_delta.chunked)."""
+    import torch_delta
 
-    b_, t_, h_, dk = k.shape
-    n = t_ // chunk
-    assert n * chunk == t_, f"seq {t_} is not a multiple of chunk {chunk}"
-
-    def blocks(x):  # [B, T, H, ...] -> [B, H, N, C, ...]
-        return x.transpose(1, 2).reshape(b_, h_, n, chunk, *x.shape[3:])
-
-    qc, kc, vc, bc = blocks(q), blocks(k), blocks(v), blocks(beta)
-    g = torch.cumsum(torch.log(blocks(alpha)), -1)  # [B, H, N, C]
-    lower = torch.ones(chunk, chunk, dtype=torch.bool, device=q.device).tril()
-    gmat = (g[..., :, None] - g[..., None, :]).masked_fill(~lower, float("-inf")).exp()  # [.., C, C]
-    a_mat = (bc[..., None] * gmat * (kc @ kc.transpose(-1, -2))).tril(-1)
-    eye = torch.eye(chunk, dtype=q.dtype, device=q.device)
-    tinv = torch.linalg.solve_triangular(eye + a_mat, eye.expand_as(a_mat), upper=False, unitriangular=True)
-    u_all = tinv @ (bc[..., None] * vc)  # [B, H, N, C, Dv]
-    w_all = tinv @ ((bc * g.exp())[..., None] * kc)  # [B, H, N, C, Dk]
-    attn = (qc @ kc.transpose(-1, -2)) * gmat
-    q_dec = qc * g.exp()[..., None]
-    k_dec = kc * (g[..., -1:] - g).exp()[..., None]
-    s = s0
-    outs = []
-    for i in range(n):
-        u = u_all[:, :, i] - w_all[:, :, i] @ s  # [B, H, C, Dv]
-        outs.append(q_dec[:, :, i] @ s + attn[:, :, i] @ u)
-        s = g[:, :, i, -1, None, None].exp() * s + k_dec[:, :, i].transpose(-1, -2) @ u
-    o = torch.stack(outs, 2).reshape(b_, h_, t_, -1).transpose(1, 2)
-    return o, s
+    return torch_delta.chunked(q, k, v, alpha, beta, chunk, s0)
 
 
 def delta_naive(q, k, v, alpha, beta, s0):
-    """The same outputs as delta_chunked, one token at a time (the layer composed of torch ops)."""
-    import torch
+    """The same outputs one token at a time, the layer composed of torch ops (torch_delta.recurrence)."""
+    import torch_delta
 
-    s = s0
-    outs = []
-    for t in range(k.shape[1]):
-        kt, vt, qt = k[:, t], v[:, t], q[:, t]  # [B, H, D]
-        at, bt = alpha[:, t, :, None], beta[:, t, :, None]  # [B, H, 1]
-        read = (s * kt[..., :, None]).sum(-2)  # S^T k  [B, H, Dv]
-        delta = bt * (vt - at * read)
-        s = at[..., None] * s + kt[..., :, None] * delta[..., None, :]
-        outs.append((s * qt[..., :, None]).sum(-2))
-    return torch.stack(outs, 1), s
+    return torch_delta.recurrence(q, k, v, alpha, beta, s0)
 
 
 def titans_chunked(q, k, v, theta, eta, alpha, w1, w2, s1, s2, chunk=64):
