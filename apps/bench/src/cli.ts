@@ -6,6 +6,9 @@
  *   pnpm bench                 all suites
  *   pnpm bench --suite gemm    one suite
  *   pnpm bench --quick         smaller sizes, shorter sampling (smoke run)
+ *   pnpm bench --suite tasks [--task mqar ...] [--seeds 3] [--models hope titans ...]
+ *                              the paper's-claims tasks (not part of the default run: model
+ *                              training, up to an hour); writes results/tasks/<family>.*
  *   pnpm bench --device cuda   the CUDA suite (GEMM, AdamW, transformer-tiny step and decode, memory
  *                              ops, hope-tiny step; memory ops beside torch peers, hope-340m) beside
  *                              PyTorch on the same GPU; exits 1 naming the reason when no CUDA
@@ -29,6 +32,7 @@ import { cudaSuite } from './suites/cuda.js';
 import { cudaPeerShapes } from './suites/cuda-peers.js';
 import { HOPE_340M_SHAPE } from './suites/cuda-hope340m.js';
 import { cudaDeviceInfo, type Device } from '@nl/tensor';
+import { runTaskSuite, TASK_FAMILIES } from './tasks/run-tasks.js';
 
 interface Suite {
   name: string;
@@ -164,8 +168,47 @@ async function main(): Promise<void> {
     .option('-q, --quick', 'small sizes and short sampling', false)
     .option('-o, --out <dir>', 'folder for the JSON results', 'results')
     .option('-d, --device <device>', "run the device suite on 'cuda' / 'cuda:N' instead of the CPU suites")
+    .option(
+      '--task <names...>',
+      `with --suite tasks: the task families (${TASK_FAMILIES.map((t) => t.name).join(', ')})`,
+    )
+    .option('--seeds <n>', 'with --suite tasks: seeds per model (default 3)', '3')
+    .option('--models <names...>', 'with --suite tasks: the models compared (default all)')
     .parse();
-  const opts = program.opts<{ suite?: string[]; quick: boolean; out: string; device?: string }>();
+  const opts = program.opts<{
+    suite?: string[];
+    quick: boolean;
+    out: string;
+    device?: string;
+    task?: string[];
+    seeds: string;
+    models?: string[];
+  }>();
+  if (opts.suite?.includes('tasks')) {
+    if (opts.suite.length > 1) {
+      console.error('nl-bench: --suite tasks runs alone (it trains models for up to an hour)');
+      process.exit(2);
+    }
+    const seeds = Number(opts.seeds);
+    if (!Number.isInteger(seeds) || seeds < 1) {
+      console.error(`nl-bench: --seeds must be a positive integer, got ${JSON.stringify(opts.seeds)}`);
+      process.exit(2);
+    }
+    try {
+      runTaskSuite({
+        families: opts.task,
+        quick: opts.quick,
+        seeds: Array.from({ length: seeds }, (_, i) => i),
+        models: opts.models,
+        outDir: join(resolve(opts.out), 'tasks'),
+      });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      console.error(`nl-bench: ${e.message}`);
+      process.exit(2);
+    }
+    return;
+  }
   if (opts.device !== undefined && opts.device !== 'cpu') {
     if (!/^cuda(:\d+)?$/.test(opts.device)) {
       console.error(

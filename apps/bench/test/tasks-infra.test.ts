@@ -1,0 +1,136 @@
+// The tasks suite's shared pieces: example packing (targets shifted by one, padding unscored),
+// scoring against a hand-built "model" whose logits are known, the seed summary (mean ± sample
+// std), the report files (JSON, markdown, SVG, PNG), and the MQAR family end to end on a tiny
+// budget, fixed by its seed.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LanguageModel } from '@nl/hope';
+import { tensor } from '@nl/tensor';
+import { packExamples, scoreBatch } from '../src/tasks/seq-task.js';
+import { summarise, summaryMarkdown } from '../src/tasks/summary.js';
+import { writeTaskReport } from '../src/tasks/report.js';
+import { runMqarFamily } from '../src/tasks/mqar.js';
+import { runTaskSuite } from '../src/tasks/run-tasks.js';
+import type { TaskRow } from '../src/tasks/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nl-tasks-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('packExamples', () => {
+  it('shifts targets by one, pads right, scores masked positions only', () => {
+    const b = packExamples(
+      [
+        { tokens: Int32Array.of(5, 6, 7), mask: Uint8Array.of(0, 0, 1) },
+        { tokens: Int32Array.of(1, 2), mask: Uint8Array.of(0, 1) },
+      ],
+      9,
+    );
+    expect([b.n, b.len]).toEqual([2, 3]);
+    expect(Array.from(b.inputs)).toEqual([5, 6, 7, 1, 2, 9]);
+    expect(Array.from(b.targets)).toEqual([-100, 7, -100, 2, -100, -100]);
+  });
+  it('refuses a scored first position and mismatched masks', () => {
+    expect(() => packExamples([{ tokens: Int32Array.of(1, 2), mask: Uint8Array.of(1, 0) }])).toThrow(
+      /position 0/,
+    );
+    expect(() => packExamples([{ tokens: Int32Array.of(1, 2), mask: Uint8Array.of(0) }])).toThrow(
+      /mask entries/,
+    );
+    expect(() => packExamples([])).toThrow(/no examples/);
+  });
+});
+
+describe('scoreBatch', () => {
+  it('counts argmax hits per token and per sequence', () => {
+    // a "model" that always predicts id 3 (V = 4)
+    const fake = {
+      forward: (ids: { shape: readonly number[] }) => {
+        const [n, l] = ids.shape as [number, number];
+        const v = new Float32Array(n * l * 4);
+        for (let r = 0; r < n * l; r++) v[r * 4 + 3] = 1;
+        return tensor(v, { shape: [n, l, 4] });
+      },
+    } as unknown as LanguageModel;
+    const batch = packExamples([
+      { tokens: Int32Array.of(0, 3, 3), mask: Uint8Array.of(0, 1, 1) }, // both right
+      { tokens: Int32Array.of(0, 3, 1), mask: Uint8Array.of(0, 1, 1) }, // one of two
+    ]);
+    expect(scoreBatch(fake, batch)).toEqual({ hits: 3, scored: 4, seqHits: 1, seqs: 2 });
+  });
+});
+
+const row = (model: string, seed: number, value: number, x?: number): TaskRow => ({
+  family: 'f',
+  task: 't',
+  model,
+  params: 1000,
+  seed,
+  metric: 'accuracy',
+  value,
+  ...(x === undefined ? {} : { x, xLabel: 'len' }),
+  steps: 5,
+  tokens: 50,
+  seconds: 0,
+});
+
+describe('summary and report files', () => {
+  it('mean ± sample std over seeds, per (task, x, model)', () => {
+    const cells = summarise([row('a', 0, 0.5), row('a', 1, 0.7), row('b', 0, 0.2)]);
+    expect(cells).toHaveLength(2);
+    expect(cells[0]!.mean).toBeCloseTo(0.6, 12);
+    expect(cells[0]!.std).toBeCloseTo(Math.SQRT2 / 10, 12);
+    expect(summaryMarkdown(cells)).toContain('| t | accuracy | a | 1,000 | 5 | 2 | 60.0 ± 14.1% |');
+  });
+  it('writes JSON, markdown, SVG and a PNG', () => {
+    const rows = [row('a', 0, 0.5, 8), row('a', 0, 0.4, 16), row('b', 0, 0.9, 8), row('b', 0, 0.8, 16)];
+    const files = writeTaskReport({ family: 'demo', title: 'Demo', protocol: 'p', rows, budget: {} }, dir);
+    const json = JSON.parse(readFileSync(files[0]!, 'utf8'));
+    expect(json.rows).toHaveLength(4);
+    expect(json.summary).toHaveLength(4);
+    expect(readFileSync(files[1]!, 'utf8')).toContain('| t | accuracy | len 16 | b |');
+    const svg = readFileSync(files[2]!, 'utf8');
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    const png = readFileSync(files[3]!);
+    expect(Array.from(png.subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(statSync(files[3]!).size).toBeGreaterThan(1000);
+  });
+});
+
+describe('MQAR family', () => {
+  it('runs every model on a tiny budget, fixed by the seed', () => {
+    const budget = { steps: 2, batch: 2, lr: 1e-3, pairs: [2], evalSequences: 4 };
+    const opts = { quick: true, seeds: [3], log: () => {} };
+    const a = runMqarFamily(opts, budget);
+    expect(a.rows.map((r) => r.model)).toEqual(['transformer', 'deltanet', 'titans', 'hope']);
+    for (const r of a.rows) {
+      expect(r.value).toBeGreaterThanOrEqual(0);
+      expect(r.value).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(r.extra!.finalLoss as number)).toBe(true);
+    }
+    const b = runMqarFamily({ ...opts, models: ['deltanet'] }, budget);
+    expect(b.rows[0]!.value).toBe(a.rows[1]!.value);
+    expect(b.rows[0]!.extra!.finalLoss).toBe(a.rows[1]!.extra!.finalLoss);
+  }, 300_000);
+  it('the suite writes the family files and names unknown families and models', () => {
+    const reports = runTaskSuite({
+      families: ['mqar'],
+      quick: true,
+      seeds: [0],
+      models: ['transformer'],
+      outDir: dir,
+      log: () => {},
+    });
+    expect(reports[0]!.rows).toHaveLength(1);
+    expect(readFileSync(join(dir, 'mqar.md'), 'utf8')).toContain(
+      '| mqar | accuracy | pairs 2 | transformer |',
+    );
+    expect(() =>
+      runTaskSuite({ families: ['nope'], quick: true, seeds: [0], outDir: dir, log: () => {} }),
+    ).toThrow(/unknown task\(s\) nope; available: mqar/);
+    expect(() =>
+      runTaskSuite({ quick: true, seeds: [0], models: ['gpt'], outDir: dir, log: () => {} }),
+    ).toThrow(/unknown model\(s\) gpt/);
+  }, 300_000);
+});
