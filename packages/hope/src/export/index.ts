@@ -1,2 +1,3 @@
 export { exportTransformerOnnx, type OnnxExportOptions } from './onnx-transformer.js';
-export { exportDeltaNetStepOnnx, initialDeltaNetState } from './onnx-deltanet.js';
+export { exportDeltaNetOnnx, exportDeltaNetStepOnnx, initialDeltaNetState } from './onnx-deltanet.js';
+export { type RecurrentExportMode, type RecurrentExportOptions } from './onnx-recurrent.js';
