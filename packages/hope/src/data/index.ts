@@ -30,3 +30,11 @@ export {
   type MqarExample,
   type MqarOptions,
 } from './mqar.js';
+export {
+  NIAH_NOISE,
+  niahOverhead,
+  singleNeedle,
+  type NiahExample,
+  type NiahOptions,
+  type NiahVariant,
+} from './niah.js';
