@@ -1,3 +1,9 @@
 export { exportTransformerOnnx, type OnnxExportOptions } from './onnx-transformer.js';
 export { exportDeltaNetOnnx, exportDeltaNetStepOnnx, initialDeltaNetState } from './onnx-deltanet.js';
 export { type RecurrentExportMode, type RecurrentExportOptions } from './onnx-recurrent.js';
+export {
+  exportTitansOnnx,
+  initialTitansState,
+  TITANS_STATE_NAMES,
+  type TitansStateName,
+} from './onnx-titans.js';
