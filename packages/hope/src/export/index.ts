@@ -7,3 +7,5 @@ export {
   TITANS_STATE_NAMES,
   type TitansStateName,
 } from './onnx-titans.js';
+export { exportHopeOnnx, type HopeOnnxOptions } from './onnx-hope.js';
+export { hopeOnnxState, hopeStateNames, type HopeOnnxValue } from './onnx-hope-state.js';
