@@ -31,6 +31,22 @@ export {
   type MqarOptions,
 } from './mqar.js';
 export {
+  FORMAL_END,
+  FORMAL_SEPARATOR,
+  FORMAL_TASKS,
+  anbnTask,
+  duplicateTask,
+  dyckTask,
+  formalLanguageExample,
+  modularArithmeticTask,
+  parityTask,
+  resolveFormalOptions,
+  reverseTask,
+  type FormalExample,
+  type FormalOptions,
+  type FormalTaskName,
+} from './formal-languages.js';
+export {
   NIAH_NOISE,
   niahOverhead,
   singleNeedle,
