@@ -3,15 +3,26 @@
 // only `node` on PATH (no compiler, no cmake, no pnpm), and run the examples there.
 //   1. no binary: @nl/native + @nl/tensor + @nl/optim run examples/optim-plain-js (pure JS), and
 //      @nl/tensor's first native call fails with the loader's error naming the platform;
-//   2. prebuilt binary: the platform package made from the local build
-//      (tools/native-platform-package.mjs) installed beside all five packages; @nl/native loads it
-//      (source 'prebuilt'), and examples/train-own-text and examples/hope-session-stream run.
-// The platform package is not published, and @nl/native does not list it as an optional
-// dependency yet, so a user would install it by name; this checks the loading, not the publishing.
+//   2. prebuilt binary: the platform package (native/npm/<tag>, filled with the local build by
+//      tools/native-platform-package.mjs) packed and installed beside all five packages; the packed
+//      @nl/native lists it as an optional dependency at the same version, which the tarball
+//      satisfies (a published release resolves it from the registry the same way); @nl/native loads
+//      it (source 'prebuilt'), and examples/train-own-text and examples/hope-session-stream run.
+// In 1. npm looks the optional dependency up in the registry, where it is not published, and
+// goes on without it, as it does on a platform with no prebuilt package.
 //
 //   node tools/install-test.mjs            (after pnpm build: dist/ and the addon must exist)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +119,14 @@ try {
     'train-own-text/my-texts',
     'hope-session-stream/stream.mjs',
   ]);
+  const installed = JSON.parse(
+    readFileSync(join(hope, 'node_modules', '@nl', 'native', 'package.json'), 'utf8'),
+  );
+  const platformName = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8')).name;
+  if (installed.optionalDependencies?.[platformName] !== installed.version)
+    fail(
+      `the packed @nl/native does not list ${platformName}@${installed.version} as an optional dependency: ${JSON.stringify(installed.optionalDependencies)}`,
+    );
   writeFileSync(join(hope, 'probe.mjs'), PROBE);
   const [info2, matmul2] = run(hope, ['probe.mjs']);
   if (JSON.parse(info2).source !== 'prebuilt' || matmul2 !== 'matmul 2x2')

@@ -5,7 +5,7 @@
  * `pnpm build` in the repository).
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 
 /** This machine's platform tag: `linux-x64-gnu` / `linux-x64-musl`, `darwin-arm64`, `win32-x64-msvc`. */
 export function platformTag(): string {
@@ -30,9 +30,11 @@ export interface LocatedBinary {
 
 /**
  * The binary to load: the file named by the NL_NATIVE_BINARY environment variable when set (e.g.
- * a portable build, `build-portable/Release/nl_native.node`, under test), else the platform
- * package's `nl_native.node` when it resolves from `fromUrl`, else `localBuild` when that file
- * exists; null when none is there.
+ * a portable build, `build-portable/Release/nl_native.node`, under test); else the platform
+ * package's `nl_native.node` when it resolves from `fromUrl`, or `localBuild` when that file
+ * exists — the newer of the two when both do (inside the repository the platform package is a
+ * workspace link, holding a binary only after a release copied one in: a fresher local build
+ * wins); null when none is there.
  */
 export function locateBinary(fromUrl: string, localBuild: string): LocatedBinary | null {
   const chosen = process.env.NL_NATIVE_BINARY;
@@ -40,13 +42,15 @@ export function locateBinary(fromUrl: string, localBuild: string): LocatedBinary
     if (!existsSync(chosen)) throw new Error(`@nl/native: NL_NATIVE_BINARY=${chosen}: no such file`);
     return { path: chosen, source: 'NL_NATIVE_BINARY' };
   }
+  let prebuilt: string | null = null;
   try {
-    return {
-      path: createRequire(fromUrl).resolve(`${platformPackage()}/nl_native.node`),
-      source: 'prebuilt',
-    };
+    prebuilt = createRequire(fromUrl).resolve(`${platformPackage()}/nl_native.node`);
   } catch {
-    // no prebuilt package for this platform installed
+    // no prebuilt package for this platform installed, or it holds no binary
   }
-  return existsSync(localBuild) ? { path: localBuild, source: 'local build' } : null;
+  const local = existsSync(localBuild) ? localBuild : null;
+  if (prebuilt && local && statSync(local).mtimeMs > statSync(prebuilt).mtimeMs)
+    return { path: local, source: 'local build' };
+  if (prebuilt) return { path: prebuilt, source: 'prebuilt' };
+  return local ? { path: local, source: 'local build' } : null;
 }
