@@ -1,17 +1,20 @@
 /**
  * `nl-train export --checkpoint-dir <dir> --onnx <file> [--step] [--max-len N]`: writes the
- * checkpoint's model as an ONNX graph (@nl/hope's exportTransformerOnnx): the full-sequence
- * forward, or with --step the one-token decode step with the KV cache as inputs and outputs.
- * Transformer (forward and step) and DeltaNet (step) checkpoints so far; other kinds and the
- * DeltaNet forward stop with an error naming what exists (exit 1).
+ * checkpoint's model as an ONNX graph (@nl/hope's exportTransformerOnnx / exportDeltaNetOnnx /
+ * exportTitansOnnx): the full-sequence forward, or with --step the one-token decode step with the
+ * recurrent state (KV cache; conv caches and memory state) as inputs and outputs. Transformer,
+ * DeltaNet and Titans checkpoints, both graphs; other kinds stop with an error naming what
+ * exists (exit 1). --max-len applies to the transformer (RoPE tables) only.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   DeltaNetLM,
-  exportDeltaNetStepOnnx,
+  exportDeltaNetOnnx,
+  exportTitansOnnx,
   exportTransformerOnnx,
   loadCheckpoint,
+  TitansLM,
   TransformerLM,
 } from '@nl/hope';
 import { ConfigError } from './config.js';
@@ -19,10 +22,13 @@ import { ConfigError } from './config.js';
 export function registerExport(program: Command, print: (s: string) => void): void {
   program
     .command('export')
-    .description('write a checkpoint as an ONNX graph (transformer; deltanet with --step)')
+    .description('write a checkpoint as an ONNX graph (transformer, deltanet, titans)')
     .requiredOption('--checkpoint-dir <dir>', 'checkpoint folder to export')
     .requiredOption('--onnx <file>', 'ONNX file to write')
-    .option('--step', 'the one-token decode step with the KV cache, instead of the full-sequence forward')
+    .option(
+      '--step',
+      'the one-token decode step with the recurrent state (KV cache / memory) as inputs and outputs, instead of the full-sequence forward',
+    )
     .option('--max-len <n>', 'positions the graph accepts (RoPE tables)', '4096')
     .action((opts: { checkpointDir: string; onnx: string; step?: boolean; maxLen: string }) => {
       const maxLen = Number(opts.maxLen);
@@ -34,11 +40,12 @@ export function registerExport(program: Command, print: (s: string) => void): vo
         const kind = (model.config as { kind: string }).kind;
         let bytes: Uint8Array;
         if (model instanceof TransformerLM) bytes = exportTransformerOnnx(model, { mode, maxLen });
-        else if (model instanceof DeltaNetLM && mode === 'step') bytes = exportDeltaNetStepOnnx(model);
+        else if (model instanceof DeltaNetLM) bytes = exportDeltaNetOnnx(model, { mode });
+        else if (model instanceof TitansLM) bytes = exportTitansOnnx(model, { mode });
         else
           throw new Error(
-            `export: no ONNX ${mode} graph for ${kind} models yet (transformer: forward and --step; ` +
-              `deltanet: --step); ${opts.checkpointDir} holds a ${kind} model`,
+            `export: no ONNX ${mode} graph for ${kind} models yet (transformer, deltanet, titans: ` +
+              `forward and --step); ${opts.checkpointDir} holds a ${kind} model`,
           );
         writeFileSync(opts.onnx, bytes);
         print(
