@@ -54,3 +54,4 @@ export {
   type NiahOptions,
   type NiahVariant,
 } from './niah.js';
+export * from './mad.js';
