@@ -6,7 +6,7 @@ import { inferenceSuite } from '../src/suites/inference.js';
 it('inference suite: our decoder and the ORT step graph generate the same tokens', async () => {
   const rows = await inferenceSuite({ tokens: 6, runs: 1 });
   const cases = [...new Set(rows.map((r) => r.case.split(' ')[0]))];
-  expect(cases).toEqual(['transformer-tiny', 'hope-tiny']);
+  expect(cases).toEqual(['transformer-tiny', 'hope-tiny', 'deltanet-tiny', 'titans-tiny']);
   for (const c of cases)
     expect(rows.filter((r) => r.case.startsWith(c)).map((r) => r.impl)).toEqual([
       'onnxruntime-node (exported step graph)',

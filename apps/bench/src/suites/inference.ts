@@ -3,13 +3,15 @@
  * time — our streaming decoder (`model.decoder().feed`, KV cache in @nl/tensor) vs the same model
  * exported to ONNX (`exportTransformerOnnx`, 'step' graph with the KV cache as inputs/outputs) run
  * by onnxruntime-node on the CPU. Both generate the same tokens (checked), so the rows compare
- * tokens/s of the same computation. Then the same for hope-tiny (inference-hope.ts).
+ * tokens/s of the same computation. Then the same for hope-tiny (inference-hope.ts) and for
+ * deltanet-tiny and titans-tiny (inference-recurrent.ts).
  */
 import * as ort from 'onnxruntime-node';
 import { numThreads } from '@nl/native';
 import { buildModel, exportTransformerOnnx, preset, type TransformerLM } from '@nl/hope';
 import type { Row } from '../harness.js';
 import { hopeInferenceRows } from './inference-hope.js';
+import { recurrentInferenceRows } from './inference-recurrent.js';
 
 export interface InferenceOptions {
   /** Tokens generated per timed run (after a one-token prompt). */
@@ -87,5 +89,6 @@ export async function inferenceSuite(o: InferenceOptions): Promise<Row[]> {
     { suite: 'inference', case: kase, impl: 'onnxruntime-node (exported step graph)', rate: rate(msOrt), unit: 'tok/s', medianMs: msOrt, ratio: 1, note }, // prettier-ignore
     { suite: 'inference', case: kase, impl: '@nl/hope decoder', rate: rate(msOurs), unit: 'tok/s', medianMs: msOurs, ratio: msOrt / msOurs, note }, // prettier-ignore
     ...(await hopeInferenceRows(o)), // hope-tiny: the memories keep learning inside the step graph
+    ...(await recurrentInferenceRows(o)), // deltanet-tiny, titans-tiny: memory state in and out
   ];
 }
