@@ -3,16 +3,19 @@
  * checkpoint's model as an ONNX graph (@nl/hope's exportTransformerOnnx / exportDeltaNetOnnx /
  * exportTitansOnnx): the full-sequence forward, or with --step the one-token decode step with the
  * recurrent state (KV cache; conv caches and memory state) as inputs and outputs. Transformer,
- * DeltaNet and Titans checkpoints, both graphs; other kinds stop with an error naming what
- * exists (exit 1). --max-len applies to the transformer (RoPE tables) only.
+ * DeltaNet, Titans and Hope checkpoints, both graphs (Hope's step: the whole fast state — memories,
+ * conv caches, CMS Δ — explicit; start values from @nl/hope's hopeOnnxState); other kinds stop
+ * with an error naming what exists (exit 1). --max-len applies to the transformer (RoPE tables) only.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   DeltaNetLM,
   exportDeltaNetOnnx,
+  exportHopeOnnx,
   exportTitansOnnx,
   exportTransformerOnnx,
+  HopeLM,
   loadCheckpoint,
   TitansLM,
   TransformerLM,
@@ -22,7 +25,7 @@ import { ConfigError } from './config.js';
 export function registerExport(program: Command, print: (s: string) => void): void {
   program
     .command('export')
-    .description('write a checkpoint as an ONNX graph (transformer, deltanet, titans)')
+    .description('write a checkpoint as an ONNX graph (transformer, deltanet, titans, hope)')
     .requiredOption('--checkpoint-dir <dir>', 'checkpoint folder to export')
     .requiredOption('--onnx <file>', 'ONNX file to write')
     .option(
@@ -42,9 +45,10 @@ export function registerExport(program: Command, print: (s: string) => void): vo
         if (model instanceof TransformerLM) bytes = exportTransformerOnnx(model, { mode, maxLen });
         else if (model instanceof DeltaNetLM) bytes = exportDeltaNetOnnx(model, { mode });
         else if (model instanceof TitansLM) bytes = exportTitansOnnx(model, { mode });
+        else if (model instanceof HopeLM) bytes = exportHopeOnnx(model, { mode });
         else
           throw new Error(
-            `export: no ONNX ${mode} graph for ${kind} models yet (transformer, deltanet, titans: ` +
+            `export: no ONNX ${mode} graph for ${kind} models yet (transformer, deltanet, titans, hope: ` +
               `forward and --step); ${opts.checkpointDir} holds a ${kind} model`,
           );
         writeFileSync(opts.onnx, bytes);
