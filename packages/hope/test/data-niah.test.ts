@@ -125,6 +125,13 @@ describe('singleNeedle', () => {
     expect(singleNeedle(Rng.fromSeed(10), opts).tokens).not.toEqual(a.tokens);
   });
 
+  it('takes the filler as text or as its bytes, with the same result', () => {
+    const opts = { variant: 2 as const, length: 500 };
+    const a = singleNeedle(Rng.fromSeed(12), { ...opts, filler: SOTU_LIKE });
+    const b = singleNeedle(Rng.fromSeed(12), { ...opts, filler: new TextEncoder().encode(SOTU_LIKE) });
+    expect(b.tokens).toEqual(a.tokens);
+  });
+
   it('names bad options', () => {
     const rng = Rng.fromSeed(1);
     expect(() => singleNeedle(rng, { variant: 4 as NiahVariant, length: 300 })).toThrow(

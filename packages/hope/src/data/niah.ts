@@ -34,8 +34,11 @@ export interface NiahOptions {
   variant: NiahVariant;
   /** Total bytes of the example (haystack, needle, question, answer, ".\n"). */
   length: number;
-  /** Haystack text of variants 2 and 3 (repeated when shorter than needed); ignored by variant 1. */
-  filler?: string;
+  /**
+   * Haystack of variants 2 and 3 (repeated when shorter than needed), as text or as its UTF-8
+   * bytes (pass bytes to skip encoding a large corpus per example); ignored by variant 1.
+   */
+  filler?: string | Uint8Array;
   /** Where the needle goes, as a fraction of the haystack in [0, 1]; default drawn uniformly. */
   depth?: number;
   /** Digits of the value. Default 5 (variants 1, 2) or 7 (variant 3). */
@@ -60,6 +63,15 @@ export interface NiahExample {
 
 const encoder = new TextEncoder();
 const SPACE = 32;
+
+const NIAH_NOISE_BYTES = encoder.encode(NIAH_NOISE);
+
+/** The filler's bytes, or null when it is missing or only whitespace. */
+function fillerBytes(filler: string | Uint8Array | undefined): Uint8Array | null {
+  const bytes = typeof filler === 'string' ? encoder.encode(filler) : filler;
+  if (!(bytes instanceof Uint8Array)) return null;
+  return bytes.some((b) => b > 32) ? bytes : null;
+}
 
 function digitsOf(rng: Rng, n: number): string {
   let s = String(1 + rng.int(9));
@@ -115,8 +127,8 @@ export function singleNeedle(rng: Rng, options: NiahOptions): NiahExample {
   const keyLength = options.keyLength ?? 4;
   checkInt('digits', digits, 1);
   checkInt('keyLength', keyLength, 1);
-  const filler = variant === 1 ? NIAH_NOISE : options.filler;
-  if (typeof filler !== 'string' || filler.trim() === '')
+  const filler = variant === 1 ? NIAH_NOISE_BYTES : fillerBytes(options.filler);
+  if (filler === null)
     throw new RangeError(`filler text is empty (variant ${variant} hides the needle in the caller's filler)`);
   if (options.depth !== undefined && !(options.depth >= 0 && options.depth <= 1))
     throw new RangeError(`depth must be in [0, 1], got ${options.depth}`);
@@ -133,7 +145,7 @@ export function singleNeedle(rng: Rng, options: NiahOptions): NiahExample {
     throw new RangeError(
       `length ${length} is too short for S-NIAH-${variant}: needle, question and answer take ${length - hayLength} bytes`,
     );
-  const hay = haystackWindow(rng, encoder.encode(filler), hayLength);
+  const hay = haystackWindow(rng, filler, hayLength);
   let at = Math.round(depth * hayLength);
   const space = hay.indexOf(SPACE, at);
   if (space >= 0) at = space + 1;
