@@ -4,13 +4,14 @@
  * table and writes results/tasks/<family>.{json,md,svg,png}. `--quick` is the CI budget (a few
  * steps: checks the plumbing, not the models).
  */
+import { madFamily } from './mad.js';
 import { mqarFamily } from './mqar.js';
 import { writeTaskReport } from './report.js';
 import { reportMarkdown } from './report.js';
 import type { TaskFamily, TaskReport, TaskRunOptions } from './types.js';
 
 /** Every family the suite runs, in order. */
-export const TASK_FAMILIES: TaskFamily[] = [mqarFamily];
+export const TASK_FAMILIES: TaskFamily[] = [mqarFamily, madFamily];
 
 export interface TaskSuiteOptions extends Omit<TaskRunOptions, 'log'> {
   /** Families to run (default all). */
