@@ -87,6 +87,8 @@ export class HopeBlock extends nn.Module {
       alphaBias: c.alphaBias,
       dtype: c.dtype,
     };
+    if (c.staticGenerators) smCfg.staticGenerators = true;
+    if (!c.precondition) smCfg.precondition = false;
     if (c.selfModImpl !== 'loop') smCfg.impl = c.selfModImpl as SelfModifyingConfig['impl'];
     this.titans = this.registerModule('titans', new SelfModifyingTitans(smCfg));
     const impl = this.titans.impl;

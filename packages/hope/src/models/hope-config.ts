@@ -33,6 +33,16 @@ export type HopeConfig = LMConfigBase & {
   etaBias: number;
   /** Initial bias of the forget gate: α = sigmoid(mean M_α(x) + alphaBias) (α ≈ 1: little decay). */
   alphaBias: number;
+  /**
+   * Ablation (Table 6 "w/o self-modifying generators"): k, v, η, α come from static maps (the
+   * generator memories never write). Needs selfModImpl 'loop' or 'chunked'. Default false.
+   */
+  staticGenerators: boolean;
+  /**
+   * DGD's preconditioner (W2 ← W2 (α I − η k kᵀ) + S2); false = plain GD (Table 6 "w/o DGD").
+   * false needs selfModImpl 'loop' or 'chunked'. Default true.
+   */
+  precondition: boolean;
   /** CMS levels, fastest first (sequential variant). */
   cmsLevels: HopeCmsLevel[];
   /** Hidden width of every CMS level MLP. */
@@ -61,6 +71,8 @@ export const HOPE_DEFAULTS = {
   momentum: 0.9,
   etaBias: -4,
   alphaBias: 4,
+  staticGenerators: false,
+  precondition: true,
   cmsLevels: [
     { chunkSize: 32, lr: 1e-3 },
     { chunkSize: 128, lr: 1e-3 },
@@ -86,6 +98,8 @@ const KNOWN = new Set([
   'momentum',
   'etaBias',
   'alphaBias',
+  'staticGenerators',
+  'precondition',
   'cmsLevels',
   'cmsHidden',
   'selfModImpl',
@@ -135,6 +149,13 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
     if (typeof v !== 'number' || !Number.isFinite(v))
       fail(`${k} must be a finite number, got ${JSON.stringify(v)}`);
   }
+  const staticGenerators = input.staticGenerators ?? HOPE_DEFAULTS.staticGenerators;
+  const precondition = input.precondition ?? HOPE_DEFAULTS.precondition;
+  for (const [k, v] of [
+    ['staticGenerators', staticGenerators],
+    ['precondition', precondition],
+  ] as const)
+    if (typeof v !== 'boolean') fail(`${k} must be a boolean, got ${JSON.stringify(v)}`);
   const levels = input.cmsLevels ?? HOPE_DEFAULTS.cmsLevels;
   if (!Array.isArray(levels) || levels.length === 0) fail('cmsLevels must be a non-empty array');
   const cmsLevels = levels.map((l, i) => {
@@ -148,6 +169,8 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
   const cmsHidden = posInt('cmsHidden', input.cmsHidden ?? 4 * dim);
   const selfModImpl = input.selfModImpl ?? HOPE_DEFAULTS.selfModImpl;
   if (typeof selfModImpl !== 'string' || selfModImpl === '') fail(`selfModImpl must be a non-empty string`);
+  if ((staticGenerators || !precondition) && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
+    fail(`staticGenerators / precondition: false need selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
   const cmsImpl = input.cmsImpl ?? HOPE_DEFAULTS.cmsImpl;
   if (cmsImpl !== 'loop' && cmsImpl !== 'fused')
     fail(`cmsImpl must be 'loop' or 'fused', got ${JSON.stringify(cmsImpl)}`);
@@ -173,6 +196,8 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
     momentum,
     etaBias,
     alphaBias,
+    staticGenerators,
+    precondition,
     cmsLevels,
     cmsHidden,
     selfModImpl,

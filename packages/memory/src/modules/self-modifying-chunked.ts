@@ -77,6 +77,10 @@ export interface ChunkedArgs {
   etaBias: number;
   adaptiveQ: boolean;
   readSnapshot: boolean;
+  /** Generators never write (ablation; SelfModifyingConfig.staticGenerators). */
+  staticGenerators?: boolean;
+  /** DGD's −η W2 k kᵀ term (default true; SelfModifyingConfig.precondition). */
+  precondition?: boolean;
 }
 
 /** Stacked state of a group: w1, s1, a1 [M, B, H, D, Dh]; w2, s2, a2 [M, B, H, Dh, D] (M first:
@@ -127,6 +131,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
     const qq = a.adaptiveQ ? mlpRows(a.state.q!.a1, a.state.q!.a2, tok(a.x)) : tok(a.q);
     return { out: back(mlpRows(mem.w1, mem.w2, qq)), state: a.state };
   }
+  const precondition = a.precondition !== false;
   const consts = new Map<number, SegConsts>();
   const constsOf = (len: number): SegConsts => {
     let k = consts.get(len);
@@ -164,7 +169,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
       q: a.adaptiveQ ? select(gen, 0, gi('q')) : x,
     };
     spans.push(g);
-    return write(st, g, constsOf(len), a.momentum).st;
+    return a.staticGenerators === true ? st : write(st, g, constsOf(len), a.momentum, precondition).st;
   });
   const joined = (f: (g: Gens) => Tensor): Tensor =>
     spans.length === 1 ? f(spans[0]!) : cat(spans.map(f), 2);
@@ -180,7 +185,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
   const stM = segments(T, a.tokens, a.chunkMem, stackOf(['mem']), (st, t0, len) => {
     const sl = (t: Tensor): Tensor => t.narrow(2, t0, len);
     const g: Gens = { k: sl(all.k), v: sl(all.v), alpha: sl(all.alpha), b: sl(all.b), q: sl(all.q) };
-    const w = write(st, g, constsOf(len), a.momentum);
+    const w = write(st, g, constsOf(len), a.momentum, precondition);
     const o = a.readSnapshot ? mlpRows(st.a1, st.a2, g.q) : readAfterWrite(st, g, w, a.momentum);
     outs.push(select(o, 0, 0)); // [B, H, L, D]
     return w.st;
@@ -202,12 +207,15 @@ interface Write {
   e: Tensor; // [M, B, H, L, D]
   act: Tensor; // [M, B, H, L, Dh] a_t
   g: Tensor; // [M, B, H, L, Dh]
-  u: Tensor; // [M, B, H, L, Dh]
+  u: Tensor | null; // [M, B, H, L, Dh]; null without the preconditioner
   dc: SegDecay;
 }
 
-/** One segment's writes to every memory of the group `st` (snapshots fixed), generators `gn`. */
-function write(st: Stacked, gn: Gens, k: SegConsts, momentum: number): Write {
+/**
+ * One segment's writes to every memory of the group `st` (snapshots fixed), generators `gn`.
+ * Without the preconditioner the corrections u_t are zero (W2 ← α W2 + S2).
+ */
+function write(st: Stacked, gn: Gens, k: SegConsts, momentum: number, precondition: boolean): Write {
   const { k: key, alpha, b: bGate } = gn;
   const eta = mul(alpha, bGate);
   const a1T = mT(st.a1); // [M, B, H, Dh, D]
@@ -220,24 +228,28 @@ function write(st: Stacked, gn: Gens, k: SegConsts, momentum: number): Write {
   const g = mul(matmul(e, st.a1), siluDerivative(p)); // [M, B, H, L, Dh]
   // delta-rule corrections u_t: (I + N) U = RHS, N = b ⊙ strict(R ⊙ K Kᵀ)
   const dc = segDecay(alpha, eta, k);
-  const kw2 = st.w2 === st.a2 ? p : matmul(key, mT(st.w2)); // W2_0 k_t (= p when the segment starts a chunk)
-  const kk = matmul(key, mT(key)); // [B, H, L, L]
-  const inv = unitLowerInverse(mul(mul(mul(dc.r, kk), k.strict), bGate), k);
   // terms of the segment-start momentum S_0 (all zero without momentum: skipped)
   const withS = (base: Tensor, term: () => Tensor): Tensor => (momentum === 0 ? base : add(base, term()));
-  const rhs = mul(
-    neg(bGate),
-    sub(
-      withS(mul(dc.acum, kw2), () => mul(dc.cPrev, matmul(key, mT(st.s2)))),
-      matmul(mul(dc.hp, kk), g),
-    ),
-  ); // [M, B, H, L, Dh]
-  const u = matmul(inv, rhs); // [M, B, H, L, Dh]
+  let u: Tensor | null = null; // [M, B, H, L, Dh]
+  if (precondition) {
+    const kw2 = st.w2 === st.a2 ? p : matmul(key, mT(st.w2)); // W2_0 k_t (= p when the segment starts a chunk)
+    const kk = matmul(key, mT(key)); // [B, H, L, L]
+    const inv = unitLowerInverse(mul(mul(mul(dc.r, kk), k.strict), bGate), k);
+    const rhs = mul(
+      neg(bGate),
+      sub(
+        withS(mul(dc.acum, kw2), () => mul(dc.cPrev, matmul(key, mT(st.s2)))),
+        matmul(mul(dc.hp, kk), g),
+      ),
+    ); // [M, B, H, L, Dh]
+    u = matmul(inv, rhs);
+  }
   // segment-end state
   const { aEnd, cEnd, wEnd } = dc; // [B, H, 1, 1], [B, H, 1, 1], [B, H, L, 1]
+  const gEnd = mul(g, dc.hEnd);
   const w2 = add(
     withS(mul(st.w2, aEnd), () => mul(st.s2, cEnd)),
-    matmul(mT(sub(mul(u, dc.rEnd), mul(g, dc.hEnd))), key),
+    matmul(mT(u === null ? neg(gEnd) : sub(mul(u, dc.rEnd), gEnd)), key),
   );
   const w1 = sub(
     withS(mul(st.w1, aEnd), () => mul(st.s1, cEnd)),
@@ -259,7 +271,9 @@ function readAfterWrite(st: Stacked, gn: Gens, w: Write, momentum: number): Tens
   const qk = matmul(q, mT(key)); // [B, H, L, L] k_jᵀ q_t
   const z = add(
     withS(mul(dc.acum, matmul(q, mT(st.w2))), () => mul(dc.c, matmul(q, mT(st.s2)))),
-    sub(matmul(mul(dc.r, qk), w.u), matmul(mul(dc.h, qk), w.g)),
+    w.u === null
+      ? neg(matmul(mul(dc.h, qk), w.g))
+      : sub(matmul(mul(dc.r, qk), w.u), matmul(mul(dc.h, qk), w.g)),
   ); // [M, B, H, L, Dh] W2_t q_t
   const y = silu(z);
   const w1y = sub(

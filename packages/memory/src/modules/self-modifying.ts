@@ -53,6 +53,18 @@ export interface SelfModifyingConfig {
   initStd?: number;
   dtype?: 'float32' | 'float64';
   /**
+   * Ablation switch (default false): the generator memories k, v, η, α (+ q) never write, so they
+   * stay the meta-learned static maps (the paper's "without self-modifying generators"); only
+   * M_mem learns in context. 'loop' and 'chunked' only.
+   */
+  staticGenerators?: boolean;
+  /**
+   * Ablation switch (default true): DGD's preconditioner, the −η W2 k kᵀ term of
+   * W2 ← W2 (α I − η k kᵀ) + S2. False gives plain gradient descent with decay and momentum,
+   * W2 ← α W2 + S2. 'loop' and 'chunked' only.
+   */
+  precondition?: boolean;
+  /**
    * 'loop' (default): token by token; 'chunked': batched segments (self-modifying-chunked.ts);
    * 'fused': one native op per call, forward and backward in C++ (self-modifying-fused.ts).
    */
@@ -141,7 +153,13 @@ export class SelfModifyingTitans extends nn.Module {
       etaBias: cfg.etaBias ?? -2,
       adaptiveQ: cfg.adaptiveQ ?? false,
       readSnapshot: cfg.readSnapshot ?? false,
+      staticGenerators: cfg.staticGenerators ?? false,
+      precondition: cfg.precondition ?? true,
     };
+    if (this.impl === 'fused' && (this.cfg.staticGenerators || !this.cfg.precondition))
+      throw new Error(
+        "SelfModifyingTitans: staticGenerators / precondition: false are ablation switches of impl 'loop' and 'chunked'; impl 'fused' (and its CUDA kernels) has no such switch",
+      );
     this.names = ['k', 'v', 'eta', 'alpha', 'mem', ...(this.cfg.adaptiveQ ? ['q'] : [])];
     for (const n of this.names) {
       this.memories[n] = this.registerModule(
@@ -236,6 +254,7 @@ export class SelfModifyingTitans extends nn.Module {
       const a4 = unsqueeze(alpha, -1); // [B, H, 1, 1]
       const e4 = unsqueeze(eta, -1);
       for (const n of this.names) {
+        if (this.cfg.staticGenerators && n !== 'mem') continue; // generators keep their init
         const m = S[n]!;
         const target = snap(n, vt); // v̂_□
         const p = mv(m.a2, kt);
@@ -244,7 +263,10 @@ export class SelfModifyingTitans extends nn.Module {
         const g = mul(mv(transpose(m.a1, -2, -1), e), siluDerivative(p));
         const s1 = sub(mul(m.s1, beta), mul(outerBH(e, act), e4));
         const s2 = sub(mul(m.s2, beta), mul(outerBH(g, kt), e4));
-        const w2 = add(sub(mul(m.w2, a4), mul(outerBH(mv(m.w2, kt), kt), e4)), s2); // W2(αI − η k kᵀ) + S2
+        const decayed = mul(m.w2, a4);
+        const w2 = this.cfg.precondition
+          ? add(sub(decayed, mul(outerBH(mv(m.w2, kt), kt), e4)), s2) // W2(αI − η k kᵀ) + S2
+          : add(decayed, s2); // plain GD: α W2 + S2
         const w1 = add(mul(m.w1, a4), s1);
         S[n] = { w1, w2, s1, s2, a1: m.a1, a2: m.a2 };
       }
