@@ -1,26 +1,75 @@
 /**
  * The models every task compares: Transformer++, gated DeltaNet, Titans and Hope with the byte
- * vocabulary, built from the tiny presets. (Parameter matching across the four is refined here;
- * every family takes its models from this one place.)
+ * vocabulary, at equal depth and width and equal parameter counts (issue 16's protocol, the
+ * paper's: parameters matched through the MLP / CMS width). The reference is Transformer++ tiny
+ * (4 layers, d 128, SwiGLU width round(8d/3)); DeltaNet and Titans get the `mlpHidden`, Hope the
+ * `cmsHidden`, that bring their count closest to it. The headline Hope has the baselines' 4
+ * layers; 'hope-2l' (opt-in) is the 2-layer `hope-tiny` shape, its CMS widened to the same count.
  */
-import { hopePreset, preset, type ModelConfigInput } from '@nl/hope';
+import {
+  countParameters,
+  hopeParamCount,
+  hopePreset,
+  matchMlpHidden,
+  preset,
+  resolveHopeConfig,
+  type HopeConfigInput,
+  type ModelConfigInput,
+} from '@nl/hope';
 import type { TaskModel } from './types.js';
 
 /** Options of the comparison. */
 export interface ComparisonOptions {
-  /** Overrides applied to every model's config (e.g. a shorter chunk, dim). */
+  /** Overrides applied to every model's config before matching (e.g. `dim`, a shorter chunk). */
   overrides?: Partial<Record<string, unknown>>;
+  /** Also return 'hope-2l' (2-layer Hope, CMS width matched to the same count). */
+  withHope2l?: boolean;
+  /** Layers of every model but 'hope-2l' (default the tiny presets' 4). */
+  layers?: number;
 }
 
-/** The tiny preset of each model kind, with the byte vocabulary and the seed. */
+/** Largest relative gap between a model's parameter count and the reference's that the matching allows. */
+export const PARAM_MATCH_TOLERANCE = 0.02;
+
+/**
+ * `config` (a Hope config) with the `cmsHidden` whose parameter count comes closest to `target`
+ * (the count is linear in cmsHidden). Throws when even cmsHidden = 1 exceeds the target.
+ */
+export function matchCmsHidden(config: ModelConfigInput, target: number): ModelConfigInput {
+  const at = (h: number): number =>
+    hopeParamCount(resolveHopeConfig({ ...config, cmsHidden: h } as unknown as HopeConfigInput));
+  const slope = at(2) - at(1);
+  const h = Math.round((target - at(1)) / slope) + 1;
+  if (h < 1) throw new Error(`matchCmsHidden: Hope exceeds ${target} parameters even with cmsHidden 1`);
+  return { ...config, cmsHidden: h };
+}
+
+/**
+ * The compared models, parameter-matched to Transformer++ of the same shape:
+ * [transformer, deltanet, titans, hope] (+ 'hope-2l' with `withHope2l`).
+ */
 export function comparisonModels(seed: number, opts: ComparisonOptions = {}): TaskModel[] {
-  const base = { vocabSize: 256, seed, ...(opts.overrides ?? {}) };
-  return [
-    { name: 'transformer', config: preset('transformer', 'tiny', base) },
-    { name: 'deltanet', config: preset('deltanet', 'tiny', base) },
-    { name: 'titans', config: preset('titans', 'tiny', base) },
-    { name: 'hope', config: hopePreset('hope-tiny', base) as ModelConfigInput },
+  const base = {
+    vocabSize: 256,
+    seed,
+    ...(opts.layers === undefined ? {} : { layers: opts.layers }),
+    ...(opts.overrides ?? {}),
+  };
+  const transformer = preset('transformer', 'tiny', base);
+  const target = countParameters(transformer);
+  const hope = (layers: number | undefined): ModelConfigInput =>
+    matchCmsHidden(
+      hopePreset('hope-tiny', { ...base, ...(layers === undefined ? {} : { layers }) }) as ModelConfigInput,
+      target,
+    );
+  const models: TaskModel[] = [
+    { name: 'transformer', config: transformer },
+    { name: 'deltanet', config: matchMlpHidden(preset('deltanet', 'tiny', base), target) },
+    { name: 'titans', config: matchMlpHidden(preset('titans', 'tiny', base), target) },
+    { name: 'hope', config: hope(transformer.layers as number) },
   ];
+  if (opts.withHope2l === true) models.push({ name: 'hope-2l', config: hope(2) });
+  return models;
 }
 
 /** Keeps the models named in `names` (all when undefined); throws naming unknown names. */

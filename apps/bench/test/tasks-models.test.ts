@@ -1,0 +1,53 @@
+// The compared models are parameter-matched: every model built (not counted analytically) has
+// within 2% of Transformer++'s parameters, at the same depth and width, at the default width and
+// at an overridden one; 'hope-2l' keeps 2 layers and the same count.
+import { describe, expect, it } from 'vitest';
+import { buildModel } from '@nl/hope';
+import {
+  PARAM_MATCH_TOLERANCE,
+  comparisonModels,
+  matchCmsHidden,
+  selectModels,
+} from '../src/tasks/models.js';
+
+function built(config: Parameters<typeof buildModel>[0]): number {
+  const m = buildModel(config);
+  try {
+    return m.numParameters();
+  } finally {
+    m.dispose();
+  }
+}
+
+describe('comparisonModels', () => {
+  for (const dim of [128, 64])
+    it(`matches every model to Transformer++ within 2% (dim ${dim})`, () => {
+      const models = comparisonModels(0, { overrides: { dim }, withHope2l: true });
+      expect(models.map((m) => m.name)).toEqual(['transformer', 'deltanet', 'titans', 'hope', 'hope-2l']);
+      const counts = models.map((m) => built(m.config));
+      const reference = counts[0]!;
+      for (const [i, m] of models.entries()) {
+        expect(Math.abs(counts[i]! - reference) / reference, m.name).toBeLessThanOrEqual(
+          PARAM_MATCH_TOLERANCE,
+        );
+        expect(m.config.dim, m.name).toBe(dim);
+        expect(m.config.layers, m.name).toBe(m.name === 'hope-2l' ? 2 : 4);
+      }
+      // the matching moves the MLP / CMS width, nothing else
+      expect(models[1]!.config.mlpHidden).not.toBe(models[0]!.config.mlpHidden);
+      expect(models[4]!.config.cmsHidden as number).toBeGreaterThan(models[3]!.config.cmsHidden as number);
+    });
+
+  it('default set is the four headline models; selectModels names unknown ones', () => {
+    const models = comparisonModels(1);
+    expect(models.map((m) => m.name)).toEqual(['transformer', 'deltanet', 'titans', 'hope']);
+    expect(models.every((m) => m.config.seed === 1)).toBe(true);
+    expect(selectModels(models, ['hope']).map((m) => m.name)).toEqual(['hope']);
+    expect(() => selectModels(models, ['hope', 'mamba'])).toThrow(/mamba/);
+  });
+
+  it('matchCmsHidden refuses a target below the smallest Hope', () => {
+    const hope = comparisonModels(0)[3]!.config;
+    expect(() => matchCmsHidden(hope, 1000)).toThrow(/cmsHidden 1/);
+  });
+});
