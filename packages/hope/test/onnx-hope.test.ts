@@ -43,10 +43,10 @@ const config = (over: Partial<HopeConfigInput> = {}): HopeConfigInput =>
  * write could pass a logits check. Larger memory inits and η ≈ α / 2 make every write count.
  */
 function lively(over: Partial<HopeConfigInput> = {}): HopeLM {
-  const model = new HopeLM(config({ etaBias: 0, ...over }));
+  const model = new HopeLM(config({ etaBias: -1, ...over }));
   noGrad(() => {
     for (const [name, p] of Object.entries(model.stateDict()))
-      if (name.includes('.titans.')) nn.init.normal_(p, 0, 0.4);
+      if (name.includes('.titans.')) nn.init.normal_(p, 0, 0.3);
   });
   return model;
 }
@@ -85,76 +85,87 @@ const ortValue = (v: HopeOnnxValue): ort.Tensor =>
     ? new ort.Tensor('int64', v.data, v.dims)
     : new ort.Tensor('float32', v.data, v.dims);
 
-describe.each(['fused', 'loop'])(
-  'HopeLM ONNX step graph (selfModImpl %s) run by onnxruntime-node',
-  (impl) => {
-    it('fed its own state back == HopeDecoder logits and fast state, token by token (CMS Δ ≠ 0)', async () => {
-      const model = lively({ selfModImpl: impl, cmsImpl: impl as 'loop' | 'fused' });
-      const V = model.config.vocabSize;
-      const T = 11; // chunkOther 3 and chunkMem 4: snapshot refreshes at 3, 4, 6, 8, 9
-      const ids = Int32Array.from({ length: T }, (_, i) => (i * 17 + 3) % V);
-      const session = await ort.InferenceSession.create(exportHopeOnnx(model, { mode: 'step' }));
-      const start = withCmsDelta(model);
-      const dec = model.decoder(start) as HopeDecoder;
-      const names = hopeStateNames(model);
-      const feeds: Record<string, ort.Tensor> = {};
-      const s0 = hopeOnnxState(model, start);
-      expect(Math.max(...Array.from(s0.cms_1_d2_1!.data as Float32Array, Math.abs))).toBeGreaterThan(0.05);
-      for (const n of names) feeds[n] = ortValue(s0[n]!);
-      let moved = 0;
-      for (let t = 0; t < T; t++) {
-        feeds.ids = new ort.Tensor('int32', Int32Array.of(ids[t]!), [1, 1]);
-        const out = await session.run(feeds);
-        const want = dec.step(Int32Array.of(ids[t]!));
-        expect(out.logits!.dims).toEqual([1, 1, V]);
-        expect(maxRelErr(out.logits!.data as Float32Array, want.dataSync())).toBeLessThan(1e-4);
-        want.dispose();
-        const ours = hopeOnnxState(model, dec.fastState);
-        for (const n of names) {
-          const got = out[`${n}_out`]!;
-          expect(got.dims, n).toEqual(ours[n]!.dims);
-          if (n === 'position') expect(got.data, n).toEqual(ours[n]!.data);
+const VARIANTS: Partial<HopeConfigInput>[] = [
+  { selfModImpl: 'fused', cmsImpl: 'fused' },
+  { selfModImpl: 'loop' },
+  { selfModImpl: 'chunked' },
+  // the ablation switches (Table 6)
+  { selfModImpl: 'loop', precondition: false },
+  { selfModImpl: 'chunked', staticGenerators: true },
+];
+
+describe.each(VARIANTS)('HopeLM ONNX step graph (%o) run by onnxruntime-node', (variant) => {
+  it('fed its own state back == HopeDecoder logits and fast state, token by token (CMS Δ ≠ 0)', async () => {
+    const model = lively(variant);
+    const V = model.config.vocabSize;
+    const T = 11; // chunkOther 3 and chunkMem 4: snapshot refreshes at 3, 4, 6, 8, 9
+    const ids = Int32Array.from({ length: T }, (_, i) => (i * 17 + 3) % V);
+    const session = await ort.InferenceSession.create(exportHopeOnnx(model, { mode: 'step' }));
+    const start = withCmsDelta(model);
+    const dec = model.decoder(start) as HopeDecoder;
+    const names = hopeStateNames(model);
+    const feeds: Record<string, ort.Tensor> = {};
+    const s0 = hopeOnnxState(model, start);
+    expect(Math.max(...Array.from(s0.cms_1_d2_1!.data as Float32Array, Math.abs))).toBeGreaterThan(0.05);
+    for (const n of names) feeds[n] = ortValue(s0[n]!);
+    let moved = 0;
+    for (let t = 0; t < T; t++) {
+      feeds.ids = new ort.Tensor('int32', Int32Array.of(ids[t]!), [1, 1]);
+      const out = await session.run(feeds);
+      const want = dec.step(Int32Array.of(ids[t]!));
+      expect(out.logits!.dims).toEqual([1, 1, V]);
+      expect(maxRelErr(out.logits!.data as Float32Array, want.dataSync())).toBeLessThan(1e-4);
+      want.dispose();
+      const ours = hopeOnnxState(model, dec.fastState);
+      for (const n of names) {
+        const got = out[`${n}_out`]!;
+        expect(got.dims, n).toEqual(ours[n]!.dims);
+        if (n === 'position') expect(got.data, n).toEqual(ours[n]!.data);
         // momenta: e = k + a1 σ(p) − v̂ nearly cancels at init (k ≈ v̂), so float32 keeps ~1e-4 of them
         else expect(maxRelErr(got.data as Float32Array, ours[n]!.data as Float32Array), `${n} at ${t}`).toBeLessThan(5e-4); // prettier-ignore
-          feeds[n] = got;
-        }
-        moved = Math.max(moved, maxRelErr(out.titans_0_mem_w2_out!.data as Float32Array, s0.titans_0_mem_w2!.data as Float32Array)); // prettier-ignore
+        feeds[n] = got;
       }
-      expect(moved).toBeGreaterThan(1e-3); // the memories were written
-      dec.dispose();
-      await session.release();
-      model.dispose();
-    });
-  },
-);
-
-describe('HopeLM ONNX forward graph run by onnxruntime-node', () => {
-  it('== HopeLM.forward (batch 2, odd length, chunk boundaries crossed)', async () => {
-    const model = lively();
-    const V = model.config.vocabSize;
-    const [B, T] = [2, 9];
-    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 29 + 5) % V);
-    const want = model.forward(tensor(ids, { shape: [B, T], dtype: 'int32' }));
-    const session = await ort.InferenceSession.create(exportHopeOnnx(model, { mode: 'forward' }));
-    const out = await session.run({ ids: new ort.Tensor('int32', ids, [B, T]) });
-    expect(out.logits!.dims).toEqual([B, T, V]);
-    expect(maxRelErr(out.logits!.data as Float32Array, want.dataSync())).toBeLessThan(1e-4);
-    // a shorter batch-1 sequence through the same graph: the rows of its prefix
-    const short = await session.run({ ids: new ort.Tensor('int32', ids.slice(0, 4), [1, 4]) });
-    expect(maxRelErr(short.logits!.data as Float32Array, want.dataSync().slice(0, 4 * V))).toBeLessThan(1e-4);
-    // its final state == the decoder's after the same tokens (prefill by 'forward', go on by 'step')
-    const dec = model.decoder() as HopeDecoder;
-    dec.step(ids.slice(0, 4)).dispose();
-    const ours = hopeOnnxState(model, dec.fastState);
-    const carried = hopeStateNames(model).filter((n) => !n.startsWith('cms_'));
-    expect(short.position_out!.data).toEqual(BigInt64Array.of(4n));
-    for (const n of carried.slice(1))
-      expect(maxRelErr(short[`${n}_out`]!.data as Float32Array, ours[n]!.data as Float32Array), n).toBeLessThan(5e-4); // prettier-ignore
+      moved = Math.max(moved, maxRelErr(out.titans_0_mem_w2_out!.data as Float32Array, s0.titans_0_mem_w2!.data as Float32Array)); // prettier-ignore
+    }
+    expect(moved).toBeGreaterThan(1e-3); // the memories were written
     dec.dispose();
-    want.dispose();
     await session.release();
     model.dispose();
   });
+});
+
+describe('HopeLM ONNX forward graph run by onnxruntime-node', () => {
+  it.each([false, true])(
+    '== HopeLM.forward (batch 2, odd length, chunk boundaries crossed; tied head %s)',
+    async (tieEmbeddings) => {
+      const model = lively({ tieEmbeddings });
+      const V = model.config.vocabSize;
+      const [B, T] = [2, 9];
+      const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 29 + 5) % V);
+      const want = model.forward(tensor(ids, { shape: [B, T], dtype: 'int32' }));
+      const session = await ort.InferenceSession.create(exportHopeOnnx(model, { mode: 'forward' }));
+      const out = await session.run({ ids: new ort.Tensor('int32', ids, [B, T]) });
+      expect(out.logits!.dims).toEqual([B, T, V]);
+      expect(maxRelErr(out.logits!.data as Float32Array, want.dataSync())).toBeLessThan(1e-4);
+      // a shorter batch-1 sequence through the same graph: the rows of its prefix
+      const short = await session.run({ ids: new ort.Tensor('int32', ids.slice(0, 4), [1, 4]) });
+      expect(maxRelErr(short.logits!.data as Float32Array, want.dataSync().slice(0, 4 * V))).toBeLessThan(
+        1e-4,
+      );
+      // its final state == the decoder's after the same tokens (prefill by 'forward', go on by 'step')
+      const dec = model.decoder() as HopeDecoder;
+      dec.step(ids.slice(0, 4)).dispose();
+      const ours = hopeOnnxState(model, dec.fastState);
+      const carried = hopeStateNames(model).filter((n) => !n.startsWith('cms_'));
+      expect(short.position_out!.data).toEqual(BigInt64Array.of(4n));
+      for (const n of carried.slice(1))
+      expect(maxRelErr(short[`${n}_out`]!.data as Float32Array, ours[n]!.data as Float32Array), n).toBeLessThan(5e-4); // prettier-ignore
+      dec.dispose();
+      want.dispose();
+      await session.release();
+      model.dispose();
+    },
+  );
 });
 
 describe('HopeLM ONNX export refuses what it cannot reproduce', () => {

@@ -9,7 +9,8 @@
  *   M_ξ(z) = z + a1 σ(a2 z); k = l2(M_k,ξ(x̃)), v = M_v,ξ(x̃),
  *   α = sigmoid(mean M_α,ξ(x̃) + alphaBias), η = α · sigmoid(mean M_η,ξ(x̃) + etaBias);
  *   per memory: v̂ = M_ξ(v), p = a2 k, e = k + a1 σ(p) − v̂, g = (a1ᵀ e) ⊙ σ'(p),
- *     S1 ← β S1 − η e σ(p)ᵀ, S2 ← β S2 − η g kᵀ, W2 ← α W2 − η (W2 k) kᵀ + S2, W1 ← α W1 + S1;
+ *     S1 ← β S1 − η e σ(p)ᵀ, S2 ← β S2 − η g kᵀ, W2 ← α W2 − η (W2 k) kᵀ + S2, W1 ← α W1 + S1
+ *     (ablations: `precondition: false` drops −η (W2 k) kᵀ; `staticGenerators` writes M_mem only);
  *   o = M_mem(q) with the new weights; h = x + W_o(SiLU(W_g n) ⊙ OutNorm(o));
  *   m = RMSNorm₂(h); CMS (sequential, static): z ← z + (W2ℓ + Δ2ℓ) SiLU((W1ℓ + Δ1ℓ) z); out = h + (z − m).
  *
@@ -98,6 +99,10 @@ export function hopeLayerToken(
   const mem: Record<string, MemValues> = {};
   for (const name of HOPE_MEMORY_NAMES) {
     const m = S[name]!;
+    if (c.staticGenerators === true && name !== 'mem') {
+      mem[name] = m; // ablation: the generators keep their init (only the snapshot refreshes)
+      continue;
+    }
     const target = snap(name, v);
     const pre = g.node('MatMul', [m.a2, k]); // [B, H, hid, 1]
     const act = o.silu(pre);
@@ -105,8 +110,12 @@ export function hopeLayerToken(
     const grad = g.node('Mul', [g.node('MatMul', [trT(m.a1), e]), o.siluDerivative(pre)]); // [B, H, hid, 1]
     const s1 = g.node('Sub', [g.node('Mul', [m.s1, beta]), g.node('Mul', [g.node('MatMul', [e, trT(act)]), eta])]); // prettier-ignore
     const s2 = g.node('Sub', [g.node('Mul', [m.s2, beta]), g.node('Mul', [g.node('MatMul', [grad, kT]), eta])]); // prettier-ignore
-    const erase = g.node('Mul', [g.node('MatMul', [g.node('MatMul', [m.w2, k]), kT]), eta]); // η (W2 k) kᵀ
-    const w2 = g.node('Add', [g.node('Sub', [g.node('Mul', [m.w2, alpha]), erase]), s2]);
+    let decayed = g.node('Mul', [m.w2, alpha]);
+    if (c.precondition !== false) {
+      const erase = g.node('Mul', [g.node('MatMul', [g.node('MatMul', [m.w2, k]), kT]), eta]); // η (W2 k) kᵀ
+      decayed = g.node('Sub', [decayed, erase]); // W2 (α I − η k kᵀ); without: plain GD (ablation)
+    }
+    const w2 = g.node('Add', [decayed, s2]);
     const w1 = g.node('Add', [g.node('Mul', [m.w1, alpha]), s1]);
     mem[name] = { w1, w2, s1, s2, a1: m.a1, a2: m.a2 };
   }

@@ -24,6 +24,10 @@ const SUPPORTED_FIELDS = new Set([
   'alphaBias',
   'cmsLevels',
   'cmsHidden',
+  // ablation switches of the memory rule (Table 6): generators that never write, GD without DGD's
+  // preconditioner; read as `staticGenerators === true` / `precondition === false`
+  'staticGenerators',
+  'precondition',
   // implementations of the same maths: the graph is the maths, whichever one the model runs
   'selfModImpl',
   'cmsImpl',
