@@ -1,17 +1,22 @@
 /**
- * MQAR (multi-query associative recall, Zoology) as a task family: each model is trained from
- * scratch on `multiQueryRecall` sequences (loss on the answers only: pairs and queries are random,
- * so a loss on every position is dominated by what cannot be predicted) and scored on held-out
- * sets, sweeping the number of key–value pairs. Chance is 1/64 (values come from 64 byte ids).
+ * MQAR (multi-query associative recall, Zoology) as a task family: accuracy against the number of
+ * key–value pairs and against the sequence length (filler gap between the pairs and the
+ * queries), at two model widths. Per (width, model, seed) one model is trained from scratch on a
+ * mixture (pairs drawn from `pairs`, gap uniform in [0, max(gaps)]; loss on the answers only:
+ * pairs and queries are random, so a loss on every position is dominated by what cannot be
+ * predicted) and scored on held-out sets: every pair count at gap 0, and `lengthPairs` pairs at
+ * every gap. Keys and values come from disjoint alphabets of `alphabet` byte ids each; chance is
+ * 1/alphabet.
  */
 import { multiQueryRecall, type MqarOptions, type Rng } from '@nl/hope';
 import { comparisonModels, selectModels } from './models.js';
-import { packExamples, trainSeqTask } from './seq-task.js';
+import { packExamples, trainSeqTask, type EvalSpec } from './seq-task.js';
 import type { SeqDraw, TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
 
-/** A draw of MQAR sequences with these options. */
-export function mqarDraw(task: MqarOptions): SeqDraw {
-  return (rng: Rng, n: number) => packExamples(Array.from({ length: n }, () => multiQueryRecall(rng, task)));
+/** A draw of MQAR sequences; `pick` chooses each example's options (a fixed set when absent). */
+export function mqarDraw(task: MqarOptions, pick?: (rng: Rng) => MqarOptions): SeqDraw {
+  return (rng: Rng, n: number) =>
+    packExamples(Array.from({ length: n }, () => multiQueryRecall(rng, pick ? pick(rng) : task)));
 }
 
 /** Budget of the MQAR family. */
@@ -19,61 +24,127 @@ export interface MqarBudget {
   steps: number;
   batch: number;
   lr: number;
+  /** Model widths (`dim` of every model; parameters matched at each). */
+  widths: number[];
+  /** Pair counts trained on (mixture) and scored at gap 0. */
   pairs: number[];
+  /** Filler gaps scored at `lengthPairs` pairs (training draws gaps uniform in [0, max]). */
+  gaps: number[];
+  lengthPairs: number;
+  /** Size of the key alphabet and of the value alphabet (keys [128, 128+a), values [192, 192+a)). */
+  alphabet: number;
   evalSequences: number;
 }
 
-export const MQAR_QUICK: MqarBudget = { steps: 3, batch: 4, lr: 1e-3, pairs: [2], evalSequences: 8 };
-export const MQAR_FULL: MqarBudget = {
-  steps: 1500,
-  batch: 16,
+export const MQAR_QUICK: MqarBudget = {
+  steps: 3,
+  batch: 4,
   lr: 1e-3,
-  pairs: [2, 4, 8],
-  evalSequences: 256,
+  widths: [32],
+  pairs: [2],
+  gaps: [0, 4],
+  lengthPairs: 2,
+  alphabet: 16,
+  evalSequences: 8,
 };
+export const MQAR_FULL: MqarBudget = {
+  steps: 400,
+  batch: 16,
+  lr: 3e-3,
+  widths: [64, 128],
+  pairs: [2, 4, 8],
+  gaps: [0, 16, 32],
+  lengthPairs: 4,
+  alphabet: 16,
+  evalSequences: 128,
+};
+
+/** The ranges of an alphabet of `a` keys and `a` values (at most 64 each). */
+function ranges(a: number): Pick<MqarOptions, 'keyRange' | 'valueRange'> {
+  if (!Number.isInteger(a) || a < 1 || a > 64)
+    throw new RangeError(`MQAR alphabet must be in [1, 64], got ${a}`);
+  return { keyRange: [128, 128 + a], valueRange: [192, 192 + a] };
+}
+
+/** The held-out sets of one width: pairs at gap 0, then lengthPairs at every gap. */
+function evalSets(budget: MqarBudget, width: number): (EvalSpec & { task: string; xLabel: string })[] {
+  const r = ranges(budget.alphabet);
+  const p = budget.lengthPairs;
+  return [
+    ...budget.pairs.map((pairs) => ({
+      task: `pairs (d ${width})`,
+      xLabel: 'pairs',
+      name: `pairs ${pairs} d ${width}`,
+      x: pairs,
+      draw: mqarDraw({ pairs, ...r }),
+      n: budget.evalSequences,
+    })),
+    ...budget.gaps.map((gap) => ({
+      task: `length, ${p} pairs (d ${width})`,
+      xLabel: 'length',
+      name: `gap ${gap} d ${width}`,
+      x: 4 * p + gap, // k v pairs, filler, q a pairs
+      draw: mqarDraw({ pairs: p, gap, ...r }),
+      n: budget.evalSequences,
+    })),
+  ];
+}
 
 export function runMqarFamily(
   opts: TaskRunOptions,
   budget: MqarBudget = opts.quick ? MQAR_QUICK : MQAR_FULL,
 ): TaskReport {
   const rows: TaskRow[] = [];
-  for (const pairs of budget.pairs)
+  const r = ranges(budget.alphabet);
+  const maxGap = Math.max(0, ...budget.gaps);
+  const train = mqarDraw({}, (rng) => ({
+    pairs: budget.pairs[rng.int(budget.pairs.length)]!,
+    gap: rng.int(maxGap + 1),
+    ...r,
+  }));
+  for (const width of budget.widths) {
+    const evals = evalSets(budget, width);
     for (const seed of opts.seeds)
-      for (const model of selectModels(comparisonModels(seed), opts.models)) {
-        const task = { pairs };
-        const r = trainSeqTask({
+      for (const model of selectModels(comparisonModels(seed, { overrides: { dim: width } }), opts.models)) {
+        const res = trainSeqTask({
           model,
-          train: mqarDraw(task),
-          evals: [{ name: `pairs ${pairs}`, x: pairs, draw: mqarDraw(task), n: budget.evalSequences }],
+          train,
+          evals,
           steps: budget.steps,
           batch: budget.batch,
           lr: budget.lr,
           seed,
         });
-        const s = r.scores[0]!;
         opts.log(
-          `mqar pairs ${pairs} seed ${seed} ${model.name}: ${(100 * s.tokenAccuracy).toFixed(1)}% (loss ${r.finalLoss.toFixed(3)}, ${r.seconds.toFixed(0)} s)`,
+          `mqar d ${width} seed ${seed} ${model.name}: ${res.scores.map((s) => `${s.name} ${(100 * s.tokenAccuracy).toFixed(1)}%`).join(', ')} (loss ${res.finalLoss.toFixed(3)}, ${res.seconds.toFixed(0)} s)`,
         );
-        rows.push({
-          family: 'mqar',
-          task: 'mqar',
-          model: model.name,
-          params: r.params,
-          seed,
-          metric: 'accuracy',
-          value: s.tokenAccuracy,
-          x: pairs,
-          xLabel: 'pairs',
-          steps: r.steps,
-          tokens: r.tokens,
-          seconds: r.seconds,
-          extra: { finalLoss: r.finalLoss, seqLen: s.len },
-        });
+        res.scores.forEach((s, i) =>
+          rows.push({
+            family: 'mqar',
+            task: evals[i]!.task,
+            model: model.name,
+            params: res.params,
+            seed,
+            metric: 'accuracy',
+            value: s.tokenAccuracy,
+            x: s.x!,
+            xLabel: evals[i]!.xLabel,
+            steps: res.steps,
+            tokens: res.tokens,
+            seconds: res.seconds,
+            extra: { finalLoss: res.finalLoss, seqLen: s.len, width, sequenceAccuracy: s.sequenceAccuracy },
+          }),
+        );
       }
+  }
   return {
     family: 'mqar',
-    title: 'MQAR: recall accuracy against the number of pairs',
-    protocol: `Multi-query associative recall on byte ids (keys in [128, 192), values in [192, 256)), trained from scratch with AdamW lr ${budget.lr}, batch ${budget.batch}, ${budget.steps} steps, loss on the answers only; accuracy = argmax over all 256 ids on ${budget.evalSequences} held-out sequences. Chance ≈ 1.6%.`,
+    title: 'MQAR: recall accuracy against the number of pairs and the sequence length, at two widths',
+    protocol:
+      `Multi-query associative recall on byte ids (${budget.alphabet} keys in [128, ${128 + budget.alphabet}), ${budget.alphabet} values in [192, ${192 + budget.alphabet})), ` +
+      `one model per (width, model, seed) trained from scratch on a mixture (pairs from {${budget.pairs.join(', ')}}, filler gap uniform in [0, ${maxGap}]) ` +
+      `with AdamW lr ${budget.lr}, batch ${budget.batch}, ${budget.steps} steps, loss on the answers only; models parameter-matched to Transformer++ at each width (d ${budget.widths.join(', ')}; 4 layers). ` +
+      `Accuracy = argmax over all 256 ids on ${budget.evalSequences} held-out sequences per point: every pair count at gap 0, and ${budget.lengthPairs} pairs at gaps {${budget.gaps.join(', ')}} (x = sequence length). Chance = ${(100 / budget.alphabet).toFixed(1)}%.`,
     rows,
     budget,
   };
