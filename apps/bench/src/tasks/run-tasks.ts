@@ -4,6 +4,7 @@
  * table and writes results/tasks/<family>.{json,md,svg,png}. `--quick` is the CI budget (a few
  * steps: checks the plumbing, not the models).
  */
+import { formalFamily } from './formal.js';
 import { madFamily } from './mad.js';
 import { mqarFamily } from './mqar.js';
 import { writeTaskReport } from './report.js';
@@ -11,7 +12,7 @@ import { reportMarkdown } from './report.js';
 import type { TaskFamily, TaskReport, TaskRunOptions } from './types.js';
 
 /** Every family the suite runs, in order. */
-export const TASK_FAMILIES: TaskFamily[] = [mqarFamily, madFamily];
+export const TASK_FAMILIES: TaskFamily[] = [mqarFamily, madFamily, formalFamily];
 
 export interface TaskSuiteOptions extends Omit<TaskRunOptions, 'log'> {
   /** Families to run (default all). */

@@ -1,0 +1,172 @@
+/**
+ * Formal languages (Delétang et al. 2023, "Neural Networks and the Chomsky Hierarchy") as a task
+ * family: for each of six tasks (parity, modular arithmetic, Dyck-2 completion, aⁿbⁿ completion,
+ * reverse, duplicate; generators in @nl/hope's data/formal-languages.ts) each model is trained from
+ * scratch on inputs of the training lengths, loss on the answer tokens only, then scored on
+ * held-out sets in the training range and beyond it (length generalisation). The metric is
+ * sequence accuracy (every answer token right); multi-token tasks also report token accuracy.
+ */
+import { FORMAL_TASKS, formalLanguageExample, type FormalTaskName, type Rng } from '@nl/hope';
+import { comparisonModels, selectModels } from './models.js';
+import { packExamples, trainSeqTask, type EvalSpec } from './seq-task.js';
+import type { SeqDraw, TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
+
+/** A draw of a formal-language task with input sizes in [minLength, maxLength]. */
+export function formalDraw(task: FormalTaskName, minLength: number, maxLength: number): SeqDraw {
+  return (rng: Rng, n: number) =>
+    packExamples(Array.from({ length: n }, () => formalLanguageExample(task, rng, { minLength, maxLength })));
+}
+
+/** Chance level of each task's sequence accuracy, in words (for the protocol). */
+export const FORMAL_CHANCE: Record<FormalTaskName, string> = {
+  parity: '50% (one of 2 answers)',
+  'modular-arithmetic': '20% (one of 5 residues)',
+  dyck: '2^-depth (each closer one of 2; always guessing the end mark is wrong)',
+  anbn: '≈ 0 (predicting "b" always gets every token but the end mark: token accuracy n/(n+1))',
+  reverse: '2^-n (n bits; token accuracy 50%)',
+  duplicate: '2^-2n (2n bits; token accuracy 50%)',
+};
+
+/** Budget of the formal-languages family. */
+export interface FormalBudget {
+  tasks: readonly FormalTaskName[];
+  steps: number;
+  batch: number;
+  lr: number;
+  /** Input sizes trained on, [min, max]. */
+  train: readonly [number, number];
+  /** Held-out ranges scored, [min, max] each; the first is the training range. */
+  evals: readonly (readonly [number, number])[];
+  evalSequences: number;
+}
+
+export const FORMAL_QUICK: FormalBudget = {
+  tasks: FORMAL_TASKS,
+  steps: 2,
+  batch: 4,
+  lr: 1e-3,
+  train: [1, 8],
+  evals: [
+    [1, 8],
+    [9, 16],
+  ],
+  evalSequences: 8,
+};
+
+export const FORMAL_FULL: FormalBudget = {
+  tasks: FORMAL_TASKS,
+  steps: 50,
+  batch: 16,
+  lr: 1e-3,
+  train: [1, 8],
+  evals: [
+    [1, 8],
+    [9, 16],
+    [17, 32],
+  ],
+  evalSequences: 32,
+};
+
+/** Tasks whose answer has more than one token (token accuracy differs from sequence accuracy). */
+const MULTI_TOKEN: ReadonlySet<FormalTaskName> = new Set(['dyck', 'anbn', 'reverse', 'duplicate']);
+
+export function runFormalFamily(
+  opts: TaskRunOptions,
+  budget: FormalBudget = opts.quick ? FORMAL_QUICK : FORMAL_FULL,
+): TaskReport {
+  const rows: TaskRow[] = [];
+  for (const task of budget.tasks)
+    for (const seed of opts.seeds)
+      for (const model of selectModels(comparisonModels(seed), opts.models)) {
+        const evals: EvalSpec[] = budget.evals.map(([lo, hi]) => ({
+          name: `${lo}-${hi}`,
+          x: hi,
+          draw: formalDraw(task, lo, hi),
+          n: budget.evalSequences,
+        }));
+        const r = trainSeqTask({
+          model,
+          train: formalDraw(task, budget.train[0], budget.train[1]),
+          evals,
+          steps: budget.steps,
+          batch: budget.batch,
+          lr: budget.lr,
+          seed,
+        });
+        opts.log(
+          `formal ${task} seed ${seed} ${model.name}: ${r.scores.map((s) => `${s.name} ${(100 * s.sequenceAccuracy).toFixed(0)}%`).join(', ')} (loss ${r.finalLoss.toFixed(3)}, ${r.seconds.toFixed(0)} s)`,
+        );
+        for (const s of r.scores) {
+          const common = {
+            family: 'formal',
+            task,
+            model: model.name,
+            params: r.params,
+            seed,
+            x: s.x!,
+            xLabel: 'length',
+            steps: r.steps,
+            tokens: r.tokens,
+            seconds: r.seconds,
+          };
+          const extra = {
+            finalLoss: r.finalLoss,
+            evalRange: s.name,
+            seqLen: s.len,
+            tokenAccuracy: s.tokenAccuracy,
+          };
+          rows.push({ ...common, metric: 'accuracy', value: s.sequenceAccuracy, extra });
+          if (MULTI_TOKEN.has(task))
+            rows.push({ ...common, metric: 'token accuracy', value: s.tokenAccuracy, extra });
+        }
+      }
+  const ranges = budget.evals.map(([lo, hi]) => `${lo}–${hi}`).join(', ');
+  return {
+    family: 'formal',
+    title: 'Formal languages: accuracy in and beyond the training lengths',
+    protocol:
+      `Six tasks after Delétang et al. 2023 on byte ids, each example "input = answer" with the loss on the answer tokens only: ` +
+      `parity of a bit string; modular arithmetic (digits 0–4 with + − ×, × first, result mod 5); Dyck-2 completion (close the open brackets of a well-nested prefix, then "."); ` +
+      `aⁿbⁿ completion (aⁿ = bⁿ.); reverse of a bit string; duplicate (a bit string written twice). Length = input size (bits, operands, brackets, a's). ` +
+      `Each model trained from scratch per task with AdamW lr ${budget.lr}, batch ${budget.batch}, ${budget.steps} steps on lengths ${budget.train[0]}–${budget.train[1]}; ` +
+      `scored on ${budget.evalSequences} held-out sequences per length range (${ranges}; x = the range's top; the first is the training range). ` +
+      `accuracy = sequence accuracy (every answer token the argmax over all 256 ids); token accuracy also reported for multi-token answers. ` +
+      `Chance (sequence accuracy): ${budget.tasks.map((t) => `${t} ${FORMAL_CHANCE[t]}`).join('; ')}.`,
+    rows,
+    budget,
+    notes: [
+      "The paper's claim (Nested Learning): Hope reaches 100 (accuracy, %) on all six formal-language tasks it lists; at its scale and training budget, not ours.",
+      `Budget: ${budget.steps} steps of batch ${budget.batch} per (task, model, seed) is what the suite's time limit allows on a 2-core CPU (one optimizer step of the four tiny models together costs about 1 CPU-second at these lengths, measured on a loaded machine); the paper's protocol trains far longer, so these numbers say what is learned in ${budget.steps * budget.batch} examples, not what the architectures can learn.`,
+      ...findings(rows, budget),
+    ],
+  };
+}
+
+/** One line per task: each model's mean accuracy in the training range and at the longest range. */
+function findings(rows: TaskRow[], budget: FormalBudget): string[] {
+  const inRange = budget.evals[0]![1];
+  const longest = budget.evals[budget.evals.length - 1]![1];
+  const meanOf = (task: string, model: string, x: number): number => {
+    const v = rows.filter(
+      (r) => r.task === task && r.model === model && r.x === x && r.metric === 'accuracy',
+    );
+    return v.reduce((a, r) => a + r.value, 0) / Math.max(1, v.length);
+  };
+  const models = [...new Set(rows.map((r) => r.model))];
+  return budget.tasks.map(
+    (task) =>
+      `${task} (sequence accuracy, training range → length ${longest}): ` +
+      models
+        .map(
+          (m) =>
+            `${m} ${(100 * meanOf(task, m, inRange)).toFixed(0)}% → ${(100 * meanOf(task, m, longest)).toFixed(0)}%`,
+        )
+        .join(', '),
+  );
+}
+
+export const formalFamily: TaskFamily = {
+  name: 'formal',
+  title: 'Formal languages',
+  run: (o) => runFormalFamily(o),
+};
