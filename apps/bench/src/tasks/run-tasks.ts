@@ -4,15 +4,18 @@
  * table and writes results/tasks/<family>.{json,md,svg,png}. `--quick` is the CI budget (a few
  * steps: checks the plumbing, not the models).
  */
+import { ablationFamily } from './ablation.js';
+import { continualFamily } from './continual.js';
 import { formalFamily } from './formal.js';
 import { madFamily } from './mad.js';
 import { mqarFamily } from './mqar.js';
+import { niahFamily } from './niah.js';
 import { writeTaskReport } from './report.js';
 import { reportMarkdown } from './report.js';
 import type { TaskFamily, TaskReport, TaskRunOptions } from './types.js';
 
 /** Every family the suite runs, in order. */
-export const TASK_FAMILIES: TaskFamily[] = [mqarFamily, madFamily, formalFamily];
+export const TASK_FAMILIES: TaskFamily[] = [mqarFamily, madFamily, formalFamily, ablationFamily, niahFamily, continualFamily];
 
 export interface TaskSuiteOptions extends Omit<TaskRunOptions, 'log'> {
   /** Families to run (default all). */

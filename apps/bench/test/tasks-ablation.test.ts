@@ -1,0 +1,56 @@
+// The ablation family end to end on a tiny budget: Hope and its three variants run, with equal
+// parameter counts, bits per byte finite and positive on both held-out corpora, the same numbers
+// for a variant run alone under the same seed; the variants really differ in their configs.
+import { describe, expect, it } from 'vitest';
+import { resolveHopeConfig, type HopeConfigInput } from '@nl/hope';
+import { ABLATION_QUICK, ablationVariants, evenWindows, runAblationFamily } from '../src/tasks/ablation.js';
+import { comparisonModels } from '../src/tasks/models.js';
+
+describe('ablation family', () => {
+  it('variants: same shape and parameter budget, one switch each', () => {
+    const hope = comparisonModels(0, { overrides: { dim: 32 }, layers: 1 })[3]!.config;
+    const vs = ablationVariants(hope).map((v) => ({
+      name: v.name,
+      c: resolveHopeConfig(v.config as unknown as HopeConfigInput),
+    }));
+    expect(vs.map((v) => v.name)).toEqual([
+      'hope',
+      'w/o CMS',
+      'w/o self-mod generators',
+      'w/o DGD preconditioner',
+    ]);
+    const [full, noCms, noGen, noDgd] = vs.map((v) => v.c) as [
+      ReturnType<typeof resolveHopeConfig>,
+      ...ReturnType<typeof resolveHopeConfig>[],
+    ];
+    expect(full.cmsLevels.length).toBeGreaterThan(1);
+    expect(noCms!.cmsLevels).toEqual([{ chunkSize: 1 << 30, lr: 0 }]);
+    expect(noCms!.cmsHidden).toBe(full.cmsHidden * full.cmsLevels.length);
+    expect([noGen!.staticGenerators, noGen!.precondition]).toEqual([true, true]);
+    expect([noDgd!.staticGenerators, noDgd!.precondition]).toEqual([false, false]);
+    expect(vs.every((v) => v.c.selfModImpl === 'chunked' && v.c.dim === 32)).toBe(true);
+  });
+
+  it('runs every variant on a tiny budget, fixed by the seed', () => {
+    const opts = { quick: true, seeds: [2], log: () => {} };
+    const a = runAblationFamily(opts, ABLATION_QUICK);
+    expect(a.rows).toHaveLength(4 * 2);
+    expect(new Set(a.rows.map((r) => r.task))).toEqual(new Set(['SOTU held-out', 'Moby-Dick held-out']));
+    expect(new Set(a.rows.map((r) => r.params)).size).toBe(1);
+    for (const r of a.rows) {
+      expect(r.metric).toBe('bpb');
+      expect(r.value).toBeGreaterThan(0);
+      expect(r.value).toBeLessThan(20);
+    }
+    const b = runAblationFamily({ ...opts, models: ['w/o DGD preconditioner'] }, ABLATION_QUICK);
+    expect(b.rows.map((r) => r.value)).toEqual(
+      a.rows.filter((r) => r.model === 'w/o DGD preconditioner').map((r) => r.value),
+    );
+  }, 300_000);
+
+  it('evenWindows spans the bytes and names a short input', () => {
+    const bytes = Uint8Array.from({ length: 10 }, (_, i) => i);
+    expect(Array.from(evenWindows(bytes, 3, 4))).toEqual([0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9]);
+    expect(() => evenWindows(bytes, 1, 11)).toThrow(/10 bytes < a window of 11/);
+  });
+});
