@@ -3,7 +3,16 @@
 // the numbers. Also the packing of aligned MAD examples (targets kept where the generator put them).
 import { describe, expect, it } from 'vitest';
 import { MAD_IGNORE, Rng, madSelectiveCopying } from '@nl/hope';
-import { MAD_SPECS, MAD_TASKS, madDraw, packMad, runMadFamily, type MadBudget } from '../src/tasks/mad.js';
+import {
+  MAD_SPECS,
+  MAD_TASKS,
+  contextGuessAccuracy,
+  madDraw,
+  packMad,
+  runMadFamily,
+  type MadBudget,
+  type MadTaskSpec,
+} from '../src/tasks/mad.js';
 import { TASK_FAMILIES } from '../src/tasks/run-tasks.js';
 
 const TINY: MadBudget = { tasks: MAD_TASKS, steps: 1, batch: 2, lr: 1e-3, evalSequences: 4 };
@@ -36,6 +45,22 @@ describe('packMad', () => {
   });
 });
 
+describe('contextGuessAccuracy', () => {
+  it('averages 1 / (answer ids seen so far) over scored positions, 1 / ids when none is seen', () => {
+    // answers from [0, 4): position 1 has seen {1} (right: 1), position 3 has seen {1, 2} and
+    // wants 3 (wrong: 0), position 4 has seen {1, 2} and wants 2 (1/2); position 0 wants 0 having
+    // seen nothing but id 9 (outside the answers): 1/4
+    const ex = {
+      inputs: Int32Array.of(9, 1, 2, 2, 9),
+      targets: Int32Array.of(0, 1, MAD_IGNORE, 3, 2),
+    };
+    const spec: MadTaskSpec = { train: () => ex, evaluate: () => ex, chance: '', sizes: '', answers: [0, 4] };
+    expect(contextGuessAccuracy(spec, Rng.fromSeed(0), 3)).toBeCloseTo((1 / 4 + 1 + 0 + 1 / 2) / 4, 12);
+    // memorization never shows a value: exactly chance among the 127 values
+    expect(contextGuessAccuracy(MAD_SPECS.memorization, Rng.fromSeed(0), 8)).toBeCloseTo(1 / 127, 12);
+  });
+});
+
 describe('MAD family', () => {
   it('is registered in the suite', () => {
     expect(TASK_FAMILIES.some((f) => f.name === 'mad')).toBe(true);
@@ -58,6 +83,7 @@ describe('MAD family', () => {
       expect(r.tokens).toBe(2 * (r.extra!.seqLen as number));
     }
     expect(report.protocol).toMatch(/chance 1\/8/);
+    expect(report.notes!.join(' ')).toMatch(/context guesser .* memorization 0\.8 /);
     expect(report.notes!.join(' ')).toMatch(/NL paper Hope 99\.7 vs Transformer 96\.2/);
     expect(report.notes!.join(' ')).toMatch(/compression: NL paper Hope 51\.2 vs Transformer 49\.4/);
   }, 300_000);

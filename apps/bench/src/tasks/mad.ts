@@ -14,8 +14,8 @@ import {
   madMemorization,
   madNoisyRecall,
   madSelectiveCopying,
+  Rng,
   type MadExample,
-  type Rng,
 } from '@nl/hope';
 import { comparisonModels, selectModels } from './models.js';
 import { trainSeqTask } from './seq-task.js';
@@ -41,6 +41,8 @@ export interface MadTaskSpec {
   chance: string;
   /** The sizes, in words. */
   sizes: string;
+  /** Ids the scored answers come from, [lo, hi) (for the context-guess baseline). */
+  answers: readonly [number, number];
 }
 
 /** The tasks at CPU sizes (MAD's baselines use 16–256 ids and 32–256 tokens). */
@@ -49,12 +51,14 @@ export const MAD_SPECS: Record<MadTaskName, MadTaskSpec> = {
     train: (r) => madInContextRecall(r, { vocabSize: 16, seqLen: 32 }),
     evaluate: (r) => madInContextRecall(r, { vocabSize: 16, seqLen: 32 }),
     chance: '1/8 (8 value ids)',
+    answers: [8, 16],
     sizes: '16 ids (8 keys, 8 values), 32 tokens, multi-query',
   },
   'noisy-recall': {
     train: (r) => madNoisyRecall(r, { seqLen: 32 }),
     evaluate: (r) => madNoisyRecall(r, { seqLen: 32 }),
     chance: '1/8',
+    answers: [8, 16],
     sizes: '32 ids (8 keys, 8 values, 16 noise), 32 tokens, 20% noise slots',
   },
   'fuzzy-recall': {
@@ -62,33 +66,62 @@ export const MAD_SPECS: Record<MadTaskName, MadTaskSpec> = {
     evaluate: (r) => madFuzzyRecall(r, { vocabSize: 16, seqLen: 32, evaluation: true }),
     chance:
       '1/8 per value token (8 value ids; the first token of a value is partly ambiguous, see mad-fuzzy.ts)',
+    answers: [7, 15],
     sizes: '16 ids (7 key, 8 value, pad), 32 tokens, key and value motifs of 1–3 tokens (evaluation keys: 3)',
   },
   'selective-copying': {
     train: (r) => madSelectiveCopying(r, { vocabSize: 16, seqLen: 32, tokensToCopy: 8 }),
     evaluate: (r) => madSelectiveCopying(r, { vocabSize: 16, seqLen: 32, tokensToCopy: 8 }),
     chance: '1/14 (14 content ids)',
+    answers: [0, 14],
     sizes: '16 ids, 32 tokens, 8 tokens to copy among 15 blanks',
   },
   copying: {
     train: (r) => madSelectiveCopying(r, { vocabSize: 16, seqLen: 32, tokensToCopy: 8, selective: false }),
     evaluate: (r) => madSelectiveCopying(r, { vocabSize: 16, seqLen: 32, tokensToCopy: 8, selective: false }),
     chance: '1/14',
+    answers: [0, 14],
     sizes: '16 ids, 32 tokens, 8 tokens to copy then 15 blanks',
   },
   compression: {
     train: (r) => madCompression(r, { vocabSize: 16, seqLen: 16 }),
     evaluate: (r) => madCompression(r, { vocabSize: 16, seqLen: 16 }),
     chance: '1/15 (15 content ids)',
+    answers: [0, 15],
     sizes: '15 random ids from 15, a compression token, 15 position queries (31 tokens)',
   },
   memorization: {
     train: (r) => madMemorization(r, { vocabSize: 256, seqLen: 32 }),
     evaluate: (r) => madMemorization(r, { vocabSize: 256, seqLen: 32 }),
     chance: '1/127 (127 value ids)',
+    answers: [127, 254],
     sizes: '127 fixed key → value facts (256 ids), 32 tokens (16 key, insert slots)',
   },
 };
+
+/**
+ * Accuracy of a guesser that reads the context but learns nothing: at each scored position it
+ * picks uniformly among the answer ids already seen in the inputs up to there (all answer ids when
+ * none is seen). Recall answers are usually among few shown values, so this sits well above 1/ids.
+ */
+export function contextGuessAccuracy(spec: MadTaskSpec, rng: Rng, n: number): number {
+  const [lo, hi] = spec.answers;
+  let sum = 0;
+  let scored = 0;
+  for (let e = 0; e < n; e++) {
+    const ex = spec.evaluate(rng);
+    const seen = new Set<number>();
+    ex.inputs.forEach((id, i) => {
+      if (id >= lo && id < hi) seen.add(id);
+      const want = ex.targets[i]!;
+      if (want < 0) return;
+      scored++;
+      if (seen.size === 0) sum += 1 / (hi - lo);
+      else if (seen.has(want)) sum += 1 / seen.size;
+    });
+  }
+  return scored > 0 ? sum / scored : 0;
+}
 
 /** Packs aligned MAD examples (all one length per task) into a batch. */
 export function packMad(examples: MadExample[]): SeqBatch {
@@ -209,7 +242,11 @@ function madNotes(b: MadBudget, rows: TaskRow[]): string[] {
       ([t, p]) =>
         `${t}: NL paper Hope ${p.hope} vs Transformer ${p.transformer}; ours hope ${mean(t, 'hope')} vs transformer ${mean(t, 'transformer')}`,
     );
+  const guesses = b.tasks
+    .map((t) => `${t} ${(100 * contextGuessAccuracy(MAD_SPECS[t], Rng.fromSeed(7), 256)).toFixed(1)}`)
+    .join(', ');
   return [
+    `A context guesser (uniform over the answer ids already shown; no learning) scores: ${guesses} (%). Above it a model uses the task's structure.`,
     `The NL paper's MAD numbers (Hope vs Transformer, accuracy %, quoted in issue 16, their scale and protocol): ${paper.join('; ')}.`,
     'The NL paper reports no MAD numbers for noisy recall, in-context recall or memorization, nor for Titans or DeltaNet.',
     "Our sizes are far below MAD's (16–256 ids, 128–1024 tokens, 12,800 training sequences, lr and weight-decay sweep): the numbers test the same skills, not the same difficulty.",
