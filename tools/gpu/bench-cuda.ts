@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { cudaDeviceInfo } from '@nl/tensor';
 import { cudaSuite } from '../../apps/bench/src/suites/cuda.js';
 import { formatTable } from '../../apps/bench/src/table.js';
+import type { Row } from '../../apps/bench/src/harness.js';
 import { cudaPeerShapes } from '../../apps/bench/src/suites/cuda-peers.js';
 import { HOPE_340M_SHAPE } from '../../apps/bench/src/suites/cuda-hope340m.js';
 
@@ -15,7 +16,26 @@ const out = process.env.OUT || '.gpu/out';
 const quick = process.argv.includes('--quick');
 const dev = cudaDeviceInfo('cuda');
 console.log(`bench-cuda on ${dev.name} (emulated: ${dev.emulated}), GEMM: ${dev.gemm}`);
+const save = (rows: Row[], cut: boolean) => {
+  const table = formatTable(rows, 'ratio');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'bench-cuda.json'), JSON.stringify({ device: dev, cut, rows }, null, 2));
+  writeFileSync(
+    join(out, 'bench-cuda.txt'),
+    cut ? `${table}\n(cut by the step's timeout: the rows measured so far)\n` : table,
+  );
+  return table;
+};
+// remote.sh's `timeout` sends SIGTERM: keep the rows measured so far (the suite awaits between
+// sections, so the handler runs at the next section boundary at the latest)
+const measured: Row[] = [];
+process.on('SIGTERM', () => {
+  console.log(save(measured, true));
+  console.log(`bench-cuda: cut by SIGTERM after ${measured.length} rows`);
+  process.exit(124);
+});
 const rows = await cudaSuite({
+  rows: measured,
   device: 'cuda',
   gemmSizes: quick ? [256] : [1024, 2048, 4096],
   adamParams: quick
@@ -39,8 +59,4 @@ const rows = await cudaSuite({
   peers: cudaPeerShapes(quick),
   hope340m: quick ? null : HOPE_340M_SHAPE,
 });
-const table = formatTable(rows, 'ratio');
-console.log(table);
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'bench-cuda.json'), JSON.stringify({ device: dev, rows }, null, 2));
-writeFileSync(join(out, 'bench-cuda.txt'), table);
+console.log(save(rows, false));

@@ -32,6 +32,8 @@ export interface CudaSuiteOptions {
   peers?: CudaPeerOptions;
   /** hope-340m and transformer++ 340M fwd+bwd (cuda-hope340m.ts); null: rows skipped with a note. */
   hope340m?: { batch: number; seq: number } | null;
+  /** The array rows are pushed to as they are measured (so a caller can save a cut run's rows). */
+  rows?: Row[];
 }
 
 interface TorchResult {
@@ -61,7 +63,7 @@ const sync = (device: string) => () => T.synchronize(device);
 export async function cudaSuite(o: CudaSuiteOptions): Promise<Row[]> {
   const info = T.cudaDeviceInfo(o.device);
   const where = info.emulated ? ' [EMULATED: host emulator, not a GPU]' : '';
-  const rows: Row[] = [];
+  const rows: Row[] = o.rows ?? [];
   const probe = buildModel(preset('transformer', 'tiny'));
   const tinyConfig = { ...probe.config } as Record<string, unknown>;
   probe.dispose?.();
