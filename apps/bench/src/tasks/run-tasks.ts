@@ -15,7 +15,14 @@ import { reportMarkdown } from './report.js';
 import type { TaskFamily, TaskReport, TaskRunOptions } from './types.js';
 
 /** Every family the suite runs, in order. */
-export const TASK_FAMILIES: TaskFamily[] = [mqarFamily, madFamily, formalFamily, ablationFamily, niahFamily, continualFamily];
+export const TASK_FAMILIES: TaskFamily[] = [
+  mqarFamily,
+  madFamily,
+  formalFamily,
+  ablationFamily,
+  niahFamily,
+  continualFamily,
+];
 
 export interface TaskSuiteOptions extends Omit<TaskRunOptions, 'log'> {
   /** Families to run (default all). */
