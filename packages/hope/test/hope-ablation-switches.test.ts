@@ -37,6 +37,29 @@ function logits(over: Partial<HopeConfigInput>): { out: Float64Array; m: HopeLM 
   return { out, m };
 }
 
+describe('HopeLM memoryInitStd', () => {
+  it('reaches every layer: the named layers get their std, the others 0.02; bad entries are named', () => {
+    manualSeed(1);
+    const m = new HopeLM({ ...base, dim: 64, heads: 2, memoryHidden: 32, memoryInitStd: { mem: { w2: 1 } } });
+    const std = (a: Float64Array | Float32Array): number =>
+      Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    for (const b of m.blocks) {
+      expect(Math.abs(std(b.titans.memories.mem!.w2.dataSync()) - 1)).toBeLessThan(0.05);
+      expect(Math.abs(std(b.titans.memories.mem!.w1.dataSync()) / 0.02 - 1)).toBeLessThan(0.05);
+      expect(Math.abs(std(b.titans.memories.v!.w2.dataSync()) / 0.02 - 1)).toBeLessThan(0.05);
+    }
+    expect(() => resolveHopeConfig({ ...base, memoryInitStd: { q: { w1: 1 } } as never })).toThrow(
+      /memoryInitStd\.q: unknown memory/,
+    );
+    expect(() => resolveHopeConfig({ ...base, memoryInitStd: { k: { w3: 1 } } as never })).toThrow(
+      /memoryInitStd\.k\.w3: unknown layer/,
+    );
+    expect(() => resolveHopeConfig({ ...base, memoryInitStd: { k: { w1: Number.NaN } } })).toThrow(
+      /memoryInitStd\.k\.w1 must be a finite number >= 0/,
+    );
+  });
+});
+
 describe('HopeLM ablation switches', () => {
   it('defaults: full model (generators write, DGD preconditioner on)', () => {
     const c = resolveHopeConfig(base);

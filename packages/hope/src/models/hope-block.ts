@@ -87,6 +87,7 @@ export class HopeBlock extends nn.Module {
       alphaBias: c.alphaBias,
       dtype: c.dtype,
     };
+    if (Object.keys(c.memoryInitStd).length > 0) smCfg.memoryInitStd = c.memoryInitStd;
     if (c.staticGenerators) smCfg.staticGenerators = true;
     if (!c.precondition) smCfg.precondition = false;
     if (c.selfModImpl !== 'loop') smCfg.impl = c.selfModImpl as SelfModifyingConfig['impl'];

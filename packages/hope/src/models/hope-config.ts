@@ -18,6 +18,10 @@ export type HopeCmsImpl = 'loop' | 'fused';
 /** How the outer gradient crosses the segments of the online CMS scheme (README "HopeLM"). */
 export type HopeTrainGrad = 'full' | 'truncated';
 
+/** The self-modifying memories of a Hope layer. */
+export type HopeMemoryName = 'k' | 'v' | 'eta' | 'alpha' | 'mem';
+const MEMORY_NAMES: readonly HopeMemoryName[] = ['k', 'v', 'eta', 'alpha', 'mem'];
+
 /** The full HopeLM config (what `config` holds after `resolveHopeConfig`). */
 export type HopeConfig = LMConfigBase & {
   kind: 'hope';
@@ -43,6 +47,11 @@ export type HopeConfig = LMConfigBase & {
    * false needs selfModImpl 'loop' or 'chunked'. Default true.
    */
   precondition: boolean;
+  /**
+   * Init stds of the self-modifying memories' layers per memory (k, v, eta, alpha, mem), e.g.
+   * `{ mem: { w2: 1 } }`; unnamed layers use 0.02 (SelfModifyingConfig.memoryInitStd).
+   */
+  memoryInitStd: Partial<Record<HopeMemoryName, { w1?: number; w2?: number }>>;
   /** CMS levels, fastest first (sequential variant). */
   cmsLevels: HopeCmsLevel[];
   /** Hidden width of every CMS level MLP. */
@@ -73,6 +82,7 @@ export const HOPE_DEFAULTS = {
   alphaBias: 4,
   staticGenerators: false,
   precondition: true,
+  memoryInitStd: {},
   cmsLevels: [
     { chunkSize: 32, lr: 1e-3 },
     { chunkSize: 128, lr: 1e-3 },
@@ -100,6 +110,7 @@ const KNOWN = new Set([
   'alphaBias',
   'staticGenerators',
   'precondition',
+  'memoryInitStd',
   'cmsLevels',
   'cmsHidden',
   'selfModImpl',
@@ -118,6 +129,28 @@ function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
     fail(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/** Checks `memoryInitStd` (known memories and layers, finite stds >= 0); returns a copy. */
+function resolveMemoryInit(v: unknown): HopeConfig['memoryInitStd'] {
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    fail(`memoryInitStd must be an object, got ${JSON.stringify(v)}`);
+  const out: HopeConfig['memoryInitStd'] = {};
+  for (const [name, layers] of Object.entries(v as Record<string, unknown>)) {
+    if (!MEMORY_NAMES.includes(name as HopeMemoryName))
+      fail(`memoryInitStd.${name}: unknown memory (memories: ${MEMORY_NAMES.join(', ')})`);
+    if (layers === null || typeof layers !== 'object')
+      fail(`memoryInitStd.${name} must be {w1?, w2?}, got ${JSON.stringify(layers)}`);
+    const entry: { w1?: number; w2?: number } = {};
+    for (const [w, std] of Object.entries(layers as Record<string, unknown>)) {
+      if (w !== 'w1' && w !== 'w2') fail(`memoryInitStd.${name}.${w}: unknown layer (w1, w2)`);
+      if (typeof std !== 'number' || !Number.isFinite(std) || std < 0)
+        fail(`memoryInitStd.${name}.${w} must be a finite number >= 0, got ${JSON.stringify(std)}`);
+      entry[w] = std;
+    }
+    out[name as HopeMemoryName] = entry;
+  }
+  return out;
 }
 
 /**
@@ -156,6 +189,7 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
     ['precondition', precondition],
   ] as const)
     if (typeof v !== 'boolean') fail(`${k} must be a boolean, got ${JSON.stringify(v)}`);
+  const memoryInitStd = resolveMemoryInit(input.memoryInitStd ?? HOPE_DEFAULTS.memoryInitStd);
   const levels = input.cmsLevels ?? HOPE_DEFAULTS.cmsLevels;
   if (!Array.isArray(levels) || levels.length === 0) fail('cmsLevels must be a non-empty array');
   const cmsLevels = levels.map((l, i) => {
@@ -198,6 +232,7 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
     alphaBias,
     staticGenerators,
     precondition,
+    memoryInitStd,
     cmsLevels,
     cmsHidden,
     selfModImpl,

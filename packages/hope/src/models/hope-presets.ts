@@ -65,6 +65,19 @@ export const HOPE_PRESETS: Readonly<Record<string, HopeConfigInput>> = {
       { chunkSize: 512, lr: 1e-3 },
     ],
     cmsHidden: 256,
+    // Live memories at init (issue 16, MQAR): with every layer at std 0.02 the memory's writes
+    // (∝ e σ(W2 k)ᵀ) and reads (W1 σ(W2 q)) are products of two small inits, and k ≈ v (both
+    // ≈ the shared input through identity-residual generators) makes e ≈ 0: the read was inert
+    // and Hope stayed at chance. W2 at std 1 gives O(1) features σ(W2 ·) on the unit-norm inputs,
+    // k and v get distinct random parts (W1 at 0.1), η ≈ 0.07 at init (etaBias −2.5).
+    memoryInitStd: {
+      k: { w1: 0.1, w2: 1 },
+      v: { w1: 0.1, w2: 1 },
+      eta: { w2: 1 },
+      alpha: { w2: 1 },
+      mem: { w2: 1 },
+    },
+    etaBias: -2.5,
     selfModImpl: 'fused', // native forward + backward; 20–40% faster steps than 'chunked' here (same maths)
     cmsImpl: 'fused', // native CMS ops: ~20% fewer CPU-seconds per B8 T128 train step than 'loop' (same maths)
   },

@@ -51,6 +51,13 @@ export interface SelfModifyingConfig {
   adaptiveQ?: boolean;
   readSnapshot?: boolean;
   initStd?: number;
+  /**
+   * Per-memory init stds overriding `initStd` for w1 and/or w2, e.g. `{ mem: { w2: 1 } }`. A w2
+   * of std ~1 on the unit-norm inputs makes the features σ(W2 k) O(1), so the memory's first
+   * writes and reads are not vanishingly small (with both layers at 0.02 the inner gradient
+   * e aᵀ, a = σ(W2 k) ≈ W2 k / 2, and the read W1 σ(W2 q) are products of two small inits).
+   */
+  memoryInitStd?: Partial<Record<string, { w1?: number; w2?: number }>>;
   dtype?: 'float32' | 'float64';
   /**
    * Ablation switch (default false): the generator memories k, v, η, α (+ q) never write, so they
@@ -75,16 +82,24 @@ export interface SelfModifyingConfig {
 export class SelfModMlp extends nn.Module {
   readonly w1: Tensor;
   readonly w2: Tensor;
-  constructor(h: number, d: number, dh: number, std: number, dtype: 'float32' | 'float64') {
+  /** `std`: one std for both layers, or each layer's. */
+  constructor(
+    h: number,
+    d: number,
+    dh: number,
+    std: number | { w1: number; w2: number },
+    dtype: 'float32' | 'float64',
+  ) {
     super();
+    const s = typeof std === 'number' ? { w1: std, w2: std } : std;
     // tidy frees the randn draws and the scaled (pre-detach) tensors: only the detached results live
     this.w1 = this.registerParameter(
       'w1',
-      tidy(() => mul(randnLike([h, d, dh], dtype), std).detach()),
+      tidy(() => mul(randnLike([h, d, dh], dtype), s.w1).detach()),
     );
     this.w2 = this.registerParameter(
       'w2',
-      tidy(() => mul(randnLike([h, dh, d], dtype), std).detach()),
+      tidy(() => mul(randnLike([h, dh, d], dtype), s.w2).detach()),
     );
   }
   forward(): never {
@@ -121,7 +136,9 @@ export class SelfModifyingTitans extends nn.Module {
   readonly names: readonly string[];
   readonly memories: Record<string, SelfModMlp> = {};
   readonly impl: NonNullable<SelfModifyingConfig['impl']>;
-  private readonly cfg: Required<Omit<SelfModifyingConfig, 'hidden' | 'initStd' | 'dtype' | 'impl'>>;
+  private readonly cfg: Required<
+    Omit<SelfModifyingConfig, 'hidden' | 'initStd' | 'memoryInitStd' | 'dtype' | 'impl'>
+  >;
   private state: Record<string, MemState> | null = null;
   private _tokens = 0;
   private _frozen = false;
@@ -161,10 +178,23 @@ export class SelfModifyingTitans extends nn.Module {
         "SelfModifyingTitans: staticGenerators / precondition: false are ablation switches of impl 'loop' and 'chunked'; impl 'fused' (and its CUDA kernels) has no such switch",
       );
     this.names = ['k', 'v', 'eta', 'alpha', 'mem', ...(this.cfg.adaptiveQ ? ['q'] : [])];
+    const per = cfg.memoryInitStd ?? {};
+    for (const n of Object.keys(per))
+      if (!this.names.includes(n))
+        throw new Error(
+          `SelfModifyingTitans: memoryInitStd names unknown memory '${n}' (memories: ${this.names.join(', ')})`,
+        );
     for (const n of this.names) {
+      const std = cfg.initStd ?? 0.02;
+      const s = { w1: per[n]?.w1 ?? std, w2: per[n]?.w2 ?? std };
+      for (const [w, v] of Object.entries(s))
+        if (!(Number.isFinite(v) && v >= 0))
+          throw new Error(
+            `SelfModifyingTitans: init std of ${n}.${w} must be a finite number >= 0, got ${v}`,
+          );
       this.memories[n] = this.registerModule(
         n,
-        new SelfModMlp(cfg.heads, cfg.dim, this.hidden, cfg.initStd ?? 0.02, cfg.dtype ?? 'float32'),
+        new SelfModMlp(cfg.heads, cfg.dim, this.hidden, s, cfg.dtype ?? 'float32'),
       );
     }
   }

@@ -168,6 +168,36 @@ describe('SelfModifyingTitans ablation switches', () => {
     expect(gradcheck(fn, ins, { atol: 1e-7, rtol: 1e-5 }).checked).toBe(ins.reduce((s, t) => s + t.numel, 0));
   });
 
+  it('memoryInitStd: per-memory, per-layer init stds (sample std of 4096 draws), errors name the memory', () => {
+    const m = new SelfModifyingTitans({
+      heads: 4,
+      dim: 32,
+      hidden: 32,
+      dtype: 'float64',
+      memoryInitStd: { mem: { w2: 1 }, k: { w1: 0.1, w2: 0.5 } },
+    });
+    const std = (t: Tensor): number => {
+      const a = t.dataSync();
+      const mean = a.reduce((s, v) => s + v, 0) / a.length;
+      return Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length);
+    };
+    const want: [string, 'w1' | 'w2', number][] = [
+      ['mem', 'w2', 1],
+      ['mem', 'w1', 0.02],
+      ['k', 'w1', 0.1],
+      ['k', 'w2', 0.5],
+      ['v', 'w2', 0.02],
+    ];
+    for (const [n, w, s] of want)
+      expect(Math.abs(std(m.memories[n]![w]) / s - 1), `${n}.${w}`).toBeLessThan(0.05);
+    expect(() => new SelfModifyingTitans({ heads: 1, dim: 2, memoryInitStd: { q: { w1: 1 } } })).toThrow(
+      /memoryInitStd names unknown memory 'q'/,
+    );
+    expect(() => new SelfModifyingTitans({ heads: 1, dim: 2, memoryInitStd: { k: { w2: -1 } } })).toThrow(
+      /init std of k.w2 must be a finite number >= 0, got -1/,
+    );
+  });
+
   it("impl 'fused' refuses the switches, naming them", () => {
     for (const sw of [{ staticGenerators: true }, { precondition: false }])
       expect(() => new SelfModifyingTitans({ heads: 1, dim: 2, impl: 'fused', ...sw })).toThrow(
