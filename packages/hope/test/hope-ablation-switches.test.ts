@@ -41,8 +41,10 @@ describe('HopeLM memoryInitStd', () => {
   it('reaches every layer: the named layers get their std, the others 0.02; bad entries are named', () => {
     manualSeed(1);
     const m = new HopeLM({ ...base, dim: 64, heads: 2, memoryHidden: 32, memoryInitStd: { mem: { w2: 1 } } });
-    const std = (a: Float64Array | Float32Array): number =>
-      Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    const std = (t: ArrayLike<number>): number => {
+      const a = Array.from(t);
+      return Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    };
     for (const b of m.blocks) {
       expect(Math.abs(std(b.titans.memories.mem!.w2.dataSync()) - 1)).toBeLessThan(0.05);
       expect(Math.abs(std(b.titans.memories.mem!.w1.dataSync()) / 0.02 - 1)).toBeLessThan(0.05);

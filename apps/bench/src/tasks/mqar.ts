@@ -48,12 +48,12 @@ export const MQAR_QUICK: MqarBudget = {
   evalSequences: 8,
 };
 export const MQAR_FULL: MqarBudget = {
-  steps: 400,
+  steps: 250,
   batch: 16,
-  lr: 3e-3,
+  lr: 2e-3,
   widths: [64, 128],
   pairs: [2, 4, 8],
-  gaps: [0, 16, 32],
+  gaps: [0, 16],
   lengthPairs: 4,
   alphabet: 16,
   evalSequences: 128,

@@ -177,7 +177,7 @@ describe('SelfModifyingTitans ablation switches', () => {
       memoryInitStd: { mem: { w2: 1 }, k: { w1: 0.1, w2: 0.5 } },
     });
     const std = (t: Tensor): number => {
-      const a = t.dataSync();
+      const a = Array.from(t.dataSync());
       const mean = a.reduce((s, v) => s + v, 0) / a.length;
       return Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length);
     };

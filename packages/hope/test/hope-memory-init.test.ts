@@ -1,0 +1,62 @@
+/**
+ * Issue 16's diagnosis as a regression test: with every memory layer at the default std 0.02
+ * the self-modifying memory's read barely depends on what it was written earlier (its write
+ * e σ(W2 k)ᵀ and read W1 σ(W2 q) are products of two small inits, and k ≈ v), so Hope could not
+ * learn recall; hope-tiny's memoryInitStd / etaBias make the read depend on an earlier token by
+ * orders of magnitude more. Measured as ‖∂ o_T / ∂ x_0‖ (the last read against the first
+ * token's input), float64, token loop, the hope-tiny head shape.
+ */
+import { describe, expect, it } from 'vitest';
+import { SelfModifyingTitans, type SelfModifyingConfig } from '@nl/memory';
+import { manualSeed, randn, tensor } from '@nl/tensor';
+import { HOPE_PRESETS } from '../src/models/hope-presets.js';
+
+const [H, D, T] = [4, 32, 12];
+
+function sensitivity(cfg: Partial<SelfModifyingConfig>): number {
+  manualSeed(11);
+  const m = new SelfModifyingTitans({
+    heads: H,
+    dim: D,
+    hidden: 16,
+    chunkMem: 32,
+    chunkOther: 16,
+    dtype: 'float64',
+    ...cfg,
+  });
+  // unit-norm inputs per head, as HopeBlock feeds them
+  const unit = (a: Float64Array): number[] => {
+    const out = Array.from(a);
+    for (let i = 0; i < out.length; i += D) {
+      const n = Math.hypot(...out.slice(i, i + D));
+      for (let j = i; j < i + D; j++) out[j]! /= n;
+    }
+    return out;
+  };
+  const x = tensor(unit(randn([1, T, H, D], { dtype: 'float64' }).dataSync() as Float64Array), {
+    shape: [1, T, H, D],
+    dtype: 'float64',
+    requiresGrad: true,
+  });
+  const q = tensor(unit(randn([1, T, H, D], { dtype: 'float64' }).dataSync() as Float64Array), {
+    shape: [1, T, H, D],
+    dtype: 'float64',
+  });
+  const o = m.forward(x, q);
+  o.narrow(1, T - 1, 1)
+    .square()
+    .sum()
+    .backward();
+  const g = Array.from(x.grad!.dataSync()).slice(0, H * D); // token 0
+  return Math.hypot(...g);
+}
+
+describe('self-modifying memory at init (hope-tiny)', () => {
+  it("the last read depends on the first token's input >= 100x more than with the 0.02 defaults", () => {
+    const tiny = HOPE_PRESETS['hope-tiny']!;
+    const before = sensitivity({ etaBias: -4 }); // the HopeConfig defaults
+    const after = sensitivity({ etaBias: tiny.etaBias!, memoryInitStd: tiny.memoryInitStd! });
+    expect(before).toBeGreaterThan(0);
+    expect(after / before).toBeGreaterThan(100);
+  });
+});
