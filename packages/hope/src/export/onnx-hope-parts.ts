@@ -31,9 +31,10 @@ const SUPPORTED_FIELDS = new Set([
   // implementations of the same maths: the graph is the maths, whichever one the model runs
   'selfModImpl',
   'cmsImpl',
-  // training-only choices
+  // training-only choices, and initialisation (the graph takes the weights as they are)
   'trainGrad',
   'seed',
+  'memoryInitStd',
   'tieEmbeddings',
   'dtype',
 ]);
