@@ -55,20 +55,24 @@ export function trainStages(
     const bpb: number[][] = [];
     const finalLoss: number[] = [];
     let tokens = 0;
-    domains.forEach((domain, k) => {
-      let loss = NaN;
-      for (let s = 0; s < budget.stepsPerStage; s++) {
-        const ids = randomWindows(rng, domain.train, budget.batch, budget.seqLen + 1); // [B, T+1]
-        optimizer.zeroGrad();
-        loss = tidy(() => model.lossAndBackward(fromTypedArray(ids, [budget.batch, budget.seqLen + 1])));
-        optimizer.step();
-        tokens += budget.batch * budget.seqLen;
-      }
-      finalLoss.push(loss);
-      bpb.push(
-        domains.slice(0, k + 1).map((d) => heldOutBpb(model, d.heldOut, budget.evalWindows, budget.seqLen)),
-      );
-    });
+    try {
+      domains.forEach((domain, k) => {
+        let loss = NaN;
+        for (let s = 0; s < budget.stepsPerStage; s++) {
+          const ids = randomWindows(rng, domain.train, budget.batch, budget.seqLen + 1); // [B, T+1]
+          optimizer.zeroGrad();
+          loss = tidy(() => model.lossAndBackward(fromTypedArray(ids, [budget.batch, budget.seqLen + 1])));
+          optimizer.step();
+          tokens += budget.batch * budget.seqLen;
+        }
+        finalLoss.push(loss);
+        bpb.push(
+          domains.slice(0, k + 1).map((d) => heldOutBpb(model, d.heldOut, budget.evalWindows, budget.seqLen)),
+        );
+      });
+    } finally {
+      optimizer.dispose(); // its moment tensors
+    }
     return {
       model,
       bpb,
