@@ -13,9 +13,9 @@
  */
 import { crossEntropy, manualSeed, narrow, nn, noGrad, tidy, type Device, type Tensor } from '@nl/tensor';
 import { checkIdTensor } from '../kernels/check-ids.js';
-import type { Decoder, LanguageModel } from './contract.js';
+import type { LanguageModel } from './contract.js';
 import type { ShellConfig } from './config-fields.js';
-import { StreamDecoder } from './stream-decoder.js';
+import { StreamDecoder, type StepDecoder } from './stream-decoder.js';
 
 /** Std of the N(0, σ) initialisation of embeddings and projections. */
 export const INIT_STD = 0.02;
@@ -207,7 +207,7 @@ export abstract class BlockLM<C extends ShellConfig> extends nn.Module implement
   }
 
   /** A fresh batch-1 streaming decoder (KV cache / memory state / conv cache per block). */
-  decoder(): Decoder & StreamDecoder {
+  decoder(): StepDecoder {
     return new StreamDecoder(this.label, {
       vocabSize: this.config.vocabSize,
       device: this.device,

@@ -1,7 +1,14 @@
 /** @nl/hope models: the shared contract, the baseline LMs, presets and `buildModel`. */
 export type { Decoder, LanguageModel, LMConfigBase, ModelKind } from './contract.js';
 export { BlockLM, INIT_STD, nextTokenLoss, type BlockCache, type LMBlock } from './common.js';
-export { StreamDecoder } from './stream-decoder.js';
+export { StreamDecoder, type StepDecoder } from './stream-decoder.js';
+export {
+  FusedTransformerDecoder,
+  INITIAL_KV_CAPACITY,
+  fusedDecodeBlocker,
+  type FusedAttentionBlock,
+  type FusedTransformerParts,
+} from '../kernels/transformer-decode.js';
 export { resolveShell, type ShellConfig } from './config-fields.js';
 export { applyRope, ropeTables } from './rope.js';
 export {
@@ -11,6 +18,7 @@ export {
   transformerParamCount,
   type TransformerConfig,
   type TransformerConfigInput,
+  type TransformerDecoderOptions,
 } from './transformer.js';
 export {
   DeltaNetBlock,

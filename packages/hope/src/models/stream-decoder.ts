@@ -29,7 +29,16 @@ export function tensorsIn(value: unknown, out: Set<Tensor> = new Set(), depth = 
   return out;
 }
 
-export class StreamDecoder implements Decoder {
+/** A `Decoder` that also returns the logits of every fed position (the block LMs' decoders). */
+export interface StepDecoder extends Decoder {
+  /**
+   * Consumes `ids` and returns the logits of every fed position, [T, V] in the model's dtype
+   * (the caller owns the tensor). Row i equals `forward`'s row at position `position + i`.
+   */
+  step(ids: Int32Array | readonly number[]): Tensor;
+}
+
+export class StreamDecoder implements StepDecoder {
   private caches: (BlockCache | null)[];
   private pos = 0;
   private disposed = false;

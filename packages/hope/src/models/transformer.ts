@@ -19,6 +19,12 @@ import {
 } from './common.js';
 import { failer, numIn, resolveShell, type ShellConfig } from './config-fields.js';
 import { applyRope } from './rope.js';
+import type { StepDecoder } from './stream-decoder.js';
+import {
+  FusedTransformerDecoder,
+  fusedDecodeBlocker,
+  type FusedTransformerParts,
+} from '../kernels/transformer-decode.js';
 
 /** TransformerLM hyperparameters (plain JSON). */
 export interface TransformerConfig extends ShellConfig {
@@ -66,9 +72,9 @@ export class TransformerBlock extends nn.Module implements LMBlock {
   readonly o: nn.Linear;
   readonly norm2: nn.RMSNorm;
   readonly mlp: nn.SwiGLU;
-  private readonly heads: number;
-  private readonly headDim: number;
-  private readonly ropeBase: number;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly ropeBase: number;
 
   constructor(c: TransformerConfig) {
     super();
@@ -120,10 +126,36 @@ export class TransformerBlock extends nn.Module implements LMBlock {
   }
 }
 
+/** Options of `TransformerLM.decoder`. */
+export interface TransformerDecoderOptions {
+  /**
+   * true: the fused native decoder (throws naming why it cannot run); false: the tensor-op
+   * `StreamDecoder`. Default: fused when the model is float32 on the CPU and the addon has the
+   * decode ops, else the tensor-op decoder.
+   */
+  fused?: boolean;
+}
+
 /** Transformer++ language model. */
 export class TransformerLM extends BlockLM<TransformerConfig> {
   constructor(input: TransformerConfigInput) {
     const c = resolveTransformerConfig(input);
     super(LABEL, c, () => new TransformerBlock(c));
+  }
+
+  /** A fresh batch-1 streaming decoder with a KV cache per block (fused on the CPU, see options). */
+  override decoder(options: TransformerDecoderOptions = {}): StepDecoder {
+    const parts: FusedTransformerParts = {
+      label: this.label,
+      vocabSize: this.config.vocabSize,
+      dim: this.config.dim,
+      embed: this.embed,
+      blocks: this.blocks as TransformerBlock[],
+      normF: this.normF,
+      head: this.head,
+    };
+    const fused =
+      options.fused ?? (this.embed.weight.dtype === 'float32' && fusedDecodeBlocker(parts) === null);
+    return fused ? new FusedTransformerDecoder(parts) : super.decoder();
   }
 }

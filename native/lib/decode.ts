@@ -1,0 +1,70 @@
+/**
+ * The N-API surface of the fused batch-1 decode steps (native/src/binding/decode.cc, maths in
+ * native/src/cpu/decode.h). Same conventions as ./memory.ts: `(arrays, dims)` structs, one dtype
+ * per call (Float32Array or Float64Array), caller-allocated outputs, unknown fields rejected, errors
+ * naming the op, the struct and the field.
+ *
+ * Shapes: n tokens of the step, D width, H heads, F SwiGLU width, V vocabulary. x [n, D]; wq, wk,
+ * wv, wo [D, D]; wGate, wUp [F, D]; wDown [D, F]; norms [D]; kCache, vCache [H, capacity, D/H];
+ * head [V, D]; logits [n, V].
+ */
+type FloatArray = Float32Array | Float64Array;
+
+/** Sizes of a `decodeAttentionBlock` call. */
+export interface AttentionDecodeDims {
+  tokens: number;
+  d: number;
+  heads: number;
+  hidden: number;
+  /** Tokens already in the cache (the RoPE position of the first new token). */
+  position: number;
+  /** Rows per head of the caches (>= position + tokens). */
+  capacity: number;
+  /** RMSNorm epsilon (> 0). */
+  eps: number;
+  /** RoPE base (> 0). */
+  ropeBase: number;
+}
+
+/** Operands of `decodeAttentionBlock`: x is updated in place, the caches get rows position.. */
+export interface AttentionDecodeArrays {
+  x: FloatArray;
+  norm1: FloatArray;
+  wq: FloatArray;
+  wk: FloatArray;
+  wv: FloatArray;
+  wo: FloatArray;
+  norm2: FloatArray;
+  wGate: FloatArray;
+  wUp: FloatArray;
+  wDown: FloatArray;
+  kCache: FloatArray;
+  vCache: FloatArray;
+}
+
+/** Sizes of a `decodeHead` call. */
+export interface HeadDecodeDims {
+  tokens: number;
+  d: number;
+  vocab: number;
+  eps: number;
+}
+
+/** Operands of `decodeHead`: logits = RMSNorm(x; norm) · headᵀ. */
+export interface HeadDecodeArrays {
+  x: FloatArray;
+  norm: FloatArray;
+  head: FloatArray;
+  logits: FloatArray;
+}
+
+/** The decode entry points of the addon. */
+export interface DecodeBinding {
+  /**
+   * One pre-norm Transformer++ block (RMSNorm, QKV, RoPE, KV-cache append, causal attention over
+   * the cache, output projection, residual, RMSNorm, SwiGLU, residual) over n new tokens.
+   */
+  decodeAttentionBlock(arrays: AttentionDecodeArrays, dims: AttentionDecodeDims): void;
+  /** The final RMSNorm and LM head over n rows. */
+  decodeHead(arrays: HeadDecodeArrays, dims: HeadDecodeDims): void;
+}

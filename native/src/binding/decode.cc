@@ -1,0 +1,112 @@
+// decodeAttentionBlock / decodeHead: the fused batch-1 decode steps of @nl/hope (cpu/decode.h).
+//
+//   decodeAttentionBlock({ x, norm1, wq, wk, wv, wo, norm2, wGate, wUp, wDown, kCache, vCache },
+//                        { tokens, d, heads, hidden, position, capacity, eps, ropeBase })
+//   decodeHead({ x, norm, head, logits }, { tokens, d, vocab, eps })
+//
+// x [n, D] (decodeAttentionBlock updates it in place); wq.. wo [D, D]; wGate, wUp [F, D]; wDown
+// [D, F]; norms [D]; kCache, vCache [H, capacity, D/H] (rows position.. position+n-1 are written);
+// head [V, D]; logits [n, V]. Field names and types: native/lib/decode.ts.
+#include <napi.h>
+
+#include <string>
+
+#include "binding/memory_common.h"
+#include "binding/register.h"
+#include "cpu/decode.h"
+
+namespace nl::binding {
+namespace {
+
+using memory::Fields;
+using memory::mut;
+using memory::ptr;
+
+double positive(Napi::Env env, const char* op, Fields& f, const char* name) {
+  const double v = f.finite(name);
+  if (!(v > 0)) throw_range(env, op, std::string("dims.") + name + " must be > 0, got " + std::to_string(v));
+  return v;
+}
+
+Napi::Value AttentionBlock(const Napi::CallbackInfo& info) {
+  const char* op = "decodeAttentionBlock";
+  expect_args(info, op, 2);
+  Napi::Env env = info.Env();
+  Fields f(info, 1, op, "dims");
+  AttnDecodeDims d;
+  d.tokens = f.integer("tokens", 1);
+  d.d = f.integer("d", 1);
+  d.heads = f.integer("heads", 1);
+  d.hidden = f.integer("hidden", 1);
+  d.position = f.integer("position", 0);
+  d.capacity = f.integer("capacity", 1);
+  d.eps = positive(env, op, f, "eps");
+  d.rope_base = positive(env, op, f, "ropeBase");
+  f.done();
+  if (d.d % d.heads != 0)
+    throw_range(env, op, "dims.d (" + std::to_string(d.d) + ") must divide by dims.heads (" +
+                             std::to_string(d.heads) + ")");
+  const int64_t D = d.d, H = d.heads, Dh = D / H, F = d.hidden, n = d.tokens;
+  if (Dh % 2 != 0) throw_range(env, op, "head dim d/heads (" + std::to_string(Dh) + ") must be even for RoPE");
+  if (d.position + n > d.capacity)
+    throw_range(env, op, "the cache is full: dims.position + dims.tokens (" + std::to_string(d.position + n) +
+                             ") exceeds dims.capacity (" + std::to_string(d.capacity) + ")");
+  Fields a(info, 0, op, "arrays");
+  DType dt = DType::Other;
+  const char* kDD = "[D, D]";
+  ArrayView x = a.array("x", {n, D}, "[n, D]", false, &dt);
+  ArrayView norm1 = a.array("norm1", {D}, "[D]", false, &dt);
+  ArrayView wq = a.array("wq", {D, D}, kDD, false, &dt);
+  ArrayView wk = a.array("wk", {D, D}, kDD, false, &dt);
+  ArrayView wv = a.array("wv", {D, D}, kDD, false, &dt);
+  ArrayView wo = a.array("wo", {D, D}, kDD, false, &dt);
+  ArrayView norm2 = a.array("norm2", {D}, "[D]", false, &dt);
+  ArrayView gate = a.array("wGate", {F, D}, "[F, D]", false, &dt);
+  ArrayView up = a.array("wUp", {F, D}, "[F, D]", false, &dt);
+  ArrayView down = a.array("wDown", {D, F}, "[D, F]", false, &dt);
+  ArrayView kc = a.array("kCache", {H, d.capacity, Dh}, "[H, capacity, D/H]", false, &dt);
+  ArrayView vc = a.array("vCache", {H, d.capacity, Dh}, "[H, capacity, D/H]", false, &dt);
+  a.done();
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const AttnBlockWeights<T> w{ptr<T>(norm1), ptr<T>(wq), ptr<T>(wk), ptr<T>(wv),  ptr<T>(wo),
+                                ptr<T>(norm2), ptr<T>(gate), ptr<T>(up), ptr<T>(down)};
+    attention_block_decode<T>(d, w, mut<T>(x), mut<T>(kc), mut<T>(vc));
+  };
+  if (dt == DType::F32) run(float{});
+  else run(double{});
+  return env.Undefined();
+}
+
+Napi::Value Head(const Napi::CallbackInfo& info) {
+  const char* op = "decodeHead";
+  expect_args(info, op, 2);
+  Napi::Env env = info.Env();
+  Fields f(info, 1, op, "dims");
+  const int64_t n = f.integer("tokens", 1), D = f.integer("d", 1), V = f.integer("vocab", 1);
+  const double eps = positive(env, op, f, "eps");
+  f.done();
+  Fields a(info, 0, op, "arrays");
+  DType dt = DType::Other;
+  ArrayView x = a.array("x", {n, D}, "[n, D]", false, &dt);
+  ArrayView norm = a.array("norm", {D}, "[D]", false, &dt);
+  ArrayView head = a.array("head", {V, D}, "[V, D]", false, &dt);
+  ArrayView logits = a.array("logits", {n, V}, "[n, V]", false, &dt);
+  a.done();
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    head_decode<T>(n, D, V, eps, ptr<T>(x), ptr<T>(norm), ptr<T>(head), mut<T>(logits));
+  };
+  if (dt == DType::F32) run(float{});
+  else run(double{});
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_decode(Napi::Env env, Napi::Object exports) {
+  export_fn(env, exports, "decodeAttentionBlock", AttentionBlock);
+  export_fn(env, exports, "decodeHead", Head);
+}
+
+}  // namespace nl::binding
