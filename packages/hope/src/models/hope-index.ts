@@ -12,7 +12,7 @@ export {
   type HopeConfigInput,
   type HopeTrainGrad,
 } from './hope-config.js';
-export { HOPE_PRESETS, hopePreset, paramMatchedCmsHidden } from './hope-presets.js';
+export { HOPE_LIVE_MEMORY_INIT, HOPE_PRESETS, hopePreset, paramMatchedCmsHidden } from './hope-presets.js';
 export { HopeDecoder, cloneFastState, disposeFastState } from './hope-decoder.js';
 export {
   segmentCuts,

@@ -49,6 +49,26 @@ function paper(dim: number, heads: number): HopeConfigInput {
 }
 
 /** Preset name → config input (the trainer fills `vocabSize` from its tokenizer and `seed`). */
+/**
+ * "Live" self-modifying memories at init (issue 16, MQAR): with every layer at std 0.02 the
+ * memory's writes (∝ e σ(W2 k)ᵀ) and reads (W1 σ(W2 q)) are products of two small inits, and k ≈ v
+ * (both ≈ the shared input through identity-residual generators) makes e ≈ 0: the read is inert at
+ * init. W2 at std 1 gives O(1) features, k and v distinct random parts (W1 at 0.1), η ≈ 0.07
+ * (etaBias −2.5). It helps MQAR at 16–40 tokens, but the forward at init is NaN from T = 128 on
+ * (hope-tiny, B 8, also with only k/v/mem live or at W2 std 0.5), so it is an opt-in override
+ * (`hopePreset('hope-tiny', HOPE_LIVE_MEMORY_INIT)`), not the preset: a stable live init is open.
+ */
+export const HOPE_LIVE_MEMORY_INIT: Partial<HopeConfigInput> = {
+  memoryInitStd: {
+    k: { w1: 0.1, w2: 1 },
+    v: { w1: 0.1, w2: 1 },
+    eta: { w2: 1 },
+    alpha: { w2: 1 },
+    mem: { w2: 1 },
+  },
+  etaBias: -2.5,
+};
+
 export const HOPE_PRESETS: Readonly<Record<string, HopeConfigInput>> = {
   'hope-tiny': {
     kind: 'hope',
@@ -65,19 +85,6 @@ export const HOPE_PRESETS: Readonly<Record<string, HopeConfigInput>> = {
       { chunkSize: 512, lr: 1e-3 },
     ],
     cmsHidden: 256,
-    // Live memories at init (issue 16, MQAR): with every layer at std 0.02 the memory's writes
-    // (∝ e σ(W2 k)ᵀ) and reads (W1 σ(W2 q)) are products of two small inits, and k ≈ v (both
-    // ≈ the shared input through identity-residual generators) makes e ≈ 0: the read was inert
-    // and Hope stayed at chance. W2 at std 1 gives O(1) features σ(W2 ·) on the unit-norm inputs,
-    // k and v get distinct random parts (W1 at 0.1), η ≈ 0.07 at init (etaBias −2.5).
-    memoryInitStd: {
-      k: { w1: 0.1, w2: 1 },
-      v: { w1: 0.1, w2: 1 },
-      eta: { w2: 1 },
-      alpha: { w2: 1 },
-      mem: { w2: 1 },
-    },
-    etaBias: -2.5,
     selfModImpl: 'fused', // native forward + backward; 20–40% faster steps than 'chunked' here (same maths)
     cmsImpl: 'fused', // native CMS ops: ~20% fewer CPU-seconds per B8 T128 train step than 'loop' (same maths)
   },
