@@ -1,6 +1,7 @@
 /**
  * Inference: greedy decoding of transformer-tiny (random weights, byte vocabulary) one token at a
- * time — our streaming decoder (`model.decoder().feed`, KV cache in @nl/tensor) vs the same model
+ * time — our streaming decoder (`model.decoder().feed`: the fused native block decoder, and the
+ * tensor-op decoder with its KV cache in @nl/tensor as a second row) vs the same model
  * exported to ONNX (`exportTransformerOnnx`, 'step' graph with the KV cache as inputs/outputs) run
  * by onnxruntime-node on the CPU. Both generate the same tokens (checked), so the rows compare
  * tokens/s of the same computation. Then the same for hope-tiny (inference-hope.ts) and for
@@ -39,17 +40,19 @@ export async function inferenceSuite(o: InferenceOptions): Promise<Row[]> {
     },
   );
 
-  const ours = (): number[] => {
-    const dec = model.decoder();
-    try {
-      const out: number[] = [];
-      let next = 84; // 'T'
-      for (let t = 0; t < o.tokens; t++) out.push((next = argmax(dec.feed(Int32Array.of(next)))));
-      return out;
-    } finally {
-      dec.dispose();
-    }
-  };
+  const ours =
+    (fused = true) =>
+    (): number[] => {
+      const dec = model.decoder({ fused });
+      try {
+        const out: number[] = [];
+        let next = 84; // 'T'
+        for (let t = 0; t < o.tokens; t++) out.push((next = argmax(dec.feed(Int32Array.of(next)))));
+        return out;
+      } finally {
+        dec.dispose();
+      }
+    };
   const ortDecode = async (): Promise<number[]> => {
     const feeds: Record<string, ort.Tensor> = {};
     for (let l = 0; l < L; l++)
@@ -76,9 +79,11 @@ export async function inferenceSuite(o: InferenceOptions): Promise<Row[]> {
     }
     return ms;
   };
-  const [a, b] = [ours(), await ortDecode()];
+  const [a, b, c] = [ours()(), await ortDecode(), ours(false)()];
   const same = a.every((x, i) => x === b[i]);
-  const msOurs = await best(ours);
+  const samePlain = c.every((x, i) => x === b[i]);
+  const msOurs = await best(ours());
+  const msPlain = await best(ours(false));
   const msOrt = await best(ortDecode);
   await session.release();
   model.dispose();
@@ -87,7 +92,8 @@ export async function inferenceSuite(o: InferenceOptions): Promise<Row[]> {
   const note = same ? 'same tokens' : 'TOKENS DIFFER';
   return [
     { suite: 'inference', case: kase, impl: 'onnxruntime-node (exported step graph)', rate: rate(msOrt), unit: 'tok/s', medianMs: msOrt, ratio: 1, note }, // prettier-ignore
-    { suite: 'inference', case: kase, impl: '@nl/hope decoder', rate: rate(msOurs), unit: 'tok/s', medianMs: msOurs, ratio: msOrt / msOurs, note }, // prettier-ignore
+    { suite: 'inference', case: kase, impl: '@nl/hope decoder (fused native block)', rate: rate(msOurs), unit: 'tok/s', medianMs: msOurs, ratio: msOrt / msOurs, note }, // prettier-ignore
+    { suite: 'inference', case: kase, impl: '@nl/hope decoder (tensor ops, unfused)', rate: rate(msPlain), unit: 'tok/s', medianMs: msPlain, ratio: msOrt / msPlain, note: samePlain ? 'same tokens' : 'TOKENS DIFFER' }, // prettier-ignore
     ...(await hopeInferenceRows(o)), // hope-tiny: the memories keep learning inside the step graph
     ...(await recurrentInferenceRows(o)), // deltanet-tiny, titans-tiny: memory state in and out
   ];

@@ -72,12 +72,14 @@ export class FusedTransformerDecoder implements StepDecoder {
   private x: FloatArray; // [n, D] hidden rows of the current step
   private readonly dtype: 'float32' | 'float64';
   private ones: FloatArray | null = null;
+  private logits: FloatArray; // [n, V] scratch of feed()
 
   constructor(private readonly parts: FusedTransformerParts) {
     const why = fusedDecodeBlocker(parts);
     if (why !== null) throw new Error(`${parts.label} fused decoder: ${why}`);
     this.dtype = parts.embed.weight.dtype as 'float32' | 'float64';
     this.x = this.alloc(parts.dim);
+    this.logits = this.alloc(parts.vocabSize);
   }
 
   get position(): number {
@@ -104,7 +106,8 @@ export class FusedTransformerDecoder implements StepDecoder {
   feed(ids: Int32Array): Float32Array {
     const n = this.check(ids);
     const v = this.parts.vocabSize;
-    const logits = this.alloc(n * v);
+    if (this.logits.length < n * v) this.logits = this.alloc(n * v);
+    const logits = this.logits.subarray(0, n * v);
     this.run(ids, n, logits);
     return Float32Array.from(logits.subarray((n - 1) * v));
   }
@@ -145,7 +148,7 @@ export class FusedTransformerDecoder implements StepDecoder {
     this.reserve(this.pos + n);
     if (this.x.length < n * d) this.x = this.alloc(n * d);
     const x = this.x.subarray(0, n * d); // [n, D]
-    const table = elementsOf(this.parts.embed.weight) as FloatArray; // [V, D]
+    const table = arr(this.parts.embed.weight); // [V, D]
     for (let i = 0; i < n; i++) x.set(table.subarray(ids[i]! * d, (ids[i]! + 1) * d), i * d);
     this.parts.blocks.forEach((b, l) => {
       const kv = this.caches[l]!;
@@ -229,7 +232,15 @@ export class FusedTransformerDecoder implements StepDecoder {
   }
 }
 
+/** The elements of contiguous tensors opened so far (a tensor's storage never changes). */
+const opened = new WeakMap<Tensor, FloatArray>();
+
 /** A CPU tensor's elements in place (a copy only when it is not contiguous). */
 function arr(t: Tensor): FloatArray {
-  return elementsOf(t) as FloatArray;
+  let a = opened.get(t);
+  if (a === undefined || t.isDisposed) {
+    a = elementsOf(t) as FloatArray;
+    if (t.isContiguous && !t.isDisposed) opened.set(t, a);
+  }
+  return a;
 }
