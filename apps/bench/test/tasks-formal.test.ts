@@ -3,7 +3,7 @@
 // [0, 1], the report states the chance levels and the paper's claim, and a seed fixes the numbers.
 import { describe, expect, it } from 'vitest';
 import { FORMAL_TASKS, Rng } from '@nl/hope';
-import { formalDraw, runFormalFamily, type FormalBudget } from '../src/tasks/formal.js';
+import { FORMAL_QUICK, formalDraw, runFormalFamily, type FormalBudget } from '../src/tasks/formal.js';
 
 const budget: FormalBudget = {
   tasks: FORMAL_TASKS,
@@ -67,4 +67,21 @@ describe('formal-languages family', () => {
       same.map((r) => [r.metric, r.x, r.value, r.extra!.finalLoss]),
     );
   }, 600_000);
+  it('a score set stopped by a non-finite value counts 0, names the error and does not end the family', () => {
+    // lr 1e38: the updates send the weights to ~1e38, the forwards overflow, and Titans' memory
+    // kernel refuses the non-finite inner learning rate (at the latest when scoring)
+    const r = runFormalFamily(
+      { quick: true, seeds: [0], models: ['titans'], log: () => {} },
+      { ...FORMAL_QUICK, tasks: ['parity'], steps: 3, lr: 1e38 },
+    );
+    expect(r.rows).toHaveLength(2);
+    const failed = r.rows.filter((row) => row.extra!.diverged !== undefined);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const row of failed) {
+      expect(row.value).toBe(0);
+      expect(String(row.extra!.diverged)).toMatch(/not finite/);
+    }
+    for (const row of r.rows) expect(row.params).toBeGreaterThan(0);
+    expect(r.notes!.join('\n')).toMatch(/Non-finite values.*parity titans seed 0 length (1-8|9-16)/);
+  }, 300_000);
 });

@@ -6,9 +6,21 @@
  * held-out sets in the training range and beyond it (length generalisation). The metric is
  * sequence accuracy (every answer token right); multi-token tasks also report token accuracy.
  */
-import { FORMAL_TASKS, formalLanguageExample, type FormalTaskName, type Rng } from '@nl/hope';
+import {
+  FORMAL_TASKS,
+  countParameters,
+  formalLanguageExample,
+  type FormalTaskName,
+  type Rng,
+} from '@nl/hope';
 import { comparisonModels, selectModels } from './models.js';
-import { packExamples, trainSeqTask, type EvalSpec } from './seq-task.js';
+import {
+  packExamples,
+  trainSeqTask,
+  type EvalSpec,
+  type SeqTaskOptions,
+  type SeqTaskResult,
+} from './seq-task.js';
 import type { SeqDraw, TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
 
 /** A draw of a formal-language task with input sizes in [minLength, maxLength]. */
@@ -84,7 +96,7 @@ export function runFormalFamily(
           draw: formalDraw(task, lo, hi),
           n: budget.evalSequences,
         }));
-        const r = trainSeqTask({
+        const r = trainOrDiverge({
           model,
           train: formalDraw(task, budget.train[0], budget.train[1]),
           evals,
@@ -93,10 +105,14 @@ export function runFormalFamily(
           lr: budget.lr,
           seed,
         });
+        r.diverged.forEach((d, i) => {
+          if (d !== undefined)
+            opts.log(`formal ${task} seed ${seed} ${model.name} ${evals[i]!.name}: DIVERGED (${d})`);
+        });
         opts.log(
           `formal ${task} seed ${seed} ${model.name}: ${r.scores.map((s) => `${s.name} ${(100 * s.sequenceAccuracy).toFixed(0)}%`).join(', ')} (loss ${r.finalLoss.toFixed(3)}, ${r.seconds.toFixed(0)} s)`,
         );
-        for (const s of r.scores) {
+        for (const [i, s] of r.scores.entries()) {
           const common = {
             family: 'formal',
             task,
@@ -114,12 +130,72 @@ export function runFormalFamily(
             evalRange: s.name,
             seqLen: s.len,
             tokenAccuracy: s.tokenAccuracy,
+            ...(r.diverged[i] === undefined ? {} : { diverged: r.diverged[i]! }),
           };
           rows.push({ ...common, metric: 'accuracy', value: s.sequenceAccuracy, extra });
           if (MULTI_TOKEN.has(task))
             rows.push({ ...common, metric: 'token accuracy', value: s.tokenAccuracy, extra });
         }
       }
+  return formalReport(rows, budget);
+}
+
+/** A result whose score sets may carry the error that stopped them. */
+type GuardedResult = SeqTaskResult & { diverged: (string | undefined)[] };
+
+const nonFinite = (e: unknown): string | undefined => {
+  const message = e instanceof Error ? e.message : String(e);
+  return /not finite|NaN/.test(message) ? message : undefined;
+};
+
+/**
+ * Trains and scores like `trainSeqTask`. When a non-finite value stops the run (the kernels'
+ * input checks throw "… is not finite", in training or when scoring long sequences), the run is
+ * repeated once per score set (training is fixed by the seed, so it is the same model): the sets
+ * that score are kept, each set that fails scores 0 and carries the error. Other errors are thrown.
+ */
+function trainOrDiverge(opts: SeqTaskOptions): GuardedResult {
+  const started = performance.now();
+  try {
+    return { ...trainSeqTask(opts), diverged: opts.evals.map(() => undefined) };
+  } catch (e) {
+    if (nonFinite(e) === undefined) throw e;
+  }
+  const parts = opts.evals.map((spec) => {
+    try {
+      return { r: trainSeqTask({ ...opts, evals: [spec] }), error: undefined };
+    } catch (e) {
+      const error = nonFinite(e);
+      if (error === undefined) throw e;
+      return { r: undefined, error };
+    }
+  });
+  const ok = parts.find((p) => p.r !== undefined)?.r;
+  return {
+    model: opts.model.name,
+    params: ok?.params ?? countParameters(opts.model.config),
+    steps: opts.steps,
+    tokens: ok?.tokens ?? 0,
+    finalLoss: ok?.finalLoss ?? NaN,
+    scores: parts.map(
+      (p, i) =>
+        p.r?.scores[0] ?? {
+          name: opts.evals[i]!.name,
+          x: opts.evals[i]!.x,
+          tokenAccuracy: 0,
+          sequenceAccuracy: 0,
+          len: 0,
+        },
+    ),
+    curve: [],
+    seconds: (performance.now() - started) / 1000,
+    diverged: parts.map((p) => p.error),
+  };
+}
+
+/** The family's report from its rows (protocol, chance levels, the paper's claim, findings). */
+export function formalReport(rows: TaskRow[], budget: FormalBudget): TaskReport {
+  const diverged = rows.filter((r) => r.extra?.diverged !== undefined && r.metric === 'accuracy');
   const ranges = budget.evals.map(([lo, hi]) => `${lo}–${hi}`).join(', ');
   return {
     family: 'formal',
@@ -138,6 +214,11 @@ export function runFormalFamily(
       "The paper's claim (Nested Learning): Hope reaches 100 (accuracy, %) on all six formal-language tasks it lists; at its scale and training budget, not ours.",
       `Budget: ${budget.steps} steps of batch ${budget.batch} per (task, model, seed) is what the suite's time limit allows on a 2-core CPU (one optimizer step of the four tiny models together costs about 1 CPU-second at these lengths, measured on a loaded machine); the paper's protocol trains far longer, so these numbers say what is learned in ${budget.steps * budget.batch} examples, not what the architectures can learn.`,
       ...findings(rows, budget),
+      ...(diverged.length === 0
+        ? []
+        : [
+            `Non-finite values (a kernel's input check stopped the run, in training or while scoring; each such score set counts 0 in the means, the run's other sets are kept): ${diverged.map((r) => `${r.task} ${r.model} seed ${r.seed} length ${r.extra!.evalRange} (${String(r.extra!.diverged)})`).join('; ')}.`,
+          ]),
     ],
   };
 }
