@@ -58,6 +58,43 @@ export interface HeadDecodeArrays {
   logits: FloatArray;
 }
 
+/** Sizes of a `decodeDeltaNetBlock` call. */
+export interface DeltaNetDecodeDims {
+  tokens: number;
+  d: number;
+  heads: number;
+  hidden: number;
+  /** Conv window K (the cache holds K − 1 rows). */
+  window: number;
+  /** RMSNorm epsilon of the block norms and the per-head output norm (> 0). */
+  eps: number;
+}
+
+/**
+ * Operands of `decodeDeltaNetBlock`: wQkv [3D, D], conv [3D, K], wAlpha, wBeta [H, D], aLog, dtBias
+ * [H], outNorm [D/H], wGateOut, wOut [D, D], the MLP as above; x, convCache [K − 1, 3D] and memory
+ * [H, D/H, D/H] (M = Sᵀ) are updated in place.
+ */
+export interface DeltaNetDecodeArrays {
+  x: FloatArray;
+  norm1: FloatArray;
+  wQkv: FloatArray;
+  conv: FloatArray;
+  wAlpha: FloatArray;
+  wBeta: FloatArray;
+  aLog: FloatArray;
+  dtBias: FloatArray;
+  outNorm: FloatArray;
+  wGateOut: FloatArray;
+  wOut: FloatArray;
+  norm2: FloatArray;
+  wGate: FloatArray;
+  wUp: FloatArray;
+  wDown: FloatArray;
+  convCache: FloatArray;
+  memory: FloatArray;
+}
+
 /** The decode entry points of the addon. */
 export interface DecodeBinding {
   /**
@@ -67,4 +104,9 @@ export interface DecodeBinding {
   decodeAttentionBlock(arrays: AttentionDecodeArrays, dims: AttentionDecodeDims): void;
   /** The final RMSNorm and LM head over n rows. */
   decodeHead(arrays: HeadDecodeArrays, dims: HeadDecodeDims): void;
+  /**
+   * One gated-DeltaNet block (RMSNorm, qkv projection, causal conv + SiLU, ℓ2 norms, α/β gates,
+   * delta-rule write and read per head, output norm ⊙ SiLU gate, W_o, residual, SwiGLU half).
+   */
+  decodeDeltaNetBlock(arrays: DeltaNetDecodeArrays, dims: DeltaNetDecodeDims): void;
 }

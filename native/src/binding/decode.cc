@@ -3,10 +3,14 @@
 //   decodeAttentionBlock({ x, norm1, wq, wk, wv, wo, norm2, wGate, wUp, wDown, kCache, vCache },
 //                        { tokens, d, heads, hidden, position, capacity, eps, ropeBase })
 //   decodeHead({ x, norm, head, logits }, { tokens, d, vocab, eps })
+//   decodeDeltaNetBlock({ x, norm1, wQkv, conv, wAlpha, wBeta, aLog, dtBias, outNorm, wGateOut, wOut,
+//                         norm2, wGate, wUp, wDown, convCache, memory }, { tokens, d, heads, hidden, window, eps })
 //
 // x [n, D] (decodeAttentionBlock updates it in place); wq.. wo [D, D]; wGate, wUp [F, D]; wDown
 // [D, F]; norms [D]; kCache, vCache [H, capacity, D/H] (rows position.. position+n-1 are written);
-// head [V, D]; logits [n, V]. Field names and types: native/lib/decode.ts.
+// head [V, D]; logits [n, V]; wQkv [3D, D], conv [3D, K], wAlpha, wBeta [H, D], aLog, dtBias [H],
+// outNorm [D/H], wGateOut, wOut [D, D], convCache [K-1, 3D] and memory [H, D/H, D/H] (updated in
+// place). Field names and types: native/lib/decode.ts.
 #include <napi.h>
 
 #include <string>
@@ -102,11 +106,62 @@ Napi::Value Head(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value DeltaNetBlock(const Napi::CallbackInfo& info) {
+  const char* op = "decodeDeltaNetBlock";
+  expect_args(info, op, 2);
+  Napi::Env env = info.Env();
+  Fields f(info, 1, op, "dims");
+  DeltaDecodeDims d;
+  d.tokens = f.integer("tokens", 1);
+  d.d = f.integer("d", 1);
+  d.heads = f.integer("heads", 1);
+  d.hidden = f.integer("hidden", 1);
+  d.window = f.integer("window", 1);
+  d.eps = positive(env, op, f, "eps");
+  f.done();
+  if (d.d % d.heads != 0)
+    throw_range(env, op, "dims.d (" + std::to_string(d.d) + ") must divide by dims.heads (" +
+                             std::to_string(d.heads) + ")");
+  const int64_t D = d.d, H = d.heads, Dh = D / H, F = d.hidden, n = d.tokens, K = d.window;
+  Fields a(info, 0, op, "arrays");
+  DType dt = DType::Other;
+  const char* kDD = "[D, D]";
+  ArrayView x = a.array("x", {n, D}, "[n, D]", false, &dt);
+  ArrayView norm1 = a.array("norm1", {D}, "[D]", false, &dt);
+  ArrayView qkv = a.array("wQkv", {3 * D, D}, "[3D, D]", false, &dt);
+  ArrayView conv = a.array("conv", {3 * D, K}, "[3D, K]", false, &dt);
+  ArrayView wa = a.array("wAlpha", {H, D}, "[H, D]", false, &dt);
+  ArrayView wb = a.array("wBeta", {H, D}, "[H, D]", false, &dt);
+  ArrayView alog = a.array("aLog", {H}, "[H]", false, &dt);
+  ArrayView dtb = a.array("dtBias", {H}, "[H]", false, &dt);
+  ArrayView onorm = a.array("outNorm", {Dh}, "[D/H]", false, &dt);
+  ArrayView gout = a.array("wGateOut", {D, D}, kDD, false, &dt);
+  ArrayView wout = a.array("wOut", {D, D}, kDD, false, &dt);
+  ArrayView norm2 = a.array("norm2", {D}, "[D]", false, &dt);
+  ArrayView gate = a.array("wGate", {F, D}, "[F, D]", false, &dt);
+  ArrayView up = a.array("wUp", {F, D}, "[F, D]", false, &dt);
+  ArrayView down = a.array("wDown", {D, F}, "[D, F]", false, &dt);
+  ArrayView cache = a.array("convCache", {K - 1, 3 * D}, "[K-1, 3D]", false, &dt);
+  ArrayView mem = a.array("memory", {H, Dh, Dh}, "[H, D/H, D/H]", false, &dt);
+  a.done();
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const DeltaBlockWeights<T> w{ptr<T>(norm1), ptr<T>(qkv),  ptr<T>(conv),  ptr<T>(wa),   ptr<T>(wb),
+                                 ptr<T>(alog),  ptr<T>(dtb),  ptr<T>(onorm), ptr<T>(gout), ptr<T>(wout),
+                                 ptr<T>(norm2), ptr<T>(gate), ptr<T>(up),    ptr<T>(down)};
+    deltanet_block_decode<T>(d, w, mut<T>(x), mut<T>(cache), mut<T>(mem));
+  };
+  if (dt == DType::F32) run(float{});
+  else run(double{});
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_decode(Napi::Env env, Napi::Object exports) {
   export_fn(env, exports, "decodeAttentionBlock", AttentionBlock);
   export_fn(env, exports, "decodeHead", Head);
+  export_fn(env, exports, "decodeDeltaNetBlock", DeltaNetBlock);
 }
 
 }  // namespace nl::binding

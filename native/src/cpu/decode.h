@@ -11,6 +11,13 @@
 //       a_i = softmax(q_i K[:, :pos+i+1]^T / √Dh) V[:, :pos+i+1]     (causal over the cache)
 //       x ← x + a W_o^T;   x ← x + (silu(g) ⊙ u) W_down^T,  g, u = RMSNorm2(x) W_gate^T, W_up^T
 //   head_decode: logits = RMSNorm(x) W_head^T                      (the final norm + LM head)
+//   deltanet_block_decode: one gated-DeltaNet block (packages/hope/src/models/deltanet.ts) over
+//     n new tokens, continuing the conv cache [K-1, 3D] and the memory M [H, Dh, Dh] (M = S^T):
+//       h = RMSNorm1(x);  z = h W_qkv^T [n, 3D];  c = SiLU(causal depthwise conv_K([cache; z]))
+//       q, k, v = c split in three, per head;  q ← ℓ2(q)/√Dh,  k ← ℓ2(k)     (ℓ2 eps 1e-6)
+//       β = sigmoid(h W_β^T),  α = exp(−exp(A_log) · softplus(h W_α^T + dt_bias))       [n, H]
+//       per token: M ← α (M − β (M k) kᵀ) + β v kᵀ,  o = M q
+//       x ← x + (RMSNorm_head(o) ⊙ SiLU(h W_g^T)) W_o^T;  x ← x + SwiGLU(RMSNorm2(x)) (as above)
 //
 // Shapes: x [n, D] (updated in place); W_q.. W_o [D, D]; W_gate, W_up [Dh_mlp, D]; W_down
 // [D, Dh_mlp]; norms [D]; W_head [V, D]; logits [n, V]. Projections use gemm_f32/gemm_f64.
@@ -38,6 +45,24 @@ struct AttnBlockWeights {
 // Runs x [n, D] through the block; appends the n keys/values to k_cache, v_cache [H, capacity, Dh].
 template <typename T>
 void attention_block_decode(const AttnDecodeDims& d, const AttnBlockWeights<T>& w, T* x, T* k_cache, T* v_cache);
+
+struct DeltaDecodeDims {
+  int64_t tokens = 1, d = 0, heads = 1, hidden = 0;
+  int64_t window = 4;  // conv window K (the cache holds K-1 rows)
+  double eps = 1e-6;   // RMSNorm epsilon (block norms and the per-head output norm)
+};
+
+template <typename T>
+struct DeltaBlockWeights {
+  const T *norm1, *w_qkv, *conv, *w_alpha, *w_beta, *a_log, *dt_bias, *out_norm, *w_gate_out, *w_out, *norm2, *w_gate,
+      *w_up, *w_down;
+};
+
+// Runs x [n, D] through the block; updates conv_cache [K-1, 3D] and memory [H, Dh, Dh] in place.
+// Weights: w_qkv [3D, D], conv [3D, K], w_alpha, w_beta [H, D], a_log, dt_bias [H], out_norm [Dh],
+// w_gate_out, w_out [D, D], MLP as attention_block_decode.
+template <typename T>
+void deltanet_block_decode(const DeltaDecodeDims& d, const DeltaBlockWeights<T>& w, T* x, T* conv_cache, T* memory);
 
 // logits [n, V] = RMSNorm(x [n, D]; norm, eps) · head^T (head [V, D]).
 template <typename T>

@@ -16,6 +16,7 @@ import { noGrad, tensor, type Device, type Tensor } from '@nl/tensor';
 import { enableSimDevice, resetSimTransfers, simTransfers } from '@nl/tensor/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  DeltaNetLM,
   HopeLM,
   HopeSession,
   TransformerLM,
@@ -158,9 +159,10 @@ const STAGES: Record<string, (name: string, device: Device) => unknown> = {
   },
   decode(name, device) {
     const m = model(name, device);
-    // the tensor-op decoder on both devices (the CPU default for float32 transformers is the fused
-    // native decoder, diffed against this one in decode-fused.test.ts)
-    const d = m instanceof TransformerLM ? m.decoder({ fused: false }) : m.decoder();
+    // the tensor-op decoder on both devices (the CPU default for float32 transformers and DeltaNets
+    // is the fused native decoder, diffed against this one in decode-fused*.test.ts)
+    const d =
+      m instanceof TransformerLM || m instanceof DeltaNetLM ? m.decoder({ fused: false }) : m.decoder();
     try {
       const out = [Array.from(d.feed(Int32Array.from(IDS.slice(0, 5))))];
       for (const id of [3, 9, 1]) out.push(Array.from(d.feed(Int32Array.of(id))));

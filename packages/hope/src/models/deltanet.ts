@@ -15,6 +15,12 @@ import { GatedDeltaMemory, type MemorySnapshot } from '@nl/memory';
 import { BlockLM, initSwiGLU, linear, mlpHalfParamCount, shellParamCount, type LMBlock } from './common.js';
 import { failer, posInt, resolveShell, type ShellConfig } from './config-fields.js';
 import { GatedOut, QKVConv, l2norm, mixerPartsParamCount, runFromState } from './mixer-parts.js';
+import type { StepDecoder } from './stream-decoder.js';
+import {
+  FusedDeltaNetDecoder,
+  fusedDeltaNetBlocker,
+  type FusedDeltaNetParts,
+} from '../kernels/deltanet-decode.js';
 
 /** DeltaNetLM hyperparameters (plain JSON). */
 export interface DeltaNetConfig extends ShellConfig {
@@ -164,5 +170,25 @@ export class DeltaNetLM extends BlockLM<DeltaNetConfig> {
   constructor(input: DeltaNetConfigInput) {
     const c = resolveDeltaNetConfig(input);
     super(LABEL, c, () => new DeltaNetBlock(c));
+  }
+
+  /**
+   * A fresh batch-1 streaming decoder (memory state and conv cache per block). `fused` true: the
+   * fused native decoder (throws naming why it cannot run); false: the tensor-op `StreamDecoder`;
+   * default: fused when the model is float32 on the CPU and the addon has the decode ops.
+   */
+  override decoder(options: { fused?: boolean } = {}): StepDecoder {
+    const parts: FusedDeltaNetParts = {
+      label: this.label,
+      vocabSize: this.config.vocabSize,
+      dim: this.config.dim,
+      embed: this.embed,
+      blocks: this.blocks as DeltaNetBlock[],
+      normF: this.normF,
+      head: this.head,
+    };
+    const fused =
+      options.fused ?? (this.embed.weight.dtype === 'float32' && fusedDeltaNetBlocker(parts) === null);
+    return fused ? new FusedDeltaNetDecoder(parts) : super.decoder();
   }
 }

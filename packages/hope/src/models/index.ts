@@ -9,6 +9,13 @@ export {
   type FusedAttentionBlock,
   type FusedTransformerParts,
 } from '../kernels/transformer-decode.js';
+export {
+  FusedDeltaNetDecoder,
+  fusedDeltaNetBlocker,
+  type FusedDeltaNetBlock,
+  type FusedDeltaNetParts,
+} from '../kernels/deltanet-decode.js';
+export { FusedShellDecoder, type FusedShellParts } from '../kernels/fused-decode.js';
 export { resolveShell, type ShellConfig } from './config-fields.js';
 export { applyRope, ropeTables } from './rope.js';
 export {

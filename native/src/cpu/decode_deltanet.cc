@@ -1,0 +1,131 @@
+// deltanet_block_decode (cpu/decode.h): the fused batch-1 decode step of a gated-DeltaNet block.
+// Projections are GEMMs with m = n tokens (gemm_f32/f64); the conv, gates, ℓ2 norms, the rank-1
+// memory update per (token, head) and the output norm are plain loops over the step's rows.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "cpu/decode.h"
+#include "cpu/gemm.h"
+#include "cpu/nn_ops.h"
+
+namespace nl {
+namespace {
+
+inline void gemm_t(const GemmArgs& g, float beta, const float* a, const float* b, float* c) {
+  gemm_f32(g, 1.0f, a, b, beta, c);
+}
+inline void gemm_t(const GemmArgs& g, double beta, const double* a, const double* b, double* c) {
+  gemm_f64(g, 1.0, a, b, beta, c);
+}
+
+// y [n, out] (= or +=) x [n, in] · W^T, W [out, in].
+template <typename T>
+void linear(int64_t n, int64_t in, int64_t out, const T* x, const T* w, T* y, bool accumulate) {
+  GemmArgs g;
+  g.trans_b = true;
+  g.m = n;
+  g.n = out;
+  g.k = in;
+  g.lda = in;
+  g.ldb = in;
+  g.ldc = out;
+  gemm_t(g, accumulate ? T(1) : T(0), x, w, y);
+}
+
+template <typename T>
+inline T silu(T v) {
+  return v / (T(1) + std::exp(-v));
+}
+
+// x ← x / √(Σ x² + 1e-6) · scale over dh elements (models/mixer-parts.ts l2norm).
+template <typename T>
+void l2_scale(T* x, int64_t dh, double scale) {
+  double ss = 0;
+  for (int64_t e = 0; e < dh; ++e) ss += static_cast<double>(x[e]) * x[e];
+  const T s = static_cast<T>(scale / std::sqrt(ss + 1e-6));
+  for (int64_t e = 0; e < dh; ++e) x[e] *= s;
+}
+
+}  // namespace
+
+template <typename T>
+void deltanet_block_decode(const DeltaDecodeDims& d, const DeltaBlockWeights<T>& w, T* x, T* conv_cache, T* memory) {
+  const int64_t n = d.tokens, D = d.d, H = d.heads, Dh = D / H, F = d.hidden, K = d.window, C = 3 * D;
+  thread_local std::vector<T> buf;
+  thread_local std::vector<double> rstd;
+  // h [n, D]; zin [K-1+n, 3D]; c [n, 3D]; ab [n, 2H]; o, g [n, D]; mk [Dh]; f1, f2 [n, F]
+  buf.resize(static_cast<size_t>(n * D + (K - 1 + n) * C + n * C + 2 * n * H + 2 * n * D + Dh + 2 * n * F));
+  rstd.resize(static_cast<size_t>(n * std::max<int64_t>(H, 1)));
+  T* h = buf.data();
+  T* zin = h + n * D;
+  T* c = zin + (K - 1 + n) * C;
+  T* ab = c + n * C;
+  T* o = ab + 2 * n * H;
+  T* g = o + n * D;
+  T* mk = g + n * D;
+  T* f1 = mk + Dh;
+  T* f2 = f1 + n * F;
+
+  rms_norm_forward<T>(x, w.norm1, n, D, d.eps, h, rstd.data());
+  std::copy(conv_cache, conv_cache + (K - 1) * C, zin);  // [cache; z]
+  linear(n, D, C, h, w.w_qkv, zin + (K - 1) * C, false);
+  for (int64_t i = 0; i < n; ++i) {  // c[i, ch] = SiLU(Σ_j conv[ch, j] zin[i + j, ch])
+    for (int64_t ch = 0; ch < C; ++ch) {
+      T acc = 0;
+      for (int64_t j = 0; j < K; ++j) acc += w.conv[ch * K + j] * zin[(i + j) * C + ch];
+      c[i * C + ch] = silu(acc);
+    }
+  }
+  std::copy(zin + n * C, zin + (K - 1 + n) * C, conv_cache);  // the last K-1 rows
+  linear(n, D, H, h, w.w_alpha, ab, false);                    // [n, H] pre-gates
+  linear(n, D, H, h, w.w_beta, ab + n * H, false);
+  const double qscale = 1.0 / std::sqrt(static_cast<double>(Dh));
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t hh = 0; hh < H; ++hh) {
+      T* q = c + i * C + hh * Dh;
+      T* k = q + D;
+      const T* v = k + D;
+      l2_scale(q, Dh, qscale);
+      l2_scale(k, Dh, 1.0);
+      const T za = ab[i * H + hh] + w.dt_bias[hh];
+      const T sp = za > T(20) ? za : std::log1p(std::exp(za));
+      const T alpha = std::exp(-(sp * std::exp(w.a_log[hh])));
+      const T beta = T(1) / (T(1) + std::exp(-ab[n * H + i * H + hh]));
+      T* M = memory + hh * Dh * Dh;  // [Dv, Dk]
+      for (int64_t r = 0; r < Dh; ++r) {
+        T acc = 0;
+        for (int64_t e = 0; e < Dh; ++e) acc += M[r * Dh + e] * k[e];
+        mk[r] = acc;
+      }
+      T* oi = o + i * D + hh * Dh;
+      for (int64_t r = 0; r < Dh; ++r) {  // M ← α M + (β v − αβ M k) kᵀ;  o = M q
+        const T u = beta * v[r] - alpha * beta * mk[r];
+        T* row = M + r * Dh;
+        T acc = 0;
+        for (int64_t e = 0; e < Dh; ++e) {
+          row[e] = alpha * row[e] + u * k[e];
+          acc += row[e] * q[e];
+        }
+        oi[r] = acc;
+      }
+    }
+  }
+  rms_norm_forward<T>(o, w.out_norm, n * H, Dh, d.eps, o, rstd.data());  // per-head norm, in place
+  linear(n, D, D, h, w.w_gate_out, g, false);
+  for (int64_t i = 0; i < n * D; ++i) g[i] = o[i] * silu(g[i]);
+  linear(n, D, D, g, w.w_out, x, true);  // x += (norm(o) ⊙ SiLU(h W_g^T)) W_o^T
+  rms_norm_forward<T>(x, w.norm2, n, D, d.eps, h, rstd.data());
+  linear(n, D, F, h, w.w_gate, f1, false);
+  linear(n, D, F, h, w.w_up, f2, false);
+  for (int64_t i = 0; i < n * F; ++i) f1[i] = silu(f1[i]) * f2[i];
+  linear(n, F, D, f1, w.w_down, x, true);
+}
+
+#define NL_DECODE_DELTA_INSTANTIATE(T) \
+  template void deltanet_block_decode<T>(const DeltaDecodeDims&, const DeltaBlockWeights<T>&, T*, T*, T*);
+NL_DECODE_DELTA_INSTANTIATE(float)
+NL_DECODE_DELTA_INSTANTIATE(double)
+#undef NL_DECODE_DELTA_INSTANTIATE
+
+}  // namespace nl

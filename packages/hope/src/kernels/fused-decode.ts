@@ -1,0 +1,151 @@
+/**
+ * The shell of the fused batch-1 decoders (transformer-decode.ts, deltanet-decode.ts): ids are
+ * embedded on the host from the embedding's elements, every block runs in one native call on a
+ * hidden-state buffer x [n, D], and the final RMSNorm + head is one more (`native.decodeHead`).
+ * Subclasses own their per-block state (KV caches, conv caches, memories) as CPU tensors. Same
+ * contract and checks as the tensor-op `StreamDecoder`, which stays the reference.
+ */
+import { hasNative, native } from '@nl/native';
+import type { nn, Tensor } from '@nl/tensor';
+import { elementsOf, emptyTensor } from '@nl/tensor/internal';
+import type { StepDecoder } from '../models/stream-decoder.js';
+
+export type FloatArray = Float32Array | Float64Array;
+
+/** What every fused decoder reads from its model's shell. */
+export interface FusedShellParts {
+  label: string;
+  vocabSize: number;
+  dim: number;
+  embed: nn.Embedding;
+  normF: nn.RMSNorm;
+  head: nn.Linear;
+}
+
+/** The elements of contiguous tensors opened so far (a tensor's storage never changes). */
+const opened = new WeakMap<Tensor, FloatArray>();
+
+/** A CPU tensor's elements in place (a copy only when it is not contiguous). */
+export function arr(t: Tensor): FloatArray {
+  let a = opened.get(t);
+  if (a === undefined || t.isDisposed) {
+    a = elementsOf(t) as FloatArray;
+    if (t.isContiguous && !t.isDisposed) opened.set(t, a);
+  }
+  return a;
+}
+
+/** Why a fused decoder needing the addon entry `entry` cannot run on `parts` (null when it can). */
+export function shellBlocker(parts: FusedShellParts, entry: string): string | null {
+  if (!hasNative()) return 'the native addon is not loaded';
+  if (typeof (native as unknown as Record<string, unknown>)[entry] !== 'function')
+    return `the native addon has no ${entry} (rebuild native/)`;
+  const w = parts.embed.weight;
+  if (w.device !== 'cpu') return `the model is on '${w.device}', the fused decoder runs on 'cpu'`;
+  if (w.dtype !== 'float32' && w.dtype !== 'float64')
+    return `the model's dtype is ${w.dtype}, the fused decoder runs float32 and float64`;
+  return null;
+}
+
+export abstract class FusedShellDecoder implements StepDecoder {
+  private pos = 0;
+  private disposed = false;
+  private x: FloatArray; // [n, D] hidden rows of the current step
+  private logits: FloatArray; // [n, V] scratch of feed()
+  private ones: FloatArray | null = null;
+  protected readonly dtype: 'float32' | 'float64';
+
+  protected constructor(
+    private readonly shell: FusedShellParts,
+    private readonly blocker: () => string | null,
+  ) {
+    const why = blocker();
+    if (why !== null) throw new Error(`${shell.label} fused decoder: ${why}`);
+    this.dtype = shell.embed.weight.dtype as 'float32' | 'float64';
+    this.x = this.alloc(shell.dim);
+    this.logits = this.alloc(shell.vocabSize);
+  }
+
+  get position(): number {
+    return this.pos;
+  }
+
+  /**
+   * Consumes `ids` and returns the logits of every fed position, [n, V] in the model's dtype on
+   * the CPU (the caller owns the tensor). Row i equals `forward`'s row at position `position + i`.
+   */
+  step(ids: Int32Array | readonly number[]): Tensor {
+    const n = this.check(ids);
+    const logits = emptyTensor([n, this.shell.vocabSize], this.dtype, 'cpu', false);
+    this.run(ids, n, arr(logits));
+    return logits;
+  }
+
+  /** Consumes `ids`; returns the logits (Float32Array [V]) for the token after the last one. */
+  feed(ids: Int32Array): Float32Array {
+    const n = this.check(ids);
+    const v = this.shell.vocabSize;
+    if (this.logits.length < n * v) this.logits = this.alloc(n * v);
+    const logits = this.logits.subarray(0, n * v);
+    this.run(ids, n, logits);
+    return Float32Array.from(logits.subarray((n - 1) * v));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.freeState();
+    this.disposed = true;
+  }
+
+  /** Runs x [n, D] (positions `pos`..) through every block, one native call each, in place. */
+  protected abstract runBlocks(x: FloatArray, n: number, pos: number): void;
+
+  /** Frees the per-block state tensors. */
+  protected abstract freeState(): void;
+
+  protected alloc(n: number): FloatArray {
+    return this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  }
+
+  /** An RMSNorm's scale (ones for a norm without one). */
+  protected normWeight(norm: nn.RMSNorm, size: number): FloatArray {
+    if (norm.weight !== null) return arr(norm.weight);
+    if (this.ones === null || this.ones.length < size) this.ones = this.alloc(size).fill(1);
+    return this.ones.subarray(0, size);
+  }
+
+  /** Validates a feed (ids in [0, V), at least one) and the model's state; returns n. */
+  private check(ids: Int32Array | readonly number[]): number {
+    const label = `${this.shell.label} decoder`;
+    if (this.disposed) throw new Error(`${label}: used after dispose()`);
+    const n = ids.length;
+    if (n < 1) throw new RangeError(`${label}: feed needs at least one id`);
+    const v = this.shell.vocabSize;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= v)
+        throw new RangeError(`${label}: token id ${id} at index ${i} is outside [0, ${v})`);
+    }
+    const why = this.blocker();
+    if (why !== null || this.shell.embed.weight.dtype !== this.dtype)
+      throw new Error(
+        `${label}: the model changed under the fused decoder (${why ?? 'dtype'}); create a new decoder`,
+      );
+    return n;
+  }
+
+  /** Embeds ids, runs the blocks and the head into logits [n, V]. */
+  private run(ids: Int32Array | readonly number[], n: number, logits: FloatArray): void {
+    const { dim: d, vocabSize: vocab, normF, head } = this.shell;
+    if (this.x.length < n * d) this.x = this.alloc(n * d);
+    const x = this.x.subarray(0, n * d); // [n, D]
+    const table = arr(this.shell.embed.weight); // [V, D]
+    for (let i = 0; i < n; i++) x.set(table.subarray(ids[i]! * d, (ids[i]! + 1) * d), i * d);
+    this.runBlocks(x, n, this.pos);
+    native.decodeHead(
+      { x, norm: this.normWeight(normF, d), head: arr(head.weight), logits },
+      { tokens: n, d, vocab, eps: normF.eps },
+    );
+    this.pos += n;
+  }
+}
