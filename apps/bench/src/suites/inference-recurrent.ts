@@ -1,6 +1,7 @@
 /**
  * Inference rows for deltanet-tiny and titans-tiny (random weights, byte vocabulary): greedy
- * decoding one token at a time with our StreamDecoder vs the model's ONNX 'step' graph
+ * decoding one token at a time with our decoders (deltanet: the fused native block decoder and the
+ * tensor-op StreamDecoder; titans: the StreamDecoder) vs the model's ONNX 'step' graph
  * (`exportDeltaNetOnnx` / `exportTitansOnnx`: conv caches and the memory state — DeltaNet's M;
  * Titans' MLP weights, momenta, chunk anchors and position — fed back as inputs each token, so the
  * memory keeps writing inside the graph) run by onnxruntime-node on the CPU. Both generate the
@@ -88,8 +89,10 @@ async function rowsFor(e: StepExport, o: { tokens: number; runs: number }): Prom
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
-  const ours = (): number[] => {
-    const dec = e.model.decoder();
+  // deltanet: the fused native decoder and the tensor-op one; titans: its tensor-op decoder
+  const variants: (boolean | undefined)[] = e.name === 'deltanet-tiny' ? [true, false] : [undefined];
+  const ours = (fused?: boolean) => (): number[] => {
+    const dec = fused === undefined ? e.model.decoder() : (e.model as DeltaNetLM).decoder({ fused });
     try {
       const out: number[] = [];
       let next = 84; // 'T'
@@ -121,18 +124,21 @@ async function rowsFor(e: StepExport, o: { tokens: number; runs: number }): Prom
     }
     return ms;
   };
-  const [a, b] = [ours(), await ortDecode()];
-  const same = a.every((x, i) => x === b[i]);
-  const msOurs = await best(ours);
+  const b = await ortDecode();
+  const same = variants.map((f) => ours(f)().every((x, i) => x === b[i]));
+  const msOurs: number[] = [];
+  for (const f of variants) msOurs.push(await best(ours(f)));
   const msOrt = await best(ortDecode);
   await session.release();
   e.model.dispose();
   const rate = (ms: number) => (o.tokens / ms) * 1000;
   const kase = `${e.name} greedy decode, ${o.tokens} tokens`;
-  const note = same ? 'same tokens' : 'TOKENS DIFFER';
+  const note = (ok: boolean) => (ok ? 'same tokens' : 'TOKENS DIFFER');
+  const impl = (f: boolean | undefined) =>
+    f === undefined ? '@nl/hope decoder' : f ? '@nl/hope decoder (fused native block)' : '@nl/hope decoder (tensor ops, unfused)'; // prettier-ignore
   return [
-    { suite: 'inference', case: kase, impl: 'onnxruntime-node (exported step graph)', rate: rate(msOrt), unit: 'tok/s', medianMs: msOrt, ratio: 1, note }, // prettier-ignore
-    { suite: 'inference', case: kase, impl: '@nl/hope decoder', rate: rate(msOurs), unit: 'tok/s', medianMs: msOurs, ratio: msOrt / msOurs, note }, // prettier-ignore
+    { suite: 'inference', case: kase, impl: 'onnxruntime-node (exported step graph)', rate: rate(msOrt), unit: 'tok/s', medianMs: msOrt, ratio: 1, note: note(same.every(Boolean)) }, // prettier-ignore
+    ...variants.map((f, i): Row => ({ suite: 'inference', case: kase, impl: impl(f), rate: rate(msOurs[i]!), unit: 'tok/s', medianMs: msOurs[i]!, ratio: msOrt / msOurs[i]!, note: note(same[i]!) })), // prettier-ignore
   ];
 }
 
