@@ -22,8 +22,15 @@ function built(config: Parameters<typeof buildModel>[0]): number {
 describe('comparisonModels', () => {
   for (const dim of [128, 64])
     it(`matches every model to Transformer++ within 2% (dim ${dim})`, () => {
-      const models = comparisonModels(0, { overrides: { dim }, withHope2l: true });
-      expect(models.map((m) => m.name)).toEqual(['transformer', 'deltanet', 'titans', 'hope', 'hope-2l']);
+      const models = comparisonModels(0, { overrides: { dim }, withHope2l: true, withHopeLive: true });
+      expect(models.map((m) => m.name)).toEqual([
+        'transformer',
+        'deltanet',
+        'titans',
+        'hope',
+        'hope-2l',
+        'hope-live',
+      ]);
       const counts = models.map((m) => built(m.config));
       const reference = counts[0]!;
       for (const [i, m] of models.entries()) {
@@ -33,10 +40,13 @@ describe('comparisonModels', () => {
         expect(m.config.dim, m.name).toBe(dim);
         expect(m.config.layers, m.name).toBe(m.name === 'hope-2l' ? 2 : 4);
       }
+      // hope-live: the headline Hope with the live memory init
+      expect(models[5]!.config.memoryInitStd).toBeDefined();
+      expect(models[5]!.config.cmsHidden).toBe(models[3]!.config.cmsHidden);
       // the matching moves the MLP / CMS width, nothing else
       expect(models[1]!.config.mlpHidden).not.toBe(models[0]!.config.mlpHidden);
       expect(models[4]!.config.cmsHidden as number).toBeGreaterThan(models[3]!.config.cmsHidden as number);
-    });
+    }, 120_000);
 
   it('default set is the four headline models; selectModels names unknown ones', () => {
     const models = comparisonModels(1);

@@ -10,9 +10,9 @@ describe('MQAR family', () => {
     const budget = { ...MQAR_QUICK, steps: 2, batch: 2, widths: [32, 48], evalSequences: 4 };
     const opts = { quick: true, seeds: [3], log: () => {} };
     const a = runMqarFamily(opts, budget);
-    const names = ['transformer', 'deltanet', 'titans', 'hope'];
+    const names = ['transformer', 'deltanet', 'titans', 'hope', 'hope-live'];
     // per width and model: 1 pair count + 2 gaps
-    expect(a.rows).toHaveLength(2 * 4 * 3);
+    expect(a.rows).toHaveLength(2 * 5 * 3);
     expect(a.rows.filter((r) => r.extra!.width === 32).map((r) => r.model)).toEqual(
       names.flatMap((n) => [n, n, n]),
     );

@@ -39,10 +39,10 @@ export const ABLATION_QUICK: AblationBudget = {
   layers: 1,
 };
 export const ABLATION_FULL: AblationBudget = {
-  steps: 150,
+  steps: 100,
   batch: 8,
-  seqLen: 64,
-  lr: 3e-3,
+  seqLen: 48,
+  lr: 2e-3,
   evalWindows: 32,
   dim: 64,
   layers: 2,

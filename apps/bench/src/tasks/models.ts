@@ -7,6 +7,7 @@
  * layers; 'hope-2l' (opt-in) is the 2-layer `hope-tiny` shape, its CMS widened to the same count.
  */
 import {
+  HOPE_LIVE_MEMORY_INIT,
   countParameters,
   hopeParamCount,
   hopePreset,
@@ -24,6 +25,8 @@ export interface ComparisonOptions {
   overrides?: Partial<Record<string, unknown>>;
   /** Also return 'hope-2l' (2-layer Hope, CMS width matched to the same count). */
   withHope2l?: boolean;
+  /** Also return 'hope-live': the headline Hope with the live memory init (HOPE_LIVE_MEMORY_INIT). */
+  withHopeLive?: boolean;
   /** Layers of every model but 'hope-2l' (default the tiny presets' 4). */
   layers?: number;
 }
@@ -69,6 +72,11 @@ export function comparisonModels(seed: number, opts: ComparisonOptions = {}): Ta
     { name: 'hope', config: hope(transformer.layers as number) },
   ];
   if (opts.withHope2l === true) models.push({ name: 'hope-2l', config: hope(2) });
+  if (opts.withHopeLive === true)
+    models.push({
+      name: 'hope-live',
+      config: { ...hope(transformer.layers as number), ...HOPE_LIVE_MEMORY_INIT } as ModelConfigInput,
+    });
   return models;
 }
 

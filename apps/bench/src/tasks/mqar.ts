@@ -48,15 +48,15 @@ export const MQAR_QUICK: MqarBudget = {
   evalSequences: 8,
 };
 export const MQAR_FULL: MqarBudget = {
-  steps: 250,
+  steps: 100,
   batch: 16,
   lr: 2e-3,
-  widths: [64, 128],
+  widths: [32, 64],
   pairs: [2, 4, 8],
   gaps: [0, 16],
   lengthPairs: 4,
   alphabet: 16,
-  evalSequences: 128,
+  evalSequences: 96,
 };
 
 /** The ranges of an alphabet of `a` keys and `a` values (at most 64 each). */
@@ -105,7 +105,10 @@ export function runMqarFamily(
   for (const width of budget.widths) {
     const evals = evalSets(budget, width);
     for (const seed of opts.seeds)
-      for (const model of selectModels(comparisonModels(seed, { overrides: { dim: width } }), opts.models)) {
+      for (const model of selectModels(
+        comparisonModels(seed, { overrides: { dim: width }, withHopeLive: true }),
+        opts.models,
+      )) {
         const res = trainSeqTask({
           model,
           train,
