@@ -34,6 +34,17 @@ describe('S-NIAH draws', () => {
     expect([...kinds].sort()).toEqual(['1', '2', '3']);
   });
 
+  it('held-out sets of different lengths or variants hide different values (same seed)', () => {
+    const answers = (v: 1 | 2 | 3, len: number) => {
+      const b = niahDraw(v, len, sotuFillers().heldOut)(Rng.fromSeed(7), 6);
+      return [...b.targets].filter((t) => t >= 0).join(',');
+    };
+    const a = answers(1, 300);
+    expect(answers(1, 300)).toBe(a); // fixed by the seed
+    expect(answers(1, 400)).not.toBe(a);
+    expect(answers(2, 300)).not.toBe(a);
+  });
+
   it('held-out haystacks come from other addresses than the training ones', () => {
     const { train, heldOut } = sotuFillers();
     expect(train.length).toBeGreaterThan(5 * heldOut.length);

@@ -4,7 +4,7 @@
  * S-NIAH-2/3 comes from the training addresses for training and from the held-out addresses
  * (every 10th, the corpus split's rule) for scoring, so no scored haystack was seen in training.
  */
-import { loadSotu, singleNeedle, type NiahVariant, type Rng } from '@nl/hope';
+import { loadSotu, Rng, singleNeedle, type NiahVariant } from '@nl/hope';
 import { packExamples } from './seq-task.js';
 import type { SeqDraw } from './types.js';
 
@@ -67,8 +67,15 @@ export function curriculumDraw(stages: CurriculumStage[], filler: Uint8Array): S
   };
 }
 
-/** A held-out draw: `variant` at `length` bytes. */
+/**
+ * A held-out draw: `variant` at `length` bytes. Each call forks its own stream from one word of
+ * `rng` mixed with (variant, length), so held-out sets scored from the same seed (one per variant
+ * and length) hide different values instead of repeating the same draws.
+ */
 export function niahDraw(variant: NiahVariant, length: number, filler: Uint8Array): SeqDraw {
-  return (rng: Rng, n: number) =>
-    packExamples(Array.from({ length: n }, () => singleNeedle(rng, { variant, length, filler })));
+  const salt = Math.imul(variant, 0x9e3779b1) ^ length;
+  return (rng: Rng, n: number) => {
+    const own = Rng.fromSeed((rng.nextU32() ^ salt) >>> 0);
+    return packExamples(Array.from({ length: n }, () => singleNeedle(own, { variant, length, filler })));
+  };
 }
