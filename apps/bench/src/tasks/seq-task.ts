@@ -175,8 +175,8 @@ export function trainSeqTask(opts: SeqTaskOptions): SeqTaskResult {
     throw new RangeError('trainSeqTask: needs steps >= 0, batch >= 1 and at least one eval set');
   manualSeed(opts.seed);
   const model = buildModel(opts.model.config);
+  const optimizer = new AdamW(model.parameters(), { lr: opts.lr, weightDecay: opts.weightDecay ?? 0.1 });
   try {
-    const optimizer = new AdamW(model.parameters(), { lr: opts.lr, weightDecay: opts.weightDecay ?? 0.1 });
     const trainRng = Rng.fromSeed(opts.seed);
     const evalBatch = opts.evalBatch ?? 16;
     const curve: [number, number][] = [];
@@ -203,6 +203,7 @@ export function trainSeqTask(opts: SeqTaskOptions): SeqTaskResult {
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
+    optimizer.dispose(); // its moment tensors
     model.dispose();
   }
 }
