@@ -186,7 +186,7 @@ export function runAblationFamily(
     budget,
     better: 'lower',
     notes: [
-      "Hope here has hope-tiny's memory init (every self-modifying memory layer at std 0.02). At that init the generators' self-writes and DGD's −η W2 k kᵀ term are products of small numbers: 'w/o self-mod generators' and 'w/o DGD preconditioner' match the full model to about 1e-3 bpb per seed, i.e. both components are numerically inert in this model as initialised — the same cause as Hope not learning MQAR (see mqar.md). The live init (HOPE_LIVE_MEMORY_INIT) would make them matter but diverges on 48+ byte windows, so it is not ablated here.",
+      "Hope here has hope-tiny's memory init (every self-modifying memory layer at std 0.02). At that init the generators' self-writes and DGD's −η W2 k kᵀ term are products of small numbers: 'w/o self-mod generators' equals the full model to the printed digits and 'w/o DGD preconditioner' is within 0.01 bpb per seed, i.e. both components are numerically inert in this model as initialised — the same cause as Hope not learning MQAR (see mqar.md). The live init (HOPE_LIVE_MEMORY_INIT) would make them matter but diverged here (NaN in training on 65-byte windows at lr 3e-3; its forward at init is NaN from 128 tokens), so it is not ablated.",
       "The paper's Table 6 (760M/30B-token scale, perplexity and accuracy) reports every component helping: removing CMS, the self-modifying generators or DGD each worsens Hope. This budget is a few minutes of CPU; differences smaller than the seeds' std are not evidence either way.",
     ],
   };
