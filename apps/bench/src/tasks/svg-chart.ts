@@ -17,11 +17,12 @@ function panel(cells: SummaryCell[], models: string[], ox: number, oy: number): 
   const { task, metric } = cells[0]!;
   const pct = metric.includes('accuracy');
   const scale = pct ? 100 : 1;
-  const lo = Math.min(0, ...cells.map((c) => scale * (c.mean - c.std)));
-  const hi = Math.max(pct ? 100 : 0, ...cells.map((c) => scale * (c.mean + c.std))) || 1;
+  // accuracies live in [0, 100]: the axis stays there and error bars are clipped to it
+  const lo = pct ? 0 : Math.min(0, ...cells.map((c) => scale * (c.mean - c.std)));
+  const hi = pct ? 100 : Math.max(0, ...cells.map((c) => scale * (c.mean + c.std))) || 1;
   const w = PANEL_W - PAD.l - PAD.r;
   const h = PANEL_H - PAD.t - PAD.b;
-  const y = (v: number) => oy + PAD.t + h - ((scale * v - lo) / (hi - lo)) * h;
+  const y = (v: number) => oy + PAD.t + h - ((Math.min(hi, Math.max(lo, scale * v)) - lo) / (hi - lo)) * h;
   const out: string[] = [
     `<text x="${f(ox + PANEL_W / 2)}" y="${f(oy + 16)}" text-anchor="middle" font-size="12" font-weight="bold">${esc(`${task} — ${metric}${pct ? ' (%)' : ''}`)}</text>`,
     `<line x1="${ox + PAD.l}" y1="${oy + PAD.t}" x2="${ox + PAD.l}" y2="${oy + PAD.t + h}" stroke="#333"/>`,
