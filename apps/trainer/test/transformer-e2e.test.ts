@@ -116,7 +116,11 @@ describe('nl-train train --model transformer-tiny', () => {
     const s = trainer.stream();
     const fromStream = await s.feed(ids);
     s.dispose?.();
-    expect(Array.from(fromStream)).toEqual(Array.from(fromCk)); // decoder == forward row, bit for bit here
+    // the stream decodes with the fused native decoder on the CPU (a different float32 computation
+    // than forward's tensor ops): equal to forward's row to float32 rounding
+    expect(fromStream).toHaveLength(fromCk.length);
+    const diff = Math.max(...Array.from(fromStream, (v, i) => Math.abs(v - fromCk[i]!)));
+    expect(diff).toBeLessThan(1e-4);
     trainer.dispose();
     ck.model.dispose();
   });
