@@ -7,32 +7,13 @@
 #include <vector>
 
 #include "cpu/decode.h"
-#include "cpu/gemm.h"
-#include "cpu/nn_ops.h"
+#include "cpu/decode_parts.h"
 
 namespace nl {
 namespace {
 
-inline void gemm_t(const GemmArgs& g, float beta, const float* a, const float* b, float* c) {
-  gemm_f32(g, 1.0f, a, b, beta, c);
-}
-inline void gemm_t(const GemmArgs& g, double beta, const double* a, const double* b, double* c) {
-  gemm_f64(g, 1.0, a, b, beta, c);
-}
-
-// y [n, out] (= or +=) x [n, in] · W^T, W [out, in] row-major (an nn.Linear weight).
-template <typename T>
-void linear(int64_t n, int64_t in, int64_t out, const T* x, const T* w, T* y, bool accumulate) {
-  GemmArgs g;
-  g.trans_b = true;
-  g.m = n;
-  g.n = out;
-  g.k = in;
-  g.lda = in;
-  g.ldb = in;
-  g.ldc = out;
-  gemm_t(g, accumulate ? T(1) : T(0), x, w, y);
-}
+using decode_parts::gemm_t;
+using decode_parts::linear;
 
 // Per-thread scratch per (dtype, slot): slots keep one buffer from moving while another grows.
 template <typename T, int Slot>
@@ -128,11 +109,7 @@ void attention_block_decode(const AttnDecodeDims& d, const AttnBlockWeights<T>& 
   }
   attend(d, q, k_cache, v_cache, a);    // a [n, H, Dh] = [n, D]
   linear(n, D, D, a, w.wo, x, true);    // x += a W_o^T
-  rms_norm_forward<T>(x, w.norm2, n, D, d.eps, h, rstd.data());
-  linear(n, D, F, h, w.w_gate, g, false);  // g, u [n, F]
-  linear(n, D, F, h, w.w_up, u, false);
-  for (int64_t i = 0; i < n * F; ++i) g[i] = g[i] / (T(1) + std::exp(-g[i])) * u[i];  // silu(g) ⊙ u
-  linear(n, F, D, g, w.w_down, x, true);  // x += (silu(g) ⊙ u) W_down^T
+  decode_parts::swiglu_residual(n, D, F, d.eps, w.norm2, w.w_gate, w.w_up, w.w_down, x, h, g, u, rstd.data());
 }
 
 template <typename T>

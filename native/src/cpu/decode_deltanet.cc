@@ -6,37 +6,13 @@
 #include <vector>
 
 #include "cpu/decode.h"
-#include "cpu/gemm.h"
-#include "cpu/nn_ops.h"
+#include "cpu/decode_parts.h"
 
 namespace nl {
 namespace {
 
-inline void gemm_t(const GemmArgs& g, float beta, const float* a, const float* b, float* c) {
-  gemm_f32(g, 1.0f, a, b, beta, c);
-}
-inline void gemm_t(const GemmArgs& g, double beta, const double* a, const double* b, double* c) {
-  gemm_f64(g, 1.0, a, b, beta, c);
-}
-
-// y [n, out] (= or +=) x [n, in] · W^T, W [out, in].
-template <typename T>
-void linear(int64_t n, int64_t in, int64_t out, const T* x, const T* w, T* y, bool accumulate) {
-  GemmArgs g;
-  g.trans_b = true;
-  g.m = n;
-  g.n = out;
-  g.k = in;
-  g.lda = in;
-  g.ldb = in;
-  g.ldc = out;
-  gemm_t(g, accumulate ? T(1) : T(0), x, w, y);
-}
-
-template <typename T>
-inline T silu(T v) {
-  return v / (T(1) + std::exp(-v));
-}
+using decode_parts::linear;
+using decode_parts::silu;
 
 // x ← x / √(Σ x² + 1e-6) · scale over dh elements (models/mixer-parts.ts l2norm).
 template <typename T>
@@ -115,11 +91,7 @@ void deltanet_block_decode(const DeltaDecodeDims& d, const DeltaBlockWeights<T>&
   linear(n, D, D, h, w.w_gate_out, g, false);
   for (int64_t i = 0; i < n * D; ++i) g[i] = o[i] * silu(g[i]);
   linear(n, D, D, g, w.w_out, x, true);  // x += (norm(o) ⊙ SiLU(h W_g^T)) W_o^T
-  rms_norm_forward<T>(x, w.norm2, n, D, d.eps, h, rstd.data());
-  linear(n, D, F, h, w.w_gate, f1, false);
-  linear(n, D, F, h, w.w_up, f2, false);
-  for (int64_t i = 0; i < n * F; ++i) f1[i] = silu(f1[i]) * f2[i];
-  linear(n, F, D, f1, w.w_down, x, true);
+  decode_parts::swiglu_residual(n, D, F, d.eps, w.norm2, w.w_gate, w.w_up, w.w_down, x, h, f1, f2, rstd.data());
 }
 
 #define NL_DECODE_DELTA_INSTANTIATE(T) \
