@@ -8,7 +8,6 @@
  * same tokens (checked), so the rows compare tokens/s of the same computation.
  */
 import * as ort from 'onnxruntime-node';
-import { numThreads } from '@nl/native';
 import {
   buildModel,
   exportDeltaNetOnnx,
@@ -21,17 +20,14 @@ import {
   type TitansLM,
 } from '@nl/hope';
 import type { Row } from '../harness.js';
-
-const argmax = (row: ArrayLike<number>): number => {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
-};
+import { greedyDecodeRows, type DecodeOptions, type OurDecoder } from './inference-decode.js';
 
 /** A model, its step graph and its start feeds (state name → tensor; outputs are `<name>_out…`). */
 interface StepExport {
   name: string;
   model: DeltaNetLM | TitansLM;
+  /** Our decoders of the model, one row each. */
+  decoders: OurDecoder[];
   graph: Uint8Array;
   start: () => Record<string, ort.Tensor>;
   /** The output that feeds input `name` next step. */
@@ -44,6 +40,10 @@ function deltanet(): StepExport {
   return {
     name: 'deltanet-tiny',
     model,
+    decoders: [
+      { impl: '@nl/hope decoder (fused native block)', open: () => model.decoder({ fused: true }) },
+      { impl: '@nl/hope decoder (tensor ops, unfused)', open: () => model.decoder({ fused: false }) },
+    ],
     graph: exportDeltaNetOnnx(model, { mode: 'step' }),
     start: () => {
       const feeds: Record<string, ort.Tensor> = {};
@@ -66,6 +66,7 @@ function titans(): StepExport {
   return {
     name: 'titans-tiny',
     model,
+    decoders: [{ impl: '@nl/hope decoder', open: () => model.decoder() }],
     graph: exportTitansOnnx(model, { mode: 'step' }),
     start: () => {
       const feeds: Record<string, ort.Tensor> = {
@@ -82,67 +83,13 @@ function titans(): StepExport {
   };
 }
 
-async function rowsFor(e: StepExport, o: { tokens: number; runs: number }): Promise<Row[]> {
-  const session = await ort.InferenceSession.create(e.graph, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: numThreads(), // as many threads as our CPU kernels use
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
-  // deltanet: the fused native decoder and the tensor-op one; titans: its tensor-op decoder
-  const variants: (boolean | undefined)[] = e.name === 'deltanet-tiny' ? [true, false] : [undefined];
-  const ours = (fused?: boolean) => (): number[] => {
-    const dec = fused === undefined ? e.model.decoder() : (e.model as DeltaNetLM).decoder({ fused });
-    try {
-      const out: number[] = [];
-      let next = 84; // 'T'
-      for (let t = 0; t < o.tokens; t++) out.push((next = argmax(dec.feed(Int32Array.of(next)))));
-      return out;
-    } finally {
-      dec.dispose();
-    }
-  };
-  const ortDecode = async (): Promise<number[]> => {
-    const feeds = e.start();
-    const names = Object.keys(feeds);
-    const out: number[] = [];
-    let next = 84;
-    for (let t = 0; t < o.tokens; t++) {
-      feeds.ids = new ort.Tensor('int32', Int32Array.of(next), [1, 1]);
-      const r = await session.run(feeds);
-      out.push((next = argmax(r.logits!.data as Float32Array)));
-      for (const n of names) feeds[n] = r[e.outName(n)]!;
-    }
-    return out;
-  };
-  const best = async (fn: () => unknown): Promise<number> => {
-    let ms = Infinity;
-    for (let i = 0; i < o.runs; i++) {
-      const t0 = performance.now();
-      await fn();
-      ms = Math.min(ms, performance.now() - t0);
-    }
-    return ms;
-  };
-  const b = await ortDecode();
-  const same = variants.map((f) => ours(f)().every((x, i) => x === b[i]));
-  const msOurs: number[] = [];
-  for (const f of variants) msOurs.push(await best(ours(f)));
-  const msOrt = await best(ortDecode);
-  await session.release();
+async function rowsFor(e: StepExport, o: DecodeOptions): Promise<Row[]> {
+  const rows = await greedyDecodeRows(`${e.name} greedy decode, ${o.tokens} tokens`, e, e.decoders, o);
   e.model.dispose();
-  const rate = (ms: number) => (o.tokens / ms) * 1000;
-  const kase = `${e.name} greedy decode, ${o.tokens} tokens`;
-  const note = (ok: boolean) => (ok ? 'same tokens' : 'TOKENS DIFFER');
-  const impl = (f: boolean | undefined) =>
-    f === undefined ? '@nl/hope decoder' : f ? '@nl/hope decoder (fused native block)' : '@nl/hope decoder (tensor ops, unfused)'; // prettier-ignore
-  return [
-    { suite: 'inference', case: kase, impl: 'onnxruntime-node (exported step graph)', rate: rate(msOrt), unit: 'tok/s', medianMs: msOrt, ratio: 1, note: note(same.every(Boolean)) }, // prettier-ignore
-    ...variants.map((f, i): Row => ({ suite: 'inference', case: kase, impl: impl(f), rate: rate(msOurs[i]!), unit: 'tok/s', medianMs: msOurs[i]!, ratio: msOrt / msOurs[i]!, note: note(same[i]!) })), // prettier-ignore
-  ];
+  return rows;
 }
 
 /** deltanet-tiny and titans-tiny greedy decode: per model the ORT row (ratio 1) and ours (ORT ms / ours). */
-export async function recurrentInferenceRows(o: { tokens: number; runs: number }): Promise<Row[]> {
+export async function recurrentInferenceRows(o: DecodeOptions): Promise<Row[]> {
   return [...(await rowsFor(deltanet(), o)), ...(await rowsFor(titans(), o))];
 }
