@@ -28,6 +28,7 @@ import { tensorSuite } from './suites/tensor.js';
 import { optimSuite } from './suites/optim.js';
 import { inferenceSuite } from './suites/inference.js';
 import { transformerSuite } from './suites/transformer.js';
+import { modelsSuite } from './suites/models.js';
 import { cudaSuite } from './suites/cuda.js';
 import { cudaPeerShapes } from './suites/cuda-peers.js';
 import { HOPE_340M_SHAPE } from './suites/cuda-hope340m.js';
@@ -145,6 +146,18 @@ const suites: Suite[] = [
       'transformer-tiny greedy decode, tokens/s: our streaming decoder vs its exported ONNX step graph (KV cache as inputs/outputs) in onnxruntime-node',
     ratioLabel: 'vs ORT',
     run: (quick) => inferenceSuite(quick ? { tokens: 16, runs: 1 } : { tokens: 128, runs: 3 }),
+  },
+  {
+    name: 'models',
+    description:
+      "the four tiny models (transformer, deltanet, titans, hope-tiny) in one run: train step tokens/s and batch-1 decode tokens/s (each model's default decoder), interleaved rounds, best round kept",
+    ratioLabel: 'vs transformer-tiny',
+    run: (quick) =>
+      modelsSuite(
+        quick
+          ? { batch: 2, seq: 16, trainSteps: 1, decodeTokens: 8, rounds: 1 }
+          : { batch: 8, seq: 128, trainSteps: 3, decodeTokens: 256, rounds: 3 },
+      ),
   },
   {
     name: 'transformer',
