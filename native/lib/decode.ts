@@ -95,6 +95,61 @@ export interface DeltaNetDecodeArrays {
   memory: FloatArray;
 }
 
+/** Sizes of a `decodeTitansBlock` call. */
+export interface TitansDecodeDims {
+  tokens: number;
+  d: number;
+  heads: number;
+  hidden: number;
+  /** Hidden width M of the memory MLP per head. */
+  memoryHidden: number;
+  /** Conv window K (the cache holds K − 1 rows). */
+  window: number;
+  /** Memory mini-batch chunk size C. */
+  chunkSize: number;
+  /** Tokens consumed so far: at positions divisible by C the anchors take the weights. */
+  position: number;
+  /** RMSNorm epsilon of the block norms and the per-head output norm (> 0). */
+  eps: number;
+  /** Gate bounds (> 0): θ, η, α = max · sigmoid(h Wᵀ + b). */
+  thetaMax: number;
+  etaMax: number;
+  alphaMax: number;
+}
+
+/**
+ * Operands of `decodeTitansBlock`: wQkv [3D, D], conv [3D, K], wTheta, wEta, wAlpha [H, D], bTheta,
+ * bEta, bAlpha [H], outNorm [D/H], wGateOut, wOut [D, D], the MLP as above; x, convCache [K − 1, 3D]
+ * and the memory state — weights w1 [H, D/H, M], w2 [H, M, D/H], momenta s1, s2 and chunk-start
+ * anchors a1, a2 of the same shapes — are updated in place.
+ */
+export interface TitansDecodeArrays {
+  x: FloatArray;
+  norm1: FloatArray;
+  wQkv: FloatArray;
+  conv: FloatArray;
+  wTheta: FloatArray;
+  bTheta: FloatArray;
+  wEta: FloatArray;
+  bEta: FloatArray;
+  wAlpha: FloatArray;
+  bAlpha: FloatArray;
+  outNorm: FloatArray;
+  wGateOut: FloatArray;
+  wOut: FloatArray;
+  norm2: FloatArray;
+  wGate: FloatArray;
+  wUp: FloatArray;
+  wDown: FloatArray;
+  convCache: FloatArray;
+  w1: FloatArray;
+  w2: FloatArray;
+  s1: FloatArray;
+  s2: FloatArray;
+  a1: FloatArray;
+  a2: FloatArray;
+}
+
 /** The decode entry points of the addon. */
 export interface DecodeBinding {
   /**
@@ -109,4 +164,10 @@ export interface DecodeBinding {
    * delta-rule write and read per head, output norm ⊙ SiLU gate, W_o, residual, SwiGLU half).
    */
   decodeDeltaNetBlock(arrays: DeltaNetDecodeArrays, dims: DeltaNetDecodeDims): void;
+  /**
+   * One TitansLM block (RMSNorm, qkv projection, causal conv + SiLU, ℓ2 norms, θ/η/α gates, the
+   * memory MLP's one-token write — chunk-start anchors, momenta, forget — and read per head,
+   * output norm ⊙ SiLU gate, W_o, residual, SwiGLU half).
+   */
+  decodeTitansBlock(arrays: TitansDecodeArrays, dims: TitansDecodeDims): void;
 }

@@ -43,6 +43,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nl::binding::register_memory_self_mod(env, exports);
   nl::binding::register_memory_cms(env, exports);
   nl::binding::register_decode(env, exports);
+  nl::binding::register_decode_hope(env, exports);
+  nl::binding::register_decode_titans(env, exports);
   nl::binding::register_nn(env, exports);
   nl::binding::register_optim(env, exports);
   nl::binding::register_cuda_runtime(env, exports);

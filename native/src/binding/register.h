@@ -13,6 +13,8 @@ void register_memory_titans_mlp(Napi::Env env, Napi::Object exports);
 void register_memory_self_mod(Napi::Env env, Napi::Object exports);
 void register_memory_cms(Napi::Env env, Napi::Object exports);
 void register_decode(Napi::Env env, Napi::Object exports);
+void register_decode_hope(Napi::Env env, Napi::Object exports);
+void register_decode_titans(Napi::Env env, Napi::Object exports);
 void register_nn(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 void register_cuda_runtime(Napi::Env env, Napi::Object exports);
