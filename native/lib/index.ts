@@ -11,11 +11,13 @@ import { dirname, join } from 'node:path';
 import type { MemoryBinding } from './memory.js';
 import type { CudaBinding } from './cuda.js';
 import type { DecodeBinding } from './decode.js';
+import type { HopeDecodeBinding } from './decode-hope.js';
 import type { OpCodeTable } from './op-codes.js';
 import { locateBinary, platformPackage, platformTag, type LocatedBinary } from './locate.js';
 
 export type * from './memory.js';
 export type * from './decode.js';
+export type * from './decode-hope.js';
 export type * from './cuda.js';
 export { OP_CODES, type OpCodeTable } from './op-codes.js';
 export { platformPackage, platformTag, type LocatedBinary } from './locate.js';
@@ -62,7 +64,7 @@ export interface NativeInfo {
  * The raw N-API entry points; see native/src/binding/*.cc. The memory kernels take `(arrays, dims)`
  * structs (./memory.ts); the older families still take positional arguments.
  */
-export interface NativeBinding extends MemoryBinding, CudaBinding, DecodeBinding {
+export interface NativeBinding extends MemoryBinding, CudaBinding, DecodeBinding, HopeDecodeBinding {
   /** The op-code table this binary was compiled with (must equal OP_CODES; see ./op-codes.ts). */
   opCodes(): OpCodeTable;
   /**

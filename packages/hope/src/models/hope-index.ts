@@ -13,7 +13,20 @@ export {
   type HopeTrainGrad,
 } from './hope-config.js';
 export { HOPE_LIVE_MEMORY_INIT, HOPE_PRESETS, hopePreset, paramMatchedCmsHidden } from './hope-presets.js';
-export { HopeDecoder, cloneFastState, disposeFastState } from './hope-decoder.js';
+export {
+  HopeDecoder,
+  cloneFastState,
+  disposeFastState,
+  fusedHopeParts,
+  type HopeDecoderOptions,
+} from './hope-decoder.js';
+export {
+  FusedHopeState,
+  fusedHopeBlocker,
+  type FusedHopeBlock,
+  type FusedHopeConfig,
+  type FusedHopeParts,
+} from '../kernels/hope-decode.js';
 export {
   segmentCuts,
   teacherForced,
