@@ -29,6 +29,17 @@ void l2_normalize(T* x, int64_t dh) {
   for (int64_t e = 0; e < dh; ++e) x[e] *= s;
 }
 
+// Σ a[j] b[j] over n elements with 8 partial sums (a strict-order reduction would not vectorise).
+template <typename T>
+inline T dot(const T* a, const T* b, int64_t n) {
+  T part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int u = 0; u < 8; ++u) part[u] += a[j + u] * b[j + u];
+  for (; j < n; ++j) part[0] += a[j] * b[j];
+  return ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+}
+
 // Per-head scratch of the memory step: act, ds, ga, z [M]; e [Dh].
 template <typename T>
 struct MemScratch {
@@ -40,9 +51,7 @@ template <typename T>
 void memory_token(int64_t Dh, int64_t M, T theta, T eta, T keep, const T* q, const T* k, const T* v, T* w1, T* w2,
                   T* s1, T* s2, const T* a1, const T* a2, const MemScratch<T>& s, T* o) {
   for (int64_t m = 0; m < M; ++m) {  // p = A2 k;  σ(p), σ'(p)
-    const T* row = a2 + m * Dh;
-    T p = 0;
-    for (int64_t j = 0; j < Dh; ++j) p += row[j] * k[j];
+    const T p = dot(a2 + m * Dh, k, Dh);
     const T sg = sigmoid(p);
     s.act[m] = p * sg;
     s.ds[m] = sg * (T(1) + p * (T(1) - sg));
@@ -50,9 +59,7 @@ void memory_token(int64_t Dh, int64_t M, T theta, T eta, T keep, const T* q, con
   }
   for (int64_t r = 0; r < Dh; ++r) {  // e = k + A1 σ(p) − v;  ga = A1ᵀ e
     const T* row = a1 + r * M;
-    T acc = 0;
-    for (int64_t m = 0; m < M; ++m) acc += row[m] * s.act[m];
-    const T er = k[r] + acc - v[r];
+    const T er = k[r] + dot(row, s.act, M) - v[r];
     s.e[r] = er;
     for (int64_t m = 0; m < M; ++m) s.ga[m] += row[m] * er;
   }
@@ -60,29 +67,23 @@ void memory_token(int64_t Dh, int64_t M, T theta, T eta, T keep, const T* q, con
     const T gm = s.ga[m] * s.ds[m];
     T* rs = s2 + m * Dh;
     T* rw = w2 + m * Dh;
-    T acc = 0;
     for (int64_t j = 0; j < Dh; ++j) {
       const T sn = eta * rs[j] - theta * (gm * k[j]);
       rs[j] = sn;
-      const T wn = keep * rw[j] + sn;
-      rw[j] = wn;
-      acc += wn * q[j];
+      rw[j] = keep * rw[j] + sn;
     }
-    s.z[m] = silu(acc);
+    s.z[m] = silu(dot(rw, q, Dh));
   }
   for (int64_t r = 0; r < Dh; ++r) {  // S1 ← η S1 − θ e σ(p)ᵀ;  W1 ← keep W1 + S1;  o = q + W1 z
     const T er = s.e[r];
     T* rs = s1 + r * M;
     T* rw = w1 + r * M;
-    T acc = 0;
     for (int64_t m = 0; m < M; ++m) {
       const T sn = eta * rs[m] - theta * (er * s.act[m]);
       rs[m] = sn;
-      const T wn = keep * rw[m] + sn;
-      rw[m] = wn;
-      acc += wn * s.z[m];
+      rw[m] = keep * rw[m] + sn;
     }
-    o[r] = q[r] + acc;
+    o[r] = q[r] + dot(rw, s.z, M);
   }
 }
 

@@ -15,6 +15,12 @@ export {
   type FusedDeltaNetBlock,
   type FusedDeltaNetParts,
 } from '../kernels/deltanet-decode.js';
+export {
+  FusedTitansDecoder,
+  fusedTitansBlocker,
+  type FusedTitansBlock,
+  type FusedTitansParts,
+} from '../kernels/titans-decode.js';
 export { FusedShellDecoder, type FusedShellParts } from '../kernels/fused-decode.js';
 export { resolveShell, type ShellConfig } from './config-fields.js';
 export { applyRope, ropeTables } from './rope.js';

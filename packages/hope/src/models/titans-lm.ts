@@ -17,6 +17,8 @@ import { TitansMemory, type MemorySnapshot } from '@nl/memory';
 import { BlockLM, initSwiGLU, mlpHalfParamCount, shellParamCount, type LMBlock } from './common.js';
 import { failer, numIn, posInt, resolveShell, type ShellConfig } from './config-fields.js';
 import { GatedOut, QKVConv, l2norm, mixerPartsParamCount, runFromState } from './mixer-parts.js';
+import type { StepDecoder } from './stream-decoder.js';
+import { FusedTitansDecoder, fusedTitansBlocker, type FusedTitansParts } from '../kernels/titans-decode.js';
 
 /** TitansLM hyperparameters (plain JSON). */
 export interface TitansLMConfig extends ShellConfig {
@@ -207,5 +209,31 @@ export class TitansLM extends BlockLM<TitansLMConfig> {
   constructor(input: TitansLMConfigInput) {
     const c = resolveTitansLMConfig(input);
     super(LABEL, c, () => new TitansBlock(c));
+  }
+
+  /**
+   * A fresh batch-1 streaming decoder (memory state, chunk phase and conv cache per block). `fused`
+   * true: the fused native decoder (throws naming why it cannot run); false: the tensor-op
+   * `StreamDecoder`; default: fused when the model is float32 on the CPU and the addon has the
+   * decode ops.
+   */
+  override decoder(options: { fused?: boolean } = {}): StepDecoder {
+    const c = this.config;
+    const parts: FusedTitansParts = {
+      label: this.label,
+      vocabSize: c.vocabSize,
+      dim: c.dim,
+      heads: c.heads,
+      embed: this.embed,
+      blocks: this.blocks as TitansBlock[],
+      normF: this.normF,
+      head: this.head,
+      thetaMax: c.thetaMax,
+      etaMax: c.etaMax,
+      alphaMax: c.alphaMax,
+    };
+    const fused =
+      options.fused ?? (this.embed.weight.dtype === 'float32' && fusedTitansBlocker(parts) === null);
+    return fused ? new FusedTitansDecoder(parts) : super.decoder();
   }
 }
