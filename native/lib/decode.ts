@@ -120,8 +120,8 @@ export interface TitansDecodeDims {
 /**
  * Operands of `decodeTitansBlock`: wQkv [3D, D], conv [3D, K], wTheta, wEta, wAlpha [H, D], bTheta,
  * bEta, bAlpha [H], outNorm [D/H], wGateOut, wOut [D, D], the MLP as above; x, convCache [K − 1, 3D]
- * and the memory state — weights w1 [H, D/H, M], w2 [H, M, D/H], momenta s1, s2 and chunk-start
- * anchors a1, a2 of the same shapes — are updated in place.
+ * and memory [6, H, D/H · M] are updated in place. memory stacks the memory MLP's state: weights
+ * w1 [H, D/H, M], w2 [H, M, D/H], their momenta s1, s2 and chunk-start anchors a1, a2 (same shapes).
  */
 export interface TitansDecodeArrays {
   x: FloatArray;
@@ -142,12 +142,7 @@ export interface TitansDecodeArrays {
   wUp: FloatArray;
   wDown: FloatArray;
   convCache: FloatArray;
-  w1: FloatArray;
-  w2: FloatArray;
-  s1: FloatArray;
-  s2: FloatArray;
-  a1: FloatArray;
-  a2: FloatArray;
+  memory: FloatArray;
 }
 
 /** The decode entry points of the addon. */

@@ -1,14 +1,15 @@
 // decodeTitansBlock: the fused batch-1 decode step of a TitansLM block (cpu/decode_titans.h).
 //
 //   decodeTitansBlock({ x, norm1, wQkv, conv, wTheta, bTheta, wEta, bEta, wAlpha, bAlpha, outNorm,
-//                       wGateOut, wOut, norm2, wGate, wUp, wDown, convCache, w1, w2, s1, s2, a1, a2 },
+//                       wGateOut, wOut, norm2, wGate, wUp, wDown, convCache, memory },
 //                     { tokens, d, heads, hidden, memoryHidden, window, chunkSize, position, eps,
 //                       thetaMax, etaMax, alphaMax })
 //
 // x [n, D] (updated in place); wQkv [3D, D]; conv [3D, K]; wTheta, wEta, wAlpha [H, D]; bTheta,
 // bEta, bAlpha [H]; outNorm [D/H]; wGateOut, wOut [D, D]; norms [D]; wGate, wUp [F, D]; wDown
-// [D, F]; convCache [K-1, 3D]; w1, s1, a1 [H, D/H, M] and w2, s2, a2 [H, M, D/H] (updated in
-// place). Field names and types: native/lib/decode.ts.
+// [D, F]; convCache [K-1, 3D]; memory [6, H, D/H·M], the memory state w1, w2, s1, s2, a1, a2 stacked
+// (w1, s1, a1 [H, D/H, M]; w2, s2, a2 [H, M, D/H]), updated in place like x and convCache. Field
+// names and types: native/lib/decode.ts.
 #include <napi.h>
 
 #include <string>
@@ -58,8 +59,6 @@ Napi::Value TitansBlock(const Napi::CallbackInfo& info) {
   const char* kDD = "[D, D]";
   const char* kHD = "[H, D]";
   const char* kH = "[H]";
-  const char* kW1 = "[H, D/H, M]";
-  const char* kW2 = "[H, M, D/H]";
   ArrayView x = a.array("x", {n, D}, "[n, D]", false, &dt);
   ArrayView norm1 = a.array("norm1", {D}, "[D]", false, &dt);
   ArrayView qkv = a.array("wQkv", {3 * D, D}, "[3D, D]", false, &dt);
@@ -78,19 +77,16 @@ Napi::Value TitansBlock(const Napi::CallbackInfo& info) {
   ArrayView up = a.array("wUp", {F, D}, "[F, D]", false, &dt);
   ArrayView down = a.array("wDown", {D, F}, "[D, F]", false, &dt);
   ArrayView cache = a.array("convCache", {K - 1, 3 * D}, "[K-1, 3D]", false, &dt);
-  ArrayView w1 = a.array("w1", {H, Dh, M}, kW1, false, &dt);
-  ArrayView w2 = a.array("w2", {H, M, Dh}, kW2, false, &dt);
-  ArrayView s1 = a.array("s1", {H, Dh, M}, kW1, false, &dt);
-  ArrayView s2 = a.array("s2", {H, M, Dh}, kW2, false, &dt);
-  ArrayView a1 = a.array("a1", {H, Dh, M}, kW1, false, &dt);
-  ArrayView a2 = a.array("a2", {H, M, Dh}, kW2, false, &dt);
+  ArrayView mem = a.array("memory", {6, H, Dh * M}, "[6, H, D/H·M]", false, &dt);
   a.done();
   auto run = [&](auto tag) {
     using T = decltype(tag);
     const TitansBlockWeights<T> w{ptr<T>(norm1), ptr<T>(qkv),  ptr<T>(conv),  ptr<T>(wth),  ptr<T>(bth),  ptr<T>(wet),
                                   ptr<T>(bet),   ptr<T>(wal),  ptr<T>(bal),   ptr<T>(onorm), ptr<T>(gout), ptr<T>(wout),
                                   ptr<T>(norm2), ptr<T>(gate), ptr<T>(up),    ptr<T>(down)};
-    const TitansMemoryState<T> m{mut<T>(w1), mut<T>(w2), mut<T>(s1), mut<T>(s2), mut<T>(a1), mut<T>(a2)};
+    T* all = mut<T>(mem);
+    const int64_t part = H * Dh * M;
+    const TitansMemoryState<T> m{all, all + part, all + 2 * part, all + 3 * part, all + 4 * part, all + 5 * part};
     titans_block_decode<T>(d, w, mut<T>(x), mut<T>(cache), m);
   };
   if (dt == DType::F32) run(float{});

@@ -8,17 +8,14 @@
 
 #include "cpu/decode_parts.h"
 #include "cpu/decode_titans.h"
+#include "cpu/decode_vec.h"
 
 namespace nl {
 namespace {
 
 using decode_parts::linear;
-using decode_parts::silu;
-
-template <typename T>
-inline T sigmoid(T v) {
-  return T(1) / (T(1) + std::exp(-v));
-}
+using decode_vec::sigmoid;
+using decode_vec::silu;
 
 // x ← x / √(Σ x² + 1e-6) over dh elements (models/mixer-parts.ts l2norm).
 template <typename T>
@@ -50,8 +47,9 @@ struct MemScratch {
 template <typename T>
 void memory_token(int64_t Dh, int64_t M, T theta, T eta, T keep, const T* q, const T* k, const T* v, T* w1, T* w2,
                   T* s1, T* s2, const T* a1, const T* a2, const MemScratch<T>& s, T* o) {
-  for (int64_t m = 0; m < M; ++m) {  // p = A2 k;  σ(p), σ'(p)
-    const T p = dot(a2 + m * Dh, k, Dh);
+  for (int64_t m = 0; m < M; ++m) s.act[m] = dot(a2 + m * Dh, k, Dh);  // p = A2 k
+  for (int64_t m = 0; m < M; ++m) {                                      // σ(p), σ'(p)
+    const T p = s.act[m];
     const T sg = sigmoid(p);
     s.act[m] = p * sg;
     s.ds[m] = sg * (T(1) + p * (T(1) - sg));
@@ -72,8 +70,9 @@ void memory_token(int64_t Dh, int64_t M, T theta, T eta, T keep, const T* q, con
       rs[j] = sn;
       rw[j] = keep * rw[j] + sn;
     }
-    s.z[m] = silu(dot(rw, q, Dh));
+    s.z[m] = dot(rw, q, Dh);
   }
+  for (int64_t m = 0; m < M; ++m) s.z[m] = silu(s.z[m]);
   for (int64_t r = 0; r < Dh; ++r) {  // S1 ← η S1 − θ e σ(p)ᵀ;  W1 ← keep W1 + S1;  o = q + W1 z
     const T er = s.e[r];
     T* rs = s1 + r * M;
@@ -117,9 +116,10 @@ void titans_block_decode(const TitansDecodeDims& d, const TitansBlockWeights<T>&
     for (int64_t ch = 0; ch < C; ++ch) {
       T acc = 0;
       for (int64_t j = 0; j < K; ++j) acc += w.conv[ch * K + j] * zin[(i + j) * C + ch];
-      c[i * C + ch] = silu(acc);
+      c[i * C + ch] = acc;
     }
   }
+  for (int64_t i = 0; i < n * C; ++i) c[i] = silu(c[i]);
   std::copy(zin + n * C, zin + (K - 1 + n) * C, conv_cache);  // the last K-1 rows
   const T* gw[3] = {w.w_theta, w.w_eta, w.w_alpha};
   const T* gb[3] = {w.b_theta, w.b_eta, w.b_alpha};

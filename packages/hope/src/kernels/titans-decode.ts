@@ -66,11 +66,10 @@ export function fusedTitansBlocker(parts: FusedTitansParts): string | null {
   return null;
 }
 
-/** One block's state: the tensors (owned by the decoder) and views of the memory's six parts. */
+/** One block's state (CPU tensors owned by the decoder). */
 interface TitansState {
   conv: Tensor; // [K − 1, 3D]
-  memory: Tensor; // [6, H, Dh · M]
-  views: Record<'w1' | 'w2' | 's1' | 's2' | 'a1' | 'a2', FloatArray>;
+  memory: Tensor; // [6, H, Dh · M]: w1, w2, s1, s2, a1, a2
 }
 
 export class FusedTitansDecoder extends FusedShellDecoder {
@@ -105,7 +104,7 @@ export class FusedTitansDecoder extends FusedShellDecoder {
           wUp: arr(b.mlp.up.weight),
           wDown: arr(b.mlp.down.weight),
           convCache: arr(s.conv),
-          ...s.views,
+          memory: arr(s.memory),
         },
         {
           tokens: n,
@@ -134,13 +133,10 @@ export class FusedTitansDecoder extends FusedShellDecoder {
       const conv = keep(emptyTensor([k - 1, 3 * d], this.dtype, 'cpu', true));
       const memory = keep(emptyTensor([6, heads, size / heads], this.dtype, 'cpu', true));
       const all = arr(memory);
-      const part = (i: number): FloatArray => all.subarray(i * size, (i + 1) * size);
-      const views = { w1: part(0), w2: part(1), s1: part(2), s2: part(3), a1: part(4), a2: part(5) };
-      views.w1.set(arr(b.memory.w1));
-      views.w2.set(arr(b.memory.w2));
-      views.a1.set(views.w1);
-      views.a2.set(views.w2);
-      return { conv, memory, views };
+      all.subarray(0, size).set(arr(b.memory.w1)); // w1
+      all.subarray(size, 2 * size).set(arr(b.memory.w2)); // w2
+      all.copyWithin(4 * size, 0, 2 * size); // a1, a2 = w1, w2; s1, s2 stay zero
+      return { conv, memory };
     });
   }
 
