@@ -126,9 +126,14 @@ class Fields {
     return v.As<Napi::Boolean>().Value();
   }
 
-  // Throws when the object has a field no getter above asked for.
+  // Throws when the object has a field no getter above asked for. Fast path (the per-token decode
+  // calls read ~30 fields; naming every key costs more than the kernel of a small block): when
+  // the object has exactly as many enumerable keys as distinct fields were found, every key is a
+  // field and nothing is converted to a string (only an inherited non-enumerable field could hide
+  // an unknown key that way; plain objects have none).
   void done() const {
     Napi::Array keys = obj_.GetPropertyNames();
+    if (keys.Length() == found_) return;
     for (uint32_t i = 0; i < keys.Length(); ++i) {
       const std::string k = keys.Get(i).ToString().Utf8Value();
       bool known = false;
@@ -143,8 +148,12 @@ class Fields {
 
  private:
   Napi::Value get(const char* name) {
+    bool again = false;
+    for (const std::string& s : seen_) again = again || s == name;
     seen_.emplace_back(name);
-    return obj_.Get(name);
+    Napi::Value v = obj_.Get(name);
+    if (!again && !v.IsUndefined()) ++found_;
+    return v;
   }
   std::string field(const char* name) const { return role_ + "." + name; }
   [[noreturn]] void fail_type(const char* name, const std::string& msg) const {
@@ -174,6 +183,7 @@ class Fields {
   Napi::Object obj_;
   std::string op_, role_;
   std::vector<std::string> seen_;
+  uint32_t found_ = 0;  // distinct fields read whose value was not undefined
 };
 
 template <typename F>
