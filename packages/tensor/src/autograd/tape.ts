@@ -64,6 +64,40 @@ export function record(
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again (default false). */
   retainGraph?: boolean;
+  /**
+   * Only these leaves receive gradients (like torch.autograd.backward's `inputs`): the walk skips
+   * every op from which none of them can be reached, and no other leaf's `grad` changes. An op
+   * that is walked still computes the gradients of all its inputs (its rule sees the usual
+   * `needsInputGrad`). Default: every leaf that requires grad.
+   */
+  inputs?: readonly Tensor[];
+}
+
+/** The nodes (of `nodes`, root first) from which a leaf in `targets` can be reached. */
+function nodesReaching(nodes: readonly Node[], targets: ReadonlySet<Tensor>): Set<Node> {
+  const reach = new Set<Node>();
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    // sources come from nodes with smaller seq, i.e. later in `nodes`: already decided
+    if (
+      n.sources.some(
+        (s, j) => n.ctx.needsInputGrad[j] && (s.node === null ? targets.has(s) : reach.has(s.node)),
+      )
+    )
+      reach.add(n);
+  }
+  return reach;
+}
+
+function checkInputs(inputs: readonly Tensor[]): Set<Tensor> {
+  for (const t of inputs) {
+    t.assertLive('backward({ inputs })');
+    if (t.node !== null || !t.requiresGrad)
+      throw new Error(
+        `backward: inputs must be leaf tensors that require grad; got a tensor ${fmtShape(t.shape)} that ${t.node !== null ? 'was computed by an op' : 'does not require grad'}`,
+      );
+  }
+  return new Set(inputs);
 }
 
 function collectNodes(root: Node): Node[] {
@@ -130,6 +164,7 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
       `backward: grad can be omitted only for single-element outputs, got shape ${fmtShape(root.shape)}; pass a gradient of that shape`,
     );
   }
+  const targets = opts.inputs === undefined ? null : checkInputs(opts.inputs);
   if (grad !== undefined) {
     grad.assertLive('backward(grad)');
     if (!sameShape(grad.shape, root.shape)) {
@@ -142,10 +177,11 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
     tidy(() => {
       const seed = grad === undefined ? onesLike(root) : castTo(grad, root.dtype);
       if (root.node === null) {
-        accumulateLeaf(root, seed);
+        if (targets === null || targets.has(root)) accumulateLeaf(root, seed);
         return;
       }
       const nodes = collectNodes(root.node);
+      const walked = targets === null ? null : nodesReaching(nodes, targets);
       const grads = new Map<Node, (Tensor | null)[]>();
       // Gradients are freed as soon as no pending slot holds them (only tensors this backward
       // created: ids >= firstId), so peak memory tracks the live frontier, not the whole graph.
@@ -168,6 +204,10 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
         const gOut = grads.get(node);
         grads.delete(node);
         if (gOut === undefined || gOut.every((g) => g === null)) continue;
+        if (walked !== null && !walked.has(node)) {
+          for (const g of gOut) if (g !== null) unhold(g);
+          continue; // no target below this op
+        }
         // the rule's temporaries are freed right away; its results move to this scope
         checkVersions(node);
         const gIn = tidy(() => gradRule(node.op)(node.ctx, gOut));
@@ -181,6 +221,7 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
           const src = node.sources[i];
           let g = gIn[i];
           if (g === null || g === undefined || !node.ctx.needsInputGrad[i]) continue;
+          if (walked !== null && (src.node === null ? !targets!.has(src) : !walked.has(src.node))) continue;
           if (!sameShape(g.shape, node.inputShapes[i])) {
             throw new Error(
               `backward of '${node.op}': gradient for input ${i} has shape ${fmtShape(g.shape)}, expected ${fmtShape(node.inputShapes[i])}`,
