@@ -489,6 +489,10 @@ export class ContinuumMemory extends nn.Module {
     this._frozen = false;
   }
 
+  /** Leaves of the last `forward(x, { probes: true })` collecting δ (empty without probes). */
+  get probes(): readonly Tensor[] {
+    return this.cache?.probes ?? [];
+  }
   get frozen(): boolean {
     return this._frozen;
   }

@@ -105,26 +105,54 @@ function mlpRows(w1: Tensor, w2: Tensor, z: Tensor): Tensor {
   return transpose(add(zh, matmul(silu(matmul(zh, mT(w2))), mT(w1))), 1, 2).contiguous();
 }
 
-/** The fused forward of a SelfModifyingTitans call (arguments as the chunked impl's). */
-export function selfModFused(a: ChunkedArgs): { out: Tensor; state: Record<string, ChunkMemState> } {
+/**
+ * The fused state of a call: the six tensors of `SELF_MOD_STATES`, every memory stacked on axis 1
+ * (w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]; memories in the `names` order). The
+ * module carries it as is from call to call, so no call stacks or splits its memories.
+ */
+export type StackedSelfModState = Tensor[];
+
+/** Arguments of `selfModFused`: the chunked impl's, with the state stacked. */
+export interface FusedArgs extends Omit<ChunkedArgs, 'state'> {
+  state: StackedSelfModState;
+}
+
+/** Memory `i` of a stacked state: w1, w2, s1, s2, a1, a2 [B, H, …] (views). */
+export function memoryOf(st: StackedSelfModState, i: number): ChunkMemState {
+  const m = {} as ChunkMemState;
+  SELF_MOD_STATES.forEach((s, j) => (m[s] = select(st[j]!, 1, i)));
+  return m;
+}
+
+/** Per-memory states (in `names` order) stacked on axis 1: → [B, M, H, …] each. */
+export function stackMemories(
+  names: readonly string[],
+  state: Record<string, ChunkMemState>,
+): StackedSelfModState {
+  return SELF_MOD_STATES.map((s) =>
+    stack(
+      names.map((n) => state[n]![s]),
+      1,
+    ),
+  );
+}
+
+/** The fused forward of a SelfModifyingTitans call on the stacked state; returns the final state. */
+export function selfModFused(a: FusedArgs): { out: Tensor; state: StackedSelfModState } {
   const [b, T, h, d] = a.x.shape as [number, number, number, number];
   const dtype = a.x.dtype as 'float32' | 'float64';
   if (T === 0) return { out: zeros([b, 0, h, d], { dtype, device: a.x.device }), state: a.state };
   if (a.frozen) {
-    const qq = a.adaptiveQ ? mlpRows(a.state.q!.a1, a.state.q!.a2, a.x) : a.q;
-    return { out: mlpRows(a.state.mem!.w1, a.state.mem!.w2, qq), state: a.state };
+    const q = a.adaptiveQ ? memoryOf(a.state, a.names.indexOf('q')) : null;
+    const mem = memoryOf(a.state, a.names.indexOf('mem'));
+    const qq = q ? mlpRows(q.a1, q.a2, a.x) : a.q;
+    return { out: mlpRows(mem.w1, mem.w2, qq), state: a.state };
   }
   a.names.forEach((n, i) => {
     if (ORDER[i] !== n)
       throw new Error(`SelfModifyingTitans fused: memory ${i} is ${n}, expected ${ORDER[i]}`);
   });
-  const st = SELF_MOD_STATES.map((s) =>
-    stack(
-      a.names.map((n) => a.state[n]![s]),
-      1,
-    ),
-  );
-  const [out, ...fin] = fusedSelfMod(a.x, a.q, st, {
+  const [out, ...fin] = fusedSelfMod(a.x, a.q, a.state, {
     tokens: a.tokens,
     chunkMem: a.chunkMem,
     chunkOther: a.chunkOther,
@@ -135,11 +163,5 @@ export function selfModFused(a: ChunkedArgs): { out: Tensor; state: Record<strin
     readSnapshot: a.readSnapshot,
     keep: isGradEnabled(),
   });
-  const state: Record<string, ChunkMemState> = {};
-  a.names.forEach((n, i) => {
-    const m = {} as ChunkMemState;
-    SELF_MOD_STATES.forEach((s, j) => (m[s] = select(fin[j]!, 1, i)));
-    state[n] = m;
-  });
-  return { out: out!, state };
+  return { out: out!, state: fin };
 }

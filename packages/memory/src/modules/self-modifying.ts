@@ -17,6 +17,7 @@ import {
   add,
   div,
   expand,
+  stack,
   mean,
   mul,
   norm,
@@ -35,7 +36,8 @@ import { checkChunk, checkSeq } from './check.js';
 import { siluDerivative } from './titans.js';
 import { mv, outerBH, stackTokens, tokenAt } from './ops.js';
 import { selfModChunked } from './self-modifying-chunked.js';
-import { selfModFused } from './self-modifying-fused.js';
+import { memoryOf, selfModFused, stackMemories, type StackedSelfModState } from './self-modifying-fused.js';
+import { SELF_MOD_STATES } from '../kernels/self-mod/native.js';
 
 /** Configuration of the self-modifying memory (D = head dim). */
 export interface SelfModifyingConfig {
@@ -139,7 +141,10 @@ export class SelfModifyingTitans extends nn.Module {
   private readonly cfg: Required<
     Omit<SelfModifyingConfig, 'hidden' | 'initStd' | 'memoryInitStd' | 'dtype' | 'impl'>
   >;
+  /** Per-memory state ('loop', 'chunked'; 'fused' after a `restore`), null after reset. */
   private state: Record<string, MemState> | null = null;
+  /** 'fused': the state as the fused op carries it, memories stacked (at most one of the two is set). */
+  private stacked: StackedSelfModState | null = null;
   private _tokens = 0;
   private _frozen = false;
 
@@ -225,6 +230,53 @@ export class SelfModifyingTitans extends nn.Module {
     return out;
   }
 
+  /** 'fused' init: the memories' inits stacked and expanded over the batch, zero momenta. */
+  private initStacked(b: number): StackedSelfModState {
+    const ms = this.names.map((n) => this.memories[n]!);
+    const w1 = stack(
+      ms.map((m) => m.w1),
+      0,
+    ); // [M, H, D, Dh]
+    const w2 = stack(
+      ms.map((m) => m.w2),
+      0,
+    ); // [M, H, Dh, D]
+    const b1 = expand(w1, [b, ...w1.shape]);
+    const b2 = expand(w2, [b, ...w2.shape]);
+    const opts = { dtype: w1.dtype as 'float32' | 'float64', device: w1.device };
+    const s = { w1: b1, w2: b2, s1: zeros(b1.shape, opts), s2: zeros(b2.shape, opts), a1: b1, a2: b2 };
+    return SELF_MOD_STATES.map((k) => s[k]);
+  }
+
+  /** The 'fused' forward: the state stays stacked from call to call. */
+  private forwardFused(x: Tensor, q: Tensor, b: number, T: number): Tensor {
+    const st = this.stacked ?? (this.state ? stackMemories(this.names, this.state) : this.initStacked(b));
+    if (st[0]!.shape[0] !== b)
+      throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);
+    const r = selfModFused({
+      ...this.cfg,
+      names: this.names,
+      state: st,
+      x,
+      q,
+      tokens: this._tokens,
+      frozen: this._frozen,
+    });
+    if (!this._frozen) {
+      this.stacked = r.state;
+      this.state = null;
+      this._tokens += T;
+    }
+    return r.out;
+  }
+
+  /** Per-memory state (views of the stacked one for 'fused'), null after reset. */
+  private perMemory(): Record<string, MemState> | null {
+    if (this.stacked === null) return this.state;
+    const st = this.stacked;
+    return Object.fromEntries(this.names.map((n, i) => [n, memoryOf(st, i)]));
+  }
+
   /** M(z) = z + W1 σ(W2 z): z [B, H, D] → [B, H, D]. */
   private apply(w1: Tensor, w2: Tensor, z: Tensor): Tensor {
     return add(z, mv(w1, silu(mv(w2, z))));
@@ -239,11 +291,12 @@ export class SelfModifyingTitans extends nn.Module {
     const [bq, tq] = checkSeq('SelfModifyingTitans', 'q', q, this.heads, this.dim);
     if (bq !== b || tq !== T)
       throw new Error(`SelfModifyingTitans: q [B, T] = [${bq}, ${tq}] differs from x's [${b}, ${T}]`);
+    if (this.impl === 'fused') return this.forwardFused(x, q, b, T);
     const st = this.state ?? this.init(b);
     if (Object.values(st)[0]!.w1.shape[0] !== b)
       throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);
     if (this.impl !== 'loop') {
-      const r = (this.impl === 'fused' ? selfModFused : selfModChunked)({
+      const r = selfModChunked({
         ...this.cfg,
         names: this.names,
         state: st,
@@ -314,12 +367,13 @@ export class SelfModifyingTitans extends nn.Module {
 
   /** Fast weights of memory `name` (null after reset). */
   fast(name: string): { w1: Tensor; w2: Tensor } | null {
-    const m = this.state?.[name];
+    const m = this.perMemory()?.[name];
     return m === undefined ? null : { w1: m.w1, w2: m.w2 };
   }
 
   reset(): void {
     this.state = null;
+    this.stacked = null;
     this._tokens = 0;
   }
 
@@ -330,13 +384,46 @@ export class SelfModifyingTitans extends nn.Module {
    * online scheme); install a new one with `restore`.
    */
   liveState(): Readonly<Record<string, Readonly<SelfModMemState>>> | null {
-    return this.state;
+    return this.perMemory();
+  }
+
+  /**
+   * The live state as a flat list of tensors (null after reset), for callers that cut the graph
+   * between calls (@nl/hope's online scheme): 'fused' lists its six stacked tensors
+   * (SELF_MOD_STATES order, [B, M, H, …]), the others every memory's six (names × SELF_MOD_STATES).
+   * Same lifetime and graph as `liveState`; `installCarried` takes a list of the same layout.
+   */
+  carriedState(): Tensor[] | null {
+    if (this.stacked !== null) return [...this.stacked];
+    const st = this.state;
+    return st === null ? null : this.names.flatMap((n) => SELF_MOD_STATES.map((k) => st[n]![k]));
+  }
+
+  /** Installs tensors laid out as `carriedState()` returned them (same shapes; shared, not copied). */
+  installCarried(ts: Tensor[]): void {
+    const k = SELF_MOD_STATES.length;
+    if (this.stacked !== null && ts.length === k) {
+      this.stacked = [...ts];
+      return;
+    }
+    if (this.stacked !== null || this.state === null || ts.length !== this.names.length * k)
+      throw new Error(
+        `SelfModifyingTitans.installCarried: got ${ts.length} tensors; expected the layout carriedState() returned (${this.stacked !== null ? k : this.state === null ? 'none: no state' : this.names.length * k})`,
+      );
+    const out: Record<string, MemState> = {};
+    this.names.forEach((n, i) => {
+      const m = {} as MemState;
+      SELF_MOD_STATES.forEach((s, j) => (m[s] = ts[i * k + j]!));
+      out[n] = m;
+    });
+    this.state = out;
   }
 
   snapshot(): SelfModSnapshot {
-    if (this.state === null) return { state: null, tokens: this._tokens };
+    const st = this.perMemory();
+    if (st === null) return { state: null, tokens: this._tokens };
     const out: Record<string, MemState> = {};
-    for (const [n, m] of Object.entries(this.state)) {
+    for (const [n, m] of Object.entries(st)) {
       out[n] = {
         w1: m.w1.detach().clone(),
         w2: m.w2.detach().clone(),
@@ -351,6 +438,7 @@ export class SelfModifyingTitans extends nn.Module {
 
   restore(s: SelfModSnapshot): void {
     this.state = s.state === null ? null : { ...s.state };
+    this.stacked = null; // 'fused' stacks a restored state at its next call
     this._tokens = s.tokens;
   }
 
