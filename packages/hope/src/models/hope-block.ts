@@ -14,21 +14,7 @@
  * (the conv weights, hence ‖u‖, grow during training).
  * Fast state of the layer: the Titans memories, the CMS Δ / schedule, and the conv cache.
  */
-import {
-  add,
-  cat,
-  div,
-  mul,
-  narrow,
-  norm,
-  reshape,
-  silu,
-  sub,
-  unsqueeze,
-  zeros,
-  nn,
-  type Tensor,
-} from '@nl/tensor';
+import { add, cat, mul, narrow, reshape, silu, sub, zeros, nn, type Tensor } from '@nl/tensor';
 import {
   ContinuumMemory,
   SelfModifyingTitans,
@@ -36,6 +22,7 @@ import {
   type SelfModifyingConfig,
   type SelfModSnapshot,
 } from '@nl/memory';
+import { l2Normalize } from '../kernels/l2-normalize.js';
 import { linear, residualStd } from './common.js';
 import { HOPE_CONV, type HopeConfig } from './hope-config.js';
 
@@ -47,10 +34,8 @@ export interface HopeBlockState {
   conv: Tensor | null;
 }
 
-/** ℓ2-normalizes the last dim: x / (‖x‖ + 1e-6). */
-function l2(x: Tensor): Tensor {
-  return div(x, add(unsqueeze(norm(x, 2, -1), -1), 1e-6));
-}
+/** ℓ2-normalizes the last dim: x / (‖x‖ + 1e-6), one fused op (kernels/l2-normalize.ts). */
+const l2 = (x: Tensor): Tensor => l2Normalize(x);
 
 export class HopeBlock extends nn.Module {
   readonly norm1: nn.RMSNorm;

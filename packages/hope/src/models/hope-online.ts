@@ -14,16 +14,17 @@
  * Outer gradients (`outer: true`) are the gradient of the mean loss Σ CE / (B·T), accumulated
  * into the parameters' existing `.grad`. Across segments the self-modifying memories' state and
  * the conv cache are either kept exact ('full': the next segment starts from leaf copies σ of the
- * state; after the last segment the leaves' gradients are pushed back through each earlier
- * segment's end state τ by a backward of Σ⟨τ, σ.grad⟩, newest first — the exact gradient of the
- * whole sequence at ~2× the backward work, never quadratic) or cut ('truncated': detached).
+ * state; a segment's own backward first walks only the ops above the CMS probes (δ for observe);
+ * after the last segment each earlier segment runs one backward of L_s + Σ⟨τ, σ.grad⟩, newest
+ * first, pushing the leaves' gradients back through its end state τ — the exact gradient of the
+ * whole sequence, every segment's graph walked once in full, never quadratic) or cut
+ * ('truncated': detached).
  * CMS writes are first order (Δ under no-grad, straight-through to θ0), as in A11.
  * Without outer gradients the parameters are switched to requiresGrad = false during the pass, so
  * each backward only walks the part of the graph below the probes, and the state is detached at
  * the cuts (which never changes a value).
  */
 import { add, cast, crossEntropy, mul, narrow, noGrad, sum, untracked, type Tensor } from '@nl/tensor';
-import type { SelfModMemState, SelfModSnapshot } from '@nl/memory';
 import type { HopeBlock } from './hope-block.js';
 
 /** What the scheme needs from a model (HopeLM implements it). */
@@ -54,14 +55,12 @@ export function segmentCuts(chunkSizes: readonly number[], base: number, t: numb
   return [...cuts].sort((a, b) => a - b);
 }
 
-const MEM_KEYS = ['a1', 'a2', 's1', 's2', 'w1', 'w2'] as const; // sorted: the order liveState lists them
-
 /** The live (on-graph) fast-state tensors that cross a segment cut, in a fixed order. */
 function liveState(blocks: HopeBlock[]): Tensor[] {
   const out: Tensor[] = [];
   for (const b of blocks) {
-    const s = b.titans.liveState();
-    if (s !== null) for (const n of Object.keys(s).sort()) for (const k of MEM_KEYS) out.push(s[n]![k]);
+    const s = b.titans.carriedState(); // 'fused': six stacked tensors, not one per memory
+    if (s !== null) out.push(...s);
     if (b.convCache !== null) out.push(b.convCache);
   }
   return out;
@@ -71,16 +70,8 @@ function liveState(blocks: HopeBlock[]): Tensor[] {
 function installState(blocks: HopeBlock[], next: Tensor[]): void {
   let i = 0;
   for (const b of blocks) {
-    const s = b.titans.liveState();
-    if (s !== null) {
-      const fresh: NonNullable<SelfModSnapshot['state']> = {};
-      for (const n of Object.keys(s).sort()) {
-        const m = {} as Record<(typeof MEM_KEYS)[number], Tensor>;
-        for (const k of MEM_KEYS) m[k] = next[i++]!;
-        fresh[n] = m satisfies SelfModMemState;
-      }
-      b.titans.restore({ state: fresh, tokens: b.titans.tokens });
-    }
+    const n = b.titans.carriedState()?.length ?? 0;
+    if (n > 0) b.titans.installCarried(next.slice(i, (i += n)));
     if (b.convCache !== null) b.convCache = next[i++]!;
   }
 }
@@ -165,6 +156,7 @@ export function teacherForcedOnDevice(
   if (!opts.outer) for (const p of params) p.requiresGrad = false;
   const taus: Tensor[][] = [];
   const sigmas: Tensor[][] = [];
+  const losses: Tensor[] = []; // 'full': each earlier segment's L_s, walked in full at the end
   let nats: Tensor | null = null;
   try {
     let start = 0;
@@ -176,7 +168,13 @@ export function teacherForcedOnDevice(
       });
       const segNats = natsOf(ce);
       nats = nats === null ? segNats : add(nats, segNats);
-      mul(ce, 1 / b).backward(undefined, { retainGraph: full && !last });
+      const loss = mul(ce, 1 / b);
+      if (full && !last) {
+        // δ only: the ops between L_s and the probes; the whole graph is walked once below
+        const probes = blocks.flatMap((bl) => bl.cms.probes);
+        loss.backward(undefined, { retainGraph: true, inputs: probes });
+        losses.push(loss);
+      } else loss.backward();
       model.observe();
       if (!last) {
         const live = liveState(blocks);
@@ -197,16 +195,14 @@ export function teacherForcedOnDevice(
       }
       start = end;
     });
-    // Push ∂L/∂σ_{s+1} back through segment s's end state τ_s, newest segment first.
+    // Segment s's L_s plus ∂L/∂σ_{s+1} pushed back through its end state τ_s, newest first.
     for (let s = taus.length - 1; s >= 0; s--) {
-      let root: Tensor | null = null;
+      let root = losses[s]!;
       taus[s]!.forEach((tau, i) => {
         const g = sigmas[s]![i]!.grad;
-        if (g === null || !tau.requiresGrad) return;
-        const term = sum(mul(tau, g));
-        root = root === null ? term : root.add(term);
+        if (g !== null && tau.requiresGrad) root = root.add(sum(mul(tau, g)));
       });
-      if (root !== null) (root as Tensor).backward();
+      root.backward();
     }
   } finally {
     if (opts.outer) mergeGrads(params, stash, 1 / t);
