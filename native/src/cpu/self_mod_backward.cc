@@ -2,12 +2,15 @@
 //   1. the forward recurrence (no reads) stores the six states of every memory at block starts;
 //   (W2, S2, A2 and their adjoints are transposed inside, [D, Dh], as in the worker.)
 //   2. blocks last to first: the block is recomputed from its start state, keeping the pre-token
-//      W1, W2 of every memory (`slots`, [block + 1][M][2][D Dh]) and the snapshot-only rows; then
+//      W1, W2 of every memory (`slots`, [block + 1][M][2][D Dh]: each token's write goes from its
+//      slot to the next, no copies) and the snapshot-only rows; then
 //      its pieces (tokens sharing every snapshot) are reversed: token by token for the read and the
 //      W/S recurrence (running adjoints dW1, dW2, dS1, dS2, dA1, dA2 of every memory), then the
 //      snapshot-only maths of the whole piece (inner-gradient factors, targets, generators, k's
 //      normalisation, gates) with small GEMMs; at a piece's snapshot dW += dA, dA = 0.
-// Per-token weights exist only for one block at a time.
+// Per-token weights exist only for one block at a time. Rows of D / Dh values run as explicit SIMD
+// vectors (self_mod_vec.h); a token's dk sums over all memories before its lanes are added; the
+// scratch stays per thread between calls (scratch_for).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -21,38 +24,16 @@ namespace nl {
 namespace {
 
 using namespace self_mod_detail;
-using memvec::axpy;
 using memvec::dot;
-using memvec::matmul;
 using memvec::transpose;
 
-// Several dot products in one pass (independent lane accumulators, so the loops vectorise).
+// y += alpha x on a row of n values.
 template <typename F>
-inline void dot3(const F* x0, const F* y0, const F* x1, const F* y1, const F* x2, const F* y2, int64_t n, F* out) {
-  constexpr int W = 16;
-  F a0[W] = {}, a1[W] = {}, a2[W] = {};
-  int64_t j = 0;
-  for (; j + W <= n; j += W) {
-    for (int l = 0; l < W; ++l) {
-      a0[l] += x0[j + l] * y0[j + l];
-      a1[l] += x1[j + l] * y1[j + l];
-      a2[l] += x2[j + l] * y2[j + l];
-    }
-  }
-  F s0 = 0, s1 = 0, s2 = 0;
-  for (; j < n; ++j) {
-    s0 += x0[j] * y0[j];
-    s1 += x1[j] * y1[j];
-    s2 += x2[j] * y2[j];
-  }
-  for (int l = 0; l < W; ++l) {
-    s0 += a0[l];
-    s1 += a1[l];
-    s2 += a2[l];
-  }
-  out[0] = s0;
-  out[1] = s1;
-  out[2] = s2;
+inline void axpy_row(int64_t n, F alpha, const F* x, F* y) {
+  each<F>(n, [&](auto tag, int64_t c) {
+    using P = decltype(tag);
+    vstore(y + c, vload<P>(y + c) + alpha * vload<P>(x + c));
+  });
 }
 
 template <typename F>
@@ -63,7 +44,7 @@ struct Piece {
 
 template <typename F>
 struct Back {
-  Back(const SelfModDims& dims, int64_t nblk) : w(dims), d(dims) {
+  Back(const SelfModDims& dims, int64_t nblk) : w(dims), d(w.d), nblk_cap(nblk) {
     const int64_t D = dims.d, Dh = dims.hidden, M = dims.mems, n = D * Dh, Lb = dims.block;
     ckpt.resize(static_cast<size_t>(nblk * kSelfModStates * M * n));
     slots.resize(static_cast<size_t>((Lb + 1) * 2 * M * n));
@@ -73,14 +54,21 @@ struct Back {
     dE.resize(static_cast<size_t>(M * Lb * D));
     for (auto* v : {&dG, &dAc}) v->resize(static_cast<size_t>(M * Lb * Dh));
     for (auto* v : {&t1, &t2, &tm}) v->resize(static_cast<size_t>(Lb * Dh));
-    Xt.resize(static_cast<size_t>(std::max(D, Dh) * Lb));
     vec.resize(static_cast<size_t>(4 * std::max(D, Dh)));
     a2n.resize(static_cast<size_t>(n));
+    kacc_v.resize(static_cast<size_t>(D));
+    kacc_s.resize(static_cast<size_t>(D));
   }
   Worker<F> w;
-  const SelfModDims& d;
-  std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, Xt, vec, a2n;
+  const SelfModDims& d;  // w.d: the call's
+  int64_t nblk_cap;      // block-start states ckpt holds
+  bool fits(const SelfModDims& o) const { return w.fits(o) && nblk_need(o) <= nblk_cap; }
+  void set_dims(const SelfModDims& o) { w.set_dims(o); }
+  static int64_t nblk_need(const SelfModDims& o) { return (o.seq + o.block - 1) / o.block; }
+  std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, vec, a2n;
   std::vector<Piece<F>> pieces;
+  std::vector<Vec<F>> kacc_v;  // [D] lanes of a token's dk_j over every memory's write (summed once)
+  std::vector<F> kacc_s;       // [D] the scalar tails of the same (Dh not a multiple of the lanes)
 
   F* slot(int64_t r, int64_t m, int s) { return slots.data() + ((r * w.M + m) * 2 + s) * w.n; }
   F* dS(int s, int64_t m) { return dst.data() + (s * w.M + m) * w.n; }
@@ -94,6 +82,7 @@ struct Back {
       a2[m] = ck + (kA2 * M + m) * n;
     }
     pieces.clear();
+    w.weights_to(slot(0, 0, 0));
     for (int64_t r = 0; r < bl;) {
       const int64_t pos = d.tokens + t0 + r;
       const int64_t L = std::min(bl - r, w.snapshot(pos));
@@ -105,13 +94,10 @@ struct Back {
       }
       pieces.push_back(Piece<F>{r, L, pos, a1, a2});
       w.precompute(b, h, t0 + r, r, L, x, q);
-      for (int64_t i = r; i < r + L; ++i) w.step(i, slot(i, 0, 0), nullptr);
+      for (int64_t i = r; i < r + L; ++i) w.step(i, slot(i + 1, 0, 0), nullptr);
       r += L;
     }
-    for (int64_t m = 0; m < M; ++m) {
-      std::copy(w.S(kW1, m), w.S(kW1, m) + n, slot(bl, m, 0));
-      std::copy(w.S(kW2, m), w.S(kW2, m) + n, slot(bl, m, 1));
-    }
+    w.weights_home();
   }
 
   // Adjoint of row r's read of mem (o = q + W1 silu(W2 q)).
@@ -125,27 +111,24 @@ struct Back {
     const F* qv = w.Qv.data() + r * D;
     F* dq = dQv.data() + r * D;
     F *pre = vec.data(), *z = pre + Dh, *dz = z + Dh, *sp = dz + Dh;
-    std::fill(pre, pre + Dh, F(0));
-    for (int64_t j = 0; j < D; ++j) axpy(Dh, qv[j], W2 + j * Dh, pre);  // W2 q
-    for (int64_t i = 0; i < Dh; ++i) {
-      sp[i] = sg(pre[i]);
-      z[i] = pre[i] * sp[i];
-      dz[i] = 0;
-    }
+    rows_combine(D, Dh, qv, W2, pre);  // W2 q
+    sigmoid_n(Dh, pre, sp);
+    for (int64_t i = 0; i < Dh; ++i) z[i] = pre[i] * sp[i];
+    rows_combine(D, Dh, dor, W1, dz);  // W1^T do
     for (int64_t c = 0; c < D; ++c) {
       dq[c] += dor[c];
-      axpy(Dh, dor[c], z, dW1 + c * Dh);
-      axpy(Dh, dor[c], W1 + c * Dh, dz);
+      axpy_row(Dh, dor[c], z, dW1 + c * Dh);
     }
     F* dr = pre;
     for (int64_t i = 0; i < Dh; ++i) dr[i] = dz[i] * d1s(pre[i], sp[i]);
     for (int64_t j = 0; j < D; ++j) {
-      axpy(Dh, qv[j], dr, dW2 + j * Dh);
-      dq[j] += dot(W2 + j * Dh, dr, Dh);
+      axpy_row(Dh, qv[j], dr, dW2 + j * Dh);
+      dq[j] += vdot(Dh, W2 + j * Dh, dr);
     }
   }
 
-  // Adjoint of row r's write of memory m (the running adjoints go from post- to pre-token).
+  // Adjoint of row r's write of memory m (the running adjoints go from post- to pre-token); its
+  // dk share accumulates in kacc_v / kacc_s (piece_back adds them to dK).
   void write_back(int64_t r, int64_t m) {
     const int64_t D = w.D, Dh = w.Dh;
     const F alpha = w.al[r], eta = w.et[r], beta = static_cast<F>(d.momentum);
@@ -153,73 +136,70 @@ struct Back {
     const F* g = w.row(w.Gg, m, r, Dh);
     const F *W1 = slot(r, m, 0), *W2 = slot(r, m, 1);
     F *dW1 = dS(kW1, m), *dW2 = dS(kW2, m), *dS1 = dS(kS1, m), *dS2 = dS(kS2, m);
-    F *dk = dK.data() + r * D, *dg = dG.data() + (m * w.Lb + r) * Dh;
+    F* dg = dG.data() + (m * w.Lb + r) * Dh;
     F *de = dE.data() + (m * w.Lb + r) * D, *da = dAc.data() + (m * w.Lb + r) * Dh;
     F dalpha = 0, deta = 0;
     // W2 <- alpha W2 - eta (W2 k) k^T + S2,  S2 <- beta S2 - eta g k^T  (rows j of the transposes)
     F *u = vec.data(), *wk = u + Dh, *y = wk + Dh;
-    std::fill(u, u + 3 * Dh, F(0));
-    for (int64_t j = 0; j < D; ++j) {
-      axpy(Dh, k[j], W2 + j * Dh, u);    // W2 k
-      axpy(Dh, k[j], dW2 + j * Dh, wk);  // dW2' k
-      axpy(Dh, k[j], dS2 + j * Dh, y);   // dS2' k
-    }
-    dalpha += dot(W2, dW2, D * Dh);
+    each<F>(Dh, [&](auto tag, int64_t c) {  // u = W2 k, wk = dW2' k, y = (dS2' + dW2') k
+      using P = decltype(tag);
+      P au = P{} + F(0), aw = au, ay = au, ad = au;
+      for (int64_t j = 0; j < D; ++j) {
+        const P w2 = vload<P>(W2 + j * Dh + c), dw = vload<P>(dW2 + j * Dh + c);
+        au += k[j] * w2;
+        aw += k[j] * dw;
+        ay += k[j] * vload<P>(dS2 + j * Dh + c);
+        ad += w2 * dw;
+      }
+      vstore(u + c, au);
+      vstore(wk + c, aw);
+      vstore(y + c, ay + aw);
+      dalpha += hsum(ad);
+    });
     for (int64_t i = 0; i < Dh; ++i) {
-      y[i] += wk[i];  // (dS2' + dW2') k
       deta -= u[i] * wk[i] + g[i] * y[i];
       dg[i] -= eta * y[i];
     }
-    for (int64_t j = 0; j < D; ++j) {
+    for (int64_t j = 0; j < D; ++j) {  // dk_j -= eta (u . dW2'_j + wk . W2_j + g . dS2n_j), lanes in kacc
       const F* w2 = W2 + j * Dh;
       F *dw = dW2 + j * Dh, *ds = dS2 + j * Dh;
       const F ek = eta * k[j];
-      constexpr int Wl = 16;
-      F acc[Wl] = {};
-      int64_t i = 0;
-      for (; i + Wl <= Dh; i += Wl) {
-        for (int l = 0; l < Wl; ++l) {
-          const F dsn = ds[i + l] + dw[i + l];
-          acc[l] += u[i + l] * dw[i + l] + wk[i + l] * w2[i + l] + g[i + l] * dsn;
-          dw[i + l] = alpha * dw[i + l] - ek * wk[i + l];
-          ds[i + l] = beta * dsn;
-        }
-      }
-      F sum = 0;
-      for (; i < Dh; ++i) {
-        const F dsn = ds[i] + dw[i];
-        sum += u[i] * dw[i] + wk[i] * w2[i] + g[i] * dsn;
-        dw[i] = alpha * dw[i] - ek * wk[i];
-        ds[i] = beta * dsn;
-      }
-      for (int l = 0; l < Wl; ++l) sum += acc[l];
-      dk[j] -= eta * sum;
+      each<F>(Dh, [&](auto tag, int64_t i) {
+        using P = decltype(tag);
+        const P dwi = vload<P>(dw + i), dsn = vload<P>(ds + i) + dwi, wki = vload<P>(wk + i);
+        const P t = vload<P>(u + i) * dwi + wki * vload<P>(w2 + i) + vload<P>(g + i) * dsn;
+        if constexpr (sizeof(P) == sizeof(F)) kacc_s[j] += t;
+        else kacc_v[j] += t;
+        vstore(dw + i, alpha * dwi - ek * wki);
+        vstore(ds + i, beta * dsn);
+      });
     }
+    Vec<F> dal_v = Vec<F>{} + F(0);
     for (int64_t i = 0; i < D; ++i) {  // W1 <- alpha W1 + S1,  S1 <- beta S1 - eta e a^T
       const F* w1 = W1 + i * Dh;
       F *dw = dW1 + i * Dh, *ds = dS1 + i * Dh;
-      F r3[3];
-      dot3(w1, dw, ds, a, dw, a, Dh, r3);
-      dalpha += r3[0];
-      const F z = r3[1] + r3[2];  // (dS1 + dW1) a
+      const F c = eta * e[i];
+      F z = 0;  // (dS1 + dW1) a
+      each<F>(Dh, [&](auto tag, int64_t j) {
+        using P = decltype(tag);
+        const P dwj = vload<P>(dw + j), dsn = vload<P>(ds + j) + dwj;
+        if constexpr (sizeof(P) == sizeof(F)) dalpha += w1[j] * dwj;
+        else dal_v += vload<P>(w1 + j) * dwj;
+        z += hsum(dsn * vload<P>(a + j));
+        vstore(da + j, vload<P>(da + j) - c * dsn);
+        vstore(dw + j, alpha * dwj);
+        vstore(ds + j, beta * dsn);
+      });
       de[i] -= eta * z;
       deta -= e[i] * z;
-      const F c = eta * e[i];
-      for (int64_t j = 0; j < Dh; ++j) {
-        const F dsn = ds[j] + dw[j];
-        da[j] -= c * dsn;
-        dw[j] *= alpha;
-        ds[j] = beta * dsn;
-      }
     }
-    dal[r] += dalpha;
+    dal[r] += dalpha + hsum(dal_v);
     det[r] += deta;
   }
 
-  // dA1 += Z^T Y (Z [L, cz] rows, Y [L, cy] rows), via a transpose of Z.
+  // dA += Z^T Y (Z [L, cz] rows, Y [L, cy] rows).
   void acc_t(int64_t L, int64_t cz, const F* Z, int64_t cy, const F* Y, F* dA) {
-    transpose<F>(L, cz, Z, cz, Xt.data(), L);
-    matmul<F>(cz, cy, L, Xt.data(), L, Y, cy, dA, cy, true);
+    gemm<F, true>(cz, cy, L, Z, cz, Y, cy, dA, cy, true);
   }
 
   // Snapshot-only maths of piece p, reversed for memory m: inner-gradient factors and targets.
@@ -240,14 +220,14 @@ struct Back {
       x1[i] = dg[i] * d1s(P[i], SP[i]);
       x2[i] = dg[i] * Cm[i] * d2s(P[i], SP[i]);
     }
-    matmul<F>(L, D, Dh, x1, Dh, A1t, D, de, D, true);  // Cm = E A1
+    gemm<F>(L, D, Dh, x1, Dh, A1t, D, de, D, true);  // Cm = E A1
     acc_t(L, D, E, Dh, x1, dA1);
     F *dk = dK.data() + r0 * D, *dv = dV.data() + r0 * D;
     for (int64_t i = 0; i < L * D; ++i) {  // e = k - v + A1 (silu(p) - silu(hv))
       dk[i] += de[i];
       dv[i] -= de[i];
     }
-    matmul<F>(L, Dh, D, de, D, A1, Dh, x1, Dh, false);  // Y = dE A1
+    gemm<F>(L, Dh, D, de, D, A1, Dh, x1, Dh, false);  // Y = dE A1
     for (int64_t i = 0; i < L * Dh; ++i) {
       x2[i] += (da[i] + x1[i]) * d1s(P[i], SP[i]);  // dp
       xm[i] = Ac[i] - Hv[i] * SHv[i];
@@ -257,8 +237,8 @@ struct Back {
     acc_t(L, D, K, Dh, x2, dA2);  // p = A2 k (dA2 transposed)
     acc_t(L, D, V, Dh, x1, dA2);  // hv = A2 v
     transpose<F>(D, Dh, A2, Dh, a2n.data(), D);  // A2 [Dh, D]
-    matmul<F>(L, D, Dh, x2, Dh, a2n.data(), D, dk, D, true);
-    matmul<F>(L, D, Dh, x1, Dh, a2n.data(), D, dv, D, true);
+    gemm<F>(L, D, Dh, x2, Dh, a2n.data(), D, dk, D, true);
+    gemm<F>(L, D, Dh, x1, Dh, a2n.data(), D, dv, D, true);
   }
 
   // Generators of piece p reversed (k's normalisation and the gates first); dx rows accumulate in dX.
@@ -293,11 +273,11 @@ struct Back {
       for (int64_t i = 0; i < L * D; ++i) dx[i] += dgen[i];
       for (int64_t i = 0; i < L * Dh; ++i) tm[i] = Hg[i] * SHg[i];
       acc_t(L, D, dgen, Dh, tm.data(), dS(kA1, m));
-      matmul<F>(L, Dh, D, dgen, D, A1, Dh, t1.data(), Dh, false);
+      gemm<F>(L, Dh, D, dgen, D, A1, Dh, t1.data(), Dh, false);
       for (int64_t i = 0; i < L * Dh; ++i) t1[i] *= d1s(Hg[i], SHg[i]);
       acc_t(L, D, X, Dh, t1.data(), dS(kA2, m));
       transpose<F>(D, Dh, A2, Dh, a2n.data(), D);
-      matmul<F>(L, D, Dh, t1.data(), Dh, a2n.data(), D, dx, D, true);
+      gemm<F>(L, D, Dh, t1.data(), Dh, a2n.data(), D, dx, D, true);
     }
   }
 
@@ -313,7 +293,11 @@ struct Back {
     }
     for (int64_t r = r0 + L - 1; r >= r0; --r) {
       read_back(p, r, d_o + ((b * T + t0 + r) * H + h) * D);
+      std::fill(kacc_v.begin(), kacc_v.end(), Vec<F>{} + F(0));
+      std::fill(kacc_s.begin(), kacc_s.end(), F(0));
       for (int64_t m = 0; m < M; ++m) write_back(r, m);
+      F* dk = dK.data() + r * D;
+      for (int64_t j = 0; j < D; ++j) dk[j] -= w.et[r] * (hsum(kacc_v[j]) + kacc_s[j]);
     }
     for (int64_t m = 0; m < M; ++m) factors_back(p, m);
     generators_back(p);
@@ -343,7 +327,10 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
   d.block = effective_tile(d.block, d.seq);
   const int64_t T = d.seq, H = d.heads, nblk = (T + d.block - 1) / d.block;
   parallel_for_dynamic(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
-    Back<F> k(d, ckpt ? 0 : nblk);
+    SelfModDims need = d;  // the ckpt buffer is only needed without the forward's
+    if (ckpt) need.seq = 0;
+    Back<F>& k = scratch_for<Back<F>>(need, [&] { return std::make_unique<Back<F>>(need, ckpt ? 0 : nblk); });
+    k.set_dims(d);
     Worker<F>& w = k.w;
     const size_t ns = w.st.size();
     for (int64_t bh = begin; bh < end; ++bh) {

@@ -15,10 +15,11 @@ void self_mod_forward(const SelfModDims& dims, const F* x, const F* q, const F* 
                       F* ckpt) {
   SelfModDims d = dims;  // one block when block >= T (same result, scratch by the real block)
   d.block = effective_tile(d.block, d.seq);
+  using self_mod_detail::scratch_for;
   using self_mod_detail::Worker;
   const int64_t T = d.seq, H = d.heads, D = d.d, nblk = (T + d.block - 1) / d.block;
   parallel_for_dynamic(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
-    Worker<F> w(d);
+    Worker<F>& w = scratch_for<Worker<F>>(d, [&] { return std::make_unique<Worker<F>>(d); });
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / H, h = bh % H;
       w.load(b, h, state);

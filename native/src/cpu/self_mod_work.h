@@ -7,10 +7,12 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "cpu/delta_rule_vec.h"
 #include "cpu/self_mod.h"
+#include "cpu/self_mod_gemm.h"
 
 namespace nl::self_mod_detail {
 
@@ -52,6 +54,8 @@ struct Worker {
     const size_t m = static_cast<size_t>(M), nn = static_cast<size_t>(n), lb = static_cast<size_t>(Lb);
     const size_t LD = lb * static_cast<size_t>(D), LH = lb * static_cast<size_t>(Dh);
     st.resize(kSelfModStates * m * nn);
+    wp.resize(2 * m);
+    weights_home();
     A1t.resize(m * nn);
     for (auto* v : {&X, &Qv, &Kn}) v->resize(LD);
     for (auto* v : {&nrm, &al, &bg, &et}) v->resize(lb);
@@ -60,16 +64,35 @@ struct Worker {
     tmp.resize(LH);
     rv.resize(static_cast<size_t>(2 * std::max(D, Dh)));
   }
-  const SelfModDims& d;
+  SelfModDims d;  // the call's (scratch may outlive a call: see scratch_for)
   const int64_t D, Dh, M, n, Lb;
+  bool fits(const SelfModDims& o) const { return o.d == D && o.hidden == Dh && o.mems == M && o.block == Lb; }
   std::vector<F> st;        // [6][M][n]
+  std::vector<F*> wp;       // [M][2] where the current W1, W2 of each memory live (in st, or a backward slot)
   std::vector<F> A1t;       // [M] snapshot transposes A1^T [Dh, D]
   // rows of the current block: X, Qv (the query used), Kn (normalised k) [Lb, D]; gates [Lb];
   // per memory: Gen, E [Lb, D]; Hg (generator pre-activation), Hv (target pre-activation),
   // P, their sigmoids SHg, SHv, SP, Ac = silu(P), Cm = A1^T e, Gg = g [Lb, Dh]
   std::vector<F> X, Qv, Kn, nrm, al, bg, et, Gen, E, Hg, Hv, P, SHg, SHv, SP, Ac, Cm, Gg, tmp, rv;
 
+  void set_dims(const SelfModDims& o) { d = o; }
   F* S(int s, int64_t m) { return st.data() + (s * M + m) * n; }
+  F* W(int s, int64_t m) { return wp[2 * m + s]; }  // s: kW1 or kW2
+  void weights_home() {  // W1, W2 in st
+    for (int64_t m = 0; m < M; ++m) {
+      wp[2 * m] = S(kW1, m);
+      wp[2 * m + 1] = S(kW2, m);
+    }
+  }
+  // W1, W2 of every memory read from and kept in buf ([M][2][n]); the values are copied there.
+  void weights_to(F* buf) {
+    for (int64_t m = 0; m < M; ++m) {
+      for (int s = 0; s < 2; ++s) {
+        std::copy(W(s, m), W(s, m) + n, buf + (2 * m + s) * n);
+        wp[2 * m + s] = buf + (2 * m + s) * n;
+      }
+    }
+  }
   int64_t chunk_of(int64_t m) const { return m == kMem ? d.chunk_mem : d.chunk_other; }
   bool is_gen(int64_t m) const { return m != kMem; }
   F* row(std::vector<F>& a, int64_t m, int64_t r, int64_t w) { return a.data() + (m * Lb + r) * w; }
@@ -104,8 +127,8 @@ struct Worker {
     for (int64_t m = 0; m < M; ++m) {
       const int64_t c = chunk_of(m);
       if (pos % c == 0) {
-        std::copy(S(kW1, m), S(kW1, m) + n, S(kA1, m));
-        std::copy(S(kW2, m), S(kW2, m) + n, S(kA2, m));
+        std::copy(W(kW1, m), W(kW1, m) + n, S(kA1, m));
+        std::copy(W(kW2, m), W(kW2, m) + n, S(kA2, m));
       }
       next = std::min(next, c - pos % c);
     }
@@ -120,7 +143,6 @@ struct Worker {
 
   // Snapshot-only quantities of rows r0..r0+L (tokens t0..t0+L of the call) at the current snapshots.
   void precompute(int64_t b, int64_t h, int64_t t0, int64_t r0, int64_t L, const F* x, const F* q) {
-    using memvec::matmul;
     const int64_t T = d.seq, H = d.heads;
     transposes();
     for (int64_t i = 0; i < L; ++i) {
@@ -132,13 +154,11 @@ struct Worker {
     for (int64_t m = 0; m < M; ++m) {  // generators z + A1 silu(A2 z) at z = x
       if (!is_gen(m)) continue;
       F *hg = row(Hg, m, r0, Dh), *shg = row(SHg, m, r0, Dh), *gen = row(Gen, m, r0, D);
-      matmul<F>(L, Dh, D, X.data() + r0 * D, D, S(kA2, m), Dh, hg, Dh, false);
-      for (int64_t i = 0; i < L * Dh; ++i) {
-        shg[i] = sg(hg[i]);
-        tm[i] = hg[i] * shg[i];
-      }
+      gemm<F>(L, Dh, D, X.data() + r0 * D, D, S(kA2, m), Dh, hg, Dh, false);
+      sigmoid_n(L * Dh, hg, shg);
+      for (int64_t i = 0; i < L * Dh; ++i) tm[i] = hg[i] * shg[i];
       std::copy(X.data() + r0 * D, X.data() + (r0 + L) * D, gen);
-      matmul<F>(L, D, Dh, tm, Dh, A1t.data() + m * n, D, gen, D, true);
+      gemm<F>(L, D, Dh, tm, Dh, A1t.data() + m * n, D, gen, D, true);
     }
     const F inv_d = F(1) / static_cast<F>(D);
     for (int64_t r = r0; r < r0 + L; ++r) {
@@ -161,51 +181,59 @@ struct Worker {
       F *hv = row(Hv, m, r0, Dh), *p = row(P, m, r0, Dh), *ac = row(Ac, m, r0, Dh);
       F *shv = row(SHv, m, r0, Dh), *sp = row(SP, m, r0, Dh);
       F *e = row(E, m, r0, D), *cm = row(Cm, m, r0, Dh), *g = row(Gg, m, r0, Dh);
-      matmul<F>(L, Dh, D, V, D, S(kA2, m), Dh, hv, Dh, false);
-      matmul<F>(L, Dh, D, K, D, S(kA2, m), Dh, p, Dh, false);
+      gemm<F>(L, Dh, D, V, D, S(kA2, m), Dh, hv, Dh, false);
+      gemm<F>(L, Dh, D, K, D, S(kA2, m), Dh, p, Dh, false);
+      sigmoid_n(L * Dh, p, sp);
+      sigmoid_n(L * Dh, hv, shv);
       for (int64_t i = 0; i < L * Dh; ++i) {
-        sp[i] = sg(p[i]);
-        shv[i] = sg(hv[i]);
         ac[i] = p[i] * sp[i];
         tm[i] = ac[i] - hv[i] * shv[i];
       }
       for (int64_t i = 0; i < L * D; ++i) e[i] = K[i] - V[i];  // e = k - v + A1 (silu(p) - silu(hv))
-      matmul<F>(L, D, Dh, tm, Dh, A1t.data() + m * n, D, e, D, true);
-      matmul<F>(L, Dh, D, e, D, S(kA1, m), Dh, cm, Dh, false);
+      gemm<F>(L, D, Dh, tm, Dh, A1t.data() + m * n, D, e, D, true);
+      gemm<F>(L, Dh, D, e, D, S(kA1, m), Dh, cm, Dh, false);
       for (int64_t i = 0; i < L * Dh; ++i) g[i] = cm[i] * d1s(p[i], sp[i]);
     }
   }
 
-  // Token of row r: the write of every memory; `save` (if set) receives the pre-token W1, W2 of
-  // every memory ([M][2][n]); `o` (if set) the read of mem after the write.
-  void step(int64_t r, F* save, F* o) {
+  // Token of row r: the write of every memory; with `next` ([M][2][n]) the new W1, W2 go there
+  // (and live there from now on; the old ones stay where they were), else in place; `o` (if set)
+  // receives the read of mem after the write.
+  void step(int64_t r, F* next, F* o) {
     const F alpha = al[r], eta = et[r], beta = static_cast<F>(d.momentum);
     const F* k = Kn.data() + r * D;
     for (int64_t m = 0; m < M; ++m) {
-      F *W1 = S(kW1, m), *W2 = S(kW2, m), *S1 = S(kS1, m), *S2 = S(kS2, m);
-      if (save) {
-        std::copy(W1, W1 + n, save + (2 * m) * n);
-        std::copy(W2, W2 + n, save + (2 * m + 1) * n);
-      }
+      const F *W1 = W(kW1, m), *W2 = W(kW2, m);
+      F *N1 = next ? next + 2 * m * n : W(kW1, m), *N2 = next ? next + (2 * m + 1) * n : W(kW2, m);
+      F *S1 = S(kS1, m), *S2 = S(kS2, m);
       const F *e = row(E, m, r, D), *a = row(Ac, m, r, Dh), *g = row(Gg, m, r, Dh);
-      for (int64_t i = 0; i < D; ++i) {
-        F *w = W1 + i * Dh, *s = S1 + i * Dh;
+      for (int64_t i = 0; i < D; ++i) {  // S1 <- beta S1 - eta e a^T,  W1 <- alpha W1 + S1
+        const F* w = W1 + i * Dh;
+        F *wn = N1 + i * Dh, *s = S1 + i * Dh;
         const F c = -eta * e[i];
-        for (int64_t j = 0; j < Dh; ++j) {
-          s[j] = beta * s[j] + c * a[j];
-          w[j] = alpha * w[j] + s[j];
-        }
+        each<F>(Dh, [&](auto tag, int64_t j) {
+          using P = decltype(tag);
+          const P sn = beta * vload<P>(s + j) + c * vload<P>(a + j);
+          vstore(s + j, sn);
+          vstore(wn + j, alpha * vload<P>(w + j) + sn);
+        });
       }
       F* u = rv.data();  // u = W2 k, then the rows j of W2^T, S2^T
-      std::fill(u, u + Dh, F(0));
-      for (int64_t j = 0; j < D; ++j) memvec::axpy(Dh, k[j], W2 + j * Dh, u);
+      rows_combine(D, Dh, k, W2, u);
       for (int64_t j = 0; j < D; ++j) {
-        F *w = W2 + j * Dh, *s = S2 + j * Dh;
+        const F* w = W2 + j * Dh;
+        F *wn = N2 + j * Dh, *s = S2 + j * Dh;
         const F ck = -eta * k[j];
-        for (int64_t i = 0; i < Dh; ++i) {
-          s[i] = beta * s[i] + ck * g[i];
-          w[i] = alpha * w[i] + ck * u[i] + s[i];
-        }
+        each<F>(Dh, [&](auto tag, int64_t i) {
+          using P = decltype(tag);
+          const P sn = beta * vload<P>(s + i) + ck * vload<P>(g + i);
+          vstore(s + i, sn);
+          vstore(wn + i, alpha * vload<P>(w + i) + ck * vload<P>(u + i) + sn);
+        });
+      }
+      if (next) {
+        wp[2 * m] = N1;
+        wp[2 * m + 1] = N2;
       }
     }
     if (o) read(Qv.data() + r * D, o);
@@ -213,14 +241,25 @@ struct Worker {
 
   // o = q + W1 silu(W2 q) of mem (snapshot with read_snapshot).
   void read(const F* qv, F* o) {
-    const F* W1 = S(d.read_snapshot ? kA1 : kW1, kMem);
-    const F* W2 = S(d.read_snapshot ? kA2 : kW2, kMem);
-    F* z = rv.data();
-    std::fill(z, z + Dh, F(0));
-    for (int64_t j = 0; j < D; ++j) memvec::axpy(Dh, qv[j], W2 + j * Dh, z);
-    for (int64_t i = 0; i < Dh; ++i) z[i] = silu(z[i]);
+    const F* W1 = d.read_snapshot ? S(kA1, kMem) : W(kW1, kMem);
+    const F* W2 = d.read_snapshot ? S(kA2, kMem) : W(kW2, kMem);
+    F *z = rv.data(), *sz = z + Dh;
+    rows_combine(D, Dh, qv, W2, z);
+    sigmoid_n(Dh, z, sz);
+    for (int64_t i = 0; i < Dh; ++i) z[i] *= sz[i];
     for (int64_t c = 0; c < D; ++c) o[c] = qv[c] + memvec::dot(W1 + c * Dh, z, Dh);
   }
 };
+
+// Per-thread scratch T (Worker, the backward's state) kept between calls, so a call neither
+// allocates nor page-faults its buffers: rebuilt with make() when fits(dims) fails; its dims are
+// set to the call's.
+template <typename T, typename Make>
+T& scratch_for(const SelfModDims& dims, Make&& make) {
+  static thread_local std::unique_ptr<T> s;
+  if (!s || !s->fits(dims)) s = make();
+  s->set_dims(dims);
+  return *s;
+}
 
 }  // namespace nl::self_mod_detail
