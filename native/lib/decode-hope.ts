@@ -32,14 +32,17 @@ export interface HopeDecodeDims {
   eps: number;
   /** Memories frozen: no snapshots or writes, the read uses the current weights (default false). */
   frozen?: boolean;
+  /** Recompute the snapshot transposes in `mems` first (after the caller wrote a1, a2; default false). */
+  refresh?: boolean;
 }
 
 /**
  * Operands of `decodeHopeBlock`: norms [D], conv [D, K], convBias [D] (optional), wq, wg, wo
  * [D, D], outNorm [Dd]; per CMS level ℓ: `cmsW1_ℓ` [Hc, D], `cmsW2_ℓ` [D, Hc] and their fast
  * deltas `cmsD1_ℓ`, `cmsD2_ℓ` (optional: absent = zero). x [n, D], convCache [K − 1, D] and mems
- * [5, 6, H, Dd·Dm] (memories k, v, eta, alpha, mem × states w1, w2, s1, s2, a1, a2; w1, s1, a1
- * per head [Dd, Dm], w2, s2, a2 [Dm, Dd]) are updated in place.
+ * [5, 8, H, Dd·Dm] (memories k, v, eta, alpha, mem × states w1, w2, s1, s2, a1, a2 and the
+ * snapshots' transposes a1ᵀ [Dm, Dd], a2ᵀ [Dd, Dm] kept by the step; w1, s1, a1 per head [Dd, Dm],
+ * w2, s2, a2 [Dm, Dd]) are updated in place.
  */
 export interface HopeDecodeArrays {
   x: FloatArray;

@@ -3,11 +3,11 @@
 //   decodeHopeBlock({ x, norm1, conv, convBias?, wq, outNorm, wg, wo, norm2,
 //                     cmsW1_ℓ, cmsD1_ℓ?, cmsW2_ℓ, cmsD2_ℓ? (ℓ = 0 .. levels-1), convCache, mems },
 //                   { tokens, d, heads, memHidden, cmsHidden, levels, window, position, chunkMem,
-//                     chunkOther, momentum, alphaBias, etaBias, eps, frozen })
+//                     chunkOther, momentum, alphaBias, etaBias, eps, frozen?, refresh? })
 //
 // x [n, D]; norms [D]; conv [D, K]; convBias [D]; wq, wg, wo [D, D]; outNorm [D/H]; cmsW1_ℓ,
 // cmsD1_ℓ [Hc, D]; cmsW2_ℓ, cmsD2_ℓ [D, Hc] (an absent Δ is zero); convCache [K-1, D];
-// mems [5, 6, H, D/H · Dm]. x, convCache and mems are updated in place. Types: native/lib/decode-hope.ts.
+// mems [5, 8, H, D/H · Dm] (cpu/decode_hope.h). x, convCache and mems are updated in place. Types: native/lib/decode-hope.ts.
 #include <napi.h>
 
 #include <string>
@@ -44,6 +44,7 @@ Napi::Value HopeBlock(const Napi::CallbackInfo& info) {
   d.eta_bias = f.finite("etaBias");
   d.eps = f.finite("eps");
   d.frozen = f.flag("frozen", 0);
+  d.refresh = f.flag("refresh", 0);
   f.done();
   if (!(d.eps > 0)) throw_range(env, op, "dims.eps must be > 0, got " + std::to_string(d.eps));
   if (d.d % d.heads != 0)
@@ -73,7 +74,7 @@ Napi::Value HopeBlock(const Napi::CallbackInfo& info) {
     d2[l] = a.array(("cmsD2_" + s).c_str(), {D, Hc}, "[D, Hc]", true, &dt);
   }
   ArrayView cache = a.array("convCache", {K - 1, D}, "[K-1, D]", false, &dt);
-  ArrayView mems = a.array("mems", {kHopeMemories, kHopeStates, H, Dd * Dm}, "[5, 6, H, D/H·Dm]", false, &dt);
+  ArrayView mems = a.array("mems", {kHopeMemories, kHopePacked, H, Dd * Dm}, "[5, 8, H, D/H·Dm]", false, &dt);
   a.done();
   auto run = [&](auto tag) {
     using T = decltype(tag);

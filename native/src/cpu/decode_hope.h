@@ -18,8 +18,10 @@
 //     S1 ← β S1 − η e a^T,  W1 ← α W1 + S1,  S2 ← β S2 − η g k^T,  W2 ← α W2 − η (W2 k) k^T + S2
 //   o = qs + W1 silu(W2 qs) of mem after the write.
 // `frozen`: no snapshots, no writes, o read from the current W of mem (SelfModifyingTitans.freeze).
-// The memories live in one array in place: mems [5 memories][6 states w1, w2, s1, s2, a1, a2][H][Dd·Dm]
-// (w1, s1, a1 per head [Dd, Dm]; w2, s2, a2 [Dm, Dd]: the tensors of SelfModSnapshot, batch 1).
+// The memories live in one array in place: mems [5 memories][8 states][H][Dd·Dm], states w1, w2,
+// s1, s2, a1, a2 (w1, s1, a1 per head [Dd, Dm]; w2, s2, a2 [Dm, Dd]: the tensors of SelfModSnapshot,
+// batch 1) and the snapshots' transposes a1^T [Dm, Dd], a2^T [Dd, Dm], kept by the step (taken with
+// each snapshot; `refresh` recomputes them first, e.g. after the caller wrote a1, a2).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -39,10 +41,12 @@ struct HopeDecodeDims {
   double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
   double eps = 1e-6;        // RMSNorm epsilon (norm1, the per-head out norm, norm2)
   bool frozen = false;
+  bool refresh = false;     // recompute the snapshot transposes in mems before the first token
 };
 
 constexpr int64_t kHopeMemories = 5;  // k, v, eta, alpha, mem
 constexpr int64_t kHopeStates = 6;    // w1, w2, s1, s2, a1, a2
+constexpr int64_t kHopePacked = 8;    // + a1^T, a2^T
 
 template <typename T>
 struct HopeBlockWeights {

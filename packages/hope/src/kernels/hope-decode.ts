@@ -5,8 +5,9 @@
  * RMSNorm, the static CMS read with θ0 + Δ, residual; then `native.decodeHead`). HopeDecoder
  * (models/hope-decoder.ts) owns one; its tensor-op path (`{ fused: false }`) stays the reference.
  *
- * Per block the state is packed on the host: mems [5, 6, H, Dd·Dm] (memories k, v, eta, alpha,
- * mem × w1, w2, s1, s2, a1, a2, the SelfModSnapshot tensors at batch 1), the conv cache [3, D],
+ * Per block the state is packed on the host: mems [5, 8, H, Dd·Dm] (memories k, v, eta, alpha,
+ * mem × w1, w2, s1, s2, a1, a2, the SelfModSnapshot tensors at batch 1, + the native step's
+ * snapshot transposes), the conv cache [3, D],
  * the memories' token count, and the CMS snapshot (tensors owned here, never written: plain
  * decoding has no CMS updates). `adopt` packs a HopeFastState, `view` / `release` give one back.
  */
@@ -20,6 +21,8 @@ import { arr, shellBlocker, type FloatArray, type FusedShellParts } from './fuse
 /** The memories in the packed order (SelfModifyingTitans.names without adaptiveQ). */
 export const HOPE_MEMORIES = ['k', 'v', 'eta', 'alpha', 'mem'] as const;
 const STATES = ['w1', 'w2', 's1', 's2', 'a1', 'a2'] as const;
+/** States per memory in the packed array: STATES and the native step's snapshot transposes. */
+const PACKED = STATES.length + 2;
 
 /** What the fused step reads from a HopeBlock. */
 export interface FusedHopeBlock {
@@ -80,10 +83,12 @@ export function fusedHopeBlocker(parts: FusedHopeParts): string | null {
 }
 
 interface Packed {
-  mems: FloatArray; // [5, 6, H, Dd·Dm]
+  mems: FloatArray; // [5, 8, H, Dd·Dm]: STATES, then the snapshots' transposes (kept by the native step)
   conv: FloatArray; // [K − 1, D]
   tokens: number;
   cms: CmsSnapshot;
+  /** The transposes are stale (after `adopt`): the next native call recomputes them. */
+  refresh: boolean;
 }
 
 /** Whether a tensor's elements are all zero (CMS Δ tensors are never written while held here). */
@@ -130,18 +135,18 @@ export class FusedHopeState {
     this.layers = layers.map((l, i) => {
       const b = this.parts.blocks[i]!;
       const k1 = b.conv.weight.shape[1]! - 1;
-      const mems = this.alloc(HOPE_MEMORIES.length * STATES.length * H * this.memSize);
+      const mems = this.alloc(HOPE_MEMORIES.length * PACKED * H * this.memSize);
       HOPE_MEMORIES.forEach((name, m) => {
         const st = l.titans.state?.[name];
         STATES.forEach((s, j) => {
-          const at = (m * STATES.length + j) * H * this.memSize;
+          const at = (m * PACKED + j) * H * this.memSize;
           if (st !== undefined) mems.set(arr(st[s]), at);
           else if (s[0] !== 's') mems.set(arr(b.titans.memories[name]![s[1] === '1' ? 'w1' : 'w2']), at);
         });
       });
       const conv = this.alloc(k1 * dim);
       if (l.conv !== null) conv.set(arr(l.conv));
-      return { mems, conv, tokens: l.titans.tokens, cms: l.cms };
+      return { mems, conv, tokens: l.titans.tokens, cms: l.cms, refresh: true };
     });
     for (const l of layers) {
       for (const m of Object.values(l.titans.state ?? {})) for (const s of STATES) m[s].dispose();
@@ -225,7 +230,9 @@ export class FusedHopeState {
         etaBias: c.etaBias,
         eps: b.norm1.eps,
         frozen,
+        refresh: l.refresh,
       });
+      l.refresh = false;
       if (!frozen) l.tokens += n;
     });
     if (logits === undefined) {
@@ -250,7 +257,7 @@ export class FusedHopeState {
       STATES.forEach((s, j) => {
         const shape = s[1] === '1' ? [1, H, dd, dm] : [1, H, dm, dd];
         const t = keep(emptyTensor(shape, this.dtype, 'cpu', false));
-        const at = (m * STATES.length + j) * H * this.memSize;
+        const at = (m * PACKED + j) * H * this.memSize;
         arr(t).set(l.mems.subarray(at, at + H * this.memSize));
         entry[s] = t;
       });
