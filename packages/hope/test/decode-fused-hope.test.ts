@@ -250,3 +250,69 @@ describe('fused HopeLM decoder', () => {
     expect(() => dec.feed(Int32Array.of(1))).toThrow(/disposed/);
   });
 });
+
+describe('native.decodeHopeBlock arguments', () => {
+  const D = 8;
+  const H = 2;
+  const DM = 3;
+  const HC = 5;
+  const f = (n: number, v = 0.1) => new Float32Array(n).fill(v);
+  const arrays = () =>
+    ({
+      x: f(D), norm1: f(D, 1), conv: f(D * 4), convBias: f(D), wq: f(D * D), outNorm: f(D / H, 1),
+      wg: f(D * D), wo: f(D * D), norm2: f(D, 1), cmsW1_0: f(HC * D), cmsW2_0: f(D * HC),
+      cmsD1_0: null, cmsD2_0: f(D * HC, 0.01), convCache: f(3 * D), mems: f(5 * 8 * H * (D / H) * DM, 0.05),
+    }) as Record<string, unknown>; // prettier-ignore
+  const dims = () =>
+    ({
+      tokens: 1, d: D, heads: H, memHidden: DM, cmsHidden: HC, levels: 1, window: 4, position: 0,
+      chunkMem: 4, chunkOther: 2, momentum: 0.9, alphaBias: 4, etaBias: -2, eps: 1e-6,
+    }) as Record<string, unknown>; // prettier-ignore
+  const call = (a: Record<string, unknown>, d: Record<string, unknown>) =>
+    native.decodeHopeBlock(a as never, d as never);
+
+  it('runs on valid operands and names each bad field', () => {
+    const a = arrays();
+    call(a, { ...dims(), refresh: true });
+    expect(Array.from(a.x as Float32Array).every(Number.isFinite)).toBe(true);
+    expect(() => call({ ...arrays(), mems: f(10) }, dims())).toThrow(/arrays.mems must have 960 elements/);
+    expect(() => call(arrays(), { ...dims(), window: 3 })).toThrow(/arrays.conv must have 24 elements/);
+    expect(() => call(arrays(), { ...dims(), heads: 3 })).toThrow(/must divide by dims.heads/);
+    expect(() => call(arrays(), { ...dims(), levels: 2 })).toThrow(/arrays.cmsW1_1 is missing/);
+    expect(() => call({ ...arrays(), cmsW3_0: f(1) }, dims())).toThrow(/arrays.cmsW3_0 is not a field/);
+    expect(() => call({ ...arrays(), wq: new Float64Array(D * D) }, dims())).toThrow(
+      /all arrays must share a dtype/,
+    );
+    expect(() => call(arrays(), { ...dims(), eps: 0 })).toThrow(/dims.eps must be > 0/);
+    expect(() => call(arrays(), { ...dims(), chunkMem: 0 })).toThrow(/dims.chunkMem must be an integer >= 1/);
+    expect(() => call(arrays(), { ...dims(), momentum: Number.NaN })).toThrow(
+      /dims.momentum must be a finite number/,
+    );
+    expect(() => call(arrays(), { ...dims(), frozen: 1 })).toThrow(/dims.frozen must be a boolean/);
+    expect(() => call(arrays(), { ...dims(), levels: 65 })).toThrow(/dims.levels must be <= 64/);
+  });
+
+  it('fuzz: random bad arguments throw JS errors, never crash', () => {
+    let seed = 12345;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const junk = [undefined, null, 0, -1, 1.5, 2 ** 53, Number.NaN, 'x', {}, [], true, f(0), f(3), new Float64Array(7), new Int32Array(8)]; // prettier-ignore
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    let threw = 0;
+    for (let i = 0; i < 400; i++) {
+      const a = arrays();
+      const d = dims();
+      const which = rnd() < 0.5 ? a : d;
+      const keys = Object.keys(which);
+      for (let j = 0; j < 1 + Math.floor(rnd() * 3); j++) which[pick(keys)] = pick(junk);
+      try {
+        call(rnd() < 0.05 ? (pick(junk) as never) : a, rnd() < 0.05 ? (pick(junk) as never) : d);
+      } catch (e) {
+        expect(e).toBeInstanceOf(Error);
+        expect(String((e as Error).message)).toMatch(/decodeHopeBlock/);
+        threw++;
+      }
+    }
+    expect(threw).toBeGreaterThan(200); // some draws are valid (e.g. momentum 0, an absent optional)
+    expect(() => (native.decodeHopeBlock as unknown as () => void)()).toThrow(/decodeHopeBlock/);
+  });
+});
