@@ -201,6 +201,9 @@ describe('native.decodeTitansBlock', () => {
     const { bAlpha: _drop, ...missing } = good();
     expect(call(missing)).toThrow(/arrays.bAlpha is missing/);
     expect(call({ ...good(), extra: f(1) })).toThrow(/arrays.extra is not a field/);
+    expect(call({ ...good(), extra: undefined })).toThrow(/arrays.extra is not a field/); // the key counts
+    expect(call(Object.assign(Object.create({ extra: 1 }) as object, good()))).toThrow(/arrays.extra is not a field/); // prettier-ignore
+    expect(call(good(), { ...dims, ropeBase: 1 })).toThrow(/dims.ropeBase is not a field/);
     expect(call(good(), { ...dims, tokens: 2 })).toThrow(/arrays.x must have 16 elements/);
     expect(call(good(), { ...dims, memoryHidden: undefined })).toThrow(/dims.memoryHidden is missing/);
     expect(() => (native.decodeTitansBlock as (...a: unknown[]) => void)(good())).toThrow(
