@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -148,8 +149,9 @@ class Fields {
 
  private:
   Napi::Value get(const char* name) {
+    const size_t len = std::strlen(name);
     bool again = false;
-    for (const std::string& s : seen_) again = again || s == name;
+    for (const std::string& s : seen_) again = again || (s.size() == len && s.compare(0, len, name) == 0);
     seen_.emplace_back(name);
     Napi::Value v = obj_.Get(name);
     if (!again && !v.IsUndefined()) ++found_;
