@@ -102,6 +102,21 @@ function isZero(t: Tensor): boolean {
   return z;
 }
 
+/** The `decodeHopeBlock` field names of CMS level i: W1, W2, Δ1, Δ2. */
+const cmsKeyCache: string[][] = [];
+function cmsKeys(i: number): string[] {
+  return (cmsKeyCache[i] ??= [`cmsW1_${i}`, `cmsW2_${i}`, `cmsD1_${i}`, `cmsD2_${i}`]);
+}
+
+/** The elements of `t` (a batch-1 fast-state tensor), checked against the packed size. */
+function elements(t: Tensor, size: number, what: string): FloatArray {
+  if (t.numel !== size)
+    throw new Error(
+      `HopeLM fused decoder: ${what} has ${t.numel} elements [${t.shape.join(', ')}], expected ${size} (a batch-1 state)`,
+    );
+  return arr(t);
+}
+
 export class FusedHopeState {
   private layers: Packed[] | null = null;
   private cached: HopeLayerState[] | null = null;
@@ -140,12 +155,13 @@ export class FusedHopeState {
         const st = l.titans.state?.[name];
         STATES.forEach((s, j) => {
           const at = (m * PACKED + j) * H * this.memSize;
-          if (st !== undefined) mems.set(arr(st[s]), at);
+          const size = H * this.memSize;
+          if (st !== undefined) mems.set(elements(st[s], size, `layer ${i} memory ${name}.${s}`), at);
           else if (s[0] !== 's') mems.set(arr(b.titans.memories[name]![s[1] === '1' ? 'w1' : 'w2']), at);
         });
       });
       const conv = this.alloc(k1 * dim);
-      if (l.conv !== null) conv.set(arr(l.conv));
+      if (l.conv !== null) conv.set(elements(l.conv, k1 * dim, `layer ${i} conv cache`));
       return { mems, conv, tokens: l.titans.tokens, cms: l.cms, refresh: true };
     });
     for (const l of layers) {
@@ -209,10 +225,11 @@ export class FusedHopeState {
       const w1 = b.cms.w1;
       const w2 = b.cms.w2;
       l.cms.levels.forEach((lv, i) => {
-        arrays[`cmsW1_${i}`] = arr(w1[i]!);
-        arrays[`cmsW2_${i}`] = arr(w2[i]!);
-        arrays[`cmsD1_${i}`] = isZero(lv.d1) ? null : arr(lv.d1);
-        arrays[`cmsD2_${i}`] = isZero(lv.d2) ? null : arr(lv.d2);
+        const [k1, k2, kd1, kd2] = cmsKeys(i);
+        arrays[k1] = arr(w1[i]!);
+        arrays[k2] = arr(w2[i]!);
+        arrays[kd1] = isZero(lv.d1) ? null : arr(lv.d1);
+        arrays[kd2] = isZero(lv.d2) ? null : arr(lv.d2);
       });
       native.decodeHopeBlock(arrays as never, {
         tokens: n,
