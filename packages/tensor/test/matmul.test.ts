@@ -99,6 +99,28 @@ describe('matmul', () => {
       rtol: 1e-12,
     });
   });
+  it('a [..., m, k] @ a shared 2-D b (one GEMM over all rows; gradients without the batch sum)', () => {
+    const w = rt([4, 3], 20);
+    const cases4: [string, T.Tensor, T.Tensor][] = [
+      ['4-D a', rt([2, 3, 5, 4], 21), w],
+      ['rows with a stride > k', rt([2, 5, 7], 22).narrow(2, 1, 4), w],
+      ['transposed b', rt([3, 2, 4], 23), rt([3, 4], 24).t()],
+      ['batches not stacked (permuted)', rt([5, 2, 4], 25).permute([1, 0, 2]), w],
+    ];
+    for (const [name, a, b] of cases4) {
+      assertClose(name, refMatmul(a, b).data, a.matmul(b), { rtol: 1e-12, atol: 1e-13 });
+      gradcheck((x, y) => x.matmul(y), [a.contiguous(), b.contiguous()]);
+    }
+    gradcheck((x, y) => x.narrow(2, 1, 4).matmul(y.t()), [rt([2, 5, 7], 26), rt([3, 4], 27)]);
+    const f32 = rt([2, 6, 4], 28, { dtype: 'float32' });
+    assertClose(
+      'float32',
+      refMatmul(f32, rt([4, 3], 29, { dtype: 'float32' })).data,
+      f32.matmul(rt([4, 3], 29, { dtype: 'float32' })),
+      { rtol: 1e-5, atol: 1e-5 },
+    );
+  });
+
   it('1-D operands: vector-matrix, matrix-vector, dot', () => {
     const v = T.tensor([1, 2, 3], { dtype: 'float64' });
     const m = T.tensor(

@@ -21,7 +21,7 @@ import {
 import { record } from '../autograd/tape.js';
 import { defineGrad } from '../autograd/grad-table.js';
 import { checkOperands, empty_ } from './helpers.js';
-import { contiguousRaw, squeeze, transpose, unsqueeze } from './shape-ops.js';
+import { contiguousRaw, reshape, squeeze, transpose, unsqueeze } from './shape-ops.js';
 import { sumToShape } from './reduce.js';
 
 interface MatDesc {
@@ -77,6 +77,14 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const dims = col.shape;
   const [sA, sB, sC] = col.strides;
   const nd = dims.length;
+  if (nd === 1 && sB[0] === 0 && !da.trans && sA[0] === m * da.ld && sC[0] === m * n) {
+    // b shared by every batch and a's batches stacked row after row: one GEMM over all the rows
+    runKernel<GemmKernel>('gemm', a.device, false, db.trans, m * dims[0], n, k, 1, A.storage.buffer, A.offset, da.ld, 0,
+      B.storage.buffer, B.offset, db.ld, 0, 0, out.storage.buffer, 0, n, 0, 1); // prettier-ignore
+    if (A !== a) A.dispose();
+    if (B !== b) B.dispose();
+    return out;
+  }
   const inner = dims[nd - 1];
   const outer = numelOf(dims) / inner;
   const idx = new Array<number>(nd).fill(0);
@@ -170,8 +178,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+/** [..., r, c] as one [rows, c] matrix (a view when contiguous, else a copy). */
+const rows2d = (t: Tensor): Tensor => reshape(t, [-1, t.shape[t.ndim - 1]]);
+
 defineGrad('matmul', (c, [g]) => {
   const [a, b] = c.inputs;
+  if (a.ndim > 2 && b.ndim === 2) {
+    // b is shared by every batch (a linear layer): one GEMM over all the rows for each gradient,
+    // not a batched GEMM into [..., k, n] summed over the batch
+    const g2 = rows2d(g!);
+    return [
+      c.needsInputGrad[0] ? reshape(matmulRaw(g2, transpose(b)), a.shape) : null,
+      c.needsInputGrad[1] ? matmulRaw(transpose(rows2d(a)), g2) : null,
+    ];
+  }
   return [
     c.needsInputGrad[0] ? sumToShape(matmulRaw(g!, transpose(b)), a.shape) : null,
     c.needsInputGrad[1] ? sumToShape(matmulRaw(transpose(a), g!), b.shape) : null,
