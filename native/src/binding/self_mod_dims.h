@@ -11,7 +11,7 @@
 namespace nl::binding {
 
 // dims = { batch, seqLen, heads, d, hidden, mems, tokens, chunkMem, chunkOther, block? = 0 (automatic),
-//          momentum, alphaBias, etaBias, adaptiveQ, readSnapshot }, argument 1 of the call.
+//          momentum, alphaBias, etaBias, adaptiveQ, readSnapshot, dual? = true }, argument 1 of the call.
 inline SelfModDims read_self_mod_dims(const Napi::CallbackInfo& info, const char* op) {
   memory::Fields f(info, 1, op, "dims");
   SelfModDims d;
@@ -30,6 +30,7 @@ inline SelfModDims read_self_mod_dims(const Napi::CallbackInfo& info, const char
   d.eta_bias = f.finite("etaBias");
   d.adaptive_q = f.flag("adaptiveQ");
   d.read_snapshot = f.flag("readSnapshot");
+  d.dual = f.flag("dual", 1);  // CPU forward in chunk form (cpu/self_mod_dual.h); the CUDA kernels ignore it
   f.done();
   if (d.mems != (d.adaptive_q ? 6 : 5)) {
     throw_range(info.Env(), op, "dims.mems must be 5 (k, v, eta, alpha, mem), or 6 with adaptiveQ (+ q), got " +

@@ -12,7 +12,9 @@
 //   o = q + W1 silu(W2 q) of mem after the write (A1, A2 with read_snapshot).
 // Layouts: x, q, o [B, T, H, D]; states w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D].
 // Forward (self_mod_forward.cc): per segment (snapshots fixed) the snapshot-only quantities of every
-// token and memory come from small GEMMs; the W/S recurrence runs token by token in cache.
+// token and memory come from small GEMMs; then the W/S recurrence, either in chunk ("dual") form
+// (dims.dual, the default: self_mod_dual.h, GEMMs per piece and a forward substitution for the
+// delta-rule corrections; only piece-end states materialised) or token by token in cache.
 // Backward (self_mod_backward.cc): states at block starts (every `block` tokens) are recomputed, then
 // each block is recomputed with its per-token weights and reversed by hand. Threaded over (b, h).
 #pragma once
@@ -26,6 +28,7 @@ struct SelfModDims {
   int64_t chunk_mem = 16, chunk_other = 8, block = 32;  // block: see self_mod_auto_block
   double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
   bool adaptive_q = false, read_snapshot = false;
+  bool dual = true;  // forward in chunk ("dual") form (self_mod_dual.h), else token by token; same results
 };
 
 // Backward block when none is given: balances the block-start states ((T / block) of them, six

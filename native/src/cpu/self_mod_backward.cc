@@ -1,5 +1,6 @@
 // SelfModifyingTitans fused CPU backward (see self_mod.h), per (batch, head):
-//   1. the forward recurrence (no reads) stores the six states of every memory at block starts;
+//   1. the forward recurrence (no reads; chunk form with dims.dual) stores the six states of every
+//      memory at block starts (skipped when the forward kept them);
 //   (W2, S2, A2 and their adjoints are transposed inside, [D, Dh], as in the worker.)
 //   2. blocks last to first: the block is recomputed from its start state, keeping the pre-token
 //      W1, W2 of every memory (`slots`, [block + 1][M][2][D Dh]: each token's write goes from its
@@ -17,6 +18,7 @@
 
 #include "cpu/chunking.h"
 #include "cpu/self_mod.h"
+#include "cpu/self_mod_dual.h"
 #include "cpu/self_mod_work.h"
 #include "cpu/thread_pool.h"
 
@@ -331,6 +333,7 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
     if (ckpt) need.seq = 0;
     Back<F>& k = scratch_for<Back<F>>(need, [&] { return std::make_unique<Back<F>>(need, ckpt ? 0 : nblk); });
     k.set_dims(d);
+    Dual<F>* du = d.dual && !ckpt ? &scratch_for<Dual<F>>(d, [&] { return std::make_unique<Dual<F>>(d); }) : nullptr;
     Worker<F>& w = k.w;
     const size_t ns = w.st.size();
     for (int64_t bh = begin; bh < end; ++bh) {
@@ -343,7 +346,8 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
         for (int64_t r = 0; r < bl;) {
           const int64_t L = std::min(bl - r, w.snapshot(d.tokens + t0 + r));
           w.precompute(b, h, t0 + r, r, L, x, q);
-          for (int64_t i = r; i < r + L; ++i) w.step(i, nullptr, nullptr);
+          if (du) du->piece(w, r, L, nullptr, 0);
+          else for (int64_t i = r; i < r + L; ++i) w.step(i, nullptr, nullptr);
           r += L;
         }
       }

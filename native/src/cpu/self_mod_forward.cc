@@ -5,6 +5,7 @@
 
 #include "cpu/chunking.h"
 #include "cpu/self_mod.h"
+#include "cpu/self_mod_dual.h"
 #include "cpu/self_mod_work.h"
 #include "cpu/thread_pool.h"
 
@@ -15,11 +16,13 @@ void self_mod_forward(const SelfModDims& dims, const F* x, const F* q, const F* 
                       F* ckpt) {
   SelfModDims d = dims;  // one block when block >= T (same result, scratch by the real block)
   d.block = effective_tile(d.block, d.seq);
+  using self_mod_detail::Dual;
   using self_mod_detail::scratch_for;
   using self_mod_detail::Worker;
   const int64_t T = d.seq, H = d.heads, D = d.d, nblk = (T + d.block - 1) / d.block;
   parallel_for_dynamic(d.batch * d.heads, 1, [&](int64_t begin, int64_t end) {
     Worker<F>& w = scratch_for<Worker<F>>(d, [&] { return std::make_unique<Worker<F>>(d); });
+    Dual<F>* du = d.dual ? &scratch_for<Dual<F>>(d, [&] { return std::make_unique<Dual<F>>(d); }) : nullptr;
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / H, h = bh % H;
       w.load(b, h, state);
@@ -30,7 +33,8 @@ void self_mod_forward(const SelfModDims& dims, const F* x, const F* q, const F* 
         for (int64_t r = 0; r < bl;) {
           const int64_t L = std::min(bl - r, w.snapshot(d.tokens + t0 + r));
           w.precompute(b, h, t0 + r, r, L, x, q);
-          for (int64_t i = r; i < r + L; ++i) w.step(i, nullptr, o + ((b * T + t0 + i) * H + h) * D);
+          if (du) du->piece(w, r, L, o + ((b * T + t0 + r) * H + h) * D, H * D);
+          else for (int64_t i = r; i < r + L; ++i) w.step(i, nullptr, o + ((b * T + t0 + i) * H + h) * D);
           r += L;
         }
       }

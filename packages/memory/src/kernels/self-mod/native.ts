@@ -35,6 +35,12 @@ export interface SelfModOptions {
   readSnapshot: boolean;
   /** Tokens per recompute block of the backward (default 0: about √(3T), see self_mod.h). */
   block?: number;
+  /**
+   * Forward in chunk ("dual") form (default true): per piece of tokens sharing every snapshot, the
+   * writes become small GEMMs and a forward substitution (native/src/cpu/self_mod_dual.h) instead of
+   * per-token rank-1 updates; same results to rounding. false: the token recurrence.
+   */
+  dual?: boolean;
 }
 
 /** The backward's default block: about √(3T), a multiple of 8, at least 16 (as self_mod.h). */
@@ -78,7 +84,7 @@ function prepare(name: string, o: SelfModOptions) {
   const dims: SelfModDims = {
     batch: B, seqLen: T, heads: H, d: D, hidden: Dh, mems: M, tokens: o.tokens, chunkMem: o.chunkMem,
     chunkOther: o.chunkOther, block, momentum: o.momentum, alphaBias: o.alphaBias, etaBias: o.etaBias,
-    adaptiveQ: o.adaptiveQ, readSnapshot: o.readSnapshot,
+    adaptiveQ: o.adaptiveQ, readSnapshot: o.readSnapshot, dual: o.dual ?? true,
   }; // prettier-ignore
   const seq = [B, T, H, D];
   const shape = (s: SelfModStateName): number[] => (s.endsWith('1') ? [B, M, H, D, Dh] : [B, M, H, Dh, D]);

@@ -1,0 +1,149 @@
+/**
+ * The fused SelfModifyingTitans forward in chunk ("dual") form (native/src/cpu/self_mod_dual.h,
+ * `dual: true`, the default) against the token recurrence (`dual: false`) in float64: outputs,
+ * final states and the block-start states kept for the backward, within 1e-9 of the values' scale,
+ * over segment boundaries (chunks of 1, odd chunks, chunks longer than the call), calls that start
+ * mid-chunk, states carried from call to call, adaptiveQ, readSnapshot and momentum 0; the
+ * backward given either forward's kept states agrees; float32 dual agrees with float64; a
+ * non-boolean `dual` is named.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  selfModBackward,
+  selfModForward,
+  SELF_MOD_STATES,
+  type SelfModOptions,
+  type SelfModStates,
+} from '../../src/kernels/index.js';
+import { randArray, rng } from './helpers.js';
+
+interface Case {
+  B: number;
+  T: number;
+  H: number;
+  D: number;
+  Dh: number;
+  o: Partial<SelfModOptions>;
+}
+
+const base = {
+  tokens: 0,
+  chunkMem: 8,
+  chunkOther: 4,
+  momentum: 0.9,
+  alphaBias: 4,
+  etaBias: -2,
+  adaptiveQ: false,
+  readSnapshot: false,
+};
+
+function opts(c: Case, dual: boolean, extra: Partial<SelfModOptions> = {}): SelfModOptions {
+  return { ...base, ...c.o, ...extra, batch: c.B, seqLen: c.T, heads: c.H, dim: c.D, hidden: c.Dh, dual };
+}
+
+/** x, q [B, T, H, D] and six states as float64 arrays (small scales: a well-conditioned recurrence). */
+function data(seed: number, c: Case) {
+  const r = rng(seed);
+  const M = c.o.adaptiveQ ? 6 : 5;
+  const n = c.B * c.T * c.H * c.D;
+  const ns = c.B * M * c.H * c.D * c.Dh;
+  const scale = { w1: 0.1, w2: 0.3, s1: 0.01, s2: 0.01, a1: 0.1, a2: 0.3 };
+  const st = {} as SelfModStates<Float64Array>;
+  for (const s of SELF_MOD_STATES) st[s] = randArray(ns, r, (u) => scale[s] * u);
+  return { x: randArray(n, r, (u) => 0.5 * u), q: randArray(n, r, (u) => 0.5 * u), st };
+}
+
+/** max |got − ref| / (1 + max |ref|) below tol. */
+function near(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: number): void {
+  expect(got.length, `${name}: length`).toBe(ref.length);
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = Math.abs(got[i]! - ref[i]!);
+    if (!(e <= d)) d = e; // NaN propagates
+    s = Math.max(s, Math.abs(ref[i]!));
+  }
+  expect(d / (1 + s), `${name}: max diff ${d.toExponential(3)} (scale ${s.toExponential(3)})`).toBeLessThan(
+    tol,
+  );
+}
+
+const cases: [string, Case][] = [
+  ['hope-tiny-like pieces (chunkMem 32, chunkOther 16), B 2, H 2', { B: 2, T: 70, H: 2, D: 32, Dh: 16, o: { chunkMem: 32, chunkOther: 16 } }],
+  ['starts mid-chunk, odd chunks, backward blocks of 5', { B: 1, T: 41, H: 2, D: 8, Dh: 6, o: { tokens: 7, chunkMem: 5, chunkOther: 3, block: 5 } }],
+  ['chunks of 1 (every token a piece)', { B: 1, T: 12, H: 1, D: 6, Dh: 4, o: { chunkMem: 1, chunkOther: 1 } }],
+  ['chunks longer than the call, one 64-token block', { B: 1, T: 50, H: 1, D: 16, Dh: 8, o: { chunkMem: 100, chunkOther: 64, block: 64 } }],
+  ['adaptiveQ + readSnapshot, tokens 3', { B: 2, T: 23, H: 1, D: 10, Dh: 5, o: { tokens: 3, adaptiveQ: true, readSnapshot: true } }],
+  ['momentum 0', { B: 1, T: 30, H: 2, D: 12, Dh: 6, o: { momentum: 0, chunkMem: 6, chunkOther: 4 } }],
+]; // prettier-ignore
+
+describe('SelfModifyingTitans forward in chunk (dual) form == token recurrence (float64)', () => {
+  for (const [name, c] of cases) {
+    it(name, () => {
+      const d = data(5, c);
+      const tok = selfModForward(d.x, d.q, d.st, opts(c, false), true);
+      const dual = selfModForward(d.x, d.q, d.st, opts(c, true), true);
+      expect(Math.max(...tok.o.map(Math.abs))).toBeLessThan(100); // a well-conditioned run
+      near('o', dual.o, tok.o, 1e-9);
+      for (const s of SELF_MOD_STATES) near(s, dual.state[s], tok.state[s], 1e-9);
+      near('ckpt', dual.ckpt!, tok.ckpt!, 1e-9);
+      // the backward from either forward's block-start states, and recomputing them in either form
+      const dO = randArray(d.x.length, rng(6));
+      const dW1 = randArray(d.st.w1.length, rng(7));
+      const g0 = selfModBackward(d.x, d.q, d.st, dO, { w1: dW1 }, opts(c, false), tok.ckpt);
+      const runs = [
+        selfModBackward(d.x, d.q, d.st, dO, { w1: dW1 }, opts(c, true), dual.ckpt),
+        selfModBackward(d.x, d.q, d.st, dO, { w1: dW1 }, opts(c, true)),
+      ];
+      for (const g of runs) {
+        near('dx', g.dx, g0.dx, 1e-9);
+        near('dq', g.dq, g0.dq, 1e-9);
+        for (const s of SELF_MOD_STATES) near(`d${s}`, g.dState[s], g0.dState[s], 1e-9);
+      }
+    });
+  }
+
+  it('states carried over three calls (the later ones start mid-chunk) == one token-form call', () => {
+    const c: Case = { B: 1, T: 45, H: 2, D: 8, Dh: 4, o: { chunkMem: 8, chunkOther: 4 } };
+    const d = data(9, c);
+    const whole = selfModForward(d.x, d.q, d.st, opts(c, false));
+    const cuts = [0, 11, 30, 45];
+    let st = d.st;
+    const outs: number[] = [];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const [a, b] = [cuts[i]!, cuts[i + 1]!];
+      const row = c.H * c.D; // elements per token (B = 1)
+      const part: Case = { ...c, T: b - a };
+      const y = selfModForward(
+        d.x.slice(a * row, b * row),
+        d.q.slice(a * row, b * row),
+        st,
+        opts(part, true, { tokens: a }),
+      );
+      outs.push(...y.o);
+      st = y.state;
+    }
+    near('o', outs, whole.o, 1e-9);
+    for (const s of SELF_MOD_STATES) near(s, st[s], whole.state[s], 1e-9);
+  });
+
+  it('float32 dual agrees with float64', () => {
+    const c = cases[0]![1];
+    const d = data(13, c);
+    const st32 = {} as SelfModStates<Float32Array>;
+    for (const s of SELF_MOD_STATES) st32[s] = Float32Array.from(d.st[s]);
+    const y64 = selfModForward(d.x, d.q, d.st, opts(c, false));
+    const y32 = selfModForward(Float32Array.from(d.x), Float32Array.from(d.q), st32, opts(c, true));
+    expect(y32.o).toBeInstanceOf(Float32Array);
+    expect(Math.max(...y64.o.map(Math.abs))).toBeLessThan(100); // a well-conditioned run
+    near('o', y32.o, y64.o, 1e-5);
+    for (const s of SELF_MOD_STATES) near(s, y32.state[s], y64.state[s], 1e-5);
+  });
+
+  it('a non-boolean dual is named', () => {
+    const c = cases[2]![1];
+    const d = data(1, c);
+    const bad = { ...opts(c, true), dual: 1 as unknown as boolean };
+    expect(() => selfModForward(d.x, d.q, d.st, bad)).toThrow(/selfModForward: dims\.dual must be a boolean/);
+  });
+});
