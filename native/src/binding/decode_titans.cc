@@ -10,10 +10,15 @@
 // [D, F]; convCache [K-1, 3D]; memory [6, H, D/H·M], the memory state w1, w2, s1, s2, a1, a2 stacked
 // (w1, s1, a1 [H, D/H, M]; w2, s2, a2 [H, M, D/H]), updated in place like x and convCache. Field
 // names and types: native/lib/decode.ts.
+//
+// The common call is read on the raw N-API (decode_hope_lean.h: one typed-array query per field,
+// one key count); anything irregular is re-read with memory::Fields, which names the bad field.
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
+#include "binding/decode_hope_lean.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
 #include "cpu/decode_titans.h"
@@ -22,21 +27,53 @@ namespace nl::binding {
 namespace {
 
 using memory::Fields;
-using memory::mut;
-using memory::ptr;
 
-double positive(Napi::Env env, const char* op, Fields& f, const char* name) {
-  const double v = f.finite(name);
-  if (!(v > 0)) throw_range(env, op, std::string("dims.") + name + " must be > 0, got " + std::to_string(v));
-  return v;
+// The operand arrays in call order: name, shape label, dims (rank <= 3).
+constexpr int kArrays = 19;
+struct Spec {
+  const char* name;
+  const char* label;
+  int rank;
+  int64_t dims[3];
+};
+
+void specs(const TitansDecodeDims& d, Spec* s) {
+  const int64_t D = d.d, H = d.heads, Dh = D / H, F = d.hidden, n = d.tokens, K = d.window, M = d.memory_hidden;
+  const Spec all[kArrays] = {
+      {"x", "[n, D]", 2, {n, D}},
+      {"norm1", "[D]", 1, {D}},
+      {"wQkv", "[3D, D]", 2, {3 * D, D}},
+      {"conv", "[3D, K]", 2, {3 * D, K}},
+      {"wTheta", "[H, D]", 2, {H, D}},
+      {"bTheta", "[H]", 1, {H}},
+      {"wEta", "[H, D]", 2, {H, D}},
+      {"bEta", "[H]", 1, {H}},
+      {"wAlpha", "[H, D]", 2, {H, D}},
+      {"bAlpha", "[H]", 1, {H}},
+      {"outNorm", "[D/H]", 1, {Dh}},
+      {"wGateOut", "[D, D]", 2, {D, D}},
+      {"wOut", "[D, D]", 2, {D, D}},
+      {"norm2", "[D]", 1, {D}},
+      {"wGate", "[F, D]", 2, {F, D}},
+      {"wUp", "[F, D]", 2, {F, D}},
+      {"wDown", "[D, F]", 2, {D, F}},
+      {"convCache", "[K-1, 3D]", 2, {K - 1, 3 * D}},
+      {"memory", "[6, H, D/H·M]", 3, {6, H, Dh * M}},
+  };
+  for (int i = 0; i < kArrays; ++i) s[i] = all[i];
 }
 
-Napi::Value TitansBlock(const Napi::CallbackInfo& info) {
-  const char* op = "decodeTitansBlock";
-  expect_args(info, op, 2);
-  Napi::Env env = info.Env();
-  Fields f(info, 1, op, "dims");
+struct Operands {
   TitansDecodeDims d;
+  bool f64 = false;
+  void* a[kArrays] = {};
+};
+
+// The common call on the raw N-API; false: re-read with `checked`.
+bool lean(const Napi::CallbackInfo& info, Operands& o) {
+  if (info.Length() < 2) return false;
+  LeanFields f(info.Env(), info[1]);
+  TitansDecodeDims& d = o.d;
   d.tokens = f.integer("tokens", 1);
   d.d = f.integer("d", 1);
   d.heads = f.integer("heads", 1);
@@ -45,53 +82,86 @@ Napi::Value TitansBlock(const Napi::CallbackInfo& info) {
   d.window = f.integer("window", 1);
   d.chunk = f.integer("chunkSize", 1);
   d.position = f.integer("position", 0);
-  d.eps = positive(env, op, f, "eps");
-  d.theta_max = positive(env, op, f, "thetaMax");
-  d.eta_max = positive(env, op, f, "etaMax");
-  d.alpha_max = positive(env, op, f, "alphaMax");
+  d.eps = f.finite("eps");
+  d.theta_max = f.finite("thetaMax");
+  d.eta_max = f.finite("etaMax");
+  d.alpha_max = f.finite("alphaMax");
+  if (!f.done() || !(d.eps > 0) || !(d.theta_max > 0) || !(d.eta_max > 0) || !(d.alpha_max > 0) ||
+      d.d % d.heads != 0)
+    return false;
+  Spec s[kArrays];
+  specs(d, s);
+  LeanFields a(info.Env(), info[0]);
+  napi_typedarray_type dt = napi_int8_array;
+  for (int i = 0; i < kArrays; ++i) {
+    int64_t n = 1;
+    for (int r = 0; r < s[i].rank; ++r)
+      if (__builtin_mul_overflow(n, s[i].dims[r], &n)) return false;
+    o.a[i] = a.array(s[i].name, n, false, &dt).data;
+  }
+  if (!a.done()) return false;
+  o.f64 = dt == napi_float64_array;
+  return true;
+}
+
+// Every field read through memory::Fields: throws naming the first bad one.
+void checked(const Napi::CallbackInfo& info, Operands& o) {
+  const char* op = "decodeTitansBlock";
+  expect_args(info, op, 2);
+  Napi::Env env = info.Env();
+  Fields f(info, 1, op, "dims");
+  TitansDecodeDims& d = o.d;
+  d.tokens = f.integer("tokens", 1);
+  d.d = f.integer("d", 1);
+  d.heads = f.integer("heads", 1);
+  d.hidden = f.integer("hidden", 1);
+  d.memory_hidden = f.integer("memoryHidden", 1);
+  d.window = f.integer("window", 1);
+  d.chunk = f.integer("chunkSize", 1);
+  d.position = f.integer("position", 0);
+  double* positive[] = {&d.eps, &d.theta_max, &d.eta_max, &d.alpha_max};
+  const char* names[] = {"eps", "thetaMax", "etaMax", "alphaMax"};
+  for (int i = 0; i < 4; ++i) {
+    *positive[i] = f.finite(names[i]);
+    if (!(*positive[i] > 0))
+      throw_range(env, op, std::string("dims.") + names[i] + " must be > 0, got " + std::to_string(*positive[i]));
+  }
   f.done();
   if (d.d % d.heads != 0)
     throw_range(env, op, "dims.d (" + std::to_string(d.d) + ") must divide by dims.heads (" +
                              std::to_string(d.heads) + ")");
-  const int64_t D = d.d, H = d.heads, Dh = D / H, F = d.hidden, n = d.tokens, K = d.window, M = d.memory_hidden;
+  Spec s[kArrays];
+  specs(d, s);
   Fields a(info, 0, op, "arrays");
   DType dt = DType::Other;
-  const char* kDD = "[D, D]";
-  const char* kHD = "[H, D]";
-  const char* kH = "[H]";
-  ArrayView x = a.array("x", {n, D}, "[n, D]", false, &dt);
-  ArrayView norm1 = a.array("norm1", {D}, "[D]", false, &dt);
-  ArrayView qkv = a.array("wQkv", {3 * D, D}, "[3D, D]", false, &dt);
-  ArrayView conv = a.array("conv", {3 * D, K}, "[3D, K]", false, &dt);
-  ArrayView wth = a.array("wTheta", {H, D}, kHD, false, &dt);
-  ArrayView bth = a.array("bTheta", {H}, kH, false, &dt);
-  ArrayView wet = a.array("wEta", {H, D}, kHD, false, &dt);
-  ArrayView bet = a.array("bEta", {H}, kH, false, &dt);
-  ArrayView wal = a.array("wAlpha", {H, D}, kHD, false, &dt);
-  ArrayView bal = a.array("bAlpha", {H}, kH, false, &dt);
-  ArrayView onorm = a.array("outNorm", {Dh}, "[D/H]", false, &dt);
-  ArrayView gout = a.array("wGateOut", {D, D}, kDD, false, &dt);
-  ArrayView wout = a.array("wOut", {D, D}, kDD, false, &dt);
-  ArrayView norm2 = a.array("norm2", {D}, "[D]", false, &dt);
-  ArrayView gate = a.array("wGate", {F, D}, "[F, D]", false, &dt);
-  ArrayView up = a.array("wUp", {F, D}, "[F, D]", false, &dt);
-  ArrayView down = a.array("wDown", {D, F}, "[D, F]", false, &dt);
-  ArrayView cache = a.array("convCache", {K - 1, 3 * D}, "[K-1, 3D]", false, &dt);
-  ArrayView mem = a.array("memory", {6, H, Dh * M}, "[6, H, D/H·M]", false, &dt);
+  for (int i = 0; i < kArrays; ++i) {
+    const std::vector<int64_t> dims(s[i].dims, s[i].dims + s[i].rank);
+    o.a[i] = a.array(s[i].name, dims, s[i].label, false, &dt).data;
+  }
   a.done();
-  auto run = [&](auto tag) {
-    using T = decltype(tag);
-    const TitansBlockWeights<T> w{ptr<T>(norm1), ptr<T>(qkv),  ptr<T>(conv),  ptr<T>(wth),  ptr<T>(bth),  ptr<T>(wet),
-                                  ptr<T>(bet),   ptr<T>(wal),  ptr<T>(bal),   ptr<T>(onorm), ptr<T>(gout), ptr<T>(wout),
-                                  ptr<T>(norm2), ptr<T>(gate), ptr<T>(up),    ptr<T>(down)};
-    T* all = mut<T>(mem);
-    const int64_t part = H * Dh * M;
-    const TitansMemoryState<T> m{all, all + part, all + 2 * part, all + 3 * part, all + 4 * part, all + 5 * part};
-    titans_block_decode<T>(d, w, mut<T>(x), mut<T>(cache), m);
-  };
-  if (dt == DType::F32) run(float{});
-  else run(double{});
-  return env.Undefined();
+  o.f64 = dt == DType::F64;
+}
+
+template <typename T>
+void run(const Operands& o) {
+  auto c = [&](int i) { return static_cast<const T*>(o.a[i]); };
+  const TitansBlockWeights<T> w{c(1),  c(2),  c(3),  c(4),  c(5),  c(6),  c(7),  c(8),
+                                c(9),  c(10), c(11), c(12), c(13), c(14), c(15), c(16)};
+  T* mem = static_cast<T*>(o.a[18]);
+  const int64_t part = o.d.d * o.d.memory_hidden;  // H · D/H · M
+  const TitansMemoryState<T> m{mem, mem + part, mem + 2 * part, mem + 3 * part, mem + 4 * part, mem + 5 * part};
+  titans_block_decode<T>(o.d, w, static_cast<T*>(o.a[0]), static_cast<T*>(o.a[17]), m);
+}
+
+Napi::Value TitansBlock(const Napi::CallbackInfo& info) {
+  Operands o;
+  if (!lean(info, o)) {
+    o = Operands{};
+    checked(info, o);
+  }
+  if (o.f64) run<double>(o);
+  else run<float>(o);
+  return info.Env().Undefined();
 }
 
 }  // namespace
