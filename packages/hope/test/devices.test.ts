@@ -28,7 +28,7 @@ import {
   type LanguageModel,
   type ModelConfigInput,
 } from '../src/index.js';
-import { disposeFastState, fastStateTensors } from '../src/models/hope-decoder.js';
+import { HopeDecoder, disposeFastState, fastStateTensors } from '../src/models/hope-decoder.js';
 
 enableSimDevice();
 
@@ -160,12 +160,14 @@ const STAGES: Record<string, (name: string, device: Device) => unknown> = {
   },
   decode(name, device) {
     const m = model(name, device);
-    // the tensor-op decoder on both devices (the CPU default for float32 transformers, DeltaNets
-    // and Titans is the fused native decoder, diffed against this one in decode-fused*.test.ts)
+    // the tensor-op decoder on both devices (the CPU default for float32 transformers, DeltaNets,
+    // Titans and Hope is the fused native decoder, diffed against this one in decode-fused*.test.ts)
     const d =
       m instanceof TransformerLM || m instanceof DeltaNetLM || m instanceof TitansLM
         ? m.decoder({ fused: false })
-        : m.decoder();
+        : m instanceof HopeLM
+          ? new HopeDecoder(m, undefined, { fused: false })
+          : m.decoder();
     try {
       const out = [Array.from(d.feed(Int32Array.from(IDS.slice(0, 5))))];
       for (const id of [3, 9, 1]) out.push(Array.from(d.feed(Int32Array.of(id))));

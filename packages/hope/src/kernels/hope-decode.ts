@@ -9,7 +9,7 @@
  * mem × w1, w2, s1, s2, a1, a2, the SelfModSnapshot tensors at batch 1, + the native step's
  * snapshot transposes), the conv cache [3, D],
  * the memories' token count, and the CMS snapshot (tensors owned here, never written: plain
- * decoding has no CMS updates). `adopt` packs a HopeFastState, `view` / `release` give one back.
+ * decoding has no CMS updates). `adopt` packs a HopeFastState, `layerStates` / `release` give one back.
  */
 import { native } from '@nl/native';
 import { keep, type Tensor } from '@nl/tensor';
@@ -171,7 +171,7 @@ export class FusedHopeState {
   }
 
   /** The packed state as a HopeFastState's layers (owned here; valid until the next step). */
-  view(): HopeLayerState[] {
+  layerStates(): HopeLayerState[] {
     if (this.layers === null) throw new Error('FusedHopeState: no state is held');
     this.cached ??= this.layers.map((l, i) => this.unpack(l, i));
     return this.cached;
@@ -179,7 +179,7 @@ export class FusedHopeState {
 
   /** Hands the state over as tensors (the caller owns them); nothing is held afterwards. */
   release(): HopeLayerState[] {
-    const out = this.view();
+    const out = this.layerStates();
     this.cached = null;
     this.layers = null;
     return out;
@@ -286,7 +286,7 @@ export class FusedHopeState {
     return { titans: { state, tokens: l.tokens }, cms: l.cms, conv };
   }
 
-  /** Frees the tensors of the last `view` (not the CMS snapshots, held in `layers`). */
+  /** Frees the tensors of the last `layerStates` (not the CMS snapshots, held in `layers`). */
   private dropView(): void {
     for (const l of this.cached ?? []) {
       for (const m of Object.values(l.titans.state ?? {})) for (const s of STATES) m[s].dispose();

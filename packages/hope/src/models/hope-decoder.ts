@@ -121,7 +121,7 @@ export class HopeDecoder implements Decoder {
   /** The decoder's current fast state (owned by the decoder; valid until its next step; copy before keeping it). */
   get fastState(): HopeFastState {
     if (this.state !== null) return this.state;
-    return { layers: this.fused!.view() };
+    return { layers: this.fused!.layerStates() };
   }
 
   /** Consumes ids in order; logits of every fed position [1, n, V] (the caller disposes them). */
