@@ -214,6 +214,19 @@ describe('native.decodeTitansBlock', () => {
     );
   });
 
+  it('a call the lean read declines (a non-enumerable field) runs through the checked read alike', () => {
+    const a = good();
+    const b = good();
+    b.x = Float32Array.from({ length: D }, (_, i) => 0.1 + 0.01 * i);
+    a.x.set(b.x);
+    native.decodeTitansBlock(a, dims);
+    const hidden = Object.defineProperty({ ...b }, 'memory', { value: b.memory, enumerable: false });
+    native.decodeTitansBlock(hidden, dims);
+    expect(Array.from(b.x)).toEqual(Array.from(a.x));
+    expect(Array.from(b.memory)).toEqual(Array.from(a.memory));
+    expect(b.memory[0]).not.toBe(0.1); // the memory was written
+  });
+
   it('fuzz: random bad arguments throw JS errors, never crash', () => {
     let seed = 12345;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
