@@ -58,8 +58,8 @@ struct Back {
     for (auto* v : {&t1, &t2, &tm}) v->resize(static_cast<size_t>(Lb * Dh));
     vec.resize(static_cast<size_t>(4 * std::max(D, Dh)));
     a2n.resize(static_cast<size_t>(n));
-    kacc_v.resize(static_cast<size_t>(D));
-    kacc_s.resize(static_cast<size_t>(D));
+    for (auto* v : {&kacc_v, &zacc}) v->resize(static_cast<size_t>(D));
+    for (auto* v : {&kacc_s, &zsum, &zlanes}) v->resize(static_cast<size_t>(D));
   }
   Worker<F> w;
   const SelfModDims& d;  // w.d: the call's
@@ -71,6 +71,8 @@ struct Back {
   std::vector<Piece<F>> pieces;
   std::vector<Vec<F>> kacc_v;  // [D] lanes of a token's dk_j over every memory's write (summed once)
   std::vector<F> kacc_s;       // [D] the scalar tails of the same (Dh not a multiple of the lanes)
+  std::vector<Vec<F>> zacc;    // [D] write_back's row products (dS1 + dW1)_i a, lanes
+  std::vector<F> zsum, zlanes;  // [D] their scalar tails; lane sums
 
   F* slot(int64_t r, int64_t m, int s) { return slots.data() + ((r * w.M + m) * 2 + s) * w.n; }
   F* dS(int s, int64_t m) { return dst.data() + (s * w.M + m) * w.n; }
@@ -177,23 +179,34 @@ struct Back {
       });
     }
     Vec<F> dal_v = Vec<F>{} + F(0);
+    F* z = zsum.data();  // z_i = (dS1 + dW1)_i . a: lanes in zacc (summed for all rows at once), tails in z
     for (int64_t i = 0; i < D; ++i) {  // W1 <- alpha W1 + S1,  S1 <- beta S1 - eta e a^T
       const F* w1 = W1 + i * Dh;
       F *dw = dW1 + i * Dh, *ds = dS1 + i * Dh;
       const F c = eta * e[i];
-      F z = 0;  // (dS1 + dW1) a
+      Vec<F> zv = Vec<F>{} + F(0);
+      z[i] = 0;
       each<F>(Dh, [&](auto tag, int64_t j) {
         using P = decltype(tag);
         const P dwj = vload<P>(dw + j), dsn = vload<P>(ds + j) + dwj;
-        if constexpr (sizeof(P) == sizeof(F)) dalpha += w1[j] * dwj;
-        else dal_v += vload<P>(w1 + j) * dwj;
-        z += hsum(dsn * vload<P>(a + j));
+        if constexpr (sizeof(P) == sizeof(F)) {
+          dalpha += w1[j] * dwj;
+          z[i] += dsn * a[j];
+        } else {
+          dal_v += vload<P>(w1 + j) * dwj;
+          zv += dsn * vload<P>(a + j);
+        }
         vstore(da + j, vload<P>(da + j) - c * dsn);
         vstore(dw + j, alpha * dwj);
         vstore(ds + j, beta * dsn);
       });
-      de[i] -= eta * z;
-      deta -= e[i] * z;
+      zacc[i] = zv;
+    }
+    hsum_rows(D, zacc.data(), zlanes.data());
+    for (int64_t i = 0; i < D; ++i) {
+      const F zi = z[i] + zlanes[i];
+      de[i] -= eta * zi;
+      deta -= e[i] * zi;
     }
     dal[r] += dalpha + hsum(dal_v);
     det[r] += deta;
@@ -299,7 +312,8 @@ struct Back {
       std::fill(kacc_s.begin(), kacc_s.end(), F(0));
       for (int64_t m = 0; m < M; ++m) write_back(r, m);
       F* dk = dK.data() + r * D;
-      for (int64_t j = 0; j < D; ++j) dk[j] -= w.et[r] * (hsum(kacc_v[j]) + kacc_s[j]);
+      hsum_rows(D, kacc_v.data(), zlanes.data());
+      for (int64_t j = 0; j < D; ++j) dk[j] -= w.et[r] * (zlanes[j] + kacc_s[j]);
     }
     for (int64_t m = 0; m < M; ++m) factors_back(p, m);
     generators_back(p);
