@@ -13,18 +13,17 @@
  *
  * Outer gradients (`outer: true`) are the gradient of the mean loss Σ CE / (B·T), accumulated
  * into the parameters' existing `.grad`. Across segments the self-modifying memories' state and
- * the conv cache are either kept exact ('full': the next segment starts from leaf copies σ of the
- * state; a segment's own backward first walks only the ops above the CMS probes (δ for observe);
- * after the last segment each earlier segment runs one backward of L_s + Σ⟨τ, σ.grad⟩, newest
- * first, pushing the leaves' gradients back through its end state τ — the exact gradient of the
- * whole sequence, every segment's graph walked once in full, never quadratic) or cut
- * ('truncated': detached).
+ * the conv cache are either kept exact ('full': the next segment continues from the live state,
+ * so the segments form one graph; an earlier segment's own backward walks only the ops between
+ * L_s and its CMS probes (δ for observe, no parameter gradient), and after the last segment one
+ * backward of Σ_s L_s walks the whole graph once — the exact gradient of the whole sequence,
+ * never quadratic) or cut ('truncated': detached).
  * CMS writes are first order (Δ under no-grad, straight-through to θ0), as in A11.
  * Without outer gradients the parameters are switched to requiresGrad = false during the pass, so
  * each backward only walks the part of the graph below the probes, and the state is detached at
  * the cuts (which never changes a value).
  */
-import { add, cast, crossEntropy, mul, narrow, noGrad, sum, untracked, type Tensor } from '@nl/tensor';
+import { add, cast, crossEntropy, mul, narrow, noGrad, untracked, type Tensor } from '@nl/tensor';
 import type { HopeBlock } from './hope-block.js';
 
 /** What the scheme needs from a model (HopeLM implements it). */
@@ -154,9 +153,7 @@ export function teacherForcedOnDevice(
   // takeGrad detaches without disposing: the stash is merged back by mergeGrads
   const stash = opts.outer ? params.map((p) => p.takeGrad()) : [];
   if (!opts.outer) for (const p of params) p.requiresGrad = false;
-  const taus: Tensor[][] = [];
-  const sigmas: Tensor[][] = [];
-  const losses: Tensor[] = []; // 'full': each earlier segment's L_s, walked in full at the end
+  let total: Tensor | null = null; // 'full': Σ L_s over the segments so far (one connected graph)
   let nats: Tensor | null = null;
   try {
     let start = 0;
@@ -169,41 +166,25 @@ export function teacherForcedOnDevice(
       const segNats = natsOf(ce);
       nats = nats === null ? segNats : add(nats, segNats);
       const loss = mul(ce, 1 / b);
-      if (full && !last) {
-        // δ only: the ops between L_s and the probes; the whole graph is walked once below
-        const probes = blocks.flatMap((bl) => bl.cms.probes);
-        loss.backward(undefined, { retainGraph: true, inputs: probes });
-        losses.push(loss);
+      if (full) {
+        total = total === null ? loss : add(total, loss);
+        // δ only (the ops between L_s and this segment's probes); the last segment walks all
+        if (last) (total as Tensor).backward();
+        else
+          loss.backward(undefined, {
+            retainGraph: true,
+            inputs: blocks.flatMap((bl) => bl.cms.probes),
+          });
       } else loss.backward();
       model.observe();
-      if (!last) {
-        const live = liveState(blocks);
-        if (full) {
-          const leaves = live.map((x) => {
-            const l = x.detach();
-            l.requiresGrad = true;
-            return l;
-          });
-          taus.push(live);
-          sigmas.push(leaves);
-          installState(blocks, leaves);
-        } else
-          installState(
-            blocks,
-            live.map((x) => x.detach()),
-          );
-      }
+      // truncated / no outer gradient: the next segment starts from the detached state
+      if (!last && !full)
+        installState(
+          blocks,
+          liveState(blocks).map((x) => x.detach()),
+        );
       start = end;
     });
-    // Segment s's L_s plus ∂L/∂σ_{s+1} pushed back through its end state τ_s, newest first.
-    for (let s = taus.length - 1; s >= 0; s--) {
-      let root = losses[s]!;
-      taus[s]!.forEach((tau, i) => {
-        const g = sigmas[s]![i]!.grad;
-        if (g !== null && tau.requiresGrad) root = root.add(sum(mul(tau, g)));
-      });
-      root.backward();
-    }
   } finally {
     if (opts.outer) mergeGrads(params, stash, 1 / t);
     else for (const p of params) p.requiresGrad = true;
