@@ -147,18 +147,23 @@ struct Back {
     F *u = vec.data(), *wk = u + Dh, *y = wk + Dh;
     each<F>(Dh, [&](auto tag, int64_t c) {  // u = W2 k, wk = dW2' k, y = (dS2' + dW2') k
       using P = decltype(tag);
-      P au = P{} + F(0), aw = au, ay = au, ad = au;
-      for (int64_t j = 0; j < D; ++j) {
-        const P w2 = vload<P>(W2 + j * Dh + c), dw = vload<P>(dW2 + j * Dh + c);
-        au += k[j] * w2;
-        aw += k[j] * dw;
-        ay += k[j] * vload<P>(dS2 + j * Dh + c);
-        ad += w2 * dw;
+      P acc[2][4];  // two sets (even / odd rows): shorter dependency chains
+      for (auto& st4 : acc) {
+        for (auto& v : st4) v = P{} + F(0);
       }
-      vstore(u + c, au);
+      for (int64_t j = 0; j < D; ++j) {
+        P* A = acc[j & 1];
+        const P w2 = vload<P>(W2 + j * Dh + c), dw = vload<P>(dW2 + j * Dh + c);
+        A[0] += k[j] * w2;
+        A[1] += k[j] * dw;
+        A[2] += k[j] * vload<P>(dS2 + j * Dh + c);
+        A[3] += w2 * dw;
+      }
+      const P aw = acc[0][1] + acc[1][1];
+      vstore(u + c, acc[0][0] + acc[1][0]);
       vstore(wk + c, aw);
-      vstore(y + c, ay + aw);
-      dalpha += hsum(ad);
+      vstore(y + c, acc[0][2] + acc[1][2] + aw);
+      dalpha += hsum(acc[0][3] + acc[1][3]);
     });
     for (int64_t i = 0; i < Dh; ++i) {
       deta -= u[i] * wk[i] + g[i] * y[i];
@@ -178,37 +183,36 @@ struct Back {
         vstore(ds + i, beta * dsn);
       });
     }
-    Vec<F> dal_v = Vec<F>{} + F(0);
-    F* z = zsum.data();  // z_i = (dS1 + dW1)_i . a: lanes in zacc (summed for all rows at once), tails in z
-    for (int64_t i = 0; i < D; ++i) {  // W1 <- alpha W1 + S1,  S1 <- beta S1 - eta e a^T
-      const F* w1 = W1 + i * Dh;
-      F *dw = dW1 + i * Dh, *ds = dS1 + i * Dh;
-      const F c = eta * e[i];
-      Vec<F> zv = Vec<F>{} + F(0);
-      z[i] = 0;
-      each<F>(Dh, [&](auto tag, int64_t j) {
-        using P = decltype(tag);
-        const P dwj = vload<P>(dw + j), dsn = vload<P>(ds + j) + dwj;
-        if constexpr (sizeof(P) == sizeof(F)) {
-          dalpha += w1[j] * dwj;
-          z[i] += dsn * a[j];
-        } else {
-          dal_v += vload<P>(w1 + j) * dwj;
-          zv += dsn * vload<P>(a + j);
-        }
-        vstore(da + j, vload<P>(da + j) - c * dsn);
-        vstore(dw + j, alpha * dwj);
-        vstore(ds + j, beta * dsn);
-      });
-      zacc[i] = zv;
-    }
+    // W1 <- alpha W1 + S1,  S1 <- beta S1 - eta e a^T: per column block (outer), rows i (inner), so
+    // the sums over rows (da, dalpha) stay in registers; z_i = (dS1 + dW1)_i . a collects in zacc
+    // (lanes, summed for all rows at once) and z (scalar tails).
+    F* z = zsum.data();
+    std::fill(z, z + D, F(0));
+    std::fill(zacc.begin(), zacc.end(), Vec<F>{} + F(0));
+    each<F>(Dh, [&](auto tag, int64_t j) {
+      using P = decltype(tag);
+      const P aj = vload<P>(a + j);
+      P dacc[2] = {P{} + F(0), P{} + F(0)}, dal2[2] = {P{} + F(0), P{} + F(0)};
+      for (int64_t i = 0; i < D; ++i) {
+        F *dw = dW1 + i * Dh + j, *ds = dS1 + i * Dh + j;
+        const P dwj = vload<P>(dw), dsn = vload<P>(ds) + dwj;
+        dal2[i & 1] += vload<P>(W1 + i * Dh + j) * dwj;
+        dacc[i & 1] -= (eta * e[i]) * dsn;
+        if constexpr (sizeof(P) == sizeof(F)) z[i] += dsn * aj;
+        else zacc[i] += dsn * aj;
+        vstore(dw, alpha * dwj);
+        vstore(ds, beta * dsn);
+      }
+      vstore(da + j, vload<P>(da + j) + dacc[0] + dacc[1]);
+      dalpha += hsum(dal2[0] + dal2[1]);
+    });
     hsum_rows(D, zacc.data(), zlanes.data());
     for (int64_t i = 0; i < D; ++i) {
       const F zi = z[i] + zlanes[i];
       de[i] -= eta * zi;
       deta -= e[i] * zi;
     }
-    dal[r] += dalpha + hsum(dal_v);
+    dal[r] += dalpha;
     det[r] += deta;
   }
 
