@@ -10,35 +10,30 @@
  * gradient there (nl/tensor `norm`).
  */
 import { add, defineOp, div, mul, norm, sub, sum, unsqueeze, type Tensor } from '@nl/tensor';
-import { adoptOutput, elementsOf } from '@nl/tensor/internal';
+import { elementsOf, emptyTensor } from '@nl/tensor/internal';
 
 /** ε of the normalization (HopeBlock's and SelfModifyingTitans' key normalization use 1e-6). */
 export const L2_EPS = 1e-6;
 
 type Rows = Float32Array | Float64Array;
-const alloc = (like: Rows, n: number): Rows =>
-  like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 
 /** The plain reference: x / (‖x‖ + ε) with tensor ops (autograd through each). */
 export function l2NormalizeReference(x: Tensor, eps = L2_EPS): Tensor {
   return div(x, add(unsqueeze(norm(x, 2, -1), -1), eps));
 }
 
-/** Host forward: rows of length d. */
-function forwardRows(x: Rows, d: number, eps: number): Rows {
-  const y = alloc(x, x.length);
+/** Host forward into y: rows of length d. */
+function forwardRows(x: Rows, y: Rows, d: number, eps: number): void {
   for (let o = 0; o < x.length; o += d) {
     let ss = 0;
     for (let i = o; i < o + d; i++) ss += x[i]! * x[i]!;
     const inv = 1 / (Math.sqrt(ss) + eps);
     for (let i = o; i < o + d; i++) y[i] = x[i]! * inv;
   }
-  return y;
 }
 
-/** Host backward: dx = g / n − x (g·x) / (n² r). */
-function backwardRows(x: Rows, g: Rows, d: number, eps: number): Rows {
-  const dx = alloc(x, x.length);
+/** Host backward into dx: dx = g / n − x (g·x) / (n² r). */
+function backwardRows(x: Rows, g: Rows, dx: Rows, d: number, eps: number): void {
   for (let o = 0; o < x.length; o += d) {
     let ss = 0;
     let dot = 0;
@@ -51,7 +46,6 @@ function backwardRows(x: Rows, g: Rows, d: number, eps: number): Rows {
     const c = r > 0 ? (dot * inv * inv) / r : 0;
     for (let i = o; i < o + d; i++) dx[i] = g[i]! * inv - x[i]! * c;
   }
-  return dx;
 }
 
 interface Attrs extends Record<string, unknown> {
@@ -59,18 +53,26 @@ interface Attrs extends Record<string, unknown> {
 }
 
 const rows = (t: Tensor): Rows => elementsOf(t) as Rows;
+/** A new output like x from the buffer pool (not zeroed: the loops write every element). */
+const outputLike = (x: Tensor): Tensor => emptyTensor(x.shape, x.dtype, x.device, false);
 
 const op = defineOp<Attrs>({
   name: 'hope.l2Normalize',
   forward: {
-    cpu: (_ctx, [x], a) => adoptOutput(forwardRows(rows(x!), x!.shape.at(-1)!, a.eps), x!.shape),
+    cpu: (_ctx, [x], a) => {
+      const y = outputLike(x!);
+      forwardRows(rows(x!), rows(y), x!.shape.at(-1)!, a.eps);
+      return y;
+    },
     cuda: (_ctx, [x], a) => l2NormalizeReference(x!, a.eps),
   },
   backward: {
     cpu: (ctx, [g]) => {
       const x = ctx.inputs[0]!;
       if (g === null) return [null];
-      return [adoptOutput(backwardRows(rows(x), rows(g!), x.shape.at(-1)!, ctx.attrs.eps), x.shape)];
+      const dx = outputLike(x);
+      backwardRows(rows(x), rows(g), rows(dx), x.shape.at(-1)!, ctx.attrs.eps);
+      return [dx];
     },
     cuda: (ctx, [g]) => {
       const x = ctx.inputs[0]!;

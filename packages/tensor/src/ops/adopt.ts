@@ -11,15 +11,19 @@ import { backendFor, insideKernel, kernelDevice } from '../device.js';
 import { Storage } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import { contiguousStrides, fmtShape, numelOf } from '../shape.js';
+import { POOL_MIN_ELEMENTS } from '../pool.js';
 
 /**
  * A tracked tensor over `data` on `device` (default: the device of the running kernel, else the
- * CPU). Kernels of host backends only, off the CPU.
+ * CPU). Kernels of host backends only, off the CPU. `recycle`: nothing else holds `data` (e.g. it
+ * came from `takeBuffer`), so on the CPU it goes back to the buffer pool once the tensor and its
+ * autograd aliases are gone.
  */
 export function adoptOutput(
   data: TypedArray,
   shape: readonly number[],
   device: Device = kernelDevice() ?? 'cpu',
+  recycle = false,
 ): Tensor {
   const dtype = dtypeOfArray(data, 'adoptOutput');
   if (numelOf(shape) !== data.length)
@@ -29,5 +33,11 @@ export function adoptOutput(
   if (device !== 'cpu' && !insideKernel())
     throw new Error('adoptOutput: only a kernel can adopt a host array');
   const buf = backend.host.adopt(data);
-  return new Tensor(new Storage(buf, data.length, dtype, device), shape.slice(), contiguousStrides(shape), 0);
+  const pooled = recycle && device === 'cpu' && data.length >= POOL_MIN_ELEMENTS;
+  return new Tensor(
+    new Storage(buf, data.length, dtype, device, pooled),
+    shape.slice(),
+    contiguousStrides(shape),
+    0,
+  );
 }

@@ -10,6 +10,7 @@ import { defineOp, type CustomOp, type Tensor } from '../core.js';
 import type { BackwardFn, ForwardFn } from '../../autograd/custom-op.js';
 import { elementsOf } from '../../kernels/host.js';
 import { adoptOutput } from '../../ops/adopt.js';
+import { takeBuffer } from '../../pool.js';
 import type { FloatArray } from './kernels/cross-entropy.js';
 
 export type { FloatArray };
@@ -78,12 +79,16 @@ export function ints(t: Tensor): Int32Array {
 
 /** A fresh array of the same float type as `like`. */
 export function alloc(like: { dtype: string }, n: number): FloatArray {
-  return like.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  // zeroed; large ones from the buffer pool (fresh typed arrays per op cost page faults and GC)
+  return takeBuffer(like.dtype === 'float64' ? 'float64' : 'float32', n, true) as FloatArray;
 }
 
-/** Wraps an array a kernel produced as a tensor on the kernel's device (zero-copy). */
+/**
+ * Wraps an array a kernel produced (from `alloc`, or another array nothing else holds) as a tensor
+ * on the kernel's device (zero-copy); on the CPU the array is recycled after the tensor is gone.
+ */
 export function wrap(data: FloatArray | Int32Array, shape: readonly number[]): Tensor {
-  return adoptOutput(data, shape);
+  return adoptOutput(data, shape, undefined, true);
 }
 
 /** A float array of `like`'s dtype holding a copy of `values` (e.g. float64 weight grads). */
