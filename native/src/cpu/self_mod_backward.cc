@@ -42,6 +42,7 @@ template <typename F>
 struct Piece {
   int64_t r0, L, pos;
   std::vector<const F*> a1, a2;  // snapshot of each memory
+  const F* tr;                   // [M] A1^T, then [M] A2, each [Dh, D] (kept from the recompute)
 };
 
 template <typename F>
@@ -57,7 +58,6 @@ struct Back {
     for (auto* v : {&dG, &dAc}) v->resize(static_cast<size_t>(M * Lb * Dh));
     for (auto* v : {&t1, &t2, &tm}) v->resize(static_cast<size_t>(Lb * Dh));
     vec.resize(static_cast<size_t>(4 * std::max(D, Dh)));
-    a2n.resize(static_cast<size_t>(n));
     for (auto* v : {&kacc_v, &zacc}) v->resize(static_cast<size_t>(D));
     for (auto* v : {&kacc_s, &zsum, &zlanes}) v->resize(static_cast<size_t>(D));
   }
@@ -67,7 +67,8 @@ struct Back {
   bool fits(const SelfModDims& o) const { return w.fits(o) && nblk_need(o) <= nblk_cap; }
   void set_dims(const SelfModDims& o) { w.set_dims(o); }
   static int64_t nblk_need(const SelfModDims& o) { return (o.seq + o.block - 1) / o.block; }
-  std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, vec, a2n;
+  std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, vec;
+  std::vector<std::vector<F>> tcache;  // per piece of the block: its snapshots transposed (Piece::tr)
   std::vector<Piece<F>> pieces;
   std::vector<Vec<F>> kacc_v;  // [D] lanes of a token's dk_j over every memory's write (summed once)
   std::vector<F> kacc_s;       // [D] the scalar tails of the same (Dh not a multiple of the lanes)
@@ -79,7 +80,7 @@ struct Back {
 
   // Recomputes block rows [0, bl) (call tokens t0..) from the state in w.st, filling slots and pieces.
   void recompute(int64_t b, int64_t h, int64_t t0, int64_t bl, const F* x, const F* q, const F* ck) {
-    const int64_t M = w.M, n = w.n;
+    const int64_t M = w.M, n = w.n, D = w.D, Dh = w.Dh;
     std::vector<const F*> a1(M), a2(M);
     for (int64_t m = 0; m < M; ++m) {
       a1[m] = ck + (kA1 * M + m) * n;
@@ -96,8 +97,13 @@ struct Back {
           a2[m] = slot(r, m, 1);
         }
       }
-      pieces.push_back(Piece<F>{r, L, pos, a1, a2});
-      w.precompute(b, h, t0 + r, r, L, x, q);
+      const size_t pi = pieces.size();
+      if (tcache.size() <= pi) tcache.emplace_back(static_cast<size_t>(2 * M * n));
+      F* tr = tcache[pi].data();
+      pieces.push_back(Piece<F>{r, L, pos, a1, a2, tr});
+      w.precompute(b, h, t0 + r, r, L, x, q);  // (transposes the snapshots A1 into w.A1t)
+      std::copy(w.A1t.begin(), w.A1t.begin() + M * n, tr);
+      for (int64_t m = 0; m < M; ++m) transpose<F>(D, Dh, w.S(kA2, m), Dh, tr + (M + m) * n, D);
       for (int64_t i = r; i < r + L; ++i) w.step(i, slot(i + 1, 0, 0), nullptr);
       r += L;
     }
@@ -224,9 +230,8 @@ struct Back {
   // Snapshot-only maths of piece p, reversed for memory m: inner-gradient factors and targets.
   void factors_back(const Piece<F>& p, int64_t m) {
     const int64_t D = w.D, Dh = w.Dh, L = p.L, r0 = p.r0, n = w.n;
-    const F *A1 = p.a1[m], *A2 = p.a2[m];
-    F* A1t = w.A1t.data() + m * n;
-    transpose<F>(D, Dh, A1, Dh, A1t, D);
+    const F* A1 = p.a1[m];
+    const F *A1t = p.tr + m * n, *A2n = p.tr + (w.M + m) * n;  // A1^T, A2 [Dh, D]
     const F *P = w.row(w.P, m, r0, Dh), *Cm = w.row(w.Cm, m, r0, Dh), *Ac = w.row(w.Ac, m, r0, Dh);
     const F *Hv = w.row(w.Hv, m, r0, Dh), *E = w.row(w.E, m, r0, D);
     const F *SP = w.row(w.SP, m, r0, Dh), *SHv = w.row(w.SHv, m, r0, Dh);
@@ -255,9 +260,8 @@ struct Back {
     acc_t(L, D, de, Dh, xm, dA1);
     acc_t(L, D, K, Dh, x2, dA2);  // p = A2 k (dA2 transposed)
     acc_t(L, D, V, Dh, x1, dA2);  // hv = A2 v
-    transpose<F>(D, Dh, A2, Dh, a2n.data(), D);  // A2 [Dh, D]
-    gemm<F>(L, D, Dh, x2, Dh, a2n.data(), D, dk, D, true);
-    gemm<F>(L, D, Dh, x1, Dh, a2n.data(), D, dv, D, true);
+    gemm<F>(L, D, Dh, x2, Dh, A2n, D, dk, D, true);
+    gemm<F>(L, D, Dh, x1, Dh, A2n, D, dv, D, true);
   }
 
   // Generators of piece p reversed (k's normalisation and the gates first); dx rows accumulate in dX.
@@ -286,7 +290,7 @@ struct Back {
         for (int64_t i = 0; i < L; ++i) std::fill(dGen.data() + i * D, dGen.data() + (i + 1) * D, src[r0 + i]);
         dgen = dGen.data();
       }
-      const F *A1 = p.a1[m], *A2 = p.a2[m], *Hg = w.row(w.Hg, m, r0, Dh), *X = w.X.data() + r0 * D;
+      const F *A1 = p.a1[m], *Hg = w.row(w.Hg, m, r0, Dh), *X = w.X.data() + r0 * D;
       const F* SHg = w.row(w.SHg, m, r0, Dh);
       F* dx = dX.data() + r0 * D;
       for (int64_t i = 0; i < L * D; ++i) dx[i] += dgen[i];
@@ -295,8 +299,7 @@ struct Back {
       gemm<F>(L, Dh, D, dgen, D, A1, Dh, t1.data(), Dh, false);
       for (int64_t i = 0; i < L * Dh; ++i) t1[i] *= d1s(Hg[i], SHg[i]);
       acc_t(L, D, X, Dh, t1.data(), dS(kA2, m));
-      transpose<F>(D, Dh, A2, Dh, a2n.data(), D);
-      gemm<F>(L, D, Dh, t1.data(), Dh, a2n.data(), D, dx, D, true);
+      gemm<F>(L, D, Dh, t1.data(), Dh, p.tr + (w.M + m) * w.n, D, dx, D, true);  // A2 [Dh, D]
     }
   }
 
@@ -376,6 +379,7 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
         const int64_t t0 = j * d.block, bl = std::min(d.block, T - t0);
         const F* ck = cks + j * ns;
         std::copy(ck, ck + ns, w.st.begin());
+        w.invalidate();
         k.recompute(b, h, t0, bl, x, q, ck);
         for (auto p = k.pieces.rbegin(); p != k.pieces.rend(); ++p) k.piece_back(*p, b, h, t0, d_o, dx, dq);
       }

@@ -57,6 +57,7 @@ struct Worker {
     wp.resize(2 * m);
     weights_home();
     A1t.resize(m * nn);
+    a1t_ok.assign(m, 0);
     for (auto* v : {&X, &Qv, &Kn}) v->resize(LD);
     for (auto* v : {&nrm, &al, &bg, &et}) v->resize(lb);
     for (auto* v : {&Gen, &E}) v->resize(m * LD);
@@ -70,6 +71,7 @@ struct Worker {
   std::vector<F> st;        // [6][M][n]
   std::vector<F*> wp;       // [M][2] where the current W1, W2 of each memory live (in st, or a backward slot)
   std::vector<F> A1t;       // [M] snapshot transposes A1^T [Dh, D]
+  std::vector<char> a1t_ok;  // [M] A1t current
   // rows of the current block: X, Qv (the query used), Kn (normalised k) [Lb, D]; gates [Lb];
   // per memory: Gen, E [Lb, D]; Hg (generator pre-activation), Hv (target pre-activation),
   // P, their sigmoids SHg, SHv, SP, Ac = silu(P), Cm = A1^T e, Gg = g [Lb, Dh]
@@ -100,6 +102,7 @@ struct Worker {
   // states of (b, h) from / to arrays in [B, M, H, ...] layout (null input = zeros); W2, S2, A2
   // ([Dh, D] outside) are transposed on the way in and out.
   void load(int64_t b, int64_t h, const F* const* in) {
+    invalidate();
     for (int s = 0; s < kSelfModStates; ++s) {
       for (int64_t m = 0; m < M; ++m) {
         const F* src = in[s] ? in[s] + ((b * M + m) * d.heads + h) * n : nullptr;
@@ -129,17 +132,23 @@ struct Worker {
       if (pos % c == 0) {
         std::copy(W(kW1, m), W(kW1, m) + n, S(kA1, m));
         std::copy(W(kW2, m), W(kW2, m) + n, S(kA2, m));
+        a1t_ok[m] = 0;
       }
       next = std::min(next, c - pos % c);
     }
     return next;
   }
 
+  // A1t of the memories whose snapshot changed since (a1t_ok false: snapshot, load, invalidate).
   void transposes() {
     for (int64_t m = 0; m < M; ++m) {
+      if (a1t_ok[m]) continue;
       memvec::transpose<F>(D, Dh, S(kA1, m), Dh, A1t.data() + m * n, D);
+      a1t_ok[m] = 1;
     }
   }
+  // Call after writing the states in st by other means than load / snapshot.
+  void invalidate() { std::fill(a1t_ok.begin(), a1t_ok.end(), char(0)); }
 
   // Snapshot-only quantities of rows r0..r0+L (tokens t0..t0+L of the call) at the current snapshots.
   void precompute(int64_t b, int64_t h, int64_t t0, int64_t r0, int64_t L, const F* x, const F* q) {
