@@ -1,7 +1,7 @@
 // Small products and elementwise helpers of the SelfModifyingTitans CPU kernels (self_mod*.cc).
 // The shapes are tiny (rows: a piece of <= 64 tokens; columns: D or Dh, often 16 or 32), so the
 // column block is one SIMD vector (16 floats / 8 doubles): a 16-column product runs in full
-// vectors instead of falling into a scalar remainder. Plain loops; -O3 -march=native vectorises.
+// vectors instead of falling into a scalar remainder (tiles of self_mod_vec.h vectors).
 #pragma once
 #include <cstdint>
 

@@ -71,16 +71,19 @@ inline void hsum_rows(int64_t rows, const Vec<float>* v, float* out) {
     const V* r = v + i;
     V s1[8], s2[4], s3[2];
     for (int k = 0; k < 8; ++k) {  // lane l: row 2k + (l & 1)
-      s1[k] = __builtin_shufflevector(r[2 * k], r[2 * k + 1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30) +
-              __builtin_shufflevector(r[2 * k], r[2 * k + 1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+      const V a = r[2 * k], b = r[2 * k + 1];
+      s1[k] = __builtin_shufflevector(a, b, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30) +
+              __builtin_shufflevector(a, b, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
     }
     for (int k = 0; k < 4; ++k) {  // lane l: row 4k + (l & 3)
-      s2[k] = __builtin_shufflevector(s1[2 * k], s1[2 * k + 1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29) +
-              __builtin_shufflevector(s1[2 * k], s1[2 * k + 1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+      const V a = s1[2 * k], b = s1[2 * k + 1];
+      s2[k] = __builtin_shufflevector(a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29) +
+              __builtin_shufflevector(a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
     }
     for (int k = 0; k < 2; ++k) {  // lane l: row 8k + (l & 7)
-      s3[k] = __builtin_shufflevector(s2[2 * k], s2[2 * k + 1], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27) +
-              __builtin_shufflevector(s2[2 * k], s2[2 * k + 1], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+      const V a = s2[2 * k], b = s2[2 * k + 1];
+      s3[k] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27) +
+              __builtin_shufflevector(a, b, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
     }
     const V o = __builtin_shufflevector(s3[0], s3[1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
                 __builtin_shufflevector(s3[0], s3[1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);

@@ -3,7 +3,9 @@
 // snapshots, computes the snapshot-only quantities of a piece of tokens with small GEMMs (rows of
 // a block of `block` tokens), and runs the token recurrence. Inside the worker the second-layer
 // matrices W2, S2, A2 (and their adjoints) are kept transposed, [D, Dh]: then W2 k, W2 q and the
-// rank-1 updates are row axpys (no per-row dot products), and A2^T is what the GEMMs need.
+// rank-1 updates are row axpys (no per-row dot products), and A2^T is what the GEMMs need. Rows
+// run as explicit SIMD vectors (self_mod_vec.h), products through self_mod_gemm.h; the scratch is
+// kept per thread between calls (scratch_for).
 #pragma once
 #include <algorithm>
 #include <cmath>
