@@ -8,14 +8,14 @@
 // x [n, D]; norms [D]; conv [D, K]; convBias [D]; wq, wg, wo [D, D]; outNorm [D/H]; cmsW1_ℓ,
 // cmsD1_ℓ [Hc, D]; cmsW2_ℓ, cmsD2_ℓ [D, Hc] (an absent Δ is zero); convCache [K-1, D];
 // mems [5, 8, H, D/H · Dm] (cpu/decode_hope.h). x, convCache and mems are updated in place. Types: native/lib/decode-hope.ts.
-// The common call is read on the raw N-API (decode_hope_lean.h); anything irregular is re-read
+// The common call is read on the raw N-API (lean_fields.h); anything irregular is re-read
 // with memory::Fields, whose errors name the field.
 #include <napi.h>
 
 #include <string>
 #include <vector>
 
-#include "binding/decode_hope_lean.h"
+#include "binding/lean_fields.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
 #include "cpu/decode_hope.h"
@@ -37,11 +37,9 @@ struct Operands {
 
 constexpr int64_t kMaxLevels = 64;
 
-// The common call on the raw N-API (decode_hope_lean.h); false: re-read with `checked`.
-bool lean(const Napi::CallbackInfo& info, Operands& o) {
-  if (info.Length() < 2) return false;
-  LeanFields f(info.Env(), info[1]);
-  HopeDecodeDims& d = o.d;
+// The dims through either reader (LeanFields or memory::Fields: the same getters).
+template <typename Reader>
+void read_dims(Reader& f, HopeDecodeDims& d) {
   d.tokens = f.integer("tokens", 1);
   d.d = f.integer("d", 1);
   d.heads = f.integer("heads", 1);
@@ -58,6 +56,14 @@ bool lean(const Napi::CallbackInfo& info, Operands& o) {
   d.eps = f.finite("eps");
   d.frozen = f.flag("frozen", false);
   d.refresh = f.flag("refresh", false);
+}
+
+// The common call on the raw N-API (lean_fields.h); false: re-read with `checked`.
+bool lean(const Napi::CallbackInfo& info, Operands& o) {
+  if (info.Length() < 2) return false;
+  LeanFields f(info.Env(), info[1]);
+  HopeDecodeDims& d = o.d;
+  read_dims(f, d);
   if (!f.done() || !(d.eps > 0) || d.d % d.heads != 0 || d.levels > kMaxLevels) return false;
   const int64_t D = d.d, H = d.heads, Dd = D / H, Hc = d.cms_hidden, n = d.tokens, K = d.window;
   int64_t mem_size = 0, rows = 0, dd = 0, hcd = 0, dk = 0;
@@ -98,22 +104,7 @@ void checked(const Napi::CallbackInfo& info, Operands& o) {
   Fields f(info, 1, op, "dims");
   HopeDecodeDims& d = o.d;
   d = HopeDecodeDims{};
-  d.tokens = f.integer("tokens", 1);
-  d.d = f.integer("d", 1);
-  d.heads = f.integer("heads", 1);
-  d.mem_hidden = f.integer("memHidden", 1);
-  d.cms_hidden = f.integer("cmsHidden", 1);
-  d.levels = f.integer("levels", 0);
-  d.window = f.integer("window", 1);
-  d.position = f.integer("position", 0);
-  d.chunk_mem = f.integer("chunkMem", 1);
-  d.chunk_other = f.integer("chunkOther", 1);
-  d.momentum = f.finite("momentum");
-  d.alpha_bias = f.finite("alphaBias");
-  d.eta_bias = f.finite("etaBias");
-  d.eps = f.finite("eps");
-  d.frozen = f.flag("frozen", 0);
-  d.refresh = f.flag("refresh", 0);
+  read_dims(f, d);
   f.done();
   if (!(d.eps > 0)) throw_range(env, op, "dims.eps must be > 0, got " + std::to_string(d.eps));
   if (d.d % d.heads != 0)

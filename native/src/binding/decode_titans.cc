@@ -11,14 +11,14 @@
 // (w1, s1, a1 [H, D/H, M]; w2, s2, a2 [H, M, D/H]), updated in place like x and convCache. Field
 // names and types: native/lib/decode.ts.
 //
-// The common call is read on the raw N-API (decode_hope_lean.h: one typed-array query per field,
+// The common call is read on the raw N-API (lean_fields.h: one typed-array query per field,
 // one key count); anything irregular is re-read with memory::Fields, which names the bad field.
 #include <napi.h>
 
 #include <string>
 #include <vector>
 
-#include "binding/decode_hope_lean.h"
+#include "binding/lean_fields.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
 #include "cpu/decode_titans.h"
@@ -63,17 +63,9 @@ void specs(const TitansDecodeDims& d, Spec* s) {
   for (int i = 0; i < kArrays; ++i) s[i] = all[i];
 }
 
-struct Operands {
-  TitansDecodeDims d;
-  bool f64 = false;
-  void* a[kArrays] = {};
-};
-
-// The common call on the raw N-API; false: re-read with `checked`.
-bool lean(const Napi::CallbackInfo& info, Operands& o) {
-  if (info.Length() < 2) return false;
-  LeanFields f(info.Env(), info[1]);
-  TitansDecodeDims& d = o.d;
+// The dims through either reader (LeanFields or memory::Fields: the same getters).
+template <typename Reader>
+void read_dims(Reader& f, TitansDecodeDims& d) {
   d.tokens = f.integer("tokens", 1);
   d.d = f.integer("d", 1);
   d.heads = f.integer("heads", 1);
@@ -86,6 +78,20 @@ bool lean(const Napi::CallbackInfo& info, Operands& o) {
   d.theta_max = f.finite("thetaMax");
   d.eta_max = f.finite("etaMax");
   d.alpha_max = f.finite("alphaMax");
+}
+
+struct Operands {
+  TitansDecodeDims d;
+  bool f64 = false;
+  void* a[kArrays] = {};
+};
+
+// The common call on the raw N-API; false: re-read with `checked`.
+bool lean(const Napi::CallbackInfo& info, Operands& o) {
+  if (info.Length() < 2) return false;
+  LeanFields f(info.Env(), info[1]);
+  TitansDecodeDims& d = o.d;
+  read_dims(f, d);
   if (!f.done() || !(d.eps > 0) || !(d.theta_max > 0) || !(d.eta_max > 0) || !(d.alpha_max > 0) ||
       d.d % d.heads != 0)
     return false;
@@ -111,18 +117,10 @@ void checked(const Napi::CallbackInfo& info, Operands& o) {
   Napi::Env env = info.Env();
   Fields f(info, 1, op, "dims");
   TitansDecodeDims& d = o.d;
-  d.tokens = f.integer("tokens", 1);
-  d.d = f.integer("d", 1);
-  d.heads = f.integer("heads", 1);
-  d.hidden = f.integer("hidden", 1);
-  d.memory_hidden = f.integer("memoryHidden", 1);
-  d.window = f.integer("window", 1);
-  d.chunk = f.integer("chunkSize", 1);
-  d.position = f.integer("position", 0);
-  double* positive[] = {&d.eps, &d.theta_max, &d.eta_max, &d.alpha_max};
+  read_dims(f, d);
+  const double* positive[] = {&d.eps, &d.theta_max, &d.eta_max, &d.alpha_max};
   const char* names[] = {"eps", "thetaMax", "etaMax", "alphaMax"};
   for (int i = 0; i < 4; ++i) {
-    *positive[i] = f.finite(names[i]);
     if (!(*positive[i] > 0))
       throw_range(env, op, std::string("dims.") + names[i] + " must be > 0, got " + std::to_string(*positive[i]));
   }

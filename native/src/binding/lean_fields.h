@@ -1,9 +1,11 @@
-// Lean reads of a struct argument on the raw N-API, for the per-token decode calls (decode_hope.cc):
+// Lean reads of a struct argument on the raw N-API, for the per-token decode calls (decode_hope.cc,
+// decode_titans.cc):
 // one typed-array query per array and one key count for the unknown-field check, instead of
 // memory::Fields' wrapped queries and key-by-key string compares (~0.5 µs a field; a Hope block
 // call has ~40). Any irregularity — a missing or mistyped field, a wrong size, a dtype mix, an
 // integer out of range, more keys than fields read — only marks the read failed: the caller then
-// re-reads with memory::Fields, which throws the precise error or accepts the call.
+// re-reads with memory::Fields, which throws the precise error or accepts the call. The getters
+// mirror Fields' (integer, finite, flag, done), so one template can read the dims with either.
 #pragma once
 #include <node_api.h>
 

@@ -11,17 +11,9 @@
 namespace nl {
 namespace {
 
+using decode_parts::l2_scale;
 using decode_parts::linear;
 using decode_parts::silu;
-
-// x ← x / √(Σ x² + 1e-6) · scale over dh elements (models/mixer-parts.ts l2norm).
-template <typename T>
-void l2_scale(T* x, int64_t dh, double scale) {
-  double ss = 0;
-  for (int64_t e = 0; e < dh; ++e) ss += static_cast<double>(x[e]) * x[e];
-  const T s = static_cast<T>(scale / std::sqrt(ss + 1e-6));
-  for (int64_t e = 0; e < dh; ++e) x[e] *= s;
-}
 
 }  // namespace
 
@@ -46,14 +38,8 @@ void deltanet_block_decode(const DeltaDecodeDims& d, const DeltaBlockWeights<T>&
   rms_norm_forward<T>(x, w.norm1, n, D, d.eps, h, rstd.data());
   std::copy(conv_cache, conv_cache + (K - 1) * C, zin);  // [cache; z]
   linear(n, D, C, h, w.w_qkv, zin + (K - 1) * C, false);
-  for (int64_t i = 0; i < n; ++i) {  // c[i, ch] = SiLU(Σ_j conv[ch, j] zin[i + j, ch])
-    for (int64_t ch = 0; ch < C; ++ch) {
-      T acc = 0;
-      for (int64_t j = 0; j < K; ++j) acc += w.conv[ch * K + j] * zin[(i + j) * C + ch];
-      c[i * C + ch] = silu(acc);
-    }
-  }
-  std::copy(zin + n * C, zin + (K - 1 + n) * C, conv_cache);  // the last K-1 rows
+  decode_parts::causal_conv<T>(n, C, K, w.conv, nullptr, zin, c, conv_cache);  // c = SiLU(conv)
+  for (int64_t i = 0; i < n * C; ++i) c[i] = silu(c[i]);
   linear(n, D, H, h, w.w_alpha, ab, false);                    // [n, H] pre-gates
   linear(n, D, H, h, w.w_beta, ab + n * H, false);
   const double qscale = 1.0 / std::sqrt(static_cast<double>(Dh));

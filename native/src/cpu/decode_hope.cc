@@ -104,14 +104,7 @@ void hope_block_decode(const HopeDecodeDims& d, const HopeBlockWeights<T>& w, T*
   rms_norm_forward<T>(x, w.norm1, n, D, d.eps, h, rstd.data());
   std::copy(conv_cache, conv_cache + (K - 1) * D, zin);  // [cache; h]
   std::copy(h, h + n * D, zin + (K - 1) * D);
-  for (int64_t i = 0; i < n; ++i) {  // u[i, c] = bias[c] + Σ_j conv[c, j] zin[i + j, c]
-    for (int64_t c = 0; c < D; ++c) {
-      T acc = w.conv_bias ? w.conv_bias[c] : T(0);
-      for (int64_t j = 0; j < K; ++j) acc += w.conv[c * K + j] * zin[(i + j) * D + c];
-      u[i * D + c] = acc;
-    }
-  }
-  std::copy(zin + n * D, zin + (K - 1 + n) * D, conv_cache);  // the last K-1 rows
+  decode_parts::causal_conv<T>(n, D, K, w.conv, w.conv_bias, zin, u, conv_cache);  // u = bias + conv
   linear<T>(n, D, D, u, w.wq, nullptr, qr, false);
   hope_decode_detail::HeadStep<T> step(d, mems);
   for (int64_t i = 0; i < n; ++i) {

@@ -1,7 +1,9 @@
-// Pieces shared by the fused decode steps (decode_attention.cc, decode_deltanet.cc): the
-// bias-free projection over the step's rows as one GEMM, SiLU, and the block's SwiGLU half
-// x ← x + (silu(RMSNorm2(x) W_gate^T) ⊙ RMSNorm2(x) W_up^T) W_down^T.
+// Pieces shared by the fused decode steps (decode_attention.cc, decode_deltanet.cc,
+// decode_titans.cc, decode_hope.cc): the bias-free projection over the step's rows as one GEMM,
+// SiLU, the ℓ2 row scaling, the causal depthwise conv on a rolling cache, and the block's SwiGLU
+// half x ← x + (silu(RMSNorm2(x) W_gate^T) ⊙ RMSNorm2(x) W_up^T) W_down^T.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -34,6 +36,30 @@ void linear(int64_t n, int64_t in, int64_t out, const T* x, const T* w, T* y, bo
 template <typename T>
 inline T silu(T v) {
   return v / (T(1) + std::exp(-v));
+}
+
+// x ← x / √(Σ x² + 1e-6) · scale over dh elements (models/mixer-parts.ts l2norm).
+template <typename T>
+void l2_scale(T* x, int64_t dh, double scale) {
+  double ss = 0;
+  for (int64_t e = 0; e < dh; ++e) ss += static_cast<double>(x[e]) * x[e];
+  const T s = static_cast<T>(scale / std::sqrt(ss + 1e-6));
+  for (int64_t e = 0; e < dh; ++e) x[e] *= s;
+}
+
+// Causal depthwise conv over rows: zin [K-1+n, C] holds [cache; new rows]; out [n, C] gets
+// out[i, ch] = bias[ch] + Σ_j conv[ch, j] zin[i + j, ch] (bias null: none), and cache [K-1, C]
+// takes the last K-1 rows of zin.
+template <typename T>
+void causal_conv(int64_t n, int64_t C, int64_t K, const T* conv, const T* bias, const T* zin, T* out, T* cache) {
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t ch = 0; ch < C; ++ch) {
+      T acc = bias ? bias[ch] : T(0);
+      for (int64_t j = 0; j < K; ++j) acc += conv[ch * K + j] * zin[(i + j) * C + ch];
+      out[i * C + ch] = acc;
+    }
+  }
+  std::copy(zin + n * C, zin + (K - 1 + n) * C, cache);
 }
 
 // x [n, D] += SwiGLU(RMSNorm(x; norm)); scratch h [n, D], g, u [n, F], rstd [n].

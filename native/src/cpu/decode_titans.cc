@@ -13,18 +13,10 @@
 namespace nl {
 namespace {
 
+using decode_parts::l2_scale;
 using decode_parts::linear;
 using decode_vec::sigmoid;
 using decode_vec::silu;
-
-// x ← x / √(Σ x² + 1e-6) over dh elements (models/mixer-parts.ts l2norm).
-template <typename T>
-void l2_normalize(T* x, int64_t dh) {
-  double ss = 0;
-  for (int64_t e = 0; e < dh; ++e) ss += static_cast<double>(x[e]) * x[e];
-  const T s = static_cast<T>(1.0 / std::sqrt(ss + 1e-6));
-  for (int64_t e = 0; e < dh; ++e) x[e] *= s;
-}
 
 // Σ a[j] b[j] over n elements with 8 partial sums (a strict-order reduction would not vectorise).
 template <typename T>
@@ -112,15 +104,8 @@ void titans_block_decode(const TitansDecodeDims& d, const TitansBlockWeights<T>&
   rms_norm_forward<T>(x, w.norm1, n, D, d.eps, h, rstd.data());
   std::copy(conv_cache, conv_cache + (K - 1) * C, zin);  // [cache; z]
   linear(n, D, C, h, w.w_qkv, zin + (K - 1) * C, false);
-  for (int64_t i = 0; i < n; ++i) {  // c[i, ch] = SiLU(Σ_j conv[ch, j] zin[i + j, ch])
-    for (int64_t ch = 0; ch < C; ++ch) {
-      T acc = 0;
-      for (int64_t j = 0; j < K; ++j) acc += w.conv[ch * K + j] * zin[(i + j) * C + ch];
-      c[i * C + ch] = acc;
-    }
-  }
+  decode_parts::causal_conv<T>(n, C, K, w.conv, nullptr, zin, c, conv_cache);  // c = SiLU(conv)
   for (int64_t i = 0; i < n * C; ++i) c[i] = silu(c[i]);
-  std::copy(zin + n * C, zin + (K - 1 + n) * C, conv_cache);  // the last K-1 rows
   const T* gw[3] = {w.w_theta, w.w_eta, w.w_alpha};
   const T* gb[3] = {w.b_theta, w.b_eta, w.b_alpha};
   const T gmax[3] = {static_cast<T>(d.theta_max), static_cast<T>(d.eta_max), static_cast<T>(d.alpha_max)};
@@ -139,8 +124,8 @@ void titans_block_decode(const TitansDecodeDims& d, const TitansBlockWeights<T>&
       T* q = c + i * C + hh * Dh;
       T* k = q + D;
       const T* v = k + D;
-      l2_normalize(q, Dh);
-      l2_normalize(k, Dh);
+      l2_scale(q, Dh, 1.0);
+      l2_scale(k, Dh, 1.0);
       const T theta = gates[i * H + hh], eta = gates[n * H + i * H + hh];
       const T keep = T(1) - gates[2 * n * H + i * H + hh];
       const int64_t at = hh * per_head;
