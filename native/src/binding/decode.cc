@@ -15,6 +15,7 @@
 
 #include <string>
 
+#include "binding/decode_disjoint.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
 #include "cpu/decode.h"
@@ -71,6 +72,15 @@ Napi::Value AttentionBlock(const Napi::CallbackInfo& info) {
   ArrayView kc = a.array("kCache", {H, d.capacity, Dh}, "[H, capacity, D/H]", false, &dt);
   ArrayView vc = a.array("vCache", {H, d.capacity, Dh}, "[H, capacity, D/H]", false, &dt);
   a.done();
+  const OperandSpan spans[] = {
+      {"x", x.data, x.length, true},          {"norm1", norm1.data, norm1.length, false},
+      {"wq", wq.data, wq.length, false},      {"wk", wk.data, wk.length, false},
+      {"wv", wv.data, wv.length, false},      {"wo", wo.data, wo.length, false},
+      {"norm2", norm2.data, norm2.length, false}, {"wGate", gate.data, gate.length, false},
+      {"wUp", up.data, up.length, false},     {"wDown", down.data, down.length, false},
+      {"kCache", kc.data, kc.length, true},   {"vCache", vc.data, vc.length, true},
+  };
+  check_disjoint(env, op, spans, 12, dt == DType::F64 ? 8 : 4);
   auto run = [&](auto tag) {
     using T = decltype(tag);
     const AttnBlockWeights<T> w{ptr<T>(norm1), ptr<T>(wq), ptr<T>(wk), ptr<T>(wv),  ptr<T>(wo),
@@ -97,6 +107,11 @@ Napi::Value Head(const Napi::CallbackInfo& info) {
   ArrayView head = a.array("head", {V, D}, "[V, D]", false, &dt);
   ArrayView logits = a.array("logits", {n, V}, "[n, V]", false, &dt);
   a.done();
+  const OperandSpan spans[] = {{"x", x.data, x.length, false},
+                               {"norm", norm.data, norm.length, false},
+                               {"head", head.data, head.length, false},
+                               {"logits", logits.data, logits.length, true}};
+  check_disjoint(env, op, spans, 4, dt == DType::F64 ? 8 : 4);
   auto run = [&](auto tag) {
     using T = decltype(tag);
     head_decode<T>(n, D, V, eps, ptr<T>(x), ptr<T>(norm), ptr<T>(head), mut<T>(logits));
@@ -144,6 +159,18 @@ Napi::Value DeltaNetBlock(const Napi::CallbackInfo& info) {
   ArrayView cache = a.array("convCache", {K - 1, 3 * D}, "[K-1, 3D]", false, &dt);
   ArrayView mem = a.array("memory", {H, Dh, Dh}, "[H, D/H, D/H]", false, &dt);
   a.done();
+  const OperandSpan spans[] = {
+      {"x", x.data, x.length, true},           {"norm1", norm1.data, norm1.length, false},
+      {"wQkv", qkv.data, qkv.length, false},   {"conv", conv.data, conv.length, false},
+      {"wAlpha", wa.data, wa.length, false},   {"wBeta", wb.data, wb.length, false},
+      {"aLog", alog.data, alog.length, false}, {"dtBias", dtb.data, dtb.length, false},
+      {"outNorm", onorm.data, onorm.length, false}, {"wGateOut", gout.data, gout.length, false},
+      {"wOut", wout.data, wout.length, false}, {"norm2", norm2.data, norm2.length, false},
+      {"wGate", gate.data, gate.length, false}, {"wUp", up.data, up.length, false},
+      {"wDown", down.data, down.length, false}, {"convCache", cache.data, cache.length, true},
+      {"memory", mem.data, mem.length, true},
+  };
+  check_disjoint(env, op, spans, 17, dt == DType::F64 ? 8 : 4);
   auto run = [&](auto tag) {
     using T = decltype(tag);
     const DeltaBlockWeights<T> w{ptr<T>(norm1), ptr<T>(qkv),  ptr<T>(conv),  ptr<T>(wa),   ptr<T>(wb),

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "binding/decode_disjoint.h"
 #include "binding/lean_fields.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
@@ -157,12 +158,40 @@ void run(Operands& o) {
   hope_block_decode<T>(o.d, w, static_cast<T*>(o.x), static_cast<T*>(o.cache), static_cast<T*>(o.mems));
 }
 
+// x, convCache and mems are written in place: no operand may share their memory.
+void disjoint(Napi::Env env, const Operands& o) {
+  const HopeDecodeDims& d = o.d;
+  const int64_t D = d.d, Dd = D / d.heads, hcd = d.cms_hidden * D;
+  const int64_t mems = kHopeMemories * kHopePacked * d.heads * Dd * d.mem_hidden;  // sizes checked by the read
+  std::vector<OperandSpan> s = {
+      {"x", o.x, d.tokens * D, true},           {"norm1", o.norm1, D, false},
+      {"conv", o.conv, D * d.window, false},    {"convBias", o.bias, D, false},
+      {"wq", o.wq, D * D, false},               {"outNorm", o.onorm, Dd, false},
+      {"wg", o.wg, D * D, false},               {"wo", o.wo, D * D, false},
+      {"norm2", o.norm2, D, false},             {"convCache", o.cache, (d.window - 1) * D, true},
+      {"mems", o.mems, mems, true},
+  };
+  std::vector<std::string> names;  // cmsW1_ℓ .. cmsD2_ℓ
+  names.reserve(static_cast<size_t>(4 * d.levels));
+  for (int64_t l = 0; l < d.levels; ++l) {
+    const std::string at = "_" + std::to_string(l);
+    const void* ps[4] = {o.w1[l], o.d1[l], o.w2[l], o.d2[l]};
+    const char* kinds[4] = {"cmsW1", "cmsD1", "cmsW2", "cmsD2"};
+    for (int k = 0; k < 4; ++k) {
+      names.push_back(kinds[k] + at);
+      s.push_back({names.back().c_str(), ps[k], hcd, false});
+    }
+  }
+  check_disjoint(env, "decodeHopeBlock", s.data(), static_cast<int>(s.size()), o.f64 ? 8 : 4);
+}
+
 Napi::Value HopeBlock(const Napi::CallbackInfo& info) {
   Operands o;
   if (!lean(info, o)) {
     o = Operands{};
     checked(info, o);
   }
+  disjoint(info.Env(), o);
   if (o.f64) run<double>(o);
   else run<float>(o);
   return info.Env().Undefined();

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "binding/decode_disjoint.h"
 #include "binding/lean_fields.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
@@ -157,6 +158,15 @@ Napi::Value TitansBlock(const Napi::CallbackInfo& info) {
     o = Operands{};
     checked(info, o);
   }
+  Spec s[kArrays];
+  specs(o.d, s);
+  OperandSpan spans[kArrays];
+  for (int i = 0; i < kArrays; ++i) {
+    int64_t n = 1;
+    for (int r = 0; r < s[i].rank; ++r) n *= s[i].dims[r];  // checked by the read
+    spans[i] = {s[i].name, o.a[i], n, i == 0 || i >= 17};  // x, convCache, memory
+  }
+  check_disjoint(info.Env(), "decodeTitansBlock", spans, kArrays, o.f64 ? 8 : 4);
   if (o.f64) run<double>(o);
   else run<float>(o);
   return info.Env().Undefined();
