@@ -1,5 +1,5 @@
 /**
- * The shell of the fused batch-1 decoders (transformer-decode.ts, deltanet-decode.ts): ids are
+ * The shell of the fused batch-1 decoders (transformer-, deltanet-, titans-decode.ts): ids are
  * embedded on the host from the embedding's elements, every block runs in one native call on a
  * hidden-state buffer x [n, D], and the final RMSNorm + head is one more (`native.decodeHead`).
  * Subclasses own their per-block state (KV caches, conv caches, memories) as CPU tensors. Same
@@ -47,12 +47,65 @@ export function shellBlocker(parts: FusedShellParts, entry: string): string | nu
   return null;
 }
 
+/**
+ * The host buffers of a fused decode step over a model's shell: the hidden rows x [n, D] (grown as
+ * needed), a logits scratch [n, V] and ones for norms without a scale. Used by FusedShellDecoder
+ * and by HopeLM's FusedHopeState (hope-decode.ts).
+ */
+export class DecodeRows {
+  private x: FloatArray;
+  private logits: FloatArray;
+  private ones: FloatArray | null = null;
+
+  constructor(
+    private readonly shell: FusedShellParts,
+    readonly dtype: 'float32' | 'float64',
+  ) {
+    this.x = this.alloc(shell.dim);
+    this.logits = this.alloc(shell.vocabSize);
+  }
+
+  alloc(n: number): FloatArray {
+    return this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  }
+
+  /** An RMSNorm's scale (ones for a norm without one). */
+  normWeight(norm: nn.RMSNorm, size: number): FloatArray {
+    if (norm.weight !== null) return arr(norm.weight);
+    if (this.ones === null || this.ones.length < size) this.ones = this.alloc(size).fill(1);
+    return this.ones.subarray(0, size);
+  }
+
+  /** x [n, D]: the embedding rows of `ids` (ids already checked against V). */
+  embed(ids: ArrayLike<number>): FloatArray {
+    const d = this.shell.dim;
+    const n = ids.length;
+    if (this.x.length < n * d) this.x = this.alloc(n * d);
+    const x = this.x.subarray(0, n * d);
+    const table = arr(this.shell.embed.weight); // [V, D]
+    for (let i = 0; i < n; i++) x.set(table.subarray(ids[i]! * d, (ids[i]! + 1) * d), i * d);
+    return x;
+  }
+
+  /** logits [n, V] = RMSNorm_F(x) · headᵀ (`native.decodeHead`) into `out`, or the scratch. */
+  head(x: FloatArray, n: number, out?: FloatArray): FloatArray {
+    const { dim: d, vocabSize: vocab, normF, head } = this.shell;
+    if (out === undefined) {
+      if (this.logits.length < n * vocab) this.logits = this.alloc(n * vocab);
+      out = this.logits.subarray(0, n * vocab);
+    }
+    native.decodeHead(
+      { x, norm: this.normWeight(normF, d), head: arr(head.weight), logits: out },
+      { tokens: n, d, vocab, eps: normF.eps },
+    );
+    return out;
+  }
+}
+
 export abstract class FusedShellDecoder implements StepDecoder {
   private pos = 0;
   private disposed = false;
-  private x: FloatArray; // [n, D] hidden rows of the current step
-  private logits: FloatArray; // [n, V] scratch of feed()
-  private ones: FloatArray | null = null;
+  private readonly rows: DecodeRows;
   protected readonly dtype: 'float32' | 'float64';
 
   protected constructor(
@@ -62,8 +115,7 @@ export abstract class FusedShellDecoder implements StepDecoder {
     const why = blocker();
     if (why !== null) throw new Error(`${shell.label} fused decoder: ${why}`);
     this.dtype = shell.embed.weight.dtype as 'float32' | 'float64';
-    this.x = this.alloc(shell.dim);
-    this.logits = this.alloc(shell.vocabSize);
+    this.rows = new DecodeRows(shell, this.dtype);
   }
 
   get position(): number {
@@ -77,7 +129,7 @@ export abstract class FusedShellDecoder implements StepDecoder {
   step(ids: Int32Array | readonly number[]): Tensor {
     const n = this.check(ids);
     const logits = emptyTensor([n, this.shell.vocabSize], this.dtype, 'cpu', false);
-    this.run(ids, n, arr(logits));
+    this.run(ids, arr(logits));
     return logits;
   }
 
@@ -85,9 +137,7 @@ export abstract class FusedShellDecoder implements StepDecoder {
   feed(ids: Int32Array): Float32Array {
     const n = this.check(ids);
     const v = this.shell.vocabSize;
-    if (this.logits.length < n * v) this.logits = this.alloc(n * v);
-    const logits = this.logits.subarray(0, n * v);
-    this.run(ids, n, logits);
+    const logits = this.run(ids);
     return Float32Array.from(logits.subarray((n - 1) * v));
   }
 
@@ -103,15 +153,9 @@ export abstract class FusedShellDecoder implements StepDecoder {
   /** Frees the per-block state tensors. */
   protected abstract freeState(): void;
 
-  protected alloc(n: number): FloatArray {
-    return this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-  }
-
   /** An RMSNorm's scale (ones for a norm without one). */
   protected normWeight(norm: nn.RMSNorm, size: number): FloatArray {
-    if (norm.weight !== null) return arr(norm.weight);
-    if (this.ones === null || this.ones.length < size) this.ones = this.alloc(size).fill(1);
-    return this.ones.subarray(0, size);
+    return this.rows.normWeight(norm, size);
   }
 
   /** Validates a feed (ids in [0, V), at least one) and the model's state; returns n. */
@@ -134,18 +178,12 @@ export abstract class FusedShellDecoder implements StepDecoder {
     return n;
   }
 
-  /** Embeds ids, runs the blocks and the head into logits [n, V]. */
-  private run(ids: Int32Array | readonly number[], n: number, logits: FloatArray): void {
-    const { dim: d, vocabSize: vocab, normF, head } = this.shell;
-    if (this.x.length < n * d) this.x = this.alloc(n * d);
-    const x = this.x.subarray(0, n * d); // [n, D]
-    const table = arr(this.shell.embed.weight); // [V, D]
-    for (let i = 0; i < n; i++) x.set(table.subarray(ids[i]! * d, (ids[i]! + 1) * d), i * d);
-    this.runBlocks(x, n, this.pos);
-    native.decodeHead(
-      { x, norm: this.normWeight(normF, d), head: arr(head.weight), logits },
-      { tokens: n, d, vocab, eps: normF.eps },
-    );
-    this.pos += n;
+  /** Embeds ids, runs the blocks and the head into logits [n, V] (`out`, or the scratch). */
+  private run(ids: Int32Array | readonly number[], out?: FloatArray): FloatArray {
+    const x = this.rows.embed(ids); // [n, D]
+    this.runBlocks(x, ids.length, this.pos);
+    const logits = this.rows.head(x, ids.length, out);
+    this.pos += ids.length;
+    return logits;
   }
 }

@@ -16,7 +16,7 @@ import { keep, type Tensor } from '@nl/tensor';
 import { emptyTensor } from '@nl/tensor/internal';
 import type { CmsSnapshot, ContinuumMemory, SelfModifyingTitans, SelfModSnapshot } from '@nl/memory';
 import type { nn } from '@nl/tensor';
-import { arr, shellBlocker, type FloatArray, type FusedShellParts } from './fused-decode.js';
+import { DecodeRows, arr, shellBlocker, type FloatArray, type FusedShellParts } from './fused-decode.js';
 
 /** The memories in the packed order (SelfModifyingTitans.names without adaptiveQ). */
 export const HOPE_MEMORIES = ['k', 'v', 'eta', 'alpha', 'mem'] as const;
@@ -120,9 +120,7 @@ function elements(t: Tensor, size: number, what: string): FloatArray {
 export class FusedHopeState {
   private layers: Packed[] | null = null;
   private cached: HopeLayerState[] | null = null;
-  private x: FloatArray;
-  private logits: FloatArray;
-  private ones: FloatArray | null = null;
+  private readonly rows: DecodeRows;
   private readonly dtype: 'float32' | 'float64';
   private readonly headDim: number;
   private readonly memSize: number; // Dd·Dm
@@ -131,8 +129,7 @@ export class FusedHopeState {
     this.dtype = parts.embed.weight.dtype as 'float32' | 'float64';
     this.headDim = parts.dim / parts.config.heads;
     this.memSize = this.headDim * parts.config.memoryHidden;
-    this.x = this.alloc(parts.dim);
-    this.logits = this.alloc(parts.vocabSize);
+    this.rows = new DecodeRows(parts, this.dtype);
   }
 
   /** Whether a state is packed here. */
@@ -200,12 +197,9 @@ export class FusedHopeState {
     const layers = this.layers;
     if (layers === null) throw new Error('FusedHopeState: no state is held');
     this.dropView();
-    const { dim: d, vocabSize: vocab, normF, head, config: c } = this.parts;
+    const { dim: d, config: c } = this.parts;
     const n = ids.length;
-    if (this.x.length < n * d) this.x = this.alloc(n * d);
-    const x = this.x.subarray(0, n * d); // [n, D]
-    const table = arr(this.parts.embed.weight); // [V, D]
-    for (let i = 0; i < n; i++) x.set(table.subarray(ids[i]! * d, (ids[i]! + 1) * d), i * d);
+    const x = this.rows.embed(ids); // [n, D]
     this.parts.blocks.forEach((b, li) => {
       const l = layers[li]!;
       const frozen = b.titans.frozen;
@@ -252,15 +246,7 @@ export class FusedHopeState {
       l.refresh = false;
       if (!frozen) l.tokens += n;
     });
-    if (logits === undefined) {
-      if (this.logits.length < n * vocab) this.logits = this.alloc(n * vocab);
-      logits = this.logits.subarray(0, n * vocab);
-    }
-    native.decodeHead(
-      { x, norm: this.normWeight(normF, d), head: arr(head.weight), logits },
-      { tokens: n, d, vocab, eps: normF.eps },
-    );
-    return logits;
+    return this.rows.head(x, n, logits);
   }
 
   /** A layer's packed state as tensors (the CMS snapshot shared). */
@@ -296,13 +282,10 @@ export class FusedHopeState {
   }
 
   private alloc(n: number): FloatArray {
-    return this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+    return this.rows.alloc(n);
   }
 
-  /** An RMSNorm's scale (ones for a norm without one). */
   private normWeight(norm: nn.RMSNorm, size: number): FloatArray {
-    if (norm.weight !== null) return arr(norm.weight);
-    if (this.ones === null || this.ones.length < size) this.ones = this.alloc(size).fill(1);
-    return this.ones.subarray(0, size);
+    return this.rows.normWeight(norm, size);
   }
 }
