@@ -15,7 +15,7 @@
 
 #include <string>
 
-#include "binding/decode_disjoint.h"
+#include "binding/decode_args.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
 #include "cpu/decode.h"
@@ -48,9 +48,7 @@ Napi::Value AttentionBlock(const Napi::CallbackInfo& info) {
   d.eps = positive(env, op, f, "eps");
   d.rope_base = positive(env, op, f, "ropeBase");
   f.done();
-  if (d.d % d.heads != 0)
-    throw_range(env, op, "dims.d (" + std::to_string(d.d) + ") must divide by dims.heads (" +
-                             std::to_string(d.heads) + ")");
+  check_heads(env, op, d.d, d.heads);
   const int64_t D = d.d, H = d.heads, Dh = D / H, F = d.hidden, n = d.tokens;
   if (Dh % 2 != 0) throw_range(env, op, "head dim d/heads (" + std::to_string(Dh) + ") must be even for RoPE");
   if (d.position + n > d.capacity)
@@ -134,9 +132,7 @@ Napi::Value DeltaNetBlock(const Napi::CallbackInfo& info) {
   d.window = f.integer("window", 1);
   d.eps = positive(env, op, f, "eps");
   f.done();
-  if (d.d % d.heads != 0)
-    throw_range(env, op, "dims.d (" + std::to_string(d.d) + ") must divide by dims.heads (" +
-                             std::to_string(d.heads) + ")");
+  check_heads(env, op, d.d, d.heads);
   const int64_t D = d.d, H = d.heads, Dh = D / H, F = d.hidden, n = d.tokens, K = d.window;
   Fields a(info, 0, op, "arrays");
   DType dt = DType::Other;

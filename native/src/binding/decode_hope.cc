@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "binding/decode_disjoint.h"
+#include "binding/decode_args.h"
 #include "binding/lean_fields.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
@@ -108,9 +108,7 @@ void checked(const Napi::CallbackInfo& info, Operands& o) {
   read_dims(f, d);
   f.done();
   if (!(d.eps > 0)) throw_range(env, op, "dims.eps must be > 0, got " + std::to_string(d.eps));
-  if (d.d % d.heads != 0)
-    throw_range(env, op, "dims.d (" + std::to_string(d.d) + ") must divide by dims.heads (" +
-                             std::to_string(d.heads) + ")");
+  check_heads(env, op, d.d, d.heads);
   if (d.levels > kMaxLevels)
     throw_range(env, op, "dims.levels must be <= 64, got " + std::to_string(d.levels));
   const int64_t D = d.d, H = d.heads, Dd = D / H, Dm = d.mem_hidden, Hc = d.cms_hidden, n = d.tokens,

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "binding/decode_disjoint.h"
+#include "binding/decode_args.h"
 #include "binding/lean_fields.h"
 #include "binding/memory_common.h"
 #include "binding/register.h"
@@ -126,9 +126,7 @@ void checked(const Napi::CallbackInfo& info, Operands& o) {
       throw_range(env, op, std::string("dims.") + names[i] + " must be > 0, got " + std::to_string(*positive[i]));
   }
   f.done();
-  if (d.d % d.heads != 0)
-    throw_range(env, op, "dims.d (" + std::to_string(d.d) + ") must divide by dims.heads (" +
-                             std::to_string(d.heads) + ")");
+  check_heads(env, op, d.d, d.heads);
   Spec s[kArrays];
   specs(d, s);
   Fields a(info, 0, op, "arrays");

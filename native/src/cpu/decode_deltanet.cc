@@ -73,11 +73,8 @@ void deltanet_block_decode(const DeltaDecodeDims& d, const DeltaBlockWeights<T>&
       }
     }
   }
-  rms_norm_forward<T>(o, w.out_norm, n * H, Dh, d.eps, o, rstd.data());  // per-head norm, in place
-  linear(n, D, D, h, w.w_gate_out, g, false);
-  for (int64_t i = 0; i < n * D; ++i) g[i] = o[i] * silu(g[i]);
-  linear(n, D, D, g, w.w_out, x, true);  // x += (norm(o) ⊙ SiLU(h W_g^T)) W_o^T
-  decode_parts::swiglu_residual(n, D, F, d.eps, w.norm2, w.w_gate, w.w_up, w.w_down, x, h, f1, f2, rstd.data());
+  decode_parts::gated_out_swiglu(n, D, H, F, d.eps, w.out_norm, w.w_gate_out, w.w_out, w.norm2, w.w_gate, w.w_up,
+                                 w.w_down, [](T v) { return silu(v); }, o, h, g, x, f1, f2, rstd.data());
 }
 
 #define NL_DECODE_DELTA_INSTANTIATE(T) \

@@ -73,4 +73,19 @@ void swiglu_residual(int64_t n, int64_t D, int64_t F, double eps, const T* norm,
   linear(n, F, D, g, w_down, x, true);
 }
 
+// The tail of a gated mixer block (DeltaNet, Titans): per-head RMSNorm of o [n, H·Dh] in place,
+// x += (norm(o) ⊙ SiLU(h W_g^T)) W_o^T, then x += SwiGLU(RMSNorm2(x)). `act` is the SiLU used for
+// the gate (the Titans step's exp_fast one, or silu above); scratch g [n, D], f1, f2 [n, F],
+// rstd [n·H]; h [n, D] (RMSNorm1(x)) is reused as scratch by the SwiGLU half.
+template <typename T, typename Silu>
+void gated_out_swiglu(int64_t n, int64_t D, int64_t H, int64_t F, double eps, const T* out_norm, const T* w_gate_out,
+                      const T* w_out, const T* norm2, const T* w_gate, const T* w_up, const T* w_down, Silu act, T* o,
+                      T* h, T* g, T* x, T* f1, T* f2, double* rstd) {
+  rms_norm_forward<T>(o, out_norm, n * H, D / H, eps, o, rstd);  // per-head norm, in place
+  linear(n, D, D, h, w_gate_out, g, false);
+  for (int64_t i = 0; i < n * D; ++i) g[i] = o[i] * act(g[i]);
+  linear(n, D, D, g, w_out, x, true);  // x += (norm(o) ⊙ SiLU(h W_g^T)) W_o^T
+  swiglu_residual(n, D, F, eps, norm2, w_gate, w_up, w_down, x, h, f1, f2, rstd);
+}
+
 }  // namespace nl::decode_parts

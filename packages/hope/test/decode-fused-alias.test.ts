@@ -1,7 +1,7 @@
 /**
  * The fused decode entry points write x, the caches, the memories and the logits in place while
  * still reading the other operands: an operand sharing memory with a written one is refused with
- * an error naming both fields (native/src/binding/decode_disjoint.h), on the lean and the checked
+ * an error naming both fields (native/src/binding/decode_args.h), on the lean and the checked
  * read alike; views on one buffer that do not overlap are fine.
  */
 import { native } from '@nl/native';

@@ -1,3 +1,5 @@
+// Checks shared by the fused decode bindings (decode.cc, decode_titans.cc, decode_hope.cc).
+//
 // The in-place operands of a fused decode step (x, caches, memories, logits) must not share memory
 // with any other operand: the kernels write them while still reading the rest (a weight viewed on
 // the same buffer as x would silently change mid-step). Checked after the fields are read, by
@@ -11,6 +13,13 @@
 #include "binding/args.h"
 
 namespace nl::binding {
+
+// dims.d must split into dims.heads heads.
+inline void check_heads(Napi::Env env, const char* op, int64_t d, int64_t heads) {
+  if (d % heads != 0)
+    throw_range(env, op,
+                "dims.d (" + std::to_string(d) + ") must divide by dims.heads (" + std::to_string(heads) + ")");
+}
 
 struct OperandSpan {
   const char* name;
