@@ -15,15 +15,16 @@ import type { nn } from '@nl/tensor';
 import {
   FusedShellDecoder,
   arr,
+  disposeMixerStates,
+  type FusedMixerBlock,
+  type MixerState,
   shellBlocker,
   type FloatArray,
   type FusedShellParts,
 } from './fused-decode.js';
 
 /** What the fused decoder reads from a gated-DeltaNet block. */
-export interface FusedDeltaNetBlock {
-  readonly norm1: nn.RMSNorm;
-  readonly qkv: { readonly proj: nn.Linear; readonly conv: nn.CausalConv1d };
+export interface FusedDeltaNetBlock extends FusedMixerBlock {
   readonly alphaProj: nn.Linear;
   readonly betaProj: nn.Linear;
   /** [H] */
@@ -31,9 +32,6 @@ export interface FusedDeltaNetBlock {
   readonly dtBias: Tensor;
   /** The memory's initial state M0 [H, Dv, Dk]. */
   readonly memory: { readonly m0: Tensor };
-  readonly out: { readonly norm: nn.RMSNorm; readonly gate: nn.Linear; readonly out: nn.Linear };
-  readonly norm2: nn.RMSNorm;
-  readonly mlp: nn.SwiGLU;
 }
 
 /** What the fused decoder reads from its model. */
@@ -49,10 +47,8 @@ export function fusedDeltaNetBlocker(parts: FusedDeltaNetParts): string | null {
   return null;
 }
 
-interface DeltaState {
-  conv: Tensor; // [K − 1, 3D]
-  memory: Tensor; // [H, Dh, Dh]
-}
+/** conv [K − 1, 3D], memory M [H, Dh, Dh] */
+type DeltaState = MixerState;
 
 export class FusedDeltaNetDecoder extends FusedShellDecoder {
   private state: DeltaState[] | null = null;
@@ -70,22 +66,11 @@ export class FusedDeltaNetDecoder extends FusedShellDecoder {
       native.decodeDeltaNetBlock(
         {
           x,
-          norm1: this.normWeight(b.norm1, d),
-          wQkv: arr(b.qkv.proj.weight),
-          conv: arr(b.qkv.conv.weight),
+          ...this.mixerArrays(b, heads, s),
           wAlpha: arr(b.alphaProj.weight),
           wBeta: arr(b.betaProj.weight),
           aLog: arr(b.aLog),
           dtBias: arr(b.dtBias),
-          outNorm: this.normWeight(b.out.norm, d / heads),
-          wGateOut: arr(b.out.gate.weight),
-          wOut: arr(b.out.out.weight),
-          norm2: this.normWeight(b.norm2, d),
-          wGate: arr(b.mlp.gate.weight),
-          wUp: arr(b.mlp.up.weight),
-          wDown: arr(b.mlp.down.weight),
-          convCache: arr(s.conv),
-          memory: arr(s.memory),
         },
         {
           tokens: n,
@@ -111,10 +96,7 @@ export class FusedDeltaNetDecoder extends FusedShellDecoder {
   }
 
   protected freeState(): void {
-    for (const s of this.state ?? []) {
-      s.conv.dispose();
-      s.memory.dispose();
-    }
+    disposeMixerStates(this.state);
     this.state = null;
   }
 }

@@ -47,6 +47,29 @@ export function shellBlocker(parts: FusedShellParts, entry: string): string | nu
   return null;
 }
 
+/** What a conv-qkv gated mixer block (DeltaNet, Titans) gives every fused step. */
+export interface FusedMixerBlock {
+  readonly norm1: nn.RMSNorm;
+  readonly qkv: { readonly proj: nn.Linear; readonly conv: nn.CausalConv1d };
+  readonly out: { readonly norm: nn.RMSNorm; readonly gate: nn.Linear; readonly out: nn.Linear };
+  readonly norm2: nn.RMSNorm;
+  readonly mlp: nn.SwiGLU;
+}
+
+/** A mixer block's decode state: the conv cache [K − 1, 3D] and the memory (CPU tensors owned by the decoder). */
+export interface MixerState {
+  conv: Tensor;
+  memory: Tensor;
+}
+
+/** Frees the state tensors of mixer blocks. */
+export function disposeMixerStates(states: readonly MixerState[] | null): void {
+  for (const s of states ?? []) {
+    s.conv.dispose();
+    s.memory.dispose();
+  }
+}
+
 /**
  * The host buffers of a fused decode step over a model's shell: the hidden rows x [n, D] (grown as
  * needed), a logits scratch [n, V] and ones for norms without a scale. Used by FusedShellDecoder
@@ -156,6 +179,28 @@ export abstract class FusedShellDecoder implements StepDecoder {
   /** An RMSNorm's scale (ones for a norm without one). */
   protected normWeight(norm: nn.RMSNorm, size: number): FloatArray {
     return this.rows.normWeight(norm, size);
+  }
+
+  /**
+   * The operands a mixer block's native step shares (decodeDeltaNetBlock, decodeTitansBlock):
+   * norms, qkv projection and conv, the output gate and projection, the MLP and the state.
+   */
+  protected mixerArrays(b: FusedMixerBlock, heads: number, s: MixerState) {
+    const d = this.shell.dim;
+    return {
+      norm1: this.normWeight(b.norm1, d),
+      wQkv: arr(b.qkv.proj.weight),
+      conv: arr(b.qkv.conv.weight),
+      outNorm: this.normWeight(b.out.norm, d / heads),
+      wGateOut: arr(b.out.gate.weight),
+      wOut: arr(b.out.out.weight),
+      norm2: this.normWeight(b.norm2, d),
+      wGate: arr(b.mlp.gate.weight),
+      wUp: arr(b.mlp.up.weight),
+      wDown: arr(b.mlp.down.weight),
+      convCache: arr(s.conv),
+      memory: arr(s.memory),
+    };
   }
 
   /** Validates a feed (ids in [0, V), at least one) and the model's state; returns n. */

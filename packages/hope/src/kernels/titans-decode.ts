@@ -18,15 +18,16 @@ import { emptyTensor } from '@nl/tensor/internal';
 import {
   FusedShellDecoder,
   arr,
+  disposeMixerStates,
+  type FusedMixerBlock,
+  type MixerState,
   shellBlocker,
   type FloatArray,
   type FusedShellParts,
 } from './fused-decode.js';
 
 /** What the fused decoder reads from a Titans block. */
-export interface FusedTitansBlock {
-  readonly norm1: nn.RMSNorm;
-  readonly qkv: { readonly proj: nn.Linear; readonly conv: nn.CausalConv1d };
+export interface FusedTitansBlock extends FusedMixerBlock {
   /** θ, η, α gate heads [D] → [H], with bias. */
   readonly thetaProj: nn.Linear;
   readonly etaProj: nn.Linear;
@@ -39,9 +40,6 @@ export interface FusedTitansBlock {
     readonly chunkSize: number;
     readonly readAfterWrite: boolean;
   };
-  readonly out: { readonly norm: nn.RMSNorm; readonly gate: nn.Linear; readonly out: nn.Linear };
-  readonly norm2: nn.RMSNorm;
-  readonly mlp: nn.SwiGLU;
 }
 
 /** What the fused decoder reads from its model. */
@@ -66,11 +64,8 @@ export function fusedTitansBlocker(parts: FusedTitansParts): string | null {
   return null;
 }
 
-/** One block's state (CPU tensors owned by the decoder). */
-interface TitansState {
-  conv: Tensor; // [K − 1, 3D]
-  memory: Tensor; // [6, H, Dh · M]: w1, w2, s1, s2, a1, a2
-}
+/** One block's state: conv [K − 1, 3D], memory [6, H, Dh · M] (w1, w2, s1, s2, a1, a2). */
+type TitansState = MixerState;
 
 export class FusedTitansDecoder extends FusedShellDecoder {
   private state: TitansState[] | null = null;
@@ -87,24 +82,13 @@ export class FusedTitansDecoder extends FusedShellDecoder {
       native.decodeTitansBlock(
         {
           x,
-          norm1: this.normWeight(b.norm1, d),
-          wQkv: arr(b.qkv.proj.weight),
-          conv: arr(b.qkv.conv.weight),
+          ...this.mixerArrays(b, heads, s),
           wTheta: arr(b.thetaProj.weight),
           bTheta: arr(b.thetaProj.bias!),
           wEta: arr(b.etaProj.weight),
           bEta: arr(b.etaProj.bias!),
           wAlpha: arr(b.alphaProj.weight),
           bAlpha: arr(b.alphaProj.bias!),
-          outNorm: this.normWeight(b.out.norm, d / heads),
-          wGateOut: arr(b.out.gate.weight),
-          wOut: arr(b.out.out.weight),
-          norm2: this.normWeight(b.norm2, d),
-          wGate: arr(b.mlp.gate.weight),
-          wUp: arr(b.mlp.up.weight),
-          wDown: arr(b.mlp.down.weight),
-          convCache: arr(s.conv),
-          memory: arr(s.memory),
         },
         {
           tokens: n,
@@ -141,10 +125,7 @@ export class FusedTitansDecoder extends FusedShellDecoder {
   }
 
   protected freeState(): void {
-    for (const s of this.state ?? []) {
-      s.conv.dispose();
-      s.memory.dispose();
-    }
+    disposeMixerStates(this.state);
     this.state = null;
   }
 }
