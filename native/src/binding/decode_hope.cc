@@ -7,7 +7,8 @@
 //
 // x [n, D]; norms [D]; conv [D, K]; convBias [D]; wq, wg, wo [D, D]; outNorm [D/H]; cmsW1_ℓ,
 // cmsD1_ℓ [Hc, D]; cmsW2_ℓ, cmsD2_ℓ [D, Hc] (an absent Δ is zero); convCache [K-1, D];
-// mems [5, 8, H, D/H · Dm] (cpu/decode_hope.h). x, convCache and mems are updated in place. Types: native/lib/decode-hope.ts.
+// mems [5, 8, H, D/H · Dm] (cpu/decode_hope.h). x, convCache and mems are updated in place (no other
+// operand may share their memory: decode_args.h). Types: native/lib/decode-hope.ts.
 // The common call is read on the raw N-API (lean_fields.h); anything irregular is re-read
 // with memory::Fields, whose errors name the field.
 #include <napi.h>
