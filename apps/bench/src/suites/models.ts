@@ -8,7 +8,7 @@
  */
 import * as T from '@nl/tensor';
 import { AdamW } from '@nl/optim';
-import { buildModel, hopePreset, preset, type LanguageModel } from '@nl/hope';
+import { buildModel, hopePreset, preset, type LanguageModel, type ModelConfigInput } from '@nl/hope';
 import type { Row } from '../harness.js';
 
 export interface ModelsSuiteOptions {
@@ -28,7 +28,10 @@ export const MODEL_KINDS: ModelKindName[] = ['transformer', 'deltanet', 'titans'
 
 /** The tiny preset of a kind (hope-tiny is Hope's own preset; the others share the tiny shell). */
 export function tinyModel(kind: ModelKindName, seed = 0): LanguageModel {
-  const cfg = kind === 'hope' ? hopePreset('hope-tiny', { seed }) : preset(kind, 'tiny', { seed });
+  const cfg: ModelConfigInput =
+    kind === 'hope'
+      ? (hopePreset('hope-tiny', { seed }) as ModelConfigInput)
+      : preset(kind, 'tiny', { seed });
   return buildModel(cfg);
 }
 
