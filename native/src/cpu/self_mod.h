@@ -16,7 +16,10 @@
 // (dims.dual, the default: self_mod_dual.h, GEMMs per piece and a forward substitution for the
 // delta-rule corrections; only piece-end states materialised) or token by token in cache.
 // Backward (self_mod_backward.cc): states at block starts (every `block` tokens) are recomputed, then
-// each block is recomputed with its per-token weights and reversed by hand. Threaded over (b, h).
+// each block is recomputed and reversed by hand: per piece in chunk form with dims.dual
+// (self_mod_dual_backward.h: GEMMs, a transposed substitution for the u_t adjoints, the decay
+// coefficients reversed through alpha and eta), else token by token from per-token weights.
+// Threaded over (b, h).
 #pragma once
 #include <cstdint>
 
@@ -28,7 +31,7 @@ struct SelfModDims {
   int64_t chunk_mem = 16, chunk_other = 8, block = 32;  // block: see self_mod_auto_block
   double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
   bool adaptive_q = false, read_snapshot = false;
-  bool dual = true;  // forward in chunk ("dual") form (self_mod_dual.h), else token by token; same results
+  bool dual = true;  // forward and backward in chunk ("dual") form, else token by token; same results
 };
 
 // Backward block when none is given: balances the block-start states ((T / block) of them, six

@@ -6,7 +6,9 @@
 //      W1, W2 of every memory (`slots`, [block + 1][M][2][D Dh]: each token's write goes from its
 //      slot to the next, no copies) and the snapshot-only rows; then
 //      its pieces (tokens sharing every snapshot) are reversed: token by token for the read and the
-//      W/S recurrence (running adjoints dW1, dW2, dS1, dS2, dA1, dA2 of every memory), then the
+//      W/S recurrence (running adjoints dW1, dW2, dS1, dS2, dA1, dA2 of every memory) or, with
+//      dims.dual, the whole piece at once in chunk form (self_mod_dual_backward.h: the recompute then
+//      runs the chunk forward and keeps only each piece's start states, no per-token slots), then the
 //      snapshot-only maths of the whole piece (inner-gradient factors, targets, generators, k's
 //      normalisation, gates) with small GEMMs; at a piece's snapshot dW += dA, dA = 0.
 // Per-token weights exist only for one block at a time. Rows of D / Dh values run as explicit SIMD
@@ -19,6 +21,7 @@
 #include "cpu/chunking.h"
 #include "cpu/self_mod.h"
 #include "cpu/self_mod_dual.h"
+#include "cpu/self_mod_dual_backward.h"
 #include "cpu/self_mod_work.h"
 #include "cpu/thread_pool.h"
 
@@ -43,6 +46,7 @@ struct Piece {
   int64_t r0, L, pos;
   std::vector<const F*> a1, a2;  // snapshot of each memory
   const F* tr;                   // [M] A1^T, then [M] A2, each [Dh, D] (kept from the recompute)
+  const F* st0;                  // dual: [4][M] piece-start W1, W2, S1, S2 (null in token form)
 };
 
 template <typename F>
@@ -69,6 +73,8 @@ struct Back {
   static int64_t nblk_need(const SelfModDims& o) { return (o.seq + o.block - 1) / o.block; }
   std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, vec;
   std::vector<std::vector<F>> tcache;  // per piece of the block: its snapshots transposed (Piece::tr)
+  std::vector<std::vector<F>> scache;  // dual: per piece its start states (Piece::st0)
+  DualBack<F>* db = nullptr;           // dual: the piece backward (set per call)
   std::vector<Piece<F>> pieces;
   std::vector<Vec<F>> kacc_v;  // [D] lanes of a token's dk_j over every memory's write (summed once)
   std::vector<F> kacc_s;       // [D] the scalar tails of the same (Dh not a multiple of the lanes)
@@ -79,7 +85,7 @@ struct Back {
   F* dS(int s, int64_t m) { return dst.data() + (s * w.M + m) * w.n; }
 
   // Recomputes block rows [0, bl) (call tokens t0..) from the state in w.st, filling slots and pieces.
-  void recompute(int64_t b, int64_t h, int64_t t0, int64_t bl, const F* x, const F* q, const F* ck) {
+  void recompute(int64_t b, int64_t h, int64_t t0, int64_t bl, const F* x, const F* q, const F* ck, Dual<F>* du) {
     const int64_t M = w.M, n = w.n, D = w.D, Dh = w.Dh;
     std::vector<const F*> a1(M), a2(M);
     for (int64_t m = 0; m < M; ++m) {
@@ -87,24 +93,28 @@ struct Back {
       a2[m] = ck + (kA2 * M + m) * n;
     }
     pieces.clear();
-    w.weights_to(slot(0, 0, 0));
+    if (!du) w.weights_to(slot(0, 0, 0));
     for (int64_t r = 0; r < bl;) {
       const int64_t pos = d.tokens + t0 + r;
       const int64_t L = std::min(bl - r, w.snapshot(pos));
-      for (int64_t m = 0; m < M; ++m) {
-        if (pos % w.chunk_of(m) == 0) {
-          a1[m] = slot(r, m, 0);
-          a2[m] = slot(r, m, 1);
-        }
-      }
       const size_t pi = pieces.size();
       if (tcache.size() <= pi) tcache.emplace_back(static_cast<size_t>(2 * M * n));
+      if (du && scache.size() <= pi) scache.emplace_back(static_cast<size_t>(4 * M * n));
+      F* st0 = du ? scache[pi].data() : nullptr;
+      if (du) std::copy(w.st.begin(), w.st.begin() + 4 * M * n, st0);  // W1, W2, S1, S2 (kW1..kS2)
+      for (int64_t m = 0; m < M; ++m) {
+        if (pos % w.chunk_of(m) == 0) {
+          a1[m] = du ? st0 + (kW1 * M + m) * n : slot(r, m, 0);
+          a2[m] = du ? st0 + (kW2 * M + m) * n : slot(r, m, 1);
+        }
+      }
       F* tr = tcache[pi].data();
-      pieces.push_back(Piece<F>{r, L, pos, a1, a2, tr});
+      pieces.push_back(Piece<F>{r, L, pos, a1, a2, tr, st0});
       w.precompute(b, h, t0 + r, r, L, x, q);  // (transposes the snapshots A1 into w.A1t)
       std::copy(w.A1t.begin(), w.A1t.begin() + M * n, tr);
       for (int64_t m = 0; m < M; ++m) transpose<F>(D, Dh, w.S(kA2, m), Dh, tr + (M + m) * n, D);
-      for (int64_t i = r; i < r + L; ++i) w.step(i, slot(i + 1, 0, 0), nullptr);
+      if (du) du->piece(w, r, L, nullptr, 0);
+      else for (int64_t i = r; i < r + L; ++i) w.step(i, slot(i + 1, 0, 0), nullptr);
       r += L;
     }
     w.weights_home();
@@ -313,7 +323,15 @@ struct Back {
       std::fill(dG.begin() + (m * w.Lb + r0) * Dh, dG.begin() + (m * w.Lb + r0 + L) * Dh, F(0));
       std::fill(dAc.begin() + (m * w.Lb + r0) * Dh, dAc.begin() + (m * w.Lb + r0 + L) * Dh, F(0));
     }
-    for (int64_t r = r0 + L - 1; r >= r0; --r) {
+    if (p.st0) {  // dual form: the whole piece at once (reads of snapshots token by token)
+      const F* dor = d_o + ((b * T + t0 + r0) * H + h) * D;
+      if (d.read_snapshot) {
+        for (int64_t r = r0; r < r0 + L; ++r) read_back(p, r, d_o + ((b * T + t0 + r) * H + h) * D);
+      }
+      const DualGrads<F> gr{dK.data(), dQv.data(), dE.data(), dG.data(), dAc.data(), dal.data(), det.data()};
+      db->back(w, p.st0, dst.data(), r0, L, d.read_snapshot ? nullptr : dor, H * D, gr);
+    }
+    for (int64_t r = r0 + L - 1; r >= r0 && !p.st0; --r) {
       read_back(p, r, d_o + ((b * T + t0 + r) * H + h) * D);
       std::fill(kacc_v.begin(), kacc_v.end(), Vec<F>{} + F(0));
       std::fill(kacc_s.begin(), kacc_s.end(), F(0));
@@ -354,7 +372,8 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
     if (ckpt) need.seq = 0;
     Back<F>& k = scratch_for<Back<F>>(need, [&] { return std::make_unique<Back<F>>(need, ckpt ? 0 : nblk); });
     k.set_dims(d);
-    Dual<F>* du = d.dual && !ckpt ? &scratch_for<Dual<F>>(d, [&] { return std::make_unique<Dual<F>>(d); }) : nullptr;
+    Dual<F>* du = d.dual ? &scratch_for<Dual<F>>(d, [&] { return std::make_unique<Dual<F>>(d); }) : nullptr;
+    k.db = du ? &scratch_for<DualBack<F>>(d, [&] { return std::make_unique<DualBack<F>>(d); }) : nullptr;
     Worker<F>& w = k.w;
     const size_t ns = w.st.size();
     for (int64_t bh = begin; bh < end; ++bh) {
@@ -380,7 +399,7 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
         const F* ck = cks + j * ns;
         std::copy(ck, ck + ns, w.st.begin());
         w.invalidate();
-        k.recompute(b, h, t0, bl, x, q, ck);
+        k.recompute(b, h, t0, bl, x, q, ck, du);
         for (auto p = k.pieces.rbegin(); p != k.pieces.rend(); ++p) k.piece_back(*p, b, h, t0, d_o, dx, dq);
       }
       w.store(b, h, k.dst, d_init);

@@ -4,8 +4,10 @@
  * final states and the block-start states kept for the backward, within 1e-9 of the values' scale,
  * over segment boundaries (chunks of 1, odd chunks, chunks longer than the call), calls that start
  * mid-chunk, states carried from call to call, adaptiveQ, readSnapshot and momentum 0; the
- * backward given either forward's kept states agrees; float32 dual agrees with float64; a
- * non-boolean `dual` is named.
+ * backward in chunk form (native/src/cpu/self_mod_dual_backward.h, `dual: true`) against the token
+ * backward (`dual: false`), given either forward's kept states or none, every gradient (dx, dq and
+ * the initial-state gradients, with adjoints of all six final states) within 1e-9; float32 dual
+ * agrees with float64; a non-boolean `dual` is named.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -68,6 +70,14 @@ function near(name: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol:
   );
 }
 
+/** Adjoints of all six final states (random, scaled like the states). */
+function finalAdjoints(st: SelfModStates<Float64Array>, seed: number): SelfModStates<Float64Array> {
+  const r = rng(seed);
+  const out = {} as SelfModStates<Float64Array>;
+  for (const s of SELF_MOD_STATES) out[s] = randArray(st[s].length, r, (u) => 0.5 * u);
+  return out;
+}
+
 const cases: [string, Case][] = [
   ['hope-tiny-like pieces (chunkMem 32, chunkOther 16), B 2, H 2', { B: 2, T: 70, H: 2, D: 32, Dh: 16, o: { chunkMem: 32, chunkOther: 16 } }],
   ['starts mid-chunk, odd chunks, backward blocks of 5', { B: 1, T: 41, H: 2, D: 8, Dh: 6, o: { tokens: 7, chunkMem: 5, chunkOther: 3, block: 5 } }],
@@ -88,18 +98,24 @@ describe('SelfModifyingTitans forward in chunk (dual) form == token recurrence (
       for (const s of SELF_MOD_STATES) near(s, dual.state[s], tok.state[s], 1e-9);
       near('ckpt', dual.ckpt!, tok.ckpt!, 1e-9);
       // the backward from either forward's block-start states, and recomputing them in either form
+      // the backward in either form, from either forward's block-start states or recomputing them
       const dO = randArray(d.x.length, rng(6));
-      const dW1 = randArray(d.st.w1.length, rng(7));
-      const g0 = selfModBackward(d.x, d.q, d.st, dO, { w1: dW1 }, opts(c, false), tok.ckpt);
+      const dEnd = finalAdjoints(d.st, 7);
+      const g0 = selfModBackward(d.x, d.q, d.st, dO, dEnd, opts(c, false), tok.ckpt);
       const runs = [
-        selfModBackward(d.x, d.q, d.st, dO, { w1: dW1 }, opts(c, true), dual.ckpt),
-        selfModBackward(d.x, d.q, d.st, dO, { w1: dW1 }, opts(c, true)),
+        selfModBackward(d.x, d.q, d.st, dO, dEnd, opts(c, true), dual.ckpt),
+        selfModBackward(d.x, d.q, d.st, dO, dEnd, opts(c, true), tok.ckpt),
+        selfModBackward(d.x, d.q, d.st, dO, dEnd, opts(c, true)),
+        selfModBackward(d.x, d.q, d.st, dO, {}, opts(c, true)),
       ];
-      for (const g of runs) {
-        near('dx', g.dx, g0.dx, 1e-9);
-        near('dq', g.dq, g0.dq, 1e-9);
-        for (const s of SELF_MOD_STATES) near(`d${s}`, g.dState[s], g0.dState[s], 1e-9);
-      }
+      const gNoEnd = selfModBackward(d.x, d.q, d.st, dO, {}, opts(c, false));
+      runs.forEach((g, i) => {
+        const ref = i === 3 ? gNoEnd : g0;
+        near('dx', g.dx, ref.dx, 1e-9);
+        near('dq', g.dq, ref.dq, 1e-9);
+        for (const s of SELF_MOD_STATES) near(`d${s}`, g.dState[s], ref.dState[s], 1e-9);
+      });
+      expect(Math.max(...g0.dx.map(Math.abs))).toBeGreaterThan(1e-3); // gradients that can differ
     });
   }
 
@@ -125,6 +141,26 @@ describe('SelfModifyingTitans forward in chunk (dual) form == token recurrence (
     }
     near('o', outs, whole.o, 1e-9);
     for (const s of SELF_MOD_STATES) near(s, st[s], whole.state[s], 1e-9);
+  });
+
+  it('backward of a later call (carried states, starts mid-chunk): chunk form == token form', () => {
+    const c: Case = {
+      B: 2,
+      T: 27,
+      H: 2,
+      D: 8,
+      Dh: 8,
+      o: { tokens: 11, chunkMem: 8, chunkOther: 4, block: 16 },
+    };
+    const d = data(21, c);
+    const carried = selfModForward(d.x, d.q, d.st, opts(c, true, { tokens: 0 })).state; // states after a first call
+    const dO = randArray(d.x.length, rng(22));
+    const dEnd = finalAdjoints(d.st, 23);
+    const tok = selfModBackward(d.x, d.q, carried, dO, dEnd, opts(c, false));
+    const dual = selfModBackward(d.x, d.q, carried, dO, dEnd, opts(c, true));
+    near('dx', dual.dx, tok.dx, 1e-9);
+    near('dq', dual.dq, tok.dq, 1e-9);
+    for (const s of SELF_MOD_STATES) near(`d${s}`, dual.dState[s], tok.dState[s], 1e-9);
   });
 
   it('float32 dual agrees with float64', () => {
