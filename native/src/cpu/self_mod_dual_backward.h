@@ -53,10 +53,9 @@ struct DualBack {
   std::vector<F> P0, PS, U, V, dU, Z, SZ, X1, X2, X3, QW, QS, Kt, Et, dOc, dQK, T1, T2;
   F betaL = 1;
 
-  static F dotn(int64_t n, const F* a, const F* b) {
-    F s = 0;
-    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-    return s;
+  static F dotn(int64_t n, const F* a, const F* b) { return vdot(n, a, b); }
+  static void axpy(int64_t n, F s, const F* x, F* y) {
+    for (int64_t i = 0; i < n; ++i) y[i] += s * x[i];
   }
 
   // A_t, C_t, R, H, eb of the piece (as self_mod_dual.h).
@@ -340,7 +339,7 @@ struct DualBack {
   void substitution_back(int64_t L, const F* K, const F* W2, const F* S2, const F* Gg, const F* et, F* dW2, F* dS2,
                          F* dK, F* dg) {
     F *dv = X1.data(), *du = dU.data();
-    for (int64_t t = L - 1; t >= 0; --t) {
+    for (int64_t t = L - 1; t >= 0; --t) {  // dv_t = -eta_t du_t, du_j += R[t-1, j] G[t, j] dv_t (j < t)
       F* dvt = dv + t * Dh;
       for (int64_t c = 0; c < Dh; ++c) dvt[c] = -et[t] * du[t * Dh + c];
       get[t] -= dotn(Dh, V.data() + t * Dh, du + t * Dh);
@@ -348,20 +347,29 @@ struct DualBack {
         dacum[t - 1] += dotn(Dh, P0.data() + t * Dh, dvt);
         dcc[t - 1] += dotn(Dh, PS.data() + t * Dh, dvt);
       }
-      for (int64_t j = 0; j < t; ++j) {
-        const int64_t pj = (t - 1) * L + j;
-        const F gt = G[t * L + j], ru = R[pj] * gt, hu = Hc[pj] * gt;
-        const F *uj = U.data() + j * Dh, *gj = Gg + j * Dh;
-        const F ud = dotn(Dh, uj, dvt), gd = dotn(Dh, gj, dvt);
-        for (int64_t c = 0; c < Dh; ++c) {
-          du[j * Dh + c] += ru * dvt[c];
-          dg[j * Dh + c] -= hu * dvt[c];
+      for (int64_t j = 0; j < t; ++j) axpy(Dh, R[(t - 1) * L + j] * G[t * L + j], dvt, du + j * Dh);
+    }
+    F *ud = M1.data(), *gd = M2.data(), *hu = N1.data();  // dv_t . u_j, dv_t . g_j, H[t-1, j] G[t, j]
+    memvec::transpose<F>(L, Dh, U.data(), Dh, T1.data(), L);
+    memvec::transpose<F>(L, Dh, Gg, Dh, T2.data(), L);
+    gemm<F>(L, L, Dh, dv, Dh, T1.data(), L, ud, L, false);
+    gemm<F>(L, L, Dh, dv, Dh, T2.data(), L, gd, L, false);
+    for (int64_t t = 0; t < L; ++t) {
+      for (int64_t j = 0; j < L; ++j) {
+        const int64_t i = t * L + j, pj = (t - 1) * L + j;
+        if (j >= t) {
+          hu[i] = 0;
+          continue;
         }
-        dR[pj] += gt * ud;
-        dH[pj] -= gt * gd;
-        dGm[t * L + j] += R[pj] * ud - Hc[pj] * gd;
+        const F gt = G[i];
+        hu[i] = Hc[pj] * gt;
+        dR[pj] += gt * ud[i];
+        dH[pj] -= gt * gd[i];
+        dGm[i] += R[pj] * ud[i] - Hc[pj] * gd[i];
       }
     }
+    for (int64_t i = 0; i < L * Dh; ++i) X2[i] = -dv[i];
+    gemm<F, true>(L, Dh, L, hu, L, X2.data(), Dh, dg, Dh, true);  // dg_j -= sum_t hu[t, j] dv_t
     F *p0 = X2.data(), *ps = X3.data();
     for (int64_t t = 0; t < L; ++t) {
       const F a0 = t > 0 ? acum[t - 1] : F(1), c0 = t > 0 ? cc[t - 1] : F(0);
