@@ -84,6 +84,8 @@ const cases: [string, Case][] = [
   ['chunks of 1 (every token a piece)', { B: 1, T: 12, H: 1, D: 6, Dh: 4, o: { chunkMem: 1, chunkOther: 1 } }],
   ['chunks longer than the call, one 64-token block', { B: 1, T: 50, H: 1, D: 16, Dh: 8, o: { chunkMem: 100, chunkOther: 64, block: 64 } }],
   ['adaptiveQ + readSnapshot, tokens 3', { B: 2, T: 23, H: 1, D: 10, Dh: 5, o: { tokens: 3, adaptiveQ: true, readSnapshot: true } }],
+  ['adaptiveQ (reads after the write)', { B: 1, T: 19, H: 2, D: 8, Dh: 4, o: { adaptiveQ: true, chunkMem: 6, chunkOther: 4 } }],
+  ['readSnapshot alone, odd block', { B: 1, T: 19, H: 1, D: 8, Dh: 12, o: { readSnapshot: true, chunkMem: 6, chunkOther: 4, block: 7 } }],
   ['momentum 0', { B: 1, T: 30, H: 2, D: 12, Dh: 6, o: { momentum: 0, chunkMem: 6, chunkOther: 4 } }],
 ]; // prettier-ignore
 
