@@ -36,9 +36,10 @@ export interface SelfModOptions {
   /** Tokens per recompute block of the backward (default 0: about √(3T), see self_mod.h). */
   block?: number;
   /**
-   * Forward in chunk ("dual") form (default true): per piece of tokens sharing every snapshot, the
-   * writes become small GEMMs and a forward substitution (native/src/cpu/self_mod_dual.h) instead of
-   * per-token rank-1 updates; same results to rounding. false: the token recurrence.
+   * Forward and backward in chunk ("dual") form (default true): per piece of tokens sharing every
+   * snapshot, the writes become small GEMMs and a forward substitution (native/src/cpu/self_mod_dual.h),
+   * their reversal GEMMs and a transposed substitution (self_mod_dual_backward.h), instead of per-token
+   * rank-1 updates; same results to rounding. false: the token recurrence, both ways.
    */
   dual?: boolean;
 }
