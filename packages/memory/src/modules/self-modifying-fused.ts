@@ -21,13 +21,14 @@ import {
   zeros,
   type Tensor,
 } from '@nl/tensor';
-import { adoptOutput, elementsOf } from '@nl/tensor/internal';
+import { elementsOf, emptyTensor } from '@nl/tensor/internal';
 import { allocLike } from '../kernels/alloc.js';
 import {
   SELF_MOD_STATES,
   selfModBackward,
   selfModCkptSize,
   selfModForward,
+  type SelfModAlloc,
   type SelfModOptions,
 } from '../kernels/self-mod/native.js';
 import type { FloatArray } from '../kernels/shape.js';
@@ -48,6 +49,27 @@ const KEEP_BYTES = 256 * 2 ** 20;
 /** Opens a tensor inside the kernel (row-major elements, no transfer). */
 const arr = (t: Tensor): FloatArray => elementsOf(t) as FloatArray;
 
+/**
+ * Runs `call` with an allocator of output tensors like `like` (dtype, device) from the backend's
+ * buffer pool, not zeroed (the kernels write every element; fresh arrays per call cost garbage
+ * collections, and these go back to the pool when disposed); returns its result and the tensors
+ * in allocation order. If `call` throws, the tensors are disposed.
+ */
+function withOutputs<R>(like: Tensor, call: (alloc: SelfModAlloc<FloatArray>) => R): [R, Tensor[]] {
+  const made: Tensor[] = [];
+  const alloc = (shape: readonly number[]): FloatArray => {
+    const t = emptyTensor(shape, like.dtype, like.device, false);
+    made.push(t);
+    return arr(t);
+  };
+  try {
+    return [call(alloc), made];
+  } catch (e) {
+    for (const t of made) t.dispose();
+    throw e;
+  }
+}
+
 function options(inputs: readonly Tensor[], a: FusedSelfModAttrs): SelfModOptions {
   const [batch, seqLen, heads, dim] = inputs[0]!.shape as [number, number, number, number];
   return { ...a, batch, seqLen, heads, dim, hidden: inputs[2]!.shape[4]! };
@@ -66,12 +88,11 @@ const op = defineOp<FusedSelfModAttrs>({
       const o = options(inputs, attrs);
       const bytes = selfModCkptSize(o) * (inputs[0]!.dtype === 'float64' ? 8 : 4);
       const keep = attrs.keep === true && ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES;
-      const r = selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep);
-      if (r.ckpt) ctx.save(adoptOutput(r.ckpt, [r.ckpt.length]));
-      return [
-        adoptOutput(r.o, inputs[0]!.shape),
-        ...SELF_MOD_STATES.map((s, i) => adoptOutput(r.state[s], inputs[2 + i]!.shape)),
-      ];
+      const [, outs] = withOutputs(inputs[0]!, (alloc) =>
+        selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep, alloc),
+      );
+      if (keep) ctx.save(outs.pop()!); // the block-start states, allocated last
+      return outs; // o, then the final states in SELF_MOD_STATES order
     },
   },
   backward: {
@@ -85,10 +106,13 @@ const op = defineOp<FusedSelfModAttrs>({
         if (g) dState[s] = arr(g);
       });
       const ckpt = ctx.saved.length > 0 ? arr(ctx.saved[0]!) : undefined;
-      const g = selfModBackward(x, arr(ins[1]!), states(ins), dO, dState, options(ins, ctx.attrs), ckpt);
-      return [g.dx, g.dq, ...SELF_MOD_STATES.map((s) => g.dState[s])].map((a, i) =>
-        i === 1 && ctx.attrs.adaptiveQ ? null : adoptOutput(a, ins[i]!.shape),
-      ); // q is unused with adaptiveQ
+      const opts = options(ins, ctx.attrs);
+      const [, outs] = withOutputs(ins[0]!, (alloc) =>
+        selfModBackward(x, arr(ins[1]!), states(ins), dO, dState, opts, ckpt, alloc),
+      ); // dx, dq, then the initial-state gradients in SELF_MOD_STATES order
+      if (!ctx.attrs.adaptiveQ) return outs;
+      outs[1]!.dispose(); // q is unused with adaptiveQ
+      return outs.map((t, i) => (i === 1 ? null : t));
     },
   },
 });

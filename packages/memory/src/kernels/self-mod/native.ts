@@ -58,6 +58,20 @@ export function selfModCkptSize(o: SelfModOptions): number {
   return o.batch * o.heads * Math.ceil(o.seqLen / block) * 6 * M * o.dim * o.hidden;
 }
 
+/**
+ * Gives a call's output array of `shape` (row-major); the kernels write every element, so it need
+ * not be zeroed (e.g. a pooled tensor's buffer). Default: a fresh array of the inputs' dtype.
+ */
+export type SelfModAlloc<A extends FloatArray> = (shape: readonly number[]) => A;
+
+const freshArrays =
+  <A extends FloatArray>(like: A): SelfModAlloc<A> =>
+  (shape) =>
+    allocLike(
+      like,
+      shape.reduce((p, k) => p * k, 1),
+    );
+
 function isCount(x: unknown, min: number): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x >= min;
 }
@@ -102,7 +116,8 @@ function checkStates<A extends FloatArray>(name: string, prefix: string, st: Par
 
 /**
  * Fused forward: o [B, T, H, D] and the final states; with `keep`, also the block-start states
- * (`ckpt`, selfModCkptSize elements) that spare the backward its first recompute pass.
+ * (`ckpt`, selfModCkptSize elements) that spare the backward its first recompute pass. Outputs
+ * come from `alloc`, in the order o, the states (SELF_MOD_STATES order), ckpt.
  */
 export function selfModForward<A extends FloatArray>(
   x: A,
@@ -110,6 +125,7 @@ export function selfModForward<A extends FloatArray>(
   state: SelfModStates<A>,
   opts: SelfModOptions,
   keep = false,
+  alloc: SelfModAlloc<A> = freshArrays(x),
 ): { o: A; state: SelfModStates<A>; ckpt?: A } {
   const name = 'selfModForward';
   const { dims, seq, shape } = prepare(name, opts);
@@ -117,10 +133,10 @@ export function selfModForward<A extends FloatArray>(
   checkArray(name, 'q', q, seq);
   checkStates(name, '', state, shape, false);
   checkSameDtype(name, { x, q, ...state });
-  const o = allocLike(x, x.length);
+  const o = alloc(seq);
   const out = {} as SelfModStates<A>;
-  for (const s of SELF_MOD_STATES) out[s] = allocLike(x, state[s].length);
-  const ckpt = keep ? allocLike(x, selfModCkptSize(opts)) : undefined;
+  for (const s of SELF_MOD_STATES) out[s] = alloc(shape(s));
+  const ckpt = keep ? alloc([selfModCkptSize(opts)]) : undefined;
   native.selfModForward(
     { x, q, w1: state.w1, w2: state.w2, s1: state.s1, s2: state.s2, a1: state.a1, a2: state.a2, o, w1Out: out.w1, w2Out: out.w2, s1Out: out.s1, s2Out: out.s2, a1Out: out.a1, a2Out: out.a2, ckpt: ckpt ?? null },
     dims,
@@ -131,7 +147,8 @@ export function selfModForward<A extends FloatArray>(
 /**
  * Fused backward: dx, dq (zero with adaptiveQ) and the gradients of the initial states, given
  * dO and optional gradients of the final states; `ckpt` (a forward's, same inputs and options)
- * skips recomputing the block-start states.
+ * skips recomputing the block-start states. Outputs come from `alloc`, in the order dx, dq, the
+ * state gradients (SELF_MOD_STATES order).
  */
 export function selfModBackward<A extends FloatArray>(
   x: A,
@@ -141,6 +158,7 @@ export function selfModBackward<A extends FloatArray>(
   dState: Partial<SelfModStates<A>>,
   opts: SelfModOptions,
   ckpt?: A,
+  alloc: SelfModAlloc<A> = freshArrays(x),
 ): { dx: A; dq: A; dState: SelfModStates<A> } {
   const name = 'selfModBackward';
   const { dims, seq, shape } = prepare(name, opts);
@@ -151,10 +169,10 @@ export function selfModBackward<A extends FloatArray>(
   checkStates(name, 'd', dState, shape, true);
   if (ckpt !== undefined) checkArray(name, 'ckpt', ckpt, [selfModCkptSize(opts)]);
   checkSameDtype(name, { x, q, dO, ...state, ...dState, ckpt });
-  const dx = allocLike(x, x.length);
-  const dq = allocLike(x, x.length);
+  const dx = alloc(seq);
+  const dq = alloc(seq);
   const g = {} as SelfModStates<A>;
-  for (const s of SELF_MOD_STATES) g[s] = allocLike(x, state[s].length);
+  for (const s of SELF_MOD_STATES) g[s] = alloc(shape(s));
   const d = dState;
   native.selfModBackward(
     { x, q, w1: state.w1, w2: state.w2, s1: state.s1, s2: state.s2, a1: state.a1, a2: state.a2, dO, dW1: d.w1 ?? null, dW2: d.w2 ?? null, dS1: d.s1 ?? null, dS2: d.s2 ?? null, dA1: d.a1 ?? null, dA2: d.a2 ?? null,
