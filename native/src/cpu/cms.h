@@ -19,7 +19,7 @@
 //   (`pending` tokens already accumulated), Δ ← Δ − η_ℓ G, G ← 0; 'nested': a level that fires
 //   resets every level with a smaller C to Δ = 0. Events at one token position run in level order,
 //   as in the reference. Each level's accumulation is one GEMM per run of tokens between its own
-//   boundaries (per batch row when a run does not cover whole sequences).
+//   boundaries (over every batch row: the rows are gathered in run order when runs split sequences).
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -39,18 +39,19 @@ void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const
     if (dagg) std::fill(dagg, dagg + L, F(0));
     return;
   }
-  std::vector<F> a(static_cast<size_t>(N * Dh)), u(static_cast<size_t>(N * Dh));
+  F* a = cms_detail::scratch<F>(0, N * Dh);  // silu(h) [N, Dh]
+  F* u = cms_detail::scratch<F>(1, N * Dh);  // g W2, then gh [N, Dh]
   if (!dm.independent) {
     std::memcpy(dx, dy, sizeof(F) * N * D);  // g = ∂L/∂y_ℓ, carried down the chain in dx
     for (int64_t l = L - 1; l >= 0; --l) {
       const F* h = hs + l * N * Dh;
       const F* sg = ss + l * N * Dh;
       if (dprobe) std::memcpy(dprobe + l * N * D, dx, sizeof(F) * N * D);
-      mm<F>(false, false, N, Dh, D, F(1), dx, w2e + l * nw, F(0), u.data());  // g W2 [N, Dh]
-      activations<F>(N * Dh, h, sg, a.data(), u.data(), F(1));                 // gh
-      mm<F>(true, false, D, Dh, N, F(1), dx, a.data(), F(0), dw2 + l * nw);    // gᵀ a
-      mm<F>(true, false, Dh, D, N, F(1), u.data(), xs + l * N * D, F(0), dw1 + l * nw);  // ghᵀ x
-      mm<F>(false, false, N, D, Dh, F(1), u.data(), w1e + l * nw, F(1), dx);  // g += gh W1
+      mm<F>(false, false, N, Dh, D, F(1), dx, w2e + l * nw, F(0), u);  // g W2 [N, Dh]
+      activations<F>(N * Dh, h, sg, a, u, F(1));                 // gh
+      mm<F>(true, false, D, Dh, N, F(1), dx, a, F(0), dw2 + l * nw);    // gᵀ a
+      mm<F>(true, false, Dh, D, N, F(1), u, xs + l * N * D, F(0), dw1 + l * nw);  // ghᵀ x
+      mm<F>(false, false, N, D, Dh, F(1), u, w1e + l * nw, F(1), dx);  // g += gh W1
     }
     return;
   }
@@ -70,15 +71,15 @@ void cms_backward(const CmsDims& dm, const F* x, const F* xs, const F* hs, const
         for (int64_t i = i0; i < i1; ++i) dp[i] = w * dy[i];
       });
     }
-    mm<F>(false, false, N, Dh, D, F(1), dy, w2e + l * nw, F(0), u.data());  // ∂L/∂out W2 [N, Dh]
+    mm<F>(false, false, N, Dh, D, F(1), dy, w2e + l * nw, F(0), u);  // ∂L/∂out W2 [N, Dh]
     double s = 0;  // dagg_ℓ = ⟨x + probe_ℓ, ∂L/∂out⟩ + ⟨a, ∂L/∂out W2⟩
     for (int64_t i = 0; i < N * D; ++i) s += static_cast<double>((pr ? x[i] + pr[i] : x[i]) * dy[i]);
     for (int64_t i = 0; i < N * Dh; ++i) s += static_cast<double>(h[i] * sg[i] * u[i]);
     dagg[l] = static_cast<F>(s);
-    activations<F>(N * Dh, h, sg, a.data(), u.data(), w);                          // gh_ℓ = agg_ℓ (…) ⊙ silu'(h)
-    mm<F>(true, false, D, Dh, N, w, dy, a.data(), F(0), dw2 + l * nw);         // agg_ℓ ∂L/∂outᵀ a
-    mm<F>(true, false, Dh, D, N, F(1), u.data(), x, F(0), dw1 + l * nw);       // ghᵀ x
-    mm<F>(false, false, N, D, Dh, F(1), u.data(), w1e + l * nw, F(1), dx);    // dx += gh W1
+    activations<F>(N * Dh, h, sg, a, u, w);                          // gh_ℓ = agg_ℓ (…) ⊙ silu'(h)
+    mm<F>(true, false, D, Dh, N, w, dy, a, F(0), dw2 + l * nw);         // agg_ℓ ∂L/∂outᵀ a
+    mm<F>(true, false, Dh, D, N, F(1), u, x, F(0), dw1 + l * nw);       // ghᵀ x
+    mm<F>(false, false, N, D, Dh, F(1), u, w1e + l * nw, F(1), dx);    // dx += gh W1
   }
 }
 

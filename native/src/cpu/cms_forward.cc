@@ -7,6 +7,7 @@
 
 #include "cpu/cms.h"
 #include "cpu/cms_work.h"
+#include "cpu/self_mod_vec.h"  // sigmoid_n: SIMD exp for float, std::exp for double
 
 namespace nl {
 
@@ -28,8 +29,8 @@ void cms_forward(const CmsDims& dm, const F* x, const F* const* w1, const F* con
     });
   }
   if (N == 0) return;
-  std::vector<F> a(static_cast<size_t>(N * Dh));
-  std::vector<F> term(dm.independent ? static_cast<size_t>(N * D) : 0);
+  F* a = cms_detail::scratch<F>(0, N * Dh);                             // silu(h) [N, Dh]
+  F* term = dm.independent ? cms_detail::scratch<F>(1, N * D) : nullptr;  // level output [N, D]
   if (dm.independent) std::fill(y, y + N * D, F(0));
   else std::memcpy(xs, x, sizeof(F) * N * D);
   for (int64_t l = 0; l < L; ++l) {
@@ -38,17 +39,15 @@ void cms_forward(const CmsDims& dm, const F* x, const F* const* w1, const F* con
     F* s = ss + l * N * Dh;
     mm<F>(false, true, N, Dh, D, F(1), in, w1e + l * nw, F(0), h);
     rows(N * Dh, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        s[i] = cms_detail::sigmoid(h[i]);
-        a[i] = h[i] * s[i];
-      }
+      self_mod_detail::sigmoid_n(i1 - i0, h + i0, s + i0);
+      for (int64_t i = i0; i < i1; ++i) a[i] = h[i] * s[i];
     });
-    F* out = dm.independent ? term.data() : (l + 1 < L ? xs + (l + 1) * N * D : y);  // [N, D]
+    F* out = dm.independent ? term : (l + 1 < L ? xs + (l + 1) * N * D : y);  // [N, D]
     const F* pr = probe ? probe + l * N * D : nullptr;
     rows(N * D, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) out[i] = pr ? in[i] + pr[i] : in[i];
     });
-    mm<F>(false, true, N, D, Dh, F(1), a.data(), w2e + l * nw, F(1), out);
+    mm<F>(false, true, N, D, Dh, F(1), a, w2e + l * nw, F(1), out);
     if (dm.independent) {
       const F w = agg[l];
       rows(N * D, [&](int64_t i0, int64_t i1) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "cpu/gemm.h"
 #include "cpu/thread_pool.h"
@@ -32,10 +33,6 @@ void mm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, F alpha, const F* a, 
   gemm(g, alpha, a, b, beta, c);
 }
 
-template <typename F>
-inline F sigmoid(F x) {
-  return F(1) / (F(1) + std::exp(-x));
-}
 // silu'(x) given s = sigmoid(x)
 template <typename F>
 inline F dsilu(F x, F s) {
@@ -47,6 +44,17 @@ inline F dsilu(F x, F s) {
 template <typename Fn>
 void rows(int64_t n, Fn&& fn) {
   parallel_for_dynamic(n, std::max<int64_t>(4096, n / (4 * num_threads())), fn);
+}
+
+// Host scratch kept between calls, per calling thread and slot (0..3), n elements, not zeroed: the
+// kernels overwrite every element they read. Fresh MB-sized vectors per call cost a page fault per
+// page and a memset (≈15% of a hope-tiny CMS call).
+template <typename F>
+F* scratch(int slot, int64_t n) {
+  thread_local std::vector<F> bufs[4];
+  std::vector<F>& v = bufs[slot];
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+  return v.data();
 }
 
 }  // namespace nl::cms_detail
