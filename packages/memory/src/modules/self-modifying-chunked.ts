@@ -68,6 +68,8 @@ export interface ChunkedArgs {
   state: Record<string, ChunkMemState>;
   x: Tensor; // [B, T, H, D]
   q: Tensor; // [B, T, H, D]
+  /** Separate value input [B, T, H, D]: v = M_v,ξ(xv) (default: x). */
+  xv?: Tensor;
   tokens: number; // position of x's first token
   frozen: boolean;
   chunkMem: number;
@@ -154,6 +156,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
   };
   // 1) generator memories at chunkOther: every token's k, v, α, b (+ q)
   const xs = tok(a.x);
+  const xvs = a.xv === undefined ? null : tok(a.xv); // [B, H, T, D]
   const spans: Gens[] = [];
   const stG = segments(T, a.tokens, a.chunkOther, stackOf(gNames), (st, t0, len) => {
     const x = xs.narrow(2, t0, len); // [B, H, L, D]
@@ -163,7 +166,10 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
       sigmoid(add(mean(select(gen, 0, gi(n)), -1, true), bias));
     const g: Gens = {
       k: div(kr, add(unsqueeze(norm(kr, 2, -1), -1), 1e-6)),
-      v: select(gen, 0, gi('v')),
+      v:
+        xvs === null
+          ? select(gen, 0, gi('v'))
+          : mlpRows(select(st.a1, 0, gi('v')), select(st.a2, 0, gi('v')), xvs.narrow(2, t0, len)),
       alpha: gate('alpha', a.alphaBias), // [B, H, L, 1]
       b: gate('eta', a.etaBias),
       q: a.adaptiveQ ? select(gen, 0, gi('q')) : x,

@@ -80,6 +80,12 @@ export interface SelfModifyingConfig {
   impl?: 'loop' | 'chunked' | 'fused';
 }
 
+/** Options of `SelfModifyingTitans.forward`. */
+export interface SelfModForwardOptions {
+  /** Separate value input [B, T, H, D]: v = M_v,ξ(xv) (default: x). 'loop' and 'chunked' only. */
+  xv?: Tensor;
+}
+
 /** One residual MLP memory's meta-learned init: w1 [H, D, Dh], w2 [H, Dh, D]. */
 export class SelfModMlp extends nn.Module {
   readonly w1: Tensor;
@@ -285,12 +291,24 @@ export class SelfModifyingTitans extends nn.Module {
   /**
    * Reads and writes x [B, T, H, D]; static queries q [B, T, H, D] (ignored with adaptiveQ,
    * where q = M_q,ξ(x)). Returns [B, T, H, D]. Frozen: reads the current state, no writes.
+   * `opts.xv` [B, T, H, D]: a separate value input, v = M_v,ξ(xv) instead of M_v,ξ(x) (k, η, α
+   * (+ q) keep x); 'loop' and 'chunked' only.
    */
-  forward(x: Tensor, q: Tensor): Tensor {
+  forward(x: Tensor, q: Tensor, opts: SelfModForwardOptions = {}): Tensor {
     const [b, T] = checkSeq('SelfModifyingTitans', 'x', x, this.heads, this.dim);
     const [bq, tq] = checkSeq('SelfModifyingTitans', 'q', q, this.heads, this.dim);
     if (bq !== b || tq !== T)
       throw new Error(`SelfModifyingTitans: q [B, T] = [${bq}, ${tq}] differs from x's [${b}, ${T}]`);
+    const xv = opts.xv;
+    if (xv !== undefined) {
+      const [bv, tv] = checkSeq('SelfModifyingTitans', 'xv', xv, this.heads, this.dim);
+      if (bv !== b || tv !== T)
+        throw new Error(`SelfModifyingTitans: xv [B, T] = [${bv}, ${tv}] differs from x's [${b}, ${T}]`);
+      if (this.impl === 'fused')
+        throw new Error(
+          "SelfModifyingTitans: a separate value input (forward's opts.xv) is supported by impl 'loop' and 'chunked'; impl 'fused' (and its CUDA kernels) has none",
+        );
+    }
     if (this.impl === 'fused') return this.forwardFused(x, q, b, T);
     const st = this.state ?? this.init(b);
     if (Object.values(st)[0]!.w1.shape[0] !== b)
@@ -302,6 +320,7 @@ export class SelfModifyingTitans extends nn.Module {
         state: st,
         x,
         q,
+        ...(xv === undefined ? {} : { xv }),
         tokens: this._tokens,
         frozen: this._frozen,
       });
@@ -331,7 +350,7 @@ export class SelfModifyingTitans extends nn.Module {
       }
       const kr = snap('k', xt);
       const kt = div(kr, add(unsqueeze(norm(kr, 2, -1), -1), 1e-6)); // ℓ2-normalized [B, H, D]
-      const vt = snap('v', xt);
+      const vt = snap('v', xv === undefined ? xt : tokenAt(xv, t));
       const alpha = sigmoid(add(mean(snap('alpha', xt), -1, true), this.cfg.alphaBias)); // [B, H, 1]
       const eta = mul(alpha, sigmoid(add(mean(snap('eta', xt), -1, true), this.cfg.etaBias)));
       const a4 = unsqueeze(alpha, -1); // [B, H, 1, 1]
