@@ -9,7 +9,10 @@ import type { HopeLM } from '../models/hope.js';
 import type { OnnxGraph } from './onnx-graph.js';
 import { hostValues, transposed } from './onnx-parts.js';
 
-/** Config fields whose values the exported graph reproduces (every HopeConfig field of today). */
+/**
+ * Config fields whose values the exported graph reproduces (every HopeConfig field of today but
+ * `valueStream`, which is absent on purpose: a model with the value stream is refused by name).
+ */
 const SUPPORTED_FIELDS = new Set([
   'kind',
   'vocabSize',

@@ -49,6 +49,7 @@ export interface FusedHopeConfig {
   etaBias: number;
   staticGenerators: boolean;
   precondition: boolean;
+  valueStream?: boolean;
 }
 
 /** What the fused step reads from its model. */
@@ -71,6 +72,7 @@ export function fusedHopeBlocker(parts: FusedHopeParts): string | null {
   const c = parts.config;
   if (c.staticGenerators) return 'the ablation switch staticGenerators is on';
   if (!c.precondition) return 'the ablation switch precondition: false is on';
+  if (c.valueStream === true) return 'the value stream (valueStream) is on';
   for (const b of parts.blocks) {
     if (b.titans.names.join() !== HOPE_MEMORIES.join())
       return `the memories are ${b.titans.names.join(', ')} (adaptiveQ's memory q is not supported)`;

@@ -12,7 +12,9 @@
  * with raw inputs, v ≈ x has norm ≈ √(D/H) while ‖k‖ = 1 and the MLP memories diverged within ~50
  * tokens; with a fixed 1/√(D/H) scale a 10-minute training run still went to NaN at step 542
  * (the conv weights, hence ‖u‖, grow during training).
- * Fast state of the layer: the Titans memories, the CMS Δ / schedule, and the conv cache.
+ * With `valueStream` the v generator reads its own stream instead of ℓ2(u) (README "The value stream"):
+ *   x_v = L2Norm(CausalDepthwiseConv1d_v(W_v n)) per head   (own 3-token cache carried across calls)
+ * Fast state of the layer: the Titans memories, the CMS Δ / schedule, and the conv cache(s).
  */
 import { add, cat, mul, narrow, reshape, silu, sub, zeros, nn, type Tensor } from '@nl/tensor';
 import {
@@ -32,6 +34,8 @@ export interface HopeBlockState {
   cms: CmsSnapshot;
   /** Last HOPE_CONV − 1 conv inputs [B, 3, D], or null at a sequence start. */
   conv: Tensor | null;
+  /** valueStream only: the value conv's last HOPE_CONV − 1 inputs [B, 3, D], or null at a start. */
+  convV?: Tensor | null;
 }
 
 /** ℓ2-normalizes the last dim: x / (‖x‖ + 1e-6), one fused op (kernels/l2-normalize.ts). */
@@ -47,10 +51,15 @@ export class HopeBlock extends nn.Module {
   readonly wo: nn.Linear;
   readonly norm2: nn.RMSNorm;
   readonly cms: ContinuumMemory;
+  /** valueStream: W_v and the value stream's causal conv (null without it). */
+  readonly wv: nn.Linear | null = null;
+  readonly convV: nn.CausalConv1d | null = null;
   private readonly heads: number;
   private readonly headDim: number;
   /** Conv cache [B, 3, D] (inputs of the last 3 tokens), null = zeros (sequence start). */
   convCache: Tensor | null = null;
+  /** valueStream: the value conv's cache [B, 3, D], null = zeros (sequence start). */
+  convVCache: Tensor | null = null;
 
   constructor(c: HopeConfig) {
     super();
@@ -98,6 +107,25 @@ export class HopeBlock extends nn.Module {
         impl: c.cmsImpl,
       }),
     );
+    // registered last: the layer's other parameters draw the same init as without the value stream
+    if (c.valueStream === true) {
+      this.wv = this.registerModule('wv', linear(d, d, c.dtype));
+      this.convV = this.registerModule('convV', new nn.CausalConv1d(d, HOPE_CONV, opts));
+    }
+  }
+
+  /** The value stream: x_v [B, T, H, Dh] from n [B, T, D], continuing the value conv's cache. */
+  private valueStream(n: Tensor, hd: number[]): Tensor {
+    const [b, t, d] = n.shape as [number, number, number];
+    const k1 = HOPE_CONV - 1;
+    const z = this.wv!.forward(n); // [B, T, D]
+    const c =
+      this.convVCache ?? zeros([b, k1, d], { dtype: z.dtype as 'float32' | 'float64', device: z.device });
+    if (c.shape[0] !== b)
+      throw new Error(`HopeBlock: batch ${b} differs from the value stream's carried state ${c.shape[0]}; reset first`); // prettier-ignore
+    const full = cat([c, z], 1); // [B, 3 + T, D]
+    this.convVCache = narrow(full, 1, t, k1); // last 3 inputs
+    return l2(reshape(narrow(this.convV!.forward(full), 1, k1, t), hd));
   }
 
   /**
@@ -120,7 +148,8 @@ export class HopeBlock extends nn.Module {
     const hd = [b, t, this.heads, this.headDim];
     const qr = reshape(this.wq.forward(u), hd); // [B, T, H, Dh]
     const q = l2(qr);
-    const o = this.titans.forward(l2(reshape(u, hd)), q); // [B, T, H, Dh]
+    const sm = this.wv === null ? {} : { xv: this.valueStream(n, hd) }; // xv [B, T, H, Dh]
+    const o = this.titans.forward(l2(reshape(u, hd)), q, sm); // [B, T, H, Dh]
     const gated = mul(silu(this.wg.forward(n)), reshape(this.outNorm.forward(o), [b, t, d]));
     const h = add(x, this.wo.forward(gated));
     const m = this.norm2.forward(h);
@@ -136,6 +165,7 @@ export class HopeBlock extends nn.Module {
     this.titans.reset();
     this.cms.reset();
     this.convCache = null;
+    this.convVCache = null;
     // after a reset every level's Δ and accumulators are these zeros (shared): nothing else holds them
     this.parked = this.cms.chunkSizes.flatMap((_, i) => {
       const d = this.cms.delta(i);
@@ -158,6 +188,9 @@ export class HopeBlock extends nn.Module {
       titans: this.titans.snapshot(),
       cms: this.cms.snapshot(),
       conv: this.convCache === null ? null : this.convCache.detach().clone(),
+      ...(this.wv === null
+        ? {}
+        : { convV: this.convVCache === null ? null : this.convVCache.detach().clone() }),
     };
   }
 
@@ -166,5 +199,6 @@ export class HopeBlock extends nn.Module {
     this.titans.restore(s.titans);
     this.cms.restore(s.cms);
     this.convCache = s.conv;
+    this.convVCache = this.wv === null ? null : (s.convV ?? null);
   }
 }

@@ -48,6 +48,15 @@ export type HopeConfig = LMConfigBase & {
    */
   precondition: boolean;
   /**
+   * A separate value stream (default off; README "The value stream"): the v generator reads
+   * x_v = ℓ2(conv₄(W_v RMSNorm(h))) per head, with its own linear W_v and causal conv (own 3-token
+   * cache), instead of the x = ℓ2(conv₄(RMSNorm(h))) that k, η, α read. A deviation from the
+   * paper's Eqs. 83–85 (one x_t for every generator), like Titans' separate projections. Needs
+   * selfModImpl 'loop' or 'chunked'. Present in a resolved config only when on (true), so the
+   * configs of models without it (checkpoints, session files) are unchanged.
+   */
+  valueStream?: boolean;
+  /**
    * Init stds of the self-modifying memories' layers per memory (k, v, eta, alpha, mem), e.g.
    * `{ mem: { w2: 1 } }`; unnamed layers use 0.02 (SelfModifyingConfig.memoryInitStd).
    */
@@ -110,6 +119,7 @@ const KNOWN = new Set([
   'alphaBias',
   'staticGenerators',
   'precondition',
+  'valueStream',
   'memoryInitStd',
   'cmsLevels',
   'cmsHidden',
@@ -189,6 +199,9 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
     ['precondition', precondition],
   ] as const)
     if (typeof v !== 'boolean') fail(`${k} must be a boolean, got ${JSON.stringify(v)}`);
+  const valueStream = input.valueStream ?? false;
+  if (typeof valueStream !== 'boolean')
+    fail(`valueStream must be a boolean, got ${JSON.stringify(valueStream)}`);
   const memoryInitStd = resolveMemoryInit(input.memoryInitStd ?? HOPE_DEFAULTS.memoryInitStd);
   const levels = input.cmsLevels ?? HOPE_DEFAULTS.cmsLevels;
   if (!Array.isArray(levels) || levels.length === 0) fail('cmsLevels must be a non-empty array');
@@ -205,6 +218,8 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
   if (typeof selfModImpl !== 'string' || selfModImpl === '') fail(`selfModImpl must be a non-empty string`);
   if ((staticGenerators || !precondition) && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
     fail(`staticGenerators / precondition: false need selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
+  if (valueStream && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
+    fail(`valueStream needs selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
   const cmsImpl = input.cmsImpl ?? HOPE_DEFAULTS.cmsImpl;
   if (cmsImpl !== 'loop' && cmsImpl !== 'fused')
     fail(`cmsImpl must be 'loop' or 'fused', got ${JSON.stringify(cmsImpl)}`);
@@ -232,6 +247,7 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
     alphaBias,
     staticGenerators,
     precondition,
+    ...(valueStream ? { valueStream: true } : {}),
     memoryInitStd,
     cmsLevels,
     cmsHidden,
@@ -252,7 +268,8 @@ export const HOPE_CONV = 4;
 /**
  * Trainable scalars of a HopeLM with this config, without building it (paper-scale presets).
  * Per layer: 2 RMSNorm (2d) + conv (4d + d) + W_q, W_g, W_o (3d²) + out-norm (d/H)
- * + 5 memories × H × 2·(d/H)·hidden + CMS levels × 2·d·cmsHidden. Plus embedding, final norm, head.
+ * + 5 memories × H × 2·(d/H)·hidden + CMS levels × 2·d·cmsHidden (+ W_v and its conv, d² + 5d, with
+ * valueStream). Plus embedding, final norm, head.
  */
 export function hopeParamCount(c: HopeConfig): number {
   const d = c.dim;
@@ -263,7 +280,8 @@ export function hopeParamCount(c: HopeConfig): number {
     3 * d * d +
     dh +
     HOPE_MEMORIES * c.heads * 2 * dh * c.memoryHidden +
-    c.cmsLevels.length * 2 * d * c.cmsHidden;
+    c.cmsLevels.length * 2 * d * c.cmsHidden +
+    (c.valueStream === true ? d * d + (HOPE_CONV + 1) * d : 0);
   const head = c.tieEmbeddings ? 0 : c.vocabSize * d;
   return c.vocabSize * d + c.layers * perLayer + d + head;
 }

@@ -26,6 +26,7 @@ export function fastStateTensors(s: HopeFastState): Tensor[] {
     }
     for (const lv of l.cms.levels) out.push(lv.d1, lv.d2, lv.g1, lv.g2);
     if (l.conv !== null) out.push(l.conv);
+    if (l.convV) out.push(l.convV); // valueStream
   }
   return out;
 }

@@ -61,6 +61,7 @@ function liveState(blocks: HopeBlock[]): Tensor[] {
     const s = b.titans.carriedState(); // 'fused': six stacked tensors, not one per memory
     if (s !== null) out.push(...s);
     if (b.convCache !== null) out.push(b.convCache);
+    if (b.convVCache !== null) out.push(b.convVCache); // valueStream's conv cache
   }
   return out;
 }
@@ -72,6 +73,7 @@ function installState(blocks: HopeBlock[], next: Tensor[]): void {
     const n = b.titans.carriedState()?.length ?? 0;
     if (n > 0) b.titans.installCarried(next.slice(i, (i += n)));
     if (b.convCache !== null) b.convCache = next[i++]!;
+    if (b.convVCache !== null) b.convVCache = next[i++]!;
   }
 }
 

@@ -3,6 +3,7 @@
  *   tensors   layers.<i>.titans.<memory>.<w1|w2|s1|s2|a1|a2>   [1, H, …]   (absent at a fresh start)
  *             layers.<i>.cms.<level>.<d1|d2|g1|g2>              level Δ and accumulated gradients
  *             layers.<i>.conv                                   [1, 3, D]   (absent at a fresh start)
+ *             layers.<i>.convV                                  [1, 3, D]   (valueStream's; same)
  *   metadata  format 'nl-hope-session/2', config (the model config as JSON), session (JSON:
  *             position, pending token, per-layer token counters and CMS schedule counters),
  *             checksums (JSON: tensor name → SHA-256 of its element bytes).
@@ -42,6 +43,8 @@ interface LayerMeta {
   titansTokens: number;
   titans: boolean;
   conv: boolean;
+  /** valueStream models: whether the value conv's cache is stored (absent otherwise). */
+  convV?: boolean;
   cmsTokens: number;
   levels: { pending: number; updates: number }[];
 }
@@ -62,10 +65,12 @@ export function writeStateFile(path: string, model: HopeLM, state: HopeFastState
       for (const k of CMS_KEYS) tensors[`${p}.cms.${j}.${k}`] = lv[k];
     });
     if (l.conv !== null) tensors[`${p}.conv`] = l.conv;
+    if (l.convV) tensors[`${p}.convV`] = l.convV;
     return {
       titansTokens: l.titans.tokens,
       titans: l.titans.state !== null,
       conv: l.conv !== null,
+      ...(l.convV === undefined ? {} : { convV: l.convV !== null }),
       cmsTokens: l.cms.tokens,
       levels: l.cms.levels.map((lv) => ({ pending: lv.pending, updates: lv.updates })),
     };
@@ -108,6 +113,8 @@ function checkSessionMeta(path: string, model: HopeLM, sess: SessionMeta & { lay
     for (const k of ['titans', 'conv'] as const)
       if (typeof l[k] !== 'boolean')
         fail(path, `${at} ${k} must be true or false, got ${JSON.stringify(l[k])}`);
+    if (l.convV !== undefined && typeof l.convV !== 'boolean')
+      fail(path, `${at} convV must be true or false, got ${JSON.stringify(l.convV)}`);
     const chunks = model.blocks[i]!.cms.chunkSizes;
     if (!Array.isArray(l.levels) || l.levels.length !== chunks.length)
       fail(path, `${at} lists ${l.levels?.length} CMS levels, model has ${chunks.length}`);
@@ -225,7 +232,9 @@ function readLoaded(
       };
     });
     const conv = lm.conv ? take(`${p}.conv`, [1, 3, model.config.dim]) : null;
-    return { titans, cms: { levels, tokens: lm.cmsTokens }, conv };
+    if (b.wv === null) return { titans, cms: { levels, tokens: lm.cmsTokens }, conv };
+    const convV = lm.convV === true ? take(`${p}.convV`, [1, 3, model.config.dim]) : null;
+    return { titans, cms: { levels, tokens: lm.cmsTokens }, conv, convV };
   });
   const extra = Object.keys(file.tensors).filter((k) => !used.has(k));
   if (extra.length > 0) fail(path, `unexpected tensor(s) ${extra.map((k) => `'${k}'`).join(', ')}`);
