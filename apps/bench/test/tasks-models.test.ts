@@ -22,7 +22,12 @@ function built(config: Parameters<typeof buildModel>[0]): number {
 describe('comparisonModels', () => {
   for (const dim of [128, 64])
     it(`matches every model to Transformer++ within 2% (dim ${dim})`, () => {
-      const models = comparisonModels(0, { overrides: { dim }, withHope2l: true, withHopeLive: true });
+      const models = comparisonModels(0, {
+        overrides: { dim },
+        withHope2l: true,
+        withHopeLive: true,
+        withHopeValueStream: true,
+      });
       expect(models.map((m) => m.name)).toEqual([
         'transformer',
         'deltanet',
@@ -30,6 +35,7 @@ describe('comparisonModels', () => {
         'hope',
         'hope-2l',
         'hope-live',
+        'hope-vs',
       ]);
       const counts = models.map((m) => built(m.config));
       const reference = counts[0]!;
@@ -43,6 +49,9 @@ describe('comparisonModels', () => {
       // hope-live: the headline Hope with the live memory init
       expect(models[5]!.config.memoryInitStd).toBeDefined();
       expect(models[5]!.config.cmsHidden).toBe(models[3]!.config.cmsHidden);
+      // hope-vs: the headline Hope with the value stream (chunked impl), CMS narrowed to the same count
+      expect([models[6]!.config.valueStream, models[6]!.config.selfModImpl]).toEqual([true, 'chunked']);
+      expect(models[6]!.config.cmsHidden as number).toBeLessThan(models[3]!.config.cmsHidden as number);
       // the matching moves the MLP / CMS width, nothing else
       expect(models[1]!.config.mlpHidden).not.toBe(models[0]!.config.mlpHidden);
       expect(models[4]!.config.cmsHidden as number).toBeGreaterThan(models[3]!.config.cmsHidden as number);

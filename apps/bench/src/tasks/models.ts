@@ -4,7 +4,9 @@
  * paper's: parameters matched through the MLP / CMS width). The reference is Transformer++ tiny
  * (4 layers, d 128, SwiGLU width round(8d/3)); DeltaNet and Titans get the `mlpHidden`, Hope the
  * `cmsHidden`, that bring their count closest to it. The headline Hope has the baselines' 4
- * layers; 'hope-2l' (opt-in) is the 2-layer `hope-tiny` shape, its CMS widened to the same count.
+ * layers; 'hope-2l' (opt-in) is the 2-layer `hope-tiny` shape, its CMS widened to the same count;
+ * 'hope-vs' (opt-in) the headline Hope with the value stream (`valueStream`, selfModImpl 'chunked'),
+ * its CMS narrowed to the same count.
  */
 import {
   HOPE_LIVE_MEMORY_INIT,
@@ -27,6 +29,12 @@ export interface ComparisonOptions {
   withHope2l?: boolean;
   /** Also return 'hope-live': the headline Hope with the live memory init (HOPE_LIVE_MEMORY_INIT). */
   withHopeLive?: boolean;
+  /**
+   * Also return 'hope-vs': the headline Hope with a separate value stream for the v generator
+   * (`valueStream: true`, selfModImpl 'chunked': the fused impl has no value input), cmsHidden
+   * re-matched to the same count (packages/hope README "The value stream").
+   */
+  withHopeValueStream?: boolean;
   /** Layers of every model but 'hope-2l' (default the tiny presets' 4). */
   layers?: number;
 }
@@ -77,6 +85,10 @@ export function comparisonModels(seed: number, opts: ComparisonOptions = {}): Ta
       name: 'hope-live',
       config: { ...hope(transformer.layers as number), ...HOPE_LIVE_MEMORY_INIT } as ModelConfigInput,
     });
+  if (opts.withHopeValueStream === true) {
+    const vs = { ...hope(transformer.layers as number), valueStream: true, selfModImpl: 'chunked' };
+    models.push({ name: 'hope-vs', config: matchCmsHidden(vs as ModelConfigInput, target) });
+  }
   return models;
 }
 

@@ -106,7 +106,12 @@ export function runMqarFamily(
     const evals = evalSets(budget, width);
     for (const seed of opts.seeds)
       for (const model of selectModels(
-        comparisonModels(seed, { overrides: { dim: width }, withHopeLive: true }),
+        comparisonModels(seed, {
+          overrides: { dim: width },
+          withHopeLive: true,
+          // opt-in: only when named (--models … hope-vs)
+          withHopeValueStream: opts.models?.includes('hope-vs') === true,
+        }),
         opts.models,
       )) {
         const res = trainSeqTask({
