@@ -4,7 +4,8 @@
  * resolved config, refusals naming it), the analytic parameter count, the wiring (W_v and the
  * value conv reach the output; the other parameters keep the init of the model without it), the
  * tensor-op decoder fed in pieces == forward (float64, both impls), the fast state and session
- * files carry the value conv's cache, and the fused decoder / ONNX export refuse it by name.
+ * files carry the value conv's cache (the online 'truncated' scheme detaches it at the cuts), and
+ * the fused decoder / ONNX export refuse it by name.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,6 +149,23 @@ describe('HopeLM valueStream', () => {
     expect(values(b)).toEqual(values(a));
     expect(b.fastState.layers[0]!.convV).not.toBeNull();
     expect(b.feed('there lived a memory.').nats).toBe(a.feed('there lived a memory.').nats);
+  });
+
+  it("online scheme: 'truncated' cuts the value conv cache too (same loss as 'full'; W_v's gradient differs)", () => {
+    const firing = [
+      { chunkSize: 4, lr: 0 },
+      { chunkSize: 6, lr: 0 },
+    ];
+    const batch = tensor(Array.from(ids(26, 8)), { shape: [2, 13], dtype: 'int32' });
+    const run = (trainGrad: 'full' | 'truncated'): { loss: number; g: Float64Array } => {
+      const m = new HopeLM({ ...SMALL, cmsLevels: firing, selfModImpl: 'chunked', trainGrad });
+      const loss = m.lossAndBackward(batch);
+      const g = Float64Array.from(new Map(m.namedParameters()).get('layers.1.wv.weight')!.grad!.dataSync());
+      return { loss, g };
+    };
+    const [full, cut] = [run('full'), run('truncated')];
+    expect(Math.abs(full.loss - cut.loss)).toBeLessThan(1e-12);
+    expect(maxDiff(full.g, cut.g)).toBeGreaterThan(1e-9);
   });
 
   it('the ONNX export refuses it by name', () => {
