@@ -2,7 +2,7 @@
  * HopeLM's `valueStream` switch (README "The value stream"): the v generator reads
  * x_v = ℓ2(conv₄(W_v RMSNorm(h))) per head. Checked: config (default off and absent from the
  * resolved config, refusals naming it), the analytic parameter count, the wiring (W_v and the
- * value conv reach the output; the other parameters keep the init of the model without it), the
+ * value conv reach the output; layer 0's other parameters keep the init of the model without it), the
  * tensor-op decoder fed in pieces == forward (float64, both impls), the fast state and session
  * files carry the value conv's cache (the online 'truncated' scheme detaches it at the cuts), and
  * the fused decoder / ONNX export refuse it by name.
