@@ -70,6 +70,11 @@ export class HopeBlock extends nn.Module {
     this.norm1 = this.registerModule('norm1', new nn.RMSNorm(d, opts));
     this.conv = this.registerModule('conv', new nn.CausalConv1d(d, HOPE_CONV, opts));
     this.wq = this.registerModule('wq', linear(d, d, c.dtype));
+    // drawn right after W_q: the init of issue 16's value-stream experiment (README "The value stream")
+    if (c.valueStream === true) {
+      this.wv = this.registerModule('wv', linear(d, d, c.dtype));
+      this.convV = this.registerModule('convV', new nn.CausalConv1d(d, HOPE_CONV, opts));
+    }
     const smCfg: SelfModifyingConfig = {
       heads: c.heads,
       dim: this.headDim,
@@ -107,11 +112,6 @@ export class HopeBlock extends nn.Module {
         impl: c.cmsImpl,
       }),
     );
-    // registered last: the layer's other parameters draw the same init as without the value stream
-    if (c.valueStream === true) {
-      this.wv = this.registerModule('wv', linear(d, d, c.dtype));
-      this.convV = this.registerModule('convV', new nn.CausalConv1d(d, HOPE_CONV, opts));
-    }
   }
 
   /** The value stream: x_v [B, T, H, Dh] from n [B, T, D], continuing the value conv's cache. */
