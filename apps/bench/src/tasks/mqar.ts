@@ -158,6 +158,7 @@ export function runMqarFamily(
     notes: [
       "'hope' is the comparison's Hope with hope-tiny's memory init (every self-modifying memory layer at std 0.02, etaBias −4); 'hope-live' the same model with HOPE_LIVE_MEMORY_INIT (W2 std 1 on every memory, k/v W1 0.1, etaBias −2.5). At 0.02 the memory's write e·σ(W2k)ᵀ and read W1σ(W2q) are products of two small inits and k ≈ v, so the read is inert at init (‖∂o_T/∂x_0‖ ≥ 100× larger with the live init: packages/hope/test/hope-memory-init.test.ts); the live init helps recall on short sequences but its forward is NaN from 128 tokens on, so it is opt-in, not the preset.",
       'Single-seed scratch runs before this family (alphabet 64, batch 16, lr 1e-3, answer loss, chance 4.16 nats): DeltaNet 2.96 nats at 1,200 steps, Titans 2.52 at 1,500, hope-tiny 3.85–4.13 at 1,500 under every variant tried; hope-tiny with the live init 3.81 at step 500 against 4.10 at step 600 with the default init (pairs 4).',
+      "'hope-vs' (only when named in --models) is 'hope' with a separate value stream for the v generator (valueStream: x_v = l2(conv4(W_v RMSNorm(h))) per head, selfModImpl 'chunked', CMS narrowed to the same count): without it k and v read the same input, so at init k ≈ v and the memory stores almost nothing (packages/hope README \"The value stream\").",
       'This budget (a few minutes per model on a 2-core machine shared by other jobs) is far below what MQAR needs here: values near chance mean "not learned in this budget", not "cannot learn".',
     ],
   };
