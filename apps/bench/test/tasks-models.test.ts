@@ -50,7 +50,8 @@ describe('comparisonModels', () => {
       expect(models[5]!.config.memoryInitStd).toBeDefined();
       expect(models[5]!.config.cmsHidden).toBe(models[3]!.config.cmsHidden);
       // hope-vs: the headline Hope with the value stream (chunked impl), CMS narrowed to the same count
-      expect([models[6]!.config.valueStream, models[6]!.config.selfModImpl]).toEqual([true, 'chunked']);
+      const vs = models[6]!.config;
+      expect([vs.valueStream, vs.selfModImpl, vs.etaBias]).toEqual([true, 'chunked', -2]);
       expect(models[6]!.config.cmsHidden as number).toBeLessThan(models[3]!.config.cmsHidden as number);
       // the matching moves the MLP / CMS width, nothing else
       expect(models[1]!.config.mlpHidden).not.toBe(models[0]!.config.mlpHidden);
