@@ -1,7 +1,7 @@
 // The MQAR family end to end on a tiny budget: every model runs at each width, one row per
 // (width, model, seed, held-out set) with accuracies in [0, 1]; the same seed gives the same
-// numbers when a model runs alone; the length sweep's x is the sequence length; bad budgets are
-// named.
+// numbers when a model runs alone; the length sweep's x is the sequence length; 'hope-vs' runs
+// when named; bad budgets are named.
 import { describe, expect, it } from 'vitest';
 import { MQAR_QUICK, runMqarFamily } from '../src/tasks/mqar.js';
 
@@ -30,6 +30,13 @@ describe('MQAR family', () => {
     const aDelta = a.rows.filter((r) => r.model === 'deltanet');
     expect(b.rows.map((r) => r.value)).toEqual(aDelta.map((r) => r.value));
     expect(b.rows.map((r) => r.extra!.finalLoss)).toEqual(aDelta.map((r) => r.extra!.finalLoss));
+  }, 300_000);
+
+  it("runs 'hope-vs' only when named in models", () => {
+    const budget = { ...MQAR_QUICK, steps: 2, batch: 2, evalSequences: 4 };
+    const r = runMqarFamily({ quick: true, seeds: [0], models: ['hope', 'hope-vs'], log: () => {} }, budget);
+    expect([...new Set(r.rows.map((row) => row.model))]).toEqual(['hope', 'hope-vs']);
+    for (const row of r.rows) expect(Number.isFinite(row.extra!.finalLoss as number)).toBe(true);
   }, 300_000);
 
   it('names a bad alphabet', () => {
