@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { HopeLM, type HopeConfigInput, type HopeFastState } from '../src/models/hope-index.js';
 import { HopeDecoder, fastStateTensors, keepFastState } from '../src/models/hope-decoder.js';
 import { forwardRows, maxDiff, randomIds } from './models-helpers.js';
+import { hostIds, stepRows as piecesRows, feedRows } from './decode-helpers.js';
 
 enableSimDevice();
 
@@ -35,33 +36,10 @@ const SMALL: HopeConfigInput = {
   seed: 1,
 };
 
-function ids(n: number, seed: number, v = SMALL.vocabSize): Int32Array {
-  const t = randomIds(1, n, v, seed);
-  const out = Int32Array.from(t.dataSync());
-  t.dispose();
-  return out;
-}
-
+const ids = (n: number, seed: number, v = SMALL.vocabSize): Int32Array => hostIds(n, seed, v);
 /** Concatenated `step` logits of `x` fed in pieces of the given sizes. */
-function stepRows(dec: HopeDecoder, x: Int32Array, pieces: number[]): Float64Array {
-  const out: number[] = [];
-  let at = 0;
-  for (const n of pieces) {
-    const lg: Tensor = dec.step(x.subarray(at, at + n));
-    expect(lg.shape).toEqual([1, n, SMALL.vocabSize]);
-    out.push(...lg.dataSync());
-    lg.dispose();
-    at += n;
-  }
-  expect(at).toBe(x.length);
-  return Float64Array.from(out);
-}
-
-function feedRows(dec: HopeDecoder, x: Int32Array): Float64Array {
-  const out: number[] = [];
-  for (let i = 0; i < x.length; i++) out.push(...dec.feed(x.subarray(i, i + 1)));
-  return Float64Array.from(out);
-}
+const stepRows = (dec: { step(ids: Int32Array): Tensor }, x: Int32Array, pieces: number[]): Float64Array =>
+  piecesRows(dec, x, pieces, (n) => [1, n, SMALL.vocabSize]);
 
 /** Largest difference between two fast states (memories, momenta, snapshots, CMS, conv caches). */
 function stateDiff(a: HopeFastState, b: HopeFastState): number {

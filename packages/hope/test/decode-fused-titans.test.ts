@@ -10,42 +10,20 @@ import { AdamW } from '@nl/optim';
 import { memory, type Tensor } from '@nl/tensor';
 import { enableSimDevice } from '@nl/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { FusedTitansDecoder, StreamDecoder, TitansLM, type StepDecoder } from '../src/index.js';
+import { FusedTitansDecoder, StreamDecoder, TitansLM } from '../src/index.js';
 import { forwardRows, maxDiff, randomIds } from './models-helpers.js';
+import { hostIds, stepRows as piecesRows, feedRows } from './decode-helpers.js';
 
 enableSimDevice();
 
 const SMALL = { vocabSize: 29, dim: 16, layers: 2, heads: 2, mlpHidden: 24 };
+
+const ids = (n: number, seed: number): Int32Array => hostIds(n, seed, SMALL.vocabSize);
+/** Concatenated `step` logits of `x` fed in pieces of the given sizes. */
+const stepRows = (dec: { step(ids: Int32Array): Tensor }, x: Int32Array, pieces: number[]): Float64Array =>
+  piecesRows(dec, x, pieces, (n) => [n, SMALL.vocabSize]);
 /** Bigger gates and initial memory weights than the defaults: the memory's write visibly moves the logits. */
 const LIVELY = { thetaMax: 0.5, thetaInit: 0.2, alphaMax: 0.2, alphaInit: 0.05, memoryInitStd: 0.3 };
-
-function ids(n: number, seed: number): Int32Array {
-  const t = randomIds(1, n, SMALL.vocabSize, seed);
-  const out = Int32Array.from(t.dataSync());
-  t.dispose();
-  return out;
-}
-
-/** Concatenated `step` logits of `x` fed in pieces of the given sizes. */
-function stepRows(dec: StepDecoder, x: Int32Array, pieces: number[]): Float64Array {
-  const out: number[] = [];
-  let at = 0;
-  for (const n of pieces) {
-    const lg: Tensor = dec.step(x.subarray(at, at + n));
-    expect(lg.shape).toEqual([n, SMALL.vocabSize]);
-    out.push(...lg.dataSync());
-    lg.dispose();
-    at += n;
-  }
-  expect(at).toBe(x.length);
-  return Float64Array.from(out);
-}
-
-function feedRows(dec: StepDecoder, x: Int32Array): Float64Array {
-  const out: number[] = [];
-  for (let i = 0; i < x.length; i++) out.push(...dec.feed(x.subarray(i, i + 1)));
-  return Float64Array.from(out);
-}
 
 describe('fused TitansLM decoder', () => {
   for (const impl of ['fused', 'loop'] as const) {

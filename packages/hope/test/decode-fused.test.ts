@@ -9,47 +9,18 @@ import { AdamW } from '@nl/optim';
 import { memory, type Tensor } from '@nl/tensor';
 import { enableSimDevice } from '@nl/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import {
-  FusedTransformerDecoder,
-  INITIAL_KV_CAPACITY,
-  StreamDecoder,
-  TransformerLM,
-  type StepDecoder,
-} from '../src/index.js';
+import { FusedTransformerDecoder, INITIAL_KV_CAPACITY, StreamDecoder, TransformerLM } from '../src/index.js';
 import { forwardRows, maxDiff, randomIds } from './models-helpers.js';
+import { hostIds, stepRows as piecesRows, feedRows } from './decode-helpers.js';
 
 enableSimDevice();
 
 const SMALL = { vocabSize: 29, dim: 16, layers: 2, heads: 2, mlpHidden: 24 };
 
-/** Concatenated `step` logits of `ids` fed in pieces of the given sizes (they must sum to ids.length). */
-function stepRows(dec: StepDecoder, ids: Int32Array, pieces: number[]): Float64Array {
-  const out: number[] = [];
-  let at = 0;
-  for (const n of pieces) {
-    const lg: Tensor = dec.step(ids.subarray(at, at + n));
-    expect(lg.shape).toEqual([n, SMALL.vocabSize]);
-    out.push(...lg.dataSync());
-    lg.dispose();
-    at += n;
-  }
-  expect(at).toBe(ids.length);
-  return Float64Array.from(out);
-}
-
-/** Feeds one id at a time; the Float32 logits of every position, concatenated. */
-function feedRows(dec: StepDecoder, ids: Int32Array): Float64Array {
-  const out: number[] = [];
-  for (let i = 0; i < ids.length; i++) out.push(...dec.feed(ids.subarray(i, i + 1)));
-  return Float64Array.from(out);
-}
-
-function ids300(seed: number): Int32Array {
-  const t = randomIds(1, 300, SMALL.vocabSize, seed);
-  const out = Int32Array.from(t.dataSync());
-  t.dispose();
-  return out;
-}
+const ids300 = (seed: number): Int32Array => hostIds(300, seed, SMALL.vocabSize);
+/** Concatenated `step` logits of `x` fed in pieces of the given sizes. */
+const stepRows = (dec: { step(ids: Int32Array): Tensor }, x: Int32Array, pieces: number[]): Float64Array =>
+  piecesRows(dec, x, pieces, (n) => [n, SMALL.vocabSize]);
 
 describe('fused TransformerLM decoder', () => {
   it('float64: equals forward and the tensor-op decoder across capacity growths, in pieces', () => {

@@ -17,7 +17,8 @@ import { hopeParamCount, resolveHopeConfig } from '../src/models/hope-config.js'
 import { HopeDecoder, fastStateTensors } from '../src/models/hope-decoder.js';
 import { HopeSession } from '../src/session/session.js';
 import { exportHopeOnnx } from '../src/export/onnx-hope.js';
-import { forwardRows, maxDiff, randomIds } from './models-helpers.js';
+import { forwardRows, maxDiff } from './models-helpers.js';
+import { hostIds, stepRows as piecesRows } from './decode-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hope-vs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,26 +43,9 @@ const SMALL: HopeConfigInput = {
   seed: 1,
 };
 
-function ids(n: number, seed: number): Int32Array {
-  const t = randomIds(1, n, SMALL.vocabSize, seed);
-  const out = Int32Array.from(t.dataSync());
-  t.dispose();
-  return out;
-}
-
+const ids = (n: number, seed: number): Int32Array => hostIds(n, seed, SMALL.vocabSize);
 /** Concatenated `step` logits of `x` fed in pieces of the given sizes. */
-function stepRows(dec: HopeDecoder, x: Int32Array, pieces: number[]): Float64Array {
-  const out: number[] = [];
-  let at = 0;
-  for (const n of pieces) {
-    const lg = dec.step(x.subarray(at, at + n));
-    out.push(...lg.dataSync());
-    lg.dispose();
-    at += n;
-  }
-  expect(at).toBe(x.length);
-  return Float64Array.from(out);
-}
+const stepRows = piecesRows;
 
 describe('HopeLM valueStream', () => {
   it('config: off by default and absent from the resolved config; true kept; refusals name it', () => {
