@@ -6,7 +6,7 @@
  *   pnpm bench                 all suites
  *   pnpm bench --suite gemm    one suite
  *   pnpm bench --quick         smaller sizes, shorter sampling (smoke run)
- *   pnpm bench --suite tasks [--task mqar ...] [--seeds 3] [--models hope titans ...]
+ *   pnpm bench --suite tasks [--task mqar ...] [--seeds 3] [--models hope titans ...] [--budget long]
  *                              the paper's-claims tasks (not part of the default run: model
  *                              training, up to an hour); writes results/tasks/<family>.*
  *   pnpm bench --device cuda   the CUDA suite (GEMM, AdamW, transformer-tiny step and decode, memory
@@ -187,6 +187,10 @@ async function main(): Promise<void> {
     )
     .option('--seeds <n>', 'with --suite tasks: seeds per model (default 3)', '3')
     .option('--models <names...>', 'with --suite tasks: the models compared (default all)')
+    .option(
+      '--budget <name>',
+      "with --suite tasks: a named longer budget of the families that have one (mqar: 'long')",
+    )
     .parse();
   const opts = program.opts<{
     suite?: string[];
@@ -196,6 +200,7 @@ async function main(): Promise<void> {
     task?: string[];
     seeds: string;
     models?: string[];
+    budget?: string;
   }>();
   if (opts.suite?.includes('tasks')) {
     if (opts.suite.length > 1) {
@@ -213,6 +218,7 @@ async function main(): Promise<void> {
         quick: opts.quick,
         seeds: Array.from({ length: seeds }, (_, i) => i),
         models: opts.models,
+        ...(opts.budget === undefined ? {} : { budget: opts.budget }),
         outDir: join(resolve(opts.out), 'tasks'),
       });
     } catch (e) {

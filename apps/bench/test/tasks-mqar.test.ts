@@ -1,9 +1,15 @@
 // The MQAR family end to end on a tiny budget: every model runs at each width, one row per
 // (width, model, seed, held-out set) with accuracies in [0, 1]; the same seed gives the same
 // numbers when a model runs alone; the length sweep's x is the sequence length; 'hope-vs' runs
-// when named; bad budgets are named.
+// when named; bad budgets are named. `--budget long`: the suite hands the name to the family, which
+// picks MQAR_LONG (a shrunk copy runs end to end), and refuses it elsewhere or with --quick.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MQAR_QUICK, runMqarFamily } from '../src/tasks/mqar.js';
+import { MQAR_FULL, MQAR_LONG, MQAR_QUICK, mqarBudget, runMqarFamily } from '../src/tasks/mqar.js';
+import { runTaskSuite, TASK_FAMILIES } from '../src/tasks/run-tasks.js';
+import type { TaskRunOptions } from '../src/tasks/types.js';
 
 describe('MQAR family', () => {
   it('sweeps pairs and length at two widths for every model, fixed by the seed', () => {
@@ -37,6 +43,60 @@ describe('MQAR family', () => {
     const r = runMqarFamily({ quick: true, seeds: [0], models: ['hope', 'hope-vs'], log: () => {} }, budget);
     expect([...new Set(r.rows.map((row) => row.model))]).toEqual(['hope', 'hope-vs']);
     for (const row of r.rows) expect(Number.isFinite(row.extra!.finalLoss as number)).toBe(true);
+  }, 300_000);
+
+  it("'long' budget: picked by name, runs end to end shrunk, refused where it does not exist", () => {
+    expect(mqarBudget({ quick: true })).toBe(MQAR_QUICK);
+    expect(mqarBudget({ quick: false })).toBe(MQAR_FULL);
+    expect(mqarBudget({ quick: false, budget: 'long' })).toBe(MQAR_LONG);
+    expect(MQAR_LONG).toMatchObject({ batch: 16, lr: 2e-3, alphabet: 16, pairs: [2, 4, 8] });
+    expect(MQAR_LONG.steps).toBeGreaterThanOrEqual(1500);
+    expect(MQAR_LONG.gaps[0]).toBe(0);
+    expect(() => mqarBudget({ quick: false, budget: 'huge' })).toThrow(/MQAR has no budget 'huge'/);
+    expect(() => mqarBudget({ quick: true, budget: 'long' })).toThrow(/exclude each other/);
+
+    const tiny = { ...MQAR_LONG, steps: 2, batch: 2, evalSequences: 4 };
+    const r = runMqarFamily(
+      { quick: false, budget: 'long', seeds: [0], models: ['transformer'], log: () => {} },
+      tiny,
+    );
+    // 3 pair counts at gap 0, then 3 gaps at 4 pairs: x = 4·4 + gap
+    expect(r.rows.map((row) => [row.xLabel, row.x])).toEqual([
+      ['pairs', 2],
+      ['pairs', 4],
+      ['pairs', 8],
+      ['length', 16],
+      ['length', 24],
+      ['length', 32],
+    ]);
+    expect(r.protocol).toMatch(/^Budget 'long' \(2 steps\)/);
+    expect(r.title).toMatch(/at width 32$/);
+
+    // the suite passes the name through to the family, and refuses families without it
+    const seen: TaskRunOptions[] = [];
+    const mqar = TASK_FAMILIES.findIndex((f) => f.name === 'mqar');
+    const real = TASK_FAMILIES[mqar]!;
+    TASK_FAMILIES[mqar] = { ...real, run: (o) => (seen.push(o), runMqarFamily(o, tiny)) };
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'nl-mqar-long-'));
+      const opts = {
+        families: ['mqar'],
+        quick: false,
+        seeds: [0],
+        models: ['deltanet'],
+        outDir: dir,
+        log: () => {},
+      };
+      runTaskSuite({ ...opts, budget: 'long' });
+      expect(seen.map((o) => o.budget)).toEqual(['long']);
+      expect(() => runTaskSuite({ ...opts, families: ['mqar', 'mad'], budget: 'long' })).toThrow(
+        /budget 'long' is not a budget of mad/,
+      );
+      expect(() => runTaskSuite({ ...opts, quick: true, budget: 'long' })).toThrow(/exclude each other/);
+      expect(seen).toHaveLength(1);
+    } finally {
+      TASK_FAMILIES[mqar] = real;
+    }
   }, 300_000);
 
   it('names a bad alphabet', () => {

@@ -21,6 +21,8 @@ export function mqarDraw(task: MqarOptions, pick?: (rng: Rng) => MqarOptions): S
 
 /** Budget of the MQAR family. */
 export interface MqarBudget {
+  /** Which budget this is ('quick', 'default', 'long'; named in the report's protocol). */
+  name?: string;
   steps: number;
   batch: number;
   lr: number;
@@ -37,6 +39,7 @@ export interface MqarBudget {
 }
 
 export const MQAR_QUICK: MqarBudget = {
+  name: 'quick',
   steps: 3,
   batch: 4,
   lr: 1e-3,
@@ -48,6 +51,7 @@ export const MQAR_QUICK: MqarBudget = {
   evalSequences: 8,
 };
 export const MQAR_FULL: MqarBudget = {
+  name: 'default',
   steps: 100,
   batch: 16,
   lr: 2e-3,
@@ -58,6 +62,35 @@ export const MQAR_FULL: MqarBudget = {
   alphabet: 16,
   evalSequences: 96,
 };
+/**
+ * `--budget long`: the 1,500 steps at which the value stream learnt MQAR in single-seed runs, at
+ * one width. Sized from measured step times on one core (NL_NUM_THREADS=1, 2026-12-07, batch 16,
+ * d 32, gaps ≤ 16: transformer 36, deltanet 52, titans 158, hope 146, hope-vs 328 ms/step) so the
+ * five models × 3 seeds take about an hour on one core; d 64 would take ~1.5× that again.
+ */
+export const MQAR_LONG: MqarBudget = {
+  name: 'long',
+  steps: 1500,
+  batch: 16,
+  lr: 2e-3,
+  widths: [32],
+  pairs: [2, 4, 8],
+  gaps: [0, 8, 16],
+  lengthPairs: 4,
+  alphabet: 16,
+  evalSequences: 96,
+};
+
+/** The budget `opts` names: --quick, --budget long, or the default. Throws naming an unknown one. */
+export function mqarBudget(opts: Pick<TaskRunOptions, 'quick' | 'budget'>): MqarBudget {
+  if (opts.budget === undefined) return opts.quick ? MQAR_QUICK : MQAR_FULL;
+  if (opts.budget === 'long' && !opts.quick) return MQAR_LONG;
+  throw new RangeError(
+    opts.quick
+      ? `MQAR: --quick and --budget ${opts.budget} exclude each other`
+      : `MQAR has no budget '${opts.budget}' (budgets: long)`,
+  );
+}
 
 /** The ranges of an alphabet of `a` keys and `a` values (at most 64 each). */
 function ranges(a: number): Pick<MqarOptions, 'keyRange' | 'valueRange'> {
@@ -90,10 +123,7 @@ function evalSets(budget: MqarBudget, width: number): (EvalSpec & { task: string
   ];
 }
 
-export function runMqarFamily(
-  opts: TaskRunOptions,
-  budget: MqarBudget = opts.quick ? MQAR_QUICK : MQAR_FULL,
-): TaskReport {
+export function runMqarFamily(opts: TaskRunOptions, budget: MqarBudget = mqarBudget(opts)): TaskReport {
   const rows: TaskRow[] = [];
   const r = ranges(budget.alphabet);
   const maxGap = Math.max(0, ...budget.gaps);
@@ -147,9 +177,9 @@ export function runMqarFamily(
   }
   return {
     family: 'mqar',
-    title: 'MQAR: recall accuracy against the number of pairs and the sequence length, at two widths',
+    title: `MQAR: recall accuracy against the number of pairs and the sequence length, at ${budget.widths.length === 1 ? 'width' : 'widths'} ${budget.widths.join(', ')}`,
     protocol:
-      `Multi-query associative recall on byte ids (${budget.alphabet} keys in [128, ${128 + budget.alphabet}), ${budget.alphabet} values in [192, ${192 + budget.alphabet})), ` +
+      `Budget '${budget.name ?? 'custom'}' (${budget.steps} steps). Multi-query associative recall on byte ids (${budget.alphabet} keys in [128, ${128 + budget.alphabet}), ${budget.alphabet} values in [192, ${192 + budget.alphabet})), ` +
       `one model per (width, model, seed) trained from scratch on a mixture (pairs from {${budget.pairs.join(', ')}}, filler gap uniform in [0, ${maxGap}]) ` +
       `with AdamW lr ${budget.lr}, batch ${budget.batch}, ${budget.steps} steps, loss on the answers only; models parameter-matched to Transformer++ at each width (d ${budget.widths.join(', ')}; 4 layers). ` +
       `Accuracy = argmax over all 256 ids on ${budget.evalSequences} held-out sequences per point: every pair count at gap 0, and ${budget.lengthPairs} pairs at gaps {${budget.gaps.join(', ')}} (x = sequence length). Chance = ${(100 / budget.alphabet).toFixed(1)}%.`,
@@ -159,9 +189,16 @@ export function runMqarFamily(
       "'hope' is the comparison's Hope with hope-tiny's memory init (every self-modifying memory layer at std 0.02, etaBias −4); 'hope-live' the same model with HOPE_LIVE_MEMORY_INIT (W2 std 1 on every memory, k/v W1 0.1, etaBias −2.5). At 0.02 the memory's write e·σ(W2k)ᵀ and read W1σ(W2q) are products of two small inits and k ≈ v, so the read is inert at init (‖∂o_T/∂x_0‖ ≥ 100× larger with the live init: packages/hope/test/hope-memory-init.test.ts); the live init helps recall on short sequences but its forward is NaN from 128 tokens on, so it is opt-in, not the preset.",
       'Single-seed scratch runs before this family (alphabet 64, batch 16, lr 1e-3, answer loss, chance 4.16 nats): DeltaNet 2.96 nats at 1,200 steps, Titans 2.52 at 1,500, hope-tiny 3.85–4.13 at 1,500 under every variant tried; hope-tiny with the live init 3.81 at step 500 against 4.10 at step 600 with the default init (pairs 4).',
       "'hope-vs' (only when named in --models) is 'hope' with a separate value stream for the v generator (valueStream: x_v = l2(conv4(W_v RMSNorm(h))) per head, selfModImpl 'chunked', etaBias −2, CMS narrowed to the same count): without it k and v read the same input, so at init k ≈ v and the memory stores almost nothing (packages/hope README \"The value stream\").",
-      'This budget (a few minutes per model on a 2-core machine shared by other jobs) is far below what MQAR needs here: values near chance mean "not learned in this budget", not "cannot learn".',
+      budget.steps < 1000
+        ? `This budget (${budget.steps} steps, a few minutes per model on a 2-core machine shared by other jobs) is far below what MQAR needs here: values near chance mean "not learned in this budget", not "cannot learn"; \`--budget long\` runs 1,500 steps.`
+        : `${budget.steps} steps at batch 16 (${budget.steps * budget.batch} training sequences per model); the default budget (100 steps, widths 32 and 64) learnt nothing on 2026-12-06 (every model ≤ 21%, most near chance).`,
     ],
   };
 }
 
-export const mqarFamily: TaskFamily = { name: 'mqar', title: 'MQAR', run: (o) => runMqarFamily(o) };
+export const mqarFamily: TaskFamily = {
+  name: 'mqar',
+  title: 'MQAR',
+  budgets: ['long'],
+  run: (o) => runMqarFamily(o),
+};

@@ -1,8 +1,9 @@
 /**
- * `pnpm bench --suite tasks [--task <names...>] [--seeds N] [--quick]`: the paper's-claims task
- * families (tasks/README in apps/bench/README.md) for the compared models; each family prints its
- * table and writes results/tasks/<family>.{json,md,svg,png}. `--quick` is the CI budget (a few
- * steps: checks the plumbing, not the models).
+ * `pnpm bench --suite tasks [--task <names...>] [--seeds N] [--quick | --budget <name>]`: the
+ * paper's-claims task families (tasks/README in apps/bench/README.md) for the compared models; each
+ * family prints its table and writes results/tasks/<family>.{json,md,svg,png}. `--quick` is the CI
+ * budget (a few steps: checks the plumbing, not the models); `--budget` names a longer budget of
+ * the families that have one (MQAR's 'long').
  */
 import { ablationFamily } from './ablation.js';
 import { continualFamily } from './continual.js';
@@ -40,10 +41,28 @@ export function runTaskSuite(opts: TaskSuiteOptions): TaskReport[] {
       `unknown task(s) ${unknown.join(', ')}; available: ${TASK_FAMILIES.map((t) => t.name).join(', ')}`,
     );
   const chosen = opts.families ? TASK_FAMILIES.filter((t) => opts.families!.includes(t.name)) : TASK_FAMILIES;
+  if (opts.budget !== undefined) {
+    if (opts.quick) throw new RangeError(`--budget ${opts.budget} and --quick exclude each other`);
+    const lacking = chosen.filter((t) => !(t.budgets ?? []).includes(opts.budget!));
+    if (lacking.length > 0)
+      throw new RangeError(
+        `budget '${opts.budget}' is not a budget of ${lacking.map((t) => t.name).join(', ')} (families with one: ${
+          TASK_FAMILIES.filter((t) => (t.budgets ?? []).length > 0)
+            .map((t) => `${t.name}: ${t.budgets!.join(', ')}`)
+            .join('; ') || 'none'
+        })`,
+      );
+  }
   const reports: TaskReport[] = [];
   for (const family of chosen) {
     log(`\n== task ${family.name}: ${family.title}`);
-    const report = family.run({ quick: opts.quick, seeds: opts.seeds, models: opts.models, log });
+    const report = family.run({
+      quick: opts.quick,
+      ...(opts.budget === undefined ? {} : { budget: opts.budget }),
+      seeds: opts.seeds,
+      models: opts.models,
+      log,
+    });
     log(`\n${reportMarkdown(report, new Date().toISOString())}`);
     const files = writeTaskReport(report, opts.outDir);
     log(`wrote ${files.join(', ')}`);

@@ -66,6 +66,11 @@ export interface TaskReport {
 export interface TaskRunOptions {
   /** CI budget: a few steps, tiny evals; checks the plumbing, not the models. */
   quick: boolean;
+  /**
+   * A named budget other than the default (e.g. MQAR's 'long'); only families listing it in
+   * `budgets` accept it (the suite refuses the others by name).
+   */
+  budget?: string;
   seeds: number[];
   /** Model names to run (default all of the comparison). */
   models?: string[];
@@ -76,5 +81,7 @@ export interface TaskRunOptions {
 export interface TaskFamily {
   name: string;
   title: string;
+  /** Named budgets it has besides the default and `quick` (selectable with `--budget`). */
+  budgets?: string[];
   run(opts: TaskRunOptions): TaskReport;
 }
