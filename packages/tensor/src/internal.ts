@@ -44,3 +44,4 @@ export {
 } from './backends/cuda.js';
 export { cudaMode, hasCudaGpu } from './backends/cuda-install.js';
 export { cudaFirstBadIndex, type BadIndex } from './backends/cuda/select-check.js';
+export { poolStats, clearPool } from './pool.js';

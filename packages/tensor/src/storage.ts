@@ -29,6 +29,10 @@ export class Storage {
   /** Autograd aliases holding the data for a backward. */
   private aliasRefs = 0;
   private released = false;
+  /** True once the buffer went back to its backend (no tracked tensor nor autograd alias left). */
+  get freed(): boolean {
+    return this.released;
+  }
   /** Bumped by in-place writes (fill_, zero_, copy_); autograd checks it before using saved values. */
   version = 0;
   readonly bytes: number;

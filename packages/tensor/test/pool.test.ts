@@ -61,6 +61,67 @@ describe('buffer pool', () => {
     expect(poolStats().pooledBytes).toBeGreaterThan(pooledBefore);
     loss.dispose();
   });
+  it('a tensor a custom op saved (ctx.save) goes back to the pool once its backward has run', () => {
+    // o = x * s with s = exp(x) made and saved inside forward (tidy disposes the original)
+    let saved: { freed: boolean } | null = null;
+    const op = T.defineOp({
+      name: 'test.poolSaved',
+      forward(ctx, [x]) {
+        const s = x.exp();
+        saved = s.storage;
+        ctx.save(s);
+        return x.mul(s);
+      },
+      backward(ctx, [g]) {
+        const [s] = ctx.saved;
+        const x = ctx.inputs[0]!;
+        return [g ? g.mul(s!).mul(x.add(1)) : null]; // d(x e^x) = (x + 1) e^x
+      },
+    });
+    const x = T.full([N], 0.5, { dtype: 'float64' });
+    x.requiresGrad = true;
+    const o = op([x]) as T.Tensor;
+    const loss = o.sum();
+    const bytes = N * 8;
+    expect(saved!.freed).toBe(false); // the graph holds it
+    const before = poolStats().pooledBytes;
+    loss.backward();
+    expect(saved!.freed).toBe(true);
+    assertClose('grad', new Float64Array(N).fill(1.5 * Math.exp(0.5)), x.grad!, { rtol: 1e-12 });
+    o.dispose();
+    loss.dispose();
+    x.grad = null;
+    // returned now: s (saved), o (disposed), and the backward's temporaries; before the fix s
+    // kept an extra alias and only the garbage collector could free it
+    const after = poolStats().pooledBytes;
+    expect(after - before).toBeGreaterThanOrEqual(2 * bytes);
+    const hits = poolStats().hits;
+    const again = op([x]) as T.Tensor; // s and o come from the pool
+    expect(poolStats().hits - hits).toBeGreaterThanOrEqual(2);
+    again.dispose();
+    x.dispose();
+  });
+  it('a tensor saved by a custom op that records nothing (no input needs grad) is freed at once', () => {
+    let saved: { freed: boolean } | null = null;
+    const op = T.defineOp({
+      name: 'test.poolSavedNoGrad',
+      forward(ctx, [x]) {
+        const s = x.exp();
+        saved = s.storage;
+        ctx.save(s);
+        return x.mul(s);
+      },
+      backward: () => [null],
+    });
+    const x = T.full([N], 0.5, { dtype: 'float64' });
+    const o = op([x]) as T.Tensor;
+    expect(saved!.freed).toBe(true); // at the op's end
+    const hits = poolStats().hits;
+    x.exp().dispose(); // takes s's buffer back
+    expect(poolStats().hits).toBe(hits + 1);
+    o.dispose();
+    x.dispose();
+  });
 });
 
 describe('re-wrapping pooled memory', () => {

@@ -113,14 +113,21 @@ export function defineOp<A extends Record<string, any> = Record<string, any>>(
       needsInputGrad: inputs.map((t) => t.requiresGrad),
     };
     const device = inputs.length > 0 ? inputs[0].device : 'cpu';
-    const result = noGrad(() => tidy(() => forward(device, ctx, inputs, a)));
-    const single = !Array.isArray(result);
-    const outs = (single ? [result] : result).map((o, i) => {
-      if (!(o instanceof Tensor)) throw new TypeError(`${def.name}: forward output ${i} is not a Tensor`);
-      // an output that is an input (or a leaf with grad) must not be overwritten with this node
-      return inputs.includes(o) || o.node !== null ? makeView(o, o.shape, o.strides, o.offset) : o;
-    });
-    record(def.name, inputs, outs, a, saved);
-    return single ? outs[0] : outs;
+    // the aliases in `saved` keep what forward saved alive past its tidy until record() has taken
+    // its own; they are released here in every case, so a saved buffer goes back to the pool once
+    // the node's backward has run (not when the garbage collector finds it)
+    try {
+      const result = noGrad(() => tidy(() => forward(device, ctx, inputs, a)));
+      const single = !Array.isArray(result);
+      const outs = (single ? [result] : result).map((o, i) => {
+        if (!(o instanceof Tensor)) throw new TypeError(`${def.name}: forward output ${i} is not a Tensor`);
+        // an output that is an input (or a leaf with grad) must not be overwritten with this node
+        return inputs.includes(o) || o.node !== null ? makeView(o, o.shape, o.strides, o.offset) : o;
+      });
+      record(def.name, inputs, outs, a, saved);
+      return single ? outs[0] : outs;
+    } finally {
+      for (const t of saved) t.releaseAlias();
+    }
   };
 }
