@@ -247,8 +247,10 @@ export class SelfModifyingTitans extends nn.Module {
       ms.map((m) => m.w2),
       0,
     ); // [M, H, Dh, D]
-    const b1 = expand(w1, [b, ...w1.shape]);
-    const b2 = expand(w2, [b, ...w2.shape]);
+    // materialised once here (a pooled copy on the graph): the kernels need contiguous states, and
+    // a broadcast view would be copied again by every forward and backward call that reads it
+    const b1 = expand(w1, [b, ...w1.shape]).contiguous(); // [B, M, H, D, Dh]
+    const b2 = expand(w2, [b, ...w2.shape]).contiguous(); // [B, M, H, Dh, D]
     const opts = { dtype: w1.dtype as 'float32' | 'float64', device: w1.device };
     const s = { w1: b1, w2: b2, s1: zeros(b1.shape, opts), s2: zeros(b2.shape, opts), a1: b1, a2: b2 };
     return SELF_MOD_STATES.map((k) => s[k]);
