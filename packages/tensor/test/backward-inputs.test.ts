@@ -76,4 +76,41 @@ describe('backward({ inputs })', () => {
     );
     expect(b.grad).toBeNull();
   });
+  it('rules see needsInputGrad false for inputs whose gradient reaches no target', () => {
+    // y = mix(x, w) = x ⊙ w, then z = y ⊙ p with p a probe leaf; backward({ inputs: [p] }) needs
+    // ∂L/∂p = y only: mix's rule must be told neither x nor w needs a gradient
+    const seen: boolean[][] = [];
+    const mix = T.defineOp({
+      name: 'test.backwardInputs.mix',
+      forward: (_ctx, [x, w]) => x!.mul(w!),
+      backward: (ctx, [g]) => {
+        seen.push([...ctx.needsInputGrad]);
+        const [x, w] = ctx.inputs;
+        return [ctx.needsInputGrad[0] ? g!.mul(w!) : null, ctx.needsInputGrad[1] ? g!.mul(x!) : null];
+      },
+    });
+    const x = leaf([1, 2, 3]);
+    const w = leaf([4, 5, 6]);
+    const p = leaf([1, 1, 1]);
+    const q = leaf([2, 2, 2]);
+    // L = Σ mix(x, w) ⊙ p + Σ mix(x, w) ⊙ mix(q, x): targets [q] reach the second mix through q only
+    const L = T.add(
+      T.sum(T.mul(mix([x, w]) as T.Tensor, p)),
+      T.sum(T.mul(mix([x, w]) as T.Tensor, mix([q, x]) as T.Tensor)),
+    );
+    L.backward(undefined, { inputs: [q], retainGraph: true });
+    expect(seen).toEqual([[true, false]]); // mix(q, x): q needed, x not; the mix(x, w) nodes not walked
+    assertClose('dq', new Float64Array([4, 20, 54]), q.grad!, { rtol: 1e-12 }); // x ⊙ w ⊙ x
+    expect(x.grad).toBeNull();
+    seen.length = 0;
+    L.backward(); // a plain backward: every input needs its gradient again
+    expect(seen).toEqual([
+      [true, true],
+      [true, true],
+      [true, true],
+    ]);
+    assertClose('dq twice', new Float64Array([8, 40, 108]), q.grad!, { rtol: 1e-12 });
+    // dL/dw = x ⊙ p + x ⊙ (q ⊙ x)
+    assertClose('dw', new Float64Array([1 + 2, 2 + 8, 3 + 18]), w.grad!, { rtol: 1e-12 });
+  });
 });

@@ -11,7 +11,7 @@ import { fmtShape, sameShape } from '../shape.js';
 import { tidy, untracked } from '../memory.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import { gradRule } from './grad-table.js';
-import type { Node } from './node.js';
+import type { GradCtx, Node } from './node.js';
 import { addInto, cloneContiguous, castTo, onesLike } from './tape-helpers.js';
 
 let seq = 0;
@@ -210,7 +210,8 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
         }
         // the rule's temporaries are freed right away; its results move to this scope
         checkVersions(node);
-        const gIn = tidy(() => gradRule(node.op)(node.ctx, gOut));
+        const ctx = walked === null ? node.ctx : passCtx(node, walked, targets!);
+        const gIn = tidy(() => gradRule(node.op)(ctx, gOut));
         if (gIn.length !== node.sources.length) {
           throw new Error(
             `backward of '${node.op}' returned ${gIn.length} gradients for ${node.sources.length} inputs`,
@@ -262,6 +263,23 @@ export function runBackward(root: Tensor, grad?: Tensor, opts: BackwardOptions =
       }
     }),
   );
+}
+
+/**
+ * The node's ctx for a backward restricted to `targets` (`backward({ inputs })`): an input whose
+ * gradient reaches no target is marked as not needing one, so rules that check
+ * `ctx.needsInputGrad` skip it (a matmul on the way to a probe computes no weight gradient).
+ */
+function passCtx(node: Node, walked: ReadonlySet<Node>, targets: ReadonlySet<Tensor>): GradCtx {
+  const need = node.ctx.needsInputGrad;
+  let changed = false;
+  const pass = need.map((n, i) => {
+    const src = node.sources[i]!;
+    const reaches = n && (src.node === null ? targets.has(src) : walked.has(src.node));
+    if (reaches !== n) changed = true;
+    return reaches;
+  });
+  return changed ? { ...node.ctx, needsInputGrad: pass } : node.ctx;
 }
 
 function addSame(a: Tensor, b: Tensor): Tensor {
