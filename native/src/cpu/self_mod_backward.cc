@@ -54,7 +54,7 @@ struct Back {
   Back(const SelfModDims& dims, int64_t nblk) : w(dims), d(w.d), nblk_cap(nblk) {
     const int64_t D = dims.d, Dh = dims.hidden, M = dims.mems, n = D * Dh, Lb = dims.block;
     ckpt.resize(static_cast<size_t>(nblk * kSelfModStates * M * n));
-    slots.resize(static_cast<size_t>((Lb + 1) * 2 * M * n));
+    if (!dims.dual) slots.resize(static_cast<size_t>((Lb + 1) * 2 * M * n));  // the token form's only
     dst.resize(static_cast<size_t>(kSelfModStates * M * n));
     for (auto* v : {&dK, &dV, &dQv, &dX, &dGen}) v->resize(static_cast<size_t>(Lb * D));
     for (auto* v : {&dal, &det}) v->resize(static_cast<size_t>(Lb));
@@ -68,7 +68,9 @@ struct Back {
   Worker<F> w;
   const SelfModDims& d;  // w.d: the call's
   int64_t nblk_cap;      // block-start states ckpt holds
-  bool fits(const SelfModDims& o) const { return w.fits(o) && nblk_need(o) <= nblk_cap; }
+  bool fits(const SelfModDims& o) const {
+    return w.fits(o) && nblk_need(o) <= nblk_cap && (o.dual || !slots.empty());
+  }
   void set_dims(const SelfModDims& o) { w.set_dims(o); }
   static int64_t nblk_need(const SelfModDims& o) { return (o.seq + o.block - 1) / o.block; }
   std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, vec;
@@ -382,6 +384,7 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
       w.load(b, h, state);
       for (int64_t j = 0; j < nblk && !ckpt; ++j) {  // block-start states (unless the forward kept them)
         std::copy(w.st.begin(), w.st.end(), k.ckpt.begin() + j * ns);
+        if (j == nblk - 1) break;  // the last block's end state is never needed
         const int64_t t0 = j * d.block, bl = std::min(d.block, T - t0);
         for (int64_t r = 0; r < bl;) {
           const int64_t L = std::min(bl - r, w.snapshot(d.tokens + t0 + r));

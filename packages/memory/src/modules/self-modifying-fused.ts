@@ -27,6 +27,7 @@ import {
   SELF_MOD_STATES,
   selfModBackward,
   selfModCkptSize,
+  selfModBlocks,
   selfModForward,
   type SelfModAlloc,
   type SelfModOptions,
@@ -70,9 +71,17 @@ function withOutputs<R>(like: Tensor, call: (alloc: SelfModAlloc<FloatArray>) =>
   }
 }
 
+/**
+ * Longest backward block of the chunk form. Its recompute keeps only each piece's start states (no
+ * per-token weights, unlike the token form's √(3T) blocks), so the op takes the whole call as one
+ * block up to this length: no block-start states to keep or recompute.
+ */
+const DUAL_BLOCK_MAX = 256;
+
 function options(inputs: readonly Tensor[], a: FusedSelfModAttrs): SelfModOptions {
   const [batch, seqLen, heads, dim] = inputs[0]!.shape as [number, number, number, number];
-  return { ...a, batch, seqLen, heads, dim, hidden: inputs[2]!.shape[4]! };
+  const block = a.block || (a.dual === false ? 0 : Math.max(1, Math.min(seqLen, DUAL_BLOCK_MAX)));
+  return { ...a, batch, seqLen, heads, dim, hidden: inputs[2]!.shape[4]!, block };
 }
 
 const states = (ins: readonly Tensor[]) =>
@@ -87,7 +96,9 @@ const op = defineOp<FusedSelfModAttrs>({
     cpu(ctx, inputs, attrs) {
       const o = options(inputs, attrs);
       const bytes = selfModCkptSize(o) * (inputs[0]!.dtype === 'float64' ? 8 : 4);
-      const keep = attrs.keep === true && ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES;
+      // one block: its start state is the call's initial state, which the backward reads anyway
+      const keep =
+        attrs.keep === true && ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES && selfModBlocks(o) > 1;
       const [, outs] = withOutputs(inputs[0]!, (alloc) =>
         selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep, alloc),
       );

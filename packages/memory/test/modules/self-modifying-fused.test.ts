@@ -69,7 +69,9 @@ function compare(seed: number, dims: Dims, cfg: Cfg, T: number, cutsLoop: number
     const { o, xt, qt } = run(m, x, q, dims, T, i === 0 ? cutsLoop : cutsFused);
     if (i === 1 && cutsFused.length === 0) {
       expect(o.node?.op).toBe('memory.selfModifyingTitans');
-      expect(o.node!.ctx.saved.length, 'block-start states kept for the backward').toBe(1);
+      // the op runs a call of ≤ 256 tokens as one backward block (chunk form): nothing to keep
+      // (blocks > 1 through the op: test/kernels/self-mod-native.test.ts)
+      expect(o.node!.ctx.saved.length, 'block-start states kept for the backward').toBe(T > 256 ? 1 : 0);
     }
     let loss = o.mul(w).sum();
     for (const nm of m.names) {

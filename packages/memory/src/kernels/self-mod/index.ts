@@ -3,6 +3,7 @@ export {
   selfModForward,
   selfModBackward,
   selfModAutoBlock,
+  selfModBlocks,
   selfModCkptSize,
   SELF_MOD_STATES,
   type SelfModOptions,

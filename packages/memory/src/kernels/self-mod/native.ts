@@ -51,11 +51,15 @@ export function selfModAutoBlock(seqLen: number): number {
   return b;
 }
 
+/** Backward blocks of a call (⌈T / block⌉). */
+export function selfModBlocks(o: SelfModOptions): number {
+  return Math.ceil(o.seqLen / (o.block || selfModAutoBlock(o.seqLen)));
+}
+
 /** Elements of the block-start states a forward can keep for the backward (B H ⌈T / block⌉ 6 M D Dh). */
 export function selfModCkptSize(o: SelfModOptions): number {
-  const block = o.block || selfModAutoBlock(o.seqLen);
   const M = o.adaptiveQ ? 6 : 5;
-  return o.batch * o.heads * Math.ceil(o.seqLen / block) * 6 * M * o.dim * o.hidden;
+  return o.batch * o.heads * selfModBlocks(o) * 6 * M * o.dim * o.hidden;
 }
 
 /**
