@@ -156,7 +156,7 @@ const suites: Suite[] = [
       modelsSuite(
         quick
           ? { batch: 2, seq: 16, trainSteps: 1, decodeTokens: 8, rounds: 1 }
-          : { batch: 8, seq: 128, trainSteps: 3, decodeTokens: 256, rounds: 3 },
+          : { batch: 8, seq: 128, trainSteps: 3, decodeTokens: 256, rounds: 8 },
       ),
   },
   {
