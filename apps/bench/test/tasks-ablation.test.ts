@@ -48,6 +48,37 @@ describe('ablation family', () => {
     );
   }, 300_000);
 
+  it("the value stream's variants run when named, with its switch kept in each", () => {
+    const hopeVs = comparisonModels(0, { overrides: { dim: 32 }, layers: 1, withHopeValueStream: true }).find(
+      (m) => m.name === 'hope-vs',
+    )!.config;
+    const names = ablationVariants(hopeVs, 'hope-vs').map((v) => v.name);
+    expect(names).toEqual([
+      'hope-vs',
+      'hope-vs w/o CMS',
+      'hope-vs w/o self-mod generators',
+      'hope-vs w/o DGD preconditioner',
+    ]);
+    for (const v of ablationVariants(hopeVs, 'hope-vs')) {
+      const c = resolveHopeConfig(v.config as unknown as HopeConfigInput);
+      expect([c.valueStream, c.etaBias, c.selfModImpl]).toEqual([true, -2, 'chunked']);
+    }
+    const r = runAblationFamily(
+      { quick: true, seeds: [2], log: () => {}, models: ['hope-vs', 'hope-vs w/o DGD preconditioner'] },
+      ABLATION_QUICK,
+    );
+    expect(r.rows.map((x) => x.model)).toEqual([
+      'hope-vs',
+      'hope-vs',
+      'hope-vs w/o DGD preconditioner',
+      'hope-vs w/o DGD preconditioner',
+    ]);
+    expect(r.rows.every((x) => x.value > 0 && x.value < 20)).toBe(true);
+    expect(() =>
+      runAblationFamily({ quick: true, seeds: [2], log: () => {}, models: ['hope-xx'] }, ABLATION_QUICK),
+    ).toThrow(/hope-xx/);
+  }, 300_000);
+
   it('evenWindows spans the bytes and names a short input', () => {
     const bytes = Uint8Array.from({ length: 10 }, (_, i) => i);
     expect(Array.from(evenWindows(bytes, 3, 4))).toEqual([0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9]);

@@ -48,14 +48,18 @@ export const ABLATION_FULL: AblationBudget = {
   layers: 2,
 };
 
-/** The ablated variants of `hope` (a Hope config): names as in the report. */
-export function ablationVariants(hope: ModelConfigInput): TaskModel[] {
+/**
+ * The ablated variants of `hope` (a Hope config): names as in the report, after `name` (the full
+ * model's name; 'hope' gives 'hope', 'w/o CMS', …, another gives '<name>', '<name> w/o CMS', …).
+ */
+export function ablationVariants(hope: ModelConfigInput, name = 'hope'): TaskModel[] {
   const base = { ...hope, selfModImpl: 'chunked' };
   const levels = hope.cmsLevels as HopeCmsLevel[];
+  const pre = name === 'hope' ? '' : `${name} `;
   return [
-    { name: 'hope', config: base },
+    { name, config: base },
     {
-      name: 'w/o CMS',
+      name: `${pre}w/o CMS`,
       // one static level as wide as all levels together: same parameters, no continuum updates
       config: {
         ...base,
@@ -63,9 +67,28 @@ export function ablationVariants(hope: ModelConfigInput): TaskModel[] {
         cmsHidden: (hope.cmsHidden as number) * levels.length,
       },
     },
-    { name: 'w/o self-mod generators', config: { ...base, staticGenerators: true } },
-    { name: 'w/o DGD preconditioner', config: { ...base, precondition: false } },
+    { name: `${pre}w/o self-mod generators`, config: { ...base, staticGenerators: true } },
+    { name: `${pre}w/o DGD preconditioner`, config: { ...base, precondition: false } },
   ];
+}
+
+/**
+ * Every variant the family can run at a seed: Hope's four, then the same four of 'hope-vs' (the
+ * value stream with its live memories: 'hope-vs', 'hope-vs w/o CMS', …). Without `--models` the
+ * family runs Hope's four.
+ */
+function allVariants(seed: number, budget: AblationBudget): { all: TaskModel[]; defaults: string[] } {
+  const models = comparisonModels(seed, {
+    overrides: { dim: budget.dim },
+    layers: budget.layers,
+    withHopeValueStream: true,
+  });
+  const pick = (n: string) => models.find((m) => m.name === n)!.config;
+  const hope = ablationVariants(pick('hope'));
+  return {
+    all: [...hope, ...ablationVariants(pick('hope-vs'), 'hope-vs')],
+    defaults: hope.map((v) => v.name),
+  };
 }
 
 /** `n` windows of `len` bytes spread evenly over `bytes`, as Int32 [n·len]. */
@@ -150,8 +173,8 @@ export function runAblationFamily(
   const data = corpora();
   const rows: TaskRow[] = [];
   for (const seed of opts.seeds) {
-    const hope = comparisonModels(seed, { overrides: { dim: budget.dim }, layers: budget.layers })[3]!;
-    for (const v of selectModels(ablationVariants(hope.config), opts.models)) {
+    const { all, defaults } = allVariants(seed, budget);
+    for (const v of selectModels(all, opts.models ?? defaults)) {
       const r = trainAndScore(v, data, budget, seed);
       opts.log(
         `ablation seed ${seed} ${v.name}: ${data.heldOut.map((h, i) => `${h.name} ${r.bpb[i]!.toFixed(3)}`).join(', ')} bpb (train loss ${r.finalLoss.toFixed(3)} nats, ${r.seconds.toFixed(0)} s)`,
@@ -188,6 +211,11 @@ export function runAblationFamily(
     notes: [
       "Hope here has hope-tiny's memory init (every self-modifying memory layer at std 0.02). At that init the generators' self-writes and DGD's −η W2 k kᵀ term are products of small numbers: 'w/o self-mod generators' equals the full model to the printed digits and 'w/o DGD preconditioner' is within 0.01 bpb per seed, i.e. both components are numerically inert in this model as initialised — the same cause as Hope not learning MQAR (see mqar.md). The live init (HOPE_LIVE_MEMORY_INIT) would make them matter but diverged here (NaN in training on 65-byte windows at lr 3e-3; its forward at init is NaN from 128 tokens), so it is not ablated.",
       "The paper's Table 6 (760M/30B-token scale, perplexity and accuracy) reports every component helping: removing CMS, the self-modifying generators or DGD each worsens Hope. This budget is a few minutes of CPU; differences smaller than the seeds' std are not evidence either way.",
+      ...(rows.some((r) => r.model.startsWith('hope-vs'))
+        ? [
+            "'hope-vs' rows: the same four variants of Hope with the value stream (valueStream: true, a separate value projection and conv for the v generator; etaBias −2; CMS width re-matched to the same count), whose memories learn MQAR where Hope's do not (mqar.md). They test whether the components matter once the memories are live. Run by naming them: `--models hope hope-vs 'hope-vs w/o CMS' …`.",
+          ]
+        : []),
     ],
   };
 }
