@@ -179,10 +179,12 @@ export interface SelfModDims {
   /** CPU forward in chunk ("dual") form: per piece GEMMs instead of per-token writes, same results (default true). */
   dual?: boolean;
 }
-/** x, q [B, T, H, D]; w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]. */
+/** x, q, xv [B, T, H, D]; w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]. */
 export interface SelfModInputArrays {
   x: FloatArray;
   q: FloatArray;
+  /** A separate value input (CPU kernels only): generator v reads xv instead of x, v = M_v(xv). */
+  xv?: Opt;
   w1: FloatArray;
   w2: FloatArray;
   s1: FloatArray;
@@ -213,6 +215,8 @@ export interface SelfModBackwardArrays extends SelfModInputArrays {
   dA2?: Opt;
   dx: FloatArray;
   dq: FloatArray;
+  /** xv's gradient [B, T, H, D]: required iff xv is given (x's gradient then has no share of generator v). */
+  dxv?: Opt;
   gW1: FloatArray;
   gW2: FloatArray;
   gS1: FloatArray;

@@ -1,13 +1,15 @@
 // selfModForward / selfModBackward: the fused SelfModifyingTitans kernels of @nl/memory (cpu/self_mod.h).
 //
-//   selfModForward({ x, q, w1, w2, s1, s2, a1, a2, o, w1Out, w2Out, s1Out, s2Out, a1Out, a2Out, ckpt? }, dims)
-//   selfModBackward({ x, q, w1, w2, s1, s2, a1, a2, dO, dW1?, dW2?, dS1?, dS2?, dA1?, dA2?,
-//                     dx, dq, gW1, gW2, gS1, gS2, gA1, gA2, ckpt? }, dims)
+//   selfModForward({ x, q, xv?, w1, w2, s1, s2, a1, a2, o, w1Out, w2Out, s1Out, s2Out, a1Out, a2Out, ckpt? }, dims)
+//   selfModBackward({ x, q, xv?, w1, w2, s1, s2, a1, a2, dO, dW1?, dW2?, dS1?, dS2?, dA1?, dA2?,
+//                     dx, dq, dxv?, gW1, gW2, gS1, gS2, gA1, gA2, ckpt? }, dims)
 //   dims = { batch, seqLen, heads, d, hidden, mems, tokens, chunkMem, chunkOther, block? = 0 (automatic),
 //            momentum, alphaBias, etaBias, adaptiveQ, readSnapshot }
 //   ckpt (optional): the block-start states the forward keeps for the backward
 //   (B H ceil(T / block) 6 M D Dh elements, opaque layout; same dims and block in both calls).
-// x, q, o, dO, dx, dq [B,T,H,D]; w1, s1, a1 (and their gradients) [B,M,H,D,Dh]; w2, s2, a2 [B,M,H,Dh,D].
+//   xv (optional): a separate value input, v = M_v(xv) instead of M_v(x); the backward then needs
+//   dxv (its gradient; required iff xv is given).
+// x, q, xv, o, dO, dx, dq, dxv [B,T,H,D]; w1, s1, a1 (and their gradients) [B,M,H,D,Dh]; w2, s2, a2 [B,M,H,Dh,D].
 // One dtype per call. Field names and types: native/lib/memory.ts (SelfMod*Arrays, SelfModDims).
 #include <napi.h>
 
@@ -44,8 +46,15 @@ void states(Fields& a, const SelfModDims& d, const char* const* names, bool opti
   }
 }
 
+// Whether field `name` of the arrays argument is set (not absent, undefined or null; an empty
+// array counts, unlike a null ArrayView::data).
+bool given(const Napi::CallbackInfo& info, const char* name) {
+  const Napi::Value v = info[0].As<Napi::Object>().Get(name);
+  return !v.IsUndefined() && !v.IsNull();
+}
+
 struct Inputs {
-  ArrayView x, q, st[kSelfModStates];
+  ArrayView x, q, xv, st[kSelfModStates];
   DType dtype = DType::Other;
 };
 
@@ -54,6 +63,7 @@ Inputs read_inputs(Fields& a, const SelfModDims& d) {
   const int64_t B = d.batch, T = d.seq, H = d.heads, D = d.d;
   x.x = a.array("x", {B, T, H, D}, kSeq, false, &x.dtype);
   x.q = a.array("q", {B, T, H, D}, kSeq, false, &x.dtype);
+  x.xv = a.array("xv", {B, T, H, D}, kSeq, true, &x.dtype);
   static const char* names[] = {"w1", "w2", "s1", "s2", "a1", "a2"};
   states(a, d, names, false, x.st, &x.dtype);
   return x;
@@ -80,7 +90,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
       st[s] = ptr<F>(x.st[s]);
       so[s] = mut<F>(out[s]);
     }
-    self_mod_forward<F>(d, ptr<F>(x.x), ptr<F>(x.q), st, mut<F>(o), so, mut<F>(ck));
+    self_mod_forward<F>(d, ptr<F>(x.x), ptr<F>(x.q), st, mut<F>(o), so, mut<F>(ck), ptr<F>(x.xv));
   };
   if (x.dtype == DType::F32) run(float{});
   else run(double{});
@@ -101,6 +111,12 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   states(a, d, gnames, true, gst, &x.dtype);
   ArrayView dx = a.array("dx", {B, T, H, D}, kSeq, false, &x.dtype);
   ArrayView dq = a.array("dq", {B, T, H, D}, kSeq, false, &x.dtype);
+  ArrayView dxv = a.array("dxv", {B, T, H, D}, kSeq, true, &x.dtype);
+  if (given(info, "xv") != given(info, "dxv")) {  // dxv: required iff xv is given
+    throw_type(info.Env(), op, given(info, "xv")
+                                   ? "arrays.dxv is missing (required with arrays.xv: its gradient, [B, T, H, D])"
+                                   : "arrays.dxv is given without arrays.xv (no value input to differentiate)");
+  }
   states(a, d, inames, false, gin, &x.dtype);
   const ArrayView ck = a.array("ckpt", {ckpt_size(info, op, d)}, "[ckpt elements]", true, &x.dtype);
   a.done();
@@ -113,7 +129,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
       gs[s] = ptr<F>(gst[s]);
       gi[s] = mut<F>(gin[s]);
     }
-    self_mod_backward<F>(d, ptr<F>(x.x), ptr<F>(x.q), st, ptr<F>(d_o), gs, mut<F>(dx), mut<F>(dq), gi, ptr<F>(ck));
+    self_mod_backward<F>(d, ptr<F>(x.x), ptr<F>(x.q), st, ptr<F>(d_o), gs, mut<F>(dx), mut<F>(dq), gi, ptr<F>(ck),
+                         ptr<F>(x.xv), mut<F>(dxv));
   };
   if (x.dtype == DType::F32) run(float{});
   else run(double{});

@@ -10,6 +10,8 @@
 //     S1 <- beta S1 - eta e a^T,  S2 <- beta S2 - eta g k^T,
 //     W2 <- alpha W2 - eta (W2 k) k^T + S2,  W1 <- alpha W1 + S1;
 //   o = q + W1 silu(W2 q) of mem after the write (A1, A2 with read_snapshot).
+// Optional value input xv [B, T, H, D] (null: none): generator v reads xv instead of x (v = M_v,A(xv));
+// its gradient goes to dxv, and x's gradient then has no share of generator v.
 // Layouts: x, q, o [B, T, H, D]; states w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D].
 // Forward (self_mod_forward.cc): per segment (snapshots fixed) the snapshot-only quantities of every
 // token and memory come from small GEMMs; then the W/S recurrence, either in chunk ("dual") form
@@ -53,16 +55,18 @@ inline int64_t self_mod_ckpt_size(const SelfModDims& d) {
 }
 
 // Writes o and the final states (out[i] for state i); ckpt (null: not kept) receives the
-// block-start states (self_mod_ckpt_size elements).
+// block-start states (self_mod_ckpt_size elements); xv: the value input (null: none).
 template <typename F>
 void self_mod_forward(const SelfModDims& d, const F* x, const F* q, const F* const* state, F* o, F* const* out,
-                      F* ckpt = nullptr);
+                      F* ckpt = nullptr, const F* xv = nullptr);
 
 // d_state[i] (gradients of the final states) may be null (zeros). Overwrites dx, dq and d_init[i]
 // (gradients of the initial states). dq is zero with adaptive_q. ckpt: the forward's block-start
-// states (same dims), or null to recompute them.
+// states (same dims), or null to recompute them. With xv (the forward's value input) the backward
+// overwrites dxv (required then) with its gradient.
 template <typename F>
 void self_mod_backward(const SelfModDims& d, const F* x, const F* q, const F* const* state, const F* d_o,
-                       const F* const* d_state, F* dx, F* dq, F* const* d_init, const F* ckpt = nullptr);
+                       const F* const* d_state, F* dx, F* dq, F* const* d_init, const F* ckpt = nullptr,
+                       const F* xv = nullptr, F* dxv = nullptr);
 
 }  // namespace nl

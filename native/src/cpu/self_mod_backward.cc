@@ -56,7 +56,7 @@ struct Back {
     ckpt.resize(static_cast<size_t>(nblk * kSelfModStates * M * n));
     if (!dims.dual) slots.resize(static_cast<size_t>((Lb + 1) * 2 * M * n));  // the token form's only
     dst.resize(static_cast<size_t>(kSelfModStates * M * n));
-    for (auto* v : {&dK, &dV, &dQv, &dX, &dGen}) v->resize(static_cast<size_t>(Lb * D));
+    for (auto* v : {&dK, &dV, &dQv, &dX, &dXV, &dGen}) v->resize(static_cast<size_t>(Lb * D));
     for (auto* v : {&dal, &det}) v->resize(static_cast<size_t>(Lb));
     dE.resize(static_cast<size_t>(M * Lb * D));
     for (auto* v : {&dG, &dAc}) v->resize(static_cast<size_t>(M * Lb * Dh));
@@ -73,7 +73,7 @@ struct Back {
   }
   void set_dims(const SelfModDims& o) { w.set_dims(o); }
   static int64_t nblk_need(const SelfModDims& o) { return (o.seq + o.block - 1) / o.block; }
-  std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dGen, dal, det, dE, dG, dAc, t1, t2, tm, vec;
+  std::vector<F> ckpt, slots, dst, dK, dV, dQv, dX, dXV, dGen, dal, det, dE, dG, dAc, t1, t2, tm, vec;
   std::vector<std::vector<F>> tcache;  // per piece of the block: its snapshots transposed (Piece::tr)
   std::vector<std::vector<F>> scache;  // dual: per piece its start states (Piece::st0)
   DualBack<F>* db = nullptr;           // dual: the piece backward (set per call)
@@ -87,7 +87,8 @@ struct Back {
   F* dS(int s, int64_t m) { return dst.data() + (s * w.M + m) * w.n; }
 
   // Recomputes block rows [0, bl) (call tokens t0..) from the state in w.st, filling slots and pieces.
-  void recompute(int64_t b, int64_t h, int64_t t0, int64_t bl, const F* x, const F* q, const F* ck, Dual<F>* du) {
+  void recompute(int64_t b, int64_t h, int64_t t0, int64_t bl, const F* x, const F* q, const F* xv, const F* ck,
+                 Dual<F>* du) {
     const int64_t M = w.M, n = w.n, D = w.D, Dh = w.Dh;
     std::vector<const F*> a1(M), a2(M);
     for (int64_t m = 0; m < M; ++m) {
@@ -112,7 +113,7 @@ struct Back {
       }
       F* tr = tcache[pi].data();
       pieces.push_back(Piece<F>{r, L, pos, a1, a2, tr, st0});
-      w.precompute(b, h, t0 + r, r, L, x, q);  // (transposes the snapshots A1 into w.A1t)
+      w.precompute(b, h, t0 + r, r, L, x, q, xv);  // (transposes the snapshots A1 into w.A1t)
       std::copy(w.A1t.begin(), w.A1t.begin() + M * n, tr);
       for (int64_t m = 0; m < M; ++m) transpose<F>(D, Dh, w.S(kA2, m), Dh, tr + (M + m) * n, D);
       if (du) du->piece(w, r, L, nullptr, 0);
@@ -276,7 +277,8 @@ struct Back {
     gemm<F>(L, D, Dh, x1, Dh, A2n, D, dv, D, true);
   }
 
-  // Generators of piece p reversed (k's normalisation and the gates first); dx rows accumulate in dX.
+  // Generators of piece p reversed (k's normalisation and the gates first); dx rows accumulate in dX
+  // (generator v's in dXV when the call has a value input).
   void generators_back(const Piece<F>& p) {
     const int64_t D = w.D, Dh = w.Dh, L = p.L, r0 = p.r0;
     const F inv_d = F(1) / static_cast<F>(D);
@@ -302,9 +304,9 @@ struct Back {
         for (int64_t i = 0; i < L; ++i) std::fill(dGen.data() + i * D, dGen.data() + (i + 1) * D, src[r0 + i]);
         dgen = dGen.data();
       }
-      const F *A1 = p.a1[m], *Hg = w.row(w.Hg, m, r0, Dh), *X = w.X.data() + r0 * D;
+      const F *A1 = p.a1[m], *Hg = w.row(w.Hg, m, r0, Dh), *X = w.gen_in(m).data() + r0 * D;
       const F* SHg = w.row(w.SHg, m, r0, Dh);
-      F* dx = dX.data() + r0 * D;
+      F* dx = (m == kV && w.xv_on ? dXV : dX).data() + r0 * D;
       for (int64_t i = 0; i < L * D; ++i) dx[i] += dgen[i];
       for (int64_t i = 0; i < L * Dh; ++i) tm[i] = Hg[i] * SHg[i];
       acc_t(L, D, dgen, Dh, tm.data(), dS(kA1, m));
@@ -315,9 +317,9 @@ struct Back {
     }
   }
 
-  void piece_back(const Piece<F>& p, int64_t b, int64_t h, int64_t t0, const F* d_o, F* dxo, F* dqo) {
+  void piece_back(const Piece<F>& p, int64_t b, int64_t h, int64_t t0, const F* d_o, F* dxo, F* dqo, F* dxvo) {
     const int64_t D = w.D, Dh = w.Dh, M = w.M, T = d.seq, H = d.heads, L = p.L, r0 = p.r0, n = w.n;
-    for (auto* v : {&dK, &dV, &dQv, &dX}) std::fill(v->begin() + r0 * D, v->begin() + (r0 + L) * D, F(0));
+    for (auto* v : {&dK, &dV, &dQv, &dX, &dXV}) std::fill(v->begin() + r0 * D, v->begin() + (r0 + L) * D, F(0));
     std::fill(dal.begin() + r0, dal.begin() + r0 + L, F(0));
     std::fill(det.begin() + r0, det.begin() + r0 + L, F(0));
     for (int64_t m = 0; m < M; ++m) {
@@ -347,6 +349,7 @@ struct Back {
     for (int64_t r = r0; r < r0 + L; ++r) {
       const int64_t off = ((b * T + t0 + r) * H + h) * D;
       std::copy(dX.data() + r * D, dX.data() + (r + 1) * D, dxo + off);
+      if (dxvo) std::copy(dXV.data() + r * D, dXV.data() + (r + 1) * D, dxvo + off);
       if (d.adaptive_q) std::fill(dqo + off, dqo + off + D, F(0));
       else std::copy(dQv.data() + r * D, dQv.data() + (r + 1) * D, dqo + off);
     }
@@ -365,7 +368,8 @@ struct Back {
 
 template <typename F>
 void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F* const* state, const F* d_o,
-                       const F* const* d_state, F* dx, F* dq, F* const* d_init, const F* ckpt) {
+                       const F* const* d_state, F* dx, F* dq, F* const* d_init, const F* ckpt, const F* xv,
+                       F* dxv) {
   SelfModDims d = dims;  // one block when block >= T (same result, scratch by the real block)
   d.block = effective_tile(d.block, d.seq);
   const int64_t T = d.seq, H = d.heads, nblk = (T + d.block - 1) / d.block;
@@ -388,7 +392,7 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
         const int64_t t0 = j * d.block, bl = std::min(d.block, T - t0);
         for (int64_t r = 0; r < bl;) {
           const int64_t L = std::min(bl - r, w.snapshot(d.tokens + t0 + r));
-          w.precompute(b, h, t0 + r, r, L, x, q);
+          w.precompute(b, h, t0 + r, r, L, x, q, xv);
           if (du) du->piece(w, r, L, nullptr, 0);
           else for (int64_t i = r; i < r + L; ++i) w.step(i, nullptr, nullptr);
           r += L;
@@ -402,8 +406,10 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
         const F* ck = cks + j * ns;
         std::copy(ck, ck + ns, w.st.begin());
         w.invalidate();
-        k.recompute(b, h, t0, bl, x, q, ck, du);
-        for (auto p = k.pieces.rbegin(); p != k.pieces.rend(); ++p) k.piece_back(*p, b, h, t0, d_o, dx, dq);
+        k.recompute(b, h, t0, bl, x, q, xv, ck, du);
+        for (auto p = k.pieces.rbegin(); p != k.pieces.rend(); ++p) {
+          k.piece_back(*p, b, h, t0, d_o, dx, dq, xv ? dxv : nullptr);
+        }
       }
       w.store(b, h, k.dst, d_init);
     }
@@ -412,9 +418,9 @@ void self_mod_backward(const SelfModDims& dims, const F* x, const F* q, const F*
 
 template void self_mod_backward<float>(const SelfModDims&, const float*, const float*, const float* const*,
                                        const float*, const float* const*, float*, float*, float* const*,
-                                       const float*);
+                                       const float*, const float*, float*);
 template void self_mod_backward<double>(const SelfModDims&, const double*, const double*, const double* const*,
                                         const double*, const double* const*, double*, double*, double* const*,
-                                        const double*);
+                                        const double*, const double*, double*);
 
 }  // namespace nl

@@ -13,7 +13,7 @@ namespace nl {
 
 template <typename F>
 void self_mod_forward(const SelfModDims& dims, const F* x, const F* q, const F* const* state, F* o, F* const* out,
-                      F* ckpt) {
+                      F* ckpt, const F* xv) {
   SelfModDims d = dims;  // one block when block >= T (same result, scratch by the real block)
   d.block = effective_tile(d.block, d.seq);
   using self_mod_detail::Dual;
@@ -32,7 +32,7 @@ void self_mod_forward(const SelfModDims& dims, const F* x, const F* q, const F* 
         if (ckpt) std::copy(w.st.begin(), w.st.end(), ckpt + (bh * nblk + t0 / d.block) * ns);
         for (int64_t r = 0; r < bl;) {
           const int64_t L = std::min(bl - r, w.snapshot(d.tokens + t0 + r));
-          w.precompute(b, h, t0 + r, r, L, x, q);
+          w.precompute(b, h, t0 + r, r, L, x, q, xv);
           if (du) du->piece(w, r, L, o + ((b * T + t0 + r) * H + h) * D, H * D);
           else for (int64_t i = r; i < r + L; ++i) w.step(i, nullptr, o + ((b * T + t0 + i) * H + h) * D);
           r += L;
@@ -44,8 +44,8 @@ void self_mod_forward(const SelfModDims& dims, const F* x, const F* q, const F* 
 }
 
 template void self_mod_forward<float>(const SelfModDims&, const float*, const float*, const float* const*, float*,
-                                      float* const*, float*);
+                                      float* const*, float*, const float*);
 template void self_mod_forward<double>(const SelfModDims&, const double*, const double*, const double* const*,
-                                       double*, double* const*, double*);
+                                       double*, double* const*, double*, const double*);
 
 }  // namespace nl

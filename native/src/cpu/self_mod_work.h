@@ -60,7 +60,7 @@ struct Worker {
     weights_home();
     A1t.resize(m * nn);
     a1t_ok.assign(m, 0);
-    for (auto* v : {&X, &Qv, &Kn}) v->resize(LD);
+    for (auto* v : {&X, &XV, &Qv, &Kn}) v->resize(LD);
     for (auto* v : {&nrm, &al, &bg, &et}) v->resize(lb);
     for (auto* v : {&Gen, &E}) v->resize(m * LD);
     for (auto* v : {&Hg, &Hv, &P, &SHg, &SHv, &SP, &Ac, &Cm, &Gg}) v->resize(m * LH);
@@ -74,10 +74,11 @@ struct Worker {
   std::vector<F*> wp;       // [M][2] where the current W1, W2 of each memory live (in st, or a backward slot)
   std::vector<F> A1t;       // [M] snapshot transposes A1^T [Dh, D]
   std::vector<char> a1t_ok;  // [M] A1t current
-  // rows of the current block: X, Qv (the query used), Kn (normalised k) [Lb, D]; gates [Lb];
+  // rows of the current block: X, XV (the value input, when given), Qv (the query used), Kn
+  // (normalised k) [Lb, D]; gates [Lb];
   // per memory: Gen, E [Lb, D]; Hg (generator pre-activation), Hv (target pre-activation),
   // P, their sigmoids SHg, SHv, SP, Ac = silu(P), Cm = A1^T e, Gg = g [Lb, Dh]
-  std::vector<F> X, Qv, Kn, nrm, al, bg, et, Gen, E, Hg, Hv, P, SHg, SHv, SP, Ac, Cm, Gg, tmp, rv;
+  std::vector<F> X, XV, Qv, Kn, nrm, al, bg, et, Gen, E, Hg, Hv, P, SHg, SHv, SP, Ac, Cm, Gg, tmp, rv;
 
   void set_dims(const SelfModDims& o) { d = o; }
   F* S(int s, int64_t m) { return st.data() + (s * M + m) * n; }
@@ -99,6 +100,9 @@ struct Worker {
   }
   int64_t chunk_of(int64_t m) const { return m == kMem ? d.chunk_mem : d.chunk_other; }
   bool is_gen(int64_t m) const { return m != kMem; }
+  bool xv_on = false;  // the call has a value input: generator v reads XV rows (set by precompute)
+  // Rows generator m reads: XV for v when the call has a value input, else X.
+  std::vector<F>& gen_in(int64_t m) { return m == kV && xv_on ? XV : X; }
   F* row(std::vector<F>& a, int64_t m, int64_t r, int64_t w) { return a.data() + (m * Lb + r) * w; }
 
   // states of (b, h) from / to arrays in [B, M, H, ...] layout (null input = zeros); W2, S2, A2
@@ -153,22 +157,26 @@ struct Worker {
   void invalidate() { std::fill(a1t_ok.begin(), a1t_ok.end(), char(0)); }
 
   // Snapshot-only quantities of rows r0..r0+L (tokens t0..t0+L of the call) at the current snapshots.
-  void precompute(int64_t b, int64_t h, int64_t t0, int64_t r0, int64_t L, const F* x, const F* q) {
+  // xv (null: none): the value input [B, T, H, D] that generator v reads instead of x.
+  void precompute(int64_t b, int64_t h, int64_t t0, int64_t r0, int64_t L, const F* x, const F* q, const F* xv) {
     const int64_t T = d.seq, H = d.heads;
     transposes();
+    xv_on = xv != nullptr;
     for (int64_t i = 0; i < L; ++i) {
       const int64_t off = ((b * T + t0 + i) * H + h) * D;
       std::copy(x + off, x + off + D, X.data() + (r0 + i) * D);
+      if (xv) std::copy(xv + off, xv + off + D, XV.data() + (r0 + i) * D);
       if (!d.adaptive_q) std::copy(q + off, q + off + D, Qv.data() + (r0 + i) * D);
     }
     F* tm = tmp.data();
-    for (int64_t m = 0; m < M; ++m) {  // generators z + A1 silu(A2 z) at z = x
+    for (int64_t m = 0; m < M; ++m) {  // generators z + A1 silu(A2 z) at z = x (xv for v with a value input)
       if (!is_gen(m)) continue;
       F *hg = row(Hg, m, r0, Dh), *shg = row(SHg, m, r0, Dh), *gen = row(Gen, m, r0, D);
-      gemm<F>(L, Dh, D, X.data() + r0 * D, D, S(kA2, m), Dh, hg, Dh, false);
+      const F* Z = gen_in(m).data() + r0 * D;
+      gemm<F>(L, Dh, D, Z, D, S(kA2, m), Dh, hg, Dh, false);
       sigmoid_n(L * Dh, hg, shg);
       for (int64_t i = 0; i < L * Dh; ++i) tm[i] = hg[i] * shg[i];
-      std::copy(X.data() + r0 * D, X.data() + (r0 + L) * D, gen);
+      std::copy(Z, Z + L * D, gen);
       gemm<F>(L, D, Dh, tm, Dh, A1t.data() + m * n, D, gen, D, true);
     }
     const F inv_d = F(1) / static_cast<F>(D);

@@ -5,7 +5,8 @@
  * (batch, head) running every memory of the layer. The backward recomputes the forward from
  * block-boundary states (attrs.block tokens a block, 0 = about √(3T)); the result does not depend
  * on the block. Operands run in x's dtype (float32 or float64), contiguous.
- * Op inputs: x, q [B, T, H, D], then w1, w2, s1, s2, a1, a2 (all memories stacked on axis 1).
+ * Op inputs: x, q [B, T, H, D], then w1, w2, s1, s2, a1, a2 (all memories stacked on axis 1). The
+ * 'cpu' kernels' optional value input (a 9th input, xv) is refused: these kernels have none.
  */
 import { native, type SelfModDims } from '@nl/native';
 import type { Tensor } from '@nl/tensor';
@@ -24,7 +25,12 @@ function dimsOf(x: Tensor, w1: Tensor, a: FusedSelfModAttrs): SelfModDims {
   }; // prettier-ignore
 }
 
+/** The CUDA kernels read x for every generator: a value input (op input 9) is refused by name. */
+export const CUDA_NO_VALUE_INPUT =
+  "SelfModifyingTitans impl 'fused': a separate value input (xv) is supported by the CPU kernel only; the CUDA kernels have none (use impl 'chunked' on 'cuda')";
+
 function forwardCuda(_ctx: unknown, inputs: Tensor[], attrs: FusedSelfModAttrs): Tensor[] {
+  if (inputs.length > 8) throw new Error(CUDA_NO_VALUE_INPUT);
   const tmp = new Temps();
   try {
     const dtype = inputs[0]!.dtype;

@@ -4,8 +4,10 @@
  * the 'cpu' kernels `memory.selfModifyingTitans.forward` / `.backward` (they also run on 'sim').
  * Same maths and state format as the token loop (self-modifying.ts). Op inputs: x, q [B, T, H, D]
  * and the carried states of all memories stacked on axis 1 (w1, s1, a1 [B, M, H, D, Dh]; w2, s2,
- * a2 [B, M, H, Dh, D]); outputs o [B, T, H, D] and the final states (same shapes). The backward
- * gives x, q and every carried state (hence, through expand, every memory's init) a gradient.
+ * a2 [B, M, H, Dh, D]), then optionally xv [B, T, H, D] (a separate value input: generator v reads it
+ * instead of x; 'cpu' kernels only, the 'cuda' ones refuse it); outputs o [B, T, H, D] and the final
+ * states (same shapes). The backward gives x, q, every carried state (hence, through expand, every
+ * memory's init) and xv a gradient.
  * When gradients are needed the forward keeps its block-start states (up to KEEP_BYTES) so the
  * backward skips recomputing them.
  */
@@ -84,6 +86,11 @@ function options(inputs: readonly Tensor[], a: FusedSelfModAttrs): SelfModOption
   return { ...a, batch, seqLen, heads, dim, hidden: inputs[2]!.shape[4]!, block };
 }
 
+/** Op inputs: x, q, the six stacked states, then the optional value input. */
+const XV_INPUT = 8;
+const valueInput = (ins: readonly Tensor[]): FloatArray | undefined =>
+  ins.length > XV_INPUT ? arr(ins[XV_INPUT]!) : undefined;
+
 const states = (ins: readonly Tensor[]) =>
   Object.fromEntries(SELF_MOD_STATES.map((s, i) => [s, arr(ins[2 + i]!)])) as Record<
     (typeof SELF_MOD_STATES)[number],
@@ -98,9 +105,12 @@ const op = defineOp<FusedSelfModAttrs>({
       const bytes = selfModCkptSize(o) * (inputs[0]!.dtype === 'float64' ? 8 : 4);
       // one block: its start state is the call's initial state, which the backward reads anyway
       const keep =
-        attrs.keep === true && ctx.needsInputGrad.some(Boolean) && bytes <= KEEP_BYTES && selfModBlocks(o) > 1;
+        attrs.keep === true &&
+        ctx.needsInputGrad.some(Boolean) &&
+        bytes <= KEEP_BYTES &&
+        selfModBlocks(o) > 1;
       const [, outs] = withOutputs(inputs[0]!, (alloc) =>
-        selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep, alloc),
+        selfModForward(arr(inputs[0]!), arr(inputs[1]!), states(inputs), o, keep, alloc, valueInput(inputs)),
       );
       if (keep) ctx.save(outs.pop()!); // the block-start states, allocated last
       return outs; // o, then the final states in SELF_MOD_STATES order
@@ -119,8 +129,8 @@ const op = defineOp<FusedSelfModAttrs>({
       const ckpt = ctx.saved.length > 0 ? arr(ctx.saved[0]!) : undefined;
       const opts = options(ins, ctx.attrs);
       const [, outs] = withOutputs(ins[0]!, (alloc) =>
-        selfModBackward(x, arr(ins[1]!), states(ins), dO, dState, opts, ckpt, alloc),
-      ); // dx, dq, then the initial-state gradients in SELF_MOD_STATES order
+        selfModBackward(x, arr(ins[1]!), states(ins), dO, dState, opts, ckpt, alloc, valueInput(ins)),
+      ); // dx, dq, then the initial-state gradients in SELF_MOD_STATES order, then dxv (with xv)
       if (!ctx.attrs.adaptiveQ) return outs;
       outs[1]!.dispose(); // q is unused with adaptiveQ
       return outs.map((t, i) => (i === 1 ? null : t));
@@ -128,9 +138,18 @@ const op = defineOp<FusedSelfModAttrs>({
   },
 });
 
-/** Runs the op: x, q [B, T, H, D], stacked states → o and the stacked final states. */
-export function fusedSelfMod(x: Tensor, q: Tensor, st: Tensor[], attrs: FusedSelfModAttrs): Tensor[] {
-  return op([x, q, ...st], attrs) as Tensor[];
+/**
+ * Runs the op: x, q [B, T, H, D], stacked states (and the optional value input xv [B, T, H, D]) →
+ * o and the stacked final states.
+ */
+export function fusedSelfMod(
+  x: Tensor,
+  q: Tensor,
+  st: Tensor[],
+  attrs: FusedSelfModAttrs,
+  xv?: Tensor,
+): Tensor[] {
+  return op(xv === undefined ? [x, q, ...st] : [x, q, ...st, xv], attrs) as Tensor[];
 }
 
 const mT = (t: Tensor): Tensor => transpose(t, -2, -1);
@@ -187,16 +206,22 @@ export function selfModFused(a: FusedArgs): { out: Tensor; state: StackedSelfMod
     if (ORDER[i] !== n)
       throw new Error(`SelfModifyingTitans fused: memory ${i} is ${n}, expected ${ORDER[i]}`);
   });
-  const [out, ...fin] = fusedSelfMod(a.x, a.q, a.state, {
-    tokens: a.tokens,
-    chunkMem: a.chunkMem,
-    chunkOther: a.chunkOther,
-    momentum: a.momentum,
-    alphaBias: a.alphaBias,
-    etaBias: a.etaBias,
-    adaptiveQ: a.adaptiveQ,
-    readSnapshot: a.readSnapshot,
-    keep: isGradEnabled(),
-  });
+  const [out, ...fin] = fusedSelfMod(
+    a.x,
+    a.q,
+    a.state,
+    {
+      tokens: a.tokens,
+      chunkMem: a.chunkMem,
+      chunkOther: a.chunkOther,
+      momentum: a.momentum,
+      alphaBias: a.alphaBias,
+      etaBias: a.etaBias,
+      adaptiveQ: a.adaptiveQ,
+      readSnapshot: a.readSnapshot,
+      keep: isGradEnabled(),
+    },
+    a.xv,
+  );
   return { out: out!, state: fin };
 }

@@ -36,6 +36,7 @@ import { checkChunk, checkSeq } from './check.js';
 import { siluDerivative } from './titans.js';
 import { mv, outerBH, stackTokens, tokenAt } from './ops.js';
 import { selfModChunked } from './self-modifying-chunked.js';
+import { CUDA_NO_VALUE_INPUT } from './self-modifying-cuda.js';
 import { memoryOf, selfModFused, stackMemories, type StackedSelfModState } from './self-modifying-fused.js';
 import { SELF_MOD_STATES } from '../kernels/self-mod/native.js';
 
@@ -82,7 +83,10 @@ export interface SelfModifyingConfig {
 
 /** Options of `SelfModifyingTitans.forward`. */
 export interface SelfModForwardOptions {
-  /** Separate value input [B, T, H, D]: v = M_v,ξ(xv) (default: x). 'loop' and 'chunked' only. */
+  /**
+   * Separate value input [B, T, H, D]: v = M_v,ξ(xv) (default: x). 'loop', 'chunked', and 'fused' on
+   * the CPU ('cpu', 'sim'; its CUDA kernels have none and refuse it).
+   */
   xv?: Tensor;
 }
 
@@ -257,7 +261,7 @@ export class SelfModifyingTitans extends nn.Module {
   }
 
   /** The 'fused' forward: the state stays stacked from call to call. */
-  private forwardFused(x: Tensor, q: Tensor, b: number, T: number): Tensor {
+  private forwardFused(x: Tensor, q: Tensor, b: number, T: number, xv?: Tensor): Tensor {
     const st = this.stacked ?? (this.state ? stackMemories(this.names, this.state) : this.initStacked(b));
     if (st[0]!.shape[0] !== b)
       throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);
@@ -267,6 +271,7 @@ export class SelfModifyingTitans extends nn.Module {
       state: st,
       x,
       q,
+      ...(xv === undefined ? {} : { xv }),
       tokens: this._tokens,
       frozen: this._frozen,
     });
@@ -294,7 +299,7 @@ export class SelfModifyingTitans extends nn.Module {
    * Reads and writes x [B, T, H, D]; static queries q [B, T, H, D] (ignored with adaptiveQ,
    * where q = M_q,ξ(x)). Returns [B, T, H, D]. Frozen: reads the current state, no writes.
    * `opts.xv` [B, T, H, D]: a separate value input, v = M_v,ξ(xv) instead of M_v,ξ(x) (k, η, α
-   * (+ q) keep x); 'loop' and 'chunked' only.
+   * (+ q) keep x); every impl, 'fused' on the CPU only (its CUDA kernels refuse it).
    */
   forward(x: Tensor, q: Tensor, opts: SelfModForwardOptions = {}): Tensor {
     const [b, T] = checkSeq('SelfModifyingTitans', 'x', x, this.heads, this.dim);
@@ -306,12 +311,10 @@ export class SelfModifyingTitans extends nn.Module {
       const [bv, tv] = checkSeq('SelfModifyingTitans', 'xv', xv, this.heads, this.dim);
       if (bv !== b || tv !== T)
         throw new Error(`SelfModifyingTitans: xv [B, T] = [${bv}, ${tv}] differs from x's [${b}, ${T}]`);
-      if (this.impl === 'fused')
-        throw new Error(
-          "SelfModifyingTitans: a separate value input (forward's opts.xv) is supported by impl 'loop' and 'chunked'; impl 'fused' (and its CUDA kernels) has none",
-        );
+      if (this.impl === 'fused' && x.device.startsWith('cuda'))
+        throw new Error(`${CUDA_NO_VALUE_INPUT} (forward's opts.xv on device '${x.device}')`);
     }
-    if (this.impl === 'fused') return this.forwardFused(x, q, b, T);
+    if (this.impl === 'fused') return this.forwardFused(x, q, b, T, xv);
     const st = this.state ?? this.init(b);
     if (Object.values(st)[0]!.w1.shape[0] !== b)
       throw new Error(`SelfModifyingTitans: batch ${b} differs from the carried state; call reset()`);

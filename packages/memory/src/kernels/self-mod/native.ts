@@ -5,7 +5,10 @@
  * modules/self-modifying.ts (the reference the tests compare with). Float32Array or
  * Float64Array, one dtype per call.
  *
- * Layouts: x, q, o [B, T, H, D]; w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]
+ * Optional value input xv [B, T, H, D]: generator v reads xv instead of x (v = M_v(xv)); the
+ * backward then returns its gradient dxv (and dx has no share of generator v).
+ *
+ * Layouts: x, q, xv, o [B, T, H, D]; w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]
  * (memories in the order k, v, eta, alpha, mem, + q with adaptiveQ; a = chunk-start snapshots).
  */
 import { native, type SelfModDims } from '@nl/native';
@@ -121,7 +124,8 @@ function checkStates<A extends FloatArray>(name: string, prefix: string, st: Par
 /**
  * Fused forward: o [B, T, H, D] and the final states; with `keep`, also the block-start states
  * (`ckpt`, selfModCkptSize elements) that spare the backward its first recompute pass. Outputs
- * come from `alloc`, in the order o, the states (SELF_MOD_STATES order), ckpt.
+ * come from `alloc`, in the order o, the states (SELF_MOD_STATES order), ckpt. `xv` (optional):
+ * the value input that generator v reads instead of x.
  */
 export function selfModForward<A extends FloatArray>(
   x: A,
@@ -130,19 +134,21 @@ export function selfModForward<A extends FloatArray>(
   opts: SelfModOptions,
   keep = false,
   alloc: SelfModAlloc<A> = freshArrays(x),
+  xv?: A,
 ): { o: A; state: SelfModStates<A>; ckpt?: A } {
   const name = 'selfModForward';
   const { dims, seq, shape } = prepare(name, opts);
   checkArray(name, 'x', x, seq);
   checkArray(name, 'q', q, seq);
+  if (xv !== undefined) checkArray(name, 'xv', xv, seq);
   checkStates(name, '', state, shape, false);
-  checkSameDtype(name, { x, q, ...state });
+  checkSameDtype(name, { x, q, xv, ...state });
   const o = alloc(seq);
   const out = {} as SelfModStates<A>;
   for (const s of SELF_MOD_STATES) out[s] = alloc(shape(s));
   const ckpt = keep ? alloc([selfModCkptSize(opts)]) : undefined;
   native.selfModForward(
-    { x, q, w1: state.w1, w2: state.w2, s1: state.s1, s2: state.s2, a1: state.a1, a2: state.a2, o, w1Out: out.w1, w2Out: out.w2, s1Out: out.s1, s2Out: out.s2, a1Out: out.a1, a2Out: out.a2, ckpt: ckpt ?? null },
+    { x, q, xv: xv ?? null, w1: state.w1, w2: state.w2, s1: state.s1, s2: state.s2, a1: state.a1, a2: state.a2, o, w1Out: out.w1, w2Out: out.w2, s1Out: out.s1, s2Out: out.s2, a1Out: out.a1, a2Out: out.a2, ckpt: ckpt ?? null },
     dims,
   ); // prettier-ignore
   return ckpt ? { o, state: out, ckpt } : { o, state: out };
@@ -151,8 +157,8 @@ export function selfModForward<A extends FloatArray>(
 /**
  * Fused backward: dx, dq (zero with adaptiveQ) and the gradients of the initial states, given
  * dO and optional gradients of the final states; `ckpt` (a forward's, same inputs and options)
- * skips recomputing the block-start states. Outputs come from `alloc`, in the order dx, dq, the
- * state gradients (SELF_MOD_STATES order).
+ * skips recomputing the block-start states. With `xv` (the forward's value input) also dxv. Outputs
+ * come from `alloc`, in the order dx, dq, the state gradients (SELF_MOD_STATES order), dxv.
  */
 export function selfModBackward<A extends FloatArray>(
   x: A,
@@ -163,25 +169,28 @@ export function selfModBackward<A extends FloatArray>(
   opts: SelfModOptions,
   ckpt?: A,
   alloc: SelfModAlloc<A> = freshArrays(x),
-): { dx: A; dq: A; dState: SelfModStates<A> } {
+  xv?: A,
+): { dx: A; dq: A; dState: SelfModStates<A>; dxv?: A } {
   const name = 'selfModBackward';
   const { dims, seq, shape } = prepare(name, opts);
   checkArray(name, 'x', x, seq);
   checkArray(name, 'q', q, seq);
+  if (xv !== undefined) checkArray(name, 'xv', xv, seq);
   checkArray(name, 'dO', dO, seq);
   checkStates(name, '', state, shape, false);
   checkStates(name, 'd', dState, shape, true);
   if (ckpt !== undefined) checkArray(name, 'ckpt', ckpt, [selfModCkptSize(opts)]);
-  checkSameDtype(name, { x, q, dO, ...state, ...dState, ckpt });
+  checkSameDtype(name, { x, q, xv, dO, ...state, ...dState, ckpt });
   const dx = alloc(seq);
   const dq = alloc(seq);
   const g = {} as SelfModStates<A>;
   for (const s of SELF_MOD_STATES) g[s] = alloc(shape(s));
+  const dxv = xv === undefined ? undefined : alloc(seq);
   const d = dState;
   native.selfModBackward(
-    { x, q, w1: state.w1, w2: state.w2, s1: state.s1, s2: state.s2, a1: state.a1, a2: state.a2, dO, dW1: d.w1 ?? null, dW2: d.w2 ?? null, dS1: d.s1 ?? null, dS2: d.s2 ?? null, dA1: d.a1 ?? null, dA2: d.a2 ?? null,
-      dx, dq, gW1: g.w1, gW2: g.w2, gS1: g.s1, gS2: g.s2, gA1: g.a1, gA2: g.a2, ckpt: ckpt ?? null },
+    { x, q, xv: xv ?? null, w1: state.w1, w2: state.w2, s1: state.s1, s2: state.s2, a1: state.a1, a2: state.a2, dO, dW1: d.w1 ?? null, dW2: d.w2 ?? null, dS1: d.s1 ?? null, dS2: d.s2 ?? null, dA1: d.a1 ?? null, dA2: d.a2 ?? null,
+      dx, dq, dxv: dxv ?? null, gW1: g.w1, gW2: g.w2, gS1: g.s1, gS2: g.s2, gA1: g.a1, gA2: g.a2, ckpt: ckpt ?? null },
     dims,
   ); // prettier-ignore
-  return { dx, dq, dState: g };
+  return dxv ? { dx, dq, dState: g, dxv } : { dx, dq, dState: g };
 }
