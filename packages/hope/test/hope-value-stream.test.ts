@@ -3,7 +3,7 @@
  * x_v = ℓ2(conv₄(W_v RMSNorm(h))) per head. Checked: config (default off and absent from the
  * resolved config, refusals naming it), the analytic parameter count, the wiring (W_v and the
  * value conv reach the output and get outer gradients; the other parameters keep their names), the
- * tensor-op decoder fed in pieces == forward (float64, both impls), the fast state and session
+ * tensor-op decoder fed in pieces == forward (float64, every impl), the fast state and session
  * files carry the value conv's cache (the online 'truncated' scheme detaches it at the cuts), and
  * the fused decoder / ONNX export refuse it by name.
  */
@@ -53,9 +53,8 @@ describe('HopeLM valueStream', () => {
     expect('valueStream' in resolveHopeConfig(base)).toBe(false);
     expect('valueStream' in resolveHopeConfig({ ...base, valueStream: false })).toBe(false);
     expect(resolveHopeConfig({ ...base, valueStream: true, selfModImpl: 'chunked' }).valueStream).toBe(true);
-    expect(() => resolveHopeConfig({ ...base, valueStream: true, selfModImpl: 'fused' })).toThrow(
-      /valueStream needs selfModImpl 'loop' or 'chunked', got 'fused'/,
-    );
+    // every impl ('fused' on the CPU: hope-value-stream-fused.test.ts)
+    expect(resolveHopeConfig({ ...base, valueStream: true, selfModImpl: 'fused' }).valueStream).toBe(true);
     expect(() => resolveHopeConfig({ ...base, valueStream: 1 as unknown as boolean })).toThrow(
       /valueStream must be a boolean, got 1/,
     );
@@ -86,7 +85,7 @@ describe('HopeLM valueStream', () => {
         expect(Math.max(...Array.from(p.grad!.dataSync(), Math.abs)), n).toBeGreaterThan(0);
   });
 
-  for (const selfModImpl of ['loop', 'chunked'] as const)
+  for (const selfModImpl of ['loop', 'chunked', 'fused'] as const)
     it(`${selfModImpl}: the tensor-op decoder fed in pieces == forward (float64), state from a given start`, () => {
       const m = new HopeLM({ ...SMALL, selfModImpl });
       const x = ids(40, 2);

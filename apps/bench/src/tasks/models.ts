@@ -31,7 +31,7 @@ export interface ComparisonOptions {
   withHopeLive?: boolean;
   /**
    * Also return 'hope-vs': the headline Hope with a separate value stream for the v generator
-   * (`valueStream: true`, selfModImpl 'chunked': the fused impl has no value input) and etaBias −2
+   * (`valueStream: true`, selfModImpl 'chunked' as measured; 'fused' has it on the CPU too) and etaBias −2
    * (the measured setting: MQAR, 1,500 steps, hope-tiny: 99.0% / 92.2% (seeds 1 / 0) with the value
    * stream at −2, 10.2% / 6.3% without it; seed 1 at the preset's −4: 12.2%), cmsHidden
    * re-matched to the same count (packages/hope README "The value stream").

@@ -51,8 +51,9 @@ export type HopeConfig = LMConfigBase & {
    * A separate value stream (default off; README "The value stream"): the v generator reads
    * x_v = ℓ2(conv₄(W_v RMSNorm(h))) per head, with its own linear W_v and causal conv (own 3-token
    * cache), instead of the x = ℓ2(conv₄(RMSNorm(h))) that k, η, α read. A deviation from the
-   * paper's Eqs. 83–85 (one x_t for every generator), like Titans' separate projections. Needs
-   * selfModImpl 'loop' or 'chunked'. Present in a resolved config only when on (true), so the
+   * paper's Eqs. 83–85 (one x_t for every generator), like Titans' separate projections. Every
+   * selfModImpl; 'fused' on the CPU only (its CUDA kernels have no value input and refuse it by
+   * name; use 'chunked' there). Present in a resolved config only when on (true), so the
    * configs of models without it (checkpoints, session files) are unchanged.
    */
   valueStream?: boolean;
@@ -218,8 +219,6 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
   if (typeof selfModImpl !== 'string' || selfModImpl === '') fail(`selfModImpl must be a non-empty string`);
   if ((staticGenerators || !precondition) && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
     fail(`staticGenerators / precondition: false need selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
-  if (valueStream && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
-    fail(`valueStream needs selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
   const cmsImpl = input.cmsImpl ?? HOPE_DEFAULTS.cmsImpl;
   if (cmsImpl !== 'loop' && cmsImpl !== 'fused')
     fail(`cmsImpl must be 'loop' or 'fused', got ${JSON.stringify(cmsImpl)}`);
