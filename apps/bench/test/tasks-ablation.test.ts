@@ -3,7 +3,14 @@
 // for a variant run alone under the same seed; the variants really differ in their configs.
 import { describe, expect, it } from 'vitest';
 import { resolveHopeConfig, type HopeConfigInput } from '@nl/hope';
-import { ABLATION_QUICK, ablationVariants, evenWindows, runAblationFamily } from '../src/tasks/ablation.js';
+import {
+  ABLATION_FULL,
+  ABLATION_QUICK,
+  ablationBudget,
+  ablationVariants,
+  evenWindows,
+  runAblationFamily,
+} from '../src/tasks/ablation.js';
 import { comparisonModels } from '../src/tasks/models.js';
 
 describe('ablation family', () => {
@@ -78,6 +85,14 @@ describe('ablation family', () => {
       runAblationFamily({ quick: true, seeds: [2], log: () => {}, models: ['hope-xx'] }, ABLATION_QUICK),
     ).toThrow(/hope-xx/);
   }, 300_000);
+
+  it('budgets: default, quick, long; an unknown one or long with quick is refused by name', () => {
+    expect(ablationBudget({ quick: false })).toBe(ABLATION_FULL);
+    expect(ablationBudget({ quick: true })).toBe(ABLATION_QUICK);
+    expect(ablationBudget({ quick: false, budget: 'long' })).toEqual({ ...ABLATION_FULL, steps: 300 });
+    expect(() => ablationBudget({ quick: false, budget: 'huge' })).toThrow(/no budget 'huge'/);
+    expect(() => ablationBudget({ quick: true, budget: 'long' })).toThrow(/exclude each other/);
+  });
 
   it('evenWindows spans the bytes and names a short input', () => {
     const bytes = Uint8Array.from({ length: 10 }, (_, i) => i);

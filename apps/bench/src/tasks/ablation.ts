@@ -48,6 +48,20 @@ export const ABLATION_FULL: AblationBudget = {
   layers: 2,
 };
 
+/** `--budget long`: three times the default's steps (the value stream's variants need them to separate). */
+export const ABLATION_LONG: AblationBudget = { ...ABLATION_FULL, steps: 300 };
+
+/** The budget `opts` names: --quick, --budget long, or the default. Throws naming an unknown one. */
+export function ablationBudget(opts: Pick<TaskRunOptions, 'quick' | 'budget'>): AblationBudget {
+  if (opts.budget === undefined) return opts.quick ? ABLATION_QUICK : ABLATION_FULL;
+  if (opts.budget === 'long' && !opts.quick) return ABLATION_LONG;
+  throw new RangeError(
+    opts.quick
+      ? `ablation: --quick and --budget ${opts.budget} exclude each other`
+      : `ablation has no budget '${opts.budget}' (budgets: long)`,
+  );
+}
+
 /**
  * The ablated variants of `hope` (a Hope config): names as in the report, after `name` (the full
  * model's name; 'hope' gives 'hope', 'w/o CMS', …, another gives '<name>', '<name> w/o CMS', …).
@@ -168,7 +182,7 @@ function trainAndScore(
 
 export function runAblationFamily(
   opts: TaskRunOptions,
-  budget: AblationBudget = opts.quick ? ABLATION_QUICK : ABLATION_FULL,
+  budget: AblationBudget = ablationBudget(opts),
 ): TaskReport {
   const data = corpora();
   const rows: TaskRow[] = [];
@@ -223,5 +237,6 @@ export function runAblationFamily(
 export const ablationFamily: TaskFamily = {
   name: 'ablation',
   title: 'Ablation (Table 6)',
+  budgets: ['long'],
   run: (o) => runAblationFamily(o),
 };
