@@ -176,7 +176,7 @@ export interface SelfModDims {
   etaBias: number;
   adaptiveQ: boolean;
   readSnapshot: boolean;
-  /** CPU forward in chunk ("dual") form: per piece GEMMs instead of per-token writes, same results (default true). */
+  /** Chunk ("dual") form, CPU and CUDA: per piece GEMMs instead of per-token writes, same results (default true). */
   dual?: boolean;
 }
 /** x, q, xv [B, T, H, D]; w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]. */

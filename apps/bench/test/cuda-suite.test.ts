@@ -58,6 +58,7 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
     'titansLinear fwd+bwd B1 T6 H2 D4 C4',
     'titansMlp fwd+bwd B1 T6 H2 D4 Dh3 C4',
     'selfModifyingTitans fwd+bwd B1 T4 H4 D32 Dh16',
+    'selfModifyingTitans fwd+bwd B1 T4 H4 D32 Dh16 (token form)',
     'hope-tiny train step B1 T4',
     'gatedDeltaRule vs torch fwd+bwd B1 T8 H2 D4 C4',
     'titansMlp vs torch fwd+bwd B1 T8 H2 D4 Dh3 C4',
@@ -87,7 +88,7 @@ it('the suite runs on the emulated device: every row present, labelled, ratios a
   for (const r of rows.filter((x) => !x.impl.startsWith('@nl')))
     expect(r.note).toMatch(/no peer on the emulated device/);
   // the memory ops' and Hope rows beside them: the same work on the cpu kernels
-  expect(cpuRows).toHaveLength(5);
+  expect(cpuRows).toHaveLength(6);
   for (const r of cpuRows) expect(r.rate).toBeGreaterThan(0);
 });
 

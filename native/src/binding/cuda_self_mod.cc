@@ -35,7 +35,7 @@ Dims read_dims(const Napi::CallbackInfo& info, const char* op) {
   d.B = s.batch, d.T = s.seq, d.H = s.heads, d.D = s.d, d.Dh = s.hidden, d.M = s.mems;
   d.tokens = s.tokens, d.chunk_mem = s.chunk_mem, d.chunk_other = s.chunk_other;
   d.momentum = s.momentum, d.alpha_bias = s.alpha_bias, d.eta_bias = s.eta_bias;
-  d.adaptive_q = s.adaptive_q, d.read_snapshot = s.read_snapshot;
+  d.adaptive_q = s.adaptive_q, d.read_snapshot = s.read_snapshot, d.dual = s.dual;
   r.block = s.block;
   Napi::Env env = info.Env();
   if (checked_product(env, op, "B * H", {d.B, d.H}) > 0x7fffffff) throw_range(env, op, "B * H too large");
@@ -68,6 +68,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   g.dt = float_dt_arg(info, 0, op);
   const Dims r = read_dims(info, op.c_str());
   g.d = r.d;
+  g.block = r.block;
   const CudaSlots<int64_t> slots = slots_of(r, false);
   cuda::Runtime* rt = nullptr;
   auto p = cuda_operands(info, 2, op, g.dt, slots.ext, slots.optional, rt);

@@ -30,7 +30,7 @@ inline SelfModDims read_self_mod_dims(const Napi::CallbackInfo& info, const char
   d.eta_bias = f.finite("etaBias");
   d.adaptive_q = f.flag("adaptiveQ");
   d.read_snapshot = f.flag("readSnapshot");
-  d.dual = f.flag("dual", 1);  // CPU forward in chunk form (cpu/self_mod_dual.h); the CUDA kernels ignore it
+  d.dual = f.flag("dual", 1);  // chunk form (cpu/self_mod_dual*.h, cuda/kernels/self_mod_dual*.h)
   f.done();
   if (d.mems != (d.adaptive_q ? 6 : 5)) {
     throw_range(info.Env(), op, "dims.mems must be 5 (k, v, eta, alpha, mem), or 6 with adaptiveQ (+ q), got " +

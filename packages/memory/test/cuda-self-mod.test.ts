@@ -1,95 +1,28 @@
 /**
- * memory.selfModifyingTitans on 'cuda' (the emulated device: token-recurrent kernels of
- * native/src/cuda/kernels/self_mod*.h) against the 'cpu' fused kernels (the op on its own: output,
+ * memory.selfModifyingTitans on 'cuda' in token form (`dual: false`; the emulated device:
+ * token-recurrent kernels of native/src/cuda/kernels/self_mod.h, self_mod_backward.h; the chunk
+ * form: cuda-self-mod-dual.test.ts) against the 'cpu' fused kernels (the op on its own: output,
  * the six final states and the gradients of x, q and all six carried states, float32 / float64, odd T,
  * T below one chunk, calls starting mid-chunk, adaptiveQ, readSnapshot, momentum 0, a backward-block
  * sweep, absent output gradients) and against the token loop (impl 'loop', float64, the reference
- * of self-modifying.ts; calls cut into pieces == one call); bad input gives clear errors.
+ * of self-modifying.ts: the module's default (chunk) form in one call, the token form in calls cut
+ * into pieces == one call); bad input gives clear errors.
  * Shapes stay tiny: the emulator runs every thread of every block on the host.
  */
 import { native } from '@nl/native';
-import { cat, mul, tensor, type Tensor } from '@nl/tensor';
+import { cat, tensor, type Tensor } from '@nl/tensor';
 import { cudaPointer } from '@nl/tensor/internal';
 import { assertClose, enableCudaEmulation } from '@nl/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../src/index.js';
 import { SELF_MOD_STATES } from '../src/kernels/index.js';
-import { fusedSelfMod, type FusedSelfModAttrs } from '../src/modules/self-modifying-fused.js';
+import type { FusedSelfModAttrs } from '../src/modules/self-modifying-fused.js';
+import { base as shared, type Case, compare, data, NAMES } from './cuda-self-mod-helpers.js';
 import { randArr, rng } from './modules/helpers.js';
 
 enableCudaEmulation();
 
-type DT = 'float32' | 'float64';
-interface Case {
-  B: number;
-  T: number;
-  H: number;
-  D: number;
-  Dh: number;
-}
-
-const base: FusedSelfModAttrs = {
-  tokens: 0,
-  chunkMem: 3,
-  chunkOther: 2,
-  momentum: 0.9,
-  alphaBias: 1,
-  etaBias: -1,
-  adaptiveQ: false,
-  readSnapshot: false,
-};
-
-const stateShape = (c: Case, M: number, s: string) =>
-  s.endsWith('1') ? [c.B, M, c.H, c.D, c.Dh] : [c.B, M, c.H, c.Dh, c.D];
-
-function data(c: Case, a: FusedSelfModAttrs, seed: number) {
-  const r = rng(seed);
-  const M = a.adaptiveQ ? 6 : 5;
-  const n = c.B * c.T * c.H * c.D;
-  const ns = c.B * M * c.H * c.D * c.Dh;
-  const scale: Record<string, number> = { w1: 0.5, w2: 0.5, s1: 0.1, s2: 0.1, a1: 0.5, a2: 0.5 };
-  return {
-    M,
-    x: randArr(r, n),
-    q: randArr(r, n),
-    st: SELF_MOD_STATES.map((s) => randArr(r, ns, -scale[s]!, scale[s]!)),
-    wo: randArr(r, n),
-    ws: SELF_MOD_STATES.map(() => randArr(r, ns)),
-  };
-}
-
-/** The op forward + backward on one device; the loss weighs o (unless noO) and every final state. */
-function run(device: 'cpu' | 'cuda', dtype: DT, c: Case, a: FusedSelfModAttrs, d: ReturnType<typeof data>, noO = false) {
-  const mk = (v: Float64Array, shape: number[], requiresGrad = true) =>
-    tensor(Array.from(v), { shape, dtype, device, requiresGrad });
-  const seq = [c.B, c.T, c.H, c.D];
-  const ins = [mk(d.x, seq), mk(d.q, seq, !a.adaptiveQ), ...SELF_MOD_STATES.map((s, i) => mk(d.st[i]!, stateShape(c, d.M, s)))];
-  const [o, ...fin] = fusedSelfMod(ins[0]!, ins[1]!, ins.slice(2), a);
-  let loss = noO ? null : mul(o!, mk(d.wo, seq, false)).sum();
-  fin.forEach((f, i) => {
-    const l = mul(f, mk(d.ws[i]!, [...f.shape], false)).sum();
-    loss = loss ? loss.add(l) : l;
-  });
-  loss!.backward();
-  const arr = (t: Tensor) => Array.from(t.dataSync());
-  return { o: arr(o!), fin: fin.map(arr), grads: ins.map((t) => (t.grad ? arr(t.grad) : null)) };
-} // prettier-ignore
-
-const NAMES = ['dx', 'dq', ...SELF_MOD_STATES.map((s) => `d${s}`)];
-const tol = (dtype: DT) => (dtype === 'float32' ? { rtol: 2e-3, atol: 2e-5 } : { rtol: 1e-9, atol: 1e-11 });
-
-function compare(dtype: DT, c: Case, a: FusedSelfModAttrs, seed = 7, noO = false) {
-  const d = data(c, a, seed);
-  const cpu = run('cpu', dtype, c, a, d, noO);
-  const gpu = run('cuda', dtype, c, a, d, noO);
-  assertClose('o', cpu.o, gpu.o, tol(dtype));
-  cpu.fin.forEach((f, i) => assertClose(`final ${SELF_MOD_STATES[i]}`, f, gpu.fin[i]!, tol(dtype)));
-  cpu.grads.forEach((g, i) => {
-    if (g === null) expect(gpu.grads[i], NAMES[i]).toBeNull();
-    else assertClose(NAMES[i]!, g, gpu.grads[i]!, tol(dtype));
-  });
-  return gpu;
-}
+const base: FusedSelfModAttrs = { ...shared, dual: false };
 
 describe('memory.selfModifyingTitans on cuda == cpu fused kernels', () => {
   const cases: [string, Case, FusedSelfModAttrs][] = [
@@ -189,8 +122,13 @@ describe("SelfModifyingTitans impl 'fused' on cuda == impl 'loop' (float64)", ()
   it('adaptiveQ + readSnapshot, one call', () => {
     moduleCompare({ B: 1, T: 6, H: 2, D: 2, Dh: 3 }, { chunkMem: 3, chunkOther: 2, adaptiveQ: true, readSnapshot: true }, [], 32); // prettier-ignore
   });
-  it('calls cut into pieces == one call', () => {
-    moduleCompare({ B: 1, T: 8, H: 1, D: 3, Dh: 2 }, { chunkMem: 4, chunkOther: 3 }, [1, 4, 5], 33);
+  it('calls cut into pieces == one call (token form, dual: false)', () => {
+    moduleCompare(
+      { B: 1, T: 8, H: 1, D: 3, Dh: 2 },
+      { chunkMem: 4, chunkOther: 3, dual: false },
+      [1, 4, 5],
+      33,
+    );
   });
 });
 

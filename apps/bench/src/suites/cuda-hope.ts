@@ -1,8 +1,9 @@
 /**
  * `nl-bench --device cuda` rows for Hope: the fused SelfModifyingTitans op (memory.selfModifyingTitans,
  * hope-tiny's memory shape H4 D32 Dh16, chunks 32 / 16) forward + backward of one call (loss = sum
- * of o), and a hope-tiny train step (lossAndBackward + AdamW), each on `device` beside the same work
- * on the 'cpu' native kernels in the same run. Rates are tokens (B·T) a second; every timed call on
+ * of o) in its default chunk ("dual") form and in token form (`dual: false`), and a hope-tiny
+ * train step (lossAndBackward + AdamW), each on `device` beside the same work on the 'cpu' native
+ * kernels in the same run. Rates are tokens (B·T) a second; every timed call on
  * the device ends with a synchronize. On the emulated device the CUDA rates measure the host
  * emulator (rows say so).
  */
@@ -16,8 +17,8 @@ const H = 4,
   D = 32,
   DH = 16;
 
-/** Seeded fused SelfModifyingTitans on `device` and its inputs x, q [batch, seq, H, D]. */
-function selfMod(device: T.Device, batch: number, seq: number) {
+/** Seeded fused SelfModifyingTitans (token form with dual false) on `device`; x, q [batch, seq, H, D]. */
+function selfMod(device: T.Device, batch: number, seq: number, dual = true) {
   T.manualSeed(5);
   const m = new SelfModifyingTitans({
     heads: H,
@@ -26,6 +27,7 @@ function selfMod(device: T.Device, batch: number, seq: number) {
     chunkMem: 32,
     chunkOther: 16,
     impl: 'fused',
+    dual,
   });
   m.to(device);
   const x = T.randn([batch, seq, H, D], { device, requiresGrad: true });
@@ -74,6 +76,10 @@ export async function cudaHopeRows(
   const tokens = o.batch * o.seq;
   const cases = [
     [`selfModifyingTitans fwd+bwd B${o.batch} T${o.seq} H${H} D${D} Dh${DH}`, selfMod],
+    [
+      `selfModifyingTitans fwd+bwd B${o.batch} T${o.seq} H${H} D${D} Dh${DH} (token form)`,
+      (d: T.Device, b: number, s: number) => selfMod(d, b, s, false),
+    ],
     [`hope-tiny train step B${o.batch} T${o.seq}`, hopeTiny],
   ] as const;
   for (const [name, make] of cases) {

@@ -21,6 +21,7 @@ struct SelfModCudaDims {
   int64_t tokens = 0, chunk_mem = 16, chunk_other = 8;
   double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
   bool adaptive_q = false, read_snapshot = false;
+  bool dual = true;  // chunk ("dual") form (self_mod_dual*.h), else token by token
   NL_HD int64_t n() const { return D * Dh; }
   NL_HD int64_t row(int64_t b, int64_t t, int64_t h) const { return (b * T + t) * H + h; }
   NL_HD int64_t chunk_of(int64_t m) const { return m == kSmMem ? chunk_mem : chunk_other; }

@@ -3,7 +3,8 @@
 // cuda/kernels/self_mod*.h. Operands are contiguous at their first element; the binding
 // (binding/cuda_self_mod.cc) has checked every pointer and extent. Scratch comes from the Exec:
 // the work area, the per-token vectors; the backward also the block-boundary states (every `block`
-// tokens), one block of per-token W1, W2 (slots) and the running adjoints.
+// tokens), one block of per-token W1, W2 (slots) and the running adjoints. This file runs the token
+// form; with dims.dual (the default) both ops go to the chunk form (ops/self_mod_dual.h).
 #pragma once
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "cuda/kernels/self_mod_backward.h"
 #include "cuda/kernels/strided.h"
 #include "cuda/ops/chunk_scratch.h"
+#include "cuda/ops/self_mod_dual.h"
 
 #define NL_CUDA_OPS_SELF_MOD(X)       \
   X(self_mod_fwd, SelfModFwdArgs)     \
@@ -23,6 +25,7 @@ namespace nl::cuda {
 struct SelfModFwdArgs {
   DT dt;
   SelfModCudaDims d;
+  int64_t block;  // the chunk form's piece cuts (tokens a block, > 0)
   const void *x, *q;
   const void* st[6];
   void* o;
@@ -51,6 +54,7 @@ inline Launch self_mod_launch(const SelfModCudaDims& d) {
 template <class T, class Exec>
 std::string self_mod_fwd_typed(Exec& ex, const SelfModFwdArgs& g) {
   const SelfModCudaDims& d = g.d;
+  if (d.dual) return self_mod_dual_fwd_typed<T>(ex, g);
   const int64_t BH = d.B * d.H;
   ScratchSet<Exec> sc(ex);
   T* work = sc.template take<T>(BH * d.work_size());
@@ -71,6 +75,7 @@ std::string self_mod_fwd_typed(Exec& ex, const SelfModFwdArgs& g) {
 template <class Exec>
 std::string self_mod_fwd_op(Exec& ex, const SelfModFwdArgs& g) {
   if (g.d.B * g.d.H == 0 || g.d.n() == 0) return "";
+  if (g.d.dual && g.block <= 0) return "selfModifyingTitans: block must be positive";
   if (g.dt == DT::F32) return self_mod_fwd_typed<float>(ex, g);
   if (g.dt == DT::F64) return self_mod_fwd_typed<double>(ex, g);
   return "selfModifyingTitans: dtype must be float32 or float64";
@@ -79,6 +84,7 @@ std::string self_mod_fwd_op(Exec& ex, const SelfModFwdArgs& g) {
 template <class T, class Exec>
 std::string self_mod_bwd_typed(Exec& ex, const SelfModBwdArgs& g) {
   const SelfModCudaDims& d = g.d;
+  if (d.dual) return self_mod_dual_bwd_typed<T>(ex, g);
   const int64_t BH = d.B * d.H, ws = d.work_size(), n = d.n();
   const ChunkPlan cp = chunk_plan(d.T, g.block);
   const int64_t C = cp.C, N = cp.NB;  // T = 0: one empty block

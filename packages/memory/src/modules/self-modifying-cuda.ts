@@ -1,10 +1,11 @@
 /**
  * The 'cuda' kernels of the fused SelfModifyingTitans op (`memory.selfModifyingTitans.forward` /
  * `.backward`, same signatures and maths as the 'cpu' kernels of ./self-modifying-fused.ts):
- * token-recurrent native kernels (native/src/cuda/kernels/self_mod*.h), one block per
- * (batch, head) running every memory of the layer. The backward recomputes the forward from
- * block-boundary states (attrs.block tokens a block, 0 = about √(3T)); the result does not depend
- * on the block. Operands run in x's dtype (float32 or float64), contiguous.
+ * native kernels (native/src/cuda/kernels/self_mod*.h), one block per (batch, head) running every
+ * memory of the layer, in chunk ("dual") form with attrs.dual (default true: self_mod_dual*.h, the
+ * pieces of the CPU dual form), else token by token (self_mod.h, self_mod_backward.h). The backward
+ * recomputes the forward from block-boundary states (attrs.block tokens a block, 0 = about √(3T));
+ * the result does not depend on the block. Operands run in x's dtype (float32 or float64), contiguous.
  * Op inputs: x, q [B, T, H, D], then w1, w2, s1, s2, a1, a2 (all memories stacked on axis 1). The
  * 'cpu' kernels' optional value input (a 9th input, xv) is refused: these kernels have none.
  */
@@ -21,7 +22,7 @@ function dimsOf(x: Tensor, w1: Tensor, a: FusedSelfModAttrs): SelfModDims {
   return {
     batch, seqLen, heads, d, hidden, mems, tokens: a.tokens, chunkMem: a.chunkMem, chunkOther: a.chunkOther,
     block: a.block ?? 0, momentum: a.momentum, alphaBias: a.alphaBias, etaBias: a.etaBias,
-    adaptiveQ: a.adaptiveQ, readSnapshot: a.readSnapshot,
+    adaptiveQ: a.adaptiveQ, readSnapshot: a.readSnapshot, dual: a.dual ?? true,
   }; // prettier-ignore
 }
 

@@ -169,6 +169,8 @@ export type StackedSelfModState = Tensor[];
 /** Arguments of `selfModFused`: the chunked impl's, with the state stacked. */
 export interface FusedArgs extends Omit<ChunkedArgs, 'state'> {
   state: StackedSelfModState;
+  /** Chunk ("dual") form (default true) or token by token (false); see SelfModOptions.dual. */
+  dual?: boolean;
 }
 
 /** Memory `i` of a stacked state: w1, w2, s1, s2, a1, a2 [B, H, …] (views). */
@@ -219,6 +221,7 @@ export function selfModFused(a: FusedArgs): { out: Tensor; state: StackedSelfMod
       etaBias: a.etaBias,
       adaptiveQ: a.adaptiveQ,
       readSnapshot: a.readSnapshot,
+      dual: a.dual ?? true,
       keep: isGradEnabled(),
     },
     a.xv,

@@ -79,6 +79,11 @@ export interface SelfModifyingConfig {
    * 'fused': one native op per call, forward and backward in C++ (self-modifying-fused.ts).
    */
   impl?: 'loop' | 'chunked' | 'fused';
+  /**
+   * impl 'fused' only: forward and backward in chunk ("dual") form (default true; CPU and CUDA
+   * kernels self_mod_dual*.h), or token by token (false). Same results to rounding.
+   */
+  dual?: boolean;
 }
 
 /** Options of `SelfModifyingTitans.forward`. */
@@ -187,6 +192,7 @@ export class SelfModifyingTitans extends nn.Module {
       readSnapshot: cfg.readSnapshot ?? false,
       staticGenerators: cfg.staticGenerators ?? false,
       precondition: cfg.precondition ?? true,
+      dual: cfg.dual ?? true,
     };
     if (this.impl === 'fused' && (this.cfg.staticGenerators || !this.cfg.precondition))
       throw new Error(
