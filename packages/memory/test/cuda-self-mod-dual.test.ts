@@ -37,7 +37,8 @@ describe('memory.selfModifyingTitans dual form on cuda == cpu dual form', () => 
     ['adaptiveQ, chunks 4 / 2', { B: 1, T: 6, H: 2, D: 2, Dh: 2 }, { ...base, tokens: 3, chunkMem: 4, adaptiveQ: true }],
     ['adaptiveQ + readSnapshot, blocks of 3', { B: 2, T: 5, H: 1, D: 2, Dh: 3 }, { ...base, tokens: 1, adaptiveQ: true, readSnapshot: true, block: 3 }],
     ['more columns and hidden units than threads', { B: 1, T: 3, H: 1, D: 40, Dh: 12 }, { ...base, tokens: 1, chunkMem: 4, chunkOther: 4 }],
-    ['T 20 over two automatic backward blocks (16)', { B: 1, T: 20, H: 1, D: 4, Dh: 3 }, { ...base, chunkMem: 4, chunkOther: 3 }],
+    ['T 20, the default block (the whole call, as the cpu op)', { B: 1, T: 20, H: 1, D: 4, Dh: 3 }, { ...base, chunkMem: 4, chunkOther: 3 }],
+    ['T 20 over three backward blocks of 7', { B: 1, T: 20, H: 1, D: 4, Dh: 3 }, { ...base, chunkMem: 4, chunkOther: 3, block: 7 }],
   ]; // prettier-ignore
   for (const dtype of ['float64', 'float32'] as const)
     for (const [name, c, a] of cases) it(`${dtype}: ${name}`, () => void compare(dtype, c, a));

@@ -51,8 +51,9 @@ std::string self_mod_dual_fwd_typed(Exec& ex, const Args& g) {
   return ex.launch(k, self_mod_dual_launch(d));
 }
 
-// Backward: the chunk-form forward keeps the block-boundary states (every `block` tokens); per
-// block, last to first, it recomputes the block keeping each piece's start work area (pstart), then
+// Backward: the chunk-form forward keeps the block-boundary states (every `block` tokens; skipped
+// for one block, which starts from the initial states); per block, last to first, it recomputes the
+// block keeping each piece's start work area (pstart), then
 // SelfModDualBackK reverses the block's pieces (the running adjoints stay in `adj`).
 template <class T, class Exec, class Args>
 std::string self_mod_dual_bwd_typed(Exec& ex, const Args& g) {
@@ -68,7 +69,7 @@ std::string self_mod_dual_bwd_typed(Exec& ex, const Args& g) {
   }
   ScratchSet<Exec> sc(ex);
   T* work = sc.template take<T>(BH * ws);
-  T* boundary = sc.template take<T>(BH * N * ws);
+  T* boundary = sc.template take<T>(N > 1 ? BH * N * ws : 1);
   T* pstart = sc.template take<T>(BH * npb * ws);
   T* adj = sc.template take<T>(BH * ws);
   double* vec = sc.template take<double>(BH * Lmax * SmLayout(d).total);
@@ -79,11 +80,13 @@ std::string self_mod_dual_bwd_typed(Exec& ex, const Args& g) {
   SelfModDualK<T> fk = sm_dual_kernel<T>(d, block, 0, d.T, work, vec, dual, Lmax);
   fk.x = x, fk.q = q, fk.boundary = boundary, fk.nblocks = N;
   for (int s = 0; s < 6; ++s) fk.init[s] = static_cast<const T*>(g.st[s]);
-  std::string err = ex.launch(fk, l);
+  std::string err = N > 1 ? ex.launch(fk, l) : "";  // one block: it starts from the initial states
   for (int64_t c = N - 1; c >= 0 && err.empty(); --c) {
     const int64_t t0 = cp.start(c), t1 = t0 + cp.length(c);
     SelfModDualK<T> rk = sm_dual_kernel<T>(d, block, t0, t1, work, vec, dual, Lmax);
-    rk.x = x, rk.q = q, rk.start = boundary + c * ws, rk.start_stride = N * ws, rk.pstart = pstart;
+    for (int s = 0; s < 6; ++s) rk.init[s] = fk.init[s];
+    rk.x = x, rk.q = q, rk.pstart = pstart;
+    if (N > 1) rk.start = boundary + c * ws, rk.start_stride = N * ws;
     err = ex.launch(rk, l);
     if (!err.empty()) break;
     SelfModDualBackK<T> bk{};

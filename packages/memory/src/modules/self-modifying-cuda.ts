@@ -4,15 +4,17 @@
  * native kernels (native/src/cuda/kernels/self_mod*.h), one block per (batch, head) running every
  * memory of the layer, in chunk ("dual") form with attrs.dual (default true: self_mod_dual*.h, the
  * pieces of the CPU dual form), else token by token (self_mod.h, self_mod_backward.h). The backward
- * recomputes the forward from block-boundary states (attrs.block tokens a block, 0 = about √(3T));
- * the result does not depend on the block. Operands run in x's dtype (float32 or float64), contiguous.
- * Op inputs: x, q [B, T, H, D], then w1, w2, s1, s2, a1, a2 (all memories stacked on axis 1). The
- * 'cpu' kernels' optional value input (a 9th input, xv) is refused: these kernels have none.
+ * recomputes the forward from block-boundary states (attrs.block tokens a block, else as the 'cpu'
+ * kernels: ./self-modifying-block.ts); the result does not depend on the block. Operands run in x's
+ * dtype (float32 or float64), contiguous. Op inputs: x, q [B, T, H, D], then w1, w2, s1, s2, a1, a2
+ * (all memories stacked on axis 1). The 'cpu' kernels' optional value input (a 9th input, xv) is
+ * refused: these kernels have none.
  */
 import { native, type SelfModDims } from '@nl/native';
 import type { Tensor } from '@nl/tensor';
 import { cudaDTypeOf, emptyTensor, registerKernel } from '@nl/tensor/internal';
 import { inInputDtypes, off, ptr, Temps } from './cuda-operands.js';
+import { selfModOpBlock } from './self-modifying-block.js';
 import type { FusedSelfModAttrs } from './self-modifying-fused.js';
 
 /** The native dims of a call: sizes from x [B, T, H, D] and w1 [B, M, H, D, Dh], options from attrs. */
@@ -21,7 +23,7 @@ function dimsOf(x: Tensor, w1: Tensor, a: FusedSelfModAttrs): SelfModDims {
   const [, mems, , , hidden] = w1.shape as [number, number, number, number, number];
   return {
     batch, seqLen, heads, d, hidden, mems, tokens: a.tokens, chunkMem: a.chunkMem, chunkOther: a.chunkOther,
-    block: a.block ?? 0, momentum: a.momentum, alphaBias: a.alphaBias, etaBias: a.etaBias,
+    block: selfModOpBlock(seqLen, a), momentum: a.momentum, alphaBias: a.alphaBias, etaBias: a.etaBias,
     adaptiveQ: a.adaptiveQ, readSnapshot: a.readSnapshot, dual: a.dual ?? true,
   }; // prettier-ignore
 }

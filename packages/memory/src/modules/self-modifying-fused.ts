@@ -36,6 +36,7 @@ import {
 } from '../kernels/self-mod/native.js';
 import type { FloatArray } from '../kernels/shape.js';
 import type { ChunkedArgs, ChunkMemState } from './self-modifying-chunked.js';
+import { selfModOpBlock } from './self-modifying-block.js';
 import './self-modifying-cuda.js';
 
 /** Attributes of the fused op: the kernel options less the sizes, which are read from the inputs. */
@@ -73,16 +74,9 @@ function withOutputs<R>(like: Tensor, call: (alloc: SelfModAlloc<FloatArray>) =>
   }
 }
 
-/**
- * Longest backward block of the chunk form. Its recompute keeps only each piece's start states (no
- * per-token weights, unlike the token form's √(3T) blocks), so the op takes the whole call as one
- * block up to this length: no block-start states to keep or recompute.
- */
-const DUAL_BLOCK_MAX = 256;
-
 function options(inputs: readonly Tensor[], a: FusedSelfModAttrs): SelfModOptions {
   const [batch, seqLen, heads, dim] = inputs[0]!.shape as [number, number, number, number];
-  const block = a.block || (a.dual === false ? 0 : Math.max(1, Math.min(seqLen, DUAL_BLOCK_MAX)));
+  const block = selfModOpBlock(seqLen, a);
   return { ...a, batch, seqLen, heads, dim, hidden: inputs[2]!.shape[4]!, block };
 }
 
