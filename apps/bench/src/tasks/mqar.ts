@@ -125,6 +125,7 @@ function evalSets(budget: MqarBudget, width: number): (EvalSpec & { task: string
 
 export function runMqarFamily(opts: TaskRunOptions, budget: MqarBudget = mqarBudget(opts)): TaskReport {
   const rows: TaskRow[] = [];
+  const diverged: string[] = []; // runs whose last training loss is not finite
   const r = ranges(budget.alphabet);
   const maxGap = Math.max(0, ...budget.gaps);
   const train = mqarDraw({}, (rng) => ({
@@ -153,6 +154,7 @@ export function runMqarFamily(opts: TaskRunOptions, budget: MqarBudget = mqarBud
           lr: budget.lr,
           seed,
         });
+        if (!Number.isFinite(res.finalLoss)) diverged.push(`${model.name} d ${width} seed ${seed}`);
         opts.log(
           `mqar d ${width} seed ${seed} ${model.name}: ${res.scores.map((s) => `${s.name} ${(100 * s.tokenAccuracy).toFixed(1)}%`).join(', ')} (loss ${res.finalLoss.toFixed(3)}, ${res.seconds.toFixed(0)} s)`,
         );
@@ -191,7 +193,12 @@ export function runMqarFamily(opts: TaskRunOptions, budget: MqarBudget = mqarBud
       "'hope-vs' (only when named in --models) is 'hope' with a separate value stream for the v generator (valueStream: x_v = l2(conv4(W_v RMSNorm(h))) per head, selfModImpl 'chunked', etaBias −2, CMS narrowed to the same count): without it k and v read the same input, so at init k ≈ v and the memory stores almost nothing (packages/hope README \"The value stream\").",
       budget.steps < 1000
         ? `This budget (${budget.steps} steps, a few minutes per model on a 2-core machine shared by other jobs) is far below what MQAR needs here: values near chance mean "not learned in this budget", not "cannot learn"; \`--budget long\` runs 1,500 steps.`
-        : `${budget.steps} steps at batch 16 (${budget.steps * budget.batch} training sequences per model); the default budget (100 steps, widths 32 and 64) learnt nothing on 2026-12-06 (every model ≤ 21%, most near chance).`,
+        : `${budget.steps} steps at batch ${budget.batch} (${budget.steps * budget.batch} training sequences per model); the default budget (100 steps, widths 32 and 64) learnt nothing on 2026-12-06 (every model ≤ 21%, most near chance).`,
+      ...(diverged.length === 0
+        ? []
+        : [
+            `Diverged (last training loss not finite): ${diverged.join(', ')}; their rows score NaN logits (0%), not a trained model.`,
+          ]),
     ],
   };
 }
