@@ -94,6 +94,15 @@ describe('ablation family', () => {
     expect(() => ablationBudget({ quick: true, budget: 'long' })).toThrow(/exclude each other/);
   });
 
+  it('names the runs that diverged (a learning rate that blows the weights up)', () => {
+    const opts = { quick: true, seeds: [1], log: () => {}, models: ['w/o CMS'] };
+    const r = runAblationFamily(opts, { ...ABLATION_QUICK, lr: 1e30, steps: 3 });
+    expect(r.rows.some((x) => !Number.isFinite(x.value))).toBe(true);
+    expect(r.notes.join(' ')).toMatch(/Diverged \(training loss or held-out bpb not finite\): w\/o CMS seed 1/);
+    const ok = runAblationFamily(opts, ABLATION_QUICK);
+    expect(ok.notes.join(' ')).not.toMatch(/Diverged/);
+  }, 300_000);
+
   it('evenWindows spans the bytes and names a short input', () => {
     const bytes = Uint8Array.from({ length: 10 }, (_, i) => i);
     expect(Array.from(evenWindows(bytes, 3, 4))).toEqual([0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9]);

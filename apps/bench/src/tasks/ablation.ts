@@ -186,10 +186,13 @@ export function runAblationFamily(
 ): TaskReport {
   const data = corpora();
   const rows: TaskRow[] = [];
+  const diverged: string[] = []; // runs whose last training loss or held-out bpb is not finite
   for (const seed of opts.seeds) {
     const { all, defaults } = allVariants(seed, budget);
     for (const v of selectModels(all, opts.models ?? defaults)) {
       const r = trainAndScore(v, data, budget, seed);
+      if (!Number.isFinite(r.finalLoss) || !r.bpb.every(Number.isFinite))
+        diverged.push(`${v.name} seed ${seed}`);
       opts.log(
         `ablation seed ${seed} ${v.name}: ${data.heldOut.map((h, i) => `${h.name} ${r.bpb[i]!.toFixed(3)}`).join(', ')} bpb (train loss ${r.finalLoss.toFixed(3)} nats, ${r.seconds.toFixed(0)} s)`,
       );
@@ -230,6 +233,11 @@ export function runAblationFamily(
             "'hope-vs' rows: the same four variants of Hope with the value stream (valueStream: true, a separate value projection and conv for the v generator; etaBias −2; CMS width re-matched to the same count), whose memories learn MQAR where Hope's do not (mqar.md). They test whether the components matter once the memories are live. Run by naming them: `--models hope hope-vs 'hope-vs w/o CMS' …`.",
           ]
         : []),
+      ...(diverged.length === 0
+        ? []
+        : [
+            `Diverged (training loss or held-out bpb not finite): ${diverged.join(', ')}; their rows make the mean ± std NaN.`,
+          ]),
     ],
   };
 }
