@@ -98,9 +98,11 @@ describe('ablation family', () => {
     const opts = { quick: true, seeds: [1], log: () => {}, models: ['w/o CMS'] };
     const r = runAblationFamily(opts, { ...ABLATION_QUICK, lr: 1e30, steps: 3 });
     expect(r.rows.some((x) => !Number.isFinite(x.value))).toBe(true);
-    expect(r.notes.join(' ')).toMatch(/Diverged \(training loss or held-out bpb not finite\): w\/o CMS seed 1/);
+    expect((r.notes ?? []).join(' ')).toMatch(
+      /Diverged \(training loss or held-out bpb not finite\): w\/o CMS seed 1/,
+    );
     const ok = runAblationFamily(opts, ABLATION_QUICK);
-    expect(ok.notes.join(' ')).not.toMatch(/Diverged/);
+    expect((ok.notes ?? []).join(' ')).not.toMatch(/Diverged/);
   }, 300_000);
 
   it('evenWindows spans the bytes and names a short input', () => {
