@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { SELF_MOD_STATES } from '../src/kernels/index.js';
 import { fusedSelfMod, type FusedSelfModAttrs } from '../src/modules/self-modifying-fused.js';
 import { randArr, rng } from './modules/helpers.js';
+import { SELF_MOD_BASE } from './kernels/self-mod-cases.js';
 
 export type DT = 'float32' | 'float64';
 export interface Case {
@@ -19,16 +20,8 @@ export interface Case {
   Dh: number;
 }
 
-export const base: FusedSelfModAttrs = {
-  tokens: 0,
-  chunkMem: 3,
-  chunkOther: 2,
-  momentum: 0.9,
-  alphaBias: 1,
-  etaBias: -1,
-  adaptiveQ: false,
-  readSnapshot: false,
-};
+/** The CPU kernel tests' starting attributes (kernels/self-mod-cases.ts). */
+export const base: FusedSelfModAttrs = SELF_MOD_BASE;
 
 const stateShape = (c: Case, M: number, s: string) =>
   s.endsWith('1') ? [c.B, M, c.H, c.D, c.Dh] : [c.B, M, c.H, c.Dh, c.D];

@@ -15,55 +15,18 @@ import {
   type SelfModOptions,
   type SelfModStates,
 } from '../../src/kernels/index.js';
-import { fusedSelfMod, type FusedSelfModAttrs } from '../../src/modules/self-modifying-fused.js';
+import { fusedSelfMod } from '../../src/modules/self-modifying-fused.js';
 import { assertClose, randArray, rng } from './helpers.js';
+import { SELF_MOD_BASE, selfModData, selfModOpts, type SelfModCase } from './self-mod-cases.js';
 
-interface Case {
-  B: number;
-  T: number;
-  H: number;
-  D: number;
-  Dh: number;
-  attrs: FusedSelfModAttrs;
-}
-
-/** x, q [B, T, H, D] and six states ([B, M, H, D, Dh] / [B, M, H, Dh, D]) as float64 arrays. */
-function data(seed: number, c: Case) {
-  const r = rng(seed);
-  const M = c.attrs.adaptiveQ ? 6 : 5;
-  const n = c.B * c.T * c.H * c.D;
-  const ns = c.B * M * c.H * c.D * c.Dh;
-  const scale = { w1: 0.5, w2: 0.5, s1: 0.1, s2: 0.1, a1: 0.5, a2: 0.5 };
-  const st = {} as SelfModStates<Float64Array>;
-  for (const s of SELF_MOD_STATES) st[s] = randArray(ns, r, (u) => scale[s] * u);
-  const shape = (s: string) => (s.endsWith('1') ? [c.B, M, c.H, c.D, c.Dh] : [c.B, M, c.H, c.Dh, c.D]);
-  return { x: randArray(n, r), q: randArray(n, r), st, shape, seq: [c.B, c.T, c.H, c.D], M };
-}
-
-function opts(c: Case, block?: number): SelfModOptions {
-  return {
-    ...c.attrs,
-    batch: c.B,
-    seqLen: c.T,
-    heads: c.H,
-    dim: c.D,
-    hidden: c.Dh,
-    block: block ?? c.attrs.block,
-  };
-}
+type Case = SelfModCase;
+const data = (seed: number, c: Case) => selfModData(seed, c);
+const opts = (c: Case, block?: number): SelfModOptions =>
+  selfModOpts(c, block === undefined ? {} : { block });
 
 const tight = { atol: 1e-11, ratio: 1e-13 };
 const loose = { atol: 1e-4, ratio: 2e-5 };
-const base = {
-  tokens: 0,
-  chunkMem: 3,
-  chunkOther: 2,
-  momentum: 0.9,
-  alphaBias: 1,
-  etaBias: -1,
-  adaptiveQ: false,
-  readSnapshot: false,
-};
+const base = SELF_MOD_BASE;
 
 describe('fused SelfModifyingTitans op: gradcheck', () => {
   const cases: [string, Case][] = [
