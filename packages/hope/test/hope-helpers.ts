@@ -68,3 +68,26 @@ export function gradsOf(model: HopeLM): Map<string, Float64Array> {
     out.set(n, p.grad === null ? new Float64Array(p.numel) : Float64Array.from(p.grad.dataSync()));
   return out;
 }
+
+/**
+ * A small float64 Hope with the value stream, whose memories write and read visibly (the default
+ * 0.02 inits are nearly inert): the hope-value-stream*.test.ts files' model.
+ */
+export const VALUE_STREAM_SMALL: HopeConfigInput = {
+  vocabSize: 23,
+  dim: 16,
+  layers: 2,
+  heads: 2,
+  memoryHidden: 6,
+  chunkMem: 8,
+  chunkOther: 3,
+  cmsLevels: [
+    { chunkSize: 16, lr: 1e-2 },
+    { chunkSize: 64, lr: 1e-2 },
+  ],
+  cmsHidden: 12,
+  memoryInitStd: { k: { w1: 0.1, w2: 0.5 }, v: { w1: 0.1, w2: 0.5 }, mem: { w1: 0.2, w2: 0.5 } },
+  valueStream: true,
+  dtype: 'float64',
+  seed: 1,
+};

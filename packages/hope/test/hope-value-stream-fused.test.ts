@@ -10,25 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { HopeLM, type HopeConfigInput } from '../src/models/hope-index.js';
 import { maxDiff } from './models-helpers.js';
 import { hostIds } from './decode-helpers.js';
+import { VALUE_STREAM_SMALL } from './hope-helpers.js';
 
-const SMALL: HopeConfigInput = {
-  vocabSize: 23,
-  dim: 16,
-  layers: 2,
-  heads: 2,
-  memoryHidden: 6,
-  chunkMem: 8,
-  chunkOther: 3,
-  cmsLevels: [
-    { chunkSize: 16, lr: 1e-2 },
-    { chunkSize: 64, lr: 1e-2 },
-  ],
-  cmsHidden: 12,
-  memoryInitStd: { k: { w1: 0.1, w2: 0.5 }, v: { w1: 0.1, w2: 0.5 }, mem: { w1: 0.2, w2: 0.5 } },
-  valueStream: true,
-  dtype: 'float64',
-  seed: 1,
-};
+const SMALL: HopeConfigInput = VALUE_STREAM_SMALL;
 
 /** loss and every parameter's gradient of one lossAndBackward on `batch`. */
 function step(cfg: HopeConfigInput, batch: number[], shape: [number, number]) {

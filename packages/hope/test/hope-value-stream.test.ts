@@ -19,29 +19,12 @@ import { HopeSession } from '../src/session/session.js';
 import { exportHopeOnnx } from '../src/export/onnx-hope.js';
 import { forwardRows, maxDiff } from './models-helpers.js';
 import { hostIds, stepRows as piecesRows } from './decode-helpers.js';
+import { VALUE_STREAM_SMALL } from './hope-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hope-vs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SMALL: HopeConfigInput = {
-  vocabSize: 23,
-  dim: 16,
-  layers: 2,
-  heads: 2,
-  memoryHidden: 6,
-  chunkMem: 8,
-  chunkOther: 3,
-  cmsLevels: [
-    { chunkSize: 16, lr: 1e-2 },
-    { chunkSize: 64, lr: 1e-2 },
-  ],
-  cmsHidden: 12,
-  // memories that write and read visibly (the default 0.02 inits are nearly inert)
-  memoryInitStd: { k: { w1: 0.1, w2: 0.5 }, v: { w1: 0.1, w2: 0.5 }, mem: { w1: 0.2, w2: 0.5 } },
-  valueStream: true,
-  dtype: 'float64',
-  seed: 1,
-};
+const SMALL: HopeConfigInput = VALUE_STREAM_SMALL;
 
 const ids = (n: number, seed: number): Int32Array => hostIds(n, seed, SMALL.vocabSize);
 /** Concatenated `step` logits of `x` fed in pieces of the given sizes. */
