@@ -1,5 +1,6 @@
 /** Test helpers for the memory modules: seeded float64 data and tensors. */
 import { tensor, type Tensor } from '@nl/tensor';
+import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
 
 /** Deterministic uniform numbers in [lo, hi) (mulberry32). */
 export function rng(seed: number): (lo?: number, hi?: number) => number {
@@ -46,4 +47,30 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/**
+ * float64 SelfModifyingTitans modules of the given impls, heads × dim × hidden = `size`, with the
+ * same random inits (every memory's w1, w2 uniform ±0.6, drawn from `seed` in the names' order).
+ */
+export function sameInitSelfMod(
+  seed: number,
+  size: { H: number; D: number; DH: number },
+  cfg: Omit<SelfModifyingConfig, 'heads' | 'dim' | 'hidden' | 'impl'>,
+  impls: SelfModifyingConfig['impl'][],
+): SelfModifyingTitans[] {
+  const { H, D, DH } = size;
+  const r = rng(seed);
+  const ms = impls.map(
+    (impl) => new SelfModifyingTitans({ heads: H, dim: D, hidden: DH, dtype: 'float64', ...cfg, impl }),
+  );
+  for (const n of ms[0]!.names) {
+    const w1 = randArr(r, H * D * DH, -0.6, 0.6);
+    const w2 = randArr(r, H * DH * D, -0.6, 0.6);
+    for (const m of ms) {
+      m.memories[n]!.replaceParameter('w1', t64(w1, [H, D, DH]));
+      m.memories[n]!.replaceParameter('w2', t64(w2, [H, DH, D]));
+    }
+  }
+  return ms;
 }

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { cat, gradcheck, type Tensor } from '@nl/tensor';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
-import { maxDiff, randArr, rng, t64 } from './helpers.js';
+import { maxDiff, randArr, rng, sameInitSelfMod, t64 } from './helpers.js';
 
 const H = 2,
   D = 4,
@@ -16,21 +16,8 @@ const H = 2,
 type Cfg = Omit<SelfModifyingConfig, 'heads' | 'dim' | 'impl'>;
 
 /** Modules of the given impls with the same random inits (uniform ±0.6). */
-function build(seed: number, cfg: Cfg, impls: ('loop' | 'chunked')[]): SelfModifyingTitans[] {
-  const r = rng(seed);
-  const ms = impls.map(
-    (impl) => new SelfModifyingTitans({ heads: H, dim: D, hidden: DH, dtype: 'float64', ...cfg, impl }),
-  );
-  for (const n of ms[0]!.names) {
-    const w1 = randArr(r, H * D * DH, -0.6, 0.6);
-    const w2 = randArr(r, H * DH * D, -0.6, 0.6);
-    for (const m of ms) {
-      m.memories[n]!.replaceParameter('w1', t64(w1, [H, D, DH]));
-      m.memories[n]!.replaceParameter('w2', t64(w2, [H, DH, D]));
-    }
-  }
-  return ms;
-}
+const build = (seed: number, cfg: Cfg, impls: ('loop' | 'chunked')[]): SelfModifyingTitans[] =>
+  sameInitSelfMod(seed, { H, D, DH }, cfg, impls);
 
 const silu = (z: number): number => z / (1 + Math.exp(-z));
 const sig = (z: number): number => 1 / (1 + Math.exp(-z));

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { cat, tensor, type Tensor } from '@nl/tensor';
 import { enableCudaEmulation } from '@nl/tensor/testing';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
-import { maxDiff, randArr, rng, t64 } from './helpers.js';
+import { maxDiff, randArr, rng, sameInitSelfMod, t64 } from './helpers.js';
 
 const H = 2,
   D = 4,
@@ -21,21 +21,8 @@ type Impl = 'loop' | 'chunked' | 'fused';
 type Cfg = Omit<SelfModifyingConfig, 'heads' | 'dim' | 'hidden' | 'impl'>;
 
 /** Modules of the given impls with the same random inits (uniform ±0.6). */
-function build(seed: number, cfg: Cfg, impls: Impl[]): SelfModifyingTitans[] {
-  const r = rng(seed);
-  const ms = impls.map(
-    (impl) => new SelfModifyingTitans({ heads: H, dim: D, hidden: DH, dtype: 'float64', ...cfg, impl }),
-  );
-  for (const n of ms[0]!.names) {
-    const w1 = randArr(r, H * D * DH, -0.6, 0.6);
-    const w2 = randArr(r, H * DH * D, -0.6, 0.6);
-    for (const m of ms) {
-      m.memories[n]!.replaceParameter('w1', t64(w1, [H, D, DH]));
-      m.memories[n]!.replaceParameter('w2', t64(w2, [H, DH, D]));
-    }
-  }
-  return ms;
-}
+const build = (seed: number, cfg: Cfg, impls: Impl[]): SelfModifyingTitans[] =>
+  sameInitSelfMod(seed, { H, D, DH }, cfg, impls);
 
 /** Runs m on x, q, xv [B, T, H, D] cut at `cuts`; loss on the outputs and the final fast weights. */
 function run(m: SelfModifyingTitans, data: Float64Array[], B: number, T: number, cuts: number[]) {
