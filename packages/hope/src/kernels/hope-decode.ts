@@ -50,6 +50,7 @@ export interface FusedHopeConfig {
   staticGenerators: boolean;
   precondition: boolean;
   valueStream?: boolean;
+  innerGradClip?: number;
 }
 
 /** What the fused step reads from its model. */
@@ -73,6 +74,7 @@ export function fusedHopeBlocker(parts: FusedHopeParts): string | null {
   if (c.staticGenerators) return 'the ablation switch staticGenerators is on';
   if (!c.precondition) return 'the ablation switch precondition: false is on';
   if (c.valueStream === true) return 'the value stream (valueStream) is on';
+  if ((c.innerGradClip ?? 0) > 0) return 'inner-gradient clipping (innerGradClip) is on';
   for (const b of parts.blocks) {
     if (b.titans.names.join() !== HOPE_MEMORIES.join())
       return `the memories are ${b.titans.names.join(', ')} (adaptiveQ's memory q is not supported)`;

@@ -89,6 +89,7 @@ export class HopeBlock extends nn.Module {
     if (Object.keys(c.memoryInitStd).length > 0) smCfg.memoryInitStd = c.memoryInitStd;
     if (c.staticGenerators) smCfg.staticGenerators = true;
     if (!c.precondition) smCfg.precondition = false;
+    if (c.innerGradClip !== undefined) smCfg.innerGradClip = c.innerGradClip;
     if (c.selfModImpl !== 'loop') smCfg.impl = c.selfModImpl as SelfModifyingConfig['impl'];
     this.titans = this.registerModule('titans', new SelfModifyingTitans(smCfg));
     const impl = this.titans.impl;

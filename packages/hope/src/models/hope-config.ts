@@ -58,6 +58,14 @@ export type HopeConfig = LMConfigBase & {
    */
   valueStream?: boolean;
   /**
+   * Inner-gradient clipping of the self-modifying memories (absent = off): every token's inner
+   * gradient of every memory is scaled to a Frobenius norm ≤ this value, so the fast weights grow
+   * at most linearly within a sequence (SelfModifyingConfig.innerGradClip; issue 16: without it
+   * hope-vs's fast weights overflowed within one 47-token MQAR sequence after 260 steps).
+   * selfModImpl 'loop' or 'chunked' only; the fused decoder falls back, the ONNX export refuses it.
+   */
+  innerGradClip?: number;
+  /**
    * Init stds of the self-modifying memories' layers per memory (k, v, eta, alpha, mem), e.g.
    * `{ mem: { w2: 1 } }`; unnamed layers use 0.02 (SelfModifyingConfig.memoryInitStd).
    */
@@ -121,6 +129,7 @@ const KNOWN = new Set([
   'staticGenerators',
   'precondition',
   'valueStream',
+  'innerGradClip',
   'memoryInitStd',
   'cmsLevels',
   'cmsHidden',
@@ -203,6 +212,9 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
   const valueStream = input.valueStream ?? false;
   if (typeof valueStream !== 'boolean')
     fail(`valueStream must be a boolean, got ${JSON.stringify(valueStream)}`);
+  const innerGradClip = input.innerGradClip ?? 0;
+  if (typeof innerGradClip !== 'number' || !Number.isFinite(innerGradClip) || innerGradClip < 0)
+    fail(`innerGradClip must be a finite number >= 0 (0 = off), got ${JSON.stringify(innerGradClip)}`);
   const memoryInitStd = resolveMemoryInit(input.memoryInitStd ?? HOPE_DEFAULTS.memoryInitStd);
   const levels = input.cmsLevels ?? HOPE_DEFAULTS.cmsLevels;
   if (!Array.isArray(levels) || levels.length === 0) fail('cmsLevels must be a non-empty array');
@@ -219,6 +231,8 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
   if (typeof selfModImpl !== 'string' || selfModImpl === '') fail(`selfModImpl must be a non-empty string`);
   if ((staticGenerators || !precondition) && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
     fail(`staticGenerators / precondition: false need selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
+  if (innerGradClip > 0 && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
+    fail(`innerGradClip needs selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
   const cmsImpl = input.cmsImpl ?? HOPE_DEFAULTS.cmsImpl;
   if (cmsImpl !== 'loop' && cmsImpl !== 'fused')
     fail(`cmsImpl must be 'loop' or 'fused', got ${JSON.stringify(cmsImpl)}`);
@@ -247,6 +261,7 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
     staticGenerators,
     precondition,
     ...(valueStream ? { valueStream: true } : {}),
+    ...(innerGradClip > 0 ? { innerGradClip } : {}),
     memoryInitStd,
     cmsLevels,
     cmsHidden,

@@ -44,6 +44,7 @@ import {
   type Tensor,
 } from '@nl/tensor';
 import { siluDerivative } from './titans.js';
+import { innerGradScale } from './self-modifying-clip.js';
 import {
   segConsts,
   segDecay,
@@ -83,6 +84,8 @@ export interface ChunkedArgs {
   staticGenerators?: boolean;
   /** DGD's −η W2 k kᵀ term (default true; SelfModifyingConfig.precondition). */
   precondition?: boolean;
+  /** Per-token inner-gradient clipping (0 / undefined = off; self-modifying-clip.ts). */
+  innerGradClip?: number;
 }
 
 /** Stacked state of a group: w1, s1, a1 [M, B, H, D, Dh]; w2, s2, a2 [M, B, H, Dh, D] (M first:
@@ -175,7 +178,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
       q: a.adaptiveQ ? select(gen, 0, gi('q')) : x,
     };
     spans.push(g);
-    return a.staticGenerators === true ? st : write(st, g, constsOf(len), a.momentum, precondition).st;
+    return a.staticGenerators === true ? st : write(st, g, constsOf(len), a.momentum, precondition, a.innerGradClip ?? 0).st;
   });
   const joined = (f: (g: Gens) => Tensor): Tensor =>
     spans.length === 1 ? f(spans[0]!) : cat(spans.map(f), 2);
@@ -191,7 +194,7 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
   const stM = segments(T, a.tokens, a.chunkMem, stackOf(['mem']), (st, t0, len) => {
     const sl = (t: Tensor): Tensor => t.narrow(2, t0, len);
     const g: Gens = { k: sl(all.k), v: sl(all.v), alpha: sl(all.alpha), b: sl(all.b), q: sl(all.q) };
-    const w = write(st, g, constsOf(len), a.momentum, precondition);
+    const w = write(st, g, constsOf(len), a.momentum, precondition, a.innerGradClip ?? 0);
     const o = a.readSnapshot ? mlpRows(st.a1, st.a2, g.q) : readAfterWrite(st, g, w, a.momentum);
     outs.push(select(o, 0, 0)); // [B, H, L, D]
     return w.st;
@@ -221,7 +224,14 @@ interface Write {
  * One segment's writes to every memory of the group `st` (snapshots fixed), generators `gn`.
  * Without the preconditioner the corrections u_t are zero (W2 ← α W2 + S2).
  */
-function write(st: Stacked, gn: Gens, k: SegConsts, momentum: number, precondition: boolean): Write {
+function write(
+  st: Stacked,
+  gn: Gens,
+  k: SegConsts,
+  momentum: number,
+  precondition: boolean,
+  clip: number,
+): Write {
   const { k: key, alpha, b: bGate } = gn;
   const eta = mul(alpha, bGate);
   const a1T = mT(st.a1); // [M, B, H, Dh, D]
@@ -230,8 +240,13 @@ function write(st: Stacked, gn: Gens, k: SegConsts, momentum: number, preconditi
   const p = matmul(key, a2T); // [M, B, H, L, Dh]
   const act = silu(p);
   // e = M_ξ(k) − v̂ with v̂ = M_ξ(v) = v + W1ξ σ(W2ξ v): one W1ξ product for both
-  const e = add(sub(key, gn.v), matmul(sub(act, silu(matmul(gn.v, a2T))), a1T)); // [M, B, H, L, D]
-  const g = mul(matmul(e, st.a1), siluDerivative(p)); // [M, B, H, L, Dh]
+  let e = add(sub(key, gn.v), matmul(sub(act, silu(matmul(gn.v, a2T))), a1T)); // [M, B, H, L, D]
+  let g = mul(matmul(e, st.a1), siluDerivative(p)); // [M, B, H, L, Dh]
+  if (clip > 0) {
+    const s = innerGradScale(e, act, g, key, clip); // [M, B, H, L, 1]: every later use sees the clipped pair
+    e = mul(e, s);
+    g = mul(g, s);
+  }
   // delta-rule corrections u_t: (I + N) U = RHS, N = b ⊙ strict(R ⊙ K Kᵀ)
   const dc = segDecay(alpha, eta, k);
   // terms of the segment-start momentum S_0 (all zero without momentum: skipped)

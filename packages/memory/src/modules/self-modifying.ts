@@ -36,6 +36,7 @@ import { checkChunk, checkSeq } from './check.js';
 import { siluDerivative } from './titans.js';
 import { mv, outerBH, stackTokens, tokenAt } from './ops.js';
 import { selfModChunked } from './self-modifying-chunked.js';
+import { checkInnerGradClip, innerGradScale } from './self-modifying-clip.js';
 import { CUDA_NO_VALUE_INPUT } from './self-modifying-cuda.js';
 import { memoryOf, selfModFused, stackMemories, type StackedSelfModState } from './self-modifying-fused.js';
 import { SELF_MOD_STATES } from '../kernels/self-mod/native.js';
@@ -74,6 +75,13 @@ export interface SelfModifyingConfig {
    * W2 ← α W2 + S2. 'loop' and 'chunked' only.
    */
   precondition?: boolean;
+  /**
+   * Inner-gradient clipping (default 0 = off): each token's inner gradient of each memory is
+   * scaled to a Frobenius norm of at most this value (self-modifying-clip.ts), which bounds the fast
+   * weights' growth to linear in the tokens. Without it a trained model's fast weights can grow
+   * ~30× per chunk and overflow within one 48-token sequence (issue 16). 'loop' and 'chunked' only.
+   */
+  innerGradClip?: number;
   /**
    * 'loop' (default): token by token; 'chunked': batched segments (self-modifying-chunked.ts);
    * 'fused': one native op per call, forward and backward in C++ (self-modifying-fused.ts).
@@ -193,10 +201,15 @@ export class SelfModifyingTitans extends nn.Module {
       staticGenerators: cfg.staticGenerators ?? false,
       precondition: cfg.precondition ?? true,
       dual: cfg.dual ?? true,
+      innerGradClip: checkInnerGradClip('SelfModifyingTitans', cfg.innerGradClip),
     };
     if (this.impl === 'fused' && (this.cfg.staticGenerators || !this.cfg.precondition))
       throw new Error(
         "SelfModifyingTitans: staticGenerators / precondition: false are ablation switches of impl 'loop' and 'chunked'; impl 'fused' (and its CUDA kernels) has no such switch",
+      );
+    if (this.impl === 'fused' && this.cfg.innerGradClip > 0)
+      throw new Error(
+        "SelfModifyingTitans: innerGradClip is implemented by impl 'loop' and 'chunked'; impl 'fused' (and its CUDA kernels) has no inner-gradient clipping yet",
       );
     this.names = ['k', 'v', 'eta', 'alpha', 'mem', ...(this.cfg.adaptiveQ ? ['q'] : [])];
     const per = cfg.memoryInitStd ?? {};
@@ -372,8 +385,13 @@ export class SelfModifyingTitans extends nn.Module {
         const target = snap(n, vt); // v̂_□
         const p = mv(m.a2, kt);
         const act = silu(p);
-        const e = sub(add(kt, mv(m.a1, act)), target);
-        const g = mul(mv(transpose(m.a1, -2, -1), e), siluDerivative(p));
+        let e = sub(add(kt, mv(m.a1, act)), target);
+        let g = mul(mv(transpose(m.a1, -2, -1), e), siluDerivative(p));
+        if (this.cfg.innerGradClip > 0) {
+          const s = innerGradScale(e, act, g, kt, this.cfg.innerGradClip); // [B, H, 1]
+          e = mul(e, s);
+          g = mul(g, s);
+        }
         const s1 = sub(mul(m.s1, beta), mul(outerBH(e, act), e4));
         const s2 = sub(mul(m.s2, beta), mul(outerBH(g, kt), e4));
         const decayed = mul(m.w2, a4);
