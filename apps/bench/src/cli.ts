@@ -6,7 +6,7 @@
  *   pnpm bench                 all suites
  *   pnpm bench --suite gemm    one suite
  *   pnpm bench --quick         smaller sizes, shorter sampling (smoke run)
- *   pnpm bench --suite tasks [--task mqar ...] [--seeds 3] [--models hope titans ...] [--budget long]
+ *   pnpm bench --suite tasks [--task mqar ...] [--seeds 3] [--models hope titans ...] [--budget long] [--merge]
  *                              the paper's-claims tasks (not part of the default run: model
  *                              training, up to an hour); writes results/tasks/<family>.*
  *   pnpm bench --device cuda   the CUDA suite (GEMM, AdamW, transformer-tiny step and decode, memory
@@ -191,6 +191,11 @@ async function main(): Promise<void> {
       '--budget <name>',
       "with --suite tasks: a named longer budget of the families that have one (mqar: 'long')",
     )
+    .option(
+      '--merge',
+      "with --suite tasks: keep the stored report's rows of the models not run (same family and budget)",
+      false,
+    )
     .parse();
   const opts = program.opts<{
     suite?: string[];
@@ -201,6 +206,7 @@ async function main(): Promise<void> {
     seeds: string;
     models?: string[];
     budget?: string;
+    merge: boolean;
   }>();
   if (opts.suite?.includes('tasks')) {
     if (opts.suite.length > 1) {
@@ -220,6 +226,7 @@ async function main(): Promise<void> {
         models: opts.models,
         ...(opts.budget === undefined ? {} : { budget: opts.budget }),
         outDir: join(resolve(opts.out), 'tasks'),
+        merge: opts.merge,
       });
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;

@@ -2,7 +2,7 @@
 // scoring against a hand-built "model" whose logits are known, the seed summary (mean ± sample
 // std), the report files (JSON, markdown, SVG, PNG), and the suite writing a family's files (the MQAR
 // family itself: tasks-mqar.test.ts).
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { packExamples, scoreBatch } from '../src/tasks/seq-task.js';
 import { summarise, summaryMarkdown } from '../src/tasks/summary.js';
 import { writeTaskReport } from '../src/tasks/report.js';
 import { runTaskSuite } from '../src/tasks/run-tasks.js';
+import { mergeTaskReports, readStoredReport } from '../src/tasks/merge.js';
 import type { TaskRow } from '../src/tasks/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nl-tasks-'));
@@ -94,6 +95,56 @@ describe('summary and report files', () => {
     const png = readFileSync(files[3]!);
     expect(Array.from(png.subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(statSync(files[3]!).size).toBeGreaterThan(1000);
+  });
+});
+
+describe('--merge', () => {
+  const withLoss = (r: TaskRow, finalLoss: number): TaskRow => ({ ...r, extra: { finalLoss, width: 32 } });
+  it('keeps the stored rows of models not rerun, replaces the rerun ones, lists diverged runs of both', () => {
+    const stored = [
+      withLoss(row('a', 0, 0.5), 1.2),
+      withLoss(row('b', 0, 0), NaN), // diverged, rerun below
+      withLoss(row('c', 1, 0), NaN), // diverged, kept
+    ];
+    const files = writeTaskReport(
+      {
+        family: 'm',
+        title: 'M',
+        protocol: 'p',
+        rows: stored,
+        budget: { steps: 5 },
+        notes: ['Diverged (old): b'],
+      },
+      dir,
+    );
+    const previous = readStoredReport(files[0]!)!;
+    expect(Number.isNaN(previous.rows[1]!.extra!.finalLoss), 'NaN restored from null').toBe(true);
+    const fresh = {
+      family: 'm',
+      title: 'M',
+      protocol: 'p2',
+      rows: [withLoss(row('b', 0, 0.9), 0.3)],
+      budget: { steps: 5 },
+      notes: ['n'],
+    };
+    const merged = mergeTaskReports(previous, fresh);
+    expect(merged.rows.map((r) => `${r.model}:${r.value}`)).toEqual(['a:0.5', 'c:0', 'b:0.9']);
+    expect(merged.protocol).toBe('p2');
+    expect(merged.notes![0]).toBe('n');
+    expect(merged.notes![1]).toMatch(
+      new RegExp(`^Merged \\(--merge\\): a, c from the run of ${previous.date}; b from this run`),
+    );
+    expect(merged.notes![2]).toMatch(/^Diverged \(a training loss or a score not finite\): c d 32 seed 1;/);
+    expect(merged.notes).toHaveLength(3);
+  });
+  it('refuses another family or budget, and a file that is not a report', () => {
+    const prev = { date: 'd', family: 'm', title: '', protocol: '', rows: [], budget: { steps: 5 } };
+    const fresh = { family: 'm', title: '', protocol: '', rows: [], budget: { steps: 6 } };
+    expect(() => mergeTaskReports(prev, fresh)).toThrow(/ran another budget \(\{"steps":5\}\)/);
+    expect(() => mergeTaskReports(prev, { ...fresh, family: 'x' })).toThrow(/family 'm', this run 'x'/);
+    expect(readStoredReport(join(dir, 'absent.json'))).toBeNull();
+    writeFileSync(join(dir, 'bad.json'), '{"a": 1}');
+    expect(() => readStoredReport(join(dir, 'bad.json'))).toThrow(/is not a task report/);
   });
 });
 

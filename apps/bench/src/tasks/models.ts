@@ -6,7 +6,7 @@
  * `cmsHidden`, that bring their count closest to it. The headline Hope has the baselines' 4
  * layers; 'hope-2l' (opt-in) is the 2-layer `hope-tiny` shape, its CMS widened to the same count;
  * 'hope-vs' (opt-in) the headline Hope with the value stream (`valueStream`, selfModImpl 'chunked',
- * etaBias −2), its CMS narrowed to the same count.
+ * etaBias −2, innerGradClip 1), its CMS narrowed to the same count.
  */
 import {
   HOPE_LIVE_MEMORY_INIT,
@@ -40,6 +40,14 @@ export interface ComparisonOptions {
   /** Layers of every model but 'hope-2l' (default the tiny presets' 4). */
   layers?: number;
 }
+
+/**
+ * 'hope-vs''s inner-gradient clip (HopeConfig.innerGradClip). Without it MQAR `--budget long`
+ * diverged on all 3 seeds (2026-12-07): the fast weights grew ~30× per chunk and overflowed inside
+ * one 47-token sequence at step 260; with it the same seed trained past step 600 (apps/bench
+ * README "Why hope-vs diverged").
+ */
+export const HOPE_VS_INNER_GRAD_CLIP = 1;
 
 /** Largest relative gap between a model's parameter count and the reference's that the matching allows. */
 export const PARAM_MATCH_TOLERANCE = 0.02;
@@ -93,6 +101,7 @@ export function comparisonModels(seed: number, opts: ComparisonOptions = {}): Ta
       valueStream: true,
       selfModImpl: 'chunked',
       etaBias: -2,
+      innerGradClip: HOPE_VS_INNER_GRAD_CLIP,
     };
     models.push({ name: 'hope-vs', config: matchCmsHidden(vs as ModelConfigInput, target) });
   }

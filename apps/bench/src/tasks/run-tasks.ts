@@ -11,6 +11,8 @@ import { formalFamily } from './formal.js';
 import { madFamily } from './mad.js';
 import { mqarFamily } from './mqar.js';
 import { niahFamily } from './niah.js';
+import { join } from 'node:path';
+import { mergeTaskReports, readStoredReport } from './merge.js';
 import { writeTaskReport } from './report.js';
 import { reportMarkdown } from './report.js';
 import type { TaskFamily, TaskReport, TaskRunOptions } from './types.js';
@@ -29,6 +31,8 @@ export interface TaskSuiteOptions extends Omit<TaskRunOptions, 'log'> {
   /** Families to run (default all). */
   families?: string[];
   outDir: string;
+  /** Keep the stored report's rows of the models this run does not train (merge.ts). */
+  merge?: boolean;
   log?: (line: string) => void;
 }
 
@@ -63,10 +67,13 @@ export function runTaskSuite(opts: TaskSuiteOptions): TaskReport[] {
       models: opts.models,
       log,
     });
-    log(`\n${reportMarkdown(report, new Date().toISOString())}`);
-    const files = writeTaskReport(report, opts.outDir);
+    const previous =
+      opts.merge === true ? readStoredReport(join(opts.outDir, `${report.family}.json`)) : null;
+    const merged = previous === null ? report : mergeTaskReports(previous, report);
+    log(`\n${reportMarkdown(merged, new Date().toISOString())}`);
+    const files = writeTaskReport(merged, opts.outDir);
     log(`wrote ${files.join(', ')}`);
-    reports.push(report);
+    reports.push(merged);
   }
   return reports;
 }

@@ -178,7 +178,9 @@ export function selfModChunked(a: ChunkedArgs): { out: Tensor; state: Record<str
       q: a.adaptiveQ ? select(gen, 0, gi('q')) : x,
     };
     spans.push(g);
-    return a.staticGenerators === true ? st : write(st, g, constsOf(len), a.momentum, precondition, a.innerGradClip ?? 0).st;
+    return a.staticGenerators === true
+      ? st
+      : write(st, g, constsOf(len), a.momentum, precondition, a.innerGradClip ?? 0).st;
   });
   const joined = (f: (g: Gens) => Tensor): Tensor =>
     spans.length === 1 ? f(spans[0]!) : cat(spans.map(f), 2);

@@ -25,6 +25,8 @@ export function innerGradScale(e: Tensor, a: Tensor, g: Tensor, k: Tensor, clip:
 export function checkInnerGradClip(where: string, v: unknown): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-    throw new Error(`${where}: innerGradClip must be a finite number >= 0 (0 = off), got ${JSON.stringify(v)}`);
+    throw new Error(
+      `${where}: innerGradClip must be a finite number >= 0 (0 = off), got ${JSON.stringify(v)}`,
+    );
   return v;
 }

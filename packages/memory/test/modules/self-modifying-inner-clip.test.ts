@@ -97,7 +97,9 @@ describe('SelfModifyingTitans innerGradClip', () => {
     const r = rng(8);
     const x = randArr(r, 2 * 7 * H * D);
     const q = randArr(r, 2 * 7 * H * D);
-    const outs = [off!, big!, zero!].map((m) => m.forward(t64(x, [2, 7, H, D]), t64(q, [2, 7, H, D])).dataSync());
+    const outs = [off!, big!, zero!].map((m) =>
+      m.forward(t64(x, [2, 7, H, D]), t64(q, [2, 7, H, D])).dataSync(),
+    );
     expect(maxDiff(outs[1]!, outs[0]!)).toBe(0);
     expect(maxDiff(outs[2]!, outs[0]!)).toBe(0);
   });
@@ -107,7 +109,14 @@ describe('SelfModifyingTitans innerGradClip', () => {
     ['momentum 0, value input', { chunkMem: 2, chunkOther: 5, momentum: 0, innerGradClip: 0.05 }, true],
     [
       'with the ablation switches',
-      { chunkMem: 5, chunkOther: 2, momentum: 0.5, innerGradClip: 0.1, precondition: false, staticGenerators: true },
+      {
+        chunkMem: 5,
+        chunkOther: 2,
+        momentum: 0.5,
+        innerGradClip: 0.1,
+        precondition: false,
+        staticGenerators: true,
+      },
       false,
     ],
   ];
@@ -129,7 +138,11 @@ describe('SelfModifyingTitans innerGradClip', () => {
         const vt = t64(xv, [B, T, H, D], true);
         const cut = i === 0 ? T : 5;
         const call = (t0: number, len: number): Tensor =>
-          m.forward(xt.narrow(1, t0, len), qt.narrow(1, t0, len), withXv ? { xv: vt.narrow(1, t0, len) } : {});
+          m.forward(
+            xt.narrow(1, t0, len),
+            qt.narrow(1, t0, len),
+            withXv ? { xv: vt.narrow(1, t0, len) } : {},
+          );
         const o = cut === T ? call(0, T) : cat([call(0, cut), call(cut, T - cut)], 1);
         let loss = o.mul(w).sum();
         for (const n of m.names) loss = loss.add(m.fast(n)!.w2.sum().mul(0.3));
@@ -143,7 +156,10 @@ describe('SelfModifyingTitans innerGradClip', () => {
       expect(maxDiff(res[2]!.o, res[0]!.o), 'the clip changes the outputs').toBeGreaterThan(1e-3);
       for (const n of loop.names)
         for (const k of ['w1', 'w2'] as const) {
-          expect(maxDiff(chunked.fast(n)![k].dataSync(), loop.fast(n)![k].dataSync()), `fast ${n}.${k}`).toBeLessThan(1e-12);
+          expect(
+            maxDiff(chunked.fast(n)![k].dataSync(), loop.fast(n)![k].dataSync()),
+            `fast ${n}.${k}`,
+          ).toBeLessThan(1e-12);
           const gl = loop.memories[n]![k].grad!.dataSync();
           expect(maxDiff(chunked.memories[n]![k].grad!.dataSync(), gl), `grad ${n}.${k}`).toBeLessThan(1e-11);
         }
@@ -162,9 +178,13 @@ describe('SelfModifyingTitans innerGradClip', () => {
       m!.reset();
       return m!.forward(x, q);
     };
-    const ins = [t64(randArr(r, 5 * H * D), [1, 5, H, D]), mem.mem!.w1, mem.mem!.w2, mem.k!.w2, mem.v!.w1].map(
-      (p) => t64(p.dataSync() as Float64Array, [...p.shape]),
-    );
+    const ins = [
+      t64(randArr(r, 5 * H * D), [1, 5, H, D]),
+      mem.mem!.w1,
+      mem.mem!.w2,
+      mem.k!.w2,
+      mem.v!.w1,
+    ].map((p) => t64(p.dataSync() as Float64Array, [...p.shape]));
     expect(gradcheck(fn, ins, { atol: 1e-7, rtol: 1e-5 }).checked).toBe(ins.reduce((s, t) => s + t.numel, 0));
   });
 

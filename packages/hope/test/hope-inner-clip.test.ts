@@ -1,0 +1,78 @@
+/**
+ * HopeLM's `innerGradClip` (SelfModifyingConfig.innerGradClip; issue 16): config (off by default and
+ * absent from the resolved config, refusals naming it), it reaches every layer's memories (the
+ * outputs change, 'loop' == 'chunked' with it, float64), a training step stays finite where an
+ * unclipped live-init model overflows, the decoder falls back to the tensor-op path (== forward),
+ * and the ONNX export refuses it by name.
+ */
+import { tensor } from '@nl/tensor';
+import { describe, expect, it } from 'vitest';
+import { HopeLM, type HopeConfigInput } from '../src/models/hope-index.js';
+import { resolveHopeConfig } from '../src/models/hope-config.js';
+import { HopeDecoder } from '../src/models/hope-decoder.js';
+import { exportHopeOnnx } from '../src/export/onnx-hope.js';
+import { forwardRows, maxDiff } from './models-helpers.js';
+import { hostIds, stepRows } from './decode-helpers.js';
+import { VALUE_STREAM_SMALL } from './hope-helpers.js';
+
+const SMALL: HopeConfigInput = { ...VALUE_STREAM_SMALL, innerGradClip: 0.05 };
+const ids = (n: number, seed: number): Int32Array => hostIds(n, seed, SMALL.vocabSize);
+
+describe('HopeLM innerGradClip', () => {
+  it('config: off by default and absent from the resolved config; a value kept; refusals name it', () => {
+    const base = { vocabSize: 8, dim: 8, layers: 1, heads: 2 };
+    expect('innerGradClip' in resolveHopeConfig(base)).toBe(false);
+    expect('innerGradClip' in resolveHopeConfig({ ...base, innerGradClip: 0 })).toBe(false);
+    expect(resolveHopeConfig({ ...base, innerGradClip: 2, selfModImpl: 'chunked' }).innerGradClip).toBe(2);
+    for (const bad of [-1, Number.NaN, '1'])
+      expect(() => resolveHopeConfig({ ...base, innerGradClip: bad as number })).toThrow(
+        /innerGradClip must be a finite number >= 0 \(0 = off\), got/,
+      );
+    expect(() => resolveHopeConfig({ ...base, innerGradClip: 1, selfModImpl: 'fused' })).toThrow(
+      /innerGradClip needs selfModImpl 'loop' or 'chunked', got 'fused'/,
+    );
+  });
+
+  it("reaches every layer: outputs change; 'loop' == 'chunked' with it (float64)", () => {
+    const x = ids(30, 2);
+    const loop = forwardRows(new HopeLM({ ...SMALL, selfModImpl: 'loop' }), x);
+    const chunked = forwardRows(new HopeLM({ ...SMALL, selfModImpl: 'chunked' }), x);
+    const off = forwardRows(new HopeLM({ ...SMALL, selfModImpl: 'chunked', innerGradClip: 0 }), x);
+    expect(maxDiff(chunked, loop)).toBeLessThan(1e-10);
+    expect(maxDiff(chunked, off)).toBeGreaterThan(1e-6);
+  });
+
+  it('a training step at a live init: finite with the clip, non-finite without', () => {
+    const live = { w1: 1, w2: 3 };
+    const cfg: HopeConfigInput = {
+      ...SMALL,
+      selfModImpl: 'chunked',
+      etaBias: 2,
+      chunkMem: 4,
+      chunkOther: 4,
+      memoryInitStd: { k: live, v: live, eta: live, alpha: live, mem: live },
+    };
+    const batch = tensor(Array.from(ids(97, 4)), { shape: [1, 97], dtype: 'int32' });
+    const clipped = new HopeLM({ ...cfg, innerGradClip: 1 });
+    expect(Number.isFinite(clipped.lossAndBackward(batch))).toBe(true);
+    for (const [n, p] of clipped.namedParameters())
+      expect(p.grad!.dataSync().every(Number.isFinite), n).toBe(true);
+    const unclipped = new HopeLM({ ...cfg, innerGradClip: 0 });
+    expect(Number.isFinite(unclipped.lossAndBackward(batch))).toBe(false);
+  });
+
+  it('the default decoder falls back to the tensor-op path (== forward); the ONNX export refuses it', () => {
+    const m = new HopeLM({ ...SMALL, valueStream: false, dtype: 'float32', selfModImpl: 'chunked' });
+    expect(() => new HopeDecoder(m, undefined, { fused: true })).toThrow(
+      /inner-gradient clipping \(innerGradClip\) is on/,
+    );
+    const dec = m.decoder() as HopeDecoder;
+    expect(dec.fusedNext).toBe(false);
+    const x = ids(12, 6);
+    expect(maxDiff(Float64Array.from(stepRows(dec, x, [5, 7])), forwardRows(m, x))).toBeLessThan(1e-4);
+    dec.dispose();
+    expect(() => exportHopeOnnx(m, { mode: 'step' })).toThrow(
+      /config field\(s\) innerGradClip are not supported/,
+    );
+  });
+});
