@@ -3,13 +3,15 @@
  * the self-modifying memory's read barely depends on what it was written earlier (its write
  * e σ(W2 k)ᵀ and read W1 σ(W2 q) are products of two small inits, and k ≈ v), so Hope could not
  * learn recall; HOPE_LIVE_MEMORY_INIT's memoryInitStd / etaBias make the read depend on an earlier
- * token by orders of magnitude more (opt-in: at init it overflows from T = 128 on, see its doc). Measured as ‖∂ o_T / ∂ x_0‖ (the last read against the first
- * token's input), float64, token loop, the hope-tiny head shape.
+ * token by orders of magnitude more. Measured as ‖∂ o_T / ∂ x_0‖ (the last read against the first
+ * token's input), float64, token loop, the hope-tiny head shape. Without its innerGradClip that
+ * init overflows at T ≥ 128; with it hope-tiny's forward at T 512 is finite.
  */
 import { describe, expect, it } from 'vitest';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '@nl/memory';
-import { manualSeed, randn, tensor } from '@nl/tensor';
-import { HOPE_LIVE_MEMORY_INIT } from '../src/models/hope-presets.js';
+import { manualSeed, noGrad, randn, tensor } from '@nl/tensor';
+import { HOPE_LIVE_MEMORY_INIT, hopePreset } from '../src/models/hope-presets.js';
+import { HopeLM } from '../src/models/hope-index.js';
 
 const [H, D, T] = [4, 32, 12];
 
@@ -58,5 +60,28 @@ describe('self-modifying memory at init (HOPE_LIVE_MEMORY_INIT)', () => {
     const after = sensitivity({ etaBias: live.etaBias!, memoryInitStd: live.memoryInitStd! });
     expect(before).toBeGreaterThan(0);
     expect(after / before).toBeGreaterThan(100);
+  });
+});
+
+describe('HOPE_LIVE_MEMORY_INIT stays finite', () => {
+  it('hope-tiny at B 4, T 512: finite logits with its innerGradClip, non-finite without', () => {
+    const [b, t] = [4, 512];
+    const r = randn([b * t], { dtype: 'float64' }).dataSync();
+    const ids = tensor(
+      Array.from(r, (v) => Math.floor(Math.abs(v) * 1000) % 256),
+      { shape: [b, t], dtype: 'int32' },
+    );
+    const finite = (clip: number): boolean =>
+      noGrad(() => {
+        const m = new HopeLM({
+          ...hopePreset('hope-tiny', HOPE_LIVE_MEMORY_INIT),
+          innerGradClip: clip,
+          seed: 3,
+        });
+        return m.forward(ids).dataSync().every(Number.isFinite);
+      });
+    expect(HOPE_LIVE_MEMORY_INIT.innerGradClip).toBe(1);
+    expect(finite(1)).toBe(true);
+    expect(finite(0)).toBe(false);
   });
 });

@@ -48,15 +48,16 @@ function paper(dim: number, heads: number): HopeConfigInput {
   return { ...base, cmsHidden: paramMatchedCmsHidden(base) };
 }
 
-/** Preset name → config input (the trainer fills `vocabSize` from its tokenizer and `seed`). */
 /**
  * "Live" self-modifying memories at init (issue 16, MQAR): with every layer at std 0.02 the
  * memory's writes (∝ e σ(W2 k)ᵀ) and reads (W1 σ(W2 q)) are products of two small inits, and k ≈ v
  * (both ≈ the shared input through identity-residual generators) makes e ≈ 0: the read is inert at
  * init. W2 at std 1 gives O(1) features, k and v distinct random parts (W1 at 0.1), η ≈ 0.07
- * (etaBias −2.5). It helps MQAR at 16–40 tokens, but the forward at init is NaN from T = 128 on
- * (hope-tiny, B 8, also with only k/v/mem live or at W2 std 0.5), so it is an opt-in override
- * (`hopePreset('hope-tiny', HOPE_LIVE_MEMORY_INIT)`), not the preset: a stable live init is open.
+ * (etaBias −2.5). Without a bound on the writes that init overflowed: hope-tiny's forward at init
+ * was NaN from T = 128 on (B 8). `innerGradClip: 1` bounds each token's write, so the fast weights
+ * grow at most linearly (SelfModifyingConfig.innerGradClip) and the forward stays finite (tested
+ * at T 512); it needs selfModImpl 'chunked' (or 'loop'). Still an opt-in override
+ * (`hopePreset('hope-tiny', HOPE_LIVE_MEMORY_INIT)`), not the preset.
  */
 export const HOPE_LIVE_MEMORY_INIT: Partial<HopeConfigInput> = {
   memoryInitStd: {
@@ -67,8 +68,11 @@ export const HOPE_LIVE_MEMORY_INIT: Partial<HopeConfigInput> = {
     mem: { w2: 1 },
   },
   etaBias: -2.5,
+  innerGradClip: 1,
+  selfModImpl: 'chunked',
 };
 
+/** Preset name → config input (the trainer fills `vocabSize` from its tokenizer and `seed`). */
 export const HOPE_PRESETS: Readonly<Record<string, HopeConfigInput>> = {
   'hope-tiny': {
     kind: 'hope',
