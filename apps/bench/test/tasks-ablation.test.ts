@@ -68,7 +68,7 @@ describe('ablation family', () => {
     ]);
     for (const v of ablationVariants(hopeVs, 'hope-vs')) {
       const c = resolveHopeConfig(v.config as unknown as HopeConfigInput);
-      expect([c.valueStream, c.etaBias, c.selfModImpl]).toEqual([true, -2, 'chunked']);
+      expect([c.valueStream, c.etaBias, c.selfModImpl, c.innerGradClip]).toEqual([true, -2, 'chunked', 1]);
     }
     const r = runAblationFamily(
       { quick: true, seeds: [2], log: () => {}, models: ['hope-vs', 'hope-vs w/o DGD preconditioner'] },
@@ -84,6 +84,30 @@ describe('ablation family', () => {
     expect(() =>
       runAblationFamily({ quick: true, seeds: [2], log: () => {}, models: ['hope-xx'] }, ABLATION_QUICK),
     ).toThrow(/hope-xx/);
+  }, 300_000);
+
+  it("the live init's variants run when named, each keeping its init and inner-gradient clip", () => {
+    const live = comparisonModels(0, { overrides: { dim: 32 }, layers: 1, withHopeLive: true }).find(
+      (m) => m.name === 'hope-live',
+    )!.config;
+    for (const v of ablationVariants(live, 'hope-live')) {
+      const c = resolveHopeConfig(v.config as unknown as HopeConfigInput);
+      expect([c.etaBias, c.selfModImpl, c.innerGradClip, c.memoryInitStd.mem?.w2], v.name).toEqual([
+        -2.5,
+        'chunked',
+        1,
+        1,
+      ]);
+    }
+    const r = runAblationFamily(
+      { quick: true, seeds: [1], log: () => {}, models: ['hope-live w/o self-mod generators'] },
+      ABLATION_QUICK,
+    );
+    expect(r.rows.map((x) => x.model)).toEqual([
+      'hope-live w/o self-mod generators',
+      'hope-live w/o self-mod generators',
+    ]);
+    expect(r.rows.every((x) => x.value > 0 && x.value < 20)).toBe(true);
   }, 300_000);
 
   it('budgets: default, quick, long; an unknown one or long with quick is refused by name', () => {

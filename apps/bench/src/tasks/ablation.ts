@@ -88,19 +88,24 @@ export function ablationVariants(hope: ModelConfigInput, name = 'hope'): TaskMod
 
 /**
  * Every variant the family can run at a seed: Hope's four, then the same four of 'hope-vs' (the
- * value stream with its live memories: 'hope-vs', 'hope-vs w/o CMS', …). Without `--models` the
- * family runs Hope's four.
+ * value stream with its live memories: 'hope-vs', 'hope-vs w/o CMS', …) and of 'hope-live' (the
+ * live memory init with its inner-gradient clip). Without `--models` the family runs Hope's four.
  */
 function allVariants(seed: number, budget: AblationBudget): { all: TaskModel[]; defaults: string[] } {
   const models = comparisonModels(seed, {
     overrides: { dim: budget.dim },
     layers: budget.layers,
     withHopeValueStream: true,
+    withHopeLive: true,
   });
   const pick = (n: string) => models.find((m) => m.name === n)!.config;
   const hope = ablationVariants(pick('hope'));
   return {
-    all: [...hope, ...ablationVariants(pick('hope-vs'), 'hope-vs')],
+    all: [
+      ...hope,
+      ...ablationVariants(pick('hope-vs'), 'hope-vs'),
+      ...ablationVariants(pick('hope-live'), 'hope-live'),
+    ],
     defaults: hope.map((v) => v.name),
   };
 }
@@ -226,11 +231,16 @@ export function runAblationFamily(
     budget,
     better: 'lower',
     notes: [
-      "Hope here has hope-tiny's memory init (every self-modifying memory layer at std 0.02). At that init the generators' self-writes and DGD's −η W2 k kᵀ term are products of small numbers: 'w/o self-mod generators' equals the full model to the printed digits and 'w/o DGD preconditioner' is within 0.01 bpb per seed, i.e. both components are numerically inert in this model as initialised — the same cause as Hope not learning MQAR (see mqar.md). The live init (HOPE_LIVE_MEMORY_INIT) would make them matter but diverged here (NaN in training on 65-byte windows at lr 3e-3; its forward at init is NaN from 128 tokens), so it is not ablated.",
+      "Hope here has hope-tiny's memory init (every self-modifying memory layer at std 0.02). At that init the generators' self-writes and DGD's −η W2 k kᵀ term are products of small numbers: 'w/o self-mod generators' equals the full model to the printed digits and 'w/o DGD preconditioner' is within 0.01 bpb per seed, i.e. both components are numerically inert in this model as initialised — the same cause as Hope not learning MQAR (see mqar.md). Without a bound on the writes the live init (HOPE_LIVE_MEMORY_INIT) diverged here (NaN in training on 65-byte windows at lr 3e-3; its forward at init was NaN from 128 tokens); with its inner-gradient clip (innerGradClip 1) it is the 'hope-live' rows, when named.",
       "The paper's Table 6 (760M/30B-token scale, perplexity and accuracy) reports every component helping: removing CMS, the self-modifying generators or DGD each worsens Hope. This budget is a few minutes of CPU; differences smaller than the seeds' std are not evidence either way.",
       ...(rows.some((r) => r.model.startsWith('hope-vs'))
         ? [
-            "'hope-vs' rows: the same four variants of Hope with the value stream (valueStream: true, a separate value projection and conv for the v generator; etaBias −2; CMS width re-matched to the same count), whose memories learn MQAR where Hope's do not (mqar.md). They test whether the components matter once the memories are live. Run by naming them: `--models hope hope-vs 'hope-vs w/o CMS' …`.",
+            "'hope-vs' rows: the same four variants of Hope with the value stream (valueStream: true, a separate value projection and conv for the v generator; etaBias −2; innerGradClip 1; CMS width re-matched to the same count), whose memories are live at init. They test whether the components matter once the memories are live. Run by naming them: `--models hope hope-vs 'hope-vs w/o CMS' …`.",
+          ]
+        : []),
+      ...(rows.some((r) => r.model.startsWith('hope-live'))
+        ? [
+            "'hope-live' rows: the same four variants of Hope with HOPE_LIVE_MEMORY_INIT (W2 std 1 on every memory, k/v W1 0.1, etaBias −2.5, innerGradClip 1): the memories are live at init and their writes bounded. Run by naming them: `--models hope-live 'hope-live w/o CMS' …`.",
           ]
         : []),
       ...(diverged.length === 0
