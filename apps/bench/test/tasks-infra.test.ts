@@ -11,6 +11,7 @@ import { tensor } from '@nl/tensor';
 import { packExamples, scoreBatch } from '../src/tasks/seq-task.js';
 import { summarise, summaryMarkdown } from '../src/tasks/summary.js';
 import { writeTaskReport } from '../src/tasks/report.js';
+import { summarySvg } from '../src/tasks/svg-chart.js';
 import { runTaskSuite } from '../src/tasks/run-tasks.js';
 import { mergeTaskReports, readStoredReport } from '../src/tasks/merge.js';
 import type { TaskRow } from '../src/tasks/types.js';
@@ -82,6 +83,23 @@ describe('summary and report files', () => {
     expect(cells[0]!.mean).toBeCloseTo(0.6, 12);
     expect(cells[0]!.std).toBeCloseTo(Math.SQRT2 / 10, 12);
     expect(summaryMarkdown(cells)).toContain('| t | accuracy | a | 1,000 | 5 | 2 | 60.0 ± 14.1% |');
+  });
+  it('diverged runs (non-finite value or final loss) are counted, not averaged in', () => {
+    const dv = (r: TaskRow, finalLoss: number): TaskRow => ({ ...r, extra: { finalLoss } });
+    const cells = summarise([
+      dv(row('a', 0, 0.5), 1),
+      dv(row('a', 1, 0), NaN),
+      dv(row('a', 2, 0.7), 2),
+      row('b', 0, NaN),
+      row('b', 1, NaN),
+    ]);
+    expect([cells[0]!.mean, cells[0]!.diverged, cells[0]!.seeds]).toEqual([0.6, 1, 3]);
+    expect(cells[0]!.std).toBeCloseTo(Math.SQRT2 / 10, 12);
+    expect([Number.isNaN(cells[1]!.mean), cells[1]!.diverged]).toEqual([true, 2]);
+    const md = summaryMarkdown(cells);
+    expect(md).toContain('| 60.0 ± 14.1% (1 of 3 diverged) |');
+    expect(md).toContain('| b | 1,000 | 5 | 2 | diverged (2 of 2) |');
+    expect(summarySvg('t', cells)).not.toContain('NaN');
   });
   it('writes JSON, markdown, SVG and a PNG', () => {
     const rows = [row('a', 0, 0.5, 8), row('a', 0, 0.4, 16), row('b', 0, 0.9, 8), row('b', 0, 0.8, 16)];

@@ -246,7 +246,7 @@ export function runAblationFamily(
       ...(diverged.length === 0
         ? []
         : [
-            `Diverged (training loss or held-out bpb not finite): ${diverged.join(', ')}; their rows make the mean ± std NaN.`,
+            `Diverged (training loss or held-out bpb not finite): ${diverged.join(', ')}; the table leaves them out of the mean ± std and counts them.`,
           ]),
     ],
   };

@@ -70,7 +70,7 @@ export function mergeTaskReports(previous: StoredReport, fresh: TaskReport): Tas
       ...(diverged.length === 0
         ? []
         : [
-            `${DIVERGED} (a training loss or a score not finite): ${diverged.join(', ')}; their rows are diverged runs, not trained models.`,
+            `${DIVERGED} (a training loss or a score not finite): ${diverged.join(', ')}; the table leaves them out of the mean ± std and counts them.`,
           ]),
     ],
   };

@@ -197,7 +197,7 @@ export function runMqarFamily(opts: TaskRunOptions, budget: MqarBudget = mqarBud
       ...(diverged.length === 0
         ? []
         : [
-            `Diverged (last training loss not finite): ${diverged.join(', ')}; their rows score NaN logits (0%), not a trained model.`,
+            `Diverged (last training loss not finite): ${diverged.join(', ')}; their rows (NaN logits, 0%) are not a trained model's scores: the table leaves them out of the mean ± std and counts them.`,
           ]),
     ],
   };

@@ -1,4 +1,8 @@
-/** Seeds summarised: rows grouped by (task, metric, x, model), mean ± sample std of `value`. */
+/**
+ * Seeds summarised: rows grouped by (task, metric, x, model), mean ± sample std of `value` over the
+ * seeds whose run did not diverge (a non-finite value or final training loss); the diverged seeds
+ * are counted, not averaged in (a NaN-logit model's 0% is not a trained model's score).
+ */
 import type { TaskRow } from './types.js';
 
 export interface SummaryCell {
@@ -8,9 +12,12 @@ export interface SummaryCell {
   xLabel?: string;
   model: string;
   params: number;
+  /** Over the finite (non-diverged) seeds; NaN when every seed diverged. */
   mean: number;
   std: number;
   seeds: number;
+  /** Seeds whose run diverged (left out of mean and std). */
+  diverged: number;
   steps: number;
   tokens: number;
 }
@@ -23,6 +30,12 @@ export const std = (xs: number[]): number => {
   return xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
 };
 
+/** A row of a diverged run: its value or its final training loss (`extra.finalLoss`) is not finite. */
+export function isDiverged(r: TaskRow): boolean {
+  const loss = r.extra?.finalLoss;
+  return !Number.isFinite(r.value) || (typeof loss === 'number' && !Number.isFinite(loss));
+}
+
 /** Groups rows in first-seen order and summarises each group over its seeds. */
 export function summarise(rows: TaskRow[]): SummaryCell[] {
   const groups = new Map<string, TaskRow[]>();
@@ -34,16 +47,17 @@ export function summarise(rows: TaskRow[]): SummaryCell[] {
   }
   return [...groups.values()].map((g) => {
     const r0 = g[0]!;
-    const vs = g.map((r) => r.value);
+    const vs = g.filter((r) => !isDiverged(r)).map((r) => r.value);
     return {
       task: r0.task,
       metric: r0.metric,
       ...(r0.x === undefined ? {} : { x: r0.x, xLabel: r0.xLabel ?? 'x' }),
       model: r0.model,
       params: r0.params,
-      mean: mean(vs),
-      std: std(vs),
+      mean: vs.length === 0 ? NaN : mean(vs),
+      std: vs.length === 0 ? NaN : std(vs),
       seeds: g.length,
+      diverged: g.length - vs.length,
       steps: r0.steps,
       tokens: r0.tokens,
     };
@@ -53,6 +67,13 @@ export function summarise(rows: TaskRow[]): SummaryCell[] {
 /** A value for a table: accuracies in %, the rest with 3 decimals. */
 export function formatValue(metric: string, v: number): string {
   return metric.includes('accuracy') ? (100 * v).toFixed(1) : v.toFixed(3);
+}
+
+/** "mean ± std" (+ " (k of n diverged)"); "diverged (n of n)" when no seed is left. */
+function cellValue(c: SummaryCell, unit: string): string {
+  if (c.diverged === c.seeds) return `diverged (${c.seeds} of ${c.seeds})`;
+  const v = `${formatValue(c.metric, c.mean)} ± ${formatValue(c.metric, c.std)}${unit}`;
+  return c.diverged === 0 ? v : `${v} (${c.diverged} of ${c.seeds} diverged)`;
 }
 
 /** Markdown table of the summary: one row per (task, metric, x, model). */
@@ -74,7 +95,7 @@ export function summaryMarkdown(cells: SummaryCell[]): string {
         c.params.toLocaleString('en-US'),
         String(c.steps),
         String(c.seeds),
-        `${formatValue(c.metric, c.mean)} ± ${formatValue(c.metric, c.std)}${unit}`,
+        cellValue(c, unit),
       ].join(' | ')} |`,
     );
   }

@@ -1,6 +1,7 @@
 /**
  * A small SVG chart of a task summary, one panel per (task, metric): lines over x (one per model)
- * when the task sweeps x, else bars per model; error bars are ± std over seeds. Plain SVG text,
+ * when the task sweeps x, else bars per model; error bars are ± std over seeds (cells whose every
+ * seed diverged have no mark). Plain SVG text,
  * rendered to PNG by resvg (report.ts).
  */
 import type { SummaryCell } from './summary.js';
@@ -13,8 +14,9 @@ const PAD = { l: 48, r: 12, t: 28, b: 40 };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f = (v: number) => v.toFixed(1);
 
-function panel(cells: SummaryCell[], models: string[], ox: number, oy: number): string {
-  const { task, metric } = cells[0]!;
+function panel(all: SummaryCell[], models: string[], ox: number, oy: number): string {
+  const { task, metric } = all[0]!;
+  const cells = all.filter((c) => Number.isFinite(c.mean)); // every seed diverged: no mark
   const pct = metric.includes('accuracy');
   const scale = pct ? 100 : 1;
   // accuracies live in [0, 100]: the axis stays there and error bars are clipped to it
