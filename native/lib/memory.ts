@@ -178,6 +178,11 @@ export interface SelfModDims {
   readSnapshot: boolean;
   /** Chunk ("dual") form, CPU and CUDA: per piece GEMMs instead of per-token writes, same results (default true). */
   dual?: boolean;
+  /**
+   * Inner-gradient clip c (default 0 = off): each token's inner gradient of each memory scaled to
+   * Frobenius norm ≤ c (native/src/cpu/self_mod_clip.h). CPU kernels only: the CUDA entry points refuse c > 0.
+   */
+  innerGradClip?: number;
 }
 /** x, q, xv [B, T, H, D]; w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D]. */
 export interface SelfModInputArrays {

@@ -109,12 +109,14 @@ class Fields {
   }
 
   // A finite number.
-  double finite(const char* name) {
+  double finite(const char* name) { return finite_value(name, get(name)); }
+
+  // A finite number >= 0; `dflt` when absent.
+  double nonnegative(const char* name, double dflt) {
     Napi::Value v = get(name);
-    if (v.IsUndefined() || v.IsNull()) fail_type(name, "is missing (expected a finite number)");
-    if (!v.IsNumber()) fail_type(name, "must be a finite number, got " + kind(v));
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(d)) throw_range(env_, op_, field(name) + " must be a finite number, got " + number_text(d));
+    if (v.IsUndefined()) return dflt;
+    const double d = finite_value(name, v);
+    if (!(d >= 0)) throw_range(env_, op_, field(name) + " must be a finite number >= 0, got " + number_text(d));
     return d;
   }
 
@@ -148,6 +150,13 @@ class Fields {
   }
 
  private:
+  double finite_value(const char* name, const Napi::Value& v) {
+    if (v.IsUndefined() || v.IsNull()) fail_type(name, "is missing (expected a finite number)");
+    if (!v.IsNumber()) fail_type(name, "must be a finite number, got " + kind(v));
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d)) throw_range(env_, op_, field(name) + " must be a finite number, got " + number_text(d));
+    return d;
+  }
   Napi::Value get(const char* name) {
     const size_t len = std::strlen(name);
     bool again = false;

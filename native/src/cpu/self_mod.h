@@ -10,6 +10,11 @@
 //     S1 <- beta S1 - eta e a^T,  S2 <- beta S2 - eta g k^T,
 //     W2 <- alpha W2 - eta (W2 k) k^T + S2,  W1 <- alpha W1 + S1;
 //   o = q + W1 silu(W2 q) of mem after the write (A1, A2 with read_snapshot).
+// Inner-gradient clip (dims.clip = c > 0): per token and memory, right after e and g come from the
+// snapshot and before any use (momentum, W updates, the chunk-form corrections, mem's reads),
+//   e <- s e, g <- s g,  s = c / max(n, c),  n^2 = |e|^2 |a|^2 + |g|^2 |k|^2
+// (the pair (e a^T, g k^T) scaled to Frobenius norm <= c; packages/memory/src/modules/self-modifying-clip.ts).
+// The backward goes through s (Worker::clip_back). c = 0 leaves every kernel as without it.
 // Optional value input xv [B, T, H, D] (null: none): generator v reads xv instead of x (v = M_v,A(xv));
 // its gradient goes to dxv, and x's gradient then has no share of generator v.
 // Layouts: x, q, o [B, T, H, D]; states w1, s1, a1 [B, M, H, D, Dh]; w2, s2, a2 [B, M, H, Dh, D].
@@ -34,6 +39,7 @@ struct SelfModDims {
   double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
   bool adaptive_q = false, read_snapshot = false;
   bool dual = true;  // forward and backward in chunk ("dual") form, else token by token; same results
+  double clip = 0;   // inner-gradient clip c (0: off): see above
 };
 
 // Backward block when none is given: balances the block-start states ((T / block) of them, six

@@ -240,17 +240,24 @@ struct Back {
     gemm<F, true>(cz, cy, L, Z, cz, Y, cy, dA, cy, true);
   }
 
-  // Snapshot-only maths of piece p, reversed for memory m: inner-gradient factors and targets.
+  // Snapshot-only maths of piece p, reversed for memory m: the clip (dims.clip), inner-gradient
+  // factors and targets.
   void factors_back(const Piece<F>& p, int64_t m) {
     const int64_t D = w.D, Dh = w.Dh, L = p.L, r0 = p.r0, n = w.n;
     const F* A1 = p.a1[m];
     const F *A1t = p.tr + m * n, *A2n = p.tr + (w.M + m) * n;  // A1^T, A2 [Dh, D]
     const F *P = w.row(w.P, m, r0, Dh), *Cm = w.row(w.Cm, m, r0, Dh), *Ac = w.row(w.Ac, m, r0, Dh);
-    const F *Hv = w.row(w.Hv, m, r0, Dh), *E = w.row(w.E, m, r0, D);
+    const bool clip = d.clip > 0;
+    const F* Hv = w.row(w.Hv, m, r0, Dh);
+    const F* E = clip ? w.row(w.E0, m, r0, D) : w.row(w.E, m, r0, D);  // the unscaled e (Cm's)
     const F *SP = w.row(w.SP, m, r0, Dh), *SHv = w.row(w.SHv, m, r0, Dh);
     const F *K = w.Kn.data() + r0 * D, *V = w.row(w.Gen, kV, r0, D);
     F *dg = dG.data() + (m * w.Lb + r0) * Dh, *de = dE.data() + (m * w.Lb + r0) * D;
     F* da = dAc.data() + (m * w.Lb + r0) * Dh;
+    if (clip) {  // adjoints of the scaled e, g -> of the unscaled ones (+ a's and k's through s)
+      clip_backward<F>(L, D, Dh, static_cast<F>(d.clip), K, Ac, E, w.row(w.G0, m, r0, Dh), w.Sc.data() + m * w.Lb + r0,
+                       w.N2.data() + m * w.Lb + r0, de, dg, da, dK.data() + r0 * D);
+    }
     F *x1 = t1.data(), *x2 = t2.data(), *xm = tm.data();
     F *dA1 = dS(kA1, m), *dA2 = dS(kA2, m);
     for (int64_t i = 0; i < L * Dh; ++i) {  // g = Cm . silu'(p)

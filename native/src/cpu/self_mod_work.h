@@ -14,6 +14,7 @@
 
 #include "cpu/delta_rule_vec.h"
 #include "cpu/self_mod.h"
+#include "cpu/self_mod_clip.h"
 #include "cpu/self_mod_gemm.h"
 
 namespace nl::self_mod_detail {
@@ -62,8 +63,9 @@ struct Worker {
     a1t_ok.assign(m, 0);
     for (auto* v : {&X, &XV, &Qv, &Kn}) v->resize(LD);
     for (auto* v : {&nrm, &al, &bg, &et}) v->resize(lb);
-    for (auto* v : {&Gen, &E}) v->resize(m * LD);
-    for (auto* v : {&Hg, &Hv, &P, &SHg, &SHv, &SP, &Ac, &Cm, &Gg}) v->resize(m * LH);
+    for (auto* v : {&Gen, &E, &E0}) v->resize(m * LD);
+    for (auto* v : {&Hg, &Hv, &P, &SHg, &SHv, &SP, &Ac, &Cm, &Gg, &G0}) v->resize(m * LH);
+    for (auto* v : {&Sc, &N2}) v->resize(m * lb);
     tmp.resize(LH);
     rv.resize(static_cast<size_t>(2 * std::max(D, Dh)));
   }
@@ -77,8 +79,11 @@ struct Worker {
   // rows of the current block: X, XV (the value input, when given), Qv (the query used), Kn
   // (normalised k) [Lb, D]; gates [Lb];
   // per memory: Gen, E [Lb, D]; Hg (generator pre-activation), Hv (target pre-activation),
-  // P, their sigmoids SHg, SHv, SP, Ac = silu(P), Cm = A1^T e, Gg = g [Lb, Dh]
+  // P, their sigmoids SHg, SHv, SP, Ac = silu(P), Cm = A1^T e, Gg = g [Lb, Dh]. With the clip
+  // (d.clip > 0) E and Gg hold the scaled e, g (what the writes use), E0, G0 the unscaled ones
+  // (Cm is of the unscaled e), Sc the factors s and N2 the squared norms n^2 [Lb] (self_mod_clip.h).
   std::vector<F> X, XV, Qv, Kn, nrm, al, bg, et, Gen, E, Hg, Hv, P, SHg, SHv, SP, Ac, Cm, Gg, tmp, rv;
+  std::vector<F> E0, G0, Sc, N2;
 
   void set_dims(const SelfModDims& o) { d = o; }
   F* S(int s, int64_t m) { return st.data() + (s * M + m) * n; }
@@ -212,6 +217,10 @@ struct Worker {
       gemm<F>(L, D, Dh, tm, Dh, A1t.data() + m * n, D, e, D, true);
       gemm<F>(L, Dh, D, e, D, S(kA1, m), Dh, cm, Dh, false);
       for (int64_t i = 0; i < L * Dh; ++i) g[i] = cm[i] * d1s(p[i], sp[i]);
+      if (d.clip > 0) {  // e, g <- s e, s g before any use
+        clip_forward<F>(L, D, Dh, static_cast<F>(d.clip), K, ac, e, g, row(E0, m, r0, D), row(G0, m, r0, Dh),
+                        Sc.data() + m * Lb + r0, N2.data() + m * Lb + r0);
+      }
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * HopeLM's `innerGradClip` (SelfModifyingConfig.innerGradClip; issue 16): config (off by default and
- * absent from the resolved config, refusals naming it), it reaches every layer's memories (the
- * outputs change, 'loop' == 'chunked' with it, float64), a training step stays finite where an
+ * absent from the resolved config, every selfModImpl, refusals naming it), it reaches every layer's memories (the
+ * outputs change, 'loop' == 'chunked' == 'fused' with it, float64, the loss and gradients of 'fused'
+ * and 'chunked' too), a training step stays finite where an
  * unclipped live-init model overflows, the decoder falls back to the tensor-op path (== forward),
  * and the ONNX export refuses it by name.
  */
@@ -28,9 +29,7 @@ describe('HopeLM innerGradClip', () => {
       expect(() => resolveHopeConfig({ ...base, innerGradClip: bad as number })).toThrow(
         /innerGradClip must be a finite number >= 0 \(0 = off\), got/,
       );
-    expect(() => resolveHopeConfig({ ...base, innerGradClip: 1, selfModImpl: 'fused' })).toThrow(
-      /innerGradClip needs selfModImpl 'loop' or 'chunked', got 'fused'/,
-    );
+    expect(resolveHopeConfig({ ...base, innerGradClip: 1, selfModImpl: 'fused' }).innerGradClip).toBe(1);
   });
 
   it("reaches every layer: outputs change; 'loop' == 'chunked' with it (float64)", () => {
@@ -40,6 +39,31 @@ describe('HopeLM innerGradClip', () => {
     const off = forwardRows(new HopeLM({ ...SMALL, selfModImpl: 'chunked', innerGradClip: 0 }), x);
     expect(maxDiff(chunked, loop)).toBeLessThan(1e-10);
     expect(maxDiff(chunked, off)).toBeGreaterThan(1e-6);
+  });
+
+  it("'fused' == 'chunked' with it (float64): forward rows, a lossAndBackward's loss and every gradient", () => {
+    const x = ids(30, 3);
+    const fused = forwardRows(new HopeLM({ ...SMALL, selfModImpl: 'fused' }), x);
+    const chunked = forwardRows(new HopeLM({ ...SMALL, selfModImpl: 'chunked' }), x);
+    const off = forwardRows(new HopeLM({ ...SMALL, selfModImpl: 'fused', innerGradClip: 0 }), x);
+    expect(maxDiff(fused, chunked)).toBeLessThan(1e-10);
+    expect(maxDiff(fused, off), 'the clip acts').toBeGreaterThan(1e-6);
+    const batch = tensor(Array.from(ids(41, 5)), { shape: [1, 41], dtype: 'int32' });
+    const [mf, mc] = (['fused', 'chunked'] as const).map((i) => new HopeLM({ ...SMALL, selfModImpl: i }));
+    const [lf, lc] = [mf!.lossAndBackward(batch), mc!.lossAndBackward(batch)];
+    expect(Math.abs(lf - lc)).toBeLessThan(1e-10);
+    const gc = new Map(mc!.namedParameters());
+    let compared = 0;
+    for (const [n, p] of mf!.namedParameters()) {
+      const q = gc.get(n)!;
+      if (p.grad === null) {
+        expect(q.grad, n).toBeNull();
+        continue;
+      }
+      expect(maxDiff(p.grad.dataSync(), q.grad!.dataSync()), n).toBeLessThan(1e-9);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(0);
   });
 
   it('a training step at a live init: finite with the clip, non-finite without', () => {
@@ -62,15 +86,21 @@ describe('HopeLM innerGradClip', () => {
   });
 
   it('the default decoder falls back to the tensor-op path (== forward); the ONNX export refuses it', () => {
+    for (const selfModImpl of ['chunked', 'fused'] as const) {
+      const d = new HopeLM({ ...SMALL, valueStream: false, dtype: 'float32', selfModImpl });
+      expect(() => new HopeDecoder(d, undefined, { fused: true })).toThrow(
+        /inner-gradient clipping \(innerGradClip\) is on/,
+      );
+      const dec = d.decoder() as HopeDecoder;
+      expect(dec.fusedNext).toBe(false);
+      const x = ids(12, 6);
+      expect(
+        maxDiff(Float64Array.from(stepRows(dec, x, [5, 7])), forwardRows(d, x)),
+        selfModImpl,
+      ).toBeLessThan(1e-4);
+      dec.dispose();
+    }
     const m = new HopeLM({ ...SMALL, valueStream: false, dtype: 'float32', selfModImpl: 'chunked' });
-    expect(() => new HopeDecoder(m, undefined, { fused: true })).toThrow(
-      /inner-gradient clipping \(innerGradClip\) is on/,
-    );
-    const dec = m.decoder() as HopeDecoder;
-    expect(dec.fusedNext).toBe(false);
-    const x = ids(12, 6);
-    expect(maxDiff(Float64Array.from(stepRows(dec, x, [5, 7])), forwardRows(m, x))).toBeLessThan(1e-4);
-    dec.dispose();
     expect(() => exportHopeOnnx(m, { mode: 'step' })).toThrow(
       /config field\(s\) innerGradClip are not supported/,
     );

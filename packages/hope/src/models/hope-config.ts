@@ -62,7 +62,8 @@ export type HopeConfig = LMConfigBase & {
    * gradient of every memory is scaled to a Frobenius norm ≤ this value, so the fast weights grow
    * at most linearly within a sequence (SelfModifyingConfig.innerGradClip; issue 16: without it
    * hope-vs's fast weights overflowed within one 47-token MQAR sequence after 260 steps).
-   * selfModImpl 'loop' or 'chunked' only; the fused decoder falls back, the ONNX export refuses it.
+   * Every selfModImpl ('fused' on the CPU only: its CUDA kernels refuse it); the fused decoder
+   * falls back, the ONNX export refuses it.
    */
   innerGradClip?: number;
   /**
@@ -231,8 +232,6 @@ export function resolveHopeConfig(input: HopeConfigInput): HopeConfig {
   if (typeof selfModImpl !== 'string' || selfModImpl === '') fail(`selfModImpl must be a non-empty string`);
   if ((staticGenerators || !precondition) && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
     fail(`staticGenerators / precondition: false need selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
-  if (innerGradClip > 0 && selfModImpl !== 'loop' && selfModImpl !== 'chunked')
-    fail(`innerGradClip needs selfModImpl 'loop' or 'chunked', got '${selfModImpl}'`);
   const cmsImpl = input.cmsImpl ?? HOPE_DEFAULTS.cmsImpl;
   if (cmsImpl !== 'loop' && cmsImpl !== 'fused')
     fail(`cmsImpl must be 'loop' or 'fused', got ${JSON.stringify(cmsImpl)}`);

@@ -45,6 +45,12 @@ export interface SelfModOptions {
    * rank-1 updates; same results to rounding. false: the token recurrence, both ways.
    */
   dual?: boolean;
+  /**
+   * Inner-gradient clip c (default 0 = off): per token and memory, e and g scaled by
+   * s = c / max(n, c), n² = ‖e‖²‖a‖² + ‖g‖²‖k‖² (the pair (e aᵀ, g kᵀ) to Frobenius norm ≤ c) before
+   * any use; the backward goes through s (native/src/cpu/self_mod_clip.h, modules/self-modifying-clip.ts).
+   */
+  innerGradClip?: number;
 }
 
 /** The backward's default block: about √(3T), a multiple of 8, at least 16 (as self_mod.h). */
@@ -101,12 +107,17 @@ function prepare(name: string, o: SelfModOptions) {
   for (const k of ['momentum', 'alphaBias', 'etaBias'] as const) {
     if (!Number.isFinite(o[k])) throw new RangeError(`nl.${name}: ${k} must be finite, got ${String(o[k])}`);
   }
+  const clip = o.innerGradClip ?? 0;
+  if (typeof clip !== 'number' || !Number.isFinite(clip) || clip < 0)
+    throw new RangeError(
+      `nl.${name}: innerGradClip must be a finite number >= 0 (0 = off), got ${String(clip)}`,
+    );
   const { batch: B, seqLen: T, heads: H, dim: D, hidden: Dh } = o;
   const M = o.adaptiveQ ? 6 : 5;
   const dims: SelfModDims = {
     batch: B, seqLen: T, heads: H, d: D, hidden: Dh, mems: M, tokens: o.tokens, chunkMem: o.chunkMem,
     chunkOther: o.chunkOther, block, momentum: o.momentum, alphaBias: o.alphaBias, etaBias: o.etaBias,
-    adaptiveQ: o.adaptiveQ, readSnapshot: o.readSnapshot, dual: o.dual ?? true,
+    adaptiveQ: o.adaptiveQ, readSnapshot: o.readSnapshot, dual: o.dual ?? true, innerGradClip: clip,
   }; // prettier-ignore
   const seq = [B, T, H, D];
   const shape = (s: SelfModStateName): number[] => (s.endsWith('1') ? [B, M, H, D, Dh] : [B, M, H, Dh, D]);
