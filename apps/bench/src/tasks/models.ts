@@ -27,7 +27,10 @@ export interface ComparisonOptions {
   overrides?: Partial<Record<string, unknown>>;
   /** Also return 'hope-2l' (2-layer Hope, CMS width matched to the same count). */
   withHope2l?: boolean;
-  /** Also return 'hope-live': the headline Hope with the live memory init (HOPE_LIVE_MEMORY_INIT). */
+  /**
+   * Also return 'hope-live': the headline Hope with the live memory init and its inner-gradient clip
+   * (HOPE_LIVE_MEMORY_INIT), selfModImpl 'chunked'.
+   */
   withHopeLive?: boolean;
   /**
    * Also return 'hope-vs': the headline Hope with a separate value stream for the v generator
@@ -93,7 +96,12 @@ export function comparisonModels(seed: number, opts: ComparisonOptions = {}): Ta
   if (opts.withHopeLive === true)
     models.push({
       name: 'hope-live',
-      config: { ...hope(transformer.layers as number), ...HOPE_LIVE_MEMORY_INIT } as ModelConfigInput,
+      // 'chunked' as measured (results/tasks); 'fused' is the same maths, ~3× faster
+      config: {
+        ...hope(transformer.layers as number),
+        ...HOPE_LIVE_MEMORY_INIT,
+        selfModImpl: 'chunked',
+      } as ModelConfigInput,
     });
   if (opts.withHopeValueStream === true) {
     const vs = {

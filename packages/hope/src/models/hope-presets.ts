@@ -56,7 +56,7 @@ function paper(dim: number, heads: number): HopeConfigInput {
  * (etaBias −2.5). Without a bound on the writes that init overflowed: hope-tiny's forward at init
  * was NaN from T = 128 on (B 8). `innerGradClip: 1` bounds each token's write, so the fast weights
  * grow at most linearly (SelfModifyingConfig.innerGradClip) and the forward stays finite (tested
- * at T 512); it needs selfModImpl 'chunked' (or 'loop'). Still an opt-in override
+ * at T 512; every selfModImpl on the CPU, 'loop' / 'chunked' on 'cuda'). Still an opt-in override
  * (`hopePreset('hope-tiny', HOPE_LIVE_MEMORY_INIT)`), not the preset.
  */
 export const HOPE_LIVE_MEMORY_INIT: Partial<HopeConfigInput> = {
@@ -69,7 +69,6 @@ export const HOPE_LIVE_MEMORY_INIT: Partial<HopeConfigInput> = {
   },
   etaBias: -2.5,
   innerGradClip: 1,
-  selfModImpl: 'chunked',
 };
 
 /** Preset name → config input (the trainer fills `vocabSize` from its tokenizer and `seed`). */

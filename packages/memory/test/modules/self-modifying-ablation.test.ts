@@ -7,20 +7,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cat, gradcheck, type Tensor } from '@nl/tensor';
-import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
-import { maxDiff, randArr, rng, sameInitSelfMod, t64 } from './helpers.js';
-
-const H = 2,
-  D = 4,
-  DH = 3;
-type Cfg = Omit<SelfModifyingConfig, 'heads' | 'dim' | 'impl'>;
-
-/** Modules of the given impls with the same random inits (uniform ±0.6). */
-const build = (seed: number, cfg: Cfg, impls: ('loop' | 'chunked')[]): SelfModifyingTitans[] =>
-  sameInitSelfMod(seed, { H, D, DH }, cfg, impls);
-
-const silu = (z: number): number => z / (1 + Math.exp(-z));
-const sig = (z: number): number => 1 / (1 + Math.exp(-z));
+import { SelfModifyingTitans } from '../../src/index.js';
+import { maxDiff, randArr, rng, t64 } from './helpers.js';
+import {
+  buildSmall as build,
+  D,
+  DH,
+  expectSameFastAndGrads,
+  H,
+  sig,
+  silu,
+  type SmallCfg as Cfg,
+} from './self-mod-kit.js';
 
 /** M(z) = z + W1 σ(W2 z) of head h, from the module's init (plain loops). */
 function mlp(m: SelfModifyingTitans, name: string, h: number, z: number[]): number[] {
@@ -119,15 +117,7 @@ describe('SelfModifyingTitans ablation switches', () => {
       expect(maxDiff(res[1]!.o, res[0]!.o), 'outputs').toBeLessThan(1e-12);
       expect(maxDiff(res[1]!.gx, res[0]!.gx), 'grad x').toBeLessThan(1e-11);
       expect(maxDiff(res[1]!.gq, res[0]!.gq), 'grad q').toBeLessThan(1e-11);
-      for (const n of loop.names)
-        for (const k of ['w1', 'w2'] as const) {
-          expect(
-            maxDiff(chunked.fast(n)![k].dataSync(), loop.fast(n)![k].dataSync()),
-            `fast ${n}.${k}`,
-          ).toBeLessThan(1e-12);
-          const gl = loop.memories[n]![k].grad!.dataSync();
-          expect(maxDiff(chunked.memories[n]![k].grad!.dataSync(), gl), `grad ${n}.${k}`).toBeLessThan(1e-11);
-        }
+      expectSameFastAndGrads(chunked, loop);
     });
 
   it('outer gradients vs finite differences with both switches (chunked: x, mem, k, eta inits)', () => {

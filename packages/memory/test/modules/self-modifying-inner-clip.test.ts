@@ -9,22 +9,18 @@
 import { describe, expect, it } from 'vitest';
 import { cat, gradcheck, type Tensor } from '@nl/tensor';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
-import { maxDiff, randArr, rng, sameInitSelfMod, t64 } from './helpers.js';
-
-const H = 2,
-  D = 4,
-  DH = 3;
-type Cfg = Omit<SelfModifyingConfig, 'heads' | 'dim' | 'impl'>;
-
-const build = (seed: number, cfg: Cfg, impls: ('loop' | 'chunked')[]): SelfModifyingTitans[] =>
-  sameInitSelfMod(seed, { H, D, DH }, cfg, impls);
-
-const silu = (z: number): number => z / (1 + Math.exp(-z));
-const dsilu = (z: number): number => {
-  const s = 1 / (1 + Math.exp(-z));
-  return s * (1 + z * (1 - s));
-};
-const sig = (z: number): number => 1 / (1 + Math.exp(-z));
+import { maxDiff, randArr, rng, t64 } from './helpers.js';
+import {
+  buildSmall as build,
+  D,
+  DH,
+  dsilu,
+  expectSameFastAndGrads,
+  H,
+  sig,
+  silu,
+  type SmallCfg as Cfg,
+} from './self-mod-kit.js';
 const dot = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i]!, 0);
 
 /** Head h's init weights of memory `name` as row-major arrays (w1 [D][DH], w2 [DH][D]). */
@@ -154,15 +150,7 @@ describe('SelfModifyingTitans innerGradClip', () => {
       expect(maxDiff(res[1]!.gq, res[0]!.gq), 'grad q').toBeLessThan(1e-11);
       if (withXv) expect(maxDiff(res[1]!.gv!, res[0]!.gv!), 'grad xv').toBeLessThan(1e-11);
       expect(maxDiff(res[2]!.o, res[0]!.o), 'the clip changes the outputs').toBeGreaterThan(1e-3);
-      for (const n of loop.names)
-        for (const k of ['w1', 'w2'] as const) {
-          expect(
-            maxDiff(chunked.fast(n)![k].dataSync(), loop.fast(n)![k].dataSync()),
-            `fast ${n}.${k}`,
-          ).toBeLessThan(1e-12);
-          const gl = loop.memories[n]![k].grad!.dataSync();
-          expect(maxDiff(chunked.memories[n]![k].grad!.dataSync(), gl), `grad ${n}.${k}`).toBeLessThan(1e-11);
-        }
+      expectSameFastAndGrads(chunked, loop);
     });
 
   it('outer gradients through the clip vs finite differences (chunked: x, mem, k, v inits)', () => {

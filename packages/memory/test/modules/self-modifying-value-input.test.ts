@@ -7,20 +7,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cat, gradcheck, type Tensor } from '@nl/tensor';
-import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
-import { maxDiff, randArr, rng, sameInitSelfMod, t64 } from './helpers.js';
+import { SelfModifyingTitans } from '../../src/index.js';
+import { maxDiff, randArr, rng, t64 } from './helpers.js';
+import {
+  buildSmall as build,
+  D,
+  DH,
+  expectSameFastAndGrads,
+  H,
+  sig,
+  silu,
+  type SmallCfg as Cfg,
+} from './self-mod-kit.js';
 
-const H = 2,
-  D = 4,
-  DH = 3;
-type Cfg = Omit<SelfModifyingConfig, 'heads' | 'dim' | 'impl'>;
-
-/** Modules of the given impls with the same random inits (uniform ±0.6). */
-const build = (seed: number, cfg: Cfg, impls: ('loop' | 'chunked')[]): SelfModifyingTitans[] =>
-  sameInitSelfMod(seed, { H, D, DH }, cfg, impls);
-
-const silu = (z: number): number => z / (1 + Math.exp(-z));
-const sig = (z: number): number => 1 / (1 + Math.exp(-z));
 const mean = (v: number[]): number => v.reduce((s, e) => s + e, 0) / v.length;
 
 /** Head h's layers of memory `name` as plain arrays: w1 [D][DH], w2 [DH][D]. */
@@ -113,13 +112,7 @@ describe('SelfModifyingTitans separate value input (xv)', () => {
           1e-6,
         );
       }
-      for (const n of loop.names)
-        for (const k of ['w1', 'w2'] as const) {
-          const fl = loop.fast(n)![k].dataSync();
-          expect(maxDiff(chunked.fast(n)![k].dataSync(), fl), `fast ${n}.${k}`).toBeLessThan(1e-12);
-          const gl = loop.memories[n]![k].grad!.dataSync();
-          expect(maxDiff(chunked.memories[n]![k].grad!.dataSync(), gl), `grad ${n}.${k}`).toBeLessThan(1e-11);
-        }
+      expectSameFastAndGrads(chunked, loop);
     });
 
   for (const impl of ['loop', 'chunked'] as const)
