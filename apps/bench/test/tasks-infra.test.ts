@@ -145,15 +145,27 @@ describe('--merge', () => {
       budget: { steps: 5 },
       notes: ['n'],
     };
-    const merged = mergeTaskReports(previous, fresh);
-    expect(merged.rows.map((r) => `${r.model}:${r.value}`)).toEqual(['a:0.5', 'c:0', 'b:0.9']);
+    const merged = mergeTaskReports(previous, fresh, 'D2');
+    expect(merged.rows.map((r) => `${r.model}:${r.value}:${r.extra!.run}`)).toEqual([
+      `a:0.5:${previous.date}`,
+      `c:0:${previous.date}`,
+      'b:0.9:D2',
+    ]);
     expect(merged.protocol).toBe('p2');
     expect(merged.notes![0]).toBe('n');
-    expect(merged.notes![1]).toMatch(
-      new RegExp(`^Merged \\(--merge\\): a, c from the run of ${previous.date}; b from this run`),
+    expect(merged.notes![1]).toBe(
+      `Merged (--merge): rows from the runs that ended ${previous.date}: a, c; D2: b (each row's extra.run).`,
     );
     expect(merged.notes![2]).toMatch(/^Diverged \(a training loss or a score not finite\): c d 32 seed 1;/);
     expect(merged.notes).toHaveLength(3);
+    // a second merge keeps every row's run
+    const again = mergeTaskReports({ ...merged, date: 'D2' }, { ...fresh, rows: [row('d', 0, 0.1)] }, 'D3');
+    expect(again.rows.map((r) => `${r.model}:${r.extra!.run}`)).toEqual([
+      `a:${previous.date}`,
+      `c:${previous.date}`,
+      'b:D2',
+      'd:D3',
+    ]);
   });
   it('refuses another family or budget, and a file that is not a report', () => {
     const prev = { date: 'd', family: 'm', title: '', protocol: '', rows: [], budget: { steps: 5 } };

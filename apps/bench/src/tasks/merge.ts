@@ -46,8 +46,32 @@ function divergedRuns(rows: TaskRow[]): string[] {
   return out;
 }
 
-/** `fresh` with the rows of `previous`'s other models before its own (see the module comment). */
-export function mergeTaskReports(previous: StoredReport, fresh: TaskReport): TaskReport {
+/** Rows with `extra.run` set to `date` where they have none (the run that produced them). */
+const stamp = (rows: TaskRow[], date: string): TaskRow[] =>
+  rows.map((r) => (r.extra?.run !== undefined ? r : { ...r, extra: { ...r.extra, run: date } }));
+
+/** "date: model, model; date: model" over the rows' `extra.run`, in first-seen order. */
+function provenance(rows: TaskRow[]): string {
+  const byRun = new Map<string, string[]>();
+  for (const r of rows) {
+    const run = String(r.extra?.run);
+    const models = byRun.get(run) ?? [];
+    if (!models.includes(r.model)) models.push(r.model);
+    byRun.set(run, models);
+  }
+  return [...byRun].map(([run, models]) => `${run}: ${models.join(', ')}`).join('; ');
+}
+
+/**
+ * `fresh` with the rows of `previous`'s other models before its own (see the module comment).
+ * Every row keeps the date of the run that produced it in `extra.run` (`runDate` for `fresh`'s:
+ * its run's end, by default now), so merges can be chained without losing where a row came from.
+ */
+export function mergeTaskReports(
+  previous: StoredReport,
+  fresh: TaskReport,
+  runDate = new Date().toISOString(),
+): TaskReport {
   if (previous.family !== fresh.family)
     throw new RangeError(
       `--merge: the stored report is family '${previous.family}', this run '${fresh.family}'`,
@@ -57,16 +81,18 @@ export function mergeTaskReports(previous: StoredReport, fresh: TaskReport): Tas
       `--merge: the stored ${fresh.family} report ran another budget (${JSON.stringify(previous.budget)}); rerun every model instead`,
     );
   const rerun = new Set(fresh.rows.map((r) => r.model));
-  const kept = previous.rows.filter((r) => !rerun.has(r.model));
-  const keptModels = [...new Set(kept.map((r) => r.model))];
-  const rows = [...kept, ...fresh.rows];
+  const kept = stamp(
+    previous.rows.filter((r) => !rerun.has(r.model)),
+    previous.date,
+  );
+  const rows = [...kept, ...stamp(fresh.rows, runDate)];
   const diverged = divergedRuns(rows);
   return {
     ...fresh,
     rows,
     notes: [
       ...(fresh.notes ?? []).filter((n) => !n.startsWith(DIVERGED)),
-      `Merged (--merge): ${keptModels.length > 0 ? `${keptModels.join(', ')} from the run of ${previous.date}` : 'no rows kept'}; ${[...rerun].join(', ')} from this run.`,
+      `Merged (--merge): rows from the runs that ended ${provenance(rows)} (each row's extra.run).`,
       ...(diverged.length === 0
         ? []
         : [
