@@ -131,7 +131,7 @@ describe('--merge', () => {
         protocol: 'p',
         rows: stored,
         budget: { steps: 5 },
-        notes: ['Diverged (old): b'],
+        notes: ['Diverged (old): b', "'a' is kept", "'b' old text", 'general'],
       },
       dir,
     );
@@ -143,7 +143,7 @@ describe('--merge', () => {
       protocol: 'p2',
       rows: [withLoss(row('b', 0, 0.9), 0.3)],
       budget: { steps: 5 },
-      notes: ['n'],
+      notes: ['n', "'b' new text"],
     };
     const merged = mergeTaskReports(previous, fresh, 'D2');
     expect(merged.rows.map((r) => `${r.model}:${r.value}:${r.extra!.run}`)).toEqual([
@@ -152,12 +152,13 @@ describe('--merge', () => {
       'b:0.9:D2',
     ]);
     expect(merged.protocol).toBe('p2');
-    expect(merged.notes![0]).toBe('n');
-    expect(merged.notes![1]).toBe(
+    // the fresh notes, then the kept model a's own note (b's old one is replaced, 'general' dropped)
+    expect(merged.notes!.slice(0, 3)).toEqual(['n', "'b' new text", "'a' is kept"]);
+    expect(merged.notes![3]).toBe(
       `Merged (--merge): rows from the runs that ended ${previous.date}: a, c; D2: b (each row's extra.run).`,
     );
-    expect(merged.notes![2]).toMatch(/^Diverged \(a training loss or a score not finite\): c d 32 seed 1;/);
-    expect(merged.notes).toHaveLength(3);
+    expect(merged.notes![4]).toMatch(/^Diverged \(a training loss or a score not finite\): c d 32 seed 1;/);
+    expect(merged.notes).toHaveLength(5);
     // a second merge keeps every row's run
     const again = mergeTaskReports({ ...merged, date: 'D2' }, { ...fresh, rows: [row('d', 0, 0.1)] }, 'D3');
     expect(again.rows.map((r) => `${r.model}:${r.extra!.run}`)).toEqual([

@@ -2,8 +2,9 @@
  * `--merge`: a run of some models replaces their rows in a family's committed report and keeps the
  * other models' rows, so one model can be rerun (after a fix) without retraining the rest. Only a
  * report of the same family and the same budget merges; its rows are restored from JSON (NaN was
- * written as null). The merged report keeps the new run's protocol and notes, says which rows came
- * from which run, and lists every diverged run of both.
+ * written as null). The merged report keeps the new run's protocol and notes (plus the stored notes
+ * about a kept model that the new run does not describe), says which rows came from which run, and
+ * lists every diverged run of both.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { TaskReport, TaskRow } from './types.js';
@@ -50,6 +51,9 @@ function divergedRuns(rows: TaskRow[]): string[] {
 const stamp = (rows: TaskRow[], date: string): TaskRow[] =>
   rows.map((r) => (r.extra?.run !== undefined ? r : { ...r, extra: { ...r.extra, run: date } }));
 
+/** The model a note is about: notes that describe a model start with its quoted name ("'hope-vs' …"). */
+const noteModel = (n: string): string | null => /^'([^']+)'/.exec(n)?.[1] ?? null;
+
 /** "date: model, model; date: model" over the rows' `extra.run`, in first-seen order. */
 function provenance(rows: TaskRow[]): string {
   const byRun = new Map<string, string[]>();
@@ -86,12 +90,18 @@ export function mergeTaskReports(
     previous.date,
   );
   const rows = [...kept, ...stamp(fresh.rows, runDate)];
+  const keptModels = new Set(kept.map((r) => r.model));
   const diverged = divergedRuns(rows);
   return {
     ...fresh,
     rows,
     notes: [
       ...(fresh.notes ?? []).filter((n) => !n.startsWith(DIVERGED)),
+      // a kept model's own note, unless this run describes that model itself
+      ...(previous.notes ?? []).filter((n) => {
+        const m = noteModel(n);
+        return m !== null && keptModels.has(m) && !(fresh.notes ?? []).some((f) => noteModel(f) === m);
+      }),
       `Merged (--merge): rows from the runs that ended ${provenance(rows)} (each row's extra.run).`,
       ...(diverged.length === 0
         ? []
