@@ -30,6 +30,8 @@ export interface HopeDecodeDims {
   etaBias: number;
   /** RMSNorm epsilon of norm1, the per-head output norm and norm2 (> 0). */
   eps: number;
+  /** Inner-gradient clip of the memories' writes (SelfModifyingConfig.innerGradClip; default 0 = off). */
+  innerGradClip?: number;
   /** Memories frozen: no snapshots or writes, the read uses the current weights (default false). */
   frozen?: boolean;
   /** Recompute the snapshot transposes in `mems` first (after the caller wrote a1, a2; default false). */

@@ -3,7 +3,7 @@
 //   decodeHopeBlock({ x, norm1, conv, convBias?, wq, outNorm, wg, wo, norm2,
 //                     cmsW1_ℓ, cmsD1_ℓ?, cmsW2_ℓ, cmsD2_ℓ? (ℓ = 0 .. levels-1), convCache, mems },
 //                   { tokens, d, heads, memHidden, cmsHidden, levels, window, position, chunkMem,
-//                     chunkOther, momentum, alphaBias, etaBias, eps, frozen?, refresh? })
+//                     chunkOther, momentum, alphaBias, etaBias, eps, innerGradClip? = 0, frozen?, refresh? })
 //
 // x [n, D]; norms [D]; conv [D, K]; convBias [D]; wq, wg, wo [D, D]; outNorm [D/H]; cmsW1_ℓ,
 // cmsD1_ℓ [Hc, D]; cmsW2_ℓ, cmsD2_ℓ [D, Hc] (an absent Δ is zero); convCache [K-1, D];
@@ -56,6 +56,7 @@ void read_dims(Reader& f, HopeDecodeDims& d) {
   d.alpha_bias = f.finite("alphaBias");
   d.eta_bias = f.finite("etaBias");
   d.eps = f.finite("eps");
+  d.clip = f.nonnegative("innerGradClip", 0);
   d.frozen = f.flag("frozen", false);
   d.refresh = f.flag("refresh", false);
 }

@@ -5,7 +5,7 @@
 // call has ~40). Any irregularity — a missing or mistyped field, a wrong size, a dtype mix, an
 // integer out of range, more keys than fields read — only marks the read failed: the caller then
 // re-reads with memory::Fields, which throws the precise error or accepts the call. The getters
-// mirror Fields' (integer, finite, flag, done), so one template can read the dims with either.
+// mirror Fields' (integer, finite, nonnegative, flag, done), so one template can read the dims with either.
 #pragma once
 #include <node_api.h>
 
@@ -74,6 +74,20 @@ class LeanFields {
     double v = 0;
     if (number(name, &v) && !std::isfinite(v)) ok_ = false;
     return v;
+  }
+
+  // A finite number >= 0; dflt when absent (undefined).
+  double nonnegative(const char* name, double dflt) {
+    napi_value v;
+    if (!get(name, &v)) return dflt;
+    napi_valuetype t;
+    if (napi_typeof(env_, v, &t) != napi_ok) return fail(dflt);
+    if (t == napi_undefined) return dflt;
+    double d = 0;
+    if (t != napi_number || napi_get_value_double(env_, v, &d) != napi_ok || !std::isfinite(d) || d < 0)
+      return fail(dflt);
+    ++keys_;
+    return d;
   }
 
   // A boolean; dflt when absent.

@@ -40,6 +40,7 @@ struct HopeDecodeDims {
   int64_t chunk_mem = 16, chunk_other = 8;
   double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
   double eps = 1e-6;        // RMSNorm epsilon (norm1, the per-head out norm, norm2)
+  double clip = 0;          // inner-gradient clip c (0: off): each write's (e a^T, g k^T) scaled to norm <= c
   bool frozen = false;
   bool refresh = false;     // recompute the snapshot transposes in mems before the first token
 };

@@ -148,6 +148,14 @@ struct HeadStep {
     apply(S(kMem, kW1), S(kMem, kW2), qs, o);
   }
 
+  // s = c / max(n, c), n^2 = |e|^2 |a|^2 + |g|^2 |k|^2 (1 when the clip is off).
+  T clip_scale(const T* a, const T* gg, const T* k) const {
+    if (!(d.clip > 0)) return T(1);
+    const T c = static_cast<T>(d.clip);
+    const T nn = memvec::dot(e.data(), e.data(), Dd) * memvec::dot(a, a, Dm) + memvec::dot(gg, gg, Dm) * memvec::dot(k, k, Dd);
+    return nn > c * c ? c / std::sqrt(nn) : T(1);
+  }
+
   // The write of memory m from the token's k, v and gates.
   void write(int64_t m, const T* k, const T* v, T alpha, T eta, T beta) {
     const T *A1 = S(m, kA1), *A1T = S(m, kA1T), *A2T = S(m, kA2T);
@@ -168,9 +176,11 @@ struct HeadStep {
     std::fill(cm, cm + Dm, T(0));  // A1^T e
     combine_rows(Dd, Dm, A1, e.data(), cm);
     for (int64_t j = 0; j < Dm; ++j) gg[j] *= cm[j];
+    // inner-gradient clip (cpu/self_mod_clip.h): the pair (e aᵀ, g kᵀ) scaled to norm <= c
+    const T es = eta * clip_scale(a, gg, k);
     for (int64_t i = 0; i < Dd; ++i) {  // S1 ← β S1 − η e aᵀ;  W1 ← α W1 + S1
       T *w = W1 + i * Dm, *s = S1 + i * Dm;
-      const T ce = eta * e[i];
+      const T ce = es * e[i];
       for (int64_t j = 0; j < Dm; ++j) {
         s[j] = beta * s[j] - ce * a[j];
         w[j] = alpha * w[j] + s[j];
@@ -178,7 +188,7 @@ struct HeadStep {
     }
     for (int64_t j = 0; j < Dm; ++j) {  // S2 ← β S2 − η g kᵀ;  W2 ← α W2 − η (W2 k) kᵀ + S2, row by row
       T *w = W2 + j * Dd, *s = S2 + j * Dd;
-      const T cg = eta * gg[j], cu = eta * memvec::dot(w, k, Dd);  // W2 k before the row's write
+      const T cg = es * gg[j], cu = eta * memvec::dot(w, k, Dd);  // W2 k before the row's write
       for (int64_t i = 0; i < Dd; ++i) {
         s[i] = beta * s[i] - cg * k[i];
         w[i] = (alpha * w[i] - cu * k[i]) + s[i];

@@ -3,7 +3,7 @@
  * absent from the resolved config, every selfModImpl, refusals naming it), it reaches every layer's memories (the
  * outputs change, 'loop' == 'chunked' == 'fused' with it, float64, the loss and gradients of 'fused'
  * and 'chunked' too), a training step stays finite where an
- * unclipped live-init model overflows, the decoder falls back to the tensor-op path (== forward),
+ * unclipped live-init model overflows, the fused decoder runs the clip (== forward),
  * and the ONNX export refuses it by name.
  */
 import { tensor } from '@nl/tensor';
@@ -85,19 +85,27 @@ describe('HopeLM innerGradClip', () => {
     expect(Number.isFinite(unclipped.lossAndBackward(batch))).toBe(false);
   });
 
-  it('the default decoder falls back to the tensor-op path (== forward); the ONNX export refuses it', () => {
+  it('the fused decoder runs the clip (== forward, float32; not the unclipped forward); the ONNX export refuses it', () => {
+    const x = ids(24, 6);
     for (const selfModImpl of ['chunked', 'fused'] as const) {
-      const d = new HopeLM({ ...SMALL, valueStream: false, dtype: 'float32', selfModImpl });
-      expect(() => new HopeDecoder(d, undefined, { fused: true })).toThrow(
-        /inner-gradient clipping \(innerGradClip\) is on/,
-      );
-      const dec = d.decoder() as HopeDecoder;
-      expect(dec.fusedNext).toBe(false);
-      const x = ids(12, 6);
-      expect(
-        maxDiff(Float64Array.from(stepRows(dec, x, [5, 7])), forwardRows(d, x)),
+      const cfg = {
+        ...SMALL,
+        valueStream: false,
+        dtype: 'float32' as const,
         selfModImpl,
-      ).toBeLessThan(1e-4);
+        innerGradClip: 0.01,
+      };
+      const d = new HopeLM(cfg);
+      const dec = new HopeDecoder(d, undefined, { fused: true });
+      expect(dec.fusedNext).toBe(true);
+      const got = Float64Array.from(stepRows(dec, x, [5, 7, 1, 11])); // crosses chunkMem 8, chunkOther 3
+      const err = maxDiff(got, forwardRows(d, x));
+      expect(err, selfModImpl).toBeLessThan(1e-5);
+      // the unclipped model's logits lie ≥ 20× farther: the decoder's writes are the clipped ones
+      const off = new HopeLM({ ...cfg, innerGradClip: 0 });
+      expect(maxDiff(got, forwardRows(off, x)), `${selfModImpl}: the clip acts`).toBeGreaterThan(
+        Math.max(20 * err, 1e-4),
+      );
       dec.dispose();
     }
     const m = new HopeLM({ ...SMALL, valueStream: false, dtype: 'float32', selfModImpl: 'chunked' });

@@ -74,7 +74,6 @@ export function fusedHopeBlocker(parts: FusedHopeParts): string | null {
   if (c.staticGenerators) return 'the ablation switch staticGenerators is on';
   if (!c.precondition) return 'the ablation switch precondition: false is on';
   if (c.valueStream === true) return 'the value stream (valueStream) is on';
-  if ((c.innerGradClip ?? 0) > 0) return 'inner-gradient clipping (innerGradClip) is on';
   for (const b of parts.blocks) {
     if (b.titans.names.join() !== HOPE_MEMORIES.join())
       return `the memories are ${b.titans.names.join(', ')} (adaptiveQ's memory q is not supported)`;
@@ -244,6 +243,7 @@ export class FusedHopeState {
         alphaBias: c.alphaBias,
         etaBias: c.etaBias,
         eps: b.norm1.eps,
+        innerGradClip: c.innerGradClip ?? 0,
         frozen,
         refresh: l.refresh,
       });

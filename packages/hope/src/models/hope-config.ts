@@ -63,7 +63,7 @@ export type HopeConfig = LMConfigBase & {
    * at most linearly within a sequence (SelfModifyingConfig.innerGradClip; issue 16: without it
    * hope-vs's fast weights overflowed within one 47-token MQAR sequence after 260 steps).
    * Every selfModImpl ('fused' on the CPU only: its CUDA kernels refuse it); the fused decoder
-   * falls back, the ONNX export refuses it.
+   * runs it, the ONNX export refuses it.
    */
   innerGradClip?: number;
   /**
