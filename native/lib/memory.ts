@@ -180,7 +180,8 @@ export interface SelfModDims {
   dual?: boolean;
   /**
    * Inner-gradient clip c (default 0 = off): each token's inner gradient of each memory scaled to
-   * Frobenius norm ≤ c (native/src/cpu/self_mod_clip.h). CPU kernels only: the CUDA entry points refuse c > 0.
+   * Frobenius norm ≤ c (native/src/cpu/self_mod_clip.h; CUDA: cuda/kernels/self_mod_clip_back.h and the
+   * clip phase of self_mod_token.h).
    */
   innerGradClip?: number;
 }

@@ -35,12 +35,9 @@ Dims read_dims(const Napi::CallbackInfo& info, const char* op) {
   d.B = s.batch, d.T = s.seq, d.H = s.heads, d.D = s.d, d.Dh = s.hidden, d.M = s.mems;
   d.tokens = s.tokens, d.chunk_mem = s.chunk_mem, d.chunk_other = s.chunk_other;
   d.momentum = s.momentum, d.alpha_bias = s.alpha_bias, d.eta_bias = s.eta_bias;
-  d.adaptive_q = s.adaptive_q, d.read_snapshot = s.read_snapshot, d.dual = s.dual;
+  d.adaptive_q = s.adaptive_q, d.read_snapshot = s.read_snapshot, d.dual = s.dual, d.clip = s.clip;
   r.block = s.block;
   Napi::Env env = info.Env();
-  if (s.clip > 0) {  // the CPU kernels only (cpu/self_mod_clip.h)
-    throw_range(env, op, "dims.innerGradClip > 0 is not supported by the CUDA self-mod kernels (CPU only)");
-  }
   if (checked_product(env, op, "B * H", {d.B, d.H}) > 0x7fffffff) throw_range(env, op, "B * H too large");
   r.seq = checked_product(env, op, "elements B * T * H * D", {d.B, d.T, d.H, d.D});
   r.state = checked_product(env, op, "state elements B * M * H * D * Dh", {d.B, d.M, d.H, d.D, d.Dh});

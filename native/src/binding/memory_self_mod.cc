@@ -5,7 +5,7 @@
 //                     dx, dq, dxv?, gW1, gW2, gS1, gS2, gA1, gA2, ckpt? }, dims)
 //   dims = { batch, seqLen, heads, d, hidden, mems, tokens, chunkMem, chunkOther, block? = 0 (automatic),
 //            momentum, alphaBias, etaBias, adaptiveQ, readSnapshot, dual? = true, innerGradClip? = 0 }
-//   innerGradClip > 0: the per-token inner-gradient clip (cpu/self_mod_clip.h; the CUDA entries refuse it).
+//   innerGradClip > 0: the per-token inner-gradient clip (cpu/self_mod_clip.h; CUDA: cuda/kernels/self_mod_clip_back.h).
 //   ckpt (optional): the block-start states the forward keeps for the backward
 //   (B H ceil(T / block) 6 M D Dh elements, opaque layout; same dims and block in both calls).
 //   xv (optional): a separate value input, v = M_v(xv) instead of M_v(x); the backward then needs

@@ -32,7 +32,7 @@ inline SelfModDims read_self_mod_dims(const Napi::CallbackInfo& info, const char
   d.adaptive_q = f.flag("adaptiveQ");
   d.read_snapshot = f.flag("readSnapshot");
   d.dual = f.flag("dual", 1);  // chunk form (cpu/self_mod_dual*.h, cuda/kernels/self_mod_dual*.h)
-  d.clip = f.nonnegative("innerGradClip", 0);  // 0: off (cpu/self_mod_clip.h; the CUDA kernels refuse > 0)
+  d.clip = f.nonnegative("innerGradClip", 0);  // 0: off (cpu/self_mod_clip.h, cuda/kernels/self_mod_clip_back.h)
   f.done();
   if (d.mems != (d.adaptive_q ? 6 : 5)) {
     throw_range(info.Env(), op, "dims.mems must be 5 (k, v, eta, alpha, mem), or 6 with adaptiveQ (+ q), got " +

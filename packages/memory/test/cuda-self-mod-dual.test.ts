@@ -9,7 +9,9 @@
  * over odd T, T below one chunk, several chunk sizes including Hope's two (chunkMem 8 x
  * chunkOther), calls starting mid-chunk, momentum 0, backward blocks, adaptiveQ, readSnapshot,
  * absent output gradients, the emulator's race check; the module's calls cut into pieces == one call against the token loop;
- * and the token form (`dual: false`) == the chunk form on cuda. Shapes stay tiny (the emulator runs
+ * and the token form (`dual: false`) == the chunk form on cuda; all of it also with the
+ * inner-gradient clip (innerGradClip, acting: the 'cpu' fused kernel's clip, cpu/self_mod_clip.h,
+ * and the token loop's for calls cut into pieces). Shapes stay tiny (the emulator runs
  * every thread of every block on the host).
  */
 import { cat, tensor, type Tensor } from '@nl/tensor';
@@ -18,7 +20,15 @@ import { describe, expect, it } from 'vitest';
 import { SelfModifyingTitans } from '../src/index.js';
 import { SELF_MOD_STATES } from '../src/kernels/index.js';
 import type { FusedSelfModAttrs } from '../src/modules/self-modifying-fused.js';
-import { base as shared, type Case, compare, data, NAMES, run } from './cuda-self-mod-helpers.js';
+import {
+  base as shared,
+  type Case,
+  compare,
+  compareClip,
+  data,
+  NAMES,
+  run,
+} from './cuda-self-mod-helpers.js';
 import { randArr, rng } from './modules/helpers.js';
 
 enableCudaEmulation();
@@ -62,24 +72,52 @@ describe('memory.selfModifyingTitans dual form on cuda == cpu dual form', () => 
     }
   });
 
-  it('the token form (dual: false) on cuda gives the same o, states and gradients', () => {
-    const c = { B: 1, T: 9, H: 1, D: 3, Dh: 2 };
-    const a = { ...base, tokens: 2, chunkMem: 4, chunkOther: 2 };
-    const d = data(c, a, 5);
-    const dual = run('cuda', 'float64', c, a, d);
-    const token = run('cuda', 'float64', c, { ...a, dual: false }, d);
-    const t = { rtol: 1e-9, atol: 1e-11 };
-    assertClose('o', token.o, dual.o, t);
-    token.fin.forEach((f, i) => assertClose(`final ${SELF_MOD_STATES[i]}`, f, dual.fin[i]!, t));
-    token.grads.forEach((g, i) => g && assertClose(NAMES[i]!, g, dual.grads[i]!, t));
-  });
+  for (const clip of [0, 0.05])
+    it(`the token form (dual: false) on cuda gives the same o, states and gradients${clip ? ' (innerGradClip)' : ''}`, () => {
+      const c = { B: 1, T: 9, H: 1, D: 3, Dh: 2 };
+      const a = { ...base, tokens: 2, chunkMem: 4, chunkOther: 2, innerGradClip: clip };
+      const d = data(c, a, 5);
+      const dual = run('cuda', 'float64', c, a, d);
+      const token = run('cuda', 'float64', c, { ...a, dual: false }, d);
+      const t = { rtol: 1e-9, atol: 1e-11 };
+      assertClose('o', token.o, dual.o, t);
+      token.fin.forEach((f, i) => assertClose(`final ${SELF_MOD_STATES[i]}`, f, dual.fin[i]!, t));
+      token.grads.forEach((g, i) => g && assertClose(NAMES[i]!, g, dual.grads[i]!, t));
+    }); // prettier-ignore
+});
+
+describe('memory.selfModifyingTitans dual form on cuda with innerGradClip == cpu dual form', () => {
+  const cases: [string, Case, FusedSelfModAttrs][] = [
+    ['odd T over several chunks, B, H > 1, Dh > D', { B: 2, T: 7, H: 2, D: 3, Dh: 4 }, { ...base, innerGradClip: 0.05 }],
+    ['chunkMem 8, chunkOther 2, from token 3, backward blocks of 5', { B: 1, T: 11, H: 1, D: 2, Dh: 3 }, { ...base, tokens: 3, chunkMem: 8, chunkOther: 2, block: 5, innerGradClip: 0.03 }],
+    ['adaptiveQ + readSnapshot, momentum 0', { B: 1, T: 6, H: 2, D: 2, Dh: 2 }, { ...base, tokens: 1, adaptiveQ: true, readSnapshot: true, momentum: 0, innerGradClip: 0.05 }],
+  ]; // prettier-ignore
+  for (const dtype of ['float64', 'float32'] as const)
+    for (const [name, c, a] of cases) it(`${dtype}: ${name}`, () => void compareClip(dtype, c, a));
+
+  it('race check with the clip: every launch in four thread / block orders gives one result', () => {
+    const before = setCudaEmulatorOrder('check');
+    try {
+      compareClip('float64', { B: 1, T: 5, H: 1, D: 3, Dh: 2 }, { ...base, chunkMem: 4, block: 3, innerGradClip: 0.05 }, 13);
+    } finally {
+      setCudaEmulatorOrder(before);
+    }
+  }); // prettier-ignore
 });
 
 /** The module on cuda (impl 'fused', its default dual form) in calls cut at `cuts` vs impl 'loop' on the CPU. */
-function moduleCompare(c: Case, cuts: number[], seed: number) {
+function moduleCompare(c: Case, cuts: number[], seed: number, innerGradClip = 0) {
   const { B, T, H, D, Dh } = c;
   const r = rng(seed);
-  const cfg = { heads: H, dim: D, hidden: Dh, dtype: 'float64' as const, chunkMem: 4, chunkOther: 2 };
+  const cfg = {
+    heads: H,
+    dim: D,
+    hidden: Dh,
+    dtype: 'float64' as const,
+    chunkMem: 4,
+    chunkOther: 2,
+    innerGradClip,
+  };
   const loop = new SelfModifyingTitans({ ...cfg, impl: 'loop' });
   const fused = new SelfModifyingTitans({ ...cfg, impl: 'fused' });
   for (const n of loop.names) {
@@ -117,5 +155,8 @@ function moduleCompare(c: Case, cuts: number[], seed: number) {
 describe("SelfModifyingTitans impl 'fused' on cuda (dual form) == impl 'loop' (float64)", () => {
   it('calls cut into pieces == one call (cuts mid-chunk and mid-piece)', () => {
     moduleCompare({ B: 1, T: 9, H: 1, D: 3, Dh: 2 }, [1, 4, 7], 41);
+  });
+  it('innerGradClip, calls cut into pieces == one call of the loop', () => {
+    moduleCompare({ B: 1, T: 9, H: 1, D: 3, Dh: 2 }, [2, 5], 42, 0.05);
   });
 });

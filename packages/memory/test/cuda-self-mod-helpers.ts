@@ -1,7 +1,8 @@
 /**
  * Shared by the CUDA SelfModifyingTitans tests (cuda-self-mod*.test.ts): seeded inputs, the fused
  * op forward + backward on one device (loss over o and every final state), and the comparison of
- * the 'cuda' op against the 'cpu' op (o, the six final states, every gradient).
+ * the 'cuda' op against the 'cpu' op (o, the six final states, every gradient); with
+ * attrs.innerGradClip, the same comparison plus a check that the clip acts (compareClip).
  */
 import { mul, tensor, type Tensor } from '@nl/tensor';
 import { assertClose } from '@nl/tensor/testing';
@@ -76,3 +77,27 @@ export function compare(dtype: DT, c: Case, a: FusedSelfModAttrs, seed = 7, noO 
   });
   return gpu;
 }
+
+/** Largest absolute difference of two equally long arrays. */
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+/**
+ * compare() with attrs.innerGradClip > 0 (the 'cuda' kernels' clip against the 'cpu' kernel's,
+ * cpu/self_mod_clip.h), and the clip acts: the 'cpu' op without it gives another o, other final
+ * states and other gradients of x and of the carried states.
+ */
+export function compareClip(dtype: DT, c: Case, a: FusedSelfModAttrs, seed = 7) {
+  expect(a.innerGradClip ?? 0).toBeGreaterThan(0);
+  const gpu = compare(dtype, c, a, seed);
+  const off = run('cpu', dtype, c, { ...a, innerGradClip: 0 }, data(c, a, seed));
+  expect(maxDiff(gpu.o, off.o), 'the clip changes o').toBeGreaterThan(1e-4);
+  const most = (xs: (number[] | null)[], ys: (number[] | null)[]) => Math.max(...xs.map((x, i) => (x ? maxDiff(x, ys[i]!) : 0)));
+  expect(most(gpu.fin, off.fin), 'the clip changes the final states').toBeGreaterThan(1e-4);
+  expect(maxDiff(gpu.grads[0]!, off.grads[0]!), 'the clip changes dx').toBeGreaterThan(1e-5);
+  expect(most(gpu.grads.slice(2), off.grads.slice(2)), 'the clip changes the initial-state gradients').toBeGreaterThan(1e-5);
+  return gpu;
+} // prettier-ignore

@@ -6,7 +6,9 @@
  * T below one chunk, calls starting mid-chunk, adaptiveQ, readSnapshot, momentum 0, a backward-block
  * sweep, absent output gradients) and against the token loop (impl 'loop', float64, the reference
  * of self-modifying.ts: the module's default (chunk) form in one call, the token form in calls cut
- * into pieces == one call); bad input gives clear errors.
+ * into pieces == one call); with the inner-gradient clip (innerGradClip, acting) against the 'cpu'
+ * fused kernel's clip and, in calls cut into pieces, against the token loop's; bad input gives
+ * clear errors.
  * Shapes stay tiny: the emulator runs every thread of every block on the host.
  */
 import { native } from '@nl/native';
@@ -17,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../src/index.js';
 import { SELF_MOD_STATES } from '../src/kernels/index.js';
 import type { FusedSelfModAttrs } from '../src/modules/self-modifying-fused.js';
-import { base as shared, type Case, compare, data, NAMES } from './cuda-self-mod-helpers.js';
+import { base as shared, type Case, compare, compareClip, data, NAMES } from './cuda-self-mod-helpers.js';
 import { randArr, rng } from './modules/helpers.js';
 
 enableCudaEmulation();
@@ -59,6 +61,16 @@ describe('memory.selfModifyingTitans on cuda == cpu fused kernels', () => {
     r.fin.forEach((f, i) => expect(f).toEqual(Array.from(d.st[i]!)));
     r.grads.slice(2).forEach((g, i) => expect(g).toEqual(Array.from(d.ws[i]!)));
   });
+});
+
+describe('memory.selfModifyingTitans on cuda with innerGradClip == cpu fused kernel (token form)', () => {
+  const cases: [string, Case, FusedSelfModAttrs][] = [
+    ['odd T over several chunks, B, H > 1, Dh > D', { B: 2, T: 7, H: 2, D: 3, Dh: 4 }, { ...base, innerGradClip: 0.05 }],
+    ['starts mid-chunk, momentum 0, backward blocks of 2', { B: 1, T: 7, H: 2, D: 3, Dh: 3 }, { ...base, tokens: 4, momentum: 0, block: 2, innerGradClip: 0.03 }],
+    ['adaptiveQ + readSnapshot, blocks of 3', { B: 2, T: 5, H: 1, D: 2, Dh: 3 }, { ...base, tokens: 1, adaptiveQ: true, readSnapshot: true, block: 3, innerGradClip: 0.05 }],
+  ]; // prettier-ignore
+  for (const dtype of ['float64', 'float32'] as const)
+    for (const [name, c, a] of cases) it(`${dtype}: ${name}`, () => void compareClip(dtype, c, a));
 });
 
 type Cfg = Omit<SelfModifyingConfig, 'heads' | 'dim' | 'hidden' | 'impl'>;
@@ -121,6 +133,9 @@ describe("SelfModifyingTitans impl 'fused' on cuda == impl 'loop' (float64)", ()
   });
   it('adaptiveQ + readSnapshot, one call', () => {
     moduleCompare({ B: 1, T: 6, H: 2, D: 2, Dh: 3 }, { chunkMem: 3, chunkOther: 2, adaptiveQ: true, readSnapshot: true }, [], 32); // prettier-ignore
+  });
+  it('innerGradClip, calls cut into pieces (token form) == one call of the loop', () => {
+    moduleCompare({ B: 1, T: 9, H: 1, D: 3, Dh: 2 }, { chunkMem: 4, chunkOther: 3, dual: false, innerGradClip: 0.05 }, [2, 5], 34); // prettier-ignore
   });
   it('calls cut into pieces == one call (token form, dual: false)', () => {
     moduleCompare(

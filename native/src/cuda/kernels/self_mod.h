@@ -3,7 +3,7 @@
 //   phase 0: the work area [6][M][D Dh] from `start` (a work area, e.g. a boundary state) or from
 //            the op's initial states `init` ([B, M, H, ...]; null = 0);
 //   per token, 10 phases: (boundary copy every `block` tokens, when set) + snapshots A <- W of the
-//            memories whose chunk starts here; the 6 snapshot-only phases (self_mod_token.h); the
+//            memories whose chunk starts here; the 7 snapshot-only phases (self_mod_token.h; the clip last); the
 //            write of every memory (elementwise: S1, W1, S2, W2; the pre-token W1, W2 go to `slots`
 //            when set); the read of mem o = q + W1 silu(W2 q) in two phases (hidden, column) when o
 //            is set;

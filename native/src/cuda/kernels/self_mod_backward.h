@@ -4,13 +4,16 @@
 // and after the last). One block per (b, h); the running adjoints of the six states of every
 // memory live in `adj` ([B*H, 6, M, D Dh], the work-area layout). Phases:
 //   0: adj = the final-state gradients gS ([B, M, H, ...], null = 0) on the first launch (`init`);
-//   per token, last to first (16 + tree steps phases):
-//     the 6 snapshot-only phases (snapshots from the slots or the boundary state, W2 k from the slot);
+//   per token, last to first (kSmTokenPhases + 11 + tree steps phases):
+//     the 7 snapshot-only phases (snapshots from the slots or the boundary state, W2 k from the slot;
+//     the 7th the clip, which leaves e, cm scaled for the writes' reversal);
 //     R1, R2: the read of mem reversed (dq, dW1 / dW2 of mem, or dA1 / dA2 with read_snapshot);
 //     WB1: the writes reversed, vector parts: W2'^T-side sums wk = dW2' k, y = (dS2' + dW2') k,
 //          da = -eta (dS1' + dW1')^T e, z = (dS1' + dW1') a, de = -eta z, and the alpha / eta
 //          partials (tree-reduced in shared memory, double);
 //     WB2: dk from every memory's write (dkw);
+//     CB: the inner-gradient clip reversed (dims.clip > 0; self_mod_clip_back.h): de, dg (dgc), da,
+//         dkw of the unscaled e, g; e, cm back to unscaled;
 //     WB3: adjoints to pre-token: dW1 = alpha dW1', dS1 = beta (dS1' + dW1'), dW2 = alpha dW2' -
 //          eta wk k^T, dS2 = beta (dS2' + dW2'); and FB1: de += A1 (dg silu'(p)) (dg = -eta y);
 //     FB2, FB3: the inner-gradient factors and targets reversed (dA1, dA2, dk, dv);
@@ -21,6 +24,7 @@
 #include <cstdint>
 
 #include "cuda/kernels/self_mod.h"
+#include "cuda/kernels/self_mod_clip_back.h"
 
 namespace nl::cuda {
 
@@ -44,7 +48,7 @@ struct SelfModChunkBackK {
   T* dinit[6];
   double* vec;
 
-  NL_HD int per_token() const { return 16 + tree_steps(threads); }
+  NL_HD int per_token() const { return kSmTokenPhases + 11 + tree_steps(threads); }
   NL_HD int phases() const { return 2 + int(L) * per_token(); }
 
   NL_HD T* ad(int64_t bh, int s, int64_t m) const { return adj + bh * d.work_size() + (s * d.M + m) * d.n(); }
@@ -168,7 +172,9 @@ struct SelfModChunkBackK {
         }
         v[ly.dkw + it] = -eta * acc;
       }
-    } else if (ph == 4 + ks) {  // WB3 + FB1
+    } else if (ph == 4 + ks) {  // CB: the clip reversed (self_mod_clip_back.h; c = 0: nothing)
+      sm_clip_back_token(d, ly, v, eta, tid, nt);
+    } else if (ph == 5 + ks) {  // WB3 + FB1
       for (int64_t it = tid; it < M * n; it += nt) {
         const int64_t m = it / n, e = it % n;
         T *dW1 = ad(bh, kSmW1, m), *dS1 = ad(bh, kSmS1, m), *dW2 = ad(bh, kSmW2, m), *dS2 = ad(bh, kSmS2, m);
@@ -184,28 +190,28 @@ struct SelfModChunkBackK {
         double acc = 0;
         for (int64_t j = 0; j < Dh; ++j) {
           const int64_t mj = m * Dh + j;
-          acc += double(a1[j]) * (-eta * v[ly.y + mj]) * sm_d1(v[ly.p + mj]);
+          acc += double(a1[j]) * sm_clip_dg(d, ly, v, mj, eta) * sm_d1(v[ly.p + mj]);
         }
         v[ly.de + it] += acc;
       }
-    } else if (ph == 5 + ks) {  // FB2: Y = A1^T de, dp, dhv
+    } else if (ph == 6 + ks) {  // FB2: Y = A1^T de, dp, dhv
       for (int64_t it = tid; it < M * Dh; it += nt) {
         const int64_t m = it / Dh, j = it % Dh;
         const T* a1 = w.a1[m] + j;
         double Y = 0;
         for (int64_t a = 0; a < D; ++a) Y += double(a1[a * Dh]) * v[ly.de + m * D + a];
-        const double pj = v[ly.p + it], dg = -eta * v[ly.y + it];
+        const double pj = v[ly.p + it], dg = sm_clip_dg(d, ly, v, it, eta);
         v[ly.dp + it] = dg * v[ly.cm + it] * sm_d2(pj) + (v[ly.da + it] + Y) * sm_d1(pj);
         v[ly.dhv + it] = -Y * sm_d1(v[ly.hv + it]);
       }
-    } else if (ph == 6 + ks) {  // FB3: dA1, dA2; dk, dv
+    } else if (ph == 7 + ks) {  // FB3: dA1, dA2; dk, dv
       const double *kn = v + ly.kn, *vv = v + ly.gen + kSmV * D;
       for (int64_t it = tid; it < M * n; it += nt) {
         const int64_t m = it / n, e = it % n;
         T *dA1 = ad(bh, kSmA1, m), *dA2 = ad(bh, kSmA2, m);
         {
           const int64_t a = e / Dh, mj = m * Dh + e % Dh;
-          const double x1 = -eta * v[ly.y + mj] * sm_d1(v[ly.p + mj]);
+          const double x1 = sm_clip_dg(d, ly, v, mj, eta) * sm_d1(v[ly.p + mj]);
           const double xm = sm_silu(v[ly.p + mj]) - sm_silu(v[ly.hv + mj]);
           dA1[e] = T(double(dA1[e]) + v[ly.e + m * D + a] * x1 + v[ly.de + m * D + a] * xm);
         }
@@ -226,7 +232,7 @@ struct SelfModChunkBackK {
         v[ly.dk + c] = dk;
         v[ly.dv + c] = dv;
       }
-    } else if (ph == 7 + ks) {  // GB0: k's normalisation, the gates
+    } else if (ph == 8 + ks) {  // GB0: k's normalisation, the gates
       if (tid != 0) return;
       const double* kr = v + ly.gen + kSmK * D;
       double* sc = v + ly.sc;
@@ -238,7 +244,7 @@ struct SelfModChunkBackK {
       const double a = sc[1], bg = sc[2], det = sc[5], dal = sc[4] + bg * det;
       sc[7] = a * det * bg * (1.0 - bg) / double(D);
       sc[6] = dal * a * (1.0 - a) / double(D);
-    } else if (ph == 8 + ks) {  // GB1: t1 = (A1^T dgen) silu'(hg)
+    } else if (ph == 9 + ks) {  // GB1: t1 = (A1^T dgen) silu'(hg)
       for (int64_t it = tid; it < M * Dh; it += nt) {
         const int64_t m = it / Dh, j = it % Dh;
         if (!d.is_gen(m)) continue;

@@ -8,7 +8,8 @@
 //     F0  boundary copy at a block start (`boundary`, every `block` tokens, when set), snapshots
 //         A <- W of the memories whose chunk starts here, the piece-start work area to `pstart`
 //         (slot = the piece's index in the launch, when set);
-//     F1-F6  the snapshot-only quantities of the L tokens (sm_token_phase, token by token);
+//     F1-F7  the snapshot-only quantities of the L tokens (sm_token_phase, token by token; the
+//            last one the inner-gradient clip, dims.clip > 0, which scales e and cm in place);
 //     F7  coefficients A, C, eb [L], R, H, K K^T, q K^T [L, L]; silu(p), g [M, L, Dh];
 //     F8  P0 = K W2_0^T, PS = K S2_0^T [M, L, Dh]; mem's Q W2_0^T, Q S2_0^T [L, Dh] (reads);
 //     F9  u_t = -eta_t W2_{t-1} k_t: forward substitution, one thread per (memory, hidden unit)

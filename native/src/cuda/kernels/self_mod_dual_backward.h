@@ -7,7 +7,8 @@
 //   0: adj = the final-state gradients gS ([B, M, H, ...], null = 0) on the first launch (`init`);
 //   per piece of L tokens, kSmDualBwdPhases phases (the piece's arrays [M, L, ...] per memory, so
 //   memories run side by side; their shares of the coefficient and k adjoints are summed at C1/C2):
-//     Z    zero the piece's adjoint arrays;  T1-T6 the snapshot-only quantities (sm_token_phase);
+//     Z    zero the piece's adjoint arrays;  T1-T7 the snapshot-only quantities (sm_token_phase; T7
+//          the clip, e and cm scaled);
 //     K    coefficients, Gram, q.k;  P  K W2_0^T, K S2_0^T (+ mem's Q W2_0^T, Q S2_0^T);  U  u, v;
 //     E1-E3 the piece-end states reversed (X = K dW2L^T, K dS2L^T, E dW1L, E dS1L; their dots and
 //          rows; dW, dS to piece start), with R1-R3 of mem's reads (z, y; dO.e, y.a, W1_0^T dO);
@@ -17,6 +18,7 @@
 //          dv, then the dots into the coefficient adjoints, the Gram adjoint, dW2_0, dS2_0, dk;
 //     C1 (threads over columns j) dR, dH summed over memories and reversed through alpha;
 //     C2 (thread 0) A_t, C_t reversed; dk_t += (dG + dG^T) K;
+//     CB the inner-gradient clip reversed (dims.clip > 0; self_mod_clip_back.h);
 //     F1-F5 inner-gradient factors and targets of every memory (self_mod_dual_factors.h);
 //     G1-G3 k's normalisation, the gates, the generators (dA1, dA2, dx, dq);  G4 the snapshot taken
 //          at the piece start: dW += dA, dA = 0;

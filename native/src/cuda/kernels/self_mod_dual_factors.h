@@ -6,9 +6,27 @@
 #pragma once
 #include <cstdint>
 
+#include "cuda/kernels/self_mod_clip_back.h"
 #include "cuda/kernels/self_mod_dual_subst_back.h"
 
 namespace nl::cuda {
+
+// CB (dims.clip > 0; self_mod_clip_back.h), one thread per (memory, token): the clip reversed, dE,
+// dG, dA of the unscaled e, g; e, cm of the token vectors back to unscaled; k's coefficient to cf
+// (F3 adds its term to dK).
+template <class T>
+NL_HD void sm_db_clip(const SmDualBackCtx<T>& c) {
+  if (!(c.d.clip > 0)) return;
+  const SmDualView& w = c.w;
+  const SmDualLayout& dl = w.dl;
+  double* v = const_cast<double*>(w.v);  // the piece's token vectors (scratch of this launch)
+  for (int64_t it = c.tid; it < c.d.M * c.L; it += c.nt) {
+    const int64_t m = it / c.L, t = it % c.L;
+    double* tv = v + t * w.ly.total;
+    tv[w.ly.cf + m] = sm_clip_back_one(c.d, w.ly, tv, m, w.u + dl.dE + w.md(m, t, 0), w.u + dl.dG + w.mh(m, t, 0),
+                                       w.u + dl.dA + w.mh(m, t, 0));
+  }
+}
 
 // F1: x1 = dg silu'(p), x2 = dg cm silu''(p) (g = cm silu'(p)).
 template <class T>
@@ -46,7 +64,7 @@ NL_HD void sm_db_f2(const SmDualBackCtx<T>& c) {
   }
 }
 
-// F3: x3 = dE A1 [M, L, Dh]; e = k - v + ...: dk = de, dv = -de (per memory).
+// F3: x3 = dE A1 [M, L, Dh]; e = k - v + ...: dk = de (+ the clip's term), dv = -de (per memory).
 template <class T>
 NL_HD void sm_db_f3(const SmDualBackCtx<T>& c) {
   const SmDualView& w = c.w;
@@ -62,6 +80,7 @@ NL_HD void sm_db_f3(const SmDualBackCtx<T>& c) {
   for (int64_t it = c.tid; it < M * L * D; it += c.nt) {
     const int64_t m = it / (L * D), t = it / D % L, a = it % D, k = w.md(m, t, a);
     w.u[dl.dK + k] = w.u[dl.dE + k];
+    if (c.d.clip > 0) w.u[dl.dK + k] -= w.tok(t)[w.ly.cf + m] * w.k(t, a);  // the clip's k term
     w.u[dl.dVv + k] = -w.u[dl.dE + k];
   }
 }
@@ -208,10 +227,10 @@ NL_HD void sm_db_g4(const SmDualBackCtx<T>& c) {
   }
 }
 
-constexpr int kSmDualPieceBack = 25;
+constexpr int kSmDualPieceBack = 26;
 
 // Phase s of one piece's backward after its token phases: K, P, U, E1-E3, R4-R8, S1-S3, C1, C2,
-// F1-F5, G1-G4.
+// CB (the clip), F1-F5, G1-G4.
 template <class T>
 NL_HD void sm_dual_piece_back(int s, const SmDualBackCtx<T>& c) {
   const SmDualView& w = c.w;
@@ -233,14 +252,15 @@ NL_HD void sm_dual_piece_back(int s, const SmDualBackCtx<T>& c) {
     case 13: return sm_db_s3(c);
     case 14: return sm_db_c1(c);
     case 15: return sm_db_c2(c);
-    case 16: return sm_db_f1(c);
-    case 17: return sm_db_f2(c);
-    case 18: return sm_db_f3(c);
-    case 19: return sm_db_f4(c);
-    case 20: return sm_db_f5(c);
-    case 21: return sm_db_g1(c);
-    case 22: return sm_db_g2(c);
-    case 23: return sm_db_g3(c);
+    case 16: return sm_db_clip(c);
+    case 17: return sm_db_f1(c);
+    case 18: return sm_db_f2(c);
+    case 19: return sm_db_f3(c);
+    case 20: return sm_db_f4(c);
+    case 21: return sm_db_f5(c);
+    case 22: return sm_db_g1(c);
+    case 23: return sm_db_g2(c);
+    case 24: return sm_db_g3(c);
     default: return sm_db_g4(c);
   }
 }

@@ -22,6 +22,7 @@ struct SelfModCudaDims {
   double momentum = 0.9, alpha_bias = 4, eta_bias = -2;
   bool adaptive_q = false, read_snapshot = false;
   bool dual = true;  // chunk ("dual") form (self_mod_dual*.h), else token by token
+  double clip = 0;   // inner-gradient clip c (0: off): token phase 6 (sm_clip_forward), self_mod_clip_back.h
   NL_HD int64_t n() const { return D * Dh; }
   NL_HD int64_t row(int64_t b, int64_t t, int64_t h) const { return (b * T + t) * H + h; }
   NL_HD int64_t chunk_of(int64_t m) const { return m == kSmMem ? chunk_mem : chunk_other; }
@@ -33,7 +34,10 @@ struct SelfModCudaDims {
 
 // Offsets (doubles) of the per-token vectors in a (b, h)'s scratch: [M, D] or [M, Dh] per memory.
 struct SmLayout {
-  int64_t gen, hg, kn, sc, p, hv, e, cm, u, zr, dr, dq, dk, dv, wk, y, da, de, dkw, dp, dhv, t1, dkr, total;
+  int64_t gen, hg, kn, sc, p, hv, e, cm, u, zr, dr, dq, dk, dv, wk, y, da, de, dkw, dp, dhv, t1, dkr;
+  // the clip (d.clip > 0): e0 [MD], cm0 [MH] the unscaled e, cm; cs, cn, cf [M] the factor s, n^2 and
+  // the k-adjoint coefficient f |g|^2 of the backward; dgc [MH] the unscaled g's adjoint (token backward)
+  int64_t e0, cm0, cs, cn, cf, dgc, total;
   // sc: 0 |k|, 1 alpha, 2 sigmoid of the eta gate, 3 eta, 4 dalpha, 5 deta, 6 dalpha', 7 deta' (pre-gate)
   NL_HD explicit SmLayout(const SelfModCudaDims& d) {
     const int64_t MD = d.M * d.D, MH = d.M * d.Dh;
@@ -42,6 +46,7 @@ struct SmLayout {
     e = o, o += MD; cm = o, o += MH; u = o, o += MH; zr = o, o += d.Dh; dr = o, o += d.Dh; dq = o, o += d.D;
     dk = o, o += d.D; dv = o, o += d.D; wk = o, o += MH; y = o, o += MH; da = o, o += MH; de = o, o += MD;
     dkw = o, o += MD; dp = o, o += MH; dhv = o, o += MH; t1 = o, o += MH; dkr = o, o += d.D;
+    e0 = o, o += MD; cm0 = o, o += MH; cs = o, o += d.M; cn = o, o += d.M; cf = o, o += d.M; dgc = o, o += MH;
     total = o;
   }
 };
@@ -65,11 +70,36 @@ struct SmTokenWeights {
   const T* w2[6];
 };
 
-constexpr int kSmTokenPhases = 6;
+constexpr int kSmTokenPhases = 7;
 
-// Phase s (0..5) of the snapshot-only quantities of token row r (x at x + r D): generators
+// Token phase 6, the inner-gradient clip (d.clip = c > 0; cpu/self_mod_clip.h): per memory (one
+// thread each), s = c / max(n, c), n^2 = |e|^2 |a|^2 + |g|^2 |k|^2 (a = silu(p), g = cm silu'(p), k
+// normalised); e, cm scaled by s in place (so g too, wherever it is formed), the unscaled e, cm kept
+// in e0, cm0, s in cs and n^2 in cn. c = 0: nothing.
+NL_HD void sm_clip_forward(const SelfModCudaDims& d, const SmLayout& ly, double* v, unsigned tid, unsigned nt) {
+  if (!(d.clip > 0)) return;
+  const int64_t D = d.D, Dh = d.Dh;
+  for (int64_t m = tid; m < d.M; m += nt) {
+    double* e = v + ly.e + m * D;
+    double* cm = v + ly.cm + m * Dh;
+    const double* p = v + ly.p + m * Dh;
+    double ee = 0, kk = 0, aa = 0, gg = 0;
+    for (int64_t c = 0; c < D; ++c) ee += e[c] * e[c], kk += v[ly.kn + c] * v[ly.kn + c];
+    for (int64_t j = 0; j < Dh; ++j) {
+      const double a = sm_silu(p[j]), g = cm[j] * sm_d1(p[j]);
+      aa += a * a, gg += g * g;
+    }
+    const double nn = ee * aa + gg * kk, s = nn > d.clip * d.clip ? d.clip / sqrt(nn) : 1.0;
+    v[ly.cs + m] = s;
+    v[ly.cn + m] = nn;
+    for (int64_t c = 0; c < D; ++c) v[ly.e0 + m * D + c] = e[c], e[c] *= s;
+    for (int64_t j = 0; j < Dh; ++j) v[ly.cm0 + m * Dh + j] = cm[j], cm[j] *= s;
+  }
+}
+
+// Phase s (0..6) of the snapshot-only quantities of token row r (x at x + r D): generators
 // gen = x + A1 silu(hg), hg = A2 x; the normalised k, the gates; p = A2 k, hv = A2 v, u = W2 k;
-// e = k - v + A1 (silu(p) - silu(hv)); cm = A1^T e (g = cm silu'(p) where used).
+// e = k - v + A1 (silu(p) - silu(hv)); cm = A1^T e (g = cm silu'(p) where used); the clip (phase 6).
 template <class T>
 NL_HD void sm_token_phase(int s, const SelfModCudaDims& d, const SmLayout& ly, const SmTokenWeights<T>& w,
                           const T* x, double* v, unsigned tid, unsigned nt) {
@@ -133,7 +163,7 @@ NL_HD void sm_token_phase(int s, const SelfModCudaDims& d, const SmLayout& ly, c
       for (int64_t j = 0; j < Dh; ++j) acc += double(a1[j]) * (sm_silu(p[j]) - sm_silu(hv[j]));
       v[ly.e + it] = acc;
     }
-  } else {
+  } else if (s == 5) {
     for (int64_t it = tid; it < M * Dh; it += nt) {
       const int64_t m = it / Dh, j = it % Dh;
       const T* a1 = w.a1[m] + j;
@@ -142,6 +172,8 @@ NL_HD void sm_token_phase(int s, const SelfModCudaDims& d, const SmLayout& ly, c
       for (int64_t c = 0; c < D; ++c) acc += double(a1[c * Dh]) * e[c];
       v[ly.cm + it] = acc;
     }
+  } else {
+    sm_clip_forward(d, ly, v, tid, nt);
   }
 }
 

@@ -56,7 +56,8 @@ function paper(dim: number, heads: number): HopeConfigInput {
  * (etaBias −2.5). Without a bound on the writes that init overflowed: hope-tiny's forward at init
  * was NaN from T = 128 on (B 8). `innerGradClip: 1` bounds each token's write, so the fast weights
  * grow at most linearly (SelfModifyingConfig.innerGradClip) and the forward stays finite (tested
- * at T 512; every selfModImpl on the CPU, 'loop' / 'chunked' on 'cuda'). Still an opt-in override
+ * at T 512 for every selfModImpl on the CPU; 'fused' on 'cuda' has the clip too, its kernels
+ * tested emulated against the CPU's). Still an opt-in override
  * (`hopePreset('hope-tiny', HOPE_LIVE_MEMORY_INIT)`), not the preset.
  */
 export const HOPE_LIVE_MEMORY_INIT: Partial<HopeConfigInput> = {

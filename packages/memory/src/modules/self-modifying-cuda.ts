@@ -8,7 +8,8 @@
  * kernels: ./self-modifying-block.ts); the result does not depend on the block. Operands run in x's
  * dtype (float32 or float64), contiguous. Op inputs: x, q [B, T, H, D], then w1, w2, s1, s2, a1, a2
  * (all memories stacked on axis 1). The 'cpu' kernels' optional value input (a 9th input, xv) is
- * refused: these kernels have none; so is attrs.innerGradClip > 0 (no inner-gradient clip here).
+ * refused: these kernels have none. attrs.innerGradClip > 0 (the per-token inner-gradient clip) runs
+ * in both forms as on the CPU (self_mod_token.h's clip phase, self_mod_clip_back.h).
  */
 import { native, type SelfModDims } from '@nl/native';
 import type { Tensor } from '@nl/tensor';
@@ -24,7 +25,7 @@ function dimsOf(x: Tensor, w1: Tensor, a: FusedSelfModAttrs): SelfModDims {
   return {
     batch, seqLen, heads, d, hidden, mems, tokens: a.tokens, chunkMem: a.chunkMem, chunkOther: a.chunkOther,
     block: selfModOpBlock(seqLen, a), momentum: a.momentum, alphaBias: a.alphaBias, etaBias: a.etaBias,
-    adaptiveQ: a.adaptiveQ, readSnapshot: a.readSnapshot, dual: a.dual ?? true,
+    adaptiveQ: a.adaptiveQ, readSnapshot: a.readSnapshot, dual: a.dual ?? true, innerGradClip: a.innerGradClip ?? 0,
   }; // prettier-ignore
 }
 
@@ -32,13 +33,8 @@ function dimsOf(x: Tensor, w1: Tensor, a: FusedSelfModAttrs): SelfModDims {
 export const CUDA_NO_VALUE_INPUT =
   "SelfModifyingTitans impl 'fused': a separate value input (xv) is supported by the CPU kernel only; the CUDA kernels have none (use impl 'chunked' on 'cuda')";
 
-/** The CUDA kernels have no inner-gradient clip: attrs.innerGradClip > 0 is refused by name. */
-export const CUDA_NO_INNER_GRAD_CLIP =
-  "SelfModifyingTitans impl 'fused': innerGradClip is supported by the CPU kernel only; the CUDA kernels have no inner-gradient clipping (use impl 'chunked' on 'cuda')";
-
 function forwardCuda(_ctx: unknown, inputs: Tensor[], attrs: FusedSelfModAttrs): Tensor[] {
   if (inputs.length > 8) throw new Error(CUDA_NO_VALUE_INPUT);
-  if ((attrs.innerGradClip ?? 0) > 0) throw new Error(CUDA_NO_INNER_GRAD_CLIP);
   const tmp = new Temps();
   try {
     const dtype = inputs[0]!.dtype;

@@ -6,8 +6,8 @@
  * and the carried states of all memories stacked on axis 1 (w1, s1, a1 [B, M, H, D, Dh]; w2, s2,
  * a2 [B, M, H, Dh, D]), then optionally xv [B, T, H, D] (a separate value input: generator v reads it
  * instead of x; 'cpu' kernels only, the 'cuda' ones refuse it); outputs o [B, T, H, D] and the final
- * states (same shapes). attrs.innerGradClip > 0 (the per-token inner-gradient clip): 'cpu' kernels
- * only, the 'cuda' ones refuse it. The backward gives x, q, every carried state (hence, through expand, every
+ * states (same shapes). attrs.innerGradClip > 0 (the per-token inner-gradient clip): 'cpu' and
+ * 'cuda' kernels. The backward gives x, q, every carried state (hence, through expand, every
  * memory's init) and xv a gradient.
  * When gradients are needed the forward keeps its block-start states (up to KEEP_BYTES) so the
  * backward skips recomputing them.

@@ -37,7 +37,7 @@ import { siluDerivative } from './titans.js';
 import { mv, outerBH, stackTokens, tokenAt } from './ops.js';
 import { selfModChunked } from './self-modifying-chunked.js';
 import { checkInnerGradClip, innerGradScale } from './self-modifying-clip.js';
-import { CUDA_NO_INNER_GRAD_CLIP, CUDA_NO_VALUE_INPUT } from './self-modifying-cuda.js';
+import { CUDA_NO_VALUE_INPUT } from './self-modifying-cuda.js';
 import { memoryOf, selfModFused, stackMemories, type StackedSelfModState } from './self-modifying-fused.js';
 import { SELF_MOD_STATES } from '../kernels/self-mod/native.js';
 
@@ -80,7 +80,7 @@ export interface SelfModifyingConfig {
    * scaled to a Frobenius norm of at most this value (self-modifying-clip.ts), which bounds the fast
    * weights' growth to linear in the tokens. Without it a trained model's fast weights can grow
    * ~30× per chunk and overflow within one 48-token sequence (issue 16). Every impl; 'fused' on the
-   * CPU only (its CUDA kernels refuse it at forward).
+   * CPU and on CUDA (both kernel forms).
    */
   innerGradClip?: number;
   /**
@@ -330,10 +330,6 @@ export class SelfModifyingTitans extends nn.Module {
       if (this.impl === 'fused' && x.device.startsWith('cuda'))
         throw new Error(`${CUDA_NO_VALUE_INPUT} (forward's opts.xv on device '${x.device}')`);
     }
-    if (this.impl === 'fused' && this.cfg.innerGradClip > 0 && !this._frozen && x.device.startsWith('cuda'))
-      throw new Error(
-        `${CUDA_NO_INNER_GRAD_CLIP} (innerGradClip ${this.cfg.innerGradClip} on device '${x.device}')`,
-      );
     if (this.impl === 'fused') return this.forwardFused(x, q, b, T, xv);
     const st = this.state ?? this.init(b);
     if (Object.values(st)[0]!.w1.shape[0] !== b)

@@ -10,8 +10,8 @@
  * - the op's gradient through the clip against central finite differences (every input, both forms);
  * - token form == chunk form at the kernel level (kept block-start states or none);
  * - a clip above every gradient norm gives exactly the kernel without a clip (forward and backward);
- * - bad values are named; on 'cuda' (emulated) the fused impl, the op and the addon's CUDA entry
- *   refuse the clip by name.
+ * - bad values are named; on 'cuda' (emulated) the fused impl runs the clip (its kernels against
+ *   this kernel: cuda-self-mod.test.ts, cuda-self-mod-dual.test.ts) and the addon names a bad value.
  */
 import { describe, expect, it } from 'vitest';
 import { native } from '@nl/native';
@@ -115,22 +115,19 @@ describe("SelfModifyingTitans impl 'fused' with innerGradClip == 'chunked' (floa
         else expect(maxDiff(F!.gq!.dataSync(), R!.gq!.dataSync()), 'gq').toBeLessThan(TOL);
       }); // prettier-ignore
 
-  it("on 'cuda' (emulated) the fused impl refuses innerGradClip by name, at forward (and so does the op)", () => {
+  it("on 'cuda' (emulated) the fused impl runs the clip (== the CPU fused impl; kernels: cuda-self-mod*.test.ts); the addon names a bad value", () => {
     enableCudaEmulation();
-    const mc = new SelfModifyingTitans({ heads: 1, dim: 2, impl: 'fused', dtype: 'float64', innerGradClip: 1 });
-    mc.to('cuda');
-    const z = tensor(new Array(6).fill(0.5), { shape: [1, 3, 1, 2], dtype: 'float64', device: 'cuda' });
-    const msg = /innerGradClip is supported by the CPU kernel only; the CUDA kernels have no inner-gradient clipping/;
-    expect(() => mc.forward(z, z)).toThrow(msg);
-    expect(() => mc.forward(z, z)).toThrow(/device 'cuda'/);
-    const st = SELF_MOD_STATES.map((s) =>
-      tensor(new Array(5 * 2 * 2).fill(0.1), { shape: s.endsWith('1') ? [1, 5, 1, 2, 2] : [1, 5, 1, 2, 2], dtype: 'float64', device: 'cuda' }),
-    );
-    expect(() => fusedSelfMod(z, z, st, { ...SELF_MOD_BASE, innerGradClip: 0.5 })).toThrow(msg);
-    // the addon's CUDA entry refuses it too (before it reads any operand)
+    const [mc, mr] = sameInitSelfMod(5, { H: 1, D: 2, DH: 2 }, { innerGradClip: 0.05 }, ['fused', 'fused']);
+    mc!.to('cuda');
+    const r = rng(5);
+    const x = randArr(r, 10, -1, 1);
+    const mk = (device: 'cpu' | 'cuda') => tensor(Array.from(x), { shape: [1, 5, 1, 2], dtype: 'float64', device });
+    const oc = mc!.forward(mk('cuda'), mk('cuda')).dataSync();
+    const or = mr!.forward(mk('cpu'), mk('cpu')).dataSync();
+    expect(maxDiff(oc, or)).toBeLessThan(TOL);
     const dims = { batch: 1, seqLen: 3, heads: 1, d: 2, hidden: 2, mems: 5, tokens: 0, chunkMem: 3, chunkOther: 2, momentum: 0.9, alphaBias: 1, etaBias: -1, adaptiveQ: false, readSnapshot: false };
-    expect(() => native.cudaSelfModForward(cudaDTypeOf('float64'), { ...dims, innerGradClip: 1 }, [], [])).toThrow(
-      /nl\.cudaSelfModForward: dims\.innerGradClip > 0 is not supported by the CUDA self-mod kernels \(CPU only\)/,
+    expect(() => native.cudaSelfModForward(cudaDTypeOf('float64'), { ...dims, innerGradClip: -1 }, [], [])).toThrow(
+      /nl\.cudaSelfModForward: dims\.innerGradClip must be a finite number >= 0, got -1/,
     );
   }); // prettier-ignore
 });
