@@ -4,8 +4,9 @@
  * independent one-token references, and the fast-weight / init-gradient comparison of two modules.
  */
 import { expect } from 'vitest';
+import { gradcheck, type Tensor } from '@nl/tensor';
 import type { SelfModifyingConfig, SelfModifyingTitans } from '../../src/index.js';
-import { maxDiff, sameInitSelfMod } from './helpers.js';
+import { maxDiff, randArr, rng, sameInitSelfMod, t64 } from './helpers.js';
 
 export const [H, D, DH] = [2, 4, 3] as const;
 
@@ -36,4 +37,22 @@ export function expectSameFastAndGrads(got: SelfModifyingTitans, want: SelfModif
       const gw = want.memories[n]![k].grad!.dataSync();
       expect(maxDiff(got.memories[n]![k].grad!.dataSync(), gw), `grad ${n}.${k}`).toBeLessThan(1e-11);
     }
+}
+
+/**
+ * Central differences of m's outer gradient over 5 tokens (one call from a reset): w.r.t. the
+ * input x and the named init layers (e.g. ['mem', 'w1']); every element checked.
+ */
+export function expectInitGradcheck(m: SelfModifyingTitans, layers: [string, 'w1' | 'w2'][]): void {
+  const r = rng(22);
+  const q = t64(randArr(r, 5 * H * D), [1, 5, H, D]);
+  const fn = (x: Tensor, ...ws: Tensor[]): Tensor => {
+    layers.forEach(([n, w], i) => m.memories[n]!.replaceParameter(w, ws[i]!));
+    m.reset();
+    return m.forward(x, q);
+  };
+  const ins = [t64(randArr(r, 5 * H * D), [1, 5, H, D]), ...layers.map(([n, w]) => m.memories[n]![w])].map(
+    (p) => t64(p.dataSync() as Float64Array, [...p.shape]),
+  );
+  expect(gradcheck(fn, ins, { atol: 1e-7, rtol: 1e-5 }).checked).toBe(ins.reduce((s, t) => s + t.numel, 0));
 }

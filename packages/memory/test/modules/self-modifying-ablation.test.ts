@@ -6,13 +6,14 @@
  * differences of the outer gradient, and the fused impl's refusal.
  */
 import { describe, expect, it } from 'vitest';
-import { cat, gradcheck, type Tensor } from '@nl/tensor';
+import { cat, type Tensor } from '@nl/tensor';
 import { SelfModifyingTitans } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 import {
   buildSmall as build,
   D,
   DH,
+  expectInitGradcheck,
   expectSameFastAndGrads,
   H,
   sig,
@@ -124,25 +125,12 @@ describe('SelfModifyingTitans ablation switches', () => {
     const [m] = build(21, { chunkMem: 3, chunkOther: 2, staticGenerators: true, precondition: false }, [
       'chunked',
     ]);
-    const r = rng(22);
-    const q = t64(randArr(r, 5 * H * D), [1, 5, H, D]);
-    const mem = m!.memories;
-    const fn = (x: Tensor, mw1: Tensor, mw2: Tensor, kw2: Tensor, ew1: Tensor): Tensor => {
-      mem.mem!.replaceParameter('w1', mw1);
-      mem.mem!.replaceParameter('w2', mw2);
-      mem.k!.replaceParameter('w2', kw2);
-      mem.eta!.replaceParameter('w1', ew1);
-      m!.reset();
-      return m!.forward(x, q);
-    };
-    const ins = [
-      t64(randArr(r, 5 * H * D), [1, 5, H, D]),
-      mem.mem!.w1,
-      mem.mem!.w2,
-      mem.k!.w2,
-      mem.eta!.w1,
-    ].map((p) => t64(p.dataSync() as Float64Array, [...p.shape]));
-    expect(gradcheck(fn, ins, { atol: 1e-7, rtol: 1e-5 }).checked).toBe(ins.reduce((s, t) => s + t.numel, 0));
+    expectInitGradcheck(m!, [
+      ['mem', 'w1'],
+      ['mem', 'w2'],
+      ['k', 'w2'],
+      ['eta', 'w1'],
+    ]);
   });
 
   it('memoryInitStd: per-memory, per-layer init stds (sample std of 4096 draws), errors name the memory', () => {

@@ -7,7 +7,7 @@
  * and the errors. (impl 'fused' with the clip: self-modifying-inner-clip-fused.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { cat, gradcheck, type Tensor } from '@nl/tensor';
+import { cat, type Tensor } from '@nl/tensor';
 import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 import {
@@ -15,6 +15,7 @@ import {
   D,
   DH,
   dsilu,
+  expectInitGradcheck,
   expectSameFastAndGrads,
   H,
   sig,
@@ -155,25 +156,12 @@ describe('SelfModifyingTitans innerGradClip', () => {
 
   it('outer gradients through the clip vs finite differences (chunked: x, mem, k, v inits)', () => {
     const [m] = build(21, { chunkMem: 3, chunkOther: 2, innerGradClip: 0.08 }, ['chunked']);
-    const r = rng(22);
-    const q = t64(randArr(r, 5 * H * D), [1, 5, H, D]);
-    const mem = m!.memories;
-    const fn = (x: Tensor, mw1: Tensor, mw2: Tensor, kw2: Tensor, vw1: Tensor): Tensor => {
-      mem.mem!.replaceParameter('w1', mw1);
-      mem.mem!.replaceParameter('w2', mw2);
-      mem.k!.replaceParameter('w2', kw2);
-      mem.v!.replaceParameter('w1', vw1);
-      m!.reset();
-      return m!.forward(x, q);
-    };
-    const ins = [
-      t64(randArr(r, 5 * H * D), [1, 5, H, D]),
-      mem.mem!.w1,
-      mem.mem!.w2,
-      mem.k!.w2,
-      mem.v!.w1,
-    ].map((p) => t64(p.dataSync() as Float64Array, [...p.shape]));
-    expect(gradcheck(fn, ins, { atol: 1e-7, rtol: 1e-5 }).checked).toBe(ins.reduce((s, t) => s + t.numel, 0));
+    expectInitGradcheck(m!, [
+      ['mem', 'w1'],
+      ['mem', 'w2'],
+      ['k', 'w2'],
+      ['v', 'w1'],
+    ]);
   });
 
   it('bounds the fast weights: ‖W_T‖_F ≤ ‖W_0‖_F + T c / (1 − β) per head; unclipped, a live init breaks it', () => {
