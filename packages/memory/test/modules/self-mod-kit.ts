@@ -4,7 +4,7 @@
  * independent one-token references, and the fast-weight / init-gradient comparison of two modules.
  */
 import { expect } from 'vitest';
-import { gradcheck, type Tensor } from '@nl/tensor';
+import { cat, gradcheck, type Tensor } from '@nl/tensor';
 import type { SelfModifyingConfig, SelfModifyingTitans } from '../../src/index.js';
 import { maxDiff, randArr, rng, sameInitSelfMod, t64 } from './helpers.js';
 
@@ -55,4 +55,33 @@ export function expectInitGradcheck(m: SelfModifyingTitans, layers: [string, 'w1
     (p) => t64(p.dataSync() as Float64Array, [...p.shape]),
   );
   expect(gradcheck(fn, ins, { atol: 1e-7, rtol: 1e-5 }).checked).toBe(ins.reduce((s, t) => s + t.numel, 0));
+}
+
+/**
+ * Runs m on x, q (and xv when `withXv`) [B, T, H, D] (data[0..2]) cut at `cuts`; loss = ⟨o, data[3]⟩
+ * + 0.3 Σ fast w1 − 0.2 Σ fast w2², backward. Returns o and the input tensors (their .grad).
+ */
+export function runCut(
+  m: SelfModifyingTitans,
+  data: Float64Array[],
+  B: number,
+  T: number,
+  cuts: number[],
+  withXv = true,
+) {
+  const [xt, qt, vt] = data.slice(0, 3).map((a) => t64(a, [B, T, H, D], true)) as [Tensor, Tensor, Tensor];
+  const bounds = [0, ...cuts, T];
+  const outs: Tensor[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const [a, n] = [bounds[i]!, bounds[i + 1]! - bounds[i]!];
+    outs.push(m.forward(xt.narrow(1, a, n), qt.narrow(1, a, n), withXv ? { xv: vt.narrow(1, a, n) } : {}));
+  }
+  const o = outs.length === 1 ? outs[0]! : cat(outs, 1);
+  let loss = o.mul(t64(data[3]!, [B, T, H, D])).sum();
+  for (const n of m.names) {
+    const f = m.fast(n)!;
+    loss = loss.add(f.w1.sum().mul(0.3)).add(f.w2.square().sum().mul(-0.2));
+  }
+  loss.backward();
+  return { o: o.dataSync(), gx: xt.grad, gq: qt.grad, gv: vt.grad, m };
 }

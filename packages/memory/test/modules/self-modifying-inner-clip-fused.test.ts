@@ -15,7 +15,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { native } from '@nl/native';
-import { cat, gradcheck, tensor, type Tensor } from '@nl/tensor';
+import { gradcheck, tensor, type Tensor } from '@nl/tensor';
 import { cudaDTypeOf } from '@nl/tensor/internal';
 import { enableCudaEmulation } from '@nl/tensor/testing';
 import {
@@ -25,42 +25,10 @@ import {
   type SelfModStates,
 } from '../../src/kernels/index.js';
 import { fusedSelfMod } from '../../src/modules/self-modifying-fused.js';
-import { SelfModifyingTitans, type SelfModifyingConfig } from '../../src/index.js';
 import { randArray } from '../kernels/helpers.js';
 import { SELF_MOD_BASE, selfModData, selfModOpts, type SelfModCase } from '../kernels/self-mod-cases.js';
-import { maxDiff, randArr, rng, sameInitSelfMod, t64 } from './helpers.js';
-
-const H = 2,
-  D = 4,
-  DH = 3;
-type Impl = 'chunked' | 'fused';
-type Cfg = Omit<SelfModifyingConfig, 'heads' | 'dim' | 'hidden' | 'impl'>;
-
-/** Modules of the given impls with the same random inits (uniform ±0.6). */
-const build = (seed: number, cfg: Cfg, impls: Impl[]): SelfModifyingTitans[] =>
-  sameInitSelfMod(seed, { H, D, DH }, cfg, impls);
-
-/**
- * Runs m on x, q (and xv) [B, T, H, D] cut at `cuts`; loss on the outputs and the final fast
- * weights, backward.
- */
-function run(m: SelfModifyingTitans, data: Float64Array[], B: number, T: number, cuts: number[], withXv: boolean) {
-  const [xt, qt, vt] = data.slice(0, 3).map((a) => t64(a, [B, T, H, D], true)) as [Tensor, Tensor, Tensor];
-  const bounds = [0, ...cuts, T];
-  const outs: Tensor[] = [];
-  for (let i = 0; i + 1 < bounds.length; i++) {
-    const [a, n] = [bounds[i]!, bounds[i + 1]! - bounds[i]!];
-    outs.push(m.forward(xt.narrow(1, a, n), qt.narrow(1, a, n), withXv ? { xv: vt.narrow(1, a, n) } : {}));
-  }
-  const o = outs.length === 1 ? outs[0]! : cat(outs, 1);
-  let loss = o.mul(t64(data[3]!, [B, T, H, D])).sum();
-  for (const n of m.names) {
-    const f = m.fast(n)!;
-    loss = loss.add(f.w1.sum().mul(0.3)).add(f.w2.square().sum().mul(-0.2));
-  }
-  loss.backward();
-  return { o: o.dataSync(), gx: xt.grad, gq: qt.grad, gv: vt.grad, m };
-} // prettier-ignore
+import { maxDiff, randArr, rng, sameInitSelfMod } from './helpers.js';
+import { buildSmall as build, D, H, runCut as run, type SmallCfg as Cfg } from './self-mod-kit.js';
 
 interface Case {
   cfg: Cfg;
