@@ -12,6 +12,7 @@
 
 #include "cpu/decode_hope.h"
 #include "cpu/delta_rule_vec.h"
+#include "cpu/self_mod_clip.h"
 
 namespace nl::hope_decode_detail {
 
@@ -153,7 +154,7 @@ struct HeadStep {
     if (!(d.clip > 0)) return T(1);
     const T c = static_cast<T>(d.clip);
     const T nn = memvec::dot(e.data(), e.data(), Dd) * memvec::dot(a, a, Dm) + memvec::dot(gg, gg, Dm) * memvec::dot(k, k, Dd);
-    return nn > c * c ? c / std::sqrt(nn) : T(1);
+    return self_mod_detail::clip_factor(nn, c);
   }
 
   // The write of memory m from the token's k, v and gates.

@@ -14,6 +14,12 @@
 
 namespace nl::self_mod_detail {
 
+// s = c / max(n, c) from n^2 = |e|^2 |a|^2 + |g|^2 |k|^2 (1 when n <= c); also the fused decode's step.
+template <typename F>
+inline F clip_factor(F nn, F c) {
+  return nn > c * c ? c / std::sqrt(nn) : F(1);
+}
+
 // Rows t < L: K [L, D] (normalised keys), A [L, Dh] (a = silu(p)); E [L, D], G [L, Dh] scaled in
 // place; E0, G0 receive the unscaled rows, sc the factors s and n2 the squared norms n^2 [L].
 template <typename F>
@@ -25,7 +31,7 @@ void clip_forward(int64_t L, int64_t D, int64_t Dh, F c, const F* K, const F* A,
     const F* k = K + t * D;
     const F* a = A + t * Dh;
     const F nn = dot(e, e, D) * dot(a, a, Dh) + dot(g, g, Dh) * dot(k, k, D);
-    const F s = nn > c * c ? c / std::sqrt(nn) : F(1);
+    const F s = clip_factor(nn, c);
     n2[t] = nn;
     sc[t] = s;
     for (int64_t i = 0; i < D; ++i) {
