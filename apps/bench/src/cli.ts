@@ -6,7 +6,7 @@
  *   pnpm bench                 all suites
  *   pnpm bench --suite gemm    one suite
  *   pnpm bench --quick         smaller sizes, shorter sampling (smoke run)
- *   pnpm bench --suite tasks [--task mqar ...] [--seeds 3] [--models hope titans ...] [--budget long] [--merge]
+ *   pnpm bench --suite tasks [--task mqar ...] [--seeds 3] [--first-seed 0] [--models hope titans ...] [--budget long] [--widths 64] [--merge]
  *                              the paper's-claims tasks (not part of the default run: model
  *                              training, up to an hour); writes results/tasks/<family>.*
  *   pnpm bench --device cuda   the CUDA suite (GEMM, AdamW, transformer-tiny step and decode, memory
@@ -186,6 +186,8 @@ async function main(): Promise<void> {
       `with --suite tasks: the task families (${TASK_FAMILIES.map((t) => t.name).join(', ')})`,
     )
     .option('--seeds <n>', 'with --suite tasks: seeds per model (default 3)', '3')
+    .option('--first-seed <n>', 'with --suite tasks: the first seed (seeds first … first + n − 1)', '0')
+    .option('--widths <n...>', "with --suite tasks: the model widths to run, of the budget's (mqar)")
     .option('--models <names...>', 'with --suite tasks: the models compared (default all)')
     .option(
       '--budget <name>',
@@ -193,7 +195,7 @@ async function main(): Promise<void> {
     )
     .option(
       '--merge',
-      "with --suite tasks: keep the stored report's rows of the models not run (same family and budget)",
+      "with --suite tasks: keep the stored report's rows of the runs (model, width, seed) not run (same family and budget)",
       false,
     )
     .parse();
@@ -204,6 +206,8 @@ async function main(): Promise<void> {
     device?: string;
     task?: string[];
     seeds: string;
+    firstSeed: string;
+    widths?: string[];
     models?: string[];
     budget?: string;
     merge: boolean;
@@ -218,12 +222,23 @@ async function main(): Promise<void> {
       console.error(`nl-bench: --seeds must be a positive integer, got ${JSON.stringify(opts.seeds)}`);
       process.exit(2);
     }
+    const firstSeed = Number(opts.firstSeed);
+    if (!Number.isInteger(firstSeed) || firstSeed < 0) {
+      console.error(`nl-bench: --first-seed must be an integer ≥ 0, got ${JSON.stringify(opts.firstSeed)}`);
+      process.exit(2);
+    }
+    const widths = opts.widths?.map(Number);
+    if (widths?.some((w) => !Number.isInteger(w) || w < 1)) {
+      console.error(`nl-bench: --widths must be positive integers, got ${opts.widths!.join(' ')}`);
+      process.exit(2);
+    }
     try {
       runTaskSuite({
         families: opts.task,
         quick: opts.quick,
-        seeds: Array.from({ length: seeds }, (_, i) => i),
+        seeds: Array.from({ length: seeds }, (_, i) => firstSeed + i),
         models: opts.models,
+        ...(widths === undefined ? {} : { widths }),
         ...(opts.budget === undefined ? {} : { budget: opts.budget }),
         outDir: join(resolve(opts.out), 'tasks'),
         merge: opts.merge,

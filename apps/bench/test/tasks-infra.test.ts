@@ -168,6 +168,44 @@ describe('--merge', () => {
       'd:D3',
     ]);
   });
+  it('replaces runs by (model, width, seed): added seeds and widths keep the rest; widths may differ', () => {
+    const at = (model: string, seed: number, width: number, value: number): TaskRow => ({
+      ...row(model, seed, value),
+      extra: { finalLoss: 1, width },
+    });
+    const previous = {
+      date: 'D1',
+      family: 'm',
+      title: '',
+      protocol: '',
+      rows: [at('a', 0, 32, 0.1), at('a', 1, 32, 0.2), at('h', 0, 32, 0.3)],
+      budget: { steps: 5, widths: [32] },
+    };
+    const fresh = {
+      family: 'm',
+      title: '',
+      protocol: '',
+      // seed 1 of 'a' rerun, seed 2 added, 'a' at a new width, 'h' untouched
+      rows: [at('a', 1, 32, 0.7), at('a', 2, 32, 0.8), at('a', 0, 64, 0.9)],
+      budget: { steps: 5, widths: [64, 32] },
+      notes: [
+        "This run trained width(s) 32, 64 only (--widths); the budget's widths are 16, 32, 64.",
+        'kept',
+      ],
+    };
+    const merged = mergeTaskReports(previous, fresh, 'D2');
+    expect(
+      merged.rows.map((r) => `${r.model}/${r.seed}/${r.extra!.width}:${r.value}:${r.extra!.run}`),
+    ).toEqual(['a/0/32:0.1:D1', 'h/0/32:0.3:D1', 'a/1/32:0.7:D2', 'a/2/32:0.8:D2', 'a/0/64:0.9:D2']);
+    expect(merged.budget).toEqual({ steps: 5, widths: [32, 64] });
+    // the run-only note goes (the rows say their widths); the others stay
+    expect(merged.notes![0]).toBe('kept');
+    expect(merged.notes!.some((n) => n.startsWith('This run trained'))).toBe(false);
+    // a budget that differs in more than its widths still refuses
+    expect(() => mergeTaskReports(previous, { ...fresh, budget: { steps: 6, widths: [32] } })).toThrow(
+      /ran another budget/,
+    );
+  });
   it('refuses another family or budget, and a file that is not a report', () => {
     const prev = { date: 'd', family: 'm', title: '', protocol: '', rows: [], budget: { steps: 5 } };
     const fresh = { family: 'm', title: '', protocol: '', rows: [], budget: { steps: 6 } };

@@ -2,12 +2,21 @@
 // (width, model, seed, held-out set) with accuracies in [0, 1]; the same seed gives the same
 // numbers when a model runs alone; the length sweep's x is the sequence length; 'hope-vs' runs
 // when named; bad budgets are named. `--budget long`: the suite hands the name to the family, which
-// picks MQAR_LONG (a shrunk copy runs end to end), and refuses it elsewhere or with --quick.
+// picks MQAR_LONG (a shrunk copy runs end to end), and refuses it elsewhere or with --quick;
+// `--widths` narrows the widths a run trains (the report keeps the budget's, and says so), is
+// refused for a width the budget lacks and for families without a width sweep.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MQAR_FULL, MQAR_LONG, MQAR_QUICK, mqarBudget, runMqarFamily } from '../src/tasks/mqar.js';
+import {
+  MQAR_FULL,
+  MQAR_LONG,
+  MQAR_QUICK,
+  mqarBudget,
+  mqarWidths,
+  runMqarFamily,
+} from '../src/tasks/mqar.js';
 import { runTaskSuite, TASK_FAMILIES } from '../src/tasks/run-tasks.js';
 import type { TaskRunOptions } from '../src/tasks/types.js';
 
@@ -55,11 +64,13 @@ describe('MQAR family', () => {
     expect(() => mqarBudget({ quick: false, budget: 'huge' })).toThrow(/MQAR has no budget 'huge'/);
     expect(() => mqarBudget({ quick: true, budget: 'long' })).toThrow(/exclude each other/);
 
+    expect(MQAR_LONG.widths).toEqual([32, 64]);
     const tiny = { ...MQAR_LONG, steps: 2, batch: 2, evalSequences: 4 };
     const r = runMqarFamily(
-      { quick: false, budget: 'long', seeds: [0], models: ['transformer'], log: () => {} },
+      { quick: false, budget: 'long', seeds: [0], models: ['transformer'], widths: [32], log: () => {} },
       tiny,
     );
+    expect(r.rows.every((row) => row.extra!.width === 32)).toBe(true);
     // 3 pair counts at gap 0, then 3 gaps at 4 pairs: x = 4·4 + gap
     expect(r.rows.map((row) => [row.xLabel, row.x])).toEqual([
       ['pairs', 2],
@@ -70,7 +81,14 @@ describe('MQAR family', () => {
       ['length', 32],
     ]);
     expect(r.protocol).toMatch(/^Budget 'long' \(2 steps\)/);
-    expect(r.title).toMatch(/at width 32$/);
+    // the report describes the budget (both widths) and says which this run trained
+    expect(r.title).toMatch(/at widths 32, 64$/);
+    expect(r.budget).toEqual(tiny);
+    expect(r.notes![0]).toBe("This run trained width(s) 32 only (--widths); the budget's widths are 32, 64.");
+    expect(mqarWidths(tiny, undefined)).toBe(tiny);
+    expect(mqarWidths(tiny, [64]).widths).toEqual([64]);
+    expect(() => mqarWidths(tiny, [48, 64])).toThrow(/has widths 32, 64; --widths named 48/);
+    expect(() => mqarWidths(tiny, [])).toThrow(/--widths named none/);
 
     // the suite passes the name through to the family, and refuses families without it
     const seen: TaskRunOptions[] = [];
@@ -87,8 +105,11 @@ describe('MQAR family', () => {
         outDir: dir,
         log: () => {},
       };
-      runTaskSuite({ ...opts, budget: 'long' });
-      expect(seen.map((o) => o.budget)).toEqual(['long']);
+      runTaskSuite({ ...opts, budget: 'long', widths: [64] });
+      expect(seen.map((o) => [o.budget, o.widths])).toEqual([['long', [64]]]);
+      expect(() => runTaskSuite({ ...opts, families: ['mqar', 'mad'], widths: [64] })).toThrow(
+        /--widths: mad has no width sweep \(families with one: mqar\)/,
+      );
       expect(() => runTaskSuite({ ...opts, families: ['mqar', 'mad'], budget: 'long' })).toThrow(
         /budget 'long' is not a budget of mad/,
       );

@@ -1,8 +1,10 @@
 /**
- * `--merge`: a run of some models replaces their rows in a family's committed report and keeps the
- * other models' rows, so one model can be rerun (after a fix) without retraining the rest. Only a
- * report of the same family and the same budget merges; its rows are restored from JSON (NaN was
- * written as null). The merged report keeps the new run's protocol and notes (plus the stored notes
+ * `--merge`: a run replaces, in a family's committed report, the rows of the runs it trained — a
+ * run is one (model, width, seed) — and keeps every other row, so one model can be rerun (after a
+ * fix), seeds added (`--first-seed`) or a width added (`--widths`) without retraining the rest.
+ * Only a report of the same family and the same budget merges (its `widths` may differ: they are
+ * the sweep, and the merged budget lists both); its rows are restored from JSON (NaN was written
+ * as null). The merged report keeps the new run's protocol and notes (plus the stored notes
  * about a kept model that the new run does not describe), says which rows came from which run, and
  * lists every diverged run of both.
  */
@@ -15,6 +17,32 @@ export interface StoredReport extends TaskReport {
 }
 
 const DIVERGED = 'Diverged';
+/** How the note of a run narrowed by `--widths` starts. */
+export const WIDTHS_RUN = 'This run trained width(s)';
+/** Notes a merge drops: they describe one run's selection, which the merged rows record. */
+const RUN_ONLY = [DIVERGED, WIDTHS_RUN];
+
+/** The run a row belongs to: model, width (when the family sweeps one) and seed. */
+const runKey = (r: TaskRow): string => `${r.model}|${String(r.extra?.width ?? '')}|${r.seed}`;
+
+/** A budget without its `widths` (the sweep), for comparing two runs' budgets. */
+function withoutWidths(budget: unknown): unknown {
+  if (budget === null || typeof budget !== 'object' || !('widths' in budget)) return budget;
+  const { widths: _widths, ...rest } = budget as Record<string, unknown>;
+  return rest;
+}
+
+/** `fresh`'s budget with `widths` the sorted union of both (when both have widths). */
+function mergedBudget(previous: unknown, fresh: unknown): unknown {
+  const w = (b: unknown): number[] | null =>
+    b !== null && typeof b === 'object' && Array.isArray((b as { widths?: unknown }).widths)
+      ? (b as { widths: number[] }).widths
+      : null;
+  const a = w(previous);
+  const b = w(fresh);
+  if (a === null || b === null) return fresh;
+  return { ...(fresh as object), widths: [...new Set([...a, ...b])].sort((x, y) => x - y) };
+}
 
 /** NaN back from JSON's null, in `value` and in `extra`. */
 function restoreRow(r: TaskRow): TaskRow {
@@ -80,13 +108,13 @@ export function mergeTaskReports(
     throw new RangeError(
       `--merge: the stored report is family '${previous.family}', this run '${fresh.family}'`,
     );
-  if (JSON.stringify(previous.budget) !== JSON.stringify(fresh.budget))
+  if (JSON.stringify(withoutWidths(previous.budget)) !== JSON.stringify(withoutWidths(fresh.budget)))
     throw new RangeError(
       `--merge: the stored ${fresh.family} report ran another budget (${JSON.stringify(previous.budget)}); rerun every model instead`,
     );
-  const rerun = new Set(fresh.rows.map((r) => r.model));
+  const rerun = new Set(fresh.rows.map(runKey));
   const kept = stamp(
-    previous.rows.filter((r) => !rerun.has(r.model)),
+    previous.rows.filter((r) => !rerun.has(runKey(r))),
     previous.date,
   );
   const rows = [...kept, ...stamp(fresh.rows, runDate)];
@@ -95,8 +123,9 @@ export function mergeTaskReports(
   return {
     ...fresh,
     rows,
+    budget: mergedBudget(previous.budget, fresh.budget),
     notes: [
-      ...(fresh.notes ?? []).filter((n) => !n.startsWith(DIVERGED)),
+      ...(fresh.notes ?? []).filter((n) => !RUN_ONLY.some((p) => n.startsWith(p))),
       // a kept model's own note, unless this run describes that model itself
       ...(previous.notes ?? []).filter((n) => {
         const m = noteModel(n);

@@ -29,7 +29,7 @@ export interface ComparisonOptions {
   withHope2l?: boolean;
   /**
    * Also return 'hope-live': the headline Hope with the live memory init and its inner-gradient clip
-   * (HOPE_LIVE_MEMORY_INIT), selfModImpl 'chunked'.
+   * (HOPE_LIVE_MEMORY_INIT), selfModImpl 'fused'.
    */
   withHopeLive?: boolean;
   /**
@@ -96,11 +96,12 @@ export function comparisonModels(seed: number, opts: ComparisonOptions = {}): Ta
   if (opts.withHopeLive === true)
     models.push({
       name: 'hope-live',
-      // 'chunked' as measured (results/tasks); 'fused' is the same maths, ~3× faster
+      // 'fused' (the native kernel, clip included): the same maths as 'chunked', 3.7× faster here
+      // (40 MQAR steps at d 64: 4 s against 15 s); MQAR's hope-live rows before 2026-12-07 07:00 ran 'chunked'
       config: {
         ...hope(transformer.layers as number),
         ...HOPE_LIVE_MEMORY_INIT,
-        selfModImpl: 'chunked',
+        selfModImpl: 'fused',
       } as ModelConfigInput,
     });
   if (opts.withHopeValueStream === true) {

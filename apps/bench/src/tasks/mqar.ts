@@ -9,6 +9,7 @@
  * 1/alphabet.
  */
 import { multiQueryRecall, type MqarOptions, type Rng } from '@nl/hope';
+import { WIDTHS_RUN } from './merge.js';
 import { comparisonModels, selectModels } from './models.js';
 import { packExamples, trainSeqTask, type EvalSpec } from './seq-task.js';
 import type { SeqDraw, TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
@@ -64,16 +65,18 @@ export const MQAR_FULL: MqarBudget = {
 };
 /**
  * `--budget long`: the 1,500 steps at which the value stream learnt MQAR in single-seed runs, at
- * one width. Sized from measured step times on one core (NL_NUM_THREADS=1, 2026-12-07, batch 16,
- * d 32, gaps ≤ 16: transformer 36, deltanet 52, titans 158, hope 146, hope-vs 328 ms/step) so the
- * five models × 3 seeds take about an hour on one core; d 64 would take ~1.5× that again.
+ * two widths. Sized from measured step times on one core (NL_NUM_THREADS=1, 2026-12-07, batch 16,
+ * gaps ≤ 16; d 32: transformer 36, deltanet 52, titans 158, hope 146, hope-vs 328 ms/step; d 64
+ * over 40 steps: transformer 50, deltanet 75, titans 200, hope 100, hope-live (fused) 100 ms/step),
+ * so one width × five models × 3 seeds takes about an hour on one core. `--widths 64` runs one of
+ * them (and `--merge` adds it to the stored report).
  */
 export const MQAR_LONG: MqarBudget = {
   name: 'long',
   steps: 1500,
   batch: 16,
   lr: 2e-3,
-  widths: [32],
+  widths: [32, 64],
   pairs: [2, 4, 8],
   gaps: [0, 8, 16],
   lengthPairs: 4,
@@ -97,6 +100,20 @@ function ranges(a: number): Pick<MqarOptions, 'keyRange' | 'valueRange'> {
   if (!Number.isInteger(a) || a < 1 || a > 64)
     throw new RangeError(`MQAR alphabet must be in [1, 64], got ${a}`);
   return { keyRange: [128, 128 + a], valueRange: [192, 192 + a] };
+}
+
+/**
+ * `budget` narrowed to the widths `opts.widths` names (all of them when undefined). Throws naming a
+ * width the budget does not have.
+ */
+export function mqarWidths(budget: MqarBudget, widths: number[] | undefined): MqarBudget {
+  if (widths === undefined) return budget;
+  const unknown = widths.filter((w) => !budget.widths.includes(w));
+  if (widths.length === 0 || unknown.length > 0)
+    throw new RangeError(
+      `MQAR budget '${budget.name ?? 'custom'}' has widths ${budget.widths.join(', ')}; --widths named ${widths.length === 0 ? 'none' : unknown.join(', ')}`,
+    );
+  return { ...budget, widths: budget.widths.filter((w) => widths.includes(w)) };
 }
 
 /** The held-out sets of one width: pairs at gap 0, then lengthPairs at every gap. */
@@ -123,7 +140,8 @@ function evalSets(budget: MqarBudget, width: number): (EvalSpec & { task: string
   ];
 }
 
-export function runMqarFamily(opts: TaskRunOptions, budget: MqarBudget = mqarBudget(opts)): TaskReport {
+export function runMqarFamily(opts: TaskRunOptions, fullBudget: MqarBudget = mqarBudget(opts)): TaskReport {
+  const budget = mqarWidths(fullBudget, opts.widths);
   const rows: TaskRow[] = [];
   const diverged: string[] = []; // runs whose last training loss is not finite
   const r = ranges(budget.alphabet);
@@ -179,16 +197,21 @@ export function runMqarFamily(opts: TaskRunOptions, budget: MqarBudget = mqarBud
   }
   return {
     family: 'mqar',
-    title: `MQAR: recall accuracy against the number of pairs and the sequence length, at ${budget.widths.length === 1 ? 'width' : 'widths'} ${budget.widths.join(', ')}`,
+    title: `MQAR: recall accuracy against the number of pairs and the sequence length, at ${fullBudget.widths.length === 1 ? 'width' : 'widths'} ${fullBudget.widths.join(', ')}`,
     protocol:
       `Budget '${budget.name ?? 'custom'}' (${budget.steps} steps). Multi-query associative recall on byte ids (${budget.alphabet} keys in [128, ${128 + budget.alphabet}), ${budget.alphabet} values in [192, ${192 + budget.alphabet})), ` +
       `one model per (width, model, seed) trained from scratch on a mixture (pairs from {${budget.pairs.join(', ')}}, filler gap uniform in [0, ${maxGap}]) ` +
-      `with AdamW lr ${budget.lr}, batch ${budget.batch}, ${budget.steps} steps, loss on the answers only; models parameter-matched to Transformer++ at each width (d ${budget.widths.join(', ')}; 4 layers). ` +
+      `with AdamW lr ${budget.lr}, batch ${budget.batch}, ${budget.steps} steps, loss on the answers only; models parameter-matched to Transformer++ at each width (d ${fullBudget.widths.join(', ')}; 4 layers). ` +
       `Accuracy = argmax over all 256 ids on ${budget.evalSequences} held-out sequences per point: every pair count at gap 0, and ${budget.lengthPairs} pairs at gaps {${budget.gaps.join(', ')}} (x = sequence length). Chance = ${(100 / budget.alphabet).toFixed(1)}%.`,
     rows,
-    budget,
+    budget: fullBudget,
     notes: [
-      "'hope' is the comparison's Hope with hope-tiny's memory init (every self-modifying memory layer at std 0.02, etaBias −4); 'hope-live' the same model with HOPE_LIVE_MEMORY_INIT (W2 std 1 on every memory, k/v W1 0.1, etaBias −2.5, innerGradClip 1, selfModImpl 'chunked'). At 0.02 the memory's write e·σ(W2k)ᵀ and read W1σ(W2q) are products of two small inits and k ≈ v, so the read is inert at init (‖∂o_T/∂x_0‖ ≥ 100× larger with the live init: packages/hope/test/hope-memory-init.test.ts); without the inner-gradient clip the live init's forward was NaN from 128 tokens on, with it the fast weights grow at most linearly (apps/bench README \"Why hope-vs diverged\").",
+      ...(budget.widths.length === fullBudget.widths.length
+        ? []
+        : [
+            `${WIDTHS_RUN} ${budget.widths.join(', ')} only (--widths); the budget's widths are ${fullBudget.widths.join(', ')}.`,
+          ]),
+      "'hope' is the comparison's Hope with hope-tiny's memory init (every self-modifying memory layer at std 0.02, etaBias −4); 'hope-live' the same model with HOPE_LIVE_MEMORY_INIT (W2 std 1 on every memory, k/v W1 0.1, etaBias −2.5, innerGradClip 1, selfModImpl 'fused', the native kernel with the clip; the rows before 2026-12-07 07:00 ran 'chunked', the same maths 3.7× slower). At 0.02 the memory's write e·σ(W2k)ᵀ and read W1σ(W2q) are products of two small inits and k ≈ v, so the read is inert at init (‖∂o_T/∂x_0‖ ≥ 100× larger with the live init: packages/hope/test/hope-memory-init.test.ts); without the inner-gradient clip the live init's forward was NaN from 128 tokens on, with it the fast weights grow at most linearly (apps/bench README \"Why hope-vs diverged\").",
       'Single-seed scratch runs before this family (alphabet 64, batch 16, lr 1e-3, answer loss, chance 4.16 nats): DeltaNet 2.96 nats at 1,200 steps, Titans 2.52 at 1,500, hope-tiny 3.85–4.13 at 1,500 under every variant tried; hope-tiny with the live init 3.81 at step 500 against 4.10 at step 600 with the default init (pairs 4).',
       "'hope-vs' (only when named in --models) is 'hope' with a separate value stream for the v generator (valueStream: x_v = l2(conv4(W_v RMSNorm(h))) per head, selfModImpl 'chunked', etaBias −2, innerGradClip 1, CMS narrowed to the same count): without it k and v read the same input, so at init k ≈ v and the memory stores almost nothing (packages/hope README \"The value stream\").",
       budget.steps < 1000
@@ -207,5 +230,6 @@ export const mqarFamily: TaskFamily = {
   name: 'mqar',
   title: 'MQAR',
   budgets: ['long'],
+  takesWidths: true,
   run: (o) => runMqarFamily(o),
 };

@@ -1,5 +1,6 @@
 /**
- * `pnpm bench --suite tasks [--task <names...>] [--seeds N] [--quick | --budget <name>]`: the
+ * `pnpm bench --suite tasks [--task <names...>] [--seeds N] [--first-seed S] [--widths W...]
+ * [--quick | --budget <name>] [--merge]`: the
  * paper's-claims task families (tasks/README in apps/bench/README.md) for the compared models; each
  * family prints its table and writes results/tasks/<family>.{json,md,svg,png}. `--quick` is the CI
  * budget (a few steps: checks the plumbing, not the models); `--budget` names a longer budget of
@@ -57,6 +58,17 @@ export function runTaskSuite(opts: TaskSuiteOptions): TaskReport[] {
         })`,
       );
   }
+  if (opts.widths !== undefined) {
+    const fixed = chosen.filter((t) => t.takesWidths !== true);
+    if (fixed.length > 0)
+      throw new RangeError(
+        `--widths: ${fixed.map((t) => t.name).join(', ')} ${fixed.length === 1 ? 'has' : 'have'} no width sweep (families with one: ${TASK_FAMILIES.filter(
+          (t) => t.takesWidths === true,
+        )
+          .map((t) => t.name)
+          .join(', ')})`,
+      );
+  }
   const reports: TaskReport[] = [];
   for (const family of chosen) {
     log(`\n== task ${family.name}: ${family.title}`);
@@ -65,6 +77,7 @@ export function runTaskSuite(opts: TaskSuiteOptions): TaskReport[] {
       ...(opts.budget === undefined ? {} : { budget: opts.budget }),
       seeds: opts.seeds,
       models: opts.models,
+      ...(opts.widths === undefined ? {} : { widths: opts.widths }),
       log,
     });
     const previous =

@@ -74,6 +74,8 @@ export interface TaskRunOptions {
   seeds: number[];
   /** Model names to run (default all of the comparison). */
   models?: string[];
+  /** Model widths to run, a subset of the budget's (families with `takesWidths`; default all). */
+  widths?: number[];
   log: (line: string) => void;
 }
 
@@ -83,5 +85,7 @@ export interface TaskFamily {
   title: string;
   /** Named budgets it has besides the default and `quick` (selectable with `--budget`). */
   budgets?: string[];
+  /** Whether it sweeps model widths that `--widths` can narrow (MQAR). */
+  takesWidths?: boolean;
   run(opts: TaskRunOptions): TaskReport;
 }
