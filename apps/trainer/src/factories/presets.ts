@@ -4,11 +4,14 @@
  *
  *   hope-tiny         @nl/hope's `hope-tiny` (2 Hope blocks, d = 128), sized for a 2-core CPU:
  *                     `pnpm train` must reach ≤ 2.2 validation bits per byte on SOTU in 10 minutes
+ *   hope-tiny-live    hope-tiny with HOPE_LIVE_MEMORY_INIT (live self-modifying memories at init,
+ *                     inner-gradient clip 1; issue 16): the same parameters, another init
  *   transformer-tiny  the `tiny` preset of each baseline kind (4 blocks, d = 128, 4 heads) with the
  *   titans-tiny       SwiGLU width `mlpHidden` chosen so the parameter count matches hope-tiny's
  *   deltanet-tiny     (within 1%): `nl-train compare` then compares models of equal size
  */
 import {
+  HOPE_LIVE_MEMORY_INIT,
   countParameters,
   hopeParamCount,
   hopePreset,
@@ -60,6 +63,10 @@ const matched = (kind: string): Preset => ({
 /** Preset name → model config. */
 export const PRESETS: Readonly<Record<string, Preset>> = {
   'hope-tiny': { kind: 'hope', config: () => hopePreset('hope-tiny') as ModelConfigInput },
+  'hope-tiny-live': {
+    kind: 'hope',
+    config: () => hopePreset('hope-tiny', HOPE_LIVE_MEMORY_INIT) as ModelConfigInput,
+  },
   'transformer-tiny': matched('transformer'),
   'titans-tiny': matched('titans'),
   'deltanet-tiny': matched('deltanet'),
