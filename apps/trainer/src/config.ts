@@ -36,7 +36,7 @@ export const CONFIG_FIELDS = {
   model: {
     default: 'hope-tiny',
     kind: { type: 'string' },
-    help: 'model preset: hope-tiny, transformer-tiny, titans-tiny or deltanet-tiny (~600k parameters each)',
+    help: 'model preset: hope-tiny, hope-tiny-live, transformer-tiny, titans-tiny or deltanet-tiny (~600k parameters each)',
     commands: TRAIN,
   },
   device: {
