@@ -2,7 +2,9 @@
  * HopeLM exported to ONNX and run by onnxruntime-node (CPU): the step graph, fed its own state
  * back, reproduces HopeDecoder's logits and its whole fast state token by token (memories written,
  * snapshots refreshed at chunk boundaries, conv caches, CMS Δ); the forward graph (a Loop over the
- * step body) reproduces HopeLM.forward for batch 2; what it cannot export is refused by name.
+ * step body) reproduces HopeLM.forward for batch 2; with the inner-gradient clip (issue 16) both
+ * graphs reproduce the clipped model, whose logits the clip moves; what it cannot export is
+ * refused by name.
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -92,6 +94,9 @@ const VARIANTS: Partial<HopeConfigInput>[] = [
   // the ablation switches (Table 6)
   { selfModImpl: 'loop', precondition: false },
   { selfModImpl: 'chunked', staticGenerators: true },
+  // the inner-gradient clip (acting at this init: see 'the clip acts' below)
+  { selfModImpl: 'fused', innerGradClip: 0.02 },
+  { selfModImpl: 'chunked', innerGradClip: 0.02 },
 ];
 
 describe.each(VARIANTS)('HopeLM ONNX step graph (%o) run by onnxruntime-node', (variant) => {
@@ -166,6 +171,31 @@ describe('HopeLM ONNX forward graph run by onnxruntime-node', () => {
       model.dispose();
     },
   );
+});
+
+describe('HopeLM ONNX with the inner-gradient clip', () => {
+  it('the forward graph == the clipped HopeLM.forward, which lies far from the unclipped one', async () => {
+    const clipped = lively({ innerGradClip: 0.02 });
+    const open = new HopeLM(config({ etaBias: -1 })); // the same weights, no clip
+    noGrad(() => {
+      const sd = clipped.stateDict();
+      for (const [name, p] of Object.entries(open.stateDict())) p.copy_(sd[name]!);
+    });
+    const V = clipped.config.vocabSize;
+    const [B, T] = [2, 9];
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 13 + 7) % V);
+    const x = tensor(ids, { shape: [B, T], dtype: 'int32' });
+    const want = clipped.forward(x).dataSync();
+    const session = await ort.InferenceSession.create(exportHopeOnnx(clipped, { mode: 'forward' }));
+    const out = await session.run({ ids: new ort.Tensor('int32', ids, [B, T]) });
+    const err = maxRelErr(out.logits!.data as Float32Array, want);
+    expect(err).toBeLessThan(1e-4);
+    // the clip acts: the unclipped model's logits lie ≥ 20× farther than the graph's error
+    expect(maxRelErr(open.forward(x).dataSync(), want)).toBeGreaterThan(Math.max(20 * err, 1e-3));
+    await session.release();
+    clipped.dispose();
+    open.dispose();
+  });
 });
 
 describe('HopeLM ONNX export refuses what it cannot reproduce', () => {

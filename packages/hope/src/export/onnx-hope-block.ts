@@ -9,6 +9,7 @@
  *   M_ξ(z) = z + a1 σ(a2 z); k = l2(M_k,ξ(x̃)), v = M_v,ξ(x̃),
  *   α = sigmoid(mean M_α,ξ(x̃) + alphaBias), η = α · sigmoid(mean M_η,ξ(x̃) + etaBias);
  *   per memory: v̂ = M_ξ(v), p = a2 k, e = k + a1 σ(p) − v̂, g = (a1ᵀ e) ⊙ σ'(p),
+ *     (innerGradClip c: e, g ← s e, s g with s = c / max(‖(e σ(p)ᵀ, g kᵀ)‖_F, c)),
  *     S1 ← β S1 − η e σ(p)ᵀ, S2 ← β S2 − η g kᵀ, W2 ← α W2 − η (W2 k) kᵀ + S2, W1 ← α W1 + S1
  *     (ablations: `precondition: false` drops −η (W2 k) kᵀ; `staticGenerators` writes M_mem only);
  *   o = M_mem(q) with the new weights; h = x + W_o(SiLU(W_g n) ⊙ OutNorm(o));
@@ -96,6 +97,21 @@ export function hopeLayerToken(
   const eta = g.node('Mul', [alpha, g.node('Sigmoid', [g.node('Add', [meanD(snap('eta', xt)), W.scalar('eta_bias', c.etaBias)])])]); // prettier-ignore
   const beta = W.scalar('momentum', c.momentum);
   const kT = trT(k); // [B, H, 1, D]
+  // innerGradClip c: each token's (e σ(p)ᵀ, g kᵀ) scaled by s = c / max(‖·‖_F, c), where
+  // ‖·‖_F² = ‖e‖²‖σ(p)‖² + ‖g‖²‖k‖² (outer products); squares compared, so no √0
+  const c2 = c.innerGradClip ?? 0;
+  const sumSq = (t: string) => g.node('ReduceSum', [g.node('Mul', [t, t]), g.int64([2, 3])], { keepdims: 1 });
+  const clip =
+    c2 > 0
+      ? (e: string, a: string, gr: string, kk: string): string => {
+          const n2 = g.node('Add', [
+            g.node('Mul', [sumSq(e), sumSq(a)]),
+            g.node('Mul', [sumSq(gr), sumSq(kk)]),
+          ]);
+          const lim = W.scalar('inner_grad_clip', c2);
+          return g.node('Div', [lim, g.node('Sqrt', [g.node('Max', [n2, g.node('Mul', [lim, lim])])])]);
+        }
+      : null;
   const mem: Record<string, MemValues> = {};
   for (const name of HOPE_MEMORY_NAMES) {
     const m = S[name]!;
@@ -106,8 +122,13 @@ export function hopeLayerToken(
     const target = snap(name, v);
     const pre = g.node('MatMul', [m.a2, k]); // [B, H, hid, 1]
     const act = o.silu(pre);
-    const e = g.node('Sub', [g.node('Add', [k, g.node('MatMul', [m.a1, act])]), target]); // [B, H, D, 1]
-    const grad = g.node('Mul', [g.node('MatMul', [trT(m.a1), e]), o.siluDerivative(pre)]); // [B, H, hid, 1]
+    let e = g.node('Sub', [g.node('Add', [k, g.node('MatMul', [m.a1, act])]), target]); // [B, H, D, 1]
+    let grad = g.node('Mul', [g.node('MatMul', [trT(m.a1), e]), o.siluDerivative(pre)]); // [B, H, hid, 1]
+    if (clip !== null) {
+      const s = clip(e, act, grad, k); // [B, H, 1, 1]
+      e = g.node('Mul', [e, s]);
+      grad = g.node('Mul', [grad, s]);
+    }
     const s1 = g.node('Sub', [g.node('Mul', [m.s1, beta]), g.node('Mul', [g.node('MatMul', [e, trT(act)]), eta])]); // prettier-ignore
     const s2 = g.node('Sub', [g.node('Mul', [m.s2, beta]), g.node('Mul', [g.node('MatMul', [grad, kT]), eta])]); // prettier-ignore
     let decayed = g.node('Mul', [m.w2, alpha]);

@@ -31,6 +31,8 @@ const SUPPORTED_FIELDS = new Set([
   // preconditioner; read as `staticGenerators === true` / `precondition === false`
   'staticGenerators',
   'precondition',
+  // the per-token inner-gradient clip (issue 16), as @nl/memory's self-modifying-clip.ts
+  'innerGradClip',
   // implementations of the same maths: the graph is the maths, whichever one the model runs
   'selfModImpl',
   'cmsImpl',
