@@ -1,11 +1,13 @@
 // The compared models are parameter-matched: every model built (not counted analytically) has
 // within 2% of Transformer++'s parameters, at the same depth and width, at the default width and
-// at an overridden one; 'hope-2l' keeps 2 layers and the same count.
+// at an overridden one; 'hope-2l' keeps 2 layers and the same count; a family's model list adds
+// the opt-in Hope variants when named.
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '@nl/hope';
 import {
   PARAM_MATCH_TOLERANCE,
   comparisonModels,
+  familyModels,
   matchCmsHidden,
   selectModels,
 } from '../src/tasks/models.js';
@@ -64,6 +66,22 @@ describe('comparisonModels', () => {
     expect(models.every((m) => m.config.seed === 1)).toBe(true);
     expect(selectModels(models, ['hope']).map((m) => m.name)).toEqual(['hope']);
     expect(() => selectModels(models, ['hope', 'mamba'])).toThrow(/mamba/);
+  });
+
+  it("familyModels: the four by default; naming 'hope-live' / 'hope-vs' adds them, in order", () => {
+    expect(familyModels(2, undefined).map((m) => m.name)).toEqual([
+      'transformer',
+      'deltanet',
+      'titans',
+      'hope',
+    ]);
+    const some = familyModels(2, ['hope-live', 'transformer']);
+    expect(some.map((m) => m.name)).toEqual(['transformer', 'hope-live']);
+    // hope-live is the same Hope (same count) with the live init, the clip and the fused kernel
+    const hope = comparisonModels(2)[3]!.config;
+    expect(some[1]!.config).toMatchObject({ ...hope, innerGradClip: 1, etaBias: -2.5, selfModImpl: 'fused' });
+    expect(familyModels(2, ['hope-vs']).map((m) => m.name)).toEqual(['hope-vs']);
+    expect(() => familyModels(2, ['hope-live', 'mamba'])).toThrow(/unknown model\(s\) mamba/);
   });
 
   it('matchCmsHidden refuses a target below the smallest Hope', () => {

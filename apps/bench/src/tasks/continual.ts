@@ -10,7 +10,7 @@
  *    bits/byte on the repeat. Hope through HopeSession with CMS learning and with CMS frozen,
  *    the others through their streaming decoders' carried state.
  */
-import { comparisonModels, selectModels } from './models.js';
+import { familyModels } from './models.js';
 import { continualDomains, evenWindows, SOTU_ERAS } from './continual-data.js';
 import { repeatGain, type RepeatMode } from './continual-repeat.js';
 import { forgetting, trainStages, type StageBudget } from './continual-stages.js';
@@ -59,7 +59,7 @@ export function runContinualFamily(
   const rows: TaskRow[] = [];
   const failures: string[] = [];
   for (const seed of opts.seeds)
-    for (const spec of selectModels(comparisonModels(seed), opts.models)) {
+    for (const spec of familyModels(seed, opts.models)) {
       let r: ReturnType<typeof trainStages>;
       try {
         r = trainStages(spec, domains, budget, seed);

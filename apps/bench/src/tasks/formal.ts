@@ -13,7 +13,7 @@ import {
   type FormalTaskName,
   type Rng,
 } from '@nl/hope';
-import { comparisonModels, selectModels } from './models.js';
+import { familyModels } from './models.js';
 import {
   packExamples,
   trainSeqTask,
@@ -89,7 +89,7 @@ export function runFormalFamily(
   const rows: TaskRow[] = [];
   for (const task of budget.tasks)
     for (const seed of opts.seeds)
-      for (const model of selectModels(comparisonModels(seed), opts.models)) {
+      for (const model of familyModels(seed, opts.models)) {
         const evals: EvalSpec[] = budget.evals.map(([lo, hi]) => ({
           name: `${lo}-${hi}`,
           x: hi,

@@ -17,7 +17,7 @@ import {
   Rng,
   type MadExample,
 } from '@nl/hope';
-import { comparisonModels, selectModels } from './models.js';
+import { familyModels } from './models.js';
 import { trainSeqTask } from './seq-task.js';
 import type { SeqBatch, SeqDraw, TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
 
@@ -178,7 +178,7 @@ export function runMadFamily(
   for (const task of budget.tasks) {
     const spec = MAD_SPECS[task];
     for (const seed of opts.seeds)
-      for (const model of selectModels(comparisonModels(seed), opts.models)) {
+      for (const model of familyModels(seed, opts.models)) {
         const r = trainSeqTask({
           model,
           train: madDraw(spec.train),

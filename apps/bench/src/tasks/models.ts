@@ -117,6 +117,25 @@ export function comparisonModels(seed: number, opts: ComparisonOptions = {}): Ta
   return models;
 }
 
+/**
+ * The models a family runs at `seed`: the four compared models, or those named in `names`, where
+ * naming 'hope-live' or 'hope-vs' adds those opt-in variants (throws naming unknown names).
+ */
+export function familyModels(
+  seed: number,
+  names: string[] | undefined,
+  opts: Omit<ComparisonOptions, 'withHopeLive' | 'withHopeValueStream'> = {},
+): TaskModel[] {
+  return selectModels(
+    comparisonModels(seed, {
+      ...opts,
+      withHopeLive: names?.includes('hope-live') === true,
+      withHopeValueStream: names?.includes('hope-vs') === true,
+    }),
+    names,
+  );
+}
+
 /** Keeps the models named in `names` (all when undefined); throws naming unknown names. */
 export function selectModels(models: TaskModel[], names: string[] | undefined): TaskModel[] {
   if (names === undefined) return models;

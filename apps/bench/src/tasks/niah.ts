@@ -6,7 +6,7 @@
  * digit right (argmax over all 256 byte ids); digit accuracy = share of answer digits right.
  */
 import type { NiahVariant } from '@nl/hope';
-import { comparisonModels, selectModels } from './models.js';
+import { familyModels } from './models.js';
 import { curriculumDraw, curriculumSteps, niahDraw, sotuFillers, type CurriculumStage } from './niah-data.js';
 import { trainSeqTask, type EvalSpec } from './seq-task.js';
 import type { TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
@@ -71,7 +71,7 @@ export function runNiahFamily(
   const failures: string[] = [];
   const steps = curriculumSteps(budget.stages);
   for (const seed of opts.seeds)
-    for (const model of selectModels(comparisonModels(seed), opts.models)) {
+    for (const model of familyModels(seed, opts.models)) {
       const evals: EvalSpec[] = VARIANTS.flatMap((v) =>
         budget.evalLengths.map((len) => ({
           name: `S-NIAH-${v}`,
