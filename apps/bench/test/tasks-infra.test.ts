@@ -12,7 +12,9 @@ import { packExamples, scoreBatch } from '../src/tasks/seq-task.js';
 import { summarise, summaryMarkdown } from '../src/tasks/summary.js';
 import { writeTaskReport } from '../src/tasks/report.js';
 import { summarySvg } from '../src/tasks/svg-chart.js';
-import { runTaskSuite } from '../src/tasks/run-tasks.js';
+import { runTaskSuite, TASK_FAMILIES } from '../src/tasks/run-tasks.js';
+import { FORMAL_QUICK } from '../src/tasks/formal.js';
+import { MAD_QUICK } from '../src/tasks/mad.js';
 import { mergeTaskReports, readStoredReport } from '../src/tasks/merge.js';
 import type { TaskRow } from '../src/tasks/types.js';
 
@@ -206,6 +208,63 @@ describe('--merge', () => {
       /ran another budget/,
     );
   });
+  it("a family's notes hook recomputes the notes over the merged rows", () => {
+    const previous = {
+      date: 'D1',
+      family: 'm',
+      title: '',
+      protocol: '',
+      rows: [row('a', 0, 0.25), row('b', 0, 0.5)],
+      budget: { steps: 5 },
+      notes: ['models a, b', "'a' kept note"],
+    };
+    const fresh = {
+      family: 'm',
+      title: '',
+      protocol: '',
+      rows: [row('c', 0, 1)],
+      budget: { steps: 5 },
+      notes: ['models c'],
+    };
+    const notesFor = (rows: TaskRow[], budget: unknown): string[] => [
+      `models ${rows.map((r) => r.model).join(', ')} at ${JSON.stringify(budget)}`,
+      "Diverged (the family's own list): dropped, the merge writes its own",
+    ];
+    const merged = mergeTaskReports(previous, fresh, 'D2', notesFor);
+    expect(merged.notes).toEqual([
+      'models a, b, c at {"steps":5}',
+      "Merged (--merge): rows from the runs that ended D1: a, b; D2: c (each row's extra.run).",
+    ]);
+    // without the hook: the fresh run's notes and the kept models' own notes
+    expect(mergeTaskReports(previous, fresh, 'D2').notes!.slice(0, 2)).toEqual(['models c', "'a' kept note"]);
+  });
+
+  it('the formal and MAD families recompute their row-derived notes on a merge', () => {
+    const formal = TASK_FAMILIES.find((f) => f.name === 'formal')!;
+    const mad = TASK_FAMILIES.find((f) => f.name === 'mad')!;
+    const budget = { ...FORMAL_QUICK, tasks: ['parity'] as const };
+    const at = (model: string, x: number, value: number): TaskRow => ({
+      ...row(model, 0, value, x),
+      task: 'parity',
+      metric: 'accuracy',
+    });
+    const notes = formal.notes!(
+      [at('hope', 8, 0.5), at('hope', 16, 0.25), at('hope-live', 8, 1), at('hope-live', 16, 0.75)],
+      budget,
+    );
+    expect(notes).toContain(
+      'parity (sequence accuracy, training range → length 16): hope 50% → 25%, hope-live 100% → 75%',
+    );
+    const madRows = [
+      { ...row('hope', 0, 0.2), task: 'compression' },
+      { ...row('hope-live', 0, 0.4), task: 'compression' },
+      { ...row('transformer', 0, 0.1), task: 'compression' },
+    ];
+    expect(mad.notes!(madRows, { ...MAD_QUICK, tasks: ['compression'] }).join('\n')).toMatch(
+      /compression: NL paper Hope 51\.2 vs Transformer 49\.4; ours hope 20\.0, hope-live 40\.0 vs transformer 10\.0/,
+    );
+  });
+
   it('refuses another family or budget, and a file that is not a report', () => {
     const prev = { date: 'd', family: 'm', title: '', protocol: '', rows: [], budget: { steps: 5 } };
     const fresh = { family: 'm', title: '', protocol: '', rows: [], budget: { steps: 6 } };

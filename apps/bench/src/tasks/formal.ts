@@ -250,4 +250,5 @@ export const formalFamily: TaskFamily = {
   name: 'formal',
   title: 'Formal languages',
   run: (o) => runFormalFamily(o),
+  notes: (rows, budget) => formalReport(rows, budget as FormalBudget).notes ?? [],
 };

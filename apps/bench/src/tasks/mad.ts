@@ -236,11 +236,12 @@ function madNotes(b: MadBudget, rows: TaskRow[]): string[] {
     const vs = rows.filter((r) => r.task === task && r.model === model).map((r) => r.value);
     return vs.length ? `${((100 * vs.reduce((a, v) => a + v, 0)) / vs.length).toFixed(1)}` : 'n/a';
   };
+  const live = rows.some((r) => r.model === 'hope-live');
   const paper = Object.entries(NL_PAPER_MAD)
     .filter(([t]) => b.tasks.includes(t as MadTaskName))
     .map(
       ([t, p]) =>
-        `${t}: NL paper Hope ${p.hope} vs Transformer ${p.transformer}; ours hope ${mean(t, 'hope')} vs transformer ${mean(t, 'transformer')}`,
+        `${t}: NL paper Hope ${p.hope} vs Transformer ${p.transformer}; ours hope ${mean(t, 'hope')}${live ? `, hope-live ${mean(t, 'hope-live')}` : ''} vs transformer ${mean(t, 'transformer')}`,
     );
   const guesses = b.tasks
     .map((t) => `${t} ${(100 * contextGuessAccuracy(MAD_SPECS[t], Rng.fromSeed(7), 256)).toFixed(1)}`)
@@ -257,4 +258,5 @@ export const madFamily: TaskFamily = {
   name: 'mad',
   title: 'MAD synthetic suite',
   run: (o) => runMadFamily(o),
+  notes: (rows, budget) => madNotes(budget as MadBudget, rows),
 };

@@ -2,7 +2,8 @@
  * `--merge`: a run replaces, in a family's committed report, the rows of the runs it trained — a
  * run is one (model, width, seed) — and keeps every other row, so one model can be rerun (after a
  * fix), seeds added (`--first-seed`) or a width added (`--widths`) without retraining the rest.
- * Only a report of the same family and the same budget merges (its `widths` may differ: they are
+ * A family whose notes are computed from its rows (TaskFamily.notes) has them recomputed over the
+ * merged rows. Only a report of the same family and the same budget merges (its `widths` may differ: they are
  * the sweep, and the merged budget lists both); its rows are restored from JSON (NaN was written
  * as null). The merged report keeps the new run's protocol and notes (plus the stored notes
  * about a kept model that the new run does not describe), says which rows came from which run, and
@@ -103,6 +104,7 @@ export function mergeTaskReports(
   previous: StoredReport,
   fresh: TaskReport,
   runDate = new Date().toISOString(),
+  notesFor?: (rows: TaskRow[], budget: unknown) => string[],
 ): TaskReport {
   if (previous.family !== fresh.family)
     throw new RangeError(
@@ -120,17 +122,24 @@ export function mergeTaskReports(
   const rows = [...kept, ...stamp(fresh.rows, runDate)];
   const keptModels = new Set(kept.map((r) => r.model));
   const diverged = divergedRuns(rows);
+  const budget = mergedBudget(previous.budget, fresh.budget);
+  const runOnly = (n: string) => RUN_ONLY.some((p) => n.startsWith(p));
   return {
     ...fresh,
     rows,
-    budget: mergedBudget(previous.budget, fresh.budget),
+    budget,
     notes: [
-      ...(fresh.notes ?? []).filter((n) => !RUN_ONLY.some((p) => n.startsWith(p))),
-      // a kept model's own note, unless this run describes that model itself
-      ...(previous.notes ?? []).filter((n) => {
-        const m = noteModel(n);
-        return m !== null && keptModels.has(m) && !(fresh.notes ?? []).some((f) => noteModel(f) === m);
-      }),
+      ...(notesFor !== undefined
+        ? // the family's notes over every merged row
+          notesFor(rows, budget).filter((n) => !runOnly(n))
+        : [
+            ...(fresh.notes ?? []).filter((n) => !runOnly(n)),
+            // a kept model's own note, unless this run describes that model itself
+            ...(previous.notes ?? []).filter((n) => {
+              const m = noteModel(n);
+              return m !== null && keptModels.has(m) && !(fresh.notes ?? []).some((f) => noteModel(f) === m);
+            }),
+          ]),
       `Merged (--merge): rows from the runs that ended ${provenance(rows)} (each row's extra.run).`,
       ...(diverged.length === 0
         ? []
