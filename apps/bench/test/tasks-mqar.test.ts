@@ -14,11 +14,13 @@ import {
   MQAR_LONG,
   MQAR_QUICK,
   mqarBudget,
+  mqarFamily,
+  mqarNotes,
   mqarWidths,
   runMqarFamily,
 } from '../src/tasks/mqar.js';
 import { runTaskSuite, TASK_FAMILIES } from '../src/tasks/run-tasks.js';
-import type { TaskRunOptions } from '../src/tasks/types.js';
+import type { TaskRow, TaskRunOptions } from '../src/tasks/types.js';
 
 describe('MQAR family', () => {
   it('sweeps pairs and length at two widths for every model, fixed by the seed', () => {
@@ -119,6 +121,44 @@ describe('MQAR family', () => {
       TASK_FAMILIES[mqar] = real;
     }
   }, 300_000);
+
+  it('the notes count per width the runs that solved recall (≥ 80% at every pair count)', () => {
+    const row = (
+      model: string,
+      seed: number,
+      width: number,
+      x: number,
+      value: number,
+      xLabel = 'pairs',
+    ): TaskRow => ({
+      family: 'mqar',
+      task: `pairs (d ${width})`,
+      model,
+      params: 1,
+      seed,
+      metric: 'accuracy',
+      value,
+      x,
+      xLabel,
+      steps: 1,
+      tokens: 1,
+      seconds: 1,
+      extra: { width },
+    });
+    const rows = [
+      // a: seed 0 solves at d 64; seed 1 misses at 8 pairs; the length rows do not count
+      ...[2, 4, 8].map((x) => row('a', 0, 64, x, 0.95)),
+      ...[2, 4].map((x) => row('a', 1, 64, x, 0.9)),
+      row('a', 1, 64, 8, 0.79),
+      row('a', 1, 64, 24, 0.1, 'length'),
+      ...[2, 4, 8].map((x) => row('b', 0, 32, x, 0.5)),
+      ...[2, 4, 8].map((x) => row('b', 3, 32, x, 0.85)),
+    ];
+    const line = mqarNotes(rows, { steps: 1500, batch: 16 }).find((n) => n.startsWith('Runs that solved'));
+    expect(line).toMatch(/per width: d 32: b 1\/2 \(seed 3\); d 64: a 1\/2 \(seed 0\):/);
+    // and the family hands the same notes to a merge
+    expect(mqarFamily.notes!(rows, MQAR_LONG)).toEqual(mqarNotes(rows, MQAR_LONG));
+  });
 
   it('names a bad alphabet', () => {
     expect(() =>
