@@ -14,7 +14,9 @@ import { run } from './helpers.js';
 const root = mkdtempSync(join(tmpdir(), 'nl-trainer-usage-'));
 const registry: ModelRegistry = { bigram: bigramFactory(), other: bigramFactory() };
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const count = (s: string, sub: string) => s.split(sub).length - 1;
+/** Occurrences of `name` as a whole model name (so 'hope-tiny' does not count 'hope-tiny-live'). */
+const count = (s: string, name: string) =>
+  s.match(new RegExp(`(?<![\\w-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'g'))?.length ?? 0;
 
 describe('nl-train usage errors', () => {
   it('--model nope: exit 2, one message listing the available models once, no "planned:"', async () => {
