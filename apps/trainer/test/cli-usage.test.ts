@@ -16,7 +16,8 @@ const registry: ModelRegistry = { bigram: bigramFactory(), other: bigramFactory(
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** Occurrences of `name` as a whole model name (so 'hope-tiny' does not count 'hope-tiny-live'). */
 const count = (s: string, name: string) =>
-  s.match(new RegExp(`(?<![\\w-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'g'))?.length ?? 0;
+  s.match(new RegExp(`(?<![\\w-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'g'))?.length ??
+  0;
 
 describe('nl-train usage errors', () => {
   it('--model nope: exit 2, one message listing the available models once, no "planned:"', async () => {
