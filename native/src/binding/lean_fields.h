@@ -79,10 +79,8 @@ class LeanFields {
   // A finite number >= 0; dflt when absent (undefined).
   double nonnegative(const char* name, double dflt) {
     napi_value v;
-    if (!get(name, &v)) return dflt;
     napi_valuetype t;
-    if (napi_typeof(env_, v, &t) != napi_ok) return fail(dflt);
-    if (t == napi_undefined) return dflt;
+    if (!present(name, &v, &t)) return dflt;
     double d = 0;
     if (t != napi_number || napi_get_value_double(env_, v, &d) != napi_ok || !std::isfinite(d) || d < 0)
       return fail(dflt);
@@ -93,10 +91,8 @@ class LeanFields {
   // A boolean; dflt when absent.
   bool flag(const char* name, bool dflt) {
     napi_value v;
-    if (!get(name, &v)) return dflt;
     napi_valuetype t;
-    if (napi_typeof(env_, v, &t) != napi_ok) return fail(dflt);
-    if (t == napi_undefined) return dflt;
+    if (!present(name, &v, &t)) return dflt;
     bool b = dflt;
     if (t != napi_boolean || napi_get_value_bool(env_, v, &b) != napi_ok) return fail(dflt);
     ++keys_;
@@ -118,6 +114,13 @@ class LeanFields {
     if (!ok_) return false;
     if (napi_get_named_property(env_, obj_, name, v) != napi_ok) return fail(false);
     return true;
+  }
+  // An optional field: its value and type when present (not undefined); false when absent or when
+  // the read failed (marked failed).
+  bool present(const char* name, napi_value* v, napi_valuetype* t) {
+    if (!get(name, v)) return false;
+    if (napi_typeof(env_, *v, t) != napi_ok) return fail(false);
+    return *t != napi_undefined;
   }
   bool number(const char* name, double* out) {
     napi_value v;
