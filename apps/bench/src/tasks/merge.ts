@@ -26,21 +26,24 @@ const RUN_ONLY = [DIVERGED, WIDTHS_RUN];
 /** The run a row belongs to: model, width (when the family sweeps one) and seed. */
 const runKey = (r: TaskRow): string => `${r.model}|${String(r.extra?.width ?? '')}|${r.seed}`;
 
-/** A budget without its `widths` (the sweep), for comparing two runs' budgets. */
+/** A budget's `widths` (the sweep), or null when it has none. */
+function widthsOf(budget: unknown): number[] | null {
+  const w =
+    budget !== null && typeof budget === 'object' ? (budget as { widths?: unknown }).widths : undefined;
+  return Array.isArray(w) ? (w as number[]) : null;
+}
+
+/** A budget without its `widths`, for comparing two runs' budgets. */
 function withoutWidths(budget: unknown): unknown {
-  if (budget === null || typeof budget !== 'object' || !('widths' in budget)) return budget;
+  if (widthsOf(budget) === null) return budget;
   const { widths: _widths, ...rest } = budget as Record<string, unknown>;
   return rest;
 }
 
 /** `fresh`'s budget with `widths` the sorted union of both (when both have widths). */
 function mergedBudget(previous: unknown, fresh: unknown): unknown {
-  const w = (b: unknown): number[] | null =>
-    b !== null && typeof b === 'object' && Array.isArray((b as { widths?: unknown }).widths)
-      ? (b as { widths: number[] }).widths
-      : null;
-  const a = w(previous);
-  const b = w(fresh);
+  const a = widthsOf(previous);
+  const b = widthsOf(fresh);
   if (a === null || b === null) return fresh;
   return { ...(fresh as object), widths: [...new Set([...a, ...b])].sort((x, y) => x - y) };
 }

@@ -82,8 +82,7 @@ export function runTaskSuite(opts: TaskSuiteOptions): TaskReport[] {
     });
     const previous =
       opts.merge === true ? readStoredReport(join(opts.outDir, `${report.family}.json`)) : null;
-    const merged =
-      previous === null ? report : mergeTaskReports(previous, report, undefined, family.notes?.bind(family));
+    const merged = previous === null ? report : mergeTaskReports(previous, report, undefined, family.notes);
     log(`\n${reportMarkdown(merged, new Date().toISOString())}`);
     const files = writeTaskReport(merged, opts.outDir);
     log(`wrote ${files.join(', ')}`);

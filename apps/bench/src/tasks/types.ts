@@ -89,7 +89,7 @@ export interface TaskFamily {
    * The notes of a report holding `rows` (for families whose notes are computed from the rows:
    * a `--merge` recomputes them over the merged rows instead of keeping the fresh run's).
    */
-  notes?(rows: TaskRow[], budget: unknown): string[];
+  notes?: (rows: TaskRow[], budget: unknown) => string[];
   /** Whether it sweeps model widths that `--widths` can narrow (MQAR). */
   takesWidths?: boolean;
   run(opts: TaskRunOptions): TaskReport;

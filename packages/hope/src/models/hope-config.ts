@@ -62,8 +62,8 @@ export type HopeConfig = LMConfigBase & {
    * gradient of every memory is scaled to a Frobenius norm ≤ this value, so the fast weights grow
    * at most linearly within a sequence (SelfModifyingConfig.innerGradClip; issue 16: without it
    * hope-vs's fast weights overflowed within one 47-token MQAR sequence after 260 steps).
-   * Every selfModImpl ('fused' on the CPU and on CUDA); the fused decoder runs it, the ONNX
-   * export refuses it.
+   * Every selfModImpl ('fused' on the CPU and on CUDA); the fused decoder and the ONNX export
+   * run it.
    */
   innerGradClip?: number;
   /**
