@@ -191,7 +191,11 @@ async function main(): Promise<void> {
     .option('--models <names...>', 'with --suite tasks: the models compared (default all)')
     .option(
       '--budget <name>',
-      "with --suite tasks: a named longer budget of the families that have one (mqar: 'long')",
+      `with --suite tasks: a named longer budget of the families that have one (${TASK_FAMILIES.filter(
+        (t) => (t.budgets ?? []).length > 0,
+      )
+        .map((t) => `${t.name}: ${t.budgets!.join(', ')}`)
+        .join('; ')})`,
     )
     .option(
       '--merge',

@@ -13,6 +13,7 @@
 import { AdamW } from '@nl/optim';
 import { buildModel, loadCorpus, Rng, splitCorpus, type HopeCmsLevel, type ModelConfigInput } from '@nl/hope';
 import { fromTypedArray, manualSeed, tidy } from '@nl/tensor';
+import { pickBudget } from './budget.js';
 import { comparisonModels, selectModels } from './models.js';
 import type { TaskFamily, TaskModel, TaskReport, TaskRow, TaskRunOptions } from './types.js';
 
@@ -53,12 +54,10 @@ export const ABLATION_LONG: AblationBudget = { ...ABLATION_FULL, steps: 300 };
 
 /** The budget `opts` names: --quick, --budget long, or the default. Throws naming an unknown one. */
 export function ablationBudget(opts: Pick<TaskRunOptions, 'quick' | 'budget'>): AblationBudget {
-  if (opts.budget === undefined) return opts.quick ? ABLATION_QUICK : ABLATION_FULL;
-  if (opts.budget === 'long' && !opts.quick) return ABLATION_LONG;
-  throw new RangeError(
-    opts.quick
-      ? `ablation: --quick and --budget ${opts.budget} exclude each other`
-      : `ablation has no budget '${opts.budget}' (budgets: long)`,
+  return pickBudget(
+    'ablation',
+    { quick: ABLATION_QUICK, full: ABLATION_FULL, named: { long: ABLATION_LONG } },
+    opts,
   );
 }
 

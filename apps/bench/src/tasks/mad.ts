@@ -17,6 +17,7 @@ import {
   Rng,
   type MadExample,
 } from '@nl/hope';
+import { pickBudget } from './budget.js';
 import { familyModels } from './models.js';
 import { trainSeqTask } from './seq-task.js';
 import type { SeqBatch, SeqDraw, TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
@@ -148,19 +149,56 @@ export const madDraw =
 
 /** Budget of the MAD family. */
 export interface MadBudget {
+  /** Which budget this is ('quick', 'default', 'long'; named in the report's protocol). */
+  name?: string;
   tasks: readonly MadTaskName[];
   steps: number;
   batch: number;
   lr: number;
   evalSequences: number;
+  /** Model width (`dim` of every model, parameters matched at it); the tiny presets' 128 when absent. */
+  dim?: number;
 }
 
-export const MAD_QUICK: MadBudget = { tasks: MAD_TASKS, steps: 2, batch: 4, lr: 1e-3, evalSequences: 8 };
+export const MAD_QUICK: MadBudget = {
+  name: 'quick',
+  tasks: MAD_TASKS,
+  steps: 2,
+  batch: 4,
+  lr: 1e-3,
+  evalSequences: 8,
+};
 /**
  * Sized to the suite's ≈ 8 CPU-minute family budget (7 tasks × 4 models × 3 seeds on 2 cores):
  * a few hundred training sequences per run, enough to separate models on the easy tasks only.
  */
-export const MAD_FULL: MadBudget = { tasks: MAD_TASKS, steps: 30, batch: 8, lr: 1e-3, evalSequences: 64 };
+export const MAD_FULL: MadBudget = {
+  name: 'default',
+  tasks: MAD_TASKS,
+  steps: 30,
+  batch: 8,
+  lr: 1e-3,
+  evalSequences: 64,
+};
+
+/**
+ * `--budget long`: MQAR's long recipe (batch 16, lr 2e-3, d 64, parameters matched at that width)
+ * for 600 steps, 40× the default's sequences: 9,600 per run, MAD's 12,800 in order of magnitude.
+ */
+export const MAD_LONG: MadBudget = {
+  name: 'long',
+  tasks: MAD_TASKS,
+  steps: 600,
+  batch: 16,
+  lr: 2e-3,
+  evalSequences: 128,
+  dim: 64,
+};
+
+/** The budget `opts` names: --quick, --budget long, or the default. Throws naming an unknown one. */
+export function madBudget(opts: Pick<TaskRunOptions, 'quick' | 'budget'>): MadBudget {
+  return pickBudget('MAD', { quick: MAD_QUICK, full: MAD_FULL, named: { long: MAD_LONG } }, opts);
+}
 
 /** The NL paper's MAD numbers (Hope vs Transformer, accuracy %), quoted in issue 16. */
 export const NL_PAPER_MAD: Partial<Record<MadTaskName, { hope: number; transformer: number }>> = {
@@ -172,13 +210,14 @@ export const NL_PAPER_MAD: Partial<Record<MadTaskName, { hope: number; transform
 
 export function runMadFamily(
   opts: TaskRunOptions,
-  budget: MadBudget = opts.quick ? MAD_QUICK : MAD_FULL,
+  budget: MadBudget = madBudget(opts),
 ): TaskReport {
   const rows: TaskRow[] = [];
+  const width = budget.dim === undefined ? {} : { overrides: { dim: budget.dim } };
   for (const task of budget.tasks) {
     const spec = MAD_SPECS[task];
     for (const seed of opts.seeds)
-      for (const model of familyModels(seed, opts.models)) {
+      for (const model of familyModels(seed, opts.models, width)) {
         const r = trainSeqTask({
           model,
           train: madDraw(spec.train),
@@ -222,6 +261,7 @@ function madProtocol(b: MadBudget): string {
   const tasks = b.tasks.map((t) => `${t}: ${MAD_SPECS[t].sizes}; chance ${MAD_SPECS[t].chance}`).join('. ');
   return (
     `MAD tasks (Poli et al. 2024) on byte ids at CPU sizes, generators re-derived from mad-lab's definitions. ` +
+    `Budget '${b.name ?? 'custom'}': models at ${b.dim === undefined ? "the tiny presets' width (d 128)" : `width d ${b.dim}`}, 4 layers, parameters matched to Transformer++ of that shape. ` +
     `Each model is trained from scratch per task with AdamW lr ${b.lr} (weight decay 0.1), batch ${b.batch}, ${b.steps} steps, ` +
     `loss on the scored tokens only (mad-lab trains the recall tasks on every next token and sweeps lr × weight decay; we do not), ` +
     `then scored on ${b.evalSequences} held-out sequences: accuracy = share of scored tokens whose argmax over all 256 ids is right. ` +
@@ -250,13 +290,14 @@ function madNotes(b: MadBudget, rows: TaskRow[]): string[] {
     `A context guesser (uniform over the answer ids already shown; no learning) scores: ${guesses} (%). Above it a model uses the task's structure.`,
     `The NL paper's MAD numbers (Hope vs Transformer, accuracy %, quoted in issue 16, their scale and protocol): ${paper.join('; ')}.`,
     'The NL paper reports no MAD numbers for noisy recall, in-context recall or memorization, nor for Titans or DeltaNet.',
-    "Our sizes are far below MAD's (16–256 ids, 128–1024 tokens, 12,800 training sequences, lr and weight-decay sweep): the numbers test the same skills, not the same difficulty.",
+    `Our sizes are far below MAD's (16–256 ids, 128–1024 tokens, lr and weight-decay sweep) and our runs see ${b.steps * b.batch} training sequences against MAD's 12,800: the numbers test the same skills, not the same difficulty.`,
   ];
 }
 
 export const madFamily: TaskFamily = {
   name: 'mad',
   title: 'MAD synthetic suite',
+  budgets: ['long'],
   run: (o) => runMadFamily(o),
   notes: (rows, budget) => madNotes(budget as MadBudget, rows),
 };

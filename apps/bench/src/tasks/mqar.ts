@@ -9,6 +9,7 @@
  * 1/alphabet.
  */
 import { multiQueryRecall, type MqarOptions, type Rng } from '@nl/hope';
+import { pickBudget } from './budget.js';
 import { WIDTHS_RUN } from './merge.js';
 import { comparisonModels, selectModels } from './models.js';
 import { packExamples, trainSeqTask, type EvalSpec } from './seq-task.js';
@@ -86,13 +87,7 @@ export const MQAR_LONG: MqarBudget = {
 
 /** The budget `opts` names: --quick, --budget long, or the default. Throws naming an unknown one. */
 export function mqarBudget(opts: Pick<TaskRunOptions, 'quick' | 'budget'>): MqarBudget {
-  if (opts.budget === undefined) return opts.quick ? MQAR_QUICK : MQAR_FULL;
-  if (opts.budget === 'long' && !opts.quick) return MQAR_LONG;
-  throw new RangeError(
-    opts.quick
-      ? `MQAR: --quick and --budget ${opts.budget} exclude each other`
-      : `MQAR has no budget '${opts.budget}' (budgets: long)`,
-  );
+  return pickBudget('MQAR', { quick: MQAR_QUICK, full: MQAR_FULL, named: { long: MQAR_LONG } }, opts);
 }
 
 /** The ranges of an alphabet of `a` keys and `a` values (at most 64 each). */

@@ -1,0 +1,78 @@
+// Choosing a family's budget: --quick, a named budget or the default, refused by name otherwise;
+// the long budgets of MAD and formal run their models at the width they name, parameter-matched.
+import { describe, expect, it } from 'vitest';
+import { countParameters, preset } from '@nl/hope';
+import { pickBudget } from '../src/tasks/budget.js';
+import {
+  FORMAL_FULL,
+  FORMAL_LONG,
+  FORMAL_QUICK,
+  formalBudget,
+  runFormalFamily,
+} from '../src/tasks/formal.js';
+import { MAD_FULL, MAD_LONG, MAD_QUICK, madBudget, runMadFamily } from '../src/tasks/mad.js';
+import { PARAM_MATCH_TOLERANCE } from '../src/tasks/models.js';
+import { TASK_FAMILIES } from '../src/tasks/run-tasks.js';
+
+describe('pickBudget', () => {
+  const budgets = { quick: 'q', full: 'f', named: { long: 'l', wide: 'w' } };
+  it('picks quick, the default or a named budget', () => {
+    expect(pickBudget('fam', budgets, { quick: true })).toBe('q');
+    expect(pickBudget('fam', budgets, { quick: false })).toBe('f');
+    expect(pickBudget('fam', budgets, { quick: false, budget: 'wide' })).toBe('w');
+  });
+  it('refuses an unknown name (listing the known ones) and --quick with --budget', () => {
+    expect(() => pickBudget('fam', budgets, { quick: false, budget: 'huge' })).toThrow(
+      "fam has no budget 'huge' (budgets: long, wide)",
+    );
+    // an Object.prototype key is not a budget
+    expect(() => pickBudget('fam', budgets, { quick: false, budget: 'toString' })).toThrow(/no budget/);
+    expect(() => pickBudget('fam', budgets, { quick: true, budget: 'long' })).toThrow(
+      'fam: --quick and --budget long exclude each other',
+    );
+  });
+});
+
+describe('the long budgets of MAD and formal', () => {
+  it('are chosen by --budget long and listed by their families', () => {
+    expect(formalBudget({ quick: false, budget: 'long' })).toBe(FORMAL_LONG);
+    expect(formalBudget({ quick: false })).toBe(FORMAL_FULL);
+    expect(formalBudget({ quick: true })).toBe(FORMAL_QUICK);
+    expect(madBudget({ quick: false, budget: 'long' })).toBe(MAD_LONG);
+    expect(madBudget({ quick: false })).toBe(MAD_FULL);
+    expect(madBudget({ quick: true })).toBe(MAD_QUICK);
+    for (const name of ['mad', 'formal'])
+      expect(TASK_FAMILIES.find((f) => f.name === name)!.budgets).toEqual(['long']);
+    expect(FORMAL_LONG.steps).toBeGreaterThan(FORMAL_FULL.steps);
+    expect(MAD_LONG.steps * MAD_LONG.batch).toBeGreaterThan(MAD_FULL.steps * MAD_FULL.batch);
+  });
+
+  it("train every model at the budget's width, matched to Transformer++ of that width", () => {
+    const log = () => {};
+    const target = countParameters(preset('transformer', 'tiny', { vocabSize: 256, dim: 32 }));
+    const formal = runFormalFamily(
+      { quick: false, seeds: [0], log },
+      { ...FORMAL_QUICK, name: 'test', tasks: ['parity'], steps: 1, evalSequences: 2, dim: 32 },
+    );
+    const mad = runMadFamily(
+      { quick: false, seeds: [0], log },
+      { ...MAD_QUICK, name: 'test', tasks: ['memorization'], steps: 1, evalSequences: 2, dim: 32 },
+    );
+    for (const report of [formal, mad]) {
+      expect(report.protocol).toMatch(/Budget 'test': models at width d 32, 4 layers/);
+      expect(new Set(report.rows.map((r) => r.model))).toEqual(
+        new Set(['transformer', 'deltanet', 'titans', 'hope']),
+      );
+      for (const r of report.rows)
+        expect(Math.abs(r.params - target) / target).toBeLessThanOrEqual(PARAM_MATCH_TOLERANCE);
+    }
+    // the transformer is exactly the reference; d 32 is far from the default width's count
+    expect(formal.rows.find((r) => r.model === 'transformer')!.params).toBe(target);
+    expect(
+      runFormalFamily(
+        { quick: true, seeds: [0], models: ['transformer'], log },
+        { ...FORMAL_QUICK, tasks: ['parity'], steps: 1, evalSequences: 2 },
+      ).rows[0]!.params,
+    ).toBeGreaterThan(2 * target);
+  }, 300_000);
+});
