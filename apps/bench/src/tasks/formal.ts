@@ -107,10 +107,7 @@ export function formalBudget(opts: Pick<TaskRunOptions, 'quick' | 'budget'>): Fo
 /** Tasks whose answer has more than one token (token accuracy differs from sequence accuracy). */
 const MULTI_TOKEN: ReadonlySet<FormalTaskName> = new Set(['dyck', 'anbn', 'reverse', 'duplicate']);
 
-export function runFormalFamily(
-  opts: TaskRunOptions,
-  budget: FormalBudget = formalBudget(opts),
-): TaskReport {
+export function runFormalFamily(opts: TaskRunOptions, budget: FormalBudget = formalBudget(opts)): TaskReport {
   const rows: TaskRow[] = [];
   const width = budget.dim === undefined ? {} : { overrides: { dim: budget.dim } };
   for (const task of budget.tasks)

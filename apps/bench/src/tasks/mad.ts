@@ -208,10 +208,7 @@ export const NL_PAPER_MAD: Partial<Record<MadTaskName, { hope: number; transform
   copying: { hope: 85.2, transformer: 83.7 },
 };
 
-export function runMadFamily(
-  opts: TaskRunOptions,
-  budget: MadBudget = madBudget(opts),
-): TaskReport {
+export function runMadFamily(opts: TaskRunOptions, budget: MadBudget = madBudget(opts)): TaskReport {
   const rows: TaskRow[] = [];
   const width = budget.dim === undefined ? {} : { overrides: { dim: budget.dim } };
   for (const task of budget.tasks) {
