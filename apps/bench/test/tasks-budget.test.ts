@@ -1,5 +1,5 @@
 // Choosing a family's budget: --quick, a named budget or the default, refused by name otherwise;
-// the long budgets of MAD and formal run their models at the width they name, parameter-matched.
+// the long budgets of MAD, formal and S-NIAH run their models at the width they name, parameter-matched.
 import { describe, expect, it } from 'vitest';
 import { countParameters, preset } from '@nl/hope';
 import { pickBudget } from '../src/tasks/budget.js';
@@ -12,6 +12,7 @@ import {
 } from '../src/tasks/formal.js';
 import { MAD_FULL, MAD_LONG, MAD_QUICK, madBudget, runMadFamily } from '../src/tasks/mad.js';
 import { PARAM_MATCH_TOLERANCE } from '../src/tasks/models.js';
+import { NIAH_FULL, NIAH_LONG, NIAH_QUICK, niahBudget, runNiahFamily } from '../src/tasks/niah.js';
 import { TASK_FAMILIES } from '../src/tasks/run-tasks.js';
 
 describe('pickBudget', () => {
@@ -33,7 +34,7 @@ describe('pickBudget', () => {
   });
 });
 
-describe('the long budgets of MAD and formal', () => {
+describe('the long budgets of MAD, formal and S-NIAH', () => {
   it('are chosen by --budget long and listed by their families', () => {
     expect(formalBudget({ quick: false, budget: 'long' })).toBe(FORMAL_LONG);
     expect(formalBudget({ quick: false })).toBe(FORMAL_FULL);
@@ -41,7 +42,11 @@ describe('the long budgets of MAD and formal', () => {
     expect(madBudget({ quick: false, budget: 'long' })).toBe(MAD_LONG);
     expect(madBudget({ quick: false })).toBe(MAD_FULL);
     expect(madBudget({ quick: true })).toBe(MAD_QUICK);
-    for (const name of ['mad', 'formal'])
+    expect(niahBudget({ quick: false, budget: 'long' })).toBe(NIAH_LONG);
+    expect(niahBudget({ quick: false })).toBe(NIAH_FULL);
+    expect(niahBudget({ quick: true })).toBe(NIAH_QUICK);
+    expect(Math.max(...NIAH_LONG.evalLengths)).toBe(2048);
+    for (const name of ['mad', 'formal', 'niah'])
       expect(TASK_FAMILIES.find((f) => f.name === name)!.budgets).toEqual(['long']);
     expect(FORMAL_LONG.steps).toBeGreaterThan(FORMAL_FULL.steps);
     expect(MAD_LONG.steps * MAD_LONG.batch).toBeGreaterThan(MAD_FULL.steps * MAD_FULL.batch);
@@ -58,7 +63,11 @@ describe('the long budgets of MAD and formal', () => {
       { quick: false, seeds: [0], log },
       { ...MAD_QUICK, name: 'test', tasks: ['memorization'], steps: 1, evalSequences: 2, dim: 32 },
     );
-    for (const report of [formal, mad]) {
+    const niah = runNiahFamily(
+      { quick: false, seeds: [0], log },
+      { ...NIAH_QUICK, name: 'test', stages: [{ length: 128, steps: 1 }], evalLengths: [128], dim: 32 },
+    );
+    for (const report of [formal, mad, niah]) {
       expect(report.protocol).toMatch(/Budget 'test': models at width d 32, 4 layers/);
       expect(new Set(report.rows.map((r) => r.model))).toEqual(
         new Set(['transformer', 'deltanet', 'titans', 'hope']),
