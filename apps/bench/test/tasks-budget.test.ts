@@ -1,5 +1,5 @@
 // Choosing a family's budget: --quick, a named budget or the default, refused by name otherwise;
-// the long budgets of MAD, formal and S-NIAH run their models at the width they name, parameter-matched.
+// the long budgets of MAD, formal, S-NIAH and continual run their models at the width they name, parameter-matched.
 import { describe, expect, it } from 'vitest';
 import { countParameters, preset } from '@nl/hope';
 import { pickBudget } from '../src/tasks/budget.js';
@@ -12,6 +12,13 @@ import {
 } from '../src/tasks/formal.js';
 import { MAD_FULL, MAD_LONG, MAD_QUICK, madBudget, runMadFamily } from '../src/tasks/mad.js';
 import { PARAM_MATCH_TOLERANCE } from '../src/tasks/models.js';
+import {
+  CONTINUAL_FULL,
+  CONTINUAL_LONG,
+  CONTINUAL_QUICK,
+  continualBudget,
+  runContinualFamily,
+} from '../src/tasks/continual.js';
 import { NIAH_FULL, NIAH_LONG, NIAH_QUICK, niahBudget, runNiahFamily } from '../src/tasks/niah.js';
 import { TASK_FAMILIES } from '../src/tasks/run-tasks.js';
 
@@ -34,7 +41,7 @@ describe('pickBudget', () => {
   });
 });
 
-describe('the long budgets of MAD, formal and S-NIAH', () => {
+describe('the long budgets of MAD, formal, S-NIAH and continual', () => {
   it('are chosen by --budget long and listed by their families', () => {
     expect(formalBudget({ quick: false, budget: 'long' })).toBe(FORMAL_LONG);
     expect(formalBudget({ quick: false })).toBe(FORMAL_FULL);
@@ -46,7 +53,10 @@ describe('the long budgets of MAD, formal and S-NIAH', () => {
     expect(niahBudget({ quick: false })).toBe(NIAH_FULL);
     expect(niahBudget({ quick: true })).toBe(NIAH_QUICK);
     expect(Math.max(...NIAH_LONG.evalLengths)).toBe(2048);
-    for (const name of ['mad', 'formal', 'niah'])
+    expect(continualBudget({ quick: false, budget: 'long' })).toBe(CONTINUAL_LONG);
+    expect(continualBudget({ quick: false })).toBe(CONTINUAL_FULL);
+    expect(continualBudget({ quick: true })).toBe(CONTINUAL_QUICK);
+    for (const name of ['mad', 'formal', 'niah', 'continual'])
       expect(TASK_FAMILIES.find((f) => f.name === name)!.budgets).toEqual(['long']);
     expect(FORMAL_LONG.steps).toBeGreaterThan(FORMAL_FULL.steps);
     expect(MAD_LONG.steps * MAD_LONG.batch).toBeGreaterThan(MAD_FULL.steps * MAD_FULL.batch);
@@ -67,9 +77,14 @@ describe('the long budgets of MAD, formal and S-NIAH', () => {
       { quick: false, seeds: [0], log },
       { ...NIAH_QUICK, name: 'test', stages: [{ length: 128, steps: 1 }], evalLengths: [128], dim: 32 },
     );
-    for (const report of [formal, mad, niah]) {
+    const continual = runContinualFamily(
+      { quick: false, seeds: [0], log },
+      { ...CONTINUAL_QUICK, name: 'test', seqLen: 16, passageBytes: 40, dim: 32 },
+    );
+    for (const report of [formal, mad, niah, continual]) {
       expect(report.protocol).toMatch(/Budget 'test': models at width d 32, 4 layers/);
-      expect(new Set(report.rows.map((r) => r.model))).toEqual(
+      // continual's test-time rows add 'hope (CMS frozen)', the same trained hope
+      expect(new Set(report.rows.map((r) => r.model.replace(' (CMS frozen)', '')))).toEqual(
         new Set(['transformer', 'deltanet', 'titans', 'hope']),
       );
       for (const r of report.rows)

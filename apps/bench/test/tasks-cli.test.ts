@@ -16,7 +16,7 @@ describe('nl-bench --suite tasks options', () => {
     [['--task', 'mqar', '--widths', '64', 'abc'], /--widths must be positive integers, got 64 abc/],
     [['--task', 'mad', '--widths', '64'], /--widths: mad has no width sweep/],
     [['--task', 'mqar', '--budget', 'long', '--widths', '48'], /has widths 32, 64; --widths named 48/],
-    [['--task', 'continual', '--budget', 'long'], /budget 'long' is not a budget of continual/],
+    [['--task', 'continual', '--budget', 'wide'], /budget 'wide' is not a budget of continual/],
     [['--task', 'mad', '--budget', 'huge'], /budget 'huge' is not a budget of mad/],
   ])('%j is refused by name', (args, message) => {
     const r = run(...args);

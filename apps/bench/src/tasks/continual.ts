@@ -12,18 +12,24 @@
  */
 import { familyModels } from './models.js';
 import { continualDomains, evenWindows, SOTU_ERAS } from './continual-data.js';
+import { pickBudget } from './budget.js';
 import { repeatGain, type RepeatMode } from './continual-repeat.js';
 import { forgetting, trainStages, type StageBudget } from './continual-stages.js';
 import type { TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
 
 /** Budget of the continual family. */
 export interface ContinualBudget extends StageBudget {
+  /** Which budget this is ('quick', 'default', 'long'; named in the report's protocol). */
+  name?: string;
+  /** Model width (`dim` of every model, parameters matched at it); the tiny presets' 128 when absent. */
+  dim?: number;
   /** Held-out passages per domain read twice in part 2, and their length in bytes. */
   passagesPerDomain: number;
   passageBytes: number;
 }
 
 export const CONTINUAL_QUICK: ContinualBudget = {
+  name: 'quick',
   stepsPerStage: 1,
   batch: 2,
   seqLen: 32,
@@ -35,6 +41,7 @@ export const CONTINUAL_QUICK: ContinualBudget = {
 
 /** Sized to the ~8 CPU-minute cap for 4 models × 3 seeds (see the protocol). */
 export const CONTINUAL_FULL: ContinualBudget = {
+  name: 'default',
   stepsPerStage: 25,
   batch: 8,
   seqLen: 64,
@@ -44,9 +51,31 @@ export const CONTINUAL_FULL: ContinualBudget = {
   passageBytes: 256,
 };
 
+/**
+ * `--budget long`: 6× the default's steps per stage at d 64 (parameters matched at that width,
+ * about a quarter of the default's cost per step), so each stage trains past the byte-frequency
+ * stage; passages of 512 bytes for the repeat.
+ */
+export const CONTINUAL_LONG: ContinualBudget = {
+  ...CONTINUAL_FULL,
+  name: 'long',
+  dim: 64,
+  stepsPerStage: 150,
+  passageBytes: 512,
+};
+
+/** The budget `opts` names: --quick, --budget long, or the default. Throws naming an unknown one. */
+export function continualBudget(opts: Pick<TaskRunOptions, 'quick' | 'budget'>): ContinualBudget {
+  return pickBudget(
+    'continual',
+    { quick: CONTINUAL_QUICK, full: CONTINUAL_FULL, named: { long: CONTINUAL_LONG } },
+    opts,
+  );
+}
+
 export function runContinualFamily(
   opts: TaskRunOptions,
-  budget: ContinualBudget = opts.quick ? CONTINUAL_QUICK : CONTINUAL_FULL,
+  budget: ContinualBudget = continualBudget(opts),
 ): TaskReport {
   const domains = continualDomains();
   // the passages of part 2: even windows of each domain's held-out text (never trained on)
@@ -59,7 +88,11 @@ export function runContinualFamily(
   const rows: TaskRow[] = [];
   const failures: string[] = [];
   for (const seed of opts.seeds)
-    for (const spec of familyModels(seed, opts.models)) {
+    for (const spec of familyModels(
+      seed,
+      opts.models,
+      budget.dim === undefined ? {} : { overrides: { dim: budget.dim } },
+    )) {
       let r: ReturnType<typeof trainStages>;
       try {
         r = trainStages(spec, domains, budget, seed);
@@ -135,13 +168,16 @@ export function runContinualFamily(
     family: 'continual',
     title: 'Continual learning: forgetting across domains, learning on a repeat',
     protocol:
+      `Budget '${budget.name ?? 'custom'}': models at ${budget.dim === undefined ? "the tiny presets' width (d 128)" : `width d ${budget.dim}`}, 4 layers, parameters matched to Transformer++ of that shape. ` +
       `Part 1: each model trained from scratch in ${domains.length} stages — SOTU addresses of ${eras}, then Moby-Dick — ${budget.stepsPerStage} steps per stage of batch ${budget.batch} random windows of ${budget.seqLen + 1} bytes of that domain's training documents, with the model's own language-model loss (\`lossAndBackward\`, every position scored; Hope's runs its online CMS scheme), AdamW lr ${budget.lr}, weight decay 0.1, one optimizer across stages. ` +
       `After each stage: bits per byte (\`evalLoss\`/ln 2) on ${budget.evalWindows} fixed windows of the held-out documents (every 10th) of every domain seen so far (x = stage). Forgetting after stage k = mean over earlier domains d of bpb_k(d) − bpb_d(d) (lower is better). ` +
       `Part 2 (test-time learning, no outer update), on the model from part 1 (a briefly trained model): ${budget.passagesPerDomain} held-out passage(s) of ${budget.passageBytes} bytes per domain, each read twice from a fresh state; repeat gain = bits/byte first read − second read (higher is better). Hope through HopeSession.feed (Titans memories write, CMS levels take their scheduled updates) and with session.freeze('cms') (CMS frozen: levels read only); Titans and DeltaNet through their streaming decoders (memory state carried over); the Transformer's decoder attends to the first read through its KV cache (copying, shown for reference).`,
     rows,
     budget,
     notes: [
-      `Tiny budget (${budget.stepsPerStage * domains.length} outer steps in all): the models are near the byte-frequency stage, so forgetting here is the drift of a barely trained model between similar English domains, not the forgetting of learned knowledge.`,
+      budget.name === 'long'
+        ? `${budget.stepsPerStage * domains.length} outer steps in all (${budget.stepsPerStage} per stage): each stage trains for ${budget.stepsPerStage * budget.batch * (budget.seqLen + 1)} bytes, short of convergence on its domain.`
+        : `Tiny budget (${budget.stepsPerStage * domains.length} outer steps in all): the models are near the byte-frequency stage, so forgetting here is the drift of a barely trained model between similar English domains, not the forgetting of learned knowledge.`,
       'Paper: NL reports continual learning only at Llama scale (class-incremental CLINC/Banking/DBpedia, Fig. 6: Hope > InCA > EWC/ICL; continual translation, Fig. 8) as figures without recoverable numbers (../shared/docs/nested-learning.md §7.6); there is no small-scale number to set beside ours.',
       ...failures.map((f) => `No rows for ${f}`),
     ],
@@ -152,5 +188,6 @@ export function runContinualFamily(
 export const continualFamily: TaskFamily = {
   name: 'continual',
   title: 'Continual learning',
+  budgets: ['long'],
   run: (o) => runContinualFamily(o),
 };
