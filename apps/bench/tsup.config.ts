@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/cli.ts'],
+  entry: { cli: 'src/cli.ts', 'mqar-gap': 'src/probes/mqar-gap.ts' },
   format: ['esm'],
   clean: true,
   sourcemap: true,
