@@ -68,14 +68,10 @@ export const NIAH_FULL: NiahBudget = {
  * context.
  */
 export const NIAH_LONG: NiahBudget = {
+  ...NIAH_FULL,
   name: 'long',
   dim: 64,
-  stages: [
-    { length: 128, steps: 200 },
-    { length: 192, steps: 200 },
-    { length: 256, steps: 200 },
-  ],
-  batch: 8,
+  stages: NIAH_FULL.stages.map((st) => ({ ...st, steps: 200 })), // 128, 192, 256 B
   lr: 2e-3,
   // lengths stop at 2 KB: the Transformer's attention costs ~T² (one 4 KB example took ~6 s to
   // score here on one core) and at 8 KB (4 heads × 8192² floats per score tensor, several per
