@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { FORMAL_TASKS, Rng } from '@nl/hope';
 import { FORMAL_QUICK, formalDraw, runFormalFamily, type FormalBudget } from '../src/tasks/formal.js';
+import { familyModels } from '../src/tasks/models.js';
+import { trainSeqTask, type EvalSpec } from '../src/tasks/seq-task.js';
 
 const budget: FormalBudget = {
   tasks: FORMAL_TASKS,
@@ -84,4 +86,39 @@ describe('formal-languages family', () => {
     for (const row of r.rows) expect(row.params).toBeGreaterThan(0);
     expect(r.notes!.join('\n')).toMatch(/Non-finite values.*parity titans seed 0 length (1-8|9-16)/);
   }, 300_000);
+
+  it('absorbScoreError: a failing score set scores 0 with its error, the others as without it', () => {
+    const model = familyModels(0, ['transformer'], { overrides: { dim: 32 } })[0]!;
+    const ok = (name: string, lo: number, hi: number): EvalSpec => ({
+      name,
+      x: hi,
+      draw: formalDraw('parity', lo, hi),
+      n: 4,
+    });
+    const failing: EvalSpec = {
+      name: 'bad',
+      x: 99,
+      draw: () => {
+        throw new Error('x is not finite (NaN)');
+      },
+      n: 4,
+    };
+    const base = { model, train: formalDraw('parity', 1, 4), steps: 3, batch: 2, lr: 1e-3, seed: 3 };
+    const plain = trainSeqTask({ ...base, evals: [ok('a', 1, 4), ok('b', 5, 8)] });
+    const absorb = (e: unknown) => (/not finite/.test(String(e)) ? String(e) : undefined);
+    const guarded = trainSeqTask({
+      ...base,
+      evals: [ok('a', 1, 4), failing, ok('b', 5, 8)],
+      absorbScoreError: absorb,
+    });
+    expect(guarded.scoreErrors).toEqual([undefined, 'Error: x is not finite (NaN)', undefined]);
+    expect(guarded.scores[1]).toEqual({ name: 'bad', x: 99, tokenAccuracy: 0, sequenceAccuracy: 0, len: 0 });
+    expect([guarded.scores[0], guarded.scores[2]]).toEqual(plain.scores);
+    expect(guarded.finalLoss).toBe(plain.finalLoss);
+    // without the option, or for an error it does not absorb, the error ends the run
+    expect(() => trainSeqTask({ ...base, evals: [failing] })).toThrow(/not finite/);
+    expect(() => trainSeqTask({ ...base, evals: [failing], absorbScoreError: () => undefined })).toThrow(
+      /not finite/,
+    );
+  }, 120_000);
 });

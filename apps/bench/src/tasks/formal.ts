@@ -21,6 +21,7 @@ import {
   type EvalSpec,
   type SeqTaskOptions,
   type SeqTaskResult,
+  zeroScore,
 } from './seq-task.js';
 import type { SeqDraw, TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
 
@@ -172,48 +173,32 @@ const nonFinite = (e: unknown): string | undefined => {
 };
 
 /**
- * Trains and scores like `trainSeqTask`. When a non-finite value stops the run (the kernels'
- * input checks throw "… is not finite", in training or when scoring long sequences), the run is
- * repeated once per score set (training is fixed by the seed, so it is the same model): the sets
- * that score are kept, each set that fails scores 0 and carries the error. Other errors are thrown.
+ * Trains and scores like `trainSeqTask`. A non-finite value (the kernels' input checks throw
+ * "… is not finite") that stops a score set — typically on sequences longer than any trained on —
+ * makes that set score 0 and carry the error; the other sets keep their scores from the same
+ * trained model. One that stops the training makes every set do so. Other errors are thrown.
  */
 function trainOrDiverge(opts: SeqTaskOptions): GuardedResult {
   const started = performance.now();
   try {
-    return { ...trainSeqTask(opts), diverged: opts.evals.map(() => undefined) };
+    const r = trainSeqTask({ ...opts, absorbScoreError: nonFinite });
+    return { ...r, diverged: r.scoreErrors };
   } catch (e) {
-    if (nonFinite(e) === undefined) throw e;
+    const error = nonFinite(e);
+    if (error === undefined) throw e;
+    return {
+      model: opts.model.name,
+      params: countParameters(opts.model.config),
+      steps: opts.steps,
+      tokens: 0,
+      finalLoss: NaN,
+      scores: opts.evals.map(zeroScore),
+      curve: [],
+      seconds: (performance.now() - started) / 1000,
+      scoreErrors: opts.evals.map(() => error),
+      diverged: opts.evals.map(() => error),
+    };
   }
-  const parts = opts.evals.map((spec) => {
-    try {
-      return { r: trainSeqTask({ ...opts, evals: [spec] }), error: undefined };
-    } catch (e) {
-      const error = nonFinite(e);
-      if (error === undefined) throw e;
-      return { r: undefined, error };
-    }
-  });
-  const ok = parts.find((p) => p.r !== undefined)?.r;
-  return {
-    model: opts.model.name,
-    params: ok?.params ?? countParameters(opts.model.config),
-    steps: opts.steps,
-    tokens: ok?.tokens ?? 0,
-    finalLoss: ok?.finalLoss ?? NaN,
-    scores: parts.map(
-      (p, i) =>
-        p.r?.scores[0] ?? {
-          name: opts.evals[i]!.name,
-          x: opts.evals[i]!.x,
-          tokenAccuracy: 0,
-          sequenceAccuracy: 0,
-          len: 0,
-        },
-    ),
-    curve: [],
-    seconds: (performance.now() - started) / 1000,
-    diverged: parts.map((p) => p.error),
-  };
 }
 
 /** The family's report from its rows (protocol, chance levels, the paper's claim, findings). */

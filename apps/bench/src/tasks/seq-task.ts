@@ -64,6 +64,12 @@ export interface SeqTaskOptions {
   evalBatch?: number;
   /** Scores evals[0] every this many steps into `curve`. */
   evalEvery?: number;
+  /**
+   * Errors a score set may end with instead of ending the run: returns a message for an error to
+   * absorb (that set scores 0 and `scoreErrors` names it; the model is trained once whatever
+   * fails), undefined for one to throw.
+   */
+  absorbScoreError?: (e: unknown) => string | undefined;
 }
 
 /** Scores of one held-out set. */
@@ -86,6 +92,8 @@ export interface SeqTaskResult {
   /** [step, token accuracy on evals[0]] when evalEvery is set. */
   curve: [number, number][];
   seconds: number;
+  /** Per score set, the absorbed error that stopped it (with `absorbScoreError`), else undefined. */
+  scoreErrors: (string | undefined)[];
 }
 
 /** Scored-positions loss of a batch (a scalar); its gradients accumulate into the parameters. */
@@ -143,6 +151,15 @@ export function scoreBatch(
   return { hits, scored, seqHits, seqs };
 }
 
+/** The score of a set that could not be scored: 0 everywhere. */
+export const zeroScore = (spec: EvalSpec): EvalScore => ({
+  name: spec.name,
+  ...(spec.x === undefined ? {} : { x: spec.x }),
+  tokenAccuracy: 0,
+  sequenceAccuracy: 0,
+  len: 0,
+});
+
 function evaluate(model: LanguageModel, spec: EvalSpec, seed: number, evalBatch: number): EvalScore {
   const rng = Rng.fromSeed(1_000_003 + seed); // held-out: a stream the training never draws from
   let hits = 0;
@@ -191,8 +208,19 @@ export function trainSeqTask(opts: SeqTaskOptions): SeqTaskResult {
       if (opts.evalEvery !== undefined && step % opts.evalEvery === 0)
         curve.push([step, evaluate(model, opts.evals[0]!, opts.seed, evalBatch).tokenAccuracy]);
     }
-    const scores = opts.evals.map((e) => evaluate(model, e, opts.seed, evalBatch));
+    const scoreErrors: (string | undefined)[] = opts.evals.map(() => undefined);
+    const scores = opts.evals.map((e, i) => {
+      try {
+        return evaluate(model, e, opts.seed, evalBatch);
+      } catch (err) {
+        const absorbed = opts.absorbScoreError?.(err);
+        if (absorbed === undefined) throw err;
+        scoreErrors[i] = absorbed;
+        return zeroScore(e);
+      }
+    });
     return {
+      scoreErrors,
       model: opts.model.name,
       params: model.numParameters(),
       steps: opts.steps,
