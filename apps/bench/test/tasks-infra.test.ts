@@ -253,7 +253,7 @@ describe('--merge', () => {
       budget,
     );
     expect(notes).toContain(
-      'parity (sequence accuracy, training range → length 16): hope 50% → 25%, hope-live 100% → 75%',
+      'parity (mean sequence accuracy at lengths 1–8 → 9–16; the first is the training range): hope 50% → 25%, hope-live 100% → 75%',
     );
     const madRows = [
       { ...row('hope', 0, 0.2), task: 'compression' },

@@ -234,24 +234,23 @@ export function formalReport(rows: TaskRow[], budget: FormalBudget): TaskReport 
   };
 }
 
-/** One line per task: each model's mean accuracy in the training range and at the longest range. */
+/** One line per task: each model's mean accuracy in every scored range, the training range first. */
 function findings(rows: TaskRow[], budget: FormalBudget): string[] {
-  const inRange = budget.evals[0]![1];
-  const longest = budget.evals[budget.evals.length - 1]![1];
   const meanOf = (task: string, model: string, x: number): number => {
     const v = rows.filter(
       (r) => r.task === task && r.model === model && r.x === x && r.metric === 'accuracy',
     );
     return v.reduce((a, r) => a + r.value, 0) / Math.max(1, v.length);
   };
+  const ranges = budget.evals.map(([lo, hi]) => `${lo}–${hi}`).join(' → ');
   const models = [...new Set(rows.map((r) => r.model))];
   return budget.tasks.map(
     (task) =>
-      `${task} (sequence accuracy, training range → length ${longest}): ` +
+      `${task} (mean sequence accuracy at lengths ${ranges}; the first is the training range): ` +
       models
         .map(
           (m) =>
-            `${m} ${(100 * meanOf(task, m, inRange)).toFixed(0)}% → ${(100 * meanOf(task, m, longest)).toFixed(0)}%`,
+            `${m} ${budget.evals.map(([, hi]) => `${(100 * meanOf(task, m, hi)).toFixed(0)}%`).join(' → ')}`,
         )
         .join(', '),
   );
