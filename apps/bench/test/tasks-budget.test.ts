@@ -1,8 +1,11 @@
 // Choosing a family's budget: --quick, a named budget or the default, refused by name otherwise;
 // the long budgets of MAD, formal, S-NIAH and continual run their models at the width they name, parameter-matched.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { countParameters, preset } from '@nl/hope';
+import { ablationBudget } from '../src/tasks/ablation.js';
 import { pickBudget } from '../src/tasks/budget.js';
+import { mqarBudget } from '../src/tasks/mqar.js';
 import {
   FORMAL_FULL,
   FORMAL_LONG,
@@ -99,4 +102,29 @@ describe('the long budgets of MAD, formal, S-NIAH and continual', () => {
       ).rows[0]!.params,
     ).toBeGreaterThan(2 * target);
   }, 300_000);
+});
+
+describe('the committed reports', () => {
+  // a report whose budget is none of its family's can no longer be merged into (--merge compares
+  // budgets), and its protocol would describe a budget the code does not have
+  const budgetsOf: Record<string, (o: { quick: boolean; budget?: string }) => unknown> = {
+    mqar: mqarBudget,
+    mad: madBudget,
+    formal: formalBudget,
+    ablation: ablationBudget,
+    niah: niahBudget,
+    continual: continualBudget,
+  };
+  it.each(TASK_FAMILIES.map((f) => f.name))(
+    'results/tasks/%s.json ran its default or long budget',
+    (name) => {
+      const path = new URL(`../../../results/tasks/${name}.json`, import.meta.url);
+      const stored = (JSON.parse(readFileSync(path, 'utf8')) as { budget: unknown }).budget;
+      const budgets = [
+        budgetsOf[name]!({ quick: false }),
+        budgetsOf[name]!({ quick: false, budget: 'long' }),
+      ];
+      expect(budgets.map((b) => JSON.stringify(b))).toContain(JSON.stringify(stored));
+    },
+  );
 });
