@@ -73,9 +73,10 @@ export const NIAH_LONG: NiahBudget = {
   dim: 64,
   stages: NIAH_FULL.stages.map((st) => ({ ...st, steps: 200 })), // 128, 192, 256 B
   lr: 2e-3,
-  // lengths stop at 2 KB: the Transformer's attention costs ~T² (one 4 KB example took ~6 s to
-  // score here on one core) and at 8 KB (4 heads × 8192² floats per score tensor, several per
-  // layer held until the forward ends) took the 24 GiB machine out of memory at batch 2
+  // lengths stop at 2 KB: the Transformer's attention costs ~T² (10 training steps and scoring
+  // 2 examples per variant at 256 B–4 KB took it 210 s on a shared core, most of it at 4 KB) and
+  // at 8 KB (4 heads × 8192² floats per score tensor, several per layer held until the forward
+  // ends) took the 24 GiB machine out of memory at batch 2
   evalLengths: [256, 512, 1024, 2048],
   evalSequences: 8,
   evalBatch: 1,
