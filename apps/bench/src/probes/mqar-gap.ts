@@ -7,7 +7,7 @@
  *
  *   node apps/bench/dist/mqar-gap.js <model> <width> <seed> [steps]
  */
-import { MQAR_LONG, mqarDraw } from '../tasks/mqar.js';
+import { MQAR_LONG, mqarDraw, mqarRanges, mqarTrainDraw } from '../tasks/mqar.js';
 import { comparisonModels, selectModels } from '../tasks/models.js';
 import { trainSeqTask } from '../tasks/seq-task.js';
 
@@ -19,14 +19,8 @@ if (name === undefined || !Number.isInteger(width) || width < 1 || !Number.isInt
   console.error('usage: mqar-gap <model> <width> <seed> [steps]   (e.g. transformer 32 0)');
   process.exit(2);
 }
-const a = MQAR_LONG.alphabet;
-const ranges = { keyRange: [128, 128 + a] as const, valueRange: [192, 192 + a] as const };
-const maxGap = Math.max(...MQAR_LONG.gaps);
-const train = mqarDraw({}, (rng) => ({
-  pairs: MQAR_LONG.pairs[rng.int(MQAR_LONG.pairs.length)]!,
-  gap: rng.int(maxGap + 1),
-  ...ranges,
-}));
+const ranges = mqarRanges(MQAR_LONG.alphabet);
+const train = mqarTrainDraw(MQAR_LONG);
 const gaps = [0, 1, 2, 4, 8, 16];
 const [model] = selectModels(
   comparisonModels(seed, { overrides: { dim: width }, withHopeLive: true, withHopeValueStream: true }),

@@ -30,3 +30,19 @@ export function pickBudget<B>(
     );
   return named;
 }
+
+/** What a sized budget says about its models: its name and width (`dim`; absent = the tiny presets'). */
+export interface SizedBudget {
+  /** Which budget this is ('quick', 'default', 'long'; named in the report's protocol). */
+  name?: string;
+  /** Model width (`dim` of every model, parameters matched at it); the tiny presets' 128 when absent. */
+  dim?: number;
+}
+
+/** `familyModels` options for a budget's width: every model at `dim`, parameters matched there. */
+export const widthOptions = (b: SizedBudget): { overrides?: { dim: number } } =>
+  b.dim === undefined ? {} : { overrides: { dim: b.dim } };
+
+/** The protocol's sentence naming the budget and its models' width. */
+export const budgetSentence = (b: SizedBudget): string =>
+  `Budget '${b.name ?? 'custom'}': models at ${b.dim === undefined ? "the tiny presets' width (d 128)" : `width d ${b.dim}`}, 4 layers, parameters matched to Transformer++ of that shape. `;

@@ -12,17 +12,13 @@
  */
 import { familyModels } from './models.js';
 import { continualDomains, evenWindows, SOTU_ERAS } from './continual-data.js';
-import { pickBudget } from './budget.js';
+import { budgetSentence, pickBudget, widthOptions, type SizedBudget } from './budget.js';
 import { repeatGain, type RepeatMode } from './continual-repeat.js';
 import { forgetting, trainStages, type StageBudget } from './continual-stages.js';
 import type { TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
 
 /** Budget of the continual family. */
-export interface ContinualBudget extends StageBudget {
-  /** Which budget this is ('quick', 'default', 'long'; named in the report's protocol). */
-  name?: string;
-  /** Model width (`dim` of every model, parameters matched at it); the tiny presets' 128 when absent. */
-  dim?: number;
+export interface ContinualBudget extends StageBudget, SizedBudget {
   /** Held-out passages per domain read twice in part 2, and their length in bytes. */
   passagesPerDomain: number;
   passageBytes: number;
@@ -88,11 +84,7 @@ export function runContinualFamily(
   const rows: TaskRow[] = [];
   const failures: string[] = [];
   for (const seed of opts.seeds)
-    for (const spec of familyModels(
-      seed,
-      opts.models,
-      budget.dim === undefined ? {} : { overrides: { dim: budget.dim } },
-    )) {
+    for (const spec of familyModels(seed, opts.models, widthOptions(budget))) {
       let r: ReturnType<typeof trainStages>;
       try {
         r = trainStages(spec, domains, budget, seed);
@@ -168,7 +160,7 @@ export function runContinualFamily(
     family: 'continual',
     title: 'Continual learning: forgetting across domains, learning on a repeat',
     protocol:
-      `Budget '${budget.name ?? 'custom'}': models at ${budget.dim === undefined ? "the tiny presets' width (d 128)" : `width d ${budget.dim}`}, 4 layers, parameters matched to Transformer++ of that shape. ` +
+      budgetSentence(budget) +
       `Part 1: each model trained from scratch in ${domains.length} stages — SOTU addresses of ${eras}, then Moby-Dick — ${budget.stepsPerStage} steps per stage of batch ${budget.batch} random windows of ${budget.seqLen + 1} bytes of that domain's training documents, with the model's own language-model loss (\`lossAndBackward\`, every position scored; Hope's runs its online CMS scheme), AdamW lr ${budget.lr}, weight decay 0.1, one optimizer across stages. ` +
       `After each stage: bits per byte (\`evalLoss\`/ln 2) on ${budget.evalWindows} fixed windows of the held-out documents (every 10th) of every domain seen so far (x = stage). Forgetting after stage k = mean over earlier domains d of bpb_k(d) − bpb_d(d) (lower is better). ` +
       `Part 2 (test-time learning, no outer update), on the model from part 1 (a briefly trained model): ${budget.passagesPerDomain} held-out passage(s) of ${budget.passageBytes} bytes per domain, each read twice from a fresh state; repeat gain = bits/byte first read − second read (higher is better). Hope through HopeSession.feed (Titans memories write, CMS levels take their scheduled updates) and with session.freeze('cms') (CMS frozen: levels read only); Titans and DeltaNet through their streaming decoders (memory state carried over); the Transformer's decoder attends to the first read through its KV cache (copying, shown for reference).`,

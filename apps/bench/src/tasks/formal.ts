@@ -13,7 +13,7 @@ import {
   type FormalTaskName,
   type Rng,
 } from '@nl/hope';
-import { pickBudget } from './budget.js';
+import { budgetSentence, pickBudget, widthOptions, type SizedBudget } from './budget.js';
 import { familyModels } from './models.js';
 import {
   packExamples,
@@ -42,9 +42,7 @@ export const FORMAL_CHANCE: Record<FormalTaskName, string> = {
 };
 
 /** Budget of the formal-languages family. */
-export interface FormalBudget {
-  /** Which budget this is ('quick', 'default', 'long'; named in the report's protocol). */
-  name?: string;
+export interface FormalBudget extends SizedBudget {
   tasks: readonly FormalTaskName[];
   steps: number;
   batch: number;
@@ -54,8 +52,6 @@ export interface FormalBudget {
   /** Held-out ranges scored, [min, max] each; the first is the training range. */
   evals: readonly (readonly [number, number])[];
   evalSequences: number;
-  /** Model width (`dim` of every model, parameters matched at it); the tiny presets' 128 when absent. */
-  dim?: number;
 }
 
 export const FORMAL_QUICK: FormalBudget = {
@@ -110,7 +106,7 @@ const MULTI_TOKEN: ReadonlySet<FormalTaskName> = new Set(['dyck', 'anbn', 'rever
 
 export function runFormalFamily(opts: TaskRunOptions, budget: FormalBudget = formalBudget(opts)): TaskReport {
   const rows: TaskRow[] = [];
-  const width = budget.dim === undefined ? {} : { overrides: { dim: budget.dim } };
+  const width = widthOptions(budget);
   for (const task of budget.tasks)
     for (const seed of opts.seeds)
       for (const model of familyModels(seed, opts.models, width)) {
@@ -129,7 +125,7 @@ export function runFormalFamily(opts: TaskRunOptions, budget: FormalBudget = for
           lr: budget.lr,
           seed,
         });
-        r.diverged.forEach((d, i) => {
+        r.scoreErrors.forEach((d, i) => {
           if (d !== undefined)
             opts.log(`formal ${task} seed ${seed} ${model.name} ${evals[i]!.name}: DIVERGED (${d})`);
         });
@@ -154,7 +150,7 @@ export function runFormalFamily(opts: TaskRunOptions, budget: FormalBudget = for
             evalRange: s.name,
             seqLen: s.len,
             tokenAccuracy: s.tokenAccuracy,
-            ...(r.diverged[i] === undefined ? {} : { diverged: r.diverged[i]! }),
+            ...(r.scoreErrors[i] === undefined ? {} : { diverged: r.scoreErrors[i]! }),
           };
           rows.push({ ...common, metric: 'accuracy', value: s.sequenceAccuracy, extra });
           if (MULTI_TOKEN.has(task))
@@ -163,9 +159,6 @@ export function runFormalFamily(opts: TaskRunOptions, budget: FormalBudget = for
       }
   return formalReport(rows, budget);
 }
-
-/** A result whose score sets may carry the error that stopped them. */
-type GuardedResult = SeqTaskResult & { diverged: (string | undefined)[] };
 
 const nonFinite = (e: unknown): string | undefined => {
   const message = e instanceof Error ? e.message : String(e);
@@ -178,11 +171,10 @@ const nonFinite = (e: unknown): string | undefined => {
  * makes that set score 0 and carry the error; the other sets keep their scores from the same
  * trained model. One that stops the training makes every set do so. Other errors are thrown.
  */
-function trainOrDiverge(opts: SeqTaskOptions): GuardedResult {
+function trainOrDiverge(opts: SeqTaskOptions): SeqTaskResult {
   const started = performance.now();
   try {
-    const r = trainSeqTask({ ...opts, absorbScoreError: nonFinite });
-    return { ...r, diverged: r.scoreErrors };
+    return trainSeqTask({ ...opts, absorbScoreError: nonFinite });
   } catch (e) {
     const error = nonFinite(e);
     if (error === undefined) throw e;
@@ -196,7 +188,6 @@ function trainOrDiverge(opts: SeqTaskOptions): GuardedResult {
       curve: [],
       seconds: (performance.now() - started) / 1000,
       scoreErrors: opts.evals.map(() => error),
-      diverged: opts.evals.map(() => error),
     };
   }
 }
@@ -212,7 +203,7 @@ export function formalReport(rows: TaskRow[], budget: FormalBudget): TaskReport 
       `Six tasks after Delétang et al. 2023 on byte ids, each example "input = answer" with the loss on the answer tokens only: ` +
       `parity of a bit string; modular arithmetic (digits 0–4 with + − ×, × first, result mod 5); Dyck-2 completion (close the open brackets of a well-nested prefix, then "."); ` +
       `aⁿbⁿ completion (aⁿ = bⁿ.); reverse of a bit string; duplicate (a bit string written twice). Length = input size (bits, operands, brackets, a's). ` +
-      `Budget '${budget.name ?? 'custom'}': models at ${budget.dim === undefined ? "the tiny presets' width (d 128)" : `width d ${budget.dim}`}, 4 layers, parameters matched to Transformer++ of that shape. ` +
+      budgetSentence(budget) +
       `Each model trained from scratch per task with AdamW lr ${budget.lr}, batch ${budget.batch}, ${budget.steps} steps on lengths ${budget.train[0]}–${budget.train[1]}; ` +
       `scored on ${budget.evalSequences} held-out sequences per length range (${ranges}; x = the range's top; the first is the training range). ` +
       `accuracy = sequence accuracy (every answer token the argmax over all 256 ids); token accuracy also reported for multi-token answers. ` +

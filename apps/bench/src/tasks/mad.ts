@@ -17,7 +17,7 @@ import {
   Rng,
   type MadExample,
 } from '@nl/hope';
-import { pickBudget } from './budget.js';
+import { budgetSentence, pickBudget, widthOptions, type SizedBudget } from './budget.js';
 import { familyModels } from './models.js';
 import { trainSeqTask } from './seq-task.js';
 import type { SeqBatch, SeqDraw, TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
@@ -148,16 +148,12 @@ export const madDraw =
     packMad(Array.from({ length: n }, () => gen(rng)));
 
 /** Budget of the MAD family. */
-export interface MadBudget {
-  /** Which budget this is ('quick', 'default', 'long'; named in the report's protocol). */
-  name?: string;
+export interface MadBudget extends SizedBudget {
   tasks: readonly MadTaskName[];
   steps: number;
   batch: number;
   lr: number;
   evalSequences: number;
-  /** Model width (`dim` of every model, parameters matched at it); the tiny presets' 128 when absent. */
-  dim?: number;
 }
 
 export const MAD_QUICK: MadBudget = {
@@ -210,7 +206,7 @@ export const NL_PAPER_MAD: Partial<Record<MadTaskName, { hope: number; transform
 
 export function runMadFamily(opts: TaskRunOptions, budget: MadBudget = madBudget(opts)): TaskReport {
   const rows: TaskRow[] = [];
-  const width = budget.dim === undefined ? {} : { overrides: { dim: budget.dim } };
+  const width = widthOptions(budget);
   for (const task of budget.tasks) {
     const spec = MAD_SPECS[task];
     for (const seed of opts.seeds)
@@ -258,7 +254,7 @@ function madProtocol(b: MadBudget): string {
   const tasks = b.tasks.map((t) => `${t}: ${MAD_SPECS[t].sizes}; chance ${MAD_SPECS[t].chance}`).join('. ');
   return (
     `MAD tasks (Poli et al. 2024) on byte ids at CPU sizes, generators re-derived from mad-lab's definitions. ` +
-    `Budget '${b.name ?? 'custom'}': models at ${b.dim === undefined ? "the tiny presets' width (d 128)" : `width d ${b.dim}`}, 4 layers, parameters matched to Transformer++ of that shape. ` +
+    budgetSentence(b) +
     `Each model is trained from scratch per task with AdamW lr ${b.lr} (weight decay 0.1), batch ${b.batch}, ${b.steps} steps, ` +
     `loss on the scored tokens only (mad-lab trains the recall tasks on every next token and sweeps lr × weight decay; we do not), ` +
     `then scored on ${b.evalSequences} held-out sequences: accuracy = share of scored tokens whose argmax over all 256 ids is right. ` +

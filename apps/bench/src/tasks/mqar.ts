@@ -91,10 +91,21 @@ export function mqarBudget(opts: Pick<TaskRunOptions, 'quick' | 'budget'>): Mqar
 }
 
 /** The ranges of an alphabet of `a` keys and `a` values (at most 64 each). */
-function ranges(a: number): Pick<MqarOptions, 'keyRange' | 'valueRange'> {
+export function mqarRanges(a: number): Pick<MqarOptions, 'keyRange' | 'valueRange'> {
   if (!Number.isInteger(a) || a < 1 || a > 64)
     throw new RangeError(`MQAR alphabet must be in [1, 64], got ${a}`);
   return { keyRange: [128, 128 + a], valueRange: [192, 192 + a] };
+}
+
+/** The training draw of `budget`: per example, pairs from its mixture and a gap uniform in [0, max gap]. */
+export function mqarTrainDraw(budget: MqarBudget): SeqDraw {
+  const r = mqarRanges(budget.alphabet);
+  const maxGap = Math.max(0, ...budget.gaps);
+  return mqarDraw({}, (rng) => ({
+    pairs: budget.pairs[rng.int(budget.pairs.length)]!,
+    gap: rng.int(maxGap + 1),
+    ...r,
+  }));
 }
 
 /**
@@ -113,7 +124,7 @@ export function mqarWidths(budget: MqarBudget, widths: number[] | undefined): Mq
 
 /** The held-out sets of one width: pairs at gap 0, then lengthPairs at every gap. */
 function evalSets(budget: MqarBudget, width: number): (EvalSpec & { task: string; xLabel: string })[] {
-  const r = ranges(budget.alphabet);
+  const r = mqarRanges(budget.alphabet);
   const p = budget.lengthPairs;
   return [
     ...budget.pairs.map((pairs) => ({
@@ -139,13 +150,8 @@ export function runMqarFamily(opts: TaskRunOptions, fullBudget: MqarBudget = mqa
   const budget = mqarWidths(fullBudget, opts.widths);
   const rows: TaskRow[] = [];
   const diverged: string[] = []; // runs whose last training loss is not finite
-  const r = ranges(budget.alphabet);
   const maxGap = Math.max(0, ...budget.gaps);
-  const train = mqarDraw({}, (rng) => ({
-    pairs: budget.pairs[rng.int(budget.pairs.length)]!,
-    gap: rng.int(maxGap + 1),
-    ...r,
-  }));
+  const train = mqarTrainDraw(budget);
   for (const width of budget.widths) {
     const evals = evalSets(budget, width);
     for (const seed of opts.seeds)

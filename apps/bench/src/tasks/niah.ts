@@ -6,18 +6,14 @@
  * digit right (argmax over all 256 byte ids); digit accuracy = share of answer digits right.
  */
 import type { NiahVariant } from '@nl/hope';
-import { pickBudget } from './budget.js';
+import { budgetSentence, pickBudget, widthOptions, type SizedBudget } from './budget.js';
 import { familyModels } from './models.js';
 import { curriculumDraw, curriculumSteps, niahDraw, sotuFillers, type CurriculumStage } from './niah-data.js';
 import { trainSeqTask, type EvalSpec } from './seq-task.js';
 import type { TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
 
 /** Budget of the S-NIAH family. */
-export interface NiahBudget {
-  /** Which budget this is ('quick', 'default', 'long'; named in the report's protocol). */
-  name?: string;
-  /** Model width (`dim` of every model, parameters matched at it); the tiny presets' 128 when absent. */
-  dim?: number;
+export interface NiahBudget extends SizedBudget {
   /** The training curriculum, in order. */
   stages: CurriculumStage[];
   batch: number;
@@ -101,11 +97,7 @@ export function runNiahFamily(opts: TaskRunOptions, budget: NiahBudget = niahBud
   const failures: string[] = [];
   const steps = curriculumSteps(budget.stages);
   for (const seed of opts.seeds)
-    for (const model of familyModels(
-      seed,
-      opts.models,
-      budget.dim === undefined ? {} : { overrides: { dim: budget.dim } },
-    )) {
+    for (const model of familyModels(seed, opts.models, widthOptions(budget))) {
       const evals: EvalSpec[] = VARIANTS.flatMap((v) =>
         budget.evalLengths.map((len) => ({
           name: `S-NIAH-${v}`,
@@ -166,7 +158,7 @@ export function runNiahFamily(opts: TaskRunOptions, budget: NiahBudget = niahBud
     title: 'S-NIAH: single-needle retrieval against context length',
     protocol:
       `RULER-style single needle on bytes (generator \`singleNeedle\` in @nl/hope): S-NIAH-1 a 5-digit pass key in repeated noise sentences, S-NIAH-2 a 5-digit "magic number" in State of the Union text, S-NIAH-3 a 7-digit number for a named 4-letter key in SOTU text; needle at a uniform depth, question at the end, loss and score on the answer digits only. ` +
-      `Budget '${budget.name ?? 'custom'}': models at ${budget.dim === undefined ? "the tiny presets' width (d 128)" : `width d ${budget.dim}`}, 4 layers, parameters matched to Transformer++ of that shape. ` +
+      budgetSentence(budget) +
       `Curriculum (documented choice): trained from scratch with AdamW lr ${budget.lr}, batch ${budget.batch}, the three variants mixed in every batch, ${curriculum} (${steps} steps), short contexts first so the needle-to-question distance grows as training goes on; SOTU haystacks from the training addresses. ` +
       `Scored on ${budget.evalSequences} held-out examples per variant and context length (${budget.evalLengths.join(', ')} bytes; all beyond the last training length but the first), haystacks from the held-out addresses. ${budget.name === 'long' ? '' : `Lengths stop at ${Math.max(...budget.evalLengths)} B because the budget is ~8 CPU-minutes for the family and the Transformer's attention at 2K costs seconds per example here. `}` +
       `Accuracy = all answer digits right (chance 10^-5 for 5 digits); digit accuracy = share of answer digits right (chance 10%, or ~the digit prior a model learns).`,
