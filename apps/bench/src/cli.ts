@@ -162,13 +162,13 @@ const suites: Suite[] = [
   {
     name: 'transformer',
     description:
-      'transformer-tiny on the CPU: train step (fwd+bwd+AdamW) and batch-1 KV-cache decode, ours vs PyTorch eager (same shape, same run; skipped with a note without torch)',
+      'transformer-tiny on the CPU: train step (fwd+bwd+AdamW) and batch-1 KV-cache decode, ours vs PyTorch eager (same shape, same run; skipped with a note without torch); a d 64 step at T 512 with the buffer pool at its old 256 MiB cap vs its current limit',
     ratioLabel: 'ours / torch',
     run: (quick) =>
       transformerSuite(
         quick
-          ? { batch: 2, seq: 16, decodeTokens: 8, timeMs: 100 }
-          : { batch: 8, seq: 128, decodeTokens: 128, timeMs: 2000 },
+          ? { batch: 2, seq: 16, decodeTokens: 8, timeMs: 100, pool: { batch: 2, seq: 16, timeMs: 100 } }
+          : { batch: 8, seq: 128, decodeTokens: 128, timeMs: 2000, pool: { batch: 8, seq: 512, timeMs: 4000 } },
       ),
   },
 ];

@@ -67,8 +67,8 @@ describe('without torch the peer rows are skipped with the reason', () => {
         expect(r.rate).toBeNull();
         expect(r.note).toMatch(reason);
       }
-      const tr = await transformerSuite({ batch: 1, seq: 4, decodeTokens: 2, timeMs: 1 });
-      expect(tr.map((r) => r.impl.split(' ')[0])).toEqual(['@nl/hope', 'torch', '@nl/hope', '@nl/hope', 'torch']); // prettier-ignore
+      const tr = await transformerSuite({ batch: 1, seq: 4, decodeTokens: 2, timeMs: 1, pool: { batch: 1, seq: 4, timeMs: 1 } }); // prettier-ignore
+      expect(tr.map((r) => r.impl.split(' ')[0])).toEqual(['@nl/hope', 'torch', '@nl/hope', '@nl/hope', 'torch', 'pool', 'pool']); // prettier-ignore
       for (const r of tr) {
         if (r.impl.startsWith('torch'))
           expect([r.rate, r.ratio, r.note]).toEqual([null, null, expect.stringMatching(reason)]); // prettier-ignore
@@ -108,7 +108,7 @@ describe.skipIf(torchPython === null)('with torch importable', () => {
 
   it('transformer and gemm rows carry torch rates; the two transformers have the same parameter count', async () => {
     process.env.NL_PYTHON = torchPython!;
-    const tr = await transformerSuite({ batch: 1, seq: 8, decodeTokens: 2, timeMs: 1 });
+    const tr = await transformerSuite({ batch: 1, seq: 8, decodeTokens: 2, timeMs: 1, pool: { batch: 1, seq: 4, timeMs: 1 } }); // prettier-ignore
     for (const r of tr.filter((x) => x.impl.startsWith('torch'))) {
       expect(r.rate).toBeGreaterThan(0);
       const m = /params ours (\d+), torch (\d+)/.exec(r.note!)!;

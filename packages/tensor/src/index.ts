@@ -25,6 +25,7 @@ export { hasNativeTensorOps } from './kernels/native-ops.js';
 export { broadcastShapes, contiguousStrides, numelOf } from './shape.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
 export { tidy, keep, memory, untracked, type MemoryInfo } from './memory.js';
+export { setPoolLimit, poolLimit, poolStats, clearPool } from './pool.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { defineGrad, gradOps, hasGradRule } from './autograd/grad-table.js';
 export { runBackward as backward, type BackwardOptions } from './autograd/tape.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { assertClose } from '../src/index.js';
-import { poolStats, POOL_MIN_ELEMENTS } from '../src/pool.js';
+import { DEFAULT_POOL_LIMIT_BYTES, poolLimitFromEnv, poolStats, POOL_MIN_ELEMENTS } from '../src/pool.js';
 
 const N = POOL_MIN_ELEMENTS * 2;
 
@@ -133,5 +133,83 @@ describe('re-wrapping pooled memory', () => {
     expect(w.dataSync().every((v) => v === 5)).toBe(true);
     others.forEach((o) => o.dispose());
     w.dispose();
+  });
+});
+
+describe('the pool limit', () => {
+  const f32 = (n: number): number => n * 4;
+  /** Pools `count` buffers of n floats: made together, then disposed together. */
+  const poolBuffers = (n: number, count: number): void => {
+    const ts = Array.from({ length: count }, (_, i) => T.full([n], i));
+    ts.forEach((t) => t.dispose());
+  };
+  it('evicts the least recently used sizes to stay under the limit, and serves the newest', () => {
+    const previous = T.setPoolLimit(3 * f32(N));
+    try {
+      T.clearPool();
+      const ev = poolStats().evictions;
+      poolBuffers(N, 2); // pooled: 2 buffers of N
+      expect(poolStats().pooledBytes).toBe(2 * f32(N));
+      poolBuffers(2 * N, 1); // 2N does not fit beside them: the N class (older) is evicted first
+      const s = poolStats();
+      expect(s.pooledBytes).toBe(3 * f32(N)); // one N + the 2N
+      expect(s.evictions).toBe(ev + 1);
+      // both classes are served once: the 2N buffer given last, and the N left
+      const hits = s.hits;
+      poolBuffers(2 * N, 1);
+      poolBuffers(N, 1);
+      expect(poolStats().hits).toBe(hits + 2);
+      // two 2N buffers back need 4N > 3N: the N class (least recently used now) goes first, then
+      // the first 2N buffer; the last one given stays
+      poolBuffers(2 * N, 2);
+      expect(poolStats().pooledBytes).toBe(2 * f32(N));
+      const misses = poolStats().misses;
+      poolBuffers(N, 1);
+      expect(poolStats().misses).toBe(misses + 1);
+    } finally {
+      T.setPoolLimit(previous);
+    }
+  });
+  it('a buffer larger than the limit is not pooled; limit 0 turns the pool off', () => {
+    const previous = T.setPoolLimit(f32(N) - 1);
+    try {
+      T.clearPool();
+      poolBuffers(N, 1);
+      expect(poolStats().pooledBytes).toBe(0);
+      T.setPoolLimit(0);
+      poolBuffers(N / 2 + POOL_MIN_ELEMENTS, 1);
+      expect(poolStats().pooledBytes).toBe(0);
+    } finally {
+      T.setPoolLimit(previous);
+    }
+  });
+  it('lowering the limit evicts down to it; zero-needing ops still get zeros from recycled buffers', () => {
+    const previous = T.setPoolLimit(8 * f32(N));
+    try {
+      T.clearPool();
+      poolBuffers(N, 4);
+      expect(poolStats().pooledBytes).toBe(4 * f32(N));
+      expect(T.setPoolLimit(f32(N))).toBe(8 * f32(N));
+      expect(poolStats().pooledBytes).toBe(f32(N));
+      expect(T.poolLimit()).toBe(f32(N));
+      const hits = poolStats().hits;
+      const z = T.zeros([N]); // takes the recycled buffer, which held 3s
+      expect(poolStats().hits).toBe(hits + 1);
+      expect(z.abs().sum().item()).toBe(0);
+      z.dispose();
+    } finally {
+      T.setPoolLimit(previous);
+    }
+  });
+  it('setPoolLimit and NL_POOL_MAX_MB refuse bad values by name', () => {
+    expect(() => T.setPoolLimit(-1)).toThrow(/setPoolLimit: bytes must be a finite number >= 0.*-1/);
+    expect(() => T.setPoolLimit(Number.NaN)).toThrow(/NaN/);
+    expect(() => T.setPoolLimit('5' as unknown as number)).toThrow(/setPoolLimit/);
+    expect(poolLimitFromEnv(undefined)).toBe(DEFAULT_POOL_LIMIT_BYTES);
+    expect(poolLimitFromEnv(' ')).toBe(DEFAULT_POOL_LIMIT_BYTES);
+    expect(poolLimitFromEnv('64')).toBe(64 * 2 ** 20);
+    expect(poolLimitFromEnv('0')).toBe(0);
+    expect(() => poolLimitFromEnv('lots')).toThrow(/NL_POOL_MAX_MB must be a number of MiB >= 0.*'lots'/);
+    expect(() => poolLimitFromEnv('-3')).toThrow(/NL_POOL_MAX_MB/);
   });
 });

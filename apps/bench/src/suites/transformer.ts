@@ -13,6 +13,7 @@ import { AdamW } from '@nl/optim';
 import { buildModel, preset, type TransformerLM } from '@nl/hope';
 import { measure, type Row } from '../harness.js';
 import { peerNote, runPeer } from '../peers.js';
+import { poolLimitRows, type PoolRowsOptions } from './transformer-pool.js';
 
 export interface TransformerSuiteOptions {
   batch: number;
@@ -20,6 +21,8 @@ export interface TransformerSuiteOptions {
   /** Tokens fed one at a time per timed decode run. */
   decodeTokens: number;
   timeMs: number;
+  /** The buffer-pool rows (transformer-pool.ts). */
+  pool: PoolRowsOptions;
 }
 
 interface TorchTransformer {
@@ -67,11 +70,13 @@ export async function transformerSuite(o: TransformerSuiteOptions): Promise<Row[
   const train = `transformer-tiny train step B${o.batch} T${o.seq} (AdamW)`;
   const decode = `transformer-tiny decode batch 1, ${o.decodeTokens} tokens`;
   const decMs = pt ? (o.decodeTokens / pt.decodeTokS) * 1e3 : null;
+  const poolRows = await poolLimitRows(o.pool);
   return [
     { suite: 'transformer', case: train, impl: '@nl/hope (cpu)', rate: ourTrain, unit: 'tok/s', medianMs: tm.medianMs, ratio: 1, note: `params ${ours}` }, // prettier-ignore
     { suite: 'transformer', case: train, impl: 'torch eager (same shape)', rate: pt?.trainTokS ?? null, unit: 'tok/s', medianMs: pt?.trainMs ?? null, ratio: pt ? ourTrain / pt.trainTokS : null, note }, // prettier-ignore
     { suite: 'transformer', case: decode, impl: '@nl/hope decoder (fused native block, KV cache)', rate: ourDec, unit: 'tok/s', medianMs: dm.medianMs, ratio: 1 }, // prettier-ignore
     { suite: 'transformer', case: decode, impl: '@nl/hope decoder (tensor ops, unfused)', rate: plainDec, unit: 'tok/s', medianMs: um.medianMs, ratio: pt ? plainDec / pt.decodeTokS : null, note: 'ratio: this row / torch eager' }, // prettier-ignore
     { suite: 'transformer', case: decode, impl: 'torch eager, KV cache, no_grad', rate: pt?.decodeTokS ?? null, unit: 'tok/s', medianMs: decMs, ratio: pt ? ourDec / pt.decodeTokS : null, note }, // prettier-ignore
+    ...poolRows,
   ];
 }

@@ -48,16 +48,18 @@ export const CONTINUAL_FULL: ContinualBudget = {
 };
 
 /**
- * `--budget long`: 6× the default's steps per stage at d 64 (parameters matched at that width,
- * about a quarter of the default's cost per step), so each stage trains past the byte-frequency
- * stage; passages of 512 bytes for the repeat.
+ * `--budget long`: models at d 64 (parameters matched at that width) trained on 256-byte windows,
+ * 200 steps of batch 8 per stage (~410 KB of text per stage, 32× the default), so each stage trains
+ * well past the byte-frequency stage; 128-byte passages for the repeat, so both reads fit in the
+ * trained context.
  */
 export const CONTINUAL_LONG: ContinualBudget = {
   ...CONTINUAL_FULL,
   name: 'long',
   dim: 64,
-  stepsPerStage: 150,
-  passageBytes: 512,
+  stepsPerStage: 200,
+  seqLen: 256,
+  passageBytes: 128,
 };
 
 /** The budget `opts` names: --quick, --budget long, or the default. Throws naming an unknown one. */
