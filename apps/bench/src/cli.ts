@@ -168,7 +168,13 @@ const suites: Suite[] = [
       transformerSuite(
         quick
           ? { batch: 2, seq: 16, decodeTokens: 8, timeMs: 100, pool: { batch: 2, seq: 16, timeMs: 100 } }
-          : { batch: 8, seq: 128, decodeTokens: 128, timeMs: 2000, pool: { batch: 8, seq: 512, timeMs: 4000 } },
+          : {
+              batch: 8,
+              seq: 128,
+              decodeTokens: 128,
+              timeMs: 2000,
+              pool: { batch: 8, seq: 512, timeMs: 4000 },
+            },
       ),
   },
 ];
