@@ -1,6 +1,7 @@
 import { Generator, noGrad, randn } from '@nl/tensor';
 import { describe, expect, it } from 'vitest';
 import { TitansLM, titansLMParamCount } from '../src/models/titans-lm.js';
+import { exportTitansOnnx } from '../src/export/index.js';
 import {
   expectCausal,
   expectDecoderMatchesForward,
@@ -98,6 +99,50 @@ describe('TitansLM', () => {
 
   it('does not leak tensors across training, evaluation and decoding', () => {
     expectNoLeaks(new TitansLM({ ...tiny, seed: 1 }), randomIds(2, 9, 13, 12));
+  });
+
+  describe("innerGradClip (the memory clips each token's inner gradient)", () => {
+    // big gates and memory weights so that the clip acts (checked: the clipped logits differ)
+    const clipped = (seed: number, extra: object = {}) => {
+      const m = f64(seed, { chunkSize: 3, thetaMax: 1, thetaInit: 0.5, innerGradClip: 0.02, ...extra });
+      const g = new Generator(seed);
+      noGrad(() => {
+        for (const [name, p] of m.namedParameters()) {
+          if (!/memory\.w[12]$/.test(name)) continue;
+          const r = randn([...p.shape], { dtype: 'float64', generator: g }).dataSync();
+          p.view.set(r.map((x) => x * 0.5));
+        }
+      });
+      return m;
+    };
+    it("acts; impl 'fused' (one kernel call per chunk) equals the token loop", () => {
+      const ids = Int32Array.from(randomIds(1, 19, 13, 1).dataSync());
+      const fused = forwardRows(clipped(2), ids);
+      expect(maxDiff(fused, forwardRows(clipped(2, { impl: 'loop' }), ids))).toBeLessThan(1e-10);
+      expect(maxDiff(fused, forwardRows(clipped(2, { innerGradClip: 0 }), ids))).toBeGreaterThan(1e-3);
+    });
+    it('the streaming decoder (tensor ops: the fused decoder refuses the clip) equals teacher-forced logits', () => {
+      const m = clipped(3);
+      const ids = Int32Array.from(randomIds(1, 11, 13, 4).dataSync());
+      expectDecoderMatchesForward(m, ids, [2, 5, 1, 3], 1e-9);
+      expect(() => m.decoder({ fused: true })).toThrow(/innerGradClip/);
+    });
+    it('lossAndBackward gradients equal finite differences through the clip', () => {
+      expectGradsMatchFiniteDifferences(clipped(9), randomIds(2, 6, 13, 10), [
+        'layers.0.qkv.proj.weight',
+        'layers.0.thetaProj.weight',
+        'layers.0.memory.w1',
+        'layers.1.memory.w2',
+      ]);
+    });
+    it('ONNX export refuses it by name; a bad value is refused', () => {
+      expect(() => exportTitansOnnx(clipped(1), { mode: 'forward' })).toThrow(
+        /exportTitansOnnx: the model clips its memory's inner gradient \(innerGradClip 0.02\)/,
+      );
+      expect(() => new TitansLM({ ...tiny, innerGradClip: -1 })).toThrow(
+        /innerGradClip must be a number in \[0, /,
+      );
+    });
   });
 
   it('bad configs give clear errors', () => {

@@ -50,6 +50,10 @@ export function initialTitansState(model: TitansLM, layer: number): Record<Titan
 
 function titansSpec(model: TitansLM, label: string): RecurrentSpec {
   const c = model.config;
+  if (c.innerGradClip > 0)
+    throw new Error(
+      `${label}: the model clips its memory's inner gradient (innerGradClip ${c.innerGradClip}), which the Titans ONNX graph does not implement; export a model with innerGradClip 0`,
+    );
   const { dim: D, heads: H, convSize: K, memoryHidden: M, chunkSize: C } = c;
   const Dh = D / H;
   const dims: Record<TitansStateName, number[]> = {

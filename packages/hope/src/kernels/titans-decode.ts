@@ -39,6 +39,7 @@ export interface FusedTitansBlock extends FusedMixerBlock {
     readonly hidden: number;
     readonly chunkSize: number;
     readonly readAfterWrite: boolean;
+    readonly innerGradClip: number;
   };
 }
 
@@ -59,6 +60,7 @@ export function fusedTitansBlocker(parts: FusedTitansParts): string | null {
   for (const b of parts.blocks) {
     if (b.qkv.conv.bias !== null) return 'the q/k/v conv has a bias';
     if (!b.memory.readAfterWrite) return 'the memory reads before its write';
+    if (b.memory.innerGradClip > 0) return 'the memory clips its inner gradient (innerGradClip)';
     if ([b.thetaProj, b.etaProj, b.alphaProj].some((l) => l.bias === null)) return 'a gate has no bias';
   }
   return null;

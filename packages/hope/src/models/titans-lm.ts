@@ -41,6 +41,12 @@ export interface TitansLMConfig extends ShellConfig {
   thetaInit: number;
   etaInit: number;
   alphaInit: number;
+  /**
+   * Per-token inner-gradient clip c of the memory (TitansMemory.innerGradClip; default 0 = off):
+   * each token's write is scaled to a Frobenius norm <= θ c, so the fast weights grow at most
+   * linearly. Without it, d 64 Titans LMs went non-finite on 256-byte training windows (issue 16).
+   */
+  innerGradClip: number;
 }
 
 /** Caller-facing config: sizes required, everything else optional. */
@@ -69,6 +75,7 @@ export function resolveTitansLMConfig(input: TitansLMConfigInput): TitansLMConfi
     'chunkSize',
     'impl',
     'memoryInitStd',
+    'innerGradClip',
     ...gateFields,
   ]);
   const fail = failer(LABEL);
@@ -79,6 +86,7 @@ export function resolveTitansLMConfig(input: TitansLMConfigInput): TitansLMConfi
   if (impl !== 'fused' && impl !== 'loop')
     fail(`impl must be 'fused' or 'loop', got ${JSON.stringify(impl)}`);
   const memoryInitStd = numIn(fail, 'memoryInitStd', raw.memoryInitStd, 0.02, 0, 10);
+  const innerGradClip = numIn(fail, 'innerGradClip', raw.innerGradClip, 0, 0, Number.MAX_VALUE);
   const gates: Record<string, number> = {};
   for (const g of GATES) {
     const max = numIn(fail, `${g}Max`, raw[`${g}Max`], TITANS_GATE_DEFAULTS[`${g}Max`], 1e-6, 1);
@@ -103,6 +111,7 @@ export function resolveTitansLMConfig(input: TitansLMConfigInput): TitansLMConfi
     chunkSize,
     impl: impl as TitansLMConfig['impl'],
     memoryInitStd,
+    innerGradClip,
     ...(gates as Pick<
       TitansLMConfig,
       'thetaMax' | 'etaMax' | 'alphaMax' | 'thetaInit' | 'etaInit' | 'alphaInit'
@@ -170,6 +179,7 @@ export class TitansBlock extends nn.Module implements LMBlock {
         chunkSize: c.chunkSize,
         impl: c.impl,
         initStd: c.memoryInitStd,
+        innerGradClip: c.innerGradClip,
       }),
     );
     this.out = this.registerModule('out', new GatedOut(dim, heads, c.layers, dtype, eps));

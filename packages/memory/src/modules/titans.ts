@@ -9,7 +9,10 @@
  *   S ← η_t S − θ_t ∇,   W ← (1 − α_t) W + S         (per layer, shared gates θ, η, α [B, T, H])
  *   o_t = q_t + W1_t σ(W2_t q_t)     (after the token's write; `readAfterWrite: false` reads W_{t−1})
  * Written with tensor ops, so the outer gradient runs through the inner gradient (second order).
- * C = 1 is online gradient descent.
+ * C = 1 is online gradient descent. `innerGradClip` c > 0 scales each token's inner gradient
+ * (∇W1, ∇W2) by s = c / max(‖(∇W1, ∇W2)‖_F, c), i.e. θ_t → θ_t s_t (self-modifying-clip.ts): without
+ * it the memory's fast weights can grow without bound within a sequence (issue 16: Titans LMs went
+ * non-finite on 256-byte training windows and on formal inputs longer than trained).
  */
 import {
   add,
@@ -17,14 +20,17 @@ import {
   contiguous,
   expand,
   full,
+  matmul,
   mul,
   narrow,
   randn,
   sigmoid,
   silu,
+  squeeze,
   sub,
   tidy,
   transpose,
+  unsqueeze,
   zeros,
   type Tensor,
 } from '@nl/tensor';
@@ -33,6 +39,7 @@ import type { MemoryConfig, MemoryGates } from '../contract.js';
 import { MemoryModule, type FastState, type ScanResult } from './base.js';
 import { checkChunk } from './check.js';
 import { gateAt, mv, outerBH, stackTokens, tokenAt } from './ops.js';
+import { checkInnerGradClip, innerGradScale } from './self-modifying-clip.js';
 
 /** Configuration of a Titans memory (dk must equal dv). */
 export interface TitansConfig extends MemoryConfig {
@@ -51,6 +58,11 @@ export interface TitansConfig extends MemoryConfig {
    * (kernels/titans-mlp through defineOp); a partial chunk at either end of a call runs the loop.
    */
   impl?: 'loop' | 'fused';
+  /**
+   * Per-token inner-gradient clip c (0 / undefined: off). With it, the fused path runs one native
+   * call per chunk: s needs the chunk-start weights, computed by tensor ops between the calls.
+   */
+  innerGradClip?: number;
 }
 
 /** SiLU derivative σ'(p) = s (1 + p (1 − s)), s = sigmoid(p), on tensor ops. */
@@ -65,6 +77,8 @@ export class TitansMemory extends MemoryModule {
   readonly chunkSize: number;
   readonly readAfterWrite: boolean;
   readonly impl: 'loop' | 'fused';
+  /** Per-token inner-gradient clip c (0: off). */
+  readonly innerGradClip: number;
   /** Meta-learned initial weights W1 [H, D, Dh], W2 [H, Dh, D]. */
   readonly w1: Tensor;
   readonly w2: Tensor;
@@ -81,6 +95,7 @@ export class TitansMemory extends MemoryModule {
     this.chunkSize = checkChunk('TitansMemory', cfg.chunkSize ?? 16);
     this.readAfterWrite = cfg.readAfterWrite ?? true;
     this.impl = cfg.impl ?? 'loop';
+    this.innerGradClip = checkInnerGradClip('TitansMemory', cfg.innerGradClip);
     this.dflt = { theta: 0.1, eta: 0, alpha: 0, ...cfg.defaults };
     const std = cfg.initStd ?? 0.02;
     const D = cfg.dk;
@@ -139,27 +154,33 @@ export class TitansMemory extends MemoryModule {
       if (r.out !== null) outs.push(r.out);
       st = r.state;
     }
-    const m = part(head, head + whole);
     const dtype = k.dtype as 'float32' | 'float64';
-    const gate = (g: Tensor | undefined, d: number): Tensor =>
-      g ?? full([k.shape[0]!, whole, this.heads], d, { dtype, device: k.device });
-    const [o, w1, w2, s1, s2] = fusedTitansMlp(
-      [
-        m.q ?? m.k,
-        m.k,
-        m.v,
-        gate(m.g.theta, this.dflt.theta),
-        gate(m.g.eta, this.dflt.eta),
-        gate(m.g.alpha, this.dflt.alpha),
-        contiguous(st.w1!),
-        contiguous(st.w2!),
-        contiguous(st.s1!),
-        contiguous(st.s2!),
-      ],
-      { chunkSize: C, readAfterWrite: this.readAfterWrite, hidden: this.hidden },
-    ) as [Tensor, Tensor, Tensor, Tensor, Tensor];
-    if (q !== null) outs.push(o);
-    st = { w1, w2, s1, s2, a1: w1, a2: w2 }; // the next token starts a chunk: anchors reset there
+    const gate = (g: Tensor | undefined, d: number, len: number): Tensor =>
+      g ?? full([k.shape[0]!, len, this.heads], d, { dtype, device: k.device });
+    // without the clip all whole chunks go in one call; with it, one call per chunk
+    const span = this.innerGradClip > 0 ? C : whole;
+    for (let t0 = head; t0 < head + whole; t0 += span) {
+      const m = part(t0, t0 + span);
+      let theta = gate(m.g.theta, this.dflt.theta, span); // [B, span, H]
+      if (this.innerGradClip > 0) theta = mul(theta, this.chunkClipScale(m.k, m.v, st));
+      const [o, w1, w2, s1, s2] = fusedTitansMlp(
+        [
+          m.q ?? m.k,
+          m.k,
+          m.v,
+          theta,
+          gate(m.g.eta, this.dflt.eta, span),
+          gate(m.g.alpha, this.dflt.alpha, span),
+          contiguous(st.w1!),
+          contiguous(st.w2!),
+          contiguous(st.s1!),
+          contiguous(st.s2!),
+        ],
+        { chunkSize: C, readAfterWrite: this.readAfterWrite, hidden: this.hidden },
+      ) as [Tensor, Tensor, Tensor, Tensor, Tensor];
+      if (q !== null) outs.push(o);
+      st = { w1, w2, s1, s2, a1: w1, a2: w2 }; // the next token starts a chunk: anchors reset there
+    }
     if (head + whole < T) {
       const b = part(head + whole, T);
       const r = this.scanLoop(b.q, b.k, b.v, b.g, st, pos + head + whole);
@@ -167,6 +188,20 @@ export class TitansMemory extends MemoryModule {
       st = r.state;
     }
     return { out: q === null ? null : outs.length === 1 ? outs[0]! : cat(outs, 1), state: st };
+  }
+
+  /**
+   * The clip factors s [B, C, H] of one chunk's tokens, k, v [B, C, H, D], from the chunk-start
+   * weights in `st` — the same inner gradient as scanLoop, all tokens at once.
+   */
+  private chunkClipScale(k: Tensor, v: Tensor, st: FastState): Tensor {
+    const kh = transpose(k, 1, 2); // [B, H, C, D]
+    const p = matmul(kh, transpose(st.w2!, -2, -1)); // W2' k: [B, H, C, Dh]
+    const act = silu(p);
+    const e = sub(add(kh, matmul(act, transpose(st.w1!, -2, -1))), transpose(v, 1, 2)); // [B, H, C, D]
+    const g = mul(matmul(e, st.w1!), siluDerivative(p)); // (W1'ᵀ e) ⊙ σ'(p): [B, H, C, Dh]
+    const s = innerGradScale(e, act, g, kh, this.innerGradClip); // [B, H, C, 1]
+    return transpose(squeeze(s, -1), 1, 2); // [B, C, H]
   }
 
   private scanLoop(
@@ -193,7 +228,9 @@ export class TitansMemory extends MemoryModule {
       const act = silu(p);
       const e = sub(add(kt, mv(a1!, act)), tokenAt(v, t)); // [B, H, D]
       const g = mul(mv(transpose(a1!, -2, -1), e), siluDerivative(p)); // [B, H, Dh]
-      const theta = gateAt(gates.theta, t, this.dflt.theta);
+      let theta = gateAt(gates.theta, t, this.dflt.theta);
+      if (this.innerGradClip > 0)
+        theta = mul(theta, unsqueeze(innerGradScale(e, act, g, kt, this.innerGradClip), -1)); // [B, H, 1, 1]
       const eta = gateAt(gates.eta, t, this.dflt.eta);
       const keep = sub(1, gateAt(gates.alpha, t, this.dflt.alpha));
       s1 = sub(mul(s1!, eta), mul(outerBH(e, act), theta));

@@ -2,7 +2,8 @@
  * TitansMemory impl 'fused' (native mini-batch chunk kernels through defineOp, loop for partial
  * chunks at call ends) equals the token loop: outputs, carried state and the gradients of the
  * initial weights, q, k, v, θ, η, α — chunk sizes 1 / 3 / 4, calls that start mid-chunk, both
- * read orders, zero and one gates.
+ * read orders, zero and one gates; and with the inner-gradient clip (`innerGradClip`: one fused
+ * call per chunk, the clip factors from tensor ops at the chunk-start weights).
  */
 import { describe, expect, it } from 'vitest';
 import { mul, type Tensor } from '@nl/tensor';
@@ -16,12 +17,14 @@ const B = 2,
 const LENS = [5, 8, 2]; // the second call starts mid-chunk for C = 3 and 4
 
 describe('TitansMemory fused == loop', () => {
-  for (const [chunkSize, readAfterWrite] of [
-    [1, true],
-    [3, true],
-    [4, false],
+  for (const [chunkSize, readAfterWrite, innerGradClip] of [
+    [1, true, 0],
+    [3, true, 0],
+    [4, false, 0],
+    [3, true, 0.05],
+    [4, false, 0.05],
   ] as const) {
-    it(`chunk ${chunkSize}, readAfterWrite ${readAfterWrite}`, () => {
+    it(`chunk ${chunkSize}, readAfterWrite ${readAfterWrite}${innerGradClip ? `, innerGradClip ${innerGradClip}` : ''}`, () => {
       const r = rng(41 + chunkSize);
       const w1 = randArr(r, H * D * DH, -0.5, 0.5),
         w2 = randArr(r, H * DH * D, -0.5, 0.5);
@@ -51,6 +54,7 @@ describe('TitansMemory fused == loop', () => {
           chunkSize,
           readAfterWrite,
           impl,
+          innerGradClip,
           dtype: 'float64',
         });
         mem.replaceParameter('w1', t64(w1, [H, D, DH], true));
