@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildModel } from '@nl/hope';
 import {
   PARAM_MATCH_TOLERANCE,
+  TITANS_CLIP_INNER_GRAD_CLIP,
   comparisonModels,
   familyModels,
   matchCmsHidden,
@@ -82,6 +83,11 @@ describe('comparisonModels', () => {
     expect(some[1]!.config).toMatchObject({ ...hope, innerGradClip: 1, etaBias: -2.5, selfModImpl: 'fused' });
     expect(familyModels(2, ['hope-vs']).map((m) => m.name)).toEqual(['hope-vs']);
     expect(() => familyModels(2, ['hope-live', 'mamba'])).toThrow(/unknown model\(s\) mamba/);
+    // titans-clip is Titans (same config, same count) with the memory's inner-gradient clip
+    const [titans, clip] = familyModels(2, ['titans', 'titans-clip']);
+    expect(clip!.name).toBe('titans-clip');
+    expect(clip!.config).toEqual({ ...titans!.config, innerGradClip: TITANS_CLIP_INNER_GRAD_CLIP });
+    expect(built(clip!.config)).toBe(built(titans!.config));
   });
 
   it('matchCmsHidden refuses a target below the smallest Hope', () => {

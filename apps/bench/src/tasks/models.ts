@@ -40,6 +40,11 @@ export interface ComparisonOptions {
    * re-matched to the same count (packages/hope README "The value stream").
    */
   withHopeValueStream?: boolean;
+  /**
+   * Also return 'titans-clip': Titans with its memory's inner-gradient clip (TitansLM
+   * `innerGradClip` = TITANS_CLIP_INNER_GRAD_CLIP), the same parameters as 'titans'.
+   */
+  withTitansClip?: boolean;
   /** Layers of every model but 'hope-2l' (default the tiny presets' 4). */
   layers?: number;
 }
@@ -51,6 +56,13 @@ export interface ComparisonOptions {
  * README "Why hope-vs diverged").
  */
 export const HOPE_VS_INNER_GRAD_CLIP = 1;
+
+/**
+ * 'titans-clip''s inner-gradient clip: Hope-live's c (HOPE_LIVE_MEMORY_INIT). Without a clip d 64
+ * Titans diverged to NaN on 256-byte training windows (continual --budget long, 2026-12-07, 2 of 2
+ * seeds) and on formal inputs longer than trained (formal --budget long).
+ */
+export const TITANS_CLIP_INNER_GRAD_CLIP = 1;
 
 /** Largest relative gap between a model's parameter count and the reference's that the matching allows. */
 export const PARAM_MATCH_TOLERANCE = 0.02;
@@ -92,6 +104,11 @@ export function comparisonModels(seed: number, opts: ComparisonOptions = {}): Ta
     { name: 'titans', config: matchMlpHidden(preset('titans', 'tiny', base), target) },
     { name: 'hope', config: hope(transformer.layers as number) },
   ];
+  if (opts.withTitansClip === true)
+    models.push({
+      name: 'titans-clip',
+      config: { ...models[2]!.config, innerGradClip: TITANS_CLIP_INNER_GRAD_CLIP } as ModelConfigInput,
+    });
   if (opts.withHope2l === true) models.push({ name: 'hope-2l', config: hope(2) });
   if (opts.withHopeLive === true)
     models.push({
@@ -119,18 +136,20 @@ export function comparisonModels(seed: number, opts: ComparisonOptions = {}): Ta
 
 /**
  * The models a family runs at `seed`: the four compared models, or those named in `names`, where
- * naming 'hope-live' or 'hope-vs' adds those opt-in variants (throws naming unknown names).
+ * naming 'hope-live', 'hope-vs' or 'titans-clip' adds those opt-in variants (throws naming unknown
+ * names).
  */
 export function familyModels(
   seed: number,
   names: string[] | undefined,
-  opts: Omit<ComparisonOptions, 'withHopeLive' | 'withHopeValueStream'> = {},
+  opts: Omit<ComparisonOptions, 'withHopeLive' | 'withHopeValueStream' | 'withTitansClip'> = {},
 ): TaskModel[] {
   return selectModels(
     comparisonModels(seed, {
       ...opts,
       withHopeLive: names?.includes('hope-live') === true,
       withHopeValueStream: names?.includes('hope-vs') === true,
+      withTitansClip: names?.includes('titans-clip') === true,
     }),
     names,
   );
