@@ -232,7 +232,9 @@ export class TitansMemory extends MemoryModule {
       if (this.innerGradClip > 0)
         theta = mul(theta, unsqueeze(innerGradScale(e, act, g, kt, this.innerGradClip), -1)); // [B, H, 1, 1]
       const eta = gateAt(gates.eta, t, this.dflt.eta);
-      const keep = sub(1, gateAt(gates.alpha, t, this.dflt.alpha));
+      const alpha = gateAt(gates.alpha, t, this.dflt.alpha);
+      // a plain number when no α gate is given: sub(1, number) would make a CPU scalar tensor
+      const keep = typeof alpha === 'number' ? 1 - alpha : sub(1, alpha);
       s1 = sub(mul(s1!, eta), mul(outerBH(e, act), theta));
       s2 = sub(mul(s2!, eta), mul(outerBH(g, kt), theta));
       w1 = add(mul(w1!, keep), s1);

@@ -4,10 +4,13 @@
  * float64 against plain loops (a whole chunk's writes, impl 'loop' and 'fused'), by finite
  * differences of the outer gradient through s, by the linear growth bound the clip guarantees
  * (‖W_t‖_F ≤ ‖W_0‖_F + t θ c / (1 − η), per batch row and head, which an unclipped run breaks), and
- * the errors. fused == loop with the clip, gradients included: fused-titans.test.ts.
+ * the errors; on the simulated device (fused chunks plus a loop tail, no α gate: the tail used to
+ * mix a CPU scalar into sim tensors). fused == loop with the clip, gradients included:
+ * fused-titans.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { mul, type Tensor } from '@nl/tensor';
+import { manualSeed, mul, tensor, type Tensor } from '@nl/tensor';
+import { enableSimDevice, resetSimTransfers, simTransfers } from '@nl/tensor/testing';
 import { TitansMemory } from '../../src/index.js';
 import { maxDiff, randArr, rng, t64 } from './helpers.js';
 
@@ -183,6 +186,29 @@ describe('TitansMemory innerGradClip', () => {
       free.some((n, h) => !(n <= bound[h]!)),
       `unclipped ${free} vs bound ${bound}`,
     ).toBe(true);
+  });
+
+  it("runs on the simulated device: 'fused' with the clip on 'sim' equals the CPU, with no downloads", () => {
+    enableSimDevice();
+    const run = (device: 'cpu' | 'sim') => {
+      manualSeed(4);
+      const m = new TitansMemory({ heads: H, dk: D, dv: D, hidden: DH, chunkSize: 4, impl: 'fused', innerGradClip: 0.05 }); // prettier-ignore
+      m.to(device);
+      const data = Float32Array.from(randArr(rng(9), 2 * 10 * H * D));
+      const x = tensor(data, { shape: [2, 10, H, D], device, requiresGrad: true });
+      const theta = tensor(new Float32Array(2 * 10 * H).fill(0.4), { shape: [2, 10, H], device });
+      if (device === 'sim') resetSimTransfers();
+      const o = m.forward(x, x, mul(x, 3), { theta });
+      mul(o, o).sum().backward();
+      const downloads = device === 'sim' ? simTransfers().downloads : 0;
+      return { downloads, o: o.to('cpu').dataSync(), gx: x.grad!.to('cpu').dataSync(), gw: m.w1.grad!.to('cpu').dataSync() }; // prettier-ignore
+    };
+    const cpu = run('cpu');
+    const sim = run('sim');
+    expect(sim.downloads).toBe(0);
+    expect(maxDiff(cpu.o, sim.o)).toBeLessThan(1e-5);
+    expect(maxDiff(cpu.gx, sim.gx)).toBeLessThan(1e-4);
+    expect(maxDiff(cpu.gw, sim.gw)).toBeLessThan(1e-4);
   });
 
   it('refuses a bad clip by name', () => {
