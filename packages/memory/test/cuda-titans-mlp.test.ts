@@ -4,7 +4,8 @@
  * ref-backward.ts): outputs, final W1, W2, S1, S2 and every gradient (q, k, v, θ, η, α, W1, W2, S1,
  * S2), both read orders, float32 / float64, odd T, T below one chunk and over several, a chunk-size
  * sweep, B, H > 1, absent upstream gradients, T = 0, pieces cut at chunk boundaries == one call,
- * TitansMemory (impl 'fused') over calls that start mid-chunk; bad calls to the entry points.
+ * TitansMemory (impl 'fused') over calls that start mid-chunk, with and without innerGradClip; bad
+ * calls to the entry points.
  */
 import { native } from '@nl/native';
 import { cat, mul, narrow, tensor, type Tensor } from '@nl/tensor';
@@ -226,11 +227,12 @@ describe('memory.titansMlp on cuda == cpu == float64 reference', () => {
 });
 
 describe('TitansMemory impl fused on cuda == cpu (calls that start mid-chunk)', () => {
-  for (const [chunkSize, readAfterWrite] of [
-    [3, true],
-    [4, false],
+  for (const [chunkSize, readAfterWrite, innerGradClip] of [
+    [3, true, 0],
+    [4, false, 0],
+    [3, true, 0.05], // the clip: one kernel call per chunk, s by tensor ops on the device
   ] as const)
-    it(`chunk ${chunkSize}, readAfterWrite ${readAfterWrite}, float32`, () => {
+    it(`chunk ${chunkSize}, readAfterWrite ${readAfterWrite}${innerGradClip ? `, innerGradClip ${innerGradClip}` : ''}, float32`, () => {
       const B = 2, H = 2, D = 3, DH = 4, LENS = [5, 8, 2]; // prettier-ignore
       const r = rng(41 + chunkSize);
       const w1 = randArr(r, H * D * DH, -0.5, 0.5),
@@ -247,7 +249,7 @@ describe('TitansMemory impl fused on cuda == cpu (calls that start mid-chunk)', 
       const go = (device: 'cpu' | 'cuda') => {
         const t = (a: Float64Array, shape: number[]) =>
           tensor(Array.from(a), { shape, dtype: 'float32', device, requiresGrad: true });
-        const mem = new TitansMemory({ heads: H, dk: D, dv: D, hidden: DH, chunkSize, readAfterWrite, impl: 'fused', dtype: 'float32' }); // prettier-ignore
+        const mem = new TitansMemory({ heads: H, dk: D, dv: D, hidden: DH, chunkSize, readAfterWrite, impl: 'fused', innerGradClip, dtype: 'float32' }); // prettier-ignore
         mem.to(device);
         mem.replaceParameter('w1', t(w1, [H, D, DH]));
         mem.replaceParameter('w2', t(w2, [H, DH, D]));
