@@ -208,6 +208,30 @@ describe('--merge', () => {
       /ran another budget/,
     );
   });
+  it('keeps the failure notes (No rows for <model> seed <n> failed) of runs this run did not redo', () => {
+    const base = { family: 'm', title: '', protocol: '', budget: { steps: 5 } };
+    const previous = {
+      ...base,
+      date: 'D1',
+      rows: [row('a', 2, 0.5)],
+      notes: [
+        'No rows for t seed 0 failed: NaN at 208',
+        'No rows for t seed 1 failed: NaN at 240',
+        'No rows for u seed 0 failed: old',
+        'general',
+      ],
+    };
+    const fresh = {
+      ...base,
+      // t seed 1 rerun and trained; u seed 0 rerun and failed again (its own note)
+      rows: [row('t', 1, 0.7), row('v', 0, 0.1)],
+      notes: ['No rows for u seed 0 failed: new'],
+    };
+    const merged = mergeTaskReports(previous, fresh, 'D2');
+    const failures = merged.notes!.filter((n) => n.startsWith('No rows for'));
+    expect(failures).toEqual(['No rows for u seed 0 failed: new', 'No rows for t seed 0 failed: NaN at 208']);
+    expect(merged.notes).not.toContain('general');
+  });
   it("a family's notes hook recomputes the notes over the merged rows", () => {
     const previous = {
       date: 'D1',

@@ -6,8 +6,9 @@
  * merged rows. Only a report of the same family and the same budget merges (its `widths` may differ: they are
  * the sweep, and the merged budget lists both); its rows are restored from JSON (NaN was written
  * as null). The merged report keeps the new run's protocol and notes (plus the stored notes
- * about a kept model that the new run does not describe), says which rows came from which run, and
- * lists every diverged run of both.
+ * about a kept model that the new run does not describe, and the stored failure notes — "No rows for
+ * <model> seed <n> failed: …" — of runs the new one did not redo), says which rows came from which
+ * run, and lists every diverged run of both.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { TaskReport, TaskRow } from './types.js';
@@ -22,6 +23,14 @@ const DIVERGED = 'Diverged';
 export const WIDTHS_RUN = 'This run trained width(s)';
 /** Notes a merge drops: they describe one run's selection, which the merged rows record. */
 const RUN_ONLY = [DIVERGED, WIDTHS_RUN];
+
+/** How a family notes a run that ended in an error: `No rows for <model> seed <n> failed: <why>`. */
+export const FAILED_RUN = 'No rows for ';
+/** The model and seed of a failure note, or null for another note. */
+const failedRun = (n: string): { model: string; seed: number } | null => {
+  const m = /^No rows for (\S+) seed (\d+) failed/.exec(n);
+  return m === null ? null : { model: m[1]!, seed: Number(m[2]) };
+};
 
 /** The run a row belongs to: model, width (when the family sweeps one) and seed. */
 const runKey = (r: TaskRow): string => `${r.model}|${String(r.extra?.width ?? '')}|${r.seed}`;
@@ -143,6 +152,17 @@ export function mergeTaskReports(
               return m !== null && keptModels.has(m) && !(fresh.notes ?? []).some((f) => noteModel(f) === m);
             }),
           ]),
+      // failures of earlier runs that this run did not redo (a redone run has rows or its own note)
+      ...(previous.notes ?? []).filter((n) => {
+        const f = failedRun(n);
+        if (f === null) return false;
+        const same = (m: string, seed: number) => m === f.model && seed === f.seed;
+        const redone = (fresh.notes ?? []).some((x) => {
+          const g = failedRun(x);
+          return g !== null && same(g.model, g.seed);
+        });
+        return !redone && !fresh.rows.some((r) => same(r.model, r.seed));
+      }),
       `Merged (--merge): rows from the runs that ended ${provenance(rows)} (each row's extra.run).`,
       ...(diverged.length === 0
         ? []

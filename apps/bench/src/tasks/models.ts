@@ -59,7 +59,7 @@ export const HOPE_VS_INNER_GRAD_CLIP = 1;
 
 /**
  * 'titans-clip''s inner-gradient clip: Hope-live's c (HOPE_LIVE_MEMORY_INIT). Without a clip d 64
- * Titans diverged to NaN on 256-byte training windows (continual --budget long, 2026-12-07, 2 of 2
+ * Titans diverged to NaN on 256-byte training windows (continual --budget long, 2026-12-07, 2 of 3
  * seeds) and on formal inputs longer than trained (formal --budget long).
  */
 export const TITANS_CLIP_INNER_GRAD_CLIP = 1;
