@@ -69,7 +69,8 @@ export function takeBuffer(dtype: DType, n: number, zero: boolean): TypedArray {
     if (buf !== undefined) {
       hits++;
       pooledBytes -= n * itemSize(dtype);
-      touch(key, list!);
+      if (list!.length === 0) free.delete(key);
+      else touch(key, list!);
       if (zero) buf.fill(0);
       return buf;
     }
