@@ -11,6 +11,7 @@
  *    the others through their streaming decoders' carried state.
  */
 import { familyModels } from './models.js';
+import { failedRunNote, failedRunText } from './merge.js';
 import { continualDomains, evenWindows, SOTU_ERAS } from './continual-data.js';
 import { budgetSentence, pickBudget, widthOptions, type SizedBudget } from './budget.js';
 import { repeatGain, type RepeatMode } from './continual-repeat.js';
@@ -92,7 +93,7 @@ export function runContinualFamily(
         r = trainStages(spec, domains, budget, seed);
       } catch (e) {
         // a model whose training diverges (e.g. a memory's gates going NaN) is reported, not fatal
-        const why = `${spec.name} seed ${seed} failed: ${e instanceof Error ? e.message : String(e)}`;
+        const why = failedRunText(spec.name, seed, e);
         opts.log(`continual ${why}`);
         failures.push(why);
         continue;
@@ -173,7 +174,7 @@ export function runContinualFamily(
         ? `${budget.stepsPerStage * domains.length} outer steps in all (${budget.stepsPerStage} per stage): each stage trains for ${budget.stepsPerStage * budget.batch * (budget.seqLen + 1)} bytes, short of convergence on its domain.`
         : `Tiny budget (${budget.stepsPerStage * domains.length} outer steps in all): the models are near the byte-frequency stage, so forgetting here is the drift of a barely trained model between similar English domains, not the forgetting of learned knowledge.`,
       'Paper: NL reports continual learning only at Llama scale (class-incremental CLINC/Banking/DBpedia, Fig. 6: Hope > InCA > EWC/ICL; continual translation, Fig. 8) as figures without recoverable numbers (../shared/docs/nested-learning.md §7.6); there is no small-scale number to set beside ours.',
-      ...failures.map((f) => `No rows for ${f}`),
+      ...failures.map(failedRunNote),
     ],
     better: 'lower',
   };

@@ -24,11 +24,14 @@ export const WIDTHS_RUN = 'This run trained width(s)';
 /** Notes a merge drops: they describe one run's selection, which the merged rows record. */
 const RUN_ONLY = [DIVERGED, WIDTHS_RUN];
 
-/** How a family notes a run that ended in an error: `No rows for <model> seed <n> failed: <why>`. */
-export const FAILED_RUN = 'No rows for ';
+/** A run that ended in an error, as the families log it: `<model> seed <n> failed: <message>`. */
+export const failedRunText = (model: string, seed: number, e: unknown): string =>
+  `${model} seed ${seed} failed: ${e instanceof Error ? e.message : String(e)}`;
+/** The report note of such a run (what a merge keeps until the run is redone). */
+export const failedRunNote = (text: string): string => `No rows for ${text}`;
 /** The model and seed of a failure note, or null for another note. */
 const failedRun = (n: string): { model: string; seed: number } | null => {
-  const m = /^No rows for (\S+) seed (\d+) failed/.exec(n);
+  const m = /^No rows for (\S+) seed (\d+) failed: /.exec(n);
   return m === null ? null : { model: m[1]!, seed: Number(m[2]) };
 };
 
@@ -156,12 +159,9 @@ export function mergeTaskReports(
       ...(previous.notes ?? []).filter((n) => {
         const f = failedRun(n);
         if (f === null) return false;
-        const same = (m: string, seed: number) => m === f.model && seed === f.seed;
-        const redone = (fresh.notes ?? []).some((x) => {
-          const g = failedRun(x);
-          return g !== null && same(g.model, g.seed);
-        });
-        return !redone && !fresh.rows.some((r) => same(r.model, r.seed));
+        const same = (g: { model: string; seed: number } | null) =>
+          g !== null && g.model === f.model && g.seed === f.seed;
+        return !(fresh.notes ?? []).some((x) => same(failedRun(x))) && !fresh.rows.some(same);
       }),
       `Merged (--merge): rows from the runs that ended ${provenance(rows)} (each row's extra.run).`,
       ...(diverged.length === 0

@@ -8,6 +8,7 @@
 import type { NiahVariant } from '@nl/hope';
 import { budgetSentence, pickBudget, widthOptions, type SizedBudget } from './budget.js';
 import { familyModels } from './models.js';
+import { failedRunNote, failedRunText } from './merge.js';
 import { curriculumDraw, curriculumSteps, niahDraw, sotuFillers, type CurriculumStage } from './niah-data.js';
 import { trainSeqTask, type EvalSpec } from './seq-task.js';
 import type { TaskFamily, TaskReport, TaskRow, TaskRunOptions } from './types.js';
@@ -120,7 +121,7 @@ export function runNiahFamily(opts: TaskRunOptions, budget: NiahBudget = niahBud
         });
       } catch (e) {
         // a model whose training diverges (e.g. a memory's gates going NaN) is reported, not fatal
-        const why = `${model.name} seed ${seed} failed: ${e instanceof Error ? e.message : String(e)}`;
+        const why = failedRunText(model.name, seed, e);
         opts.log(`niah ${why}`);
         failures.push(why);
         continue;
@@ -169,7 +170,7 @@ export function runNiahFamily(opts: TaskRunOptions, budget: NiahBudget = niahBud
         ? `${steps} steps of batch ${budget.batch} (${budget.batch * steps} examples of at most ${Math.max(...budget.stages.map((st) => st.length))} B) against the papers' ~50B tokens: a model that retrieves here learnt retrieval from short contexts; one that does not may with more training.`
         : `${steps} steps is far below what retrieval takes from scratch at this scale (on MQAR, issue 16, the Transformer jumped to recall near step 1,800 of batch 16): this budget measures whether anything is learned early, not the models' capacity; the papers' models had ~50B tokens.`,
       ...NIAH_PAPER_NOTES,
-      ...failures.map((f) => `No rows for ${f}`),
+      ...failures.map(failedRunNote),
     ],
     better: 'higher',
   };
